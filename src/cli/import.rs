@@ -1,0 +1,126 @@
+//! `flightrec import FILE...`
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use super::{Outcome, exit, output};
+use flightrec::record::{FileReport, ImportOptions, import_file};
+use flightrec::store::{Store, UpsertCounts};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Files to import (format detected from content)
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// The session the events belong to [default: the sesn_… id in each file name]
+    #[arg(long, value_name = "SESSION")]
+    session: Option<String>,
+    /// The thread whose log this is, when it came from /threads/{id}/events or /stream
+    #[arg(long, value_name = "THREAD", default_value = "")]
+    thread: String,
+    /// Print the per-file reports as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+/// Inputs bigger than this get a progress bar (on a terminal).
+const PROGRESS_MIN_BYTES: u64 = 8 << 20;
+
+pub fn run(db: &Path, args: Args) -> Outcome {
+    let mut store = Store::open(db)?;
+    let opts = ImportOptions {
+        session: args.session.clone(),
+        thread: args.thread.clone(),
+    };
+    let mut reports = Vec::new();
+    let mut failed = false;
+    for file in &args.files {
+        match import_one(&mut store, file, &opts) {
+            Ok(r) => reports.push(r),
+            Err(e) => {
+                failed = true;
+                output::error_line(&e);
+            }
+        }
+    }
+    store.checkpoint()?;
+    print_reports(&reports, args.json)?;
+    let problems = reports.iter().any(|r| r.counts.quarantined > 0);
+    Ok(if failed {
+        exit::ERROR
+    } else if problems {
+        exit::PROBLEMS
+    } else {
+        exit::OK
+    })
+}
+
+fn import_one(store: &mut Store, file: &Path, opts: &ImportOptions) -> anyhow::Result<FileReport> {
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    let bar = (size >= PROGRESS_MIN_BYTES && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(size);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message(file.display().to_string());
+        bar
+    });
+    let mut on_bytes = |done: u64, _total: u64| {
+        if let Some(b) = &bar {
+            b.set_position(done);
+        }
+    };
+    let report = import_file(store, file, opts, &mut on_bytes);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(report?)
+}
+
+pub fn print_reports(reports: &[FileReport], json: bool) -> anyhow::Result<()> {
+    if json {
+        return output::print_json(&reports);
+    }
+    let mut total = UpsertCounts::default();
+    let mut stderr = std::io::stderr().lock();
+    for r in reports {
+        total.merge(&r.counts);
+        output::print(format!(
+            "{}: {} {}, {}",
+            r.path,
+            r.format,
+            r.session_id,
+            counts_text(&r.counts)
+        ))?;
+        for p in r.problems.iter().take(20) {
+            writeln!(stderr, "flightrec: warning: {p}")?;
+        }
+        if r.problems.len() > 20 {
+            writeln!(
+                stderr,
+                "flightrec: warning: … and {} more quarantined in {}",
+                r.problems.len() - 20,
+                r.path
+            )?;
+        }
+    }
+    if reports.len() > 1 {
+        output::print(format!(
+            "total: {} files, {}",
+            reports.len(),
+            counts_text(&total)
+        ))?;
+    }
+    Ok(())
+}
+
+fn counts_text(c: &UpsertCounts) -> String {
+    format!(
+        "{} new, {} updated, {} duplicate, {} previews, {} quarantined",
+        c.new, c.updated, c.duplicate, c.previews, c.quarantined
+    )
+}

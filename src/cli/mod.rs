@@ -1,0 +1,107 @@
+//! The `flightrec` command line: argument parsing, one file per subcommand, and the one place
+//! where errors become messages and exit codes.
+
+mod args;
+mod demo;
+mod export;
+mod import;
+mod output;
+mod sessions;
+mod timeline;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use flightrec::store::Store;
+
+/// Exit codes, documented in the README.
+pub mod exit {
+    /// Everything worked.
+    pub const OK: u8 = 0;
+    /// Reserved for checks that find something needing attention (`flightrec check`).
+    #[allow(dead_code)]
+    pub const ATTENTION: u8 = 1;
+    /// An error: bad arguments, unreadable input, a database problem, an unknown session.
+    pub const ERROR: u8 = 2;
+    /// Imported with problems: some frames were not events and went to quarantine.
+    pub const PROBLEMS: u8 = 3;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "flightrec",
+    version,
+    about = "Flight recorder and replay debugger for Claude Managed Agents sessions"
+)]
+struct Cli {
+    /// The database file [default: flightrec.db in the user's data directory]
+    #[arg(long, global = true, env = "FLIGHTREC_DB", value_name = "PATH")]
+    db: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load the bundled sample logs into a demo database, then show the sessions and a timeline
+    Demo(demo::Args),
+    /// Import event logs: SSE captures (curl -N), JSON Lines, or list pages (format detected)
+    Import(import::Args),
+    /// List recorded sessions
+    Sessions(sessions::Args),
+    /// Show a session's events in order, each with a one-line summary
+    Timeline(timeline::Args),
+    /// Write a session's events out, exactly as received
+    Export(export::Args),
+}
+
+/// What a subcommand reports back: the exit code to use.
+pub type Outcome = anyhow::Result<u8>;
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::ERROR
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let db = cli.db.clone();
+    let result = match cli.command {
+        Command::Demo(a) => demo::run(db, a),
+        Command::Import(a) => import::run(&db_path(db), a),
+        Command::Sessions(a) => sessions::run(&db_path(db), a),
+        Command::Timeline(a) => timeline::run(&db_path(db), a),
+        Command::Export(a) => export::run(&db_path(db), a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if output::is_broken_pipe(&e) => ExitCode::from(exit::OK),
+        Err(e) => {
+            output::error_line(&e);
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+/// `--db`, else `$FLIGHTREC_DB` (clap reads it), else the user's data directory.
+fn db_path(db: Option<PathBuf>) -> PathBuf {
+    db.unwrap_or_else(|| {
+        dirs::data_dir()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("flightrec")
+            .join("flightrec.db")
+    })
+}
+
+/// Opens a database that must already exist (for reading commands).
+fn open_existing(path: &std::path::Path) -> anyhow::Result<Store> {
+    Ok(Store::open_existing(path)?)
+}

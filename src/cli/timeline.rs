@@ -1,0 +1,83 @@
+//! `flightrec timeline SESSION`
+
+use std::path::Path;
+
+use super::args::{TimeArg, parse_time};
+use super::{Outcome, exit, open_existing, output};
+use flightrec::analysis::{TimelineRow, timeline_rows};
+use flightrec::model::time::format_duration_micros;
+use flightrec::store::{Store, TimelineQuery};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The session id
+    session: String,
+    /// Only events of this type (repeatable)
+    #[arg(long = "type", value_name = "TYPE")]
+    types: Vec<String>,
+    /// Only events at or after TIME (RFC 3339, or +DURATION after the first event)
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    since: Option<TimeArg>,
+    /// Only events at or before TIME (RFC 3339, or +DURATION after the first event)
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    until: Option<TimeArg>,
+    /// At most N events
+    #[arg(long, value_name = "N")]
+    limit: Option<u64>,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(db: &Path, args: Args) -> Outcome {
+    let store = open_existing(db)?;
+    let rows = rows(&store, &args)?;
+    if args.json {
+        output::print_json(&rows)?;
+    } else {
+        output::print(table(&rows))?;
+    }
+    Ok(exit::OK)
+}
+
+fn rows(store: &Store, args: &Args) -> anyhow::Result<Vec<TimelineRow>> {
+    let summary = store.require_session(&args.session)?;
+    let q = TimelineQuery {
+        types: args.types.clone(),
+        since_ts: args.since.as_ref().map(|t| t.resolve(summary.first_ts)),
+        until_ts: args.until.as_ref().map(|t| t.resolve(summary.first_ts)),
+        limit: args.limit,
+    };
+    let events = store.events(&args.session, &q)?;
+    Ok(timeline_rows(&events, summary.first_ts))
+}
+
+/// The timeline of `session` as a table (used by `demo` too).
+pub fn session_table(store: &Store, session: &str) -> anyhow::Result<comfy_table::Table> {
+    let args = Args {
+        session: session.to_string(),
+        types: vec![],
+        since: None,
+        until: None,
+        limit: None,
+        json: false,
+    };
+    Ok(table(&rows(store, &args)?))
+}
+
+fn table(rows: &[TimelineRow]) -> comfy_table::Table {
+    let mut t = output::table(&["TIME", "TYPE", "ID", "SUMMARY"]);
+    for r in rows {
+        let time = match r.offset_us {
+            Some(us) => format!("+{}", format_duration_micros(us)),
+            None => "queued".to_string(),
+        };
+        t.add_row(vec![
+            time,
+            r.event_type.clone(),
+            r.id.clone(),
+            r.summary.clone(),
+        ]);
+    }
+    t
+}

@@ -1,0 +1,12 @@
+//! flightrec: a flight recorder and replay debugger for Claude Managed Agents sessions.
+//!
+//! Data flows one way: [`source`] (files, later the live API) → [`store`] (the only module that
+//! touches SQLite) → [`analysis`] (pure functions) → the shells (the `flightrec` CLI, the viewer).
+//! [`record`] drives sources into the store. See ARCHITECTURE.md.
+
+pub mod analysis;
+pub mod export;
+pub mod model;
+pub mod record;
+pub mod source;
+pub mod store;

@@ -1,0 +1,7 @@
+//! The `flightrec` command. Everything happens in [`cli`].
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -1,0 +1,44 @@
+//! The event vocabulary, with no I/O.
+//!
+//! The record of an event is the JSON text exactly as received ([`RawEvent`]). Everything else is
+//! derived from it: the few promoted fields the store indexes ([`Envelope`], cheap to extract), and
+//! the typed view the analysis reads ([`typed::EventKind`]). Unknown types and fields are kept.
+
+pub mod catalogue;
+pub mod envelope;
+pub mod time;
+pub mod typed;
+
+pub use catalogue::{KNOWN_TYPES, PREVIEW_TYPES, is_preview_type};
+pub use envelope::{Envelope, EnvelopeError};
+pub use time::parse_timestamp_micros;
+
+/// Where an event came from. Stored with every row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// The live SSE stream.
+    Stream,
+    /// A page of `GET /v1/sessions/{id}/events`.
+    List,
+    /// A file given to `flightrec import`.
+    Import,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Stream => "stream",
+            Source::List => "list",
+            Source::Import => "import",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Source> {
+        match s {
+            "stream" => Some(Source::Stream),
+            "list" => Some(Source::List),
+            "import" => Some(Source::Import),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! JSON inputs: JSON Lines (split on `\n` only, since U+2028 is legal inside strings) and
+//! whitespace-separated JSON documents (pretty-printed list pages, arrays of events).
+//!
+//! An event's text is the exact slice of the input that holds it: nothing is re-serialised.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::io::BufRead;
+
+use super::{Item, Origin, SourceError};
+
+/// A list page: `{"data":[...],"next_page":...}`. An event always has a `type`; a page has none.
+#[derive(Deserialize)]
+struct PageProbe<'a> {
+    #[serde(borrow)]
+    data: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "type")]
+    kind: Option<serde::de::IgnoredAny>,
+}
+
+/// Does this object text look like a list page rather than an event? Pages open with one of the
+/// page keys; events carry `type` and never a top-level `data` array.
+fn looks_like_page(text: &str) -> bool {
+    let inner = text.trim_start_matches('{').trim_start();
+    inner.starts_with("\"data\"")
+        || inner.starts_with("\"next_page\"")
+        || inner.starts_with("\"prev_page\"")
+}
+
+fn page_items(text: &str) -> Option<Vec<&RawValue>> {
+    match serde_json::from_str::<PageProbe<'_>>(text) {
+        Ok(PageProbe {
+            data: Some(items),
+            kind: None,
+        }) => Some(items),
+        _ => None,
+    }
+}
+
+/// Hands over an object that is an event, a session object or a page (whose events it expands).
+fn emit_object<'a>(
+    text: &'a str,
+    origin: Origin,
+    item_origin: &dyn Fn(u64) -> Origin,
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
+) -> Result<(), SourceError> {
+    if looks_like_page(text)
+        && let Some(items) = page_items(text)
+    {
+        for (i, raw) in items.into_iter().enumerate() {
+            let origin = item_origin(i as u64 + 1);
+            sink(Item::Event {
+                origin,
+                frame_name: None,
+                text: raw.get(),
+            })
+            .map_err(SourceError::Sink)?;
+        }
+        return Ok(());
+    }
+    sink(Item::Event {
+        origin,
+        frame_name: None,
+        text,
+    })
+    .map_err(SourceError::Sink)
+}
+
+pub(super) fn read_lines<R: BufRead>(
+    mut input: R,
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
+    on_bytes: &mut dyn FnMut(u64),
+) -> Result<(), SourceError> {
+    let mut line = Vec::with_capacity(4096);
+    let mut n = 0u64;
+    loop {
+        line.clear();
+        let read = input.read_until(b'\n', &mut line)?;
+        if read == 0 {
+            return Ok(());
+        }
+        on_bytes(read as u64);
+        n += 1;
+        let bytes = line.trim_ascii();
+        if bytes.is_empty() {
+            continue;
+        }
+        let origin = Origin::Line(n);
+        match std::str::from_utf8(bytes) {
+            Ok(text) => emit_object(
+                text,
+                origin,
+                &|item| Origin::LineItem { line: n, item },
+                sink,
+            )?,
+            Err(e) => {
+                let reason = format!("invalid UTF-8 at column {}", e.valid_up_to() + 1);
+                sink(Item::Bad {
+                    origin,
+                    raw: bytes,
+                    reason,
+                })
+                .map_err(SourceError::Sink)?;
+            }
+        }
+    }
+}
+
+pub(super) fn read_documents<R: BufRead>(
+    mut input: R,
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
+    on_bytes: &mut dyn FnMut(u64),
+) -> Result<(), SourceError> {
+    let mut bytes = Vec::new();
+    input.read_to_end(&mut bytes)?;
+    on_bytes(bytes.len() as u64);
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.valid_up_to();
+            let line = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count() as u64;
+            return Err(SourceError::NotText {
+                offset: at as u64,
+                line,
+            });
+        }
+    };
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
+    let mut doc = 0u64;
+    loop {
+        let start = values.byte_offset();
+        let value = match values.next() {
+            None => return Ok(()),
+            Some(Ok(v)) => v,
+            Some(Err(e)) => {
+                let rest = text[start..].trim_ascii();
+                let reason = format!(
+                    "invalid JSON at line {} column {}: {e}",
+                    e.line(),
+                    e.column()
+                );
+                let origin = Origin::Document(doc + 1);
+                return sink(Item::Bad {
+                    origin,
+                    raw: rest.as_bytes(),
+                    reason,
+                })
+                .map_err(SourceError::Sink);
+            }
+        };
+        doc += 1;
+        let d = doc;
+        let vtext = value.get();
+        if vtext.starts_with('[') {
+            let items: Vec<&RawValue> = match serde_json::from_str(vtext) {
+                Ok(items) => items,
+                Err(e) => {
+                    let reason = format!("invalid JSON array: {e}");
+                    sink(Item::Bad {
+                        origin: Origin::Document(d),
+                        raw: vtext.as_bytes(),
+                        reason,
+                    })
+                    .map_err(SourceError::Sink)?;
+                    continue;
+                }
+            };
+            for (i, raw) in items.into_iter().enumerate() {
+                let origin = Origin::Item {
+                    document: d,
+                    item: i as u64 + 1,
+                };
+                sink(Item::Event {
+                    origin,
+                    frame_name: None,
+                    text: raw.get(),
+                })
+                .map_err(SourceError::Sink)?;
+            }
+        } else {
+            let item_origin = move |item| Origin::Item { document: d, item };
+            emit_object(vtext, Origin::Document(d), &item_origin, sink)?;
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Where events come from: files today (SSE captures, JSON Lines, list pages), the live API later.
+//!
+//! A source turns input into [`Item`]s: event texts with their origin, or bad frames with a
+//! reason. It never interprets events beyond framing and never writes anywhere; the caller parses
+//! envelopes and stores.
+
+mod detect;
+mod json;
+mod sse;
+
+pub use detect::Format;
+pub use sse::{SseFrame, decode_sse_chunks};
+
+use std::fmt;
+use std::io::BufRead;
+use std::path::Path;
+
+/// Where in an input an item was found, for messages and the quarantine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Line(u64),
+    /// An element of a list page that sits on one line of JSON Lines.
+    LineItem {
+        line: u64,
+        item: u64,
+    },
+    Frame(u64),
+    /// An element of a JSON document (an array, or a page's `data`): (document, element), from 1.
+    Item {
+        document: u64,
+        item: u64,
+    },
+    Document(u64),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Line(n) => write!(f, "line {n}"),
+            Origin::LineItem { line, item } => write!(f, "line {line} item {item}"),
+            Origin::Frame(n) => write!(f, "frame {n}"),
+            Origin::Item { document: 1, item } => write!(f, "item {item}"),
+            Origin::Item { document, item } => write!(f, "document {document} item {item}"),
+            Origin::Document(n) => write!(f, "document {n}"),
+        }
+    }
+}
+
+/// One thing found in an input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item<'a> {
+    /// The JSON text of one event (or preview frame), exactly as it appears in the input.
+    /// `frame_name` is the SSE `event:` name, when there was one.
+    Event {
+        origin: Origin,
+        frame_name: Option<&'a str>,
+        text: &'a str,
+    },
+    /// A frame or line that is not usable as an event; kept byte for byte by the caller.
+    Bad {
+        origin: Origin,
+        raw: &'a [u8],
+        reason: String,
+    },
+    /// An SSE heartbeat (`event: ping`).
+    Ping { origin: Origin },
+    /// An SSE `event: error` frame: the server's error body. It ends a live connection.
+    ErrorFrame { origin: Origin, data: &'a str },
+}
+
+/// A problem that stops reading an input altogether.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("empty file")]
+    Empty,
+    #[error(
+        "not an event log: expected JSON Lines, an SSE capture or a JSON list page (starts with {0})"
+    )]
+    Unrecognised(String),
+    #[error("not text: invalid UTF-8 at byte {offset} (line {line})")]
+    NotText { offset: u64, line: u64 },
+    /// The caller's sink failed (e.g. the database); reading stops.
+    #[error("{0}")]
+    Sink(String),
+}
+
+/// Reads one input, detecting its format from its content, and hands every item to `sink`.
+/// `on_bytes` is told how many bytes were consumed, for progress bars.
+pub fn read_events<R: BufRead + Unpin>(
+    mut input: R,
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
+    on_bytes: &mut dyn FnMut(u64),
+) -> Result<Format, SourceError> {
+    let format = detect::detect(&mut input)?;
+    match format {
+        Format::Sse => sse::read_sse(input, sink, on_bytes)?,
+        Format::JsonLines => json::read_lines(input, sink, on_bytes)?,
+        Format::JsonDocument => json::read_documents(input, sink, on_bytes)?,
+    }
+    Ok(format)
+}
+
+/// Opens a file for [`read_events`].
+pub fn open_file(path: &Path) -> Result<(std::io::BufReader<std::fs::File>, u64), SourceError> {
+    let file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    if file.metadata()?.is_dir() {
+        return Err(SourceError::Io(std::io::Error::other("is a directory")));
+    }
+    Ok((std::io::BufReader::with_capacity(1 << 16, file), len))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,168 @@
+use super::*;
+
+/// Reads `input` and returns its format and items as owned strings: `E <name>|<text>`, `B <origin> <reason>`, ...
+fn read(input: &[u8]) -> Result<(Format, Vec<String>), SourceError> {
+    let mut items = Vec::new();
+    let format = read_events(
+        input,
+        &mut |item| {
+            items.push(match item {
+                Item::Event {
+                    origin,
+                    frame_name,
+                    text,
+                } => {
+                    format!("E {origin} {}|{text}", frame_name.unwrap_or("-"))
+                }
+                Item::Bad {
+                    origin,
+                    raw,
+                    reason,
+                } => {
+                    format!("B {origin} {reason} |{}", String::from_utf8_lossy(raw))
+                }
+                Item::Ping { origin } => format!("P {origin}"),
+                Item::ErrorFrame { origin, data } => format!("X {origin} {data}"),
+            });
+            Ok(())
+        },
+        &mut |_| {},
+    )?;
+    Ok((format, items))
+}
+
+#[test]
+fn sse_with_crlf_comments_pings_and_multiline_data() {
+    let input = b": hello\r\nevent: agent.message\r\ndata: {\"type\":\"agent.message\",\r\ndata: \"id\":\"sevt_1\"}\r\n\r\nevent: ping\r\ndata: {\"type\":\"ping\"}\r\n\r\nevent: error\r\ndata: {\"type\":\"error\"}\r\n\r\n";
+    let (format, items) = read(input).unwrap();
+    assert_eq!(format, Format::Sse);
+    assert_eq!(
+        items,
+        vec![
+            "E frame 1 agent.message|{\"type\":\"agent.message\",\n\"id\":\"sevt_1\"}",
+            "P frame 2",
+            "X frame 3 {\"type\":\"error\"}",
+        ]
+    );
+}
+
+#[test]
+fn sse_last_frame_without_blank_line_is_kept() {
+    let (_, items) = read(b"event: a.b\ndata: {\"type\":\"a.b\"}").unwrap();
+    assert_eq!(items, vec!["E frame 1 a.b|{\"type\":\"a.b\"}"]);
+}
+
+#[test]
+fn sse_frames_without_event_name_are_kept() {
+    let (_, items) = read(b"data: {\"type\":\"a.b\"}\n\n").unwrap();
+    assert_eq!(items, vec!["E frame 1 -|{\"type\":\"a.b\"}"]);
+}
+
+#[test]
+fn sse_invalid_utf8_names_the_line() {
+    let err = read(b"event: a\ndata: {\"x\":1}\n\nevent: b\ndata: \xff\xfe\n\n").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SourceError::NotText {
+                offset: 39,
+                line: 5
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn jsonl_splits_on_newline_only_and_trims_crlf() {
+    let input = "{\"type\":\"a\",\"text\":\"x\u{2028}y\"}\r\n\n{\"type\":\"b\"}\n{\"type\":\"c\""
+        .as_bytes();
+    let (format, items) = read(input).unwrap();
+    assert_eq!(format, Format::JsonLines);
+    assert_eq!(
+        items,
+        vec![
+            "E line 1 -|{\"type\":\"a\",\"text\":\"x\u{2028}y\"}",
+            "E line 3 -|{\"type\":\"b\"}",
+            "E line 4 -|{\"type\":\"c\"",
+        ]
+    );
+}
+
+#[test]
+fn jsonl_line_with_invalid_utf8_is_bad_not_fatal() {
+    let (_, items) = read(b"{\"type\":\"a\"}\n{\"type\":\"\xff\"}\n{\"type\":\"c\"}\n").unwrap();
+    assert_eq!(items.len(), 3);
+    assert!(
+        items[1].starts_with("B line 2 invalid UTF-8 at column 10"),
+        "{}",
+        items[1]
+    );
+}
+
+#[test]
+fn list_pages_expand_to_their_events_verbatim() {
+    let page = br#"{"data":[{"type":"a","id":"sevt_1","n":1.50},{"type":"b","id":"sevt_2"}],"next_page":null}"#;
+    let (format, items) = read(page).unwrap();
+    assert_eq!(format, Format::JsonLines);
+    assert_eq!(
+        items,
+        vec![
+            r#"E line 1 item 1 -|{"type":"a","id":"sevt_1","n":1.50}"#,
+            r#"E line 1 item 2 -|{"type":"b","id":"sevt_2"}"#,
+        ]
+    );
+}
+
+#[test]
+fn pretty_printed_pages_and_arrays() {
+    let input = b"{\n  \"data\": [\n    {\"type\": \"a\"}\n  ],\n  \"next_page\": \"x\"\n}\n{\n  \"data\": [{\"type\":\"b\"}],\n  \"next_page\": null\n}\n";
+    let (format, items) = read(input).unwrap();
+    assert_eq!(format, Format::JsonDocument);
+    assert_eq!(
+        items,
+        vec![
+            "E item 1 -|{\"type\": \"a\"}",
+            "E document 2 item 1 -|{\"type\":\"b\"}"
+        ]
+    );
+
+    let (format, items) = read(b"[{\"type\":\"a\"},\n {\"type\":\"b\"}]").unwrap();
+    assert_eq!(format, Format::JsonDocument);
+    assert_eq!(items.len(), 2);
+}
+
+#[test]
+fn broken_document_keeps_the_rest_as_bad() {
+    let (_, items) =
+        read(b"{\n \"data\": [{\"type\":\"a\"}]\n}\n{\n \"data\": [{\"type\"").unwrap();
+    assert_eq!(items.len(), 2);
+    assert!(
+        items[1].starts_with("B document 2 invalid JSON at line"),
+        "{}",
+        items[1]
+    );
+}
+
+#[test]
+fn empty_and_unrecognised_inputs() {
+    assert!(matches!(read(b""), Err(SourceError::Empty)));
+    assert!(matches!(read(b"  \n\n "), Err(SourceError::Empty)));
+    let err = read(b"\x7fELF\x02\x01\x01\x00garbage").unwrap_err();
+    assert!(err.to_string().contains("bytes 7f 45 4c 46"), "{err}");
+    let err = read(b"hello world").unwrap_err();
+    assert!(err.to_string().contains("\"hello world\""), "{err}");
+}
+
+#[test]
+fn sse_chunks_may_split_characters_and_lines() {
+    let text = "event: a.b\ndata: {\"type\":\"a.b\",\"t\":\"é€😀\"}\n\n";
+    let bytes = text.as_bytes();
+    for split in 1..bytes.len() {
+        let chunks = vec![Ok(bytes[..split].to_vec()), Ok(bytes[split..].to_vec())];
+        let frames: Vec<_> = decode_sse_chunks(chunks.into_iter()).collect();
+        assert_eq!(frames.len(), 1, "split at {split}");
+        let f = frames[0].as_ref().unwrap();
+        assert_eq!(f.data, "{\"type\":\"a.b\",\"t\":\"é€😀\"}");
+    }
+}

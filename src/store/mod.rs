@@ -1,0 +1,251 @@
+//! The only code that touches SQLite: opening, migrations, writes, reads and aggregates.
+//!
+//! A database is a single file in WAL mode, so readers (the CLI, the viewer) work while a recorder
+//! writes. The schema is versioned with `PRAGMA user_version` through numbered migrations that are
+//! never edited once released; a database from a newer flightrec is refused.
+
+mod read;
+mod write;
+
+pub use read::{CaptureEntry, EventRow, PreviewRow, QuarantineRow, SessionSummary, TimelineQuery};
+pub use write::{Incoming, Outcome, UpsertCounts, WriteBatch};
+
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+use std::path::{Path, PathBuf};
+
+/// The migrations, in order. Entry `i` brings a database from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// `PRAGMA application_id` of a flightrec database ("flrc"), so a foreign SQLite file is told apart.
+const APPLICATION_ID: i64 = 0x666c_7263;
+
+/// The sort key of an event whose `processed_at` is null: after everything processed.
+pub const QUEUED_SORT_TS: i64 = i64::MAX;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: cannot open database: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("{path}: not a database (expected a flightrec SQLite file)")]
+    NotADatabase { path: String },
+    #[error("{path}: a SQLite database, but not flightrec's (application_id {found:#x})")]
+    Foreign { path: String, found: i64 },
+    #[error(
+        "{path}: written by a newer flightrec (schema version {found}, this build knows up to {supported}); upgrade flightrec"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+    #[error(
+        "{path}: schema version {found} is older than this build's; run any writing command (e.g. import) once to upgrade"
+    )]
+    Outdated { path: String, found: i64 },
+    #[error("{path}: no database here (import or record something first, or pass --db)")]
+    Missing { path: String },
+    #[error("no session {id} in {path}")]
+    NoSuchSession { id: String, path: String },
+    #[error("writing output: {0}")]
+    Output(std::io::Error),
+    #[error("{path}: database error while {doing}: {source}")]
+    Sqlite {
+        path: String,
+        doing: &'static str,
+        source: rusqlite::Error,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// An open flightrec database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens the database at `path`, creating and migrating it as needed.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let conn = Connection::open(path).map_err(|source| Self::open_error(path, source))?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens an existing database; a missing file is an error rather than a new empty database.
+    pub fn open_existing(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(StoreError::Missing {
+                path: path.display().to_string(),
+            });
+        }
+        Self::open(path)
+    }
+
+    /// Opens an existing database read-only (for readers beside a writer). It must be current.
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(StoreError::Missing {
+                path: path.display().to_string(),
+            });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|source| Self::open_error(path, source))?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.pragma("busy_timeout", "5000")?;
+        let version = store.check_identity()?;
+        if version != SCHEMA_VERSION {
+            return Err(StoreError::Outdated {
+                path: store.display(),
+                found: version,
+            });
+        }
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn display(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    pub(crate) fn err(
+        &self,
+        doing: &'static str,
+    ) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
+        move |source| self.classify(doing, source)
+    }
+
+    fn classify(&self, doing: &'static str, source: rusqlite::Error) -> StoreError {
+        if source.sqlite_error_code() == Some(ErrorCode::NotADatabase) {
+            return StoreError::NotADatabase {
+                path: self.display(),
+            };
+        }
+        StoreError::Sqlite {
+            path: self.display(),
+            doing,
+            source,
+        }
+    }
+
+    fn open_error(path: &Path, source: rusqlite::Error) -> StoreError {
+        let path = path.display().to_string();
+        if source.sqlite_error_code() == Some(ErrorCode::NotADatabase) {
+            StoreError::NotADatabase { path }
+        } else {
+            StoreError::Open { path, source }
+        }
+    }
+
+    fn pragma(&self, name: &str, value: &str) -> Result<()> {
+        // journal_mode returns a row; pragma_update handles both kinds.
+        self.conn
+            .pragma_update(None, name, value)
+            .map_err(|e| self.classify("configuring", e))
+    }
+
+    fn configure(&self) -> Result<()> {
+        self.pragma("busy_timeout", "5000")?;
+        self.check_identity()?;
+        self.pragma("journal_mode", "WAL")?;
+        self.pragma("synchronous", "NORMAL")?;
+        self.pragma("foreign_keys", "ON")?;
+        Ok(())
+    }
+
+    /// Reads the schema version, refusing foreign and newer databases.
+    fn check_identity(&self) -> Result<i64> {
+        let app: i64 = self
+            .conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| self.classify("reading the header", e))?;
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.classify("reading the header", e))?;
+        if app != APPLICATION_ID && app != 0 {
+            return Err(StoreError::Foreign {
+                path: self.display(),
+                found: app,
+            });
+        }
+        if app == 0 {
+            let tables: i64 = self
+                .conn
+                .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+                .map_err(|e| self.classify("reading the header", e))?;
+            if tables > 0 {
+                return Err(StoreError::Foreign {
+                    path: self.display(),
+                    found: app,
+                });
+            }
+        }
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: self.display(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Ok(version)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let current = self.check_identity()?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            let path = self.display();
+            let wrap = |source| StoreError::Sqlite {
+                path: path.clone(),
+                doing: "migrating",
+                source,
+            };
+            let tx = self.conn.transaction().map_err(wrap)?;
+            tx.execute_batch(sql).map_err(wrap)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(wrap)?;
+            tx.pragma_update(None, "application_id", APPLICATION_ID)
+                .map_err(wrap)?;
+            tx.commit().map_err(wrap)?;
+        }
+        Ok(())
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(self.err("reading the header"))
+    }
+
+    /// Folds the WAL into the main file, so the database is one durable file again.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(self.err("checkpointing"))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,362 @@
+//! Reads and aggregates. Every query here is served by an index; none scans a whole session
+//! except the ones that return the whole session.
+
+use rusqlite::{OptionalExtension, Row, params, params_from_iter, types::Value as SqlValue};
+use serde::Serialize;
+
+use super::{QUEUED_SORT_TS, Result, Store, StoreError};
+use crate::model::catalogue::{SESSION_STATUS_TYPES, status_of_type};
+
+/// One session with the facts the `sessions` listing shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionSummary {
+    pub id: String,
+    pub title: Option<String>,
+    pub event_count: u64,
+    /// Earliest and latest `processed_at`, µs since the epoch (queued events excluded).
+    pub first_ts: Option<i64>,
+    pub last_ts: Option<i64>,
+    /// From the newest `session.status_*` event: running | idle | rescheduling | terminated | deleted.
+    pub status: Option<String>,
+    /// `stop_reason.type` of the newest `session.status_idle`.
+    pub stop_reason: Option<String>,
+}
+
+/// One stored event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventRow {
+    pub seq: i64,
+    pub event_id: String,
+    pub event_type: String,
+    pub processed_at: Option<String>,
+    /// `processed_at` in µs since the epoch; `None` while queued.
+    pub ts: Option<i64>,
+    pub thread_id: String,
+    pub link_id: Option<String>,
+    pub source: String,
+    pub received_at: String,
+    pub revision: i64,
+    pub raw: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PreviewRow {
+    pub seq: i64,
+    pub event_id: String,
+    pub ordinal: i64,
+    pub preview_type: String,
+    pub raw: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuarantineRow {
+    pub id: i64,
+    pub session_id: Option<String>,
+    pub source: String,
+    pub origin: String,
+    pub reason: String,
+    pub raw: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaptureEntry {
+    pub id: i64,
+    pub session_id: Option<String>,
+    pub thread_id: String,
+    pub kind: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// Which events of a session to read, in order (processed_at, then arrival).
+#[derive(Debug, Clone, Default)]
+pub struct TimelineQuery {
+    /// Only these types (all when empty).
+    pub types: Vec<String>,
+    /// Only events processed at or after / at or before these times (µs since the epoch).
+    pub since_ts: Option<i64>,
+    pub until_ts: Option<i64>,
+    pub limit: Option<u64>,
+}
+
+/// event_count, object title, first and last sort_ts.
+type SummaryRow = (i64, Option<String>, Option<i64>, Option<i64>);
+
+const EVENT_COLUMNS: &str = "seq, event_id, type, processed_at, sort_ts, thread_id, link_id, source, received_at, revision, raw";
+
+fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
+    let sort_ts: i64 = r.get(4)?;
+    Ok(EventRow {
+        seq: r.get(0)?,
+        event_id: r.get(1)?,
+        event_type: r.get(2)?,
+        processed_at: r.get(3)?,
+        ts: (sort_ts != QUEUED_SORT_TS).then_some(sort_ts),
+        thread_id: r.get(5)?,
+        link_id: r.get(6)?,
+        source: r.get(7)?,
+        received_at: r.get(8)?,
+        revision: r.get(9)?,
+        raw: r.get(10)?,
+    })
+}
+
+impl Store {
+    /// All sessions, most recently active first.
+    pub fn sessions(&self) -> Result<Vec<SessionSummary>> {
+        let ids: Vec<String> = self
+            .conn
+            .prepare_cached("SELECT id FROM sessions")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .map_err(self.err("listing sessions"))?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(s) = self.session_summary(&id)? {
+                out.push(s);
+            }
+        }
+        out.sort_by(|a, b| b.last_ts.cmp(&a.last_ts).then_with(|| a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    /// One session's summary, or `None` when it is not in the database.
+    pub fn session_summary(&self, id: &str) -> Result<Option<SessionSummary>> {
+        let row: Option<SummaryRow> = self
+            .conn
+            .prepare_cached(
+                "SELECT event_count, object ->> '$.title', \
+                   (SELECT min(sort_ts) FROM events WHERE session_id = ?1), \
+                   (SELECT max(sort_ts) FROM events WHERE session_id = ?1 AND sort_ts < ?2) \
+                 FROM sessions WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![id, QUEUED_SORT_TS], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .optional()
+            })
+            .map_err(self.err("summarising a session"))?;
+        let Some((event_count, object_title, first, last)) = row else {
+            return Ok(None);
+        };
+        let first_ts = first.filter(|t| *t != QUEUED_SORT_TS);
+        let status = self.newest_status(id)?;
+        let stop_reason = self
+            .newest_of_type(id, "session.status_idle", "raw ->> '$.stop_reason.type'")?
+            .flatten();
+        let title = match object_title {
+            Some(t) => Some(t),
+            None => self.newest_title(id)?,
+        };
+        Ok(Some(SessionSummary {
+            id: id.to_string(),
+            title,
+            event_count: u64::try_from(event_count).unwrap_or(0),
+            first_ts,
+            last_ts: last,
+            status,
+            stop_reason,
+        }))
+    }
+
+    /// The summary of a session that must exist.
+    pub fn require_session(&self, id: &str) -> Result<SessionSummary> {
+        self.session_summary(id)?
+            .ok_or_else(|| StoreError::NoSuchSession {
+                id: id.to_string(),
+                path: self.display(),
+            })
+    }
+
+    /// The status set by the newest `session.status_*` or `session.deleted` event.
+    fn newest_status(&self, id: &str) -> Result<Option<String>> {
+        let mut best: Option<(i64, i64, &str)> = None;
+        for t in SESSION_STATUS_TYPES {
+            let found: Option<(i64, i64)> = self
+                .conn
+                .prepare_cached(
+                    "SELECT sort_ts, seq FROM events WHERE session_id = ?1 AND type = ?2 \
+                     ORDER BY sort_ts DESC, seq DESC LIMIT 1",
+                )
+                .and_then(|mut s| {
+                    s.query_row(params![id, t], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()
+                })
+                .map_err(self.err("finding the session status"))?;
+            if let Some((ts, seq)) = found
+                && best.is_none_or(|(bts, bseq, _)| (ts, seq) > (bts, bseq))
+            {
+                best = Some((ts, seq, t));
+            }
+        }
+        Ok(best
+            .and_then(|(_, _, t)| status_of_type(t))
+            .map(str::to_string))
+    }
+
+    /// `expr` evaluated on the newest event of type `t`, if there is one.
+    fn newest_of_type(&self, id: &str, t: &str, expr: &str) -> Result<Option<Option<String>>> {
+        let sql = format!(
+            "SELECT {expr} FROM events WHERE session_id = ?1 AND type = ?2 ORDER BY sort_ts DESC, seq DESC LIMIT 1"
+        );
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row(params![id, t], |r| r.get(0)).optional())
+            .map_err(self.err("reading the newest event of a type"))
+    }
+
+    fn newest_title(&self, id: &str) -> Result<Option<String>> {
+        self.conn
+            .prepare_cached(
+                "SELECT raw ->> '$.title' FROM events WHERE session_id = ?1 AND type = 'session.updated' \
+                 AND raw ->> '$.title' IS NOT NULL ORDER BY sort_ts DESC, seq DESC LIMIT 1",
+            )
+            .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+            .map_err(self.err("reading the session title"))
+    }
+
+    /// A session's events in order, filtered by `q`.
+    pub fn events(&self, session_id: &str, q: &TimelineQuery) -> Result<Vec<EventRow>> {
+        let mut rows = Vec::new();
+        self.for_each_event(session_id, q, |r| {
+            rows.push(r);
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    /// Streams a session's events in order to `f`, without holding them all in memory.
+    pub fn for_each_event(
+        &self,
+        session_id: &str,
+        q: &TimelineQuery,
+        mut f: impl FnMut(EventRow) -> std::io::Result<()>,
+    ) -> Result<()> {
+        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE session_id = ?");
+        let mut args: Vec<SqlValue> = vec![SqlValue::Text(session_id.to_string())];
+        if !q.types.is_empty() {
+            sql.push_str(" AND type IN (");
+            for (i, t) in q.types.iter().enumerate() {
+                sql.push_str(if i == 0 { "?" } else { ", ?" });
+                args.push(SqlValue::Text(t.clone()));
+            }
+            sql.push(')');
+        }
+        if let Some(t) = q.since_ts {
+            sql.push_str(" AND sort_ts >= ?");
+            args.push(SqlValue::Integer(t));
+        }
+        if let Some(t) = q.until_ts {
+            sql.push_str(" AND sort_ts <= ?");
+            args.push(SqlValue::Integer(t));
+        }
+        sql.push_str(" ORDER BY sort_ts, seq");
+        if let Some(n) = q.limit {
+            sql.push_str(" LIMIT ?");
+            args.push(SqlValue::Integer(i64::try_from(n).unwrap_or(i64::MAX)));
+        }
+        let mut stmt = self
+            .conn
+            .prepare(&sql)
+            .map_err(self.err("reading events"))?;
+        let mut rows = stmt
+            .query(params_from_iter(args))
+            .map_err(self.err("reading events"))?;
+        while let Some(r) = rows.next().map_err(self.err("reading events"))? {
+            let row = event_row(r).map_err(self.err("reading events"))?;
+            if let Err(e) = f(row) {
+                return Err(StoreError::Output(e));
+            }
+        }
+        Ok(())
+    }
+
+    /// One event by id (the first stream that has it).
+    pub fn event_by_id(&self, session_id: &str, event_id: &str) -> Result<Option<EventRow>> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE session_id = ?1 AND dedup_key = ?2 ORDER BY thread_id LIMIT 1"
+        );
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_row(params![session_id, event_id], event_row)
+                    .optional()
+            })
+            .map_err(self.err("reading an event"))
+    }
+
+    /// The earlier copies of an event that newer copies replaced, oldest first.
+    pub fn revisions(&self, event_seq: i64) -> Result<Vec<String>> {
+        self.conn
+            .prepare_cached("SELECT raw FROM event_revisions WHERE event_seq = ?1 ORDER BY id")
+            .and_then(|mut s| s.query_map([event_seq], |r| r.get(0))?.collect())
+            .map_err(self.err("reading revisions"))
+    }
+
+    pub fn previews(&self, session_id: &str) -> Result<Vec<PreviewRow>> {
+        self.conn
+            .prepare_cached(
+                "SELECT seq, event_id, ordinal, type, raw FROM previews WHERE session_id = ?1 ORDER BY seq",
+            )
+            .and_then(|mut s| {
+                s.query_map([session_id], |r| {
+                    Ok(PreviewRow {
+                        seq: r.get(0)?,
+                        event_id: r.get(1)?,
+                        ordinal: r.get(2)?,
+                        preview_type: r.get(3)?,
+                        raw: r.get(4)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(self.err("reading previews"))
+    }
+
+    /// Quarantined frames, of one session or of all.
+    pub fn quarantined(&self, session_id: Option<&str>) -> Result<Vec<QuarantineRow>> {
+        self.conn
+            .prepare_cached(
+                "SELECT id, session_id, source, origin, reason, raw FROM quarantine \
+                 WHERE ?1 IS NULL OR session_id = ?1 ORDER BY id",
+            )
+            .and_then(|mut s| {
+                s.query_map([session_id], |r| {
+                    Ok(QuarantineRow {
+                        id: r.get(0)?,
+                        session_id: r.get(1)?,
+                        source: r.get(2)?,
+                        origin: r.get(3)?,
+                        reason: r.get(4)?,
+                        raw: r.get(5)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(self.err("reading the quarantine"))
+    }
+
+    pub fn capture_log(&self, session_id: &str) -> Result<Vec<CaptureEntry>> {
+        self.conn
+            .prepare_cached(
+                "SELECT id, session_id, thread_id, kind, started_at, ended_at, detail FROM capture_log \
+                 WHERE session_id = ?1 ORDER BY id",
+            )
+            .and_then(|mut s| {
+                s.query_map([session_id], |r| {
+                    Ok(CaptureEntry {
+                        id: r.get(0)?,
+                        session_id: r.get(1)?,
+                        thread_id: r.get(2)?,
+                        kind: r.get(3)?,
+                        started_at: r.get(4)?,
+                        ended_at: r.get(5)?,
+                        detail: r.get(6)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(self.err("reading the capture log"))
+    }
+}

@@ -1,0 +1,246 @@
+use super::*;
+use crate::model::{Envelope, Source};
+
+fn temp_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("t.db")).unwrap();
+    (dir, store)
+}
+
+fn put(store: &mut Store, raw: &str) -> Outcome {
+    put_nth(store, raw, 1)
+}
+
+fn put_nth(store: &mut Store, raw: &str, preview_ordinal: u32) -> Outcome {
+    let env = Envelope::parse(raw, None).unwrap();
+    let mut b = store.batch().unwrap();
+    let o = b
+        .upsert(&Incoming {
+            session_id: "sesn_1",
+            thread_id: "",
+            envelope: &env,
+            source: Source::Stream,
+            received_at: "2026-08-07T14:00:00.000Z",
+            preview_ordinal,
+        })
+        .unwrap();
+    b.commit().unwrap();
+    o
+}
+
+fn all(store: &Store) -> Vec<EventRow> {
+    store.events("sesn_1", &TimelineQuery::default()).unwrap()
+}
+
+const QUEUED: &str = r#"{"type":"user.message","id":"sevt_u","processed_at":null,"content":[{"type":"text","text":"hi"}]}"#;
+const PROCESSED: &str = r#"{"type":"user.message","id":"sevt_u","processed_at":"2026-08-07T14:02:11.482Z","content":[{"type":"text","text":"hi"}]}"#;
+
+#[test]
+fn queued_copy_is_replaced_by_the_processed_one_and_kept_as_a_revision() {
+    let (_d, mut s) = temp_store();
+    assert_eq!(put(&mut s, QUEUED), Outcome::Inserted);
+    assert_eq!(all(&s)[0].processed_at, None);
+    assert_eq!(put(&mut s, PROCESSED), Outcome::Updated);
+    let rows = all(&s);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].raw, PROCESSED);
+    assert_eq!(
+        rows[0].processed_at.as_deref(),
+        Some("2026-08-07T14:02:11.482Z")
+    );
+    assert_eq!(rows[0].revision, 1);
+    assert_eq!(s.revisions(rows[0].seq).unwrap(), vec![QUEUED.to_string()]);
+}
+
+#[test]
+fn a_late_queued_copy_never_replaces_the_processed_one() {
+    let (_d, mut s) = temp_store();
+    put(&mut s, PROCESSED);
+    assert_eq!(put(&mut s, QUEUED), Outcome::Duplicate);
+    assert_eq!(all(&s)[0].raw, PROCESSED);
+}
+
+#[test]
+fn identical_repeats_are_no_ops() {
+    let (_d, mut s) = temp_store();
+    assert_eq!(put(&mut s, PROCESSED), Outcome::Inserted);
+    assert_eq!(put(&mut s, PROCESSED), Outcome::Duplicate);
+    assert_eq!(put(&mut s, PROCESSED), Outcome::Duplicate);
+    assert_eq!(all(&s).len(), 1);
+    assert_eq!(s.require_session("sesn_1").unwrap().event_count, 1);
+}
+
+#[test]
+fn empty_id_interrupts_are_never_merged_with_each_other() {
+    let (_d, mut s) = temp_store();
+    let a = r#"{"type":"user.interrupt","id":"","processed_at":"2026-08-07T14:05:40.019Z"}"#;
+    let b = r#"{"type":"user.interrupt","id":"","processed_at":"2026-08-07T14:06:00.000Z"}"#;
+    let q = r#"{"type":"user.interrupt","id":"","processed_at":null}"#;
+    assert_eq!(put(&mut s, a), Outcome::Inserted);
+    assert_eq!(put(&mut s, b), Outcome::Inserted);
+    assert_eq!(put(&mut s, q), Outcome::Inserted);
+    assert_eq!(
+        put(&mut s, q),
+        Outcome::Inserted,
+        "queued empty-id events cannot be told apart: keep both"
+    );
+    // The very same processed frame seen twice (stream, then history) is one event.
+    assert_eq!(put(&mut s, a), Outcome::Duplicate);
+    let rows = all(&s);
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r.event_id.is_empty()));
+}
+
+#[test]
+fn preview_frames_never_replace_the_real_message() {
+    let (_d, mut s) = temp_store();
+    let start = r#"{"type":"event_start","event":{"type":"agent.message","id":"sevt_m"}}"#;
+    let delta = r#"{"type":"event_delta","event_id":"sevt_m","delta":{"type":"content_delta","index":0,"content":{"type":"text","text":"Thr"}}}"#;
+    let msg = r#"{"type":"agent.message","id":"sevt_m","processed_at":"2026-08-07T14:02:24.318Z","content":[{"type":"text","text":"Three"}]}"#;
+    assert_eq!(put(&mut s, start), Outcome::Preview);
+    assert_eq!(put_nth(&mut s, delta, 2), Outcome::Preview);
+    assert_eq!(put(&mut s, msg), Outcome::Inserted);
+    // A preview arriving after the final event changes nothing either.
+    let late = r#"{"type":"event_delta","event_id":"sevt_m","delta":{"type":"content_delta","content":{"type":"text","text":"e"}}}"#;
+    let env = Envelope::parse(late, None).unwrap();
+    let mut b = s.batch().unwrap();
+    let inc = Incoming {
+        session_id: "sesn_1",
+        thread_id: "",
+        envelope: &env,
+        source: Source::Stream,
+        received_at: "t",
+        preview_ordinal: 3,
+    };
+    assert_eq!(b.upsert(&inc).unwrap(), Outcome::Preview);
+    b.commit().unwrap();
+
+    let rows = all(&s);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].event_type, "agent.message");
+    assert_eq!(rows[0].raw, msg);
+    let previews = s.previews("sesn_1").unwrap();
+    assert_eq!(previews.len(), 3);
+    assert!(previews.iter().all(|p| p.event_id == "sevt_m"));
+}
+
+#[test]
+fn order_is_processed_at_then_arrival_with_queued_last() {
+    let (_d, mut s) = temp_store();
+    put(
+        &mut s,
+        r#"{"type":"a.x","id":"sevt_2","processed_at":"2026-08-07T14:02:11Z"}"#,
+    );
+    put(
+        &mut s,
+        r#"{"type":"a.x","id":"sevt_q","processed_at":null}"#,
+    );
+    put(
+        &mut s,
+        r#"{"type":"a.x","id":"sevt_1","processed_at":"2026-08-07T14:02:10.999999Z"}"#,
+    );
+    put(
+        &mut s,
+        r#"{"type":"a.x","id":"sevt_3","processed_at":"2026-08-07T16:02:11.5+02:00"}"#,
+    );
+    let ids: Vec<String> = all(&s).into_iter().map(|r| r.event_id).collect();
+    assert_eq!(ids, ["sevt_1", "sevt_2", "sevt_3", "sevt_q"]);
+}
+
+#[test]
+fn session_status_is_the_newest_status_event() {
+    let (_d, mut s) = temp_store();
+    put(
+        &mut s,
+        r#"{"type":"session.status_idle","id":"sevt_1","processed_at":"2026-08-07T14:00:01Z","stop_reason":{"type":"requires_action","event_ids":["x"]}}"#,
+    );
+    put(
+        &mut s,
+        r#"{"type":"session.status_running","id":"sevt_2","processed_at":"2026-08-07T14:00:02Z"}"#,
+    );
+    let sum = s.require_session("sesn_1").unwrap();
+    assert_eq!(sum.status.as_deref(), Some("running"));
+    assert_eq!(sum.stop_reason.as_deref(), Some("requires_action"));
+    put(
+        &mut s,
+        r#"{"type":"session.status_idle","id":"sevt_3","processed_at":"2026-08-07T14:00:03Z","stop_reason":{"type":"end_turn"}}"#,
+    );
+    let sum = s.require_session("sesn_1").unwrap();
+    assert_eq!(sum.status.as_deref(), Some("idle"));
+    assert_eq!(sum.stop_reason.as_deref(), Some("end_turn"));
+    assert_eq!(sum.event_count, 3);
+    assert_eq!(sum.last_ts.unwrap() - sum.first_ts.unwrap(), 2_000_000);
+}
+
+#[test]
+fn rolled_back_batches_leave_nothing() {
+    let (_d, mut s) = temp_store();
+    {
+        let env = Envelope::parse(PROCESSED, None).unwrap();
+        let mut b = s.batch().unwrap();
+        b.upsert(&Incoming {
+            session_id: "sesn_1",
+            thread_id: "",
+            envelope: &env,
+            source: Source::List,
+            received_at: "t",
+            preview_ordinal: 0,
+        })
+        .unwrap();
+        // dropped without commit
+    }
+    assert!(s.session_summary("sesn_1").unwrap().is_none());
+    assert_eq!(put(&mut s, PROCESSED), Outcome::Inserted);
+}
+
+#[test]
+fn newer_foreign_and_non_sqlite_databases_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let newer = dir.path().join("newer.db");
+    drop(Store::open(&newer).unwrap());
+    let c = rusqlite::Connection::open(&newer).unwrap();
+    c.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(c);
+    let err = Store::open(&newer).err().unwrap();
+    assert!(matches!(err, StoreError::TooNew { .. }), "{err}");
+    assert!(err.to_string().contains("newer flightrec"), "{err}");
+
+    let foreign = dir.path().join("foreign.db");
+    let c = rusqlite::Connection::open(&foreign).unwrap();
+    c.execute_batch("CREATE TABLE t (x)").unwrap();
+    drop(c);
+    assert!(matches!(
+        Store::open(&foreign),
+        Err(StoreError::Foreign { .. })
+    ));
+
+    let text = dir.path().join("notes.txt");
+    std::fs::write(
+        &text,
+        "these are not the droids you are looking for, not at all, no",
+    )
+    .unwrap();
+    let err = Store::open(&text).err().unwrap();
+    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
+
+    assert!(matches!(
+        Store::open_existing(&dir.path().join("nope.db")),
+        Err(StoreError::Missing { .. })
+    ));
+}
+
+#[test]
+fn reopening_keeps_data_and_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("t.db");
+    {
+        let mut s = Store::open(&p).unwrap();
+        put(&mut s, PROCESSED);
+    }
+    let s = Store::open(&p).unwrap();
+    assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(all(&s).len(), 1);
+    let r = Store::open_read_only(&p).unwrap();
+    assert_eq!(r.require_session("sesn_1").unwrap().event_count, 1);
+}

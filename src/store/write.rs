@@ -1,0 +1,391 @@
+//! Writes: the upsert of events by id, previews, quarantine and the capture log, in batches.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashSet;
+
+use super::{QUEUED_SORT_TS, Result, Store, StoreError};
+use crate::model::{Envelope, Source};
+
+/// One event (or preview frame) to store, with where and when it arrived.
+pub struct Incoming<'a> {
+    pub session_id: &'a str,
+    /// The thread whose stream or log delivered it; "" for the session's own.
+    pub thread_id: &'a str,
+    pub envelope: &'a Envelope<'a>,
+    pub source: Source,
+    pub received_at: &'a str,
+    /// For preview frames: their position among the previews of the same event in this input.
+    pub preview_ordinal: u32,
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new event.
+    Inserted,
+    /// A newer copy replaced the stored text (the old text is kept in `event_revisions`).
+    Updated,
+    /// The same text was already stored, or an older copy (queued) arrived after the processed one.
+    Duplicate,
+    /// A preview frame, stored apart (or already stored).
+    Preview,
+}
+
+/// Counts per outcome, for reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct UpsertCounts {
+    pub new: u64,
+    pub updated: u64,
+    pub duplicate: u64,
+    pub previews: u64,
+    pub quarantined: u64,
+}
+
+impl UpsertCounts {
+    pub fn add(&mut self, o: Outcome) {
+        match o {
+            Outcome::Inserted => self.new += 1,
+            Outcome::Updated => self.updated += 1,
+            Outcome::Duplicate => self.duplicate += 1,
+            Outcome::Preview => self.previews += 1,
+        }
+    }
+
+    pub fn merge(&mut self, o: &UpsertCounts) {
+        self.new += o.new;
+        self.updated += o.updated;
+        self.duplicate += o.duplicate;
+        self.previews += o.previews;
+        self.quarantined += o.quarantined;
+    }
+}
+
+/// A write transaction. Nothing is visible to readers until [`WriteBatch::commit`] (or a
+/// [`WriteBatch::flush`]); dropping it uncommitted rolls back.
+pub struct WriteBatch<'s> {
+    tx: &'s Connection,
+    open: bool,
+    path: String,
+    next_seq: i64,
+    sessions: HashSet<String>,
+    new_per_session: Vec<(String, u64)>,
+    counts: UpsertCounts,
+}
+
+const INSERT_EVENT: &str = "INSERT INTO events (seq, session_id, thread_id, event_id, dedup_key, type, processed_at, \
+     sort_ts, link_id, source, received_at, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+     ON CONFLICT (session_id, thread_id, dedup_key) DO NOTHING";
+
+impl Store {
+    /// Starts a write transaction.
+    pub fn batch(&mut self) -> Result<WriteBatch<'_>> {
+        let path = self.display();
+        let wrap = |source| StoreError::Sqlite {
+            path: path.clone(),
+            doing: "starting a write",
+            source,
+        };
+        let tx = &self.conn;
+        tx.execute_batch("BEGIN IMMEDIATE").map_err(wrap)?;
+        let next_seq: i64 = tx
+            .query_row("SELECT coalesce(max(seq), 0) + 1 FROM events", [], |r| {
+                r.get(0)
+            })
+            .map_err(wrap)?;
+        Ok(WriteBatch {
+            tx,
+            open: true,
+            path,
+            next_seq,
+            sessions: HashSet::new(),
+            new_per_session: Vec::new(),
+            counts: UpsertCounts::default(),
+        })
+    }
+}
+
+impl WriteBatch<'_> {
+    fn wrap(&self, doing: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        move |source| StoreError::Sqlite {
+            path: self.path.clone(),
+            doing,
+            source,
+        }
+    }
+
+    /// Makes sure the session has a row.
+    pub fn ensure_session(&mut self, session_id: &str) -> Result<()> {
+        if self.sessions.contains(session_id) {
+            return Ok(());
+        }
+        self.tx
+            .prepare_cached("INSERT INTO sessions (id) VALUES (?1) ON CONFLICT DO NOTHING")
+            .and_then(|mut s| s.execute([session_id]))
+            .map_err(self.wrap("adding a session"))?;
+        self.sessions.insert(session_id.to_string());
+        Ok(())
+    }
+
+    /// Stores one event by id: new, replacing an older copy, or a no-op for a repeat.
+    pub fn upsert(&mut self, inc: &Incoming<'_>) -> Result<Outcome> {
+        self.ensure_session(inc.session_id)?;
+        let env = inc.envelope;
+        let outcome = if env.is_preview() {
+            self.insert_preview(inc)?
+        } else {
+            let seq = self.next_seq;
+            let sort_ts = env.ts_micros.unwrap_or(QUEUED_SORT_TS);
+            let key = dedup_key(env, seq);
+            let inserted = self
+                .tx
+                .prepare_cached(INSERT_EVENT)
+                .and_then(|mut s| {
+                    s.execute(params![
+                        seq,
+                        inc.session_id,
+                        inc.thread_id,
+                        env.id.as_ref(),
+                        key,
+                        env.event_type.as_ref(),
+                        env.processed_at.as_deref(),
+                        sort_ts,
+                        env.link_id.as_deref(),
+                        inc.source.as_str(),
+                        inc.received_at,
+                        env.raw,
+                    ])
+                })
+                .map_err(self.wrap("storing an event"))?;
+            if inserted == 1 {
+                self.next_seq += 1;
+                self.count_new(inc.session_id);
+                Outcome::Inserted
+            } else {
+                self.resolve_conflict(inc, &key, sort_ts)?
+            }
+        };
+        self.counts.add(outcome);
+        Ok(outcome)
+    }
+
+    fn count_new(&mut self, session_id: &str) {
+        match self
+            .new_per_session
+            .iter_mut()
+            .find(|(s, _)| s == session_id)
+        {
+            Some((_, n)) => *n += 1,
+            None => self.new_per_session.push((session_id.to_string(), 1)),
+        }
+    }
+
+    /// The key exists. Keep the stored copy if it is the same or newer; otherwise replace it.
+    fn resolve_conflict(&mut self, inc: &Incoming<'_>, key: &str, sort_ts: i64) -> Result<Outcome> {
+        let env = inc.envelope;
+        let existing: Option<(i64, String, Option<String>, String, String)> = self
+            .tx
+            .prepare_cached(
+                "SELECT seq, raw, processed_at, source, received_at FROM events \
+                 WHERE session_id = ?1 AND thread_id = ?2 AND dedup_key = ?3",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![inc.session_id, inc.thread_id, key], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()
+            })
+            .map_err(self.wrap("reading a stored event"))?;
+        let Some((seq, raw, processed_at, source, received_at)) = existing else {
+            return Ok(Outcome::Duplicate);
+        };
+        // Identical text, or a queued (processed_at null) copy arriving after the processed one.
+        if raw == env.raw || (env.processed_at.is_none() && processed_at.is_some()) {
+            return Ok(Outcome::Duplicate);
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT INTO event_revisions (event_seq, source, received_at, replaced_at, raw) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut s| s.execute(params![seq, source, received_at, inc.received_at, raw]))
+            .map_err(self.wrap("keeping a replaced event"))?;
+        self.tx
+            .prepare_cached(
+                "UPDATE events SET type = ?2, processed_at = ?3, sort_ts = ?4, link_id = ?5, source = ?6, \
+                 received_at = ?7, raw = ?8, revision = revision + 1 WHERE seq = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    seq,
+                    env.event_type.as_ref(),
+                    env.processed_at.as_deref(),
+                    sort_ts,
+                    env.link_id.as_deref(),
+                    inc.source.as_str(),
+                    inc.received_at,
+                    env.raw,
+                ])
+            })
+            .map_err(self.wrap("replacing an event"))?;
+        Ok(Outcome::Updated)
+    }
+
+    fn insert_preview(&mut self, inc: &Incoming<'_>) -> Result<Outcome> {
+        let env = inc.envelope;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO previews (session_id, thread_id, event_id, ordinal, type, source, received_at, raw) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    inc.session_id,
+                    inc.thread_id,
+                    env.link_id.as_deref().unwrap_or(""),
+                    inc.preview_ordinal,
+                    env.event_type.as_ref(),
+                    inc.source.as_str(),
+                    inc.received_at,
+                    env.raw,
+                ])
+            })
+            .map_err(self.wrap("storing a preview frame"))?;
+        Ok(Outcome::Preview)
+    }
+
+    /// Keeps a frame that is not an event, byte for byte, with where it came from and why.
+    /// A repeat of the same bytes from the same origin is stored once.
+    #[allow(clippy::too_many_arguments)]
+    pub fn quarantine(
+        &mut self,
+        session_id: Option<&str>,
+        thread_id: &str,
+        source: Source,
+        origin: &str,
+        reason: &str,
+        received_at: &str,
+        raw: &[u8],
+    ) -> Result<()> {
+        if let Some(s) = session_id {
+            self.ensure_session(s)?;
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT INTO quarantine (session_id, thread_id, source, origin, reason, received_at, raw) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 \
+                 WHERE NOT EXISTS (SELECT 1 FROM quarantine WHERE origin = ?4 AND raw = ?7)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![session_id, thread_id, source.as_str(), origin, reason, received_at, raw])
+            })
+            .map_err(self.wrap("quarantining a frame"))?;
+        self.counts.quarantined += 1;
+        Ok(())
+    }
+
+    /// Appends an entry to the capture log. `detail` is a JSON object.
+    pub fn log_capture(
+        &mut self,
+        session_id: Option<&str>,
+        thread_id: &str,
+        kind: &str,
+        started_at: &str,
+        ended_at: Option<&str>,
+        detail: &serde_json::Value,
+    ) -> Result<i64> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO capture_log (session_id, thread_id, kind, started_at, ended_at, detail) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![session_id, thread_id, kind, started_at, ended_at, detail.to_string()])
+            })
+            .map_err(self.wrap("writing the capture log"))?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// What this batch did so far.
+    pub fn counts(&self) -> UpsertCounts {
+        self.counts
+    }
+
+    /// Commits what is written so far and goes on in a new transaction.
+    pub fn flush(&mut self) -> Result<()> {
+        self.commit_open()?;
+        self.tx
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(self.wrap("starting a write"))?;
+        self.open = true;
+        Ok(())
+    }
+
+    /// Makes the batch durable and visible.
+    pub fn commit(mut self) -> Result<UpsertCounts> {
+        self.commit_open()?;
+        Ok(self.counts)
+    }
+
+    fn commit_open(&mut self) -> Result<()> {
+        for (session, n) in std::mem::take(&mut self.new_per_session) {
+            self.tx
+                .prepare_cached("UPDATE sessions SET event_count = event_count + ?2 WHERE id = ?1")
+                .and_then(|mut s| s.execute(params![session, i64::try_from(n).unwrap_or(i64::MAX)]))
+                .map_err(self.wrap("committing"))?;
+        }
+        self.tx
+            .execute_batch("COMMIT")
+            .map_err(self.wrap("committing"))?;
+        self.open = false;
+        Ok(())
+    }
+
+    /// Stores a session object (`GET /v1/sessions/{id}`) as received, replacing an older one.
+    pub fn set_session_object(
+        &mut self,
+        session_id: &str,
+        raw: &str,
+        fetched_at: &str,
+    ) -> Result<()> {
+        self.ensure_session(session_id)?;
+        self.tx
+            .prepare_cached("UPDATE sessions SET object = ?2, object_at = ?3 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![session_id, raw, fetched_at]))
+            .map_err(self.wrap("storing a session object"))?;
+        Ok(())
+    }
+}
+
+impl Drop for WriteBatch<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // Nothing to report to: the caller already has the error that stopped it.
+            let _ = self.tx.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// The key an event is deduplicated on within its session and thread stream.
+///
+/// A non-empty id is the key. An empty id (`user.interrupt` can arrive so) is never merged with a
+/// different event: a processed one is keyed by its time and a hash of its exact text, so only a
+/// byte-identical repeat (the same frame seen twice) merges; a queued one is keyed by its arrival.
+fn dedup_key(env: &Envelope<'_>, seq: i64) -> String {
+    if !env.id.is_empty() {
+        return env.id.to_string();
+    }
+    match &env.processed_at {
+        Some(p) => format!("~{p}~{:016x}", fnv1a(env.raw.as_bytes())),
+        None => format!("~queued~{seq}"),
+    }
+}
+
+/// FNV-1a, 64 bits: stable across builds and platforms (unlike std's hasher).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
