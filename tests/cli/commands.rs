@@ -1,0 +1,121 @@
+//! The commands on the sample logs: what a user sees.
+
+use serde_json::Value;
+
+use crate::util::*;
+
+const STUCK: &str = "sesn_011CZstuckCustomTool0002";
+
+fn demo_db() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempdir();
+    let db = dir.path().join("demo.db");
+    let o = run(&db, &["demo", "--quiet"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    (dir, db)
+}
+
+#[test]
+fn demo_loads_every_sample_and_shows_the_stuck_session() {
+    let dir = tempdir();
+    let db = dir.path().join("demo.db");
+    let o = run(&db, &["demo"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains(&format!("Loaded {} sample logs", sample_files().len())), "{out}");
+    assert!(out.contains(&format!("Timeline of {STUCK}")), "{out}");
+    assert!(out.contains("get_weather (custom)"), "{out}");
+    assert!(out.contains("idle: requires_action → sevt_"), "{out}");
+    // Running it again starts afresh rather than piling up.
+    let again = run(&db, &["demo", "--quiet"]);
+    assert_eq!(stdout(&again).lines().next(), out.lines().next());
+}
+
+#[test]
+fn sessions_json_has_the_documented_fields() {
+    let (_d, db) = demo_db();
+    let o = run(&db, &["sessions", "--json"]);
+    assert_eq!(code(&o), 0);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let all = v.as_array().unwrap();
+    let stuck = all.iter().find(|s| s["id"] == STUCK).unwrap();
+    assert_eq!(stuck["status"], "idle");
+    assert_eq!(stuck["stop_reason"], "requires_action");
+    assert!(stuck["event_count"].as_u64().unwrap() > 5);
+    assert!(stuck["duration_seconds"].as_f64().unwrap() > 0.0);
+    for k in ["title", "first_event_at", "last_event_at"] {
+        assert!(stuck.get(k).is_some(), "missing {k}");
+    }
+    let reasons: Vec<&str> = all.iter().filter_map(|s| s["stop_reason"].as_str()).collect();
+    assert!(reasons.contains(&"retries_exhausted"), "{reasons:?}");
+    assert!(all.iter().any(|s| s["status"] == "terminated"));
+    assert!(all.iter().any(|s| s["status"] == "deleted"));
+    assert!(all.iter().any(|s| s["title"].is_string()), "a title from session.updated");
+}
+
+#[test]
+fn timeline_filters_by_type_time_and_limit() {
+    let (_d, db) = demo_db();
+    let all: Value = serde_json::from_str(&stdout(&run(&db, &["timeline", STUCK, "--json"]))).unwrap();
+    let all = all.as_array().unwrap();
+    assert_eq!(all[0]["offset_us"], 0);
+    let offsets: Vec<i64> = all.iter().filter_map(|r| r["offset_us"].as_i64()).collect();
+    assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "in time order");
+
+    let o = run(&db, &["timeline", STUCK, "--type", "session.status_idle", "--type", "agent.custom_tool_use", "--json"]);
+    let rows: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r["type"] == "session.status_idle" || r["type"] == "agent.custom_tool_use"));
+
+    let o = run(&db, &["timeline", STUCK, "--limit", "3", "--json"]);
+    let rows: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 3);
+
+    let o = run(&db, &["timeline", STUCK, "--since", "+1m", "--json"]);
+    let rows: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert!(!rows.is_empty() && rows.len() < all.len());
+    assert!(rows.iter().all(|r| r["offset_us"].as_i64().unwrap() >= 60_000_000));
+}
+
+#[test]
+fn timeline_table_summarises_events() {
+    let (_d, db) = demo_db();
+    let o = run(&db, &["timeline", "sesn_011CZretriesExhausted006"]);
+    let out = stdout(&o);
+    assert!(out.contains("model_overloaded_error (retrying)"), "{out}");
+    assert!(out.contains("model_overloaded_error (exhausted)"), "{out}");
+    assert!(out.contains("idle: retries_exhausted"), "{out}");
+}
+
+#[test]
+fn export_writes_to_a_file_and_stops_quietly_on_a_closed_pipe() {
+    let (d, db) = demo_db();
+    let out = d.path().join("x.jsonl");
+    let o = run(&db, &["export", STUCK, "-o", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.lines().all(|l| serde_json::from_str::<Value>(l).is_ok()));
+
+    // `| head -1`: the reader goes away; flightrec exits 0 without a message.
+    let mut child = bin()
+        .arg("--db")
+        .arg(&db)
+        .args(["export", STUCK])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}
+
+#[test]
+fn db_from_the_environment() {
+    let (_d, db) = demo_db();
+    let o = bin().env("FLIGHTREC_DB", &db).args(["sessions", "--json"]).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains(STUCK));
+}

@@ -1,0 +1,143 @@
+//! Helpers: running the binary, reading the sample logs with an oracle independent of flightrec.
+
+use serde_json::Value;
+use serde_json::value::RawValue;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_flightrec"))
+}
+
+/// Runs `flightrec --db DB ARGS...`.
+pub fn run(db: &Path, args: &[&str]) -> Output {
+    bin().arg("--db").arg(db).args(args).env_remove("FLIGHTREC_DB").output().unwrap()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+pub fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
+}
+
+/// Every sample log file, sorted.
+pub fn sample_files() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(samples_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("jsonl" | "sse" | "json")))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The `sesn_…` id in a sample's file name.
+pub fn session_of(path: &Path) -> String {
+    let name = path.file_name().unwrap().to_str().unwrap();
+    let at = name.find("sesn_").unwrap();
+    name[at..].chars().take(5 + 24).collect()
+}
+
+/// The event texts of one input, read the simple way: SSE frames (data lines joined, pings,
+/// errors and comments skipped), JSON lines, or pages' `data` elements.
+pub fn oracle_texts(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    if path.extension().unwrap() == "sse" {
+        let norm = text.replace("\r\n", "\n");
+        let mut out = Vec::new();
+        for frame in norm.split("\n\n") {
+            let mut name = "";
+            let mut data: Vec<&str> = Vec::new();
+            for line in frame.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    name = v.trim_start();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push(v.strip_prefix(' ').unwrap_or(v));
+                }
+            }
+            if data.is_empty() || name == "ping" || name == "error" {
+                continue;
+            }
+            out.push(data.join("\n"));
+        }
+        return out;
+    }
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: std::collections::HashMap<String, Box<RawValue>> = serde_json::from_str(line).unwrap();
+        match v.get("data") {
+            Some(data) if !v.contains_key("type") => {
+                let items: Vec<Box<RawValue>> = serde_json::from_str(data.get()).unwrap();
+                out.extend(items.iter().map(|i| i.get().to_string()))
+            }
+            _ => out.push(line.to_string()),
+        }
+    }
+    out
+}
+
+/// What a session's export must hold, from the oracle: previews dropped; one event per id, the
+/// newest copy unless it is a queued copy of a processed event; ordered by processed_at (queued
+/// last) then first arrival.
+pub fn expected_session(texts: &[String]) -> Vec<Value> {
+    let mut slots: Vec<(Option<i64>, usize, Value)> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = Default::default();
+    for (arrival, t) in texts.iter().enumerate() {
+        let v: Value = serde_json::from_str(t).unwrap();
+        let ty = v["type"].as_str().unwrap_or("");
+        if ty == "event_start" || ty == "event_delta" {
+            continue;
+        }
+        let id = v["id"].as_str().unwrap_or("").to_string();
+        let ts = v["processed_at"].as_str().map(|p| {
+            chrono::DateTime::parse_from_rfc3339(p).unwrap().timestamp_micros()
+        });
+        if !id.is_empty()
+            && let Some(&i) = index.get(&id)
+        {
+            if !(ts.is_none() && slots[i].0.is_some()) {
+                slots[i].0 = ts;
+                slots[i].2 = v;
+            }
+            continue;
+        }
+        if id.is_empty() && ts.is_some() && slots.iter().any(|s| s.2 == v) {
+            continue;
+        }
+        if !id.is_empty() {
+            index.insert(id, slots.len());
+        }
+        slots.push((ts, arrival, v));
+    }
+    slots.sort_by_key(|(ts, arrival, _)| (ts.unwrap_or(i64::MAX), *arrival));
+    slots.into_iter().map(|s| s.2).collect()
+}
+
+/// The event columns that must survive a round trip, for every event of `session`.
+pub fn event_rows(db: &Path, session: &str) -> Vec<(String, String, Option<String>, i64, Option<String>, String, String)> {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let mut s = c
+        .prepare(
+            "SELECT event_id, type, processed_at, sort_ts, link_id, thread_id, raw FROM events \
+             WHERE session_id = ?1 ORDER BY sort_ts, seq",
+        )
+        .unwrap();
+    s.query_map([session], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
