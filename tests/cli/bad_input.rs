@@ -52,11 +52,19 @@ fn truncated_json_line_is_quarantined_and_the_rest_imported() {
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains(&format!("{f} line 2: invalid JSON")), "{err}");
-    assert!(stdout(&o).contains("2 new") && stdout(&o).contains("1 quarantined"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("2 new") && stdout(&o).contains("1 quarantined"),
+        "{}",
+        stdout(&o)
+    );
     let q = quarantined(&db);
     assert_eq!(q.len(), 1);
     assert_eq!(q[0].0, format!("{f} line 2"));
-    assert!(String::from_utf8(q[0].2.clone()).unwrap().ends_with(r#"[{"type":"te"#));
+    assert!(
+        String::from_utf8(q[0].2.clone())
+            .unwrap()
+            .ends_with(r#"[{"type":"te"#)
+    );
 }
 
 #[test]
@@ -77,7 +85,11 @@ fn non_json_sse_frame_is_quarantined_and_the_rest_imported() {
     let f = write(dir.path(), &format!("cap.{S}.sse"), sse.as_bytes());
     let o = run(&db, &["import", &f]);
     assert_eq!(code(&o), 3, "{}", stderr(&o));
-    assert!(stderr(&o).contains(&format!("{f} frame 2: invalid JSON")), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("{f} frame 2: invalid JSON")),
+        "{}",
+        stderr(&o)
+    );
     let q = quarantined(&db);
     assert_eq!(q.len(), 1);
     assert_eq!(q[0].2, b"<html>502 Bad Gateway</html>");
@@ -90,7 +102,11 @@ fn non_json_sse_frame_is_quarantined_and_the_rest_imported() {
 fn binary_garbage_is_refused() {
     let dir = tempdir();
     let db = dir.path().join("t.db");
-    let f = write(dir.path(), &format!("x.{S}.bin"), b"\x7fELF\x02\x01\x01\x00\x00\x00\xff\xfe\x00garbage");
+    let f = write(
+        dir.path(),
+        &format!("x.{S}.bin"),
+        b"\x7fELF\x02\x01\x01\x00\x00\x00\xff\xfe\x00garbage",
+    );
     let o = run(&db, &["import", &f]);
     assert_eq!(code(&o), 2);
     assert_one_error(&o, &[&f, "not an event log", "7f 45 4c 46"]);
@@ -100,7 +116,11 @@ fn binary_garbage_is_refused() {
 fn binary_garbage_inside_an_sse_capture_names_the_line() {
     let dir = tempdir();
     let db = dir.path().join("t.db");
-    let f = write(dir.path(), &format!("x.{S}.sse"), b"event: a\ndata: {}\n\ndata: \xc3\x28\xa0\xa1\n\n");
+    let f = write(
+        dir.path(),
+        &format!("x.{S}.sse"),
+        b"event: a\ndata: {}\n\ndata: \xc3\x28\xa0\xa1\n\n",
+    );
     let o = run(&db, &["import", &f]);
     assert_eq!(code(&o), 2);
     assert_one_error(&o, &[&f, "invalid UTF-8", "line 4"]);
@@ -120,7 +140,11 @@ fn empty_file_is_refused() {
 fn missing_file_is_refused_and_other_files_still_import() {
     let dir = tempdir();
     let db = dir.path().join("t.db");
-    let missing = dir.path().join(format!("gone.{S}.jsonl")).display().to_string();
+    let missing = dir
+        .path()
+        .join(format!("gone.{S}.jsonl"))
+        .display()
+        .to_string();
     let good = write(
         dir.path(),
         &format!("ok.{S}.jsonl"),
@@ -136,7 +160,11 @@ fn missing_file_is_refused_and_other_files_still_import() {
 fn file_without_a_session_id_asks_for_one() {
     let dir = tempdir();
     let db = dir.path().join("t.db");
-    let f = write(dir.path(), "capture.jsonl", br#"{"type":"a.b","id":"sevt_1"}"#);
+    let f = write(
+        dir.path(),
+        "capture.jsonl",
+        br#"{"type":"a.b","id":"sevt_1"}"#,
+    );
     let o = run(&db, &["import", &f]);
     assert_eq!(code(&o), 2);
     assert_one_error(&o, &[&f, "--session"]);
@@ -155,7 +183,10 @@ fn database_from_a_newer_flightrec_is_refused() {
     for args in [&["sessions"][..], &["import", "x.jsonl"][..]] {
         let o = run(&db, args);
         assert_eq!(code(&o), 2);
-        assert_one_error(&o, &[db.to_str().unwrap(), "newer flightrec", "schema version 99"]);
+        assert_one_error(
+            &o,
+            &[db.to_str().unwrap(), "newer flightrec", "schema version 99"],
+        );
     }
 }
 
@@ -163,12 +194,20 @@ fn database_from_a_newer_flightrec_is_refused() {
 fn non_sqlite_database_is_refused() {
     let dir = tempdir();
     let db = dir.path().join("notes.db");
-    std::fs::write(&db, "Meeting notes: the recorder must never lose an event. ".repeat(40)).unwrap();
+    std::fs::write(
+        &db,
+        "Meeting notes: the recorder must never lose an event. ".repeat(40),
+    )
+    .unwrap();
     let before = std::fs::read(&db).unwrap();
     let o = run(&db, &["sessions"]);
     assert_eq!(code(&o), 2);
     assert_one_error(&o, &[db.to_str().unwrap(), "not a database"]);
-    assert_eq!(std::fs::read(&db).unwrap(), before, "the file is left alone");
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "the file is left alone"
+    );
 }
 
 #[test]

@@ -21,7 +21,10 @@ fn demo_loads_every_sample_and_shows_the_stuck_session() {
     let o = run(&db, &["demo"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains(&format!("Loaded {} sample logs", sample_files().len())), "{out}");
+    assert!(
+        out.contains(&format!("Loaded {} sample logs", sample_files().len())),
+        "{out}"
+    );
     assert!(out.contains(&format!("Timeline of {STUCK}")), "{out}");
     assert!(out.contains("get_weather (custom)"), "{out}");
     assert!(out.contains("idle: requires_action → sevt_"), "{out}");
@@ -45,27 +48,48 @@ fn sessions_json_has_the_documented_fields() {
     for k in ["title", "first_event_at", "last_event_at"] {
         assert!(stuck.get(k).is_some(), "missing {k}");
     }
-    let reasons: Vec<&str> = all.iter().filter_map(|s| s["stop_reason"].as_str()).collect();
+    let reasons: Vec<&str> = all
+        .iter()
+        .filter_map(|s| s["stop_reason"].as_str())
+        .collect();
     assert!(reasons.contains(&"retries_exhausted"), "{reasons:?}");
     assert!(all.iter().any(|s| s["status"] == "terminated"));
     assert!(all.iter().any(|s| s["status"] == "deleted"));
-    assert!(all.iter().any(|s| s["title"].is_string()), "a title from session.updated");
+    assert!(
+        all.iter().any(|s| s["title"].is_string()),
+        "a title from session.updated"
+    );
 }
 
 #[test]
 fn timeline_filters_by_type_time_and_limit() {
     let (_d, db) = demo_db();
-    let all: Value = serde_json::from_str(&stdout(&run(&db, &["timeline", STUCK, "--json"]))).unwrap();
+    let all: Value =
+        serde_json::from_str(&stdout(&run(&db, &["timeline", STUCK, "--json"]))).unwrap();
     let all = all.as_array().unwrap();
     assert_eq!(all[0]["offset_us"], 0);
     let offsets: Vec<i64> = all.iter().filter_map(|r| r["offset_us"].as_i64()).collect();
     assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "in time order");
 
-    let o = run(&db, &["timeline", STUCK, "--type", "session.status_idle", "--type", "agent.custom_tool_use", "--json"]);
+    let o = run(
+        &db,
+        &[
+            "timeline",
+            STUCK,
+            "--type",
+            "session.status_idle",
+            "--type",
+            "agent.custom_tool_use",
+            "--json",
+        ],
+    );
     let rows: Value = serde_json::from_str(&stdout(&o)).unwrap();
     let rows = rows.as_array().unwrap();
     assert!(!rows.is_empty());
-    assert!(rows.iter().all(|r| r["type"] == "session.status_idle" || r["type"] == "agent.custom_tool_use"));
+    assert!(
+        rows.iter()
+            .all(|r| r["type"] == "session.status_idle" || r["type"] == "agent.custom_tool_use")
+    );
 
     let o = run(&db, &["timeline", STUCK, "--limit", "3", "--json"]);
     let rows: Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -75,7 +99,10 @@ fn timeline_filters_by_type_time_and_limit() {
     let rows: Value = serde_json::from_str(&stdout(&o)).unwrap();
     let rows = rows.as_array().unwrap();
     assert!(!rows.is_empty() && rows.len() < all.len());
-    assert!(rows.iter().all(|r| r["offset_us"].as_i64().unwrap() >= 60_000_000));
+    assert!(
+        rows.iter()
+            .all(|r| r["offset_us"].as_i64().unwrap() >= 60_000_000)
+    );
 }
 
 #[test]
@@ -95,7 +122,10 @@ fn export_writes_to_a_file_and_stops_quietly_on_a_closed_pipe() {
     let o = run(&db, &["export", STUCK, "-o", out.to_str().unwrap()]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let text = std::fs::read_to_string(&out).unwrap();
-    assert!(text.lines().all(|l| serde_json::from_str::<Value>(l).is_ok()));
+    assert!(
+        text.lines()
+            .all(|l| serde_json::from_str::<Value>(l).is_ok())
+    );
 
     // `| head -1`: the reader goes away; flightrec exits 0 without a message.
     let mut child = bin()
@@ -115,7 +145,11 @@ fn export_writes_to_a_file_and_stops_quietly_on_a_closed_pipe() {
 #[test]
 fn db_from_the_environment() {
     let (_d, db) = demo_db();
-    let o = bin().env("FLIGHTREC_DB", &db).args(["sessions", "--json"]).output().unwrap();
+    let o = bin()
+        .env("FLIGHTREC_DB", &db)
+        .args(["sessions", "--json"])
+        .output()
+        .unwrap();
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stdout(&o).contains(STUCK));
 }

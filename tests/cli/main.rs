@@ -1,5 +1,8 @@
 //! Integration tests: the real `flightrec` binary on real SQLite files and the bundled samples.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod bad_input;
 mod commands;
 mod round_trip;

@@ -19,8 +19,15 @@ fn sessions_of_samples() -> BTreeMap<String, Vec<PathBuf>> {
 fn every_sample_round_trips_through_export_and_reimport() {
     let dir = tempdir();
     let a = dir.path().join("a.db");
-    let files: Vec<String> = sample_files().iter().map(|p| p.display().to_string()).collect();
-    assert!(files.len() >= 15, "expected the bundled samples, found {}", files.len());
+    let files: Vec<String> = sample_files()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(
+        files.len() >= 15,
+        "expected the bundled samples, found {}",
+        files.len()
+    );
     let mut args = vec!["import"];
     args.extend(files.iter().map(String::as_str));
     let o = run(&a, &args);
@@ -31,7 +38,10 @@ fn every_sample_round_trips_through_export_and_reimport() {
         let o = run(&a, &["export", &session, "--format", "jsonl"]);
         assert_eq!(code(&o), 0, "{session}: {}", stderr(&o));
         let out = stdout(&o);
-        let exported: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let exported: Vec<Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         let texts: Vec<String> = files.iter().flat_map(|f| oracle_texts(f)).collect();
         let expected = expected_session(&texts);
         assert_eq!(exported.len(), expected.len(), "{session}: event count");
@@ -41,7 +51,9 @@ fn every_sample_round_trips_through_export_and_reimport() {
         // Each exported line is the text exactly as received; an SSE frame whose data spanned
         // several lines loses only the line breaks between tokens (JSON Lines has one per line).
         for line in out.lines() {
-            let found = texts.iter().any(|t| t == line || (t.contains('\n') && one_line(t) == line));
+            let found = texts
+                .iter()
+                .any(|t| t == line || (t.contains('\n') && one_line(t) == line));
             assert!(found, "{session}: exported text not in the input: {line}");
         }
 
@@ -49,7 +61,10 @@ fn every_sample_round_trips_through_export_and_reimport() {
         let exp = dir.path().join(format!("{session}.export.jsonl"));
         std::fs::write(&exp, &out).unwrap();
         let b = dir.path().join(format!("{session}.b.db"));
-        let o = run(&b, &["import", "--session", &session, exp.to_str().unwrap()]);
+        let o = run(
+            &b,
+            &["import", "--session", &session, exp.to_str().unwrap()],
+        );
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         // (An SSE frame whose data spanned lines comes back as its one-line form, by design.)
         let mut want = event_rows(&a, &session);
@@ -68,28 +83,51 @@ fn every_sample_round_trips_through_export_and_reimport() {
 fn importing_the_same_logs_twice_stores_every_event_once() {
     let dir = tempdir();
     let db = dir.path().join("t.db");
-    let files: Vec<String> = sample_files().iter().map(|p| p.display().to_string()).collect();
+    let files: Vec<String> = sample_files()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     let mut args = vec!["import", "--json"];
     args.extend(files.iter().map(String::as_str));
     let first: Value = serde_json::from_str(&stdout(&run(&db, &args))).unwrap();
     let second: Value = serde_json::from_str(&stdout(&run(&db, &args))).unwrap();
-    let total = |v: &Value, k: &str| v.as_array().unwrap().iter().map(|r| r[k].as_u64().unwrap()).sum::<u64>();
+    let total = |v: &Value, k: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r[k].as_u64().unwrap())
+            .sum::<u64>()
+    };
     assert!(total(&first, "new") > 300);
     assert_eq!(total(&second, "new"), 0);
     assert_eq!(total(&second, "updated"), 0);
-    assert_eq!(total(&second, "duplicate"), total(&first, "new") + total(&first, "updated") + total(&first, "duplicate"));
+    assert_eq!(
+        total(&second, "duplicate"),
+        total(&first, "new") + total(&first, "updated") + total(&first, "duplicate")
+    );
     let c = rusqlite::Connection::open(&db).unwrap();
-    let rows: i64 = c.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
+    let rows: i64 = c
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(rows as u64, total(&first, "new"));
-    let previews: i64 = c.query_row("SELECT count(*) FROM previews", [], |r| r.get(0)).unwrap();
-    assert_eq!(previews as u64, total(&first, "previews"), "previews stored once too");
+    let previews: i64 = c
+        .query_row("SELECT count(*) FROM previews", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        previews as u64,
+        total(&first, "previews"),
+        "previews stored once too"
+    );
 }
 
 #[test]
 fn samples_cover_every_event_type_and_stop_reason() {
     let dir = tempdir();
     let db = dir.path().join("t.db");
-    let files: Vec<String> = sample_files().iter().map(|p| p.display().to_string()).collect();
+    let files: Vec<String> = sample_files()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     let mut args = vec!["import"];
     args.extend(files.iter().map(String::as_str));
     assert_eq!(code(&run(&db, &args)), 0);
@@ -111,7 +149,13 @@ fn samples_cover_every_event_type_and_stop_reason() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    for r in ["end_turn", "requires_action", "retries_exhausted", "budget_reached", "refusal"] {
+    for r in [
+        "end_turn",
+        "requires_action",
+        "retries_exhausted",
+        "budget_reached",
+        "refusal",
+    ] {
         assert!(reasons.iter().any(|x| x == r), "no sample idles with {r}");
     }
 }
@@ -120,7 +164,10 @@ fn samples_cover_every_event_type_and_stop_reason() {
 fn queued_echo_keeps_the_processed_copy_and_the_queued_one_as_revision() {
     let dir = tempdir();
     let db = dir.path().join("t.db");
-    let f = sample_files().into_iter().find(|p| p.to_str().unwrap().contains("queued-echo")).unwrap();
+    let f = sample_files()
+        .into_iter()
+        .find(|p| p.to_str().unwrap().contains("queued-echo"))
+        .unwrap();
     assert_eq!(code(&run(&db, &["import", f.to_str().unwrap()])), 0);
     let c = rusqlite::Connection::open(&db).unwrap();
     let (queued_left, revised): (i64, i64) = c
@@ -130,7 +177,10 @@ fn queued_echo_keeps_the_processed_copy_and_the_queued_one_as_revision() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    assert_eq!(queued_left, 0, "every echoed user event has its processed copy");
+    assert_eq!(
+        queued_left, 0,
+        "every echoed user event has its processed copy"
+    );
     assert!(revised >= 2, "the queued copies are kept as revisions");
     let old: Vec<String> = c
         .prepare("SELECT raw FROM event_revisions")
@@ -139,5 +189,8 @@ fn queued_echo_keeps_the_processed_copy_and_the_queued_one_as_revision() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert!(old.iter().all(|r| r.contains("\"processed_at\":null")), "{old:?}");
+    assert!(
+        old.iter().all(|r| r.contains("\"processed_at\":null")),
+        "{old:?}"
+    );
 }

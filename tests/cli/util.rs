@@ -11,7 +11,13 @@ pub fn bin() -> Command {
 
 /// Runs `flightrec --db DB ARGS...`.
 pub fn run(db: &Path, args: &[&str]) -> Output {
-    bin().arg("--db").arg(db).args(args).env_remove("FLIGHTREC_DB").output().unwrap()
+    bin()
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("FLIGHTREC_DB")
+        .output()
+        .unwrap()
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -35,7 +41,12 @@ pub fn sample_files() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(samples_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("jsonl" | "sse" | "json")))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("jsonl" | "sse" | "json")
+            )
+        })
         .collect();
     v.sort();
     v
@@ -74,7 +85,8 @@ pub fn oracle_texts(path: &Path) -> Vec<String> {
     }
     let mut out = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let v: std::collections::HashMap<String, Box<RawValue>> = serde_json::from_str(line).unwrap();
+        let v: std::collections::HashMap<String, Box<RawValue>> =
+            serde_json::from_str(line).unwrap();
         match v.get("data") {
             Some(data) if !v.contains_key("type") => {
                 let items: Vec<Box<RawValue>> = serde_json::from_str(data.get()).unwrap();
@@ -100,7 +112,9 @@ pub fn expected_session(texts: &[String]) -> Vec<Value> {
         }
         let id = v["id"].as_str().unwrap_or("").to_string();
         let ts = v["processed_at"].as_str().map(|p| {
-            chrono::DateTime::parse_from_rfc3339(p).unwrap().timestamp_micros()
+            chrono::DateTime::parse_from_rfc3339(p)
+                .unwrap()
+                .timestamp_micros()
         });
         if !id.is_empty()
             && let Some(&i) = index.get(&id)
@@ -123,8 +137,19 @@ pub fn expected_session(texts: &[String]) -> Vec<Value> {
     slots.into_iter().map(|s| s.2).collect()
 }
 
+/// event_id, type, processed_at, sort_ts, link_id, thread_id, raw.
+pub type EventColumns = (
+    String,
+    String,
+    Option<String>,
+    i64,
+    Option<String>,
+    String,
+    String,
+);
+
 /// The event columns that must survive a round trip, for every event of `session`.
-pub fn event_rows(db: &Path, session: &str) -> Vec<(String, String, Option<String>, i64, Option<String>, String, String)> {
+pub fn event_rows(db: &Path, session: &str) -> Vec<EventColumns> {
     let c = rusqlite::Connection::open(db).unwrap();
     let mut s = c
         .prepare(
@@ -132,10 +157,20 @@ pub fn event_rows(db: &Path, session: &str) -> Vec<(String, String, Option<Strin
              WHERE session_id = ?1 ORDER BY sort_ts, seq",
         )
         .unwrap();
-    s.query_map([session], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    s.query_map([session], |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+        ))
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
 }
 
 pub fn tempdir() -> tempfile::TempDir {
