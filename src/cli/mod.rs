@@ -1,11 +1,14 @@
 //! The `flightrec` command line: argument parsing, one file per subcommand, and the one place
 //! where errors become messages and exit codes.
 
+mod api_args;
 mod args;
+mod capture;
 mod demo;
 mod export;
 mod import;
 mod output;
+mod record;
 mod sessions;
 mod timeline;
 
@@ -26,6 +29,14 @@ pub mod exit {
     pub const ERROR: u8 = 2;
     /// Imported with problems: some frames were not events and went to quarantine.
     pub const PROBLEMS: u8 = 3;
+    /// The API refused the credentials (401/403): the key is missing or wrong.
+    pub const AUTH: u8 = 4;
+    /// The API has no such session (404).
+    pub const NOT_FOUND: u8 = 5;
+    /// The server kept failing (5xx, timeouts) for longer than --give-up-after.
+    pub const GAVE_UP: u8 = 6;
+    /// The stop condition was not met within --timeout.
+    pub const TIMED_OUT: u8 = 7;
 }
 
 #[derive(Parser)]
@@ -55,6 +66,10 @@ enum Command {
     Timeline(timeline::Args),
     /// Write a session's events out, exactly as received
     Export(export::Args),
+    /// Record a live session over the API: stream and event log merged, reconnecting as needed
+    Record(record::Args),
+    /// Show how a session was captured: connections, history passes, retries, unproven intervals
+    Capture(capture::Args),
 }
 
 /// What a subcommand reports back: the exit code to use.
@@ -80,6 +95,8 @@ pub fn main() -> ExitCode {
         Command::Sessions(a) => sessions::run(&db_path(db), a),
         Command::Timeline(a) => timeline::run(&db_path(db), a),
         Command::Export(a) => export::run(&db_path(db), a),
+        Command::Record(a) => record::run(&db_path(db), a),
+        Command::Capture(a) => capture::run(&db_path(db), a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,6 +1,11 @@
-//! Getting events into the store: file imports now; the live recorder loop joins it later.
+//! Getting events into the store: file imports, and the live recorder (stream + backfill +
+//! reconnects) with its writer thread.
 
+pub mod backoff;
 pub mod import;
+pub mod live;
+mod reader;
+pub mod writer;
 
 pub use import::{
     FileReport, ImportError, ImportOptions, import_file, import_reader, now, session_id_from_name,

@@ -4,6 +4,7 @@
 //! reason. It never interprets events beyond framing and never writes anywhere; the caller parses
 //! envelopes and stores.
 
+pub mod api;
 mod detect;
 mod json;
 mod sse;

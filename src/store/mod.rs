@@ -7,7 +7,10 @@
 mod read;
 mod write;
 
-pub use read::{CaptureEntry, EventRow, PreviewRow, QuarantineRow, SessionSummary, TimelineQuery};
+pub use read::{
+    CaptureEntry, EventRow, PreviewRow, QuarantineRow, RecordingState, SessionSummary,
+    TimelineQuery,
+};
 pub use write::{Incoming, Outcome, UpsertCounts, WriteBatch};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};

@@ -360,3 +360,82 @@ impl Store {
             .map_err(self.err("reading the capture log"))
     }
 }
+
+/// What a recorder needs to know after each commit.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecordingState {
+    pub summary: Option<SessionSummary>,
+    /// Workflow runs created and not yet ended.
+    pub open_runs: u64,
+    /// Threads created in the session: (thread id, terminated).
+    pub threads: Vec<(String, bool)>,
+}
+
+impl Store {
+    /// The newest `processed_at` stored for a session's stream or log ("" = the session's own).
+    pub fn newest_processed_at(&self, session_id: &str, thread_id: &str) -> Result<Option<String>> {
+        self.conn
+            .prepare_cached(
+                "SELECT processed_at FROM events WHERE session_id = ?1 AND thread_id = ?2 AND sort_ts < ?3 \
+                 ORDER BY sort_ts DESC, seq DESC LIMIT 1",
+            )
+            .and_then(|mut s| s.query_row(params![session_id, thread_id, QUEUED_SORT_TS], |r| r.get(0)).optional())
+            .map_err(self.err("reading the newest event time"))
+            .map(Option::flatten)
+    }
+
+    /// Status, open workflow runs and threads of a session, for a recorder's stop conditions.
+    pub fn recording_state(&self, session_id: &str) -> Result<RecordingState> {
+        let summary = self.session_summary(session_id)?;
+        let open_runs: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT count(DISTINCT raw ->> '$.workflow_run_id') FROM events \
+                 WHERE session_id = ?1 AND type = 'workflow_run.created' AND raw ->> '$.workflow_run_id' NOT IN \
+                 (SELECT raw ->> '$.workflow_run_id' FROM events WHERE session_id = ?1 \
+                  AND type = 'workflow_run.status_ended' AND raw ->> '$.workflow_run_id' IS NOT NULL)",
+            )
+            .and_then(|mut s| s.query_row([session_id], |r| r.get(0)))
+            .map_err(self.err("counting open workflow runs"))?;
+        let threads: Vec<(String, bool)> = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT c.raw ->> '$.session_thread_id', EXISTS (SELECT 1 FROM events t \
+                   WHERE t.session_id = ?1 AND t.type = 'session.thread_status_terminated' \
+                   AND t.raw ->> '$.session_thread_id' = c.raw ->> '$.session_thread_id') \
+                 FROM events c WHERE c.session_id = ?1 AND c.type = 'session.thread_created' \
+                 AND c.raw ->> '$.session_thread_id' IS NOT NULL",
+            )
+            .and_then(|mut s| {
+                s.query_map([session_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect()
+            })
+            .map_err(self.err("listing threads"))?;
+        Ok(RecordingState {
+            summary,
+            open_runs: u64::try_from(open_runs).unwrap_or(0),
+            threads,
+        })
+    }
+}
+
+impl Store {
+    /// How many of a session's events came from each source (stream, list, import).
+    pub fn events_by_source(
+        &self,
+        session_id: &str,
+    ) -> Result<std::collections::BTreeMap<String, u64>> {
+        self.conn
+            .prepare_cached(
+                "SELECT source, count(*) FROM events WHERE session_id = ?1 GROUP BY source",
+            )
+            .and_then(|mut s| {
+                s.query_map([session_id], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                })?
+                .map(|x| x.map(|(k, v)| (k, u64::try_from(v).unwrap_or(0))))
+                .collect()
+            })
+            .map_err(self.err("counting events by source"))
+    }
+}

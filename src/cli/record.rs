@@ -1,0 +1,184 @@
+//! `flightrec record SESSION`
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::Path;
+use std::time::Duration;
+
+use super::api_args::{ApiArgs, runtime, shutdown_signal};
+use super::args::parse_duration_micros;
+use super::{Outcome, exit, output};
+use flightrec::analysis::text::thousands;
+use flightrec::record::live::{
+    RecordError, RecordOptions, Report, Stopped, Until, Watchers, record,
+};
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum UntilArg {
+    /// The session is idle (no workflow run open) or has ended
+    Idle,
+    /// The session is terminated or deleted
+    Terminated,
+    /// Until Ctrl-C
+    Never,
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    parse_duration_micros(s).map(|us| Duration::from_micros(us.max(0) as u64))
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The session id
+    session: String,
+    /// When to stop
+    #[arg(long, value_enum, default_value = "idle")]
+    until: UntilArg,
+    /// Also record live previews (event_start / event_delta)
+    #[arg(long)]
+    deltas: bool,
+    /// Reconnect when no byte (not even a ping) arrives for this long
+    #[arg(long, value_name = "DUR", default_value = "120s", value_parser = duration)]
+    idle_timeout: Duration,
+    /// Give up when nothing succeeds for this long
+    #[arg(long, value_name = "DUR", default_value = "10m", value_parser = duration)]
+    give_up_after: Duration,
+    /// Stop (exit 7) if the stop condition is not met within this time
+    #[arg(long, value_name = "DUR", value_parser = duration)]
+    timeout: Option<Duration>,
+    /// Do not record child threads' own streams
+    #[arg(long)]
+    no_threads: bool,
+    /// Events per history page
+    #[arg(long, default_value = "1000", value_name = "N")]
+    page_size: u32,
+    /// No status line
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+pub fn run(db: &Path, args: Args) -> Outcome {
+    let client = args.api.client()?;
+    let opts = RecordOptions {
+        session: args.session.clone(),
+        until: match args.until {
+            UntilArg::Idle => Until::Idle,
+            UntilArg::Terminated => Until::Terminated,
+            UntilArg::Never => Until::Never,
+        },
+        deltas: args.deltas,
+        idle_timeout: args.idle_timeout,
+        give_up_after: args.give_up_after,
+        threads: !args.no_threads,
+        page_size: args.page_size.clamp(1, 1000),
+    };
+    let rt = runtime()?;
+    let quiet = args.quiet;
+    let timeout = args.timeout;
+    let session = args.session.clone();
+    let db = db.to_path_buf();
+    let result = rt.block_on(async move {
+        let shutdown = shutdown_signal();
+        let mut bar: Option<ProgressBar> = None;
+        let run = record(client, db, opts, shutdown, |w| {
+            if !quiet {
+                bar = Some(status_line(&session, w));
+            }
+        });
+        let r = match timeout {
+            Some(t) => tokio::time::timeout(t, run).await.ok(),
+            None => Some(run.await),
+        };
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        r
+    });
+    match result {
+        None => {
+            let t = args.timeout.unwrap_or_default();
+            output::error_line(&anyhow::anyhow!(
+                "{}: stop condition not met within {t:?}; what arrived is stored, run again to continue",
+                args.session
+            ));
+            Ok(exit::TIMED_OUT)
+        }
+        Some(Ok(report)) => {
+            output::print(summary(&args.session, &report))?;
+            Ok(exit::OK)
+        }
+        Some(Err(e)) => {
+            let code = match &e {
+                RecordError::Auth(_) => exit::AUTH,
+                RecordError::NotFound(_) => exit::NOT_FOUND,
+                RecordError::GaveUp { .. } => exit::GAVE_UP,
+                _ => exit::ERROR,
+            };
+            output::error_line(&anyhow::Error::new(e).context(args.session.clone()));
+            Ok(code)
+        }
+    }
+}
+
+fn summary(session: &str, r: &Report) -> String {
+    let stopped = match &r.stopped {
+        Stopped::Condition(why) => why.clone(),
+        Stopped::Interrupted => "interrupted".into(),
+    };
+    format!(
+        "{session}: {} new, {} updated, {} duplicate, {} previews, {} quarantined over {} connection(s); status {}; stopped: {stopped}",
+        thousands(r.counts.new),
+        thousands(r.counts.updated),
+        thousands(r.counts.duplicate),
+        thousands(r.counts.previews),
+        r.counts.quarantined,
+        r.connections,
+        r.status.as_deref().unwrap_or("unknown"),
+    )
+}
+
+/// A spinner line on stderr (drawn only on a terminal), refreshed from the recorder's state.
+fn status_line(session: &str, w: Watchers) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let b = bar.clone();
+    let session = session.to_string();
+    tokio::spawn(async move {
+        loop {
+            let s = w.snapshots.borrow().clone();
+            let l = w.live.borrow().clone();
+            let status = s
+                .state
+                .summary
+                .as_ref()
+                .and_then(|x| x.status.clone())
+                .unwrap_or_else(|| "?".into());
+            let events = s.state.summary.as_ref().map(|x| x.event_count).unwrap_or(0);
+            let conn = if l.connected {
+                "connected".to_string()
+            } else {
+                "reconnecting".to_string()
+            };
+            let problem = l
+                .last_problem
+                .as_deref()
+                .map(|p| format!(" · last: {}", flightrec::analysis::text::excerpt(p, 60)))
+                .unwrap_or_default();
+            b.set_message(format!(
+                "{session}: {} events · {status} · {conn} (#{}){problem}",
+                thousands(events),
+                l.connections
+            ));
+            if b.is_finished() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    });
+    bar
+}
