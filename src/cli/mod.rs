@@ -11,6 +11,7 @@ mod output;
 mod record;
 mod sessions;
 mod timeline;
+mod watch;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -70,6 +71,8 @@ enum Command {
     Record(record::Args),
     /// Show how a session was captured: connections, history passes, retries, unproven intervals
     Capture(capture::Args),
+    /// Record every session of the workspace that is or becomes running, until Ctrl-C
+    Watch(watch::Args),
 }
 
 /// What a subcommand reports back: the exit code to use.
@@ -97,6 +100,7 @@ pub fn main() -> ExitCode {
         Command::Export(a) => export::run(&db_path(db), a),
         Command::Record(a) => record::run(&db_path(db), a),
         Command::Capture(a) => capture::run(&db_path(db), a),
+        Command::Watch(a) => watch::run(&db_path(db), a),
     };
     match result {
         Ok(code) => ExitCode::from(code),
