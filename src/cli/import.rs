@@ -24,11 +24,27 @@ pub struct Args {
     json: bool,
 }
 
+/// Imports of at least this many bytes are bulk writes (see `Store::begin_bulk`).
+const BULK_MIN_BYTES: u64 = 16 << 20;
+/// The page cache for bulk writes: room for the indexes of a few million events.
+const BULK_CACHE_MIB: u32 = 256;
+
 /// Inputs bigger than this get a progress bar (on a terminal).
 const PROGRESS_MIN_BYTES: u64 = 8 << 20;
 
 pub fn run(db: &Path, args: Args) -> Outcome {
     let mut store = Store::open(db)?;
+    let total: u64 = args
+        .files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bulk = if total >= BULK_MIN_BYTES {
+        Some(store.begin_bulk(BULK_CACHE_MIB)?)
+    } else {
+        None
+    };
     let opts = ImportOptions {
         session: args.session.clone(),
         thread: args.thread.clone(),
@@ -44,7 +60,10 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             }
         }
     }
-    store.checkpoint()?;
+    match bulk {
+        Some(switched) => store.end_bulk(switched)?,
+        None => store.checkpoint()?,
+    }
     print_reports(&reports, args.json)?;
     let problems = reports.iter().any(|r| r.counts.quarantined > 0);
     Ok(if failed {

@@ -153,3 +153,69 @@ fn db_from_the_environment() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stdout(&o).contains(STUCK));
 }
+
+/// A JSON Lines file of `n` events of about 500 bytes each, for session `s`.
+fn big_log(dir: &std::path::Path, s: &str, n: usize) -> std::path::PathBuf {
+    use std::fmt::Write;
+    let mut text = String::with_capacity(n * 520);
+    let pad = "x".repeat(400);
+    for i in 0..n {
+        let _ = writeln!(
+            text,
+            r#"{{"type":"agent.message","id":"sevt_{i:024}","processed_at":"2026-08-07T14:{:02}:{:02}.{:03}Z","content":[{{"type":"text","text":"{pad}"}}]}}"#,
+            (i / 60_000) % 60,
+            (i / 1000) % 60,
+            i % 1000
+        );
+    }
+    let p = dir.join(format!("big.{s}.jsonl"));
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn bulk_import_switches_journal_and_returns_to_wal() {
+    let dir = tempdir();
+    let db = dir.path().join("t.db");
+    let s = "sesn_011CZbulk00000000000000001";
+    let f = big_log(dir.path(), s, 40_000);
+    assert!(std::fs::metadata(&f).unwrap().len() >= 16 << 20);
+    let o = run(&db, &["import", f.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let mode: String = c
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let ok: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 40_000);
+}
+
+#[test]
+fn bulk_import_beside_an_open_reader_stays_in_wal_and_completes() {
+    let dir = tempdir();
+    let db = dir.path().join("t.db");
+    assert_eq!(code(&run(&db, &["demo", "--quiet"])), 0);
+    let reader = rusqlite::Connection::open(&db).unwrap();
+    let before: i64 = reader
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    let s = "sesn_011CZbulk00000000000000002";
+    let f = big_log(dir.path(), s, 40_000);
+    let o = run(&db, &["import", f.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let after: i64 = reader
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(after, before + 40_000);
+    let mode: String = reader
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
