@@ -4,9 +4,11 @@
 //! writes. The schema is versioned with `PRAGMA user_version` through numbered migrations that are
 //! never edited once released; a database from a newer flightrec is refused.
 
+mod pages;
 mod read;
 mod write;
 
+pub use pages::{LiveRows, PageQuery, PageRow, SessionFacts, ThreadEvent};
 pub use read::{
     CaptureEntry, EventRow, PreviewRow, QuarantineRow, RecordingState, SessionSummary,
     TimelineQuery,
@@ -24,6 +26,9 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `PRAGMA application_id` of a flightrec database ("flrc"), so a foreign SQLite file is told apart.
 const APPLICATION_ID: i64 = 0x666c_7263;
+
+/// The page size of new databases.
+pub const PAGE_SIZE: u32 = 16384;
 
 /// The sort key of an event whose `processed_at` is null: after everything processed.
 pub const QUEUED_SORT_TS: i64 = i64::MAX;
@@ -171,6 +176,15 @@ impl Store {
     fn configure(&self) -> Result<()> {
         self.pragma("busy_timeout", "5000")?;
         self.check_identity()?;
+        // A new database gets 16 KiB pages (events are ~0.6 KiB of JSON; fewer, fuller pages
+        // measured 1.2x faster inserts). Only possible before the first table and before WAL.
+        let empty: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+            .map_err(|e| self.classify("reading the header", e))?;
+        if empty == 0 {
+            self.pragma("page_size", &PAGE_SIZE.to_string())?;
+        }
         self.pragma("journal_mode", "WAL")?;
         self.pragma("synchronous", "NORMAL")?;
         self.pragma("foreign_keys", "ON")?;
