@@ -8,5 +8,6 @@ pub mod analysis;
 pub mod export;
 pub mod model;
 pub mod record;
+pub mod serve;
 pub mod source;
 pub mod store;

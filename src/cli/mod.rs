@@ -9,6 +9,7 @@ mod export;
 mod import;
 mod output;
 mod record;
+mod serve;
 mod sessions;
 mod timeline;
 mod watch;
@@ -73,6 +74,8 @@ enum Command {
     Capture(capture::Args),
     /// Record every session of the workspace that is or becomes running, until Ctrl-C
     Watch(watch::Args),
+    /// Serve the database as the Managed Agents API (replay, live emission, chaos for testing clients)
+    Serve(serve::Args),
 }
 
 /// What a subcommand reports back: the exit code to use.
@@ -101,6 +104,7 @@ pub fn main() -> ExitCode {
         Command::Record(a) => record::run(&db_path(db), a),
         Command::Capture(a) => capture::run(&db_path(db), a),
         Command::Watch(a) => watch::run(&db_path(db), a),
+        Command::Serve(a) => serve::run(&db_path(db), a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

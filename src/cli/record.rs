@@ -51,9 +51,15 @@ pub struct Args {
     /// Events per history page
     #[arg(long, default_value = "1000", value_name = "N")]
     page_size: u32,
+    /// Only page through the event log once, without the stream (for finished sessions)
+    #[arg(long)]
+    no_stream: bool,
     /// No status line
     #[arg(long, short)]
     quiet: bool,
+    /// Print the final report as JSON
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     api: ApiArgs,
 }
@@ -72,6 +78,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         give_up_after: args.give_up_after,
         threads: !args.no_threads,
         page_size: args.page_size.clamp(1, 1000),
+        history_only: args.no_stream,
     };
     let rt = runtime()?;
     let quiet = args.quiet;
@@ -103,6 +110,10 @@ pub fn run(db: &Path, args: Args) -> Outcome {
                 args.session
             ));
             Ok(exit::TIMED_OUT)
+        }
+        Some(Ok(report)) if args.json => {
+            output::print_json(&report)?;
+            Ok(exit::OK)
         }
         Some(Ok(report)) => {
             output::print(summary(&args.session, &report))?;

@@ -38,6 +38,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         give_up_after: Duration::from_secs(600),
         threads: true,
         page_size: 1000,
+        history_only: false,
     };
     let db = db.to_path_buf();
     let rt = runtime()?;

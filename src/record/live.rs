@@ -43,11 +43,13 @@ pub struct RecordOptions {
     /// Record child threads' own streams too.
     pub threads: bool,
     pub page_size: u32,
+    /// Only page through the event log once (no stream): for finished sessions.
+    pub history_only: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    #[error("authentication refused: {0} (is ANTHROPIC_API_KEY / --api-key set and right?)")]
+    #[error("authentication refused: {0}; check the API key (ANTHROPIC_API_KEY or --api-key)")]
     Auth(ApiError),
     #[error("no such session: {0}")]
     NotFound(ApiError),
@@ -72,13 +74,14 @@ impl RecordError {
 }
 
 /// Why a recording ended without error.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Stopped {
     Condition(String),
     Interrupted,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Report {
     pub stopped: Stopped,
     pub counts: UpsertCounts,
@@ -189,6 +192,17 @@ impl Target {
                         .await?
                 }
             }
+        }
+        if self.opts.history_only {
+            return match self.history_pass(None, &shutdown).await {
+                Ok(_) => {
+                    self.flush().await?;
+                    Ok((Stopped::Condition("history read".into()), 0))
+                }
+                Err(PassError::Shutdown) => Ok((Stopped::Interrupted, 0)),
+                Err(PassError::Writer) => Err(RecordError::Writer(self.writer_failure())),
+                Err(PassError::Api(e)) => Err(RecordError::from_api(e)),
+            };
         }
         let (stop_children_tx, stop_children) = watch::channel(false);
         let mut children = Vec::new();

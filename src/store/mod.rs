@@ -72,6 +72,19 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// What the header says.
+struct Header {
+    version: i64,
+    tables: i64,
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
+}
+
 /// An open flightrec database.
 pub struct Store {
     conn: Connection,
@@ -119,7 +132,7 @@ impl Store {
             path: path.to_path_buf(),
         };
         store.pragma("busy_timeout", "5000")?;
-        let version = store.check_identity()?;
+        let version = store.check_identity()?.version;
         if version != SCHEMA_VERSION {
             return Err(StoreError::Outdated {
                 path: store.display(),
@@ -175,49 +188,51 @@ impl Store {
 
     fn configure(&self) -> Result<()> {
         self.pragma("busy_timeout", "5000")?;
-        self.check_identity()?;
+        let header = self.check_identity()?;
         // A new database gets 16 KiB pages (events are ~0.6 KiB of JSON; fewer, fuller pages
         // measured 1.2x faster inserts). Only possible before the first table and before WAL.
-        let empty: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
-            .map_err(|e| self.classify("reading the header", e))?;
-        if empty == 0 {
+        if header.tables == 0 {
             self.pragma("page_size", &PAGE_SIZE.to_string())?;
         }
-        self.pragma("journal_mode", "WAL")?;
+        // Switching to WAL takes an exclusive lock, and SQLite answers "locked" at once rather
+        // than waiting when another connection is opening the same new file: retry a while.
+        let mut tries = 0;
+        loop {
+            match self
+                .conn
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+            {
+                Ok(_) => break,
+                Err(e) if is_busy(&e) && tries < 200 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(25));
+                }
+                Err(e) => return Err(self.classify("configuring", e)),
+            }
+        }
         self.pragma("synchronous", "NORMAL")?;
         self.pragma("foreign_keys", "ON")?;
         Ok(())
     }
 
-    /// Reads the schema version, refusing foreign and newer databases.
-    fn check_identity(&self) -> Result<i64> {
-        let app: i64 = self
+    /// Reads the header in one statement (one snapshot: another process may be migrating), and
+    /// refuses foreign and newer databases. Returns the schema version and the number of tables.
+    fn check_identity(&self) -> Result<Header> {
+        let (app, version, tables): (i64, i64, i64) = self
             .conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .query_row(
+                "SELECT (SELECT application_id FROM pragma_application_id), \
+                        (SELECT user_version FROM pragma_user_version), \
+                        (SELECT count(*) FROM sqlite_schema)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .map_err(|e| self.classify("reading the header", e))?;
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| self.classify("reading the header", e))?;
-        if app != APPLICATION_ID && app != 0 {
+        if app != APPLICATION_ID && (app != 0 || tables > 0) {
             return Err(StoreError::Foreign {
                 path: self.display(),
                 found: app,
             });
-        }
-        if app == 0 {
-            let tables: i64 = self
-                .conn
-                .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
-                .map_err(|e| self.classify("reading the header", e))?;
-            if tables > 0 {
-                return Err(StoreError::Foreign {
-                    path: self.display(),
-                    found: app,
-                });
-            }
         }
         if version > SCHEMA_VERSION {
             return Err(StoreError::TooNew {
@@ -226,21 +241,35 @@ impl Store {
                 supported: SCHEMA_VERSION,
             });
         }
-        Ok(version)
+        Ok(Header { version, tables })
     }
 
+    /// Applies the migrations this database lacks, each in an immediate (write-locked)
+    /// transaction that re-reads the version first, so concurrent openers migrate once.
     fn migrate(&mut self) -> Result<()> {
-        let current = self.check_identity()?;
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        if self.check_identity()?.version == SCHEMA_VERSION {
+            return Ok(());
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate() {
+            let target = (i + 1) as i64;
             let path = self.display();
             let wrap = |source| StoreError::Sqlite {
                 path: path.clone(),
                 doing: "migrating",
                 source,
             };
-            let tx = self.conn.transaction().map_err(wrap)?;
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(wrap)?;
+            let current: i64 = tx
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(wrap)?;
+            if current >= target {
+                continue;
+            }
             tx.execute_batch(sql).map_err(wrap)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)
+            tx.pragma_update(None, "user_version", target)
                 .map_err(wrap)?;
             tx.pragma_update(None, "application_id", APPLICATION_ID)
                 .map_err(wrap)?;

@@ -176,7 +176,7 @@ fn file_without_a_session_id_asks_for_one() {
 fn database_from_a_newer_flightrec_is_refused() {
     let dir = tempdir();
     let db = dir.path().join("t.db");
-    assert_eq!(code(&run(&db, &["demo", "--quiet"])), 0);
+    assert_eq!(code(&run(&db, &["demo", "--quiet", "--offline"])), 0);
     let c = rusqlite::Connection::open(&db).unwrap();
     c.pragma_update(None, "user_version", 99).unwrap();
     drop(c);
@@ -214,7 +214,7 @@ fn non_sqlite_database_is_refused() {
 fn unknown_session_is_an_error() {
     let dir = tempdir();
     let db = dir.path().join("t.db");
-    assert_eq!(code(&run(&db, &["demo", "--quiet"])), 0);
+    assert_eq!(code(&run(&db, &["demo", "--quiet", "--offline"])), 0);
     for cmd in ["timeline", "export"] {
         let o = run(&db, &[cmd, "sesn_doesNotExist"]);
         assert_eq!(code(&o), 2);
@@ -236,7 +236,7 @@ fn missing_database_is_an_error_for_readers() {
 fn bad_arguments_exit_2() {
     let dir = tempdir();
     let db = dir.path().join("t.db");
-    assert_eq!(code(&run(&db, &["demo", "--quiet"])), 0);
+    assert_eq!(code(&run(&db, &["demo", "--quiet", "--offline"])), 0);
     let o = run(&db, &["timeline", "sesn_x", "--since", "yesterday-ish"]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("not a time"), "{}", stderr(&o));

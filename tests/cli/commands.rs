@@ -9,7 +9,7 @@ const STUCK: &str = "sesn_011CZstuckCustomTool0002";
 fn demo_db() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempdir();
     let db = dir.path().join("demo.db");
-    let o = run(&db, &["demo", "--quiet"]);
+    let o = run(&db, &["demo", "--quiet", "--offline"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     (dir, db)
 }
@@ -21,16 +21,49 @@ fn demo_loads_every_sample_and_shows_the_stuck_session() {
     let o = run(&db, &["demo"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
+    let sessions = {
+        let mut v: Vec<String> = sample_files().iter().map(|p| session_of(p)).collect();
+        v.dedup();
+        v.len()
+    };
+    let recorded = format!("Recorded {sessions} sample sessions live through flightrec serve");
+    assert!(out.contains(&recorded), "{out}");
     assert!(
-        out.contains(&format!("Loaded {} sample logs", sample_files().len())),
+        out.contains("the recording holds every one of them, once, byte for byte"),
         "{out}"
+    );
+    let chaos = out.lines().find(|l| l.starts_with("Chaos: ")).unwrap();
+    let n = |after: &str| -> u64 {
+        let i = chaos.find(after).unwrap();
+        chaos[..i]
+            .split_whitespace()
+            .last()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(
+        n(" stream connections") > sessions as u64,
+        "reconnects happened: {chaos}"
+    );
+    assert!(
+        n(" malformed frames") > 0 && n(" failed list requests") > 0,
+        "{chaos}"
     );
     assert!(out.contains(&format!("Timeline of {STUCK}")), "{out}");
     assert!(out.contains("get_weather (custom)"), "{out}");
     assert!(out.contains("idle: requires_action → sevt_"), "{out}");
     // Running it again starts afresh rather than piling up.
-    let again = run(&db, &["demo", "--quiet"]);
-    assert_eq!(stdout(&again).lines().next(), out.lines().next());
+    let again = run(&db, &["demo", "--quiet", "--offline"]);
+    assert_eq!(code(&again), 0);
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    let q: i64 = c
+        .query_row("SELECT count(*) FROM quarantine", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((n, q), (391, 0));
 }
 
 #[test]
@@ -201,7 +234,7 @@ fn bulk_import_switches_journal_and_returns_to_wal() {
 fn bulk_import_beside_an_open_reader_stays_in_wal_and_completes() {
     let dir = tempdir();
     let db = dir.path().join("t.db");
-    assert_eq!(code(&run(&db, &["demo", "--quiet"])), 0);
+    assert_eq!(code(&run(&db, &["demo", "--quiet", "--offline"])), 0);
     let reader = rusqlite::Connection::open(&db).unwrap();
     let before: i64 = reader
         .query_row("SELECT count(*) FROM events", [], |r| r.get(0))

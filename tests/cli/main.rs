@@ -5,5 +5,8 @@
 
 mod bad_input;
 mod commands;
+mod record;
 mod round_trip;
+mod sdk;
+mod serve;
 mod util;

@@ -1,0 +1,142 @@
+//! `flightrec serve`: serve a database as the Managed Agents API until Ctrl-C.
+
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use super::{Outcome, exit, output};
+use flightrec::serve::{Chaos, ServeOptions};
+use flightrec::store::Store;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Address to listen on (port 0 picks a free port)
+    #[arg(long, default_value = "127.0.0.1:8787", value_name = "ADDR")]
+    addr: SocketAddr,
+    /// Replay: pace the initial stream replay by the recorded gaps divided by X. Live: the
+    /// clock's rate [default: 1]
+    #[arg(long, value_name = "X", value_parser = positive)]
+    speed: Option<f64>,
+    /// Reveal each session progressively from server start, as if it were happening now
+    #[arg(long)]
+    live: bool,
+    /// With --live: shorten recorded gaps longer than DUR (e.g. 2s), so long sessions replay fast
+    #[arg(long, value_name = "DUR", value_parser = duration)]
+    max_gap: Option<Duration>,
+    /// Require this key (as `Authorization: Bearer K` or `x-api-key: K`)
+    #[arg(long, value_name = "K")]
+    api_key: Option<String>,
+    /// Ping a quiet stream this often (e.g. 15s, 500ms)
+    #[arg(long, default_value = "15s", value_name = "DUR", value_parser = duration)]
+    ping_interval: Duration,
+    /// Chaos: end each stream connection after K event frames
+    #[arg(long, value_name = "K")]
+    chaos_drop_every: Option<u64>,
+    /// Chaos: send every Kth event frame twice
+    #[arg(long, value_name = "K")]
+    chaos_repeat_every: Option<u64>,
+    /// Chaos: write each frame in pieces cut at random byte offsets
+    #[arg(long)]
+    chaos_split: bool,
+    /// Chaos: once per connection, send nothing at all for DUR
+    #[arg(long, value_name = "DUR", value_parser = duration)]
+    chaos_stall: Option<Duration>,
+    /// Chaos: answer this fraction (0 to 1) of event-list requests with 429 or 500
+    #[arg(long, value_name = "RATE", default_value = "0", value_parser = rate)]
+    chaos_list_errors: f64,
+    /// Chaos: send a broken frame before every Kth event frame
+    #[arg(long, value_name = "K")]
+    chaos_malformed_every: Option<u64>,
+    /// Chaos: the seed that makes the chaos repeatable
+    #[arg(long, value_name = "N", default_value = "0")]
+    chaos_seed: u64,
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("expected a positive number, got {s:?}")),
+    }
+}
+
+fn rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!("expected a number from 0 to 1, got {s:?}")),
+    }
+}
+
+/// `250ms`, `1.5s`, `2m`, `1h`, or a number of seconds.
+fn duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(format!("expected a duration like 15s or 500ms, got {s:?}")),
+    };
+    num.parse::<f64>()
+        .ok()
+        .map(|n| n * scale)
+        .filter(|secs| secs.is_finite() && *secs >= 0.0 && *secs < 1e9)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| format!("expected a duration like 15s or 500ms, got {s:?}"))
+}
+
+pub fn run(db: &Path, args: Args) -> Outcome {
+    // Refuse a missing, foreign or outdated database before listening.
+    drop(Store::open_read_only(db)?);
+    let opts = ServeOptions {
+        db: db.to_path_buf(),
+        speed: args.speed,
+        live: args.live,
+        max_gap: args.max_gap,
+        api_key: args.api_key,
+        ping_interval: args.ping_interval,
+        chaos: Chaos {
+            drop_every: args.chaos_drop_every,
+            repeat_every: args.chaos_repeat_every,
+            split: args.chaos_split,
+            stall: args.chaos_stall,
+            list_error_rate: args.chaos_list_errors,
+            malformed_every: args.chaos_malformed_every,
+            seed: args.chaos_seed,
+        },
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.addr))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        output::print(format!("listening on http://{addr}"))?;
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        flightrec::serve::run(listener, opts, ctrl_c).await
+    })?;
+    Ok(exit::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(duration("15s"), Ok(Duration::from_secs(15)));
+        assert_eq!(duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(duration("1.5m"), Ok(Duration::from_secs(90)));
+        assert!(duration("soon").is_err() && duration("-1s").is_err() && duration("").is_err());
+    }
+}

@@ -1,0 +1,235 @@
+//! Live mode's schedule: when each stored copy of each event becomes visible, as if the recorded
+//! sessions were happening now. Pure: built from the store's index rows, queried with a clock
+//! reading (recorded µs since the server started, already multiplied by the speed).
+//!
+//! A copy with a `processed_at` is revealed at that time. A queued copy (an echo kept in
+//! `event_revisions`, or a current row still queued) is revealed at its arrival position: the
+//! newest time processed before it arrived in the same log. A current copy never comes before
+//! its earlier copies, so a queued echo and its processed copy both appear, in that order.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::store::{LiveRows, PageQuery, QUEUED_SORT_TS};
+
+/// One copy of one event, in one log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Copy {
+    /// When it is revealed: recorded µs after its session's first event.
+    pub at: i64,
+    pub seq: i64,
+    /// The `event_revisions` id of an earlier copy; `None` for the current one.
+    pub rev: Option<i64>,
+    /// This copy's `processed_at` in µs ([`QUEUED_SORT_TS`] when null).
+    pub sort_ts: i64,
+    pub event_type: Arc<str>,
+}
+
+/// Every log's copies in reveal order.
+#[derive(Debug, Default)]
+pub struct Schedule {
+    logs: HashMap<(String, String), Vec<Copy>>,
+}
+
+impl Schedule {
+    /// The schedule of `rows`; with `max_gap` (µs), no two consecutive reveals of a log are
+    /// further apart than that.
+    pub fn build(rows: LiveRows, max_gap: Option<i64>) -> Schedule {
+        let mut revisions: HashMap<i64, Vec<(i64, Option<i64>)>> = HashMap::new();
+        for (id, seq, ts) in rows.revisions {
+            revisions.entry(seq).or_default().push((id, ts));
+        }
+        let mut first: HashMap<&str, i64> = HashMap::new();
+        for (session, _, _, _, ts) in &rows.events {
+            if *ts != QUEUED_SORT_TS {
+                let f = first.entry(session.as_str()).or_insert(*ts);
+                *f = (*f).min(*ts);
+            }
+        }
+        let mut types: HashMap<String, Arc<str>> = HashMap::new();
+        let mut position: HashMap<(String, String), i64> = HashMap::new();
+        let mut logs: HashMap<(String, String), Vec<Copy>> = HashMap::new();
+        for (session, thread, seq, event_type, sort_ts) in &rows.events {
+            let origin = first.get(session.as_str()).copied().unwrap_or(0);
+            let key = (session.clone(), thread.clone());
+            let pos = position.entry(key.clone()).or_insert(origin);
+            let event_type = Arc::clone(
+                types
+                    .entry(event_type.clone())
+                    .or_insert_with(|| Arc::from(event_type.as_str())),
+            );
+            let log = logs.entry(key).or_default();
+            let earlier = revisions.get(seq).map(Vec::as_slice).unwrap_or_default();
+            let mut newest = i64::MIN;
+            for (id, ts) in earlier {
+                let at = ts.unwrap_or(*pos);
+                newest = newest.max(at);
+                log.push(Copy {
+                    at: (at - origin).max(0),
+                    seq: *seq,
+                    rev: Some(*id),
+                    sort_ts: ts.unwrap_or(QUEUED_SORT_TS),
+                    event_type: Arc::clone(&event_type),
+                });
+            }
+            let at = if *sort_ts == QUEUED_SORT_TS {
+                *pos
+            } else {
+                *sort_ts
+            };
+            log.push(Copy {
+                at: (at.max(newest) - origin).max(0),
+                seq: *seq,
+                rev: None,
+                sort_ts: *sort_ts,
+                event_type,
+            });
+            // Only a first copy marks when it arrived; a replaced row's current time is later.
+            if earlier.is_empty() && *sort_ts != QUEUED_SORT_TS {
+                *pos = (*pos).max(*sort_ts);
+            }
+        }
+        for log in logs.values_mut() {
+            log.sort_by_key(|c| (c.at, c.seq, c.rev.unwrap_or(i64::MAX)));
+            if let Some(gap) = max_gap {
+                compress(log, gap.max(0));
+            }
+        }
+        Schedule { logs }
+    }
+
+    /// One log's copies in reveal order (empty for an unknown log).
+    pub fn log(&self, session_id: &str, thread_id: &str) -> &[Copy] {
+        self.logs
+            .get(&(session_id.to_string(), thread_id.to_string()))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+}
+
+/// Shortens every gap between consecutive reveals to at most `max_gap`, keeping the order.
+fn compress(log: &mut [Copy], max_gap: i64) {
+    let (mut prev_orig, mut prev_new) = (0i64, 0i64);
+    for c in log.iter_mut() {
+        let gap = (c.at - prev_orig).max(0);
+        prev_orig = c.at;
+        prev_new += gap.min(max_gap);
+        c.at = prev_new;
+    }
+}
+
+/// How many of `copies` are revealed `elapsed` recorded µs after the start.
+pub fn revealed(copies: &[Copy], elapsed: i64) -> usize {
+    copies.partition_point(|c| c.at <= elapsed)
+}
+
+/// What the events list shows at `elapsed`: the newest revealed copy of each event, filtered,
+/// ordered and keyset-paged by `q`, at most `q.limit` of them.
+pub fn page(copies: &[Copy], elapsed: i64, q: &PageQuery) -> Vec<Copy> {
+    let shown = &copies[..revealed(copies, elapsed)];
+    let mut newest: HashMap<i64, &Copy> = HashMap::new();
+    for c in shown {
+        newest.insert(c.seq, c);
+    }
+    let mut rows: Vec<&Copy> = newest
+        .into_values()
+        .filter(|c| q.admits(c.sort_ts, &c.event_type))
+        .filter(|c| match q.after {
+            None => true,
+            Some(key) if q.desc => (c.sort_ts, c.seq) < key,
+            Some(key) => (c.sort_ts, c.seq) > key,
+        })
+        .collect();
+    rows.sort_by_key(|c| (c.sort_ts, c.seq));
+    if q.desc {
+        rows.reverse();
+    }
+    rows.into_iter()
+        .take(usize::try_from(q.limit).unwrap_or(usize::MAX))
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000;
+
+    fn rows() -> LiveRows {
+        let ev = |seq: i64, t: &str, ts: i64| {
+            ("sesn_a".to_string(), String::new(), seq, t.to_string(), ts)
+        };
+        LiveRows {
+            events: vec![
+                ev(1, "session.status_idle", 10 * S),
+                // Arrived queued after the idle, processed at 15 s.
+                ev(2, "user.message", 15 * S),
+                ev(3, "session.status_running", 14 * S),
+                ev(4, "user.interrupt", QUEUED_SORT_TS),
+            ],
+            revisions: vec![(1, 2, None)],
+        }
+    }
+
+    #[test]
+    fn a_queued_echo_comes_before_its_processed_copy() {
+        let s = Schedule::build(rows(), None);
+        let log = s.log("sesn_a", "");
+        let order: Vec<(i64, i64, Option<i64>)> =
+            log.iter().map(|c| (c.at, c.seq, c.rev)).collect();
+        assert_eq!(
+            order,
+            [
+                (0, 1, None),
+                (0, 2, Some(1)),
+                (4 * S, 3, None),
+                (4 * S, 4, None),
+                (5 * S, 2, None)
+            ]
+        );
+    }
+
+    #[test]
+    fn the_list_shows_the_newest_revealed_copy() {
+        let s = Schedule::build(rows(), None);
+        let log = s.log("sesn_a", "");
+        let q = PageQuery {
+            limit: 10,
+            ..PageQuery::default()
+        };
+        let at = |e: i64| -> Vec<(i64, Option<i64>)> {
+            page(log, e, &q).iter().map(|c| (c.seq, c.rev)).collect()
+        };
+        assert_eq!(at(0), [(1, None), (2, Some(1))]);
+        assert_eq!(at(4 * S), [(1, None), (3, None), (2, Some(1)), (4, None)]);
+        assert_eq!(at(5 * S), [(1, None), (3, None), (2, None), (4, None)]);
+        let timed = PageQuery {
+            gte: Some(10 * S),
+            desc: true,
+            limit: 10,
+            ..PageQuery::default()
+        };
+        let got: Vec<i64> = page(log, 9 * S, &timed).iter().map(|c| c.seq).collect();
+        assert_eq!(got, [2, 3, 1]);
+        assert!(revealed(log, -1) == 0 && revealed(log, 9 * S) == log.len());
+    }
+
+    #[test]
+    fn long_gaps_are_compressed_in_order() {
+        let full = Schedule::build(rows(), None);
+        let short = Schedule::build(rows(), Some(S / 10));
+        for (key, log) in &full.logs {
+            let c = &short.logs[key];
+            assert_eq!(
+                log.iter().map(|x| (x.seq, x.rev)).collect::<Vec<_>>(),
+                c.iter().map(|x| (x.seq, x.rev)).collect::<Vec<_>>()
+            );
+            assert!(
+                c.windows(2)
+                    .all(|w| w[1].at - w[0].at <= S / 10 && w[1].at >= w[0].at)
+            );
+            assert!(c.last().map(|x| x.at).unwrap_or(0) <= log.last().map(|x| x.at).unwrap_or(0));
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! `flightrec serve`: a database served as the Managed Agents API, over real HTTP, so recorders
+//! and SDK clients can be tested against recorded sessions.
+//!
+//! `handlers` serves sessions, threads and event pages (texts verbatim, keyset cursors);
+//! `stream` the SSE endpoints, writing through `sink`, which owns the bytes and the chaos
+//! options; `live` is the schedule that reveals sessions progressively; `query` decodes query
+//! strings and cursors; `objects` builds session and thread objects; `error` renders API errors
+//! and checks keys; `db` runs store reads off the async threads. All SQL is in `store::pages`.
+
+mod db;
+mod error;
+mod handlers;
+mod live;
+mod objects;
+mod query;
+mod sink;
+mod stream;
+
+use anyhow::Context;
+use axum::Router;
+use axum::routing::get;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use db::Db;
+use live::Schedule;
+
+/// How to serve.
+#[derive(Clone)]
+pub struct ServeOptions {
+    pub db: PathBuf,
+    /// Replay: pace the initial replay by recorded gaps divided by this. Live: the clock's rate
+    /// (default 1).
+    pub speed: Option<f64>,
+    /// Reveal each session progressively from server start, as if it were happening now.
+    pub live: bool,
+    /// Live: recorded gaps longer than this are shortened to it (hours of idle become seconds).
+    pub max_gap: Option<Duration>,
+    /// When set, requests must carry it (`Authorization: Bearer` or `x-api-key`).
+    pub api_key: Option<String>,
+    /// Pings on a stream that has been quiet this long.
+    pub ping_interval: Duration,
+    pub chaos: Chaos,
+}
+
+/// Shows whether a key is set, never the key.
+impl std::fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeOptions")
+            .field("db", &self.db)
+            .field("speed", &self.speed)
+            .field("live", &self.live)
+            .field("max_gap", &self.max_gap)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
+            .field("ping_interval", &self.ping_interval)
+            .field("chaos", &self.chaos)
+            .finish()
+    }
+}
+
+impl ServeOptions {
+    /// Replay mode, no key, pings every 15 s, no chaos.
+    pub fn new(db: PathBuf) -> ServeOptions {
+        ServeOptions {
+            db,
+            speed: None,
+            live: false,
+            max_gap: None,
+            api_key: None,
+            ping_interval: Duration::from_secs(15),
+            chaos: Chaos::default(),
+        }
+    }
+}
+
+/// Faults to inject, for testing clients. Deterministic given `seed` and the order of
+/// connections and list requests.
+#[derive(Debug, Default, Clone)]
+pub struct Chaos {
+    /// End a stream connection after every K event frames.
+    pub drop_every: Option<u64>,
+    /// Send every Kth event frame twice.
+    pub repeat_every: Option<u64>,
+    /// Write each frame in pieces cut at random byte offsets.
+    pub split: bool,
+    /// Once per connection, after a few frames, send nothing (not even pings) for this long.
+    pub stall: Option<Duration>,
+    /// Answer this fraction of event-list requests with 429 or 500.
+    pub list_error_rate: f64,
+    /// Send a broken frame before every Kth event frame.
+    pub malformed_every: Option<u64>,
+    pub seed: u64,
+}
+
+/// Live mode's clock and schedule.
+pub(crate) struct Live {
+    start: Instant,
+    speed: f64,
+    schedule: Schedule,
+}
+
+impl Live {
+    /// Recorded µs revealed so far.
+    fn elapsed(&self) -> i64 {
+        (self.start.elapsed().as_secs_f64() * self.speed * 1e6) as i64
+    }
+
+    /// When the copy revealed at `at` recorded µs is due.
+    fn due(&self, at: i64) -> Instant {
+        self.start + Duration::from_secs_f64((at.max(0) as f64 / 1e6 / self.speed).min(1e12))
+    }
+}
+
+/// What every handler shares.
+pub(crate) struct App {
+    db: Arc<Db>,
+    opts: ServeOptions,
+    live: Option<Live>,
+    /// Becomes true when the server stops, so open streams end.
+    stop: watch::Receiver<bool>,
+    connections: AtomicU64,
+    list_rng: Mutex<fastrand::Rng>,
+}
+
+impl App {
+    /// In live mode, the recorded µs revealed so far; `None` shows everything.
+    fn reveal(&self) -> Option<i64> {
+        self.live.as_ref().map(Live::elapsed)
+    }
+}
+
+fn router(app: Arc<App>) -> Router {
+    use handlers::*;
+    Router::new()
+        .route("/v1/sessions", get(list_sessions))
+        .route("/v1/sessions/{id}", get(get_session))
+        .route("/v1/sessions/{id}/events", get(session_events))
+        .route("/v1/sessions/{id}/events/stream", get(session_stream))
+        .route("/v1/sessions/{id}/threads", get(list_threads))
+        .route("/v1/sessions/{id}/threads/{tid}", get(get_thread))
+        .route("/v1/sessions/{id}/threads/{tid}/events", get(thread_events))
+        .route("/v1/sessions/{id}/threads/{tid}/stream", get(thread_stream))
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            error::middleware,
+        ))
+        .with_state(app)
+}
+
+/// Serves until `shutdown` resolves. Binds nothing itself: the caller passes a bound listener
+/// (port 0 = ephemeral). Open streams end when `shutdown` resolves.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    opts: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    if let Some(speed) = opts.speed
+        && !(speed.is_finite() && speed > 0.0)
+    {
+        anyhow::bail!("speed must be a positive number, got {speed}");
+    }
+    let rate = opts.chaos.list_error_rate;
+    if !(0.0..=1.0).contains(&rate) {
+        anyhow::bail!("the list error rate must be between 0 and 1, got {rate}");
+    }
+    let db = Db::open(opts.db.clone())?;
+    let live = if opts.live {
+        let rows = db.call(|s| s.live_rows()).await?;
+        Some(Live {
+            start: Instant::now(),
+            speed: opts.speed.unwrap_or(1.0),
+            schedule: Schedule::build(rows, opts.max_gap.map(|g| g.as_micros() as i64)),
+        })
+    } else {
+        None
+    };
+    let (stop_tx, stop) = watch::channel(false);
+    let app = Arc::new(App {
+        db,
+        list_rng: Mutex::new(fastrand::Rng::with_seed(opts.chaos.seed)),
+        opts,
+        live,
+        stop,
+        connections: AtomicU64::new(0),
+    });
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        })
+        .await
+        .context("serving")
+}

@@ -1,0 +1,213 @@
+//! The SSE endpoints (`…/events/stream`, `…/threads/{tid}/stream`). Each connection gets a task
+//! that writes frames into the response body through a [`Sink`].
+//!
+//! Replay mode sends every stored event of the log at once (or paced by `--speed`), then follows
+//! the database: rows that arrive later, and rows replaced by a newer copy (sent again, as the
+//! API re-emits a processed echo). Live mode sends only what is revealed after the connection
+//! opened, at its time, then pings.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use bytes::Bytes;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::error::{ApiError, request_id};
+use super::live::revealed;
+use super::sink::{Ended, Sink};
+use super::{App, Live};
+use crate::store::{PageQuery, PageRow, QUEUED_SORT_TS};
+
+/// How often a follower looks for new rows.
+const POLL: Duration = Duration::from_millis(150);
+/// Rows read per query during the initial replay.
+const REPLAY_PAGE: u64 = 500;
+
+/// Which log a connection streams, and which previews it asked for.
+pub struct Spec {
+    pub session_id: String,
+    pub thread_id: String,
+    pub deltas: Vec<String>,
+}
+
+enum Stop {
+    Ended,
+    Failed(ApiError),
+}
+
+impl From<Ended> for Stop {
+    fn from(_: Ended) -> Stop {
+        Stop::Ended
+    }
+}
+
+impl From<ApiError> for Stop {
+    fn from(e: ApiError) -> Stop {
+        Stop::Failed(e)
+    }
+}
+
+/// Starts the connection's task and returns the streaming response.
+pub fn open(app: Arc<App>, spec: Spec) -> Response {
+    let (tx, mut rx) = mpsc::channel::<Bytes>(16);
+    let n = app.connections.fetch_add(1, Ordering::Relaxed);
+    let seed = app
+        .opts
+        .chaos
+        .seed
+        .wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let sink = Sink::new(
+        tx,
+        app.stop.clone(),
+        app.opts.chaos.clone(),
+        seed,
+        app.opts.ping_interval,
+    );
+    tokio::spawn(run(app, spec, sink));
+    let body = futures_util::stream::poll_fn(move |cx| {
+        rx.poll_recv(cx).map(|b| b.map(Ok::<Bytes, Infallible>))
+    });
+    let mut res = Response::new(Body::from_stream(body));
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    res
+}
+
+async fn run(app: Arc<App>, spec: Spec, mut sink: Sink) {
+    let outcome = match &app.live {
+        Some(live) => live_stream(&app, live, &spec, &mut sink).await,
+        None => replay_and_follow(&app, &spec, &mut sink).await,
+    };
+    // A failure after the headers went out becomes an `error` frame, as the API sends.
+    if let Err(Stop::Failed(e)) = outcome {
+        let _ = sink.other("error", &e.body(&request_id())).await;
+    }
+}
+
+/// Sends one event, preceded by its stored previews when the connection asked for them.
+async fn emit(
+    app: &Arc<App>,
+    spec: &Spec,
+    sink: &mut Sink,
+    row: PageRow,
+    previews: bool,
+) -> Result<(), Stop> {
+    if previews && !row.event_id.is_empty() && spec.deltas.contains(&row.event_type) {
+        let (s, t, e) = (
+            spec.session_id.clone(),
+            spec.thread_id.clone(),
+            row.event_id.clone(),
+        );
+        let frames = app.db.call(move |st| st.previews_of(&s, &t, &e)).await?;
+        for (name, raw) in frames {
+            sink.other(&name, &raw).await?;
+        }
+    }
+    sink.event(&row.event_type, &row.raw).await?;
+    Ok(())
+}
+
+async fn replay_and_follow(app: &Arc<App>, spec: &Spec, sink: &mut Sink) -> Result<(), Stop> {
+    let (mut seq_mark, mut rev_mark) = app.db.call(|s| s.marks()).await?;
+    let mut q = PageQuery {
+        thread_id: spec.thread_id.clone(),
+        max_seq: Some(seq_mark),
+        limit: REPLAY_PAGE,
+        ..PageQuery::default()
+    };
+    let mut prev_ts: Option<i64> = None;
+    loop {
+        let (session, query) = (spec.session_id.clone(), q.clone());
+        let page = app
+            .db
+            .call(move |s| s.events_page(&session, &query))
+            .await?;
+        let full = page.len() as u64 == REPLAY_PAGE;
+        q.after = page.last().map(|r| (r.sort_ts, r.seq));
+        for row in page {
+            if let Some(speed) = app.opts.speed
+                && row.sort_ts != QUEUED_SORT_TS
+            {
+                if let Some(prev) = prev_ts {
+                    let gap = (row.sort_ts - prev).max(0) as f64 / 1e6 / speed;
+                    sink.idle_until(Some(Instant::now() + Duration::from_secs_f64(gap)))
+                        .await?;
+                }
+                prev_ts = Some(row.sort_ts);
+            }
+            emit(app, spec, sink, row, true).await?;
+        }
+        if !full {
+            break;
+        }
+    }
+    loop {
+        sink.idle_until(Some(Instant::now() + POLL)).await?;
+        let (seq_now, rev_now) = app.db.call(|s| s.marks()).await?;
+        if (seq_now, rev_now) == (seq_mark, rev_mark) {
+            continue;
+        }
+        let (session, thread) = (spec.session_id.clone(), spec.thread_id.clone());
+        let (fresh, revised) = app
+            .db
+            .call(move |s| {
+                Ok((
+                    s.events_between(&session, &thread, seq_mark, seq_now)?,
+                    s.revised_between(&session, &thread, rev_mark, rev_now)?,
+                ))
+            })
+            .await?;
+        (seq_mark, rev_mark) = (seq_now, rev_now);
+        let fresh_seqs: Vec<i64> = fresh.iter().map(|r| r.seq).collect();
+        for row in fresh {
+            emit(app, spec, sink, row, true).await?;
+        }
+        for row in revised {
+            if !fresh_seqs.contains(&row.seq) {
+                emit(app, spec, sink, row, false).await?;
+            }
+        }
+    }
+}
+
+async fn live_stream(
+    app: &Arc<App>,
+    live: &Live,
+    spec: &Spec,
+    sink: &mut Sink,
+) -> Result<(), Stop> {
+    let log = live.schedule.log(&spec.session_id, &spec.thread_id);
+    let from = revealed(log, live.elapsed());
+    for copy in &log[from..] {
+        sink.idle_until(Some(live.due(copy.at))).await?;
+        let (seq, rev) = (copy.seq, copy.rev);
+        let row = app
+            .db
+            .call(move |s| match rev {
+                None => s.event_at_seq(seq),
+                Some(id) => Ok(s.revision_raw(id)?.map(|raw| PageRow {
+                    seq,
+                    sort_ts: QUEUED_SORT_TS,
+                    event_type: String::new(),
+                    event_id: String::new(),
+                    raw,
+                })),
+            })
+            .await?;
+        if let Some(mut row) = row {
+            row.event_type = copy.event_type.to_string();
+            emit(app, spec, sink, row, rev.is_none()).await?;
+        }
+    }
+    sink.idle_until(None).await?;
+    Ok(())
+}

@@ -1,0 +1,526 @@
+//! The recorder against `flightrec serve` over real loopback HTTP, into real SQLite files.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use flightrec::record::live::{RecordOptions, Until, record};
+use flightrec::serve::{Chaos, ServeOptions};
+use flightrec::source::api::{ApiClient, ApiConfig, AuthStyle, VERSION_NEW};
+
+use crate::util::*;
+
+/// A database holding every sample, and the session ids with their exported event lines.
+fn source_db(dir: &Path) -> (PathBuf, Vec<(String, Vec<String>)>) {
+    let db = dir.join("source.db");
+    let files: Vec<String> = sample_files()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let mut args = vec!["import"];
+    args.extend(files.iter().map(String::as_str));
+    assert_eq!(code(&run(&db, &args)), 0);
+    let mut sessions: Vec<String> = sample_files().iter().map(|p| session_of(p)).collect();
+    sessions.dedup();
+    let out = sessions
+        .into_iter()
+        .map(|s| {
+            let lines = stdout(&run(&db, &["export", &s]))
+                .lines()
+                .map(str::to_string)
+                .collect();
+            (s, lines)
+        })
+        .collect();
+    (db, out)
+}
+
+struct Server {
+    addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+async fn start_server(
+    db: &Path,
+    live: bool,
+    speed: Option<f64>,
+    api_key: Option<&str>,
+    chaos: Chaos,
+) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let opts = ServeOptions {
+        db: db.to_path_buf(),
+        speed,
+        live,
+        max_gap: None,
+        api_key: api_key.map(str::to_string),
+        ping_interval: Duration::from_millis(300),
+        chaos,
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(flightrec::serve::run(listener, opts, async move {
+        let _ = rx.await;
+    }));
+    Server {
+        addr,
+        stop: Some(tx),
+    }
+}
+
+fn client(addr: std::net::SocketAddr, key: Option<&str>) -> ApiClient {
+    ApiClient::new(ApiConfig {
+        base_url: format!("http://{addr}"),
+        api_key: key.map(str::to_string),
+        auth_style: AuthStyle::Bearer,
+        version: VERSION_NEW.into(),
+    })
+    .unwrap()
+}
+
+fn options(session: &str, until: Until) -> RecordOptions {
+    RecordOptions {
+        session: session.to_string(),
+        until,
+        deltas: true,
+        idle_timeout: Duration::from_secs(2),
+        give_up_after: Duration::from_secs(20),
+        threads: true,
+        page_size: 7,
+        history_only: false,
+    }
+}
+
+/// Exported lines of `session` in `db`, parsed.
+fn exported(db: &Path, session: &str) -> Vec<Value> {
+    stdout(&run(db, &["export", session]))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn parsed(lines: &[String]) -> Vec<Value> {
+    lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Records every sample session from a server with `chaos` and checks each recording equals its
+/// source: same events, once each, equal JSON values, same order.
+fn record_all_under(chaos: Chaos, live: bool) {
+    let dir = tempdir();
+    let (src, sessions) = source_db(dir.path());
+    let dst = dir.path().join("recorded.db");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let server = start_server(&src, live, Some(2000.0), None, chaos).await;
+        let (stop_tx, stop) = tokio::sync::watch::channel(false);
+        let mut tasks = Vec::new();
+        for (s, _) in &sessions {
+            let (c, p, sd) = (client(server.addr, None), dst.clone(), stop.clone());
+            let until = if live { Until::Never } else { Until::Idle };
+            let o = options(s, until);
+            tasks.push(tokio::spawn(
+                async move { record(c, p, o, sd, |_| {}).await },
+            ));
+        }
+        if live {
+            // Wait until every event is in, then stop the recorders as Ctrl-C would.
+            let want: usize = sessions.iter().map(|(_, l)| l.len()).sum();
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let c = rusqlite::Connection::open(&dst);
+                let n: i64 = c
+                    .and_then(|c| c.query_row("SELECT count(*) FROM events", [], |r| r.get(0)))
+                    .unwrap_or(0);
+                if n as usize >= want || Instant::now() > deadline {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            stop_tx.send(true).unwrap();
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        drop(server);
+    });
+    for (s, lines) in &sessions {
+        assert_eq!(
+            exported(&dst, s),
+            parsed(lines),
+            "{s}: the recording differs from the source"
+        );
+    }
+}
+
+fn chaos() -> Chaos {
+    Chaos {
+        seed: 11,
+        ..Chaos::default()
+    }
+}
+
+#[test]
+fn records_every_sample_without_chaos() {
+    record_all_under(chaos(), false);
+}
+
+#[test]
+fn records_every_sample_live_as_it_happens() {
+    record_all_under(chaos(), true);
+}
+
+#[test]
+fn records_every_sample_with_dropped_connections() {
+    record_all_under(
+        Chaos {
+            drop_every: Some(3),
+            ..chaos()
+        },
+        true,
+    );
+}
+
+#[test]
+fn records_every_sample_with_repeated_events() {
+    record_all_under(
+        Chaos {
+            repeat_every: Some(2),
+            ..chaos()
+        },
+        true,
+    );
+}
+
+#[test]
+fn records_every_sample_with_frames_split_anywhere() {
+    record_all_under(
+        Chaos {
+            split: true,
+            ..chaos()
+        },
+        true,
+    );
+}
+
+#[test]
+fn records_every_sample_through_a_stalled_stream() {
+    record_all_under(
+        Chaos {
+            stall: Some(Duration::from_secs(4)),
+            ..chaos()
+        },
+        true,
+    );
+}
+
+#[test]
+fn records_every_sample_while_list_pages_fail() {
+    record_all_under(
+        Chaos {
+            list_error_rate: 0.3,
+            ..chaos()
+        },
+        true,
+    );
+}
+
+#[test]
+fn records_every_sample_past_malformed_frames() {
+    record_all_under(
+        Chaos {
+            malformed_every: Some(4),
+            ..chaos()
+        },
+        true,
+    );
+}
+
+#[test]
+fn records_every_sample_with_all_chaos_at_once() {
+    let all = Chaos {
+        drop_every: Some(5),
+        repeat_every: Some(3),
+        split: true,
+        stall: Some(Duration::from_secs(3)),
+        list_error_rate: 0.25,
+        malformed_every: Some(6),
+        seed: 5,
+    };
+    record_all_under(all, true);
+}
+
+/// Runs `flightrec serve` as a child process on an ephemeral port; returns it and its address.
+pub fn serve_process(db: &Path, extra: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = bin()
+        .arg("--db")
+        .arg(db)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    (child, url)
+}
+
+#[test]
+fn kill_9_mid_session_and_a_restart_loses_nothing() {
+    let dir = tempdir();
+    let (src, sessions) = source_db(dir.path());
+    let (s, lines) = sessions
+        .iter()
+        .find(|(s, _)| s.contains("happyPath"))
+        .unwrap();
+    // Live at 1x with the 33 s session: the recorder is killed after the first events arrive.
+    let (mut server, url) = serve_process(&src, &["--live", "--speed", "4"]);
+    let dst = dir.path().join("rec.db");
+    let args = [
+        "record",
+        s.as_str(),
+        "--base-url",
+        url.as_str(),
+        "--until",
+        "idle",
+        "--quiet",
+        "--idle-timeout",
+        "3s",
+    ];
+    let mut rec = bin()
+        .arg("--db")
+        .arg(&dst)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let n: i64 = rusqlite::Connection::open(&dst)
+            .and_then(|c| c.query_row("SELECT count(*) FROM events", [], |r| r.get(0)))
+            .unwrap_or(0);
+        if n >= 5 || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    rec.kill().unwrap(); // SIGKILL
+    rec.wait().unwrap();
+    let partial = exported(&dst, s).len();
+    assert!(
+        partial > 0 && partial < lines.len(),
+        "killed mid-session: {partial} of {}",
+        lines.len()
+    );
+    let o = bin().arg("--db").arg(&dst).args(args).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(exported(&dst, s), parsed(lines));
+    let cap: Value = serde_json::from_str(&stdout(&run(&dst, &["capture", s, "--json"]))).unwrap();
+    assert!(
+        cap["connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["cause"].is_null()),
+        "{cap}"
+    );
+    assert_eq!(cap["gaps"], serde_json::json!([]), "{cap}");
+    server.kill().unwrap();
+}
+
+#[test]
+fn the_api_key_is_never_written_anywhere() {
+    const KEY: &str = "sk-ant-api03-FLIGHTREC-TEST-SECRET-7f3a9c";
+    let dir = tempdir();
+    let (src, sessions) = source_db(dir.path());
+    let (s, _) = &sessions[0];
+    let (mut server, url) = serve_process(&src, &["--api-key", KEY, "--chaos-list-errors", "0.3"]);
+    let dst = dir.path().join("rec.db");
+    let o = bin()
+        .arg("--db")
+        .arg(&dst)
+        .args(["record", s, "--base-url", &url, "--until", "idle"])
+        .env("ANTHROPIC_API_KEY", KEY)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let export = run(&dst, &["export", s]);
+    let capture = run(&dst, &["capture", s, "--json"]);
+    server.kill().unwrap();
+    let server_out = server.wait_with_output().unwrap();
+    let mut haystacks: Vec<(String, Vec<u8>)> = vec![
+        ("record stdout".into(), o.stdout),
+        ("record stderr".into(), o.stderr),
+        ("export".into(), export.stdout),
+        ("capture".into(), capture.stdout),
+        (
+            "serve output".into(),
+            [server_out.stdout, server_out.stderr].concat(),
+        ),
+    ];
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", dst.display()));
+        if let Ok(bytes) = std::fs::read(&p) {
+            haystacks.push((p.display().to_string(), bytes));
+        }
+    }
+    assert!(haystacks.len() >= 6);
+    for (name, bytes) in haystacks {
+        assert!(
+            !bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()),
+            "the key leaked into {name}"
+        );
+        assert!(
+            !bytes.windows(18).any(|w| w == &KEY.as_bytes()[..18]),
+            "part of the key leaked into {name}"
+        );
+    }
+}
+
+#[test]
+fn wrong_key_exits_4_with_a_clear_message() {
+    let dir = tempdir();
+    let (src, sessions) = source_db(dir.path());
+    let (mut server, url) = serve_process(&src, &["--api-key", "right-key"]);
+    let dst = dir.path().join("rec.db");
+    let o = bin()
+        .arg("--db")
+        .arg(&dst)
+        .args([
+            "record",
+            &sessions[0].0,
+            "--base-url",
+            &url,
+            "--api-key",
+            "wrong-key",
+        ])
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    assert_eq!(code(&o), 4, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("authentication") && err.contains("401") && err.contains("API key"),
+        "{err}"
+    );
+    assert!(!err.contains("wrong-key"));
+}
+
+#[test]
+fn unknown_session_exits_5() {
+    let dir = tempdir();
+    let (src, _) = source_db(dir.path());
+    let (mut server, url) = serve_process(&src, &[]);
+    let o = bin()
+        .arg("--db")
+        .arg(dir.path().join("rec.db"))
+        .args([
+            "record",
+            "sesn_011CZnoSuchSession00000000",
+            "--base-url",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    assert_eq!(code(&o), 5, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no such session") && stderr(&o).contains("404"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_server_failing_forever_exits_6() {
+    // A real HTTP server on loopback that answers 500 to everything.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming().take(200) {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let body = r#"{"type":"error","error":{"type":"api_error","message":"Internal server error"}}"#;
+            let _ = write!(
+                s,
+                "HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let dir = tempdir();
+    let t = Instant::now();
+    let o = bin()
+        .arg("--db")
+        .arg(dir.path().join("rec.db"))
+        .args([
+            "record",
+            "sesn_011CZany0000000000000000",
+            "--base-url",
+            &format!("http://{addr}"),
+            "--give-up-after",
+            "2s",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 6, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("gave up") && stderr(&o).contains("500"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(t.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn a_session_that_never_idles_exits_7_at_the_timeout() {
+    let dir = tempdir();
+    let (src, sessions) = source_db(dir.path());
+    let (s, _) = sessions
+        .iter()
+        .find(|(s, _)| s.contains("happyPath"))
+        .unwrap();
+    // At 0.05x the 33 s session takes ten minutes: it is still running when the timeout comes.
+    let (mut server, url) = serve_process(&src, &["--live", "--speed", "0.05"]);
+    let dst = dir.path().join("rec.db");
+    let o = bin()
+        .arg("--db")
+        .arg(&dst)
+        .args([
+            "record",
+            s,
+            "--base-url",
+            &url,
+            "--until",
+            "idle",
+            "--timeout",
+            "2s",
+        ])
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    assert_eq!(code(&o), 7, "{}", stderr(&o));
+    assert!(stderr(&o).contains("not met within"), "{}", stderr(&o));
+    assert!(!exported(&dst, s).is_empty(), "what arrived is kept");
+}
