@@ -87,7 +87,12 @@ pub struct Report {
     pub counts: UpsertCounts,
     pub connections: u64,
     pub status: Option<String>,
+    /// Arrival-to-commit latency of stream frames (upper bounds within 12.5 %).
+    pub latency_p50_micros: Option<u64>,
+    pub latency_p90_micros: Option<u64>,
     pub latency_p99_micros: Option<u64>,
+    pub latency_p999_micros: Option<u64>,
+    pub frames_timed: u64,
 }
 
 /// Connection state, for a status line.
@@ -147,7 +152,11 @@ pub async fn record(
         counts,
         connections,
         status: snap.state.summary.and_then(|s| s.status),
+        latency_p50_micros: snap.latency.quantile_micros(0.5),
+        latency_p90_micros: snap.latency.quantile_micros(0.9),
         latency_p99_micros: snap.latency.quantile_micros(0.99),
+        latency_p999_micros: snap.latency.quantile_micros(0.999),
+        frames_timed: snap.latency.count,
     })
 }
 

@@ -60,21 +60,53 @@ pub struct Snapshot {
     pub latency: LatencyHistogram,
 }
 
-/// Arrival-to-commit latencies in power-of-two microsecond buckets (bucket i: < 2^i µs).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Arrival-to-commit latencies, log-linear: 8 buckets per power of two of microseconds, so a
+/// quantile is known to within 12.5 %.
+#[derive(Debug, Clone, PartialEq)]
 pub struct LatencyHistogram {
-    pub buckets: [u64; 32],
+    buckets: Vec<u64>,
     pub count: u64,
 }
 
+const SUB: u32 = 8;
+
+impl Default for LatencyHistogram {
+    fn default() -> Self {
+        LatencyHistogram {
+            buckets: vec![0; (64 * SUB) as usize],
+            count: 0,
+        }
+    }
+}
+
 impl LatencyHistogram {
+    fn index(micros: u64) -> usize {
+        if micros < u64::from(SUB) {
+            return micros as usize;
+        }
+        let octave = 63 - micros.leading_zeros(); // >= 3
+        let sub = (micros >> (octave - 3)) & u64::from(SUB - 1);
+        (octave * SUB + sub as u32) as usize - (3 * SUB - SUB) as usize
+    }
+
+    /// The largest value that lands in bucket `i`.
+    fn upper(i: usize) -> u64 {
+        if i < SUB as usize {
+            return i as u64;
+        }
+        let i = i + (2 * SUB) as usize;
+        let octave = (i as u32) / SUB;
+        let sub = u64::from((i as u32) % SUB);
+        ((SUB as u64 + sub + 1) << (octave - 3)) - 1
+    }
+
     pub fn record(&mut self, micros: u64) {
-        let i = (64 - micros.leading_zeros() as usize).min(31);
+        let i = Self::index(micros).min(self.buckets.len() - 1);
         self.buckets[i] += 1;
         self.count += 1;
     }
 
-    /// The upper bound of the bucket holding quantile `q` (0..1), in microseconds.
+    /// An upper bound for quantile `q` (0..1), in microseconds.
     pub fn quantile_micros(&self, q: f64) -> Option<u64> {
         if self.count == 0 {
             return None;
@@ -84,7 +116,7 @@ impl LatencyHistogram {
         for (i, n) in self.buckets.iter().enumerate() {
             seen += n;
             if seen >= target {
-                return Some(1u64 << i);
+                return Some(Self::upper(i));
             }
         }
         None
@@ -92,7 +124,13 @@ impl LatencyHistogram {
 }
 
 /// Most messages handled before a commit, to bound the transaction.
-const MAX_PER_COMMIT: usize = 5000;
+const MAX_PER_COMMIT: usize = 500;
+/// How often the checkpointer folds the WAL into the database while recording.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Messages waiting for the writer: the network tasks wait (TCP holds the rest) beyond this, so
+/// an event never sits long in memory uncommitted.
+const QUEUE: usize = 256;
 
 pub struct Writer {
     pub tx: mpsc::Sender<Msg>,
@@ -107,12 +145,28 @@ pub fn start(db: PathBuf, session_id: String) -> Result<Writer, StoreError> {
         state: store.recording_state(&session_id)?,
         ..Snapshot::default()
     };
-    let (tx, rx) = mpsc::channel(4096);
+    // Checkpoints would stall the writer (and every frame queued behind it): another connection
+    // does them, on its own thread, while the writer runs.
+    store.set_autocheckpoint(0)?;
+    let checkpointer = Store::open(&db)?;
+    let (tx, rx) = mpsc::channel(QUEUE);
     let (snap_tx, snapshots) = watch::channel(initial);
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("flightrec-checkpoint".into())
+        .spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                done_rx.recv_timeout(CHECKPOINT_EVERY)
+            {
+                let _ = checkpointer.checkpoint_passive();
+            }
+        })
+        .map_err(|e| StoreError::Output(std::io::Error::other(e)))?;
     let handle = std::thread::Builder::new()
         .name("flightrec-writer".into())
         .spawn(move || {
             let result = run(&mut store, &session_id, rx, &snap_tx);
+            drop(done_tx);
             if let Err(e) = &result {
                 snap_tx.send_modify(|s| s.failed = Some(e.to_string()));
             }
@@ -125,6 +179,25 @@ pub fn start(db: PathBuf, session_id: String) -> Result<Writer, StoreError> {
         snapshots,
         handle,
     })
+}
+
+/// How long a batch may collect work before it is committed.
+const MAX_BATCH_TIME: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// How stale the published snapshot may get while the writer is flooded.
+const SNAPSHOT_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// History items written per commit, between bursts of live frames.
+const HISTORY_SLICE: usize = 100;
+
+/// A history page being written a slice at a time.
+struct HistoryJob {
+    thread_id: String,
+    events: Vec<String>,
+    received_at: String,
+    reply: Option<oneshot::Sender<UpsertCounts>>,
+    done: usize,
+    counts: UpsertCounts,
 }
 
 struct State {
@@ -153,16 +226,62 @@ fn run(
         latency: LatencyHistogram::default(),
         pending_arrivals: Vec::new(),
     };
-    while let Some(first) = rx.blocking_recv() {
+    let mut history: std::collections::VecDeque<HistoryJob> = std::collections::VecDeque::new();
+    let mut last_snapshot = Instant::now();
+    loop {
+        // Block for work only when no history page is part-way through.
+        let first = if history.is_empty() {
+            match rx.blocking_recv() {
+                Some(m) => Some(m),
+                None => break,
+            }
+        } else {
+            rx.try_recv().ok()
+        };
         let mut batch = store.batch()?;
-        st.handle(&mut batch, first)?;
-        let mut n = 1;
-        while n < MAX_PER_COMMIT {
-            match rx.try_recv() {
-                Ok(msg) => st.handle(&mut batch, msg)?,
-                Err(_) => break,
+        let started = Instant::now();
+        let mut n = 0;
+        let mut next = first;
+        while let Some(msg) = next {
+            match msg {
+                Msg::History {
+                    thread_id,
+                    events,
+                    received_at,
+                    reply,
+                } => history.push_back(HistoryJob {
+                    thread_id,
+                    events,
+                    received_at,
+                    reply: Some(reply),
+                    done: 0,
+                    counts: UpsertCounts::default(),
+                }),
+                msg => st.handle(&mut batch, msg)?,
             }
             n += 1;
+            // A batch ends when the queue is empty, or it is big or old enough: the first frame
+            // in it waits for all the others before it is committed.
+            next = if n < MAX_PER_COMMIT && started.elapsed() < MAX_BATCH_TIME {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        // Live frames went first; now a slice of the oldest history page.
+        if let Some(mut job) = history.pop_front() {
+            // Small slices while live frames are flowing, whole pages when nothing waits.
+            let slice = if n > 0 { HISTORY_SLICE } else { MAX_PER_COMMIT };
+            st.history_slice(&mut batch, &mut job, slice)?;
+            match job.reply.take() {
+                Some(reply) if job.done == job.events.len() => {
+                    let _ = reply.send(job.counts);
+                }
+                reply => {
+                    job.reply = reply;
+                    history.push_front(job);
+                }
+            }
         }
         batch.commit()?;
         let committed = Instant::now();
@@ -171,14 +290,20 @@ fn run(
                 .record(committed.duration_since(arrived).as_micros() as u64);
         }
         // The snapshot goes out before flush replies, so a flusher then sees the flushed state.
-        let state = store.recording_state(&st.session_id)?;
-        snapshots.send_replace(Snapshot {
-            state,
-            counts: st.counts,
-            quarantined: st.quarantined,
-            failed: None,
-            latency: st.latency.clone(),
-        });
+        // Under a flood it is refreshed at most every SNAPSHOT_EVERY; always when the writer
+        // catches up or someone flushed.
+        let caught_up = rx.is_empty() && history.is_empty();
+        if caught_up || !st.flush_replies.is_empty() || last_snapshot.elapsed() >= SNAPSHOT_EVERY {
+            let state = store.recording_state(&st.session_id)?;
+            snapshots.send_replace(Snapshot {
+                state,
+                counts: st.counts,
+                quarantined: st.quarantined,
+                failed: None,
+                latency: st.latency.clone(),
+            });
+            last_snapshot = Instant::now();
+        }
         for (thread, reply) in st.flush_replies.drain(..) {
             let _ = reply.send(store.newest_processed_at(&st.session_id, &thread)?);
         }
@@ -187,6 +312,46 @@ fn run(
 }
 
 impl State {
+    fn history_slice(
+        &mut self,
+        b: &mut WriteBatch<'_>,
+        job: &mut HistoryJob,
+        slice: usize,
+    ) -> Result<(), StoreError> {
+        let end = (job.done + slice).min(job.events.len());
+        for i in job.done..end {
+            let text = &job.events[i];
+            match Envelope::parse(text, None) {
+                Ok(env) => {
+                    let o = b.upsert(&self.incoming(
+                        &job.thread_id,
+                        &env,
+                        Source::List,
+                        &job.received_at,
+                        0,
+                    ))?;
+                    self.counts.add(o);
+                    job.counts.add(o);
+                }
+                Err(e) => {
+                    let origin = format!("history page item {}", i + 1);
+                    self.quarantine(
+                        b,
+                        &job.thread_id,
+                        Source::List,
+                        &origin,
+                        &e.to_string(),
+                        &job.received_at,
+                        text,
+                    )?;
+                    job.counts.quarantined += 1;
+                }
+            }
+        }
+        job.done = end;
+        Ok(())
+    }
+
     fn handle(&mut self, b: &mut WriteBatch<'_>, msg: Msg) -> Result<(), StoreError> {
         match msg {
             Msg::Frame {
@@ -199,47 +364,9 @@ impl State {
                 self.pending_arrivals.push(arrived);
                 self.frame(b, &thread_id, connection, &frame, &received_at)?
             }
-            Msg::History {
-                thread_id,
-                events,
-                received_at,
-                reply,
-            } => {
-                let before = b.counts();
-                for (i, text) in events.iter().enumerate() {
-                    match Envelope::parse(text, None) {
-                        Ok(env) => {
-                            let o = b.upsert(&self.incoming(
-                                &thread_id,
-                                &env,
-                                Source::List,
-                                &received_at,
-                                0,
-                            ))?;
-                            self.counts.add(o);
-                        }
-                        Err(e) => {
-                            let origin = format!("history pass item {}", i + 1);
-                            self.quarantine(
-                                b,
-                                &thread_id,
-                                Source::List,
-                                &origin,
-                                &e.to_string(),
-                                &received_at,
-                                text,
-                            )?
-                        }
-                    }
-                }
-                let after = b.counts();
-                let _ = reply.send(UpsertCounts {
-                    new: after.new - before.new,
-                    updated: after.updated - before.updated,
-                    duplicate: after.duplicate - before.duplicate,
-                    previews: after.previews - before.previews,
-                    quarantined: after.quarantined - before.quarantined,
-                });
+            Msg::History { reply, .. } => {
+                // `run` takes history pages apart; this is not reached.
+                let _ = reply.send(UpsertCounts::default());
             }
             Msg::Capture {
                 thread_id,
@@ -358,5 +485,33 @@ impl State {
         self.counts.quarantined += 1;
         self.quarantined += 1;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LatencyHistogram;
+
+    #[test]
+    fn buckets_bound_their_values_within_an_eighth() {
+        for v in [
+            0u64, 1, 7, 8, 9, 15, 16, 100, 999, 1000, 8191, 9000, 123_456, 10_000_000,
+        ] {
+            let i = LatencyHistogram::index(v);
+            let hi = LatencyHistogram::upper(i);
+            assert!(hi >= v, "{v} -> bucket {i} upper {hi}");
+            assert!(hi as f64 <= (v as f64) * 1.125 + 1.0, "{v} -> {hi}");
+        }
+    }
+
+    #[test]
+    fn quantiles() {
+        let mut h = LatencyHistogram::default();
+        for v in 1..=1000u64 {
+            h.record(v * 10);
+        }
+        let p99 = h.quantile_micros(0.99).unwrap();
+        assert!((9900..=11_200).contains(&p99), "{p99}");
+        assert_eq!(LatencyHistogram::default().quantile_micros(0.5), None);
     }
 }

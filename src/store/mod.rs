@@ -311,6 +311,23 @@ impl Store {
         self.pragma("cache_size", "-2000")
     }
 
+    /// Sets how many WAL pages trigger a checkpoint by the committing connection (0: never; a
+    /// writer that must not stall leaves checkpoints to another connection).
+    pub fn set_autocheckpoint(&self, pages: u32) -> Result<()> {
+        self.conn
+            .query_row(&format!("PRAGMA wal_autocheckpoint = {pages}"), [], |_| {
+                Ok(())
+            })
+            .map_err(self.err("configuring checkpoints"))
+    }
+
+    /// Copies what it can of the WAL into the main file without waiting for readers or writers.
+    pub fn checkpoint_passive(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .map_err(self.err("checkpointing"))
+    }
+
     /// Folds the WAL into the main file, so the database is one durable file again.
     pub fn checkpoint(&self) -> Result<()> {
         self.conn
