@@ -51,7 +51,7 @@ pub fn parse_duration_micros(s: &str) -> Result<i64, String> {
         let scale = match &rest[..unit_len] {
             "ms" => 1e3,
             "s" | "" => 1e6,
-            "m" => 60e6,
+            "m" | "min" => 60e6,
             "h" => 3600e6,
             "d" => 86_400e6,
             _ => return Err(bad()),
@@ -60,6 +60,11 @@ pub fn parse_duration_micros(s: &str) -> Result<i64, String> {
         total = total.saturating_add((n * scale) as i64);
     }
     Ok(total)
+}
+
+/// A duration argument: `850ms`, `90s`, `5m`, `1h30m`, `2d`, or plain seconds (`1.5`).
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    parse_duration_micros(s).map(|us| std::time::Duration::from_micros(us.max(0) as u64))
 }
 
 #[cfg(test)]
@@ -72,6 +77,12 @@ mod tests {
         assert_eq!(parse_duration_micros("1h30m"), Ok(5_400_000_000));
         assert_eq!(parse_duration_micros("500ms"), Ok(500_000));
         assert!(parse_duration_micros("soon").is_err());
+        assert_eq!(parse_duration_micros("0.05ms"), Ok(50));
+        assert_eq!(parse_duration_micros("2min"), Ok(120_000_000));
+        assert_eq!(
+            parse_duration("1.5"),
+            Ok(std::time::Duration::from_millis(1500))
+        );
         assert!(parse_duration_micros("").is_err());
     }
 

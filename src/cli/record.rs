@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::api_args::{ApiArgs, runtime, shutdown_signal};
-use super::args::parse_duration_micros;
+use super::args::parse_duration as duration;
 use super::{Outcome, exit, output};
 use flightrec::analysis::text::thousands;
 use flightrec::record::live::{
@@ -20,10 +20,6 @@ enum UntilArg {
     Terminated,
     /// Until Ctrl-C
     Never,
-}
-
-fn duration(s: &str) -> Result<Duration, String> {
-    parse_duration_micros(s).map(|us| Duration::from_micros(us.max(0) as u64))
 }
 
 #[derive(clap::Args)]

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+use super::args::parse_duration as duration;
 use super::{Outcome, exit, output};
 use flightrec::serve::{Chaos, ServeOptions};
 use flightrec::store::Store;
@@ -65,28 +66,6 @@ fn rate(s: &str) -> Result<f64, String> {
         Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
         _ => Err(format!("expected a number from 0 to 1, got {s:?}")),
     }
-}
-
-/// `250ms`, `1.5s`, `2m`, `1h`, or a number of seconds.
-fn duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let scale = match unit.trim() {
-        "ms" => 0.001,
-        "" | "s" => 1.0,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        _ => return Err(format!("expected a duration like 15s or 500ms, got {s:?}")),
-    };
-    num.parse::<f64>()
-        .ok()
-        .map(|n| n * scale)
-        .filter(|secs| secs.is_finite() && *secs >= 0.0 && *secs < 1e9)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| format!("expected a duration like 15s or 500ms, got {s:?}"))
 }
 
 pub fn run(db: &Path, args: Args) -> Outcome {

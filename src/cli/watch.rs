@@ -4,14 +4,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::api_args::{ApiArgs, runtime, shutdown_signal};
-use super::args::parse_duration_micros;
+use super::args::parse_duration as duration;
 use super::{Outcome, exit, output};
 use flightrec::record::live::{RecordOptions, Stopped, Until};
 use flightrec::record::watch::watch_sessions;
-
-fn duration(s: &str) -> Result<Duration, String> {
-    parse_duration_micros(s).map(|us| Duration::from_micros(us.max(0) as u64))
-}
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -337,6 +337,22 @@ impl Target {
         Ok(())
     }
 
+    /// A failed request: fatal ones end the recording; others wait their backoff, unless
+    /// failures have gone on for longer than `give_up_after`.
+    async fn fail(
+        &self,
+        e: ApiError,
+        backoff: &mut Backoff,
+        failing_since: &mut Option<Instant>,
+        shutdown: &watch::Receiver<bool>,
+    ) -> Result<(), RecordError> {
+        if e.is_fatal() {
+            return Err(RecordError::from_api(e));
+        }
+        let since = *failing_since.get_or_insert_with(Instant::now);
+        self.wait_after_failure(backoff, since, &e, shutdown).await
+    }
+
     /// The connection loop of one stream (the session's, or a thread's).
     async fn run(
         &self,
@@ -362,11 +378,7 @@ impl Target {
                 Err(e) => {
                     let detail = json!({ "run": self.run, "connection": conn, "during": "connect", "status": e.status(), "error": e.to_string() });
                     self.capture("retry", opened_at, None, detail).await;
-                    if e.is_fatal() {
-                        return Err(RecordError::from_api(e));
-                    }
-                    let since = *failing_since.get_or_insert_with(Instant::now);
-                    self.wait_after_failure(&mut backoff, since, &e, &shutdown)
+                    self.fail(e, &mut backoff, &mut failing_since, &shutdown)
                         .await?;
                     continue;
                 }
@@ -492,11 +504,7 @@ impl Target {
                 return Ok((s, conn));
             }
             if let Some(e) = pass_failed {
-                if e.is_fatal() {
-                    return Err(RecordError::from_api(e));
-                }
-                let since = *failing_since.get_or_insert_with(Instant::now);
-                self.wait_after_failure(&mut backoff, since, &e, &shutdown)
+                self.fail(e, &mut backoff, &mut failing_since, &shutdown)
                     .await?;
                 continue;
             }

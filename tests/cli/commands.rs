@@ -21,11 +21,7 @@ fn demo_loads_every_sample_and_shows_the_stuck_session() {
     let o = run(&db, &["demo"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
-    let sessions = {
-        let mut v: Vec<String> = sample_files().iter().map(|p| session_of(p)).collect();
-        v.dedup();
-        v.len()
-    };
+    let sessions = sample_sessions().len();
     let recorded = format!("Recorded {sessions} sample sessions live through flightrec serve");
     assert!(out.contains(&recorded), "{out}");
     assert!(

@@ -14,15 +14,8 @@ use crate::util::*;
 /// A database holding every sample, and the session ids with their exported event lines.
 fn source_db(dir: &Path) -> (PathBuf, Vec<(String, Vec<String>)>) {
     let db = dir.join("source.db");
-    let files: Vec<String> = sample_files()
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    let mut args = vec!["import"];
-    args.extend(files.iter().map(String::as_str));
-    assert_eq!(code(&run(&db, &args)), 0);
-    let mut sessions: Vec<String> = sample_files().iter().map(|p| session_of(p)).collect();
-    sessions.dedup();
+    import_samples(&db);
+    let sessions = sample_sessions();
     let out = sessions
         .into_iter()
         .map(|s| {
@@ -523,4 +516,73 @@ fn a_session_that_never_idles_exits_7_at_the_timeout() {
     assert_eq!(code(&o), 7, "{}", stderr(&o));
     assert!(stderr(&o).contains("not met within"), "{}", stderr(&o));
     assert!(!exported(&dst, s).is_empty(), "what arrived is kept");
+}
+
+#[test]
+fn watch_records_sessions_as_they_start_running_and_stops_on_sigterm() {
+    let dir = tempdir();
+    let (src, sessions) = source_db(dir.path());
+    let (mut server, url) = serve_process(&src, &["--live", "--max-gap", "300ms"]);
+    let dst = dir.path().join("watched.db");
+    let child = bin()
+        .arg("--db")
+        .arg(&dst)
+        .args([
+            "watch",
+            "--poll",
+            "150ms",
+            "--idle-timeout",
+            "3s",
+            "--base-url",
+            &url,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(8));
+    // SIGTERM, as a service manager would stop it.
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let o = child.wait_with_output().unwrap();
+    server.kill().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    let recorded: Vec<&(String, Vec<String>)> = sessions
+        .iter()
+        .filter(|(s, _)| out.lines().any(|l| l.starts_with(&format!("{s}: "))))
+        .collect();
+    assert!(
+        recorded.len() >= 10,
+        "watch recorded {} of {} sessions:\n{out}",
+        recorded.len(),
+        sessions.len()
+    );
+    for (s, lines) in recorded {
+        let got = exported(&dst, s);
+        let want = parsed(lines);
+        assert!(!got.is_empty(), "{s}");
+        // Everything recorded is in the source, and stored once.
+        let mut ids: Vec<&str> = got
+            .iter()
+            .filter_map(|e| e["id"].as_str())
+            .filter(|i| !i.is_empty())
+            .collect();
+        let n = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "{s}: an event stored twice");
+        for e in &got {
+            assert!(
+                want.contains(e),
+                "{s}: recorded an event not in the source: {e}"
+            );
+        }
+    }
 }

@@ -124,13 +124,7 @@ fn importing_the_same_logs_twice_stores_every_event_once() {
 fn samples_cover_every_event_type_and_stop_reason() {
     let dir = tempdir();
     let db = dir.path().join("t.db");
-    let files: Vec<String> = sample_files()
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    let mut args = vec!["import"];
-    args.extend(files.iter().map(String::as_str));
-    assert_eq!(code(&run(&db, &args)), 0);
+    import_samples(&db);
     let c = rusqlite::Connection::open(&db).unwrap();
     let types: Vec<String> = c
         .prepare("SELECT type FROM events UNION SELECT type FROM previews")

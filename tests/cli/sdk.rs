@@ -43,17 +43,10 @@ fn the_official_python_sdk_reads_every_sample_from_serve() {
     let python = venv();
     let dir = tempdir();
     let db = dir.path().join("s.db");
-    let files: Vec<String> = sample_files()
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    let mut args = vec!["import"];
-    args.extend(files.iter().map(String::as_str));
-    assert_eq!(code(&run(&db, &args)), 0);
+    import_samples(&db);
     let exports = dir.path().join("exports");
     std::fs::create_dir_all(&exports).unwrap();
-    let mut sessions: Vec<String> = sample_files().iter().map(|p| session_of(p)).collect();
-    sessions.dedup();
+    let sessions = sample_sessions();
     for s in &sessions {
         std::fs::write(
             exports.join(format!("{s}.jsonl")),

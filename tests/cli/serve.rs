@@ -65,14 +65,7 @@ impl Server {
 /// A database holding every sample log.
 pub fn sample_db(dir: &Path) -> PathBuf {
     let db = dir.join("serve.db");
-    let files: Vec<String> = sample_files()
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    let mut args = vec!["import"];
-    args.extend(files.iter().map(String::as_str));
-    let o = run(&db, &args);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    import_samples(&db);
     db
 }
 

@@ -176,3 +176,22 @@ pub fn event_rows(db: &Path, session: &str) -> Vec<EventColumns> {
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
+
+/// Imports every sample log into `db` with the real binary.
+pub fn import_samples(db: &Path) {
+    let files: Vec<String> = sample_files()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let mut args = vec!["import"];
+    args.extend(files.iter().map(String::as_str));
+    let o = run(db, &args);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+/// The sample sessions' ids, in file order, once each.
+pub fn sample_sessions() -> Vec<String> {
+    let mut v: Vec<String> = sample_files().iter().map(|p| session_of(p)).collect();
+    v.dedup();
+    v
+}
