@@ -283,7 +283,7 @@ fn kill_9_mid_session_and_a_restart_loses_nothing() {
         .iter()
         .find(|(s, _)| s.contains("happyPath"))
         .unwrap();
-    // Live at 1x with the 33 s session: the recorder is killed after the first events arrive.
+    // Live at 4x, the 33 s session takes about 8 s: the recorder is killed after the first events.
     let (mut server, url) = serve_process(&src, &["--live", "--speed", "4"]);
     let dst = dir.path().join("rec.db");
     let args = [
