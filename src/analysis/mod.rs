@@ -1,9 +1,16 @@
 //! Pure functions over stored events: no I/O, no clock. The CLI and the viewer share them.
 
 pub mod capture;
+pub mod point;
+pub mod spans;
 pub mod summary;
 pub mod text;
 pub mod timeline;
 
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use point::{Point, upto};
+pub use spans::{Span, SpanKind, spans};
 pub use summary::summarize;
 pub use timeline::{TimelineRow, timeline_rows};

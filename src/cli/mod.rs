@@ -3,14 +3,17 @@
 
 mod api_args;
 mod args;
+mod at;
 mod capture;
 mod demo;
 mod export;
 mod import;
 mod output;
 mod record;
+mod search;
 mod serve;
 mod sessions;
+mod spans;
 mod timeline;
 mod watch;
 
@@ -66,6 +69,10 @@ enum Command {
     Sessions(sessions::Args),
     /// Show a session's events in order, each with a one-line summary
     Timeline(timeline::Args),
+    /// Find events by their text: messages, tool names, inputs and results, outcomes, errors
+    Search(search::Args),
+    /// List a session's spans: tool calls, permission waits, model requests, threads, runs
+    Spans(spans::Args),
     /// Write a session's events out, exactly as received
     Export(export::Args),
     /// Record a live session over the API: stream and event log merged, reconnecting as needed
@@ -100,6 +107,8 @@ pub fn main() -> ExitCode {
         Command::Import(a) => import::run(&db_path(db), a),
         Command::Sessions(a) => sessions::run(&db_path(db), a),
         Command::Timeline(a) => timeline::run(&db_path(db), a),
+        Command::Search(a) => search::run(&db_path(db), a),
+        Command::Spans(a) => spans::run(&db_path(db), a),
         Command::Export(a) => export::run(&db_path(db), a),
         Command::Record(a) => record::run(&db_path(db), a),
         Command::Capture(a) => capture::run(&db_path(db), a),

@@ -47,6 +47,7 @@ fn rows(store: &Store, args: &Args) -> anyhow::Result<Vec<TimelineRow>> {
         since_ts: args.since.as_ref().map(|t| t.resolve(summary.first_ts)),
         until_ts: args.until.as_ref().map(|t| t.resolve(summary.first_ts)),
         limit: args.limit,
+        ..TimelineQuery::default()
     };
     let events = store.events(&args.session, &q)?;
     Ok(timeline_rows(&events, summary.first_ts))

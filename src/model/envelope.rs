@@ -26,6 +26,8 @@ pub struct Envelope<'a> {
     pub link_id: Option<Cow<'a, str>>,
     /// A `session_id` field, when the event carries one (not part of the API's event shapes).
     pub session_id: Option<Cow<'a, str>>,
+    /// A top-level `"is_error": true` (tool results, model request ends).
+    pub is_error: bool,
 }
 
 impl Envelope<'_> {
@@ -73,6 +75,9 @@ struct Fields<'a> {
     event_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
     event: Option<PreviewTarget<'a>>,
+    /// Any JSON value: only `true` counts, and an odd shape must not make the event invalid.
+    #[serde(borrow)]
+    is_error: Option<&'a serde_json::value::RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -122,6 +127,7 @@ impl<'a> Envelope<'a> {
             ts_micros,
             link_id,
             session_id: f.session_id,
+            is_error: f.is_error.is_some_and(|v| v.get() == "true"),
         })
     }
 
@@ -148,6 +154,11 @@ mod tests {
         assert_eq!(e.link_id.as_deref(), Some("sevt_1"));
         assert_eq!(e.processed_at.as_deref(), Some("2026-08-07T14:02:19.402Z"));
         assert!(e.ts_micros.is_some());
+        assert!(!e.is_error);
+        let failed = r#"{"type":"agent.tool_result","id":"sevt_3","is_error":true}"#;
+        assert!(Envelope::parse(failed, None).unwrap().is_error);
+        let odd = r#"{"type":"agent.tool_result","id":"sevt_4","is_error":{"x":[1]}}"#;
+        assert!(!Envelope::parse(odd, None).unwrap().is_error);
         assert_eq!(e.raw, raw.trim());
     }
 

@@ -6,6 +6,7 @@
 
 pub mod catalogue;
 pub mod envelope;
+pub mod search_text;
 pub mod time;
 pub mod typed;
 

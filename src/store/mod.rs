@@ -6,6 +6,8 @@
 
 mod pages;
 mod read;
+mod scan;
+mod search;
 mod write;
 
 pub use pages::{LiveRows, PageQuery, PageRow, SessionFacts, ThreadEvent};
@@ -13,13 +15,25 @@ pub use read::{
     CaptureEntry, EventRow, PreviewRow, QuarantineRow, RecordingState, SessionSummary,
     TimelineQuery,
 };
+pub use scan::EventRef;
+pub use search::{
+    IndexUpdate, SearchError, SearchHit, SearchOrder, SearchQuery, SearchResults, Stale,
+    plain_fts_query,
+};
 pub use write::{Incoming, Outcome, UpsertCounts, WriteBatch};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::path::{Path, PathBuf};
 
+/// How much of a database file reads may map.
+const MMAP_BYTES: u64 = 1 << 30;
+
 /// The migrations, in order. Entry `i` brings a database from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_search.sql"),
+    include_str!("migrations/0003_event_errors.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -212,6 +226,9 @@ impl Store {
         }
         self.pragma("synchronous", "NORMAL")?;
         self.pragma("foreign_keys", "ON")?;
+        // Reads through a memory map skip a copy per page: analyses and searches scan whole
+        // sessions (measured 1.3-2x faster on a 1M-event database). Mapped pages count in RSS.
+        self.pragma("mmap_size", &MMAP_BYTES.to_string())?;
         Ok(())
     }
 

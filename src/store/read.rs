@@ -1,7 +1,7 @@
 //! Reads and aggregates. Every query here is served by an index; none scans a whole session
 //! except the ones that return the whole session.
 
-use rusqlite::{OptionalExtension, Row, params, params_from_iter, types::Value as SqlValue};
+use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 use serde::Serialize;
 
 use super::{QUEUED_SORT_TS, Result, Store, StoreError};
@@ -78,12 +78,15 @@ pub struct TimelineQuery {
     pub since_ts: Option<i64>,
     pub until_ts: Option<i64>,
     pub limit: Option<u64>,
+    /// For these types, `raw` is reduced to `{"is_error":true}` or `{}`: for analyses that pair
+    /// results with their uses by `link_id` and must not pay for reading large result content.
+    pub slim_types: Vec<String>,
 }
 
 /// event_count, object title, first and last sort_ts.
 type SummaryRow = (i64, Option<String>, Option<i64>, Option<i64>);
 
-const EVENT_COLUMNS: &str = "seq, event_id, type, processed_at, sort_ts, thread_id, link_id, source, received_at, revision, raw";
+pub(super) const EVENT_COLUMNS: &str = "seq, event_id, type, processed_at, sort_ts, thread_id, link_id, source, received_at, revision, raw";
 
 fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
     let sort_ts: i64 = r.get(4)?;
@@ -233,29 +236,7 @@ impl Store {
         q: &TimelineQuery,
         mut f: impl FnMut(EventRow) -> std::io::Result<()>,
     ) -> Result<()> {
-        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE session_id = ?");
-        let mut args: Vec<SqlValue> = vec![SqlValue::Text(session_id.to_string())];
-        if !q.types.is_empty() {
-            sql.push_str(" AND type IN (");
-            for (i, t) in q.types.iter().enumerate() {
-                sql.push_str(if i == 0 { "?" } else { ", ?" });
-                args.push(SqlValue::Text(t.clone()));
-            }
-            sql.push(')');
-        }
-        if let Some(t) = q.since_ts {
-            sql.push_str(" AND sort_ts >= ?");
-            args.push(SqlValue::Integer(t));
-        }
-        if let Some(t) = q.until_ts {
-            sql.push_str(" AND sort_ts <= ?");
-            args.push(SqlValue::Integer(t));
-        }
-        sql.push_str(" ORDER BY sort_ts, seq");
-        if let Some(n) = q.limit {
-            sql.push_str(" LIMIT ?");
-            args.push(SqlValue::Integer(i64::try_from(n).unwrap_or(i64::MAX)));
-        }
+        let (sql, args) = super::scan::event_query(EVENT_COLUMNS, session_id, q);
         let mut stmt = self
             .conn
             .prepare(&sql)

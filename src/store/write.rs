@@ -157,6 +157,9 @@ impl WriteBatch<'_> {
                 })
                 .map_err(self.wrap("storing an event"))?;
             if inserted == 1 {
+                if env.is_error {
+                    self.mark_error(seq, true)?;
+                }
                 self.next_seq += 1;
                 self.count_new(inc.session_id);
                 Outcome::Inserted
@@ -227,7 +230,22 @@ impl WriteBatch<'_> {
                 ])
             })
             .map_err(self.wrap("replacing an event"))?;
+        self.mark_error(seq, env.is_error)?;
         Ok(Outcome::Updated)
+    }
+
+    /// Keeps `event_errors` in step with the stored text of event `seq`.
+    fn mark_error(&mut self, seq: i64, is_error: bool) -> Result<()> {
+        let sql = if is_error {
+            "INSERT INTO event_errors (seq) VALUES (?1) ON CONFLICT DO NOTHING"
+        } else {
+            "DELETE FROM event_errors WHERE seq = ?1"
+        };
+        self.tx
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute([seq]))
+            .map_err(self.wrap("flagging a failed event"))?;
+        Ok(())
     }
 
     fn insert_preview(&mut self, inc: &Incoming<'_>) -> Result<Outcome> {

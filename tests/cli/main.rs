@@ -8,5 +8,7 @@ mod commands;
 mod record;
 mod round_trip;
 mod sdk;
+mod search;
 mod serve;
+mod spans;
 mod util;

@@ -195,3 +195,18 @@ pub fn sample_sessions() -> Vec<String> {
     v.dedup();
     v
 }
+
+/// (scenario, session id) of every sample session: `happy-path` for
+/// `happy-path.sesn_011CZhappyPath0000000001.jsonl`, in file order, once each.
+pub fn sample_scenarios() -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = sample_files()
+        .iter()
+        .map(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap();
+            let scenario = name.split('.').next().unwrap().to_string();
+            (scenario, session_of(p))
+        })
+        .collect();
+    v.dedup();
+    v
+}

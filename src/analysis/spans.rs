@@ -1,0 +1,575 @@
+//! Spans: pairs of events that open and close something that takes time (§5 of the reference).
+//!
+//! A tool call, an MCP or custom tool call, a wait for a permission, a model request, an outcome
+//! evaluation, a thread's life, a workflow run and each of its phases. Each span names its opening
+//! and closing event ids; a span with no closing event is open, with its age at the end of the
+//! recording.
+//!
+//! Events copied to several streams (a child thread's events cross-posted to the primary stream)
+//! count once: the first copy in time order wins.
+
+use rustc_hash::FxHashMap as HashMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::borrow::Cow;
+
+use crate::model::typed::{ModelUsage, WorkflowPhase};
+use crate::store::{EventRef, EventRow};
+
+/// The event types that open, close or mark a span: what a store read for spans asks for.
+pub const SPAN_TYPES: &[&str] = &[
+    "agent.tool_use",
+    "agent.tool_result",
+    "user.tool_result",
+    "agent.mcp_tool_use",
+    "agent.mcp_tool_result",
+    "agent.custom_tool_use",
+    "user.custom_tool_result",
+    "user.tool_confirmation",
+    "span.model_request_start",
+    "span.model_request_end",
+    "span.outcome_evaluation_start",
+    "span.outcome_evaluation_ongoing",
+    "span.outcome_evaluation_end",
+    "session.thread_created",
+    "session.thread_status_terminated",
+    "session.status_terminated",
+    "session.deleted",
+    "workflow_run.created",
+    "workflow_run.status_ended",
+    "workflow_run.error",
+    "workflow_run.phase_started",
+    "workflow_run.phase_ended",
+];
+
+/// The closing types whose content spans never read: a store may hand them over with only
+/// `is_error` and `session_thread_id` (see `TimelineQuery::slim_types`).
+pub const SLIM_TYPES: &[&str] = &[
+    "agent.tool_result",
+    "user.tool_result",
+    "agent.mcp_tool_result",
+    "user.custom_tool_result",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpanKind {
+    /// `agent.tool_use` → `agent.tool_result` (or `user.tool_result` when self-hosted).
+    Tool,
+    /// `agent.mcp_tool_use` → `agent.mcp_tool_result`.
+    McpTool,
+    /// `agent.custom_tool_use` → `user.custom_tool_result`.
+    CustomTool,
+    /// A tool use with `evaluated_permission: ask` → `user.tool_confirmation`.
+    Permission,
+    /// `span.model_request_start` → `span.model_request_end`.
+    ModelRequest,
+    /// `span.outcome_evaluation_start` → `span.outcome_evaluation_end`.
+    OutcomeEvaluation,
+    /// `session.thread_created` → `session.thread_status_terminated`.
+    Thread,
+    /// `workflow_run.created` → `workflow_run.status_ended`.
+    WorkflowRun,
+    /// `workflow_run.phase_started` → `workflow_run.phase_ended`.
+    WorkflowPhase,
+}
+
+impl SpanKind {
+    pub const ALL: [SpanKind; 9] = [
+        SpanKind::Tool,
+        SpanKind::McpTool,
+        SpanKind::CustomTool,
+        SpanKind::Permission,
+        SpanKind::ModelRequest,
+        SpanKind::OutcomeEvaluation,
+        SpanKind::Thread,
+        SpanKind::WorkflowRun,
+        SpanKind::WorkflowPhase,
+    ];
+
+    /// The name used on the command line and in JSON (`mcp_tool`, `model_request`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpanKind::Tool => "tool",
+            SpanKind::McpTool => "mcp_tool",
+            SpanKind::CustomTool => "custom_tool",
+            SpanKind::Permission => "permission",
+            SpanKind::ModelRequest => "model_request",
+            SpanKind::OutcomeEvaluation => "outcome_evaluation",
+            SpanKind::Thread => "thread",
+            SpanKind::WorkflowRun => "workflow_run",
+            SpanKind::WorkflowPhase => "workflow_phase",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SpanKind> {
+        SpanKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for SpanKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Span {
+    pub kind: SpanKind,
+    /// Tool name (`github.create_issue` for MCP tools), agent name for threads, run or phase
+    /// name, `outcome_id#iteration` for evaluations, the model speed or `model request`.
+    pub name: String,
+    /// The session thread the span ran on (`sthr_…`), `None` for the primary thread.
+    pub thread_id: Option<String>,
+    pub start_id: String,
+    pub start_type: String,
+    pub end_id: Option<String>,
+    pub end_type: Option<String>,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    /// µs since the epoch (internal; the JSON carries the RFC 3339 times).
+    #[serde(skip)]
+    pub start_ts: Option<i64>,
+    #[serde(skip)]
+    pub end_ts: Option<i64>,
+    pub duration_ms: Option<f64>,
+    /// True when the span has no closing event in the recording.
+    pub open: bool,
+    /// For open spans: how long it had been open at the end of the recording.
+    pub age_ms: Option<f64>,
+    pub is_error: bool,
+    /// Model usage (model requests and outcome evaluations).
+    pub usage: Option<ModelUsage>,
+    /// What else there is to say: `allow`/`deny` for permissions, a denial, an outcome result,
+    /// a run's result, the number of `ongoing` marks.
+    pub detail: Option<String>,
+}
+
+impl Span {
+    fn open(kind: SpanKind, name: String, thread_id: Option<String>, row: &EventRef<'_>) -> Span {
+        Span {
+            kind,
+            name,
+            thread_id,
+            start_id: row.event_id.to_string(),
+            start_type: row.event_type.to_string(),
+            end_id: None,
+            end_type: None,
+            started_at: row.processed_at.map(str::to_string),
+            ended_at: None,
+            start_ts: row.ts,
+            end_ts: None,
+            duration_ms: None,
+            open: true,
+            age_ms: None,
+            is_error: false,
+            usage: None,
+            detail: None,
+        }
+    }
+
+    fn close(&mut self, row: &EventRef<'_>) {
+        self.end_id = Some(row.event_id.to_string());
+        self.end_type = Some(row.event_type.to_string());
+        self.ended_at = row.processed_at.map(str::to_string);
+        self.end_ts = row.ts;
+        self.open = false;
+        self.duration_ms = match (self.start_ts, row.ts) {
+            (Some(a), Some(b)) => Some(micros_to_ms(b - a)),
+            _ => None,
+        };
+    }
+
+    /// Closed by a decision recorded on the opening event itself (a tool denied by policy).
+    fn close_at_start(&mut self) {
+        self.open = false;
+        self.duration_ms = Some(0.0);
+    }
+}
+
+fn micros_to_ms(us: i64) -> f64 {
+    us as f64 / 1000.0
+}
+
+/// The fields spans read, borrowed from the raw text; everything else is skipped.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Fields<'a> {
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    mcp_server_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    evaluated_permission: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    session_thread_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    agent_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    outcome_id: Option<Cow<'a, str>>,
+    iteration: Option<u32>,
+    #[serde(borrow)]
+    workflow_run_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    workflow_run_phase_id: Option<Cow<'a, str>>,
+    phases: Option<Vec<WorkflowPhase>>,
+    is_error: Option<bool>,
+    model_usage: Option<Usage<'a>>,
+    usage: Option<Usage<'a>>,
+    /// A string (confirmations, outcome ends) or an object (workflow run ends).
+    result: Option<Value>,
+    error: Option<Value>,
+    #[serde(borrow)]
+    deny_message: Option<Cow<'a, str>>,
+}
+
+/// `ModelUsage` without its catch-all map (flattening makes serde buffer every field).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Usage<'a> {
+    input_tokens: u64,
+    output_tokens: u64,
+    cache_creation_input_tokens: u64,
+    cache_read_input_tokens: u64,
+    #[serde(borrow)]
+    speed: Option<Cow<'a, str>>,
+}
+
+impl From<Usage<'_>> for ModelUsage {
+    fn from(u: Usage<'_>) -> ModelUsage {
+        ModelUsage {
+            input_tokens: u.input_tokens,
+            output_tokens: u.output_tokens,
+            cache_creation_input_tokens: u.cache_creation_input_tokens,
+            cache_read_input_tokens: u.cache_read_input_tokens,
+            speed: u.speed.map(Cow::into_owned),
+            extra: Default::default(),
+        }
+    }
+}
+
+fn text(v: &Option<Cow<'_, str>>) -> String {
+    v.as_deref().unwrap_or_default().to_string()
+}
+
+/// Pairs what is open with what closes it, in one pass over time-ordered events: feed it with
+/// [`SpanBuilder::push`], then [`SpanBuilder::finish`].
+#[derive(Default)]
+pub struct SpanBuilder {
+    spans: Vec<Span>,
+    /// Opening event id (or thread / run id) → index in `spans`, per kind.
+    open: HashMap<(SpanKind, String), usize>,
+    /// Ongoing marks per (outcome, iteration), counted onto the evaluation span.
+    evaluations: HashMap<(String, u32), usize>,
+    /// How many `ongoing` marks each evaluation span (by index) received.
+    ongoing: HashMap<usize, u32>,
+    /// Phase names per (run id, phase id), from `workflow_run.created`.
+    phase_names: HashMap<(String, String), String>,
+    /// Ids seen at `seen_ts`; the first `seen_len` strings are live (their buffers are reused).
+    seen: Vec<String>,
+    seen_len: usize,
+    seen_ts: Option<i64>,
+}
+
+impl SpanBuilder {
+    fn start(&mut self, key: String, span: Span) {
+        let kind = span.kind;
+        self.spans.push(span);
+        self.open.insert((kind, key), self.spans.len() - 1);
+    }
+
+    /// The open span of `kind` keyed `key`, removed from the open set.
+    fn take(&mut self, kind: SpanKind, key: Option<&str>) -> Option<&mut Span> {
+        let i = self.open.remove(&(kind, key?.to_string()))?;
+        self.spans.get_mut(i)
+    }
+
+    /// Whether this row is another stream's copy of an event already counted. Copies share
+    /// their `processed_at`, so only the ids seen at the current time are kept.
+    fn is_copy(&mut self, row: &EventRef<'_>) -> bool {
+        if row.event_id.is_empty() {
+            return false;
+        }
+        if row.ts != self.seen_ts {
+            self.seen_ts = row.ts;
+            self.seen_len = 0;
+        }
+        if self.seen[..self.seen_len].iter().any(|s| s == row.event_id) {
+            return true;
+        }
+        match self.seen.get_mut(self.seen_len) {
+            Some(buf) => {
+                buf.clear();
+                buf.push_str(row.event_id);
+            }
+            None => self.seen.push(row.event_id.to_string()),
+        }
+        self.seen_len += 1;
+        false
+    }
+
+    /// Takes the next event in time order.
+    pub fn push(&mut self, row: &EventRef<'_>) {
+        if self.is_copy(row) {
+            return;
+        }
+        let f: Fields = serde_json::from_str(row.raw).unwrap_or_default();
+        let link = row.link_id;
+        let thread = f
+            .session_thread_id
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .or_else(|| (!row.thread_id.is_empty()).then(|| row.thread_id.to_string()));
+        let id = row.event_id.to_string();
+        match row.event_type {
+            "agent.tool_use" | "agent.mcp_tool_use" => self.tool_use(row, &f, thread),
+            "agent.custom_tool_use" => {
+                let span = Span::open(SpanKind::CustomTool, text(&f.name), thread, row);
+                self.start(id, span);
+            }
+            "agent.tool_result" | "user.tool_result" => {
+                if let Some(s) = self.take(SpanKind::Tool, link) {
+                    s.close(row);
+                    s.is_error = f.is_error.unwrap_or(false);
+                }
+            }
+            "agent.mcp_tool_result" => {
+                if let Some(s) = self.take(SpanKind::McpTool, link) {
+                    s.close(row);
+                    s.is_error = f.is_error.unwrap_or(false);
+                }
+            }
+            "user.custom_tool_result" => {
+                if let Some(s) = self.take(SpanKind::CustomTool, link) {
+                    s.close(row);
+                    s.is_error = f.is_error.unwrap_or(false);
+                }
+            }
+            "user.tool_confirmation" => self.confirmation(row, &f),
+            "span.model_request_start" => {
+                let span = Span::open(SpanKind::ModelRequest, "model request".into(), thread, row);
+                self.start(id, span);
+            }
+            "span.model_request_end" => {
+                if let Some(s) = self.take(SpanKind::ModelRequest, link) {
+                    s.close(row);
+                    s.is_error = f.is_error.unwrap_or(false);
+                    if let Some(speed) = f.model_usage.as_ref().and_then(|u| u.speed.as_deref()) {
+                        s.name = format!("model request ({speed})");
+                    }
+                    s.usage = f.model_usage.map(ModelUsage::from);
+                }
+            }
+            "span.outcome_evaluation_start" => {
+                let outcome = text(&f.outcome_id);
+                let iteration = f.iteration.unwrap_or(0);
+                let name = format!("{outcome}#{iteration}");
+                let span = Span::open(SpanKind::OutcomeEvaluation, name, thread, row);
+                self.start(id, span);
+                self.evaluations
+                    .insert((outcome, iteration), self.spans.len() - 1);
+            }
+            "span.outcome_evaluation_ongoing" => {
+                let key = (text(&f.outcome_id), f.iteration.unwrap_or(0));
+                if let Some(&i) = self.evaluations.get(&key) {
+                    *self.ongoing.entry(i).or_default() += 1;
+                }
+            }
+            "span.outcome_evaluation_end" => {
+                let key = link;
+                if let Some(s) = self.take(SpanKind::OutcomeEvaluation, key) {
+                    s.close(row);
+                    s.usage = f.usage.map(ModelUsage::from);
+                    let result = f.result.as_ref().and_then(Value::as_str).unwrap_or("");
+                    s.is_error = result == "failed";
+                    s.detail = Some(result.to_string());
+                }
+            }
+            "session.thread_created" => {
+                let tid = text(&f.session_thread_id);
+                let mut span = Span::open(
+                    SpanKind::Thread,
+                    text(&f.agent_name),
+                    Some(tid.clone()),
+                    row,
+                );
+                span.detail = f
+                    .workflow_run_id
+                    .as_deref()
+                    .map(|run| format!("workflow run {run}"));
+                self.start(tid, span);
+            }
+            "session.thread_status_terminated" => {
+                if let Some(s) = self.take(SpanKind::Thread, f.session_thread_id.as_deref()) {
+                    s.close(row);
+                }
+                if let Some(t) = f.session_thread_id.as_deref() {
+                    self.note_open(Some(t), "thread terminated");
+                }
+            }
+            "session.status_terminated" => self.note_open(None, "session terminated"),
+            "session.deleted" => self.note_open(None, "session deleted"),
+            "workflow_run.created" => {
+                let run = text(&f.workflow_run_id);
+                for p in f.phases.iter().flatten() {
+                    self.phase_names
+                        .insert((run.clone(), p.id.clone()), p.name.clone());
+                }
+                let span = Span::open(SpanKind::WorkflowRun, text(&f.name), thread, row);
+                self.start(run, span);
+            }
+            "workflow_run.error" => {
+                let key = (SpanKind::WorkflowRun, text(&f.workflow_run_id));
+                if let Some(s) = self.open.get(&key).and_then(|&i| self.spans.get_mut(i)) {
+                    s.is_error = true;
+                    let kind = error_type(f.error.as_ref());
+                    s.detail = Some(format!("error: {kind}"));
+                }
+            }
+            "workflow_run.status_ended" => {
+                if let Some(s) = self.take(SpanKind::WorkflowRun, f.workflow_run_id.as_deref()) {
+                    s.close(row);
+                    let result = f
+                        .result
+                        .as_ref()
+                        .and_then(|r| r.get("type"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    if result == "error" {
+                        s.is_error = true;
+                        let err = f.result.as_ref().and_then(|r| r.get("error"));
+                        s.detail = Some(format!("error: {}", error_type(err)));
+                    } else {
+                        s.detail = Some(result.to_string());
+                    }
+                }
+            }
+            "workflow_run.phase_started" => {
+                let run = text(&f.workflow_run_id);
+                let phase = text(&f.workflow_run_phase_id);
+                let name = self
+                    .phase_names
+                    .get(&(run, phase.clone()))
+                    .cloned()
+                    .unwrap_or(phase);
+                let span = Span::open(SpanKind::WorkflowPhase, name, thread, row);
+                self.start(id, span);
+            }
+            "workflow_run.phase_ended" => {
+                if let Some(s) = self.take(SpanKind::WorkflowPhase, link) {
+                    s.close(row);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Notes on the spans still open (of thread `thread`, or all) that they can no longer close:
+    /// a terminated thread takes no replies (§3.1).
+    fn note_open(&mut self, thread: Option<&str>, why: &str) {
+        for &i in self.open.values() {
+            if let Some(s) = self.spans.get_mut(i)
+                && s.open
+                && s.kind != SpanKind::Thread
+                && thread.is_none_or(|t| s.thread_id.as_deref() == Some(t))
+                && s.detail.is_none()
+            {
+                s.detail = Some(format!("{why} while open"));
+            }
+        }
+    }
+
+    fn tool_use(&mut self, row: &EventRef<'_>, f: &Fields, thread: Option<String>) {
+        let mcp = row.event_type == "agent.mcp_tool_use";
+        let (kind, name) = if mcp {
+            let server = text(&f.mcp_server_name);
+            (SpanKind::McpTool, format!("{server}.{}", text(&f.name)))
+        } else {
+            (SpanKind::Tool, text(&f.name))
+        };
+        let id = row.event_id.to_string();
+        match f.evaluated_permission.as_deref() {
+            Some("ask") => {
+                let wait = Span::open(SpanKind::Permission, name.clone(), thread.clone(), row);
+                self.start(id.clone(), wait);
+                self.start(id, Span::open(kind, name, thread, row));
+            }
+            Some("deny") => {
+                // Denied before it ran; an error result may still follow and close it properly.
+                let mut span = Span::open(kind, name, thread, row);
+                span.close_at_start();
+                span.is_error = true;
+                span.detail = Some("denied by policy".into());
+                self.spans.push(span);
+                self.open.insert((kind, id), self.spans.len() - 1);
+            }
+            _ => self.start(id, Span::open(kind, name, thread, row)),
+        }
+    }
+
+    fn confirmation(&mut self, row: &EventRef<'_>, f: &Fields) {
+        let result = f.result.as_ref().and_then(Value::as_str).unwrap_or("");
+        let use_id = row.link_id;
+        if let Some(s) = self.take(SpanKind::Permission, use_id) {
+            s.close(row);
+            s.detail = Some(result.to_string());
+        }
+        if result == "deny" {
+            // A denial resolves the call on the server: no result ever follows (§3.1).
+            let deny_message = f.deny_message.as_deref().map(str::to_string);
+            for kind in [SpanKind::Tool, SpanKind::McpTool] {
+                if let Some(s) = self.take(kind, use_id) {
+                    s.close(row);
+                    s.is_error = true;
+                    s.detail = Some(match &deny_message {
+                        Some(m) => format!("denied: {m}"),
+                        None => "denied".into(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// The spans, in order of their opening event; open ones aged at `end_ts` (µs).
+    pub fn finish(mut self, end_ts: Option<i64>) -> Vec<Span> {
+        for (&i, &n) in &self.ongoing {
+            if let Some(s) = self.spans.get_mut(i) {
+                let marks = format!("{n} ongoing");
+                s.detail = Some(match s.detail.take() {
+                    Some(d) => format!("{d} ({marks})"),
+                    None => marks,
+                });
+            }
+        }
+        for s in &mut self.spans {
+            if s.open {
+                s.age_ms = match (s.start_ts, end_ts) {
+                    (Some(a), Some(b)) => Some(micros_to_ms((b - a).max(0))),
+                    _ => None,
+                };
+            }
+        }
+        self.spans
+    }
+}
+
+fn error_type(e: Option<&Value>) -> String {
+    e.and_then(|e| e.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or("unknown")
+        .to_string()
+}
+
+/// Every span in `events` (time-ordered, as the store reads them), in order of their opening
+/// event. `end_ts` is the end of the recording (µs), for the age of open spans.
+pub fn spans(events: &[EventRow], end_ts: Option<i64>) -> Vec<Span> {
+    let mut b = SpanBuilder::default();
+    for row in events {
+        b.push(&row.as_ref());
+    }
+    b.finish(end_ts)
+}
+
+#[cfg(test)]
+mod tests;

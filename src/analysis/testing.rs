@@ -1,0 +1,37 @@
+//! Test helpers for analysis: events as the store would hand them over, without a database.
+
+use crate::model::envelope::Envelope;
+use crate::store::EventRow;
+
+/// Rows for JSON Lines text (one event per line, primary thread), in the store's read order:
+/// by processed time, queued events last, then by line order.
+pub fn rows(jsonl: &str) -> Vec<EventRow> {
+    rows_on(jsonl, "")
+}
+
+/// As [`rows`], on the stream of thread `thread_id` (`""` is the primary thread).
+pub fn rows_on(jsonl: &str, thread_id: &str) -> Vec<EventRow> {
+    let mut out: Vec<EventRow> = jsonl
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, line)| {
+            let env = Envelope::parse(line, None).expect("a valid test event");
+            EventRow {
+                seq: i as i64 + 1,
+                event_id: env.id.to_string(),
+                event_type: env.event_type.to_string(),
+                processed_at: env.processed_at.as_deref().map(str::to_string),
+                ts: env.ts_micros,
+                thread_id: thread_id.to_string(),
+                link_id: env.link_id.as_deref().map(str::to_string),
+                source: "import".into(),
+                received_at: String::new(),
+                revision: 1,
+                raw: line.to_string(),
+            }
+        })
+        .collect();
+    out.sort_by_key(|r| (r.ts.unwrap_or(i64::MAX), r.seq));
+    out
+}

@@ -1,0 +1,31 @@
+//! `--at EVENT_ID|TIME`: a point in a session, resolved against the store.
+
+use anyhow::{Context, bail};
+
+use super::args::parse_time;
+use flightrec::analysis::Point;
+use flightrec::store::{SessionSummary, Store};
+
+/// Resolves `at` in `session`: an event id of the session, an RFC 3339 time, or `+DURATION`
+/// after the session's first event.
+pub fn resolve(store: &Store, summary: &SessionSummary, at: &str) -> anyhow::Result<Point> {
+    if let Some(row) = store
+        .event_by_id(&summary.id, at)
+        .with_context(|| format!("looking up --at {at}"))?
+    {
+        return Ok(Point::at_event(&row));
+    }
+    match parse_time(at) {
+        Ok(t) => Ok(Point::at_time(t.resolve(summary.first_ts))),
+        Err(_) if at.starts_with("sevt_") => {
+            bail!(
+                "--at {at}: session {} has no event with that id",
+                summary.id
+            )
+        }
+        Err(_) => bail!(
+            "--at {at}: not an event id of session {} nor a time (RFC 3339, or +DURATION after the first event)",
+            summary.id
+        ),
+    }
+}

@@ -1,0 +1,140 @@
+//! `flightrec spans SESSION`
+
+use std::path::Path;
+
+use super::{Outcome, at, exit, open_existing, output};
+use flightrec::analysis::spans::SpanBuilder;
+use flightrec::analysis::spans::{SLIM_TYPES, SPAN_TYPES};
+use flightrec::analysis::{Point, Span, SpanKind};
+use flightrec::model::time::format_duration_micros;
+use flightrec::store::{SessionSummary, Store, TimelineQuery};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The session id
+    session: String,
+    /// Only spans still open (at the end of the recording, or at --at)
+    #[arg(long)]
+    open: bool,
+    /// Only spans of this kind (repeatable): tool, mcp_tool, custom_tool, permission,
+    /// model_request, outcome_evaluation, thread, workflow_run, workflow_phase
+    #[arg(long = "kind", value_name = "KIND", value_parser = parse_kind)]
+    kinds: Vec<SpanKind>,
+    /// The spans as they stood at this point: an event id, a time, or +DURATION
+    #[arg(long, value_name = "EVENT_ID|TIME")]
+    at: Option<String>,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_kind(s: &str) -> Result<SpanKind, String> {
+    SpanKind::parse(s).ok_or_else(|| {
+        let all: Vec<&str> = SpanKind::ALL.iter().map(|k| k.as_str()).collect();
+        format!("'{s}' is not a span kind: use one of {}", all.join(", "))
+    })
+}
+
+pub fn run(db: &Path, args: Args) -> Outcome {
+    let store = open_existing(db)?;
+    let summary = store.require_session(&args.session)?;
+    let point = match &args.at {
+        Some(a) => Some(at::resolve(&store, &summary, a)?),
+        None => None,
+    };
+    let mut list = session_spans(&store, &summary, point)?;
+    list.retain(|s| {
+        (!args.open || s.open) && (args.kinds.is_empty() || args.kinds.contains(&s.kind))
+    });
+    if args.json {
+        output::print_json(&list)?;
+    } else {
+        output::print(table(&list, summary.first_ts))?;
+    }
+    Ok(exit::OK)
+}
+
+/// The spans of a session up to `point` (the whole recording for `None`); open spans are aged
+/// at the point, or at the last event.
+pub fn session_spans(
+    store: &Store,
+    summary: &SessionSummary,
+    point: Option<Point>,
+) -> anyhow::Result<Vec<Span>> {
+    let q = TimelineQuery {
+        types: SPAN_TYPES.iter().map(|t| t.to_string()).collect(),
+        until_ts: point.and_then(|p| p.time()),
+        slim_types: SLIM_TYPES.iter().map(|t| t.to_string()).collect(),
+        ..TimelineQuery::default()
+    };
+    let mut builder = SpanBuilder::default();
+    store.scan_events(&summary.id, &q, |ev| {
+        let within = point.is_none_or(|p| p.includes_ref(&ev));
+        if within {
+            builder.push(&ev);
+        }
+        within
+    })?;
+    let end = point.and_then(|p| p.time()).or(summary.last_ts);
+    Ok(builder.finish(end))
+}
+
+fn ms(v: f64) -> String {
+    format_duration_micros((v * 1000.0) as i64)
+}
+
+fn table(list: &[Span], origin: Option<i64>) -> comfy_table::Table {
+    let mut t = output::table(&[
+        "START", "KIND", "NAME", "DURATION", "STATUS", "START ID", "DETAIL",
+    ]);
+    for s in list {
+        let start = match (s.start_ts, origin) {
+            (Some(a), Some(o)) => format!("+{}", format_duration_micros(a - o)),
+            _ => "queued".into(),
+        };
+        let duration = match (s.duration_ms, s.age_ms) {
+            (Some(d), _) => ms(d),
+            (None, Some(age)) => format!("{} so far", ms(age)),
+            _ => String::new(),
+        };
+        let status = if s.open {
+            "OPEN"
+        } else if s.is_error {
+            "error"
+        } else {
+            "ok"
+        };
+        let mut detail = s.detail.clone().unwrap_or_default();
+        if let Some(u) = &s.usage {
+            let tokens = format!(
+                "in {} out {} cache r/w {}/{}",
+                u.input_tokens,
+                u.output_tokens,
+                u.cache_read_input_tokens,
+                u.cache_creation_input_tokens
+            );
+            detail = if detail.is_empty() {
+                tokens
+            } else {
+                format!("{detail}; {tokens}")
+            };
+        }
+        if let Some(th) = &s.thread_id {
+            detail = if detail.is_empty() {
+                th.clone()
+            } else {
+                format!("{detail}; {th}")
+            };
+        }
+        t.add_row(vec![
+            start,
+            s.kind.to_string(),
+            s.name.clone(),
+            duration,
+            status.into(),
+            s.start_id.clone(),
+            detail,
+        ]);
+    }
+    t
+}

@@ -1,0 +1,134 @@
+//! Scans of a session's events that lend each row to a callback without copying it: the
+//! analyses (spans, explain, state, stats) read 100,000-event sessions in tens of milliseconds.
+
+use rusqlite::{params_from_iter, types::Value as SqlValue, types::ValueRef};
+
+use super::read::{EventRow, TimelineQuery};
+use super::{QUEUED_SORT_TS, Result, Store};
+
+/// One event, borrowed from the row being read (see [`Store::scan_events`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EventRef<'a> {
+    pub seq: i64,
+    pub event_id: &'a str,
+    pub event_type: &'a str,
+    pub processed_at: Option<&'a str>,
+    /// µs since the epoch; `None` while queued.
+    pub ts: Option<i64>,
+    pub thread_id: &'a str,
+    pub link_id: Option<&'a str>,
+    pub raw: &'a str,
+}
+
+impl EventRow {
+    pub fn as_ref(&self) -> EventRef<'_> {
+        EventRef {
+            seq: self.seq,
+            event_id: &self.event_id,
+            event_type: &self.event_type,
+            processed_at: self.processed_at.as_deref(),
+            ts: self.ts,
+            thread_id: &self.thread_id,
+            link_id: self.link_id.as_deref(),
+            raw: &self.raw,
+        }
+    }
+}
+
+const SCAN_COLUMNS: &str = "seq, event_id, type, processed_at, sort_ts, thread_id, link_id, raw";
+
+/// The SQL and arguments reading `columns` (whose last is `raw`) of the events `q` selects.
+pub(super) fn event_query(
+    columns: &str,
+    session_id: &str,
+    q: &TimelineQuery,
+) -> (String, Vec<SqlValue>) {
+    let mut args: Vec<SqlValue> = Vec::new();
+    let mut sql = if q.slim_types.is_empty() {
+        format!("SELECT {columns} FROM events WHERE session_id = ?")
+    } else {
+        let marks = vec!["?"; q.slim_types.len()].join(", ");
+        args.extend(q.slim_types.iter().map(|t| SqlValue::Text(t.clone())));
+        let columns = columns.replace(
+            ", raw",
+            // Only `is_error` is kept, from the sparse `event_errors` table.
+            &format!(
+                ", CASE WHEN type IN ({marks}) THEN CASE WHEN EXISTS \
+                 (SELECT 1 FROM event_errors x WHERE x.seq = events.seq) \
+                 THEN '{{\"is_error\":true}}' ELSE '{{}}' END ELSE raw END"
+            ),
+        );
+        format!("SELECT {columns} FROM events WHERE session_id = ?")
+    };
+    args.push(SqlValue::Text(session_id.to_string()));
+    if !q.types.is_empty() {
+        sql.push_str(" AND type IN (");
+        for (i, t) in q.types.iter().enumerate() {
+            sql.push_str(if i == 0 { "?" } else { ", ?" });
+            args.push(SqlValue::Text(t.clone()));
+        }
+        sql.push(')');
+    }
+    if let Some(t) = q.since_ts {
+        sql.push_str(" AND sort_ts >= ?");
+        args.push(SqlValue::Integer(t));
+    }
+    if let Some(t) = q.until_ts {
+        sql.push_str(" AND sort_ts <= ?");
+        args.push(SqlValue::Integer(t));
+    }
+    sql.push_str(" ORDER BY sort_ts, seq");
+    if let Some(n) = q.limit {
+        sql.push_str(" LIMIT ?");
+        args.push(SqlValue::Integer(i64::try_from(n).unwrap_or(i64::MAX)));
+    }
+    (sql, args)
+}
+
+fn text(v: ValueRef<'_>) -> Option<&str> {
+    match v {
+        ValueRef::Text(t) => std::str::from_utf8(t).ok(),
+        _ => None,
+    }
+}
+
+fn event_ref<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<EventRef<'r>> {
+    let sort_ts: i64 = r.get(4)?;
+    Ok(EventRef {
+        seq: r.get(0)?,
+        event_id: text(r.get_ref(1)?).unwrap_or_default(),
+        event_type: text(r.get_ref(2)?).unwrap_or_default(),
+        processed_at: text(r.get_ref(3)?),
+        ts: (sort_ts != QUEUED_SORT_TS).then_some(sort_ts),
+        thread_id: text(r.get_ref(5)?).unwrap_or_default(),
+        link_id: text(r.get_ref(6)?),
+        raw: text(r.get_ref(7)?).unwrap_or_default(),
+    })
+}
+
+impl Store {
+    /// Lends each event `q` selects, in order, to `f`, which may stop the scan by returning
+    /// `false`. Nothing is copied: `f` keeps what it needs.
+    pub fn scan_events(
+        &self,
+        session_id: &str,
+        q: &TimelineQuery,
+        mut f: impl FnMut(EventRef<'_>) -> bool,
+    ) -> Result<()> {
+        let (sql, args) = event_query(SCAN_COLUMNS, session_id, q);
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(self.err("reading events"))?;
+        let mut rows = stmt
+            .query(params_from_iter(args))
+            .map_err(self.err("reading events"))?;
+        while let Some(r) = rows.next().map_err(self.err("reading events"))? {
+            let ev = event_ref(r).map_err(self.err("reading events"))?;
+            if !f(ev) {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
