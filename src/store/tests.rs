@@ -244,3 +244,89 @@ fn reopening_keeps_data_and_version() {
     let r = Store::open_read_only(&p).unwrap();
     assert_eq!(r.require_session("sesn_1").unwrap().event_count, 1);
 }
+
+/// The raw text `scan_events` lends for each event when results are read slim.
+fn slim_scan(store: &Store) -> Vec<(String, String)> {
+    let q = TimelineQuery {
+        slim_types: vec!["agent.tool_result".into()],
+        ..TimelineQuery::default()
+    };
+    let mut out = Vec::new();
+    store
+        .scan_events("sesn_1", &q, |ev| {
+            out.push((ev.event_id.to_string(), ev.raw.to_string()));
+            true
+        })
+        .unwrap();
+    out
+}
+
+#[test]
+fn slim_results_carry_is_error_from_the_stored_text_through_replacements() {
+    let (_d, mut s) = temp_store();
+    let ok = r#"{"type":"agent.tool_result","id":"sevt_r","tool_use_id":"sevt_t","content":[{"type":"text","text":"true story"}],"is_error":false,"processed_at":"2026-08-07T14:02:11.482Z"}"#;
+    let failed = r#"{"type":"agent.tool_result","id":"sevt_r","tool_use_id":"sevt_t","content":[],"is_error": true,"processed_at":"2026-08-07T14:02:11.482Z"}"#;
+    let other = r#"{"type":"agent.message","id":"sevt_m","content":[],"processed_at":"2026-08-07T14:02:12Z"}"#;
+    put(&mut s, ok);
+    put(&mut s, other);
+    assert_eq!(
+        slim_scan(&s),
+        [
+            ("sevt_r".to_string(), "{}".to_string()),
+            ("sevt_m".to_string(), other.to_string())
+        ]
+    );
+    assert_eq!(put(&mut s, failed), Outcome::Updated);
+    assert_eq!(slim_scan(&s)[0].1, r#"{"is_error":true}"#);
+    assert_eq!(put(&mut s, ok), Outcome::Updated);
+    assert_eq!(slim_scan(&s)[0].1, "{}");
+}
+
+#[test]
+fn scans_stop_when_told() {
+    let (_d, mut s) = temp_store();
+    put(&mut s, PROCESSED);
+    put(
+        &mut s,
+        r#"{"type":"agent.message","id":"sevt_m","content":[],"processed_at":"2026-08-07T14:02:12Z"}"#,
+    );
+    let mut seen = 0;
+    s.scan_events("sesn_1", &TimelineQuery::default(), |_| {
+        seen += 1;
+        false
+    })
+    .unwrap();
+    assert_eq!(seen, 1);
+}
+
+#[test]
+fn migrating_a_version_1_database_flags_its_failed_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("v1.db");
+    {
+        let c = rusqlite::Connection::open(&p).unwrap();
+        c.execute_batch(include_str!("migrations/0001_init.sql"))
+            .unwrap();
+        c.pragma_update(None, "user_version", 1).unwrap();
+        c.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        c.execute_batch(
+            "INSERT INTO sessions (id, event_count) VALUES ('sesn_1', 2); \
+             INSERT INTO events (seq, session_id, event_id, dedup_key, type, processed_at, sort_ts, \
+               source, received_at, raw) VALUES \
+             (1, 'sesn_1', 'sevt_a', 'sevt_a', 'agent.tool_result', 'x', 1, 'import', 't', \
+               '{\"type\":\"agent.tool_result\",\"id\":\"sevt_a\",\"is_error\":true}'), \
+             (2, 'sesn_1', 'sevt_b', 'sevt_b', 'agent.tool_result', 'x', 2, 'import', 't', \
+               '{\"type\":\"agent.tool_result\",\"id\":\"sevt_b\",\"is_error\":false}')",
+        )
+        .unwrap();
+    }
+    let s = Store::open(&p).unwrap();
+    assert_eq!(
+        slim_scan(&s),
+        [
+            ("sevt_a".to_string(), r#"{"is_error":true}"#.to_string()),
+            ("sevt_b".to_string(), "{}".to_string())
+        ]
+    );
+}
