@@ -1,8 +1,10 @@
 //! Pure functions over stored events: no I/O, no clock. The CLI and the viewer share them.
 
 pub mod capture;
+pub mod explain;
 pub mod point;
 pub mod spans;
+pub mod state;
 pub mod summary;
 pub mod text;
 pub mod timeline;
@@ -12,5 +14,6 @@ pub(crate) mod testing;
 
 pub use point::{Point, upto};
 pub use spans::{Span, SpanKind, spans};
+pub use state::{State, StateBuilder};
 pub use summary::summarize;
 pub use timeline::{TimelineRow, timeline_rows};

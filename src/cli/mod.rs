@@ -5,7 +5,9 @@ mod api_args;
 mod args;
 mod at;
 mod capture;
+mod check;
 mod demo;
+mod explain;
 mod export;
 mod import;
 mod output;
@@ -14,6 +16,7 @@ mod search;
 mod serve;
 mod sessions;
 mod spans;
+mod state;
 mod timeline;
 mod watch;
 
@@ -27,8 +30,7 @@ use flightrec::store::Store;
 pub mod exit {
     /// Everything worked.
     pub const OK: u8 = 0;
-    /// Reserved for checks that find something needing attention (`flightrec check`).
-    #[allow(dead_code)]
+    /// A check found something needing attention (`flightrec check`).
     pub const ATTENTION: u8 = 1;
     /// An error: bad arguments, unreadable input, a database problem, an unknown session.
     pub const ERROR: u8 = 2;
@@ -73,6 +75,12 @@ enum Command {
     Search(search::Args),
     /// List a session's spans: tool calls, permission waits, model requests, threads, runs
     Spans(spans::Args),
+    /// Why a session is idle or stuck, with the evidence and the request that moves it on
+    Explain(explain::Args),
+    /// One line per session; exit 1 when any needs attention (blocked, stalled, failed), for cron and CI
+    Check(check::Args),
+    /// The session's state at a point: statuses, open spans, pending actions, usage, messages, errors
+    State(state::Args),
     /// Write a session's events out, exactly as received
     Export(export::Args),
     /// Record a live session over the API: stream and event log merged, reconnecting as needed
@@ -109,6 +117,9 @@ pub fn main() -> ExitCode {
         Command::Timeline(a) => timeline::run(&db_path(db), a),
         Command::Search(a) => search::run(&db_path(db), a),
         Command::Spans(a) => spans::run(&db_path(db), a),
+        Command::Explain(a) => explain::run(&db_path(db), a),
+        Command::Check(a) => check::run(&db_path(db), a),
+        Command::State(a) => state::run(&db_path(db), a),
         Command::Export(a) => export::run(&db_path(db), a),
         Command::Record(a) => record::run(&db_path(db), a),
         Command::Capture(a) => capture::run(&db_path(db), a),

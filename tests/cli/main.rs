@@ -4,11 +4,14 @@
 #![allow(clippy::unwrap_used)]
 
 mod bad_input;
+mod check;
 mod commands;
+mod explain;
 mod record;
 mod round_trip;
 mod sdk;
 mod search;
 mod serve;
 mod spans;
+mod state;
 mod util;

@@ -1,0 +1,88 @@
+//! `flightrec check SESSION...`: one line per session, and an exit code for cron jobs and CI:
+//! 0 when every session is healthy or finished, 1 when any needs attention (blocked, stalled,
+//! retries exhausted, budget reached, refused, terminated after errors), 2 on an error.
+
+use serde::Serialize;
+use std::path::Path;
+
+use super::args::parse_duration_micros;
+use super::explain::{DEFAULT_STUCK_AFTER, explain_session, parse_now, wall_clock};
+use super::{Outcome, exit, open_existing, output};
+use flightrec::analysis::explain::Verdict;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The session ids
+    #[arg(required = true, value_name = "SESSION")]
+    sessions: Vec<String>,
+    /// A running session with no event for longer than this is stuck
+    #[arg(long, value_name = "DUR", default_value = DEFAULT_STUCK_AFTER, value_parser = parse_duration_micros)]
+    stuck_after: i64,
+    /// The current time (RFC 3339), for tests [default: the wall clock]
+    #[arg(long, value_name = "TIME", hide = true, value_parser = parse_now)]
+    now: Option<i64>,
+    /// Print JSON (an array, one object per session) instead of lines
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Line {
+    session_id: String,
+    attention: bool,
+    verdict: Verdict,
+    state: String,
+    stop_reason: Option<String>,
+    summary: String,
+    last_event_at: Option<String>,
+    silent_ms: Option<i64>,
+}
+
+pub fn run(db: &Path, args: Args) -> Outcome {
+    let store = open_existing(db)?;
+    let now = args.now.unwrap_or_else(wall_clock);
+    let mut lines: Vec<Line> = Vec::new();
+    let mut failed = false;
+    for id in &args.sessions {
+        let result = store
+            .require_session(id)
+            .map_err(anyhow::Error::from)
+            .and_then(|summary| explain_session(&store, &summary, None, now, args.stuck_after));
+        match result {
+            Ok(x) => {
+                let line = Line {
+                    session_id: x.session_id,
+                    attention: x.attention,
+                    verdict: x.verdict,
+                    state: x.state,
+                    stop_reason: x.stop_reason,
+                    summary: x.summary,
+                    last_event_at: x.last_event.and_then(|m| m.at),
+                    silent_ms: x.silent_ms,
+                };
+                if !args.json {
+                    let flag = if line.attention { "ATTENTION" } else { "ok" };
+                    output::print(format!(
+                        "{}  {flag:<9}  {:<19}  {}",
+                        line.session_id, line.verdict, line.summary
+                    ))?;
+                }
+                lines.push(line);
+            }
+            Err(e) => {
+                output::error_line(&e);
+                failed = true;
+            }
+        }
+    }
+    if args.json {
+        output::print_json(&lines)?;
+    }
+    Ok(if failed {
+        exit::ERROR
+    } else if lines.iter().any(|l| l.attention) {
+        exit::ATTENTION
+    } else {
+        exit::OK
+    })
+}

@@ -1,0 +1,437 @@
+//! `flightrec state SESSION [--at EVENT_ID|TIME]`, and the store reads that feed the state fold
+//! (shared with `explain` and `check`).
+//!
+//! A long session is not read whole: the fold needs every event only from the second-newest
+//! turn-ending idle before the point on, and before that only a few types (see
+//! `flightrec::analysis::state`). The idles are found by widening windows back from the point.
+
+use serde::Serialize;
+use std::path::Path;
+
+use super::{Outcome, at, exit, open_existing, output};
+use flightrec::analysis::Point;
+use flightrec::analysis::explain::blocking::Blocking;
+use flightrec::analysis::explain::{At, OpenSpan};
+use flightrec::analysis::spans::SLIM_TYPES;
+use flightrec::analysis::state::{
+    BudgetMark, ErrorMark, FULL_PREFIX_TYPES, Mark, State, StateBuilder, ThreadMessages,
+    ThreadState, TokenSums, UsageMark, VERDICT_PREFIX_TYPES, idle_ends_turn,
+};
+use flightrec::model::time::{format_duration_micros, format_micros};
+use flightrec::store::{EventRow, SessionSummary, Store, TimelineQuery};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The session id
+    session: String,
+    /// The point: an event id, a time, or +DURATION [default: the end of the recording]
+    #[arg(long, value_name = "EVENT_ID|TIME")]
+    at: Option<String>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+/// How much of the fold to compute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Status, turns, blocking, open spans: what a verdict needs.
+    Verdict,
+    /// Also usage, messages and every error so far.
+    Full,
+}
+
+/// The first window searched back from the point for turn-ending idles; it grows eightfold.
+const FIRST_WINDOW_US: i64 = 15 * 60 * 1_000_000;
+
+/// The time of the second-newest turn-ending idle at or before `point`: the fold reads every
+/// event from there. `None`: from the start.
+fn turn_start(
+    store: &Store,
+    summary: &SessionSummary,
+    point: Option<Point>,
+) -> anyhow::Result<Option<i64>> {
+    let Some(end) = point.and_then(|p| p.time()).or(summary.last_ts) else {
+        return Ok(None);
+    };
+    let mut window = FIRST_WINDOW_US;
+    loop {
+        let since = end.saturating_sub(window);
+        let q = TimelineQuery {
+            types: vec!["session.status_idle".into()],
+            since_ts: Some(since),
+            until_ts: Some(end),
+            ..TimelineQuery::default()
+        };
+        let mut ends: Vec<Option<i64>> = Vec::new();
+        store.scan_events(&summary.id, &q, |ev| {
+            if point.is_none_or(|p| p.includes_ref(&ev)) && idle_ends_turn(ev.raw) {
+                ends.push(ev.ts);
+            }
+            true
+        })?;
+        if ends.len() >= 2 {
+            return Ok(ends[ends.len() - 2]);
+        }
+        if summary.first_ts.is_none_or(|f| since <= f) {
+            return Ok(None);
+        }
+        window = window.saturating_mul(8);
+    }
+}
+
+fn owned(types: &[&str]) -> Vec<String> {
+    types.iter().map(|t| t.to_string()).collect()
+}
+
+/// The state of a session at `point` (the end of the recording for `None`).
+pub fn reconstruct(
+    store: &Store,
+    summary: &SessionSummary,
+    point: Option<Point>,
+    scope: Scope,
+) -> anyhow::Result<State> {
+    let mut b = match scope {
+        Scope::Verdict => StateBuilder::for_verdict(&summary.id),
+        Scope::Full => StateBuilder::new(&summary.id),
+    };
+    let start = turn_start(store, summary, point)?;
+    if let Some(start) = start {
+        let until = Some(start - 1);
+        match scope {
+            // One scan: with many types SQLite reads the session's prefix in time order anyway.
+            Scope::Full => {
+                let q = TimelineQuery {
+                    types: owned(FULL_PREFIX_TYPES),
+                    until_ts: until,
+                    ..TimelineQuery::default()
+                };
+                store.scan_events(&summary.id, &q, |ev| {
+                    b.push(&ev);
+                    true
+                })?;
+            }
+            // Rare types: one indexed scan each, merged in time order.
+            Scope::Verdict => {
+                let mut rows: Vec<EventRow> = Vec::new();
+                for t in VERDICT_PREFIX_TYPES {
+                    let q = TimelineQuery {
+                        types: vec![t.to_string()],
+                        until_ts: until,
+                        ..TimelineQuery::default()
+                    };
+                    rows.extend(store.events(&summary.id, &q)?);
+                }
+                rows.sort_by_key(|r| (r.ts.unwrap_or(i64::MAX), r.seq));
+                for r in &rows {
+                    b.push(&r.as_ref());
+                }
+            }
+        }
+    }
+    let q = TimelineQuery {
+        since_ts: start,
+        until_ts: point.and_then(|p| p.time()),
+        slim_types: owned(SLIM_TYPES),
+        ..TimelineQuery::default()
+    };
+    store.scan_events(&summary.id, &q, |ev| {
+        let within = point.is_none_or(|p| p.includes_ref(&ev));
+        if within {
+            b.push(&ev);
+        }
+        within
+    })?;
+    Ok(b.finish(point.and_then(|p| p.time()).or(summary.last_ts)))
+}
+
+/// `--at` resolved, as shown in reports.
+pub fn at_of(
+    store: &Store,
+    summary: &SessionSummary,
+    arg: Option<&str>,
+) -> anyhow::Result<(Option<Point>, Option<At>)> {
+    let Some(a) = arg else {
+        return Ok((None, None));
+    };
+    // An event id is looked up once here; anything else goes to the shared resolver.
+    let (point, event_id) = match store.event_by_id(&summary.id, a)? {
+        Some(row) => (Point::at_event(&row), Some(row.event_id)),
+        None => (at::resolve(store, summary, a)?, None),
+    };
+    let at = At {
+        event_id,
+        time: point.time().map(format_micros),
+        ts: point.time(),
+    };
+    Ok((Some(point), Some(at)))
+}
+
+/// The `--json` object of `flightrec state` (documented in docs/explain-json.md).
+#[derive(Serialize)]
+struct Report<'a> {
+    session_id: &'a str,
+    at: Option<At>,
+    /// running | idle | rescheduling | terminated | deleted | unknown
+    state: &'a str,
+    /// The newest `session.status_*` (or `session.deleted`) event.
+    state_set_by: Option<&'a Mark>,
+    stop_reason: Option<&'a str>,
+    threads: &'a [ThreadState],
+    open_spans: Vec<OpenSpan>,
+    blocking: &'a [Blocking],
+    usage: Usage<'a>,
+    messages: &'a [ThreadMessages],
+    /// Every error so far.
+    errors: &'a [ErrorMark],
+    last_event: Option<&'a Mark>,
+}
+
+#[derive(Serialize)]
+struct Usage<'a> {
+    model_requests: &'a TokenSums,
+    session_usage: Option<&'a UsageMark>,
+    budget: Option<&'a BudgetMark>,
+}
+
+pub fn run(db: &Path, args: Args) -> Outcome {
+    let store = open_existing(db)?;
+    let summary = store.require_session(&args.session)?;
+    let (point, at) = at_of(&store, &summary, args.at.as_deref())?;
+    let state = reconstruct(&store, &summary, point, Scope::Full)?;
+    let ledger = state.ledger.clone().unwrap_or_default();
+    let report = Report {
+        session_id: &summary.id,
+        at,
+        state: state
+            .session_status
+            .as_ref()
+            .map_or("unknown", |s| s.status.as_str()),
+        state_set_by: state.session_status.as_ref().map(|s| &s.mark),
+        stop_reason: state
+            .newest_idle
+            .as_ref()
+            .and_then(|i| i.stop_reason.as_deref()),
+        threads: &state.threads,
+        open_spans: state.open_spans.iter().map(OpenSpan::of).collect(),
+        blocking: &state.blocking,
+        usage: Usage {
+            model_requests: &ledger.model_requests,
+            session_usage: ledger.session_usage.as_ref(),
+            budget: ledger.budget.as_ref(),
+        },
+        messages: &ledger.messages,
+        errors: &ledger.errors,
+        last_event: state.last_event.as_ref(),
+    };
+    if args.json {
+        output::print_json(&report)?;
+    } else {
+        print_text(&report)?;
+    }
+    Ok(exit::OK)
+}
+
+fn when(at: &Option<String>) -> String {
+    at.clone().unwrap_or_else(|| "(queued)".into())
+}
+
+fn ms(v: Option<i64>) -> String {
+    v.map(|v| format_duration_micros(v.saturating_mul(1000)))
+        .unwrap_or_default()
+}
+
+fn print_text(r: &Report<'_>) -> anyhow::Result<()> {
+    let point =
+        r.at.as_ref()
+            .and_then(|a| a.event_id.clone().or(a.time.clone()));
+    output::print(format!(
+        "{} at {}",
+        r.session_id,
+        point.unwrap_or_else(|| "the end of the recording".into())
+    ))?;
+    match r.state_set_by {
+        Some(m) => output::print(format!(
+            "status: {}{} since {} ({})",
+            r.state,
+            r.stop_reason
+                .filter(|_| r.state == "idle")
+                .map(|x| format!(" ({x})"))
+                .unwrap_or_default(),
+            when(&m.at),
+            m.event_id
+        ))?,
+        None => output::print("status: unknown (no session status event)")?,
+    }
+    if !r.threads.is_empty() {
+        let mut t = output::table(&["THREAD", "AGENT", "STATUS", "SINCE"]);
+        for th in r.threads {
+            let status = match &th.stop_reason {
+                Some(s) if th.status == "idle" => format!("idle ({s})"),
+                _ => th.status.clone(),
+            };
+            t.add_row(vec![
+                th.thread_id.clone(),
+                th.agent_name.clone().unwrap_or_default(),
+                status,
+                when(&th.since.at),
+            ]);
+        }
+        output::print(t)?;
+    }
+    output::print(format!("open spans: {}", r.open_spans.len()))?;
+    for s in &r.open_spans {
+        output::print(format!(
+            "  {} {} ({}) open {}",
+            s.kind,
+            s.name,
+            s.start_id,
+            ms(s.age_ms)
+        ))?;
+    }
+    output::print(format!("blocking: {}", r.blocking.len()))?;
+    for b in r.blocking {
+        let state = match &b.resolved_by {
+            Some(by) if b.resolved => format!("answered by {by}"),
+            _ if b.resolved => "answered".to_string(),
+            _ => format!("WAITING for a {}", b.needs),
+        };
+        output::print(format!(
+            "  {} {} {}: {state} (waited {})",
+            b.event_id,
+            b.event_type.as_deref().unwrap_or("?"),
+            b.name.as_deref().unwrap_or(""),
+            ms(b.waited_ms)
+        ))?;
+    }
+    let m = r.usage.model_requests;
+    output::print(format!(
+        "model requests: {} ({} failed): input {} · output {} · cache read {} · cache write {}",
+        m.requests,
+        m.failed_requests,
+        m.input_tokens,
+        m.output_tokens,
+        m.cache_read_input_tokens,
+        m.cache_creation_input_tokens
+    ))?;
+    if let Some(u) = r.usage.session_usage {
+        let cost = u
+            .usage
+            .list_cost
+            .as_ref()
+            .map(|c| c.display())
+            .unwrap_or_else(|| "?".into());
+        output::print(format!(
+            "session usage ({}): list cost {cost}",
+            u.mark.event_id
+        ))?;
+    }
+    if let Some(b) = r.usage.budget {
+        let budget = b
+            .budget
+            .as_ref()
+            .and_then(|b| b.max_list_cost.as_ref())
+            .map(|m| m.display());
+        output::print(format!(
+            "budget: {} (set by {})",
+            budget.unwrap_or_else(|| "none".into()),
+            b.set_by.event_id
+        ))?;
+    }
+    for m in r.messages {
+        output::print(format!(
+            "messages on {}: {} user, {} agent{}",
+            m.thread_id.as_deref().unwrap_or("the session stream"),
+            m.user_messages,
+            m.agent_messages,
+            m.last_agent_message
+                .as_ref()
+                .map(|a| format!("; last: “{}”", a.excerpt))
+                .unwrap_or_default()
+        ))?;
+    }
+    output::print(format!("errors so far: {}", r.errors.len()))?;
+    for e in r.errors {
+        output::print(format!(
+            "  {} {} ({}): {}",
+            when(&e.mark.at),
+            e.error_type,
+            e.retry_status.as_deref().unwrap_or("-"),
+            e.message.as_deref().unwrap_or("")
+        ))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    // Test code: a failed unwrap is a failed test.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use flightrec::record::{ImportOptions, import_file};
+
+    /// The fold fed every event up to the point: what the fast reads must agree with.
+    fn naive(store: &Store, summary: &SessionSummary, point: Option<Point>) -> State {
+        let mut b = StateBuilder::new(&summary.id);
+        for r in store
+            .events(&summary.id, &TimelineQuery::default())
+            .unwrap()
+        {
+            if point.is_none_or(|p| p.includes(&r)) {
+                b.push(&r.as_ref());
+            }
+        }
+        b.finish(point.and_then(|p| p.time()).or(summary.last_ts))
+    }
+
+    #[test]
+    fn fast_reads_equal_the_full_fold_at_every_event_of_every_sample() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+        let mut files: Vec<_> = std::fs::read_dir(&samples)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("jsonl" | "sse" | "json")
+                )
+            })
+            .collect();
+        files.sort();
+        for f in &files {
+            import_file(&mut store, f, &ImportOptions::default(), &mut |_, _| {}).unwrap();
+        }
+        let mut prefixed = 0;
+        for summary in store.sessions().unwrap() {
+            let events = store
+                .events(&summary.id, &TimelineQuery::default())
+                .unwrap();
+            let points =
+                std::iter::once(None).chain(events.iter().map(|r| Some(Point::at_event(r))));
+            for point in points {
+                let want = naive(&store, &summary, point);
+                let full = reconstruct(&store, &summary, point, Scope::Full).unwrap();
+                assert_eq!(full, want, "{} at {point:?}", summary.id);
+                let verdict = reconstruct(&store, &summary, point, Scope::Verdict).unwrap();
+                assert_eq!(verdict.ledger, None);
+                assert_eq!(
+                    State {
+                        ledger: want.ledger.clone(),
+                        ..verdict
+                    },
+                    want,
+                    "{} at {point:?}",
+                    summary.id
+                );
+                prefixed += usize::from(turn_start(&store, &summary, point).unwrap().is_some());
+            }
+        }
+        assert!(
+            prefixed >= 10,
+            "the prefix path was exercised only {prefixed} times"
+        );
+    }
+}
