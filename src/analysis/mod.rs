@@ -3,8 +3,11 @@
 pub mod capture;
 pub mod explain;
 pub mod point;
+pub mod prices;
+pub mod replay;
 pub mod spans;
 pub mod state;
+pub mod stats;
 pub mod summary;
 pub mod text;
 pub mod timeline;

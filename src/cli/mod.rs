@@ -12,11 +12,13 @@ mod export;
 mod import;
 mod output;
 mod record;
+mod replay;
 mod search;
 mod serve;
 mod sessions;
 mod spans;
 mod state;
+mod stats;
 mod timeline;
 mod watch;
 
@@ -81,6 +83,11 @@ enum Command {
     Check(check::Args),
     /// The session's state at a point: statuses, open spans, pending actions, usage, messages, errors
     State(state::Args),
+    /// Tokens and cache hits per model, a list-price cost estimate, tool latency, errors by
+    /// type and the slowest spans, for one session or every session
+    Stats(stats::Args),
+    /// Play a session's events in the terminal at the recorded pace, as if watching it live
+    Replay(replay::Args),
     /// Write a session's events out, exactly as received
     Export(export::Args),
     /// Record a live session over the API: stream and event log merged, reconnecting as needed
@@ -120,6 +127,8 @@ pub fn main() -> ExitCode {
         Command::Explain(a) => explain::run(&db_path(db), a),
         Command::Check(a) => check::run(&db_path(db), a),
         Command::State(a) => state::run(&db_path(db), a),
+        Command::Stats(a) => stats::run(&db_path(db), a),
+        Command::Replay(a) => replay::run(&db_path(db), a),
         Command::Export(a) => export::run(&db_path(db), a),
         Command::Record(a) => record::run(&db_path(db), a),
         Command::Capture(a) => capture::run(&db_path(db), a),

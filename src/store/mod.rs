@@ -4,6 +4,7 @@
 //! writes. The schema is versioned with `PRAGMA user_version` through numbered migrations that are
 //! never edited once released; a database from a newer flightrec is refused.
 
+mod objects;
 mod pages;
 mod read;
 mod scan;

@@ -1,0 +1,227 @@
+//! `flightrec replay SESSION`: a session's events played in the terminal at the recorded pace.
+//!
+//! The pacing is `flightrec::analysis::replay`; this file reads, sleeps and prints. Events are
+//! read in batches (never a whole session at once, and no read transaction held while waiting).
+//! Ctrl-C simply ends the process.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::args::parse_duration_micros;
+use super::{Outcome, at, exit, open_existing};
+use flightrec::analysis::replay::{Cue, Pacing, Schedule, Window};
+use flightrec::analysis::summarize;
+use flightrec::model::time::format_duration_micros;
+use flightrec::model::typed::Event;
+use flightrec::store::{EventRow, TimelineQuery};
+
+/// Events read per store query.
+const BATCH: u64 = 500;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The session id
+    session: String,
+    /// Play recorded time X times faster (0.5 is half speed)
+    #[arg(long, default_value = "1", value_name = "X", value_parser = positive)]
+    speed: f64,
+    /// Shorten recorded gaps longer than DUR to DUR, before --speed applies (a note marks each)
+    #[arg(long, default_value = "5s", value_name = "DUR", value_parser = parse_duration_micros)]
+    max_gap: i64,
+    /// Print the events without waiting
+    #[arg(long)]
+    no_wait: bool,
+    /// Start at this event id or time (RFC 3339, or +DURATION after the first event)
+    #[arg(long, value_name = "EVENT_ID|TIME")]
+    from: Option<String>,
+    /// Stop after this event id or time (RFC 3339, or +DURATION after the first event)
+    #[arg(long, value_name = "EVENT_ID|TIME")]
+    to: Option<String>,
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!(
+            "expected a positive number, got {s:?} (use --no-wait to print without waiting)"
+        )),
+    }
+}
+
+/// ANSI styles, used only when stdout is a terminal and NO_COLOR is unset.
+mod style {
+    pub const RESET: &str = "\x1b[0m";
+    pub const DIM: &str = "\x1b[2m";
+    pub const BOLD: &str = "\x1b[1m";
+    pub const RED: &str = "\x1b[31m";
+    pub const GREEN: &str = "\x1b[32m";
+    pub const YELLOW: &str = "\x1b[33m";
+    /// Bold yellow: blocked on the client (`requires_action`).
+    pub const WAITING: &str = "\x1b[1;33m";
+    pub const MAGENTA: &str = "\x1b[35m";
+    pub const CYAN: &str = "\x1b[36m";
+}
+
+/// The style of an event's line: errors red, status changes green (running) or yellow (idle;
+/// bold when waiting on the client, magenta for other stop reasons and reschedules), user input
+/// cyan, agent messages bold.
+fn line_style(event_type: &str, summary: &str) -> &'static str {
+    if event_type.ends_with(".error")
+        || event_type == "session.status_terminated"
+        || event_type == "session.deleted"
+        || summary.contains("[error]")
+    {
+        return style::RED;
+    }
+    match event_type {
+        "session.status_running" | "session.thread_status_running" => style::GREEN,
+        "session.status_idle" | "session.thread_status_idle" => {
+            if summary.contains("requires_action") {
+                style::WAITING
+            } else if summary.contains("end_turn") {
+                style::YELLOW
+            } else {
+                style::MAGENTA
+            }
+        }
+        "session.status_rescheduled" | "session.thread_status_rescheduled" => style::MAGENTA,
+        "agent.message" => style::BOLD,
+        t if t.starts_with("user.") => style::CYAN,
+        _ => "",
+    }
+}
+
+struct Printer {
+    color: bool,
+    origin: Option<i64>,
+}
+
+impl Printer {
+    fn event(&self, row: &EventRow) -> String {
+        let time = match (row.ts, self.origin) {
+            (Some(t), Some(o)) => format!("+{}", format_duration_micros(t - o)),
+            _ => "queued".into(),
+        };
+        let summary = summarize(&Event::parse(&row.raw));
+        let mut line = format!("{time:>9}  {:<34} {}", row.event_type, row.event_id);
+        if !summary.is_empty() {
+            let _ = write!(line, "  {summary}");
+        }
+        match line_style(&row.event_type, &summary) {
+            s if !self.color || s.is_empty() => line,
+            s => format!("{s}{line}{}", style::RESET),
+        }
+    }
+
+    fn note(&self, text: &str) -> String {
+        if self.color {
+            format!("{}{text}{}", style::DIM, style::RESET)
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+pub fn run(db: &Path, args: Args) -> Outcome {
+    let store = open_existing(db)?;
+    let summary = store.require_session(&args.session)?;
+    let resolve = |a: &Option<String>| match a {
+        Some(a) => at::resolve(&store, &summary, a).map(Some),
+        None => Ok(None),
+    };
+    let (from, to) = (resolve(&args.from)?, resolve(&args.to)?);
+    // A time starts before every event at that time; an event id starts at that event.
+    let window = Window {
+        from: from.map(|p| (p.ts, if p.seq == i64::MAX { i64::MIN } else { p.seq })),
+        to: to.map(|p| (p.ts, p.seq)),
+    };
+    let pacing = Pacing {
+        speed: (!args.no_wait).then_some(args.speed),
+        max_gap_us: Some(args.max_gap.max(0)),
+    };
+    let printer = Printer {
+        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        origin: summary.first_ts,
+    };
+    let mut out = std::io::stdout().lock();
+    let mut heading = format!("Replaying {}", summary.id);
+    if let Some(t) = &summary.title {
+        let _ = write!(heading, " “{t}”");
+    }
+    if args.no_wait {
+        heading.push_str(" without waiting");
+    } else {
+        let _ = write!(
+            heading,
+            " at {}×, gaps over {} shortened",
+            args.speed,
+            format_duration_micros(args.max_gap)
+        );
+    }
+    writeln!(out, "{}", printer.note(&heading))?;
+
+    let mut schedule = Schedule::new(pacing, window);
+    let mut start: Option<Instant> = None;
+    // The newest (sort_ts, seq) read, and how many events at that sort_ts were read.
+    let mut after: Option<(i64, i64)> = None;
+    let mut at_after_ts: u64 = 0;
+    let mut stopped = false;
+    loop {
+        let q = TimelineQuery {
+            since_ts: after.map(|a| a.0).or_else(|| window.from.map(|f| f.0)),
+            until_ts: window.to.map(|t| t.0),
+            limit: Some(BATCH + at_after_ts),
+            ..TimelineQuery::default()
+        };
+        let rows = store.events(&summary.id, &q)?;
+        let full = rows.len() as u64 == BATCH + at_after_ts;
+        let mut fresh = 0;
+        for row in rows {
+            let key = (row.ts.unwrap_or(i64::MAX), row.seq);
+            if after.is_some_and(|a| key <= a) {
+                continue;
+            }
+            fresh += 1;
+            at_after_ts = if after.is_some_and(|a| a.0 == key.0) {
+                at_after_ts + 1
+            } else {
+                1
+            };
+            after = Some(key);
+            match schedule.next(row.ts, row.seq) {
+                Cue::Skip => continue,
+                Cue::Stop => {
+                    stopped = true;
+                    break;
+                }
+                Cue::Play(step) => {
+                    let t0 = *start.get_or_insert_with(Instant::now);
+                    let due = t0 + Duration::from_micros(step.at_us.max(0) as u64);
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        out.flush()?;
+                        std::thread::sleep(wait);
+                    }
+                    if step.compressed {
+                        let note =
+                            format!("{:>9}  … {} later", "", format_duration_micros(step.gap_us));
+                        writeln!(out, "{}", printer.note(&note))?;
+                    }
+                    writeln!(out, "{}", printer.event(&row))?;
+                }
+            }
+        }
+        if stopped || !full || fresh == 0 {
+            break;
+        }
+    }
+    let end = if stopped || window.to.is_some() {
+        "— end of the replay (--to) —"
+    } else {
+        "— end of the recording —"
+    };
+    writeln!(out, "{}", printer.note(end))?;
+    out.flush()?;
+    Ok(exit::OK)
+}

@@ -1,0 +1,19 @@
+//! Reads of stored session objects (`GET /v1/sessions/{id}` as received).
+
+use rusqlite::OptionalExtension;
+
+use super::{Result, Store};
+
+impl Store {
+    /// The `agent` of a session's stored object, as JSON text: the agent as it was when the
+    /// session was created (§6.1). `None` when no object was stored or it has no agent.
+    pub fn session_agent(&self, session_id: &str) -> Result<Option<String>> {
+        self.conn
+            .prepare_cached(
+                "SELECT object -> '$.agent' FROM sessions WHERE id = ?1 AND json_valid(object)",
+            )
+            .and_then(|mut s| s.query_row([session_id], |r| r.get(0)).optional())
+            .map_err(self.err("reading a session object"))
+            .map(Option::flatten)
+    }
+}
