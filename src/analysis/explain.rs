@@ -144,7 +144,7 @@ impl OpenSpan {
             kind: s.kind,
             name: s.name.clone(),
             start_id: s.start_id.clone(),
-            start_type: s.start_type.clone(),
+            start_type: s.start_type.to_string(),
             started_at: s.started_at.clone(),
             age_ms: s.age_ms.map(|a| a as i64),
             thread_id: s.thread_id.clone(),

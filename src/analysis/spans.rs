@@ -122,9 +122,9 @@ pub struct Span {
     /// The session thread the span ran on (`sthr_…`), `None` for the primary thread.
     pub thread_id: Option<String>,
     pub start_id: String,
-    pub start_type: String,
+    pub start_type: &'static str,
     pub end_id: Option<String>,
-    pub end_type: Option<String>,
+    pub end_type: Option<&'static str>,
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
     /// µs since the epoch (internal; the JSON carries the RFC 3339 times).
@@ -152,7 +152,7 @@ impl Span {
             name,
             thread_id,
             start_id: row.event_id.to_string(),
-            start_type: row.event_type.to_string(),
+            start_type: static_type(row.event_type),
             end_id: None,
             end_type: None,
             started_at: row.processed_at.map(str::to_string),
@@ -170,7 +170,7 @@ impl Span {
 
     fn close(&mut self, row: &EventRef<'_>) {
         self.end_id = Some(row.event_id.to_string());
-        self.end_type = Some(row.event_type.to_string());
+        self.end_type = Some(static_type(row.event_type));
         self.ended_at = row.processed_at.map(str::to_string);
         self.end_ts = row.ts;
         self.open = false;
@@ -185,6 +185,11 @@ impl Span {
         self.open = false;
         self.duration_ms = Some(0.0);
     }
+}
+
+/// The span event type `t` as one of [`SPAN_TYPES`] (spans are only made of those).
+fn static_type(t: &str) -> &'static str {
+    SPAN_TYPES.iter().find(|s| **s == t).copied().unwrap_or("unknown")
 }
 
 fn micros_to_ms(us: i64) -> f64 {
@@ -313,7 +318,12 @@ impl SpanBuilder {
         if self.is_copy(row) {
             return;
         }
-        let f: Fields = serde_json::from_str(row.raw).unwrap_or_default();
+        // Starts of model requests carry nothing spans read; skip their parse.
+        let f: Fields = if row.event_type == "span.model_request_start" {
+            Fields::default()
+        } else {
+            serde_json::from_str(row.raw).unwrap_or_default()
+        };
         let link = row.link_id;
         let thread = f
             .session_thread_id
