@@ -709,7 +709,7 @@ impl Accumulator {
             false
         });
         if failed {
-            let source = s.end_type.as_deref().unwrap_or("tool_result");
+            let source = s.end_type.unwrap_or("tool_result");
             let id = s.end_id.as_deref().unwrap_or(&s.start_id);
             self.count_error(source, &s.name, None, id, session_id);
         }
