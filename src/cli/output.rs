@@ -50,7 +50,8 @@ pub fn print(s: impl std::fmt::Display) -> io::Result<()> {
 /// Writes a value as pretty JSON to stdout.
 pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     let mut out = io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, v)?;
+    // Unwrapped back to the io::Error, so a closed pipe is recognised as one.
+    serde_json::to_writer_pretty(&mut out, v).map_err(io::Error::from)?;
     writeln!(out)?;
     out.flush()?;
     Ok(())

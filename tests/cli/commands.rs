@@ -172,6 +172,25 @@ fn export_writes_to_a_file_and_stops_quietly_on_a_closed_pipe() {
 }
 
 #[test]
+fn json_output_stops_quietly_on_a_closed_pipe() {
+    let (_d, db) = demo_db();
+    for args in [["spans", STUCK, "--json"], ["explain", STUCK, "--json"]] {
+        let mut child = bin()
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert_eq!(stderr(&o), "", "{args:?}");
+    }
+}
+
+#[test]
 fn db_from_the_environment() {
     let (_d, db) = demo_db();
     let o = bin()
