@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::api_args::runtime;
-use super::{Outcome, exit, output, sessions, timeline};
+use super::{Outcome, args, exit, explain, output, sessions, timeline};
 use flightrec::record::live::{RecordOptions, Until, record};
 use flightrec::record::{FileReport, ImportError, import_reader, session_id_from_name};
 use flightrec::serve::{Chaos, ServeOptions};
@@ -88,10 +88,17 @@ pub fn run(db: Option<PathBuf>, args: Args) -> Outcome {
     if let (false, Some(f)) = (args.quiet, featured) {
         output::print(format!("\nTimeline of {f} ({FEATURED}):\n"))?;
         output::print(timeline::session_table(&store, f)?)?;
+        output::print(format!("\nWhy is it stuck? (flightrec explain {f})\n"))?;
+        let summary = store.require_session(f)?;
+        let stuck_after = args::parse_duration_micros(explain::DEFAULT_STUCK_AFTER)
+            .map_err(anyhow::Error::msg)?;
+        let why =
+            explain::explain_session(&store, &summary, None, explain::wall_clock(), stuck_after)?;
+        output::print(explain::text(&why))?;
     }
     let _ = events;
     output::print(format!(
-        "\nExplore: flightrec --db {} timeline SESSION   (or sessions, capture, export)",
+        "\nExplore: flightrec --db {} explain SESSION   (or sessions, timeline, spans, state, search, stats, replay)",
         path.display()
     ))?;
     Ok(exit::OK)

@@ -28,6 +28,13 @@ fn demo_loads_every_sample_and_shows_the_stuck_session() {
         out.contains("the recording holds every one of them, once, byte for byte"),
         "{out}"
     );
+    // The stuck sample is explained: the pending custom tool and the request that answers it.
+    let why = &out[out.find("Why is it stuck?").expect("an explain section")..];
+    assert!(why.contains("requires_action"), "{why}");
+    assert!(
+        why.contains(r#""custom_tool_use_id":"sevt_011CZkSdM9xUzC45mZmCzS1G""#),
+        "{why}"
+    );
     let chaos = out.lines().find(|l| l.starts_with("Chaos: ")).unwrap();
     let n = |after: &str| -> u64 {
         let i = chaos.find(after).unwrap();
