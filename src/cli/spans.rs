@@ -67,14 +67,12 @@ pub fn session_spans(
         slim_types: SLIM_TYPES.iter().map(|t| t.to_string()).collect(),
         ..TimelineQuery::default()
     };
-    let mut builder = SpanBuilder::default();
-    store.scan_events(&summary.id, &q, |ev| {
-        let within = point.is_none_or(|p| p.includes_ref(&ev));
-        if within {
-            builder.push(&ev);
-        }
-        within
-    })?;
+    let builder =
+        store.scan_events_pipelined(&summary.id, &q, SpanBuilder::default(), |b, ev| {
+            if point.is_none_or(|p| p.includes_ref(ev)) {
+                b.push(ev);
+            }
+        })?;
     let end = point.and_then(|p| p.time()).or(summary.last_ts);
     Ok(builder.finish(end))
 }

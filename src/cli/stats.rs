@@ -10,7 +10,7 @@ use flightrec::analysis::spans::{SLIM_TYPES, SPAN_TYPES};
 use flightrec::analysis::stats::{Accumulator, STATS_TYPES, Stats, StatsBuilder, Tokens};
 use flightrec::analysis::text::thousands;
 use flightrec::model::time::{format_duration_micros, format_micros};
-use flightrec::store::{EventRef, SessionSummary, Store, TimelineQuery};
+use flightrec::store::{SessionSummary, Store, TimelineQuery};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -166,106 +166,8 @@ pub fn session_stats(
         ..TimelineQuery::default()
     };
     let end = summary.last_ts;
-    std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
-        let worker = scope.spawn(move || {
-            for batch in rx {
-                for ev in batch.events() {
-                    b.push(&ev);
-                }
-            }
-            b.finish(end)
-        });
-        let mut batch = Batch::default();
-        let scanned = store.scan_events(&summary.id, &q, |ev| {
-            batch.push(&ev);
-            // A closed channel means the worker is gone: stop reading.
-            batch.rows.len() < BATCH_ROWS || tx.send(batch.take()).is_ok()
-        });
-        let _ = tx.send(batch);
-        drop(tx);
-        let acc = worker
-            .join()
-            .map_err(|_| anyhow::anyhow!("the statistics thread stopped unexpectedly"))?;
-        scanned?;
-        Ok(acc)
-    })
-}
-
-/// Rows per batch handed from the reading thread to the analysing one.
-const BATCH_ROWS: usize = 1024;
-
-/// Scanned rows copied into one buffer: six texts per row, end to end.
-#[derive(Default)]
-struct Batch {
-    text: String,
-    rows: Vec<Mark>,
-}
-
-/// Where one row's texts are in [`Batch::text`]: event id, type, processed_at, thread id,
-/// link id, raw.
-struct Mark {
-    seq: i64,
-    ts: Option<i64>,
-    start: usize,
-    ends: [usize; 6],
-    processed_at: bool,
-    link_id: bool,
-}
-
-impl Batch {
-    /// The rows so far, leaving an empty batch with room for as many.
-    fn take(&mut self) -> Batch {
-        let next = Batch {
-            text: String::with_capacity(self.text.capacity()),
-            rows: Vec::with_capacity(BATCH_ROWS),
-        };
-        std::mem::replace(self, next)
-    }
-
-    fn push(&mut self, ev: &EventRef<'_>) {
-        let start = self.text.len();
-        let mut ends = [0; 6];
-        let parts = [
-            ev.event_id,
-            ev.event_type,
-            ev.processed_at.unwrap_or_default(),
-            ev.thread_id,
-            ev.link_id.unwrap_or_default(),
-            ev.raw,
-        ];
-        for (end, part) in ends.iter_mut().zip(parts) {
-            self.text.push_str(part);
-            *end = self.text.len();
-        }
-        self.rows.push(Mark {
-            seq: ev.seq,
-            ts: ev.ts,
-            start,
-            ends,
-            processed_at: ev.processed_at.is_some(),
-            link_id: ev.link_id.is_some(),
-        });
-    }
-
-    fn events(&self) -> impl Iterator<Item = EventRef<'_>> {
-        self.rows.iter().map(|m| {
-            let part = |k: usize| {
-                let from = if k == 0 { m.start } else { m.ends[k - 1] };
-                self.text.get(from..m.ends[k]).unwrap_or_default()
-            };
-            EventRef {
-                seq: m.seq,
-                event_id: part(0),
-                event_type: part(1),
-                processed_at: m.processed_at.then(|| part(2)),
-                ts: m.ts,
-                thread_id: part(3),
-                link_id: m.link_id.then(|| part(4)),
-                raw: part(5),
-            }
-        })
-    }
+    let b = store.scan_events_pipelined(&summary.id, &q, b, |b, ev| b.push(ev))?;
+    Ok(b.finish(end))
 }
 
 fn session_heading(s: &SessionSummary) -> String {

@@ -330,3 +330,33 @@ fn migrating_a_version_1_database_flags_its_failed_results() {
         ]
     );
 }
+
+#[test]
+fn a_pipelined_scan_lends_the_same_rows_in_the_same_order() {
+    let (_d, mut s) = temp_store();
+    // More rows than one batch, with optional fields present and absent.
+    for i in 0..2500 {
+        let raw = if i % 3 == 0 {
+            format!(
+                r#"{{"type":"agent.tool_result","id":"sevt_{i}","tool_use_id":"sevt_x","processed_at":"2026-08-07T14:00:{:02}.{:03}Z"}}"#,
+                i / 1000,
+                i % 1000
+            )
+        } else {
+            format!(r#"{{"type":"agent.message","id":"sevt_{i}","processed_at":null}}"#)
+        };
+        put(&mut s, &raw);
+    }
+    let q = TimelineQuery::default();
+    let mut direct = Vec::new();
+    s.scan_events("sesn_1", &q, |ev| {
+        direct.push(format!("{ev:?}"));
+        true
+    })
+    .unwrap();
+    let piped = s
+        .scan_events_pipelined("sesn_1", &q, Vec::new(), |v, ev| v.push(format!("{ev:?}")))
+        .unwrap();
+    assert_eq!(direct.len(), 2500);
+    assert_eq!(piped, direct);
+}
