@@ -46,6 +46,14 @@ impl ApiArgs {
     }
 }
 
+/// A one-thread runtime for the recorder's network side: its tasks mostly wait on sockets, and
+/// on a small machine extra worker threads only compete with the writer thread for the cores.
+pub fn recorder_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
 /// A multi-threaded runtime for the network commands.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()

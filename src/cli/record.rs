@@ -4,7 +4,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
 use std::time::Duration;
 
-use super::api_args::{ApiArgs, runtime, shutdown_signal};
+use super::api_args::{ApiArgs, recorder_runtime, shutdown_signal};
 use super::args::parse_duration as duration;
 use super::{Outcome, exit, output};
 use flightrec::analysis::text::thousands;
@@ -76,7 +76,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         page_size: args.page_size.clamp(1, 1000),
         history_only: args.no_stream,
     };
-    let rt = runtime()?;
+    let rt = recorder_runtime()?;
     let quiet = args.quiet;
     let timeout = args.timeout;
     let session = args.session.clone();
