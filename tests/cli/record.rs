@@ -275,6 +275,84 @@ pub fn serve_process(db: &Path, extra: &[&str]) -> (std::process::Child, String)
     (child, url)
 }
 
+/// (thread_id, raw) of every event of `session` in `db` on a child thread's own stream.
+fn thread_rows(db: &Path, session: &str) -> Vec<(String, String)> {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let mut st = c
+        .prepare(
+            "SELECT thread_id, raw FROM events WHERE session_id = ?1 AND thread_id != '' \
+             ORDER BY sort_ts, seq",
+        )
+        .unwrap();
+    st.query_map([session], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn a_childs_own_stream_is_recorded_into_its_thread() {
+    let dir = tempdir();
+    let (src, _) = source_db(dir.path());
+    let s = "sesn_011CZmultiAgent000000010";
+    let child = "sthr_011CZl6Rtfu7chZiIs3X5sFW";
+    // The child's own log: its copy of the call the primary stream shows cross-posted, the
+    // result that only its stream carries, and a message.
+    let log = dir.path().join("child.jsonl");
+    std::fs::write(
+        &log,
+        concat!(
+            r#"{"type":"agent.tool_use","id":"sevt_011CZl6URjOASD5UTgzfuCqk","name":"web_fetch","input":{"url":"https://www.postgresql.org/support/versioning/"},"evaluated_permission":"ask","processed_at":"2026-08-07T12:00:25.564Z"}"#,
+            "\n",
+            r#"{"type":"agent.tool_result","id":"sevt_011CZl6Y4childResult0001","tool_use_id":"sevt_011CZl6URjOASD5UTgzfuCqk","content":[{"type":"text","text":"PostgreSQL 18 is supported until 2030."}],"is_error":false,"processed_at":"2026-08-07T12:00:52.100Z"}"#,
+            "\n",
+            r#"{"type":"agent.message","id":"sevt_011CZl6b2childMessage001","content":[{"type":"text","text":"Findings sent."}],"processed_at":"2026-08-07T12:01:30.000Z"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let o = run(
+        &src,
+        &[
+            "import",
+            "--session",
+            s,
+            "--thread",
+            child,
+            log.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let want = thread_rows(&src, s);
+    assert_eq!(want.len(), 3);
+
+    let dst = dir.path().join("recorded.db");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let server = start_server(&src, false, None, None, chaos()).await;
+        let (_stop_tx, stop) = tokio::sync::watch::channel(false);
+        let c = client(server.addr, None);
+        record(c, dst.clone(), options(s, Until::Idle), stop, |_| {})
+            .await
+            .unwrap();
+        drop(server);
+    });
+    assert_eq!(thread_rows(&dst, s), want, "the child's stream, as served");
+    assert!(want.iter().all(|(t, _)| t == child));
+    // The primary stream only showed the call; the child's result closes its span.
+    let o = run(&dst, &["spans", s, "--kind", "tool", "--json"]);
+    let spans: Vec<Value> = serde_json::from_str(&stdout(&o)).unwrap();
+    let fetch = spans
+        .iter()
+        .find(|x| x["start_id"] == "sevt_011CZl6URjOASD5UTgzfuCqk")
+        .unwrap();
+    assert_eq!(
+        fetch["end_id"], "sevt_011CZl6Y4childResult0001",
+        "{fetch:#}"
+    );
+    assert_eq!(fetch["open"], false);
+}
+
 #[test]
 fn kill_9_mid_session_and_a_restart_loses_nothing() {
     let dir = tempdir();
