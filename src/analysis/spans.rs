@@ -189,7 +189,11 @@ impl Span {
 
 /// The span event type `t` as one of [`SPAN_TYPES`] (spans are only made of those).
 fn static_type(t: &str) -> &'static str {
-    SPAN_TYPES.iter().find(|s| **s == t).copied().unwrap_or("unknown")
+    SPAN_TYPES
+        .iter()
+        .find(|s| **s == t)
+        .copied()
+        .unwrap_or("unknown")
 }
 
 fn micros_to_ms(us: i64) -> f64 {

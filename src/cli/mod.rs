@@ -20,6 +20,7 @@ mod spans;
 mod state;
 mod stats;
 mod timeline;
+mod view;
 mod watch;
 
 use clap::{Parser, Subcommand};
@@ -98,6 +99,8 @@ enum Command {
     Watch(watch::Args),
     /// Serve the database as the Managed Agents API (replay, live emission, chaos for testing clients)
     Serve(serve::Args),
+    /// Open the desktop viewer (flightrec-ui) on this database: timeline, events, why idle, playback
+    View(view::Args),
 }
 
 /// What a subcommand reports back: the exit code to use.
@@ -134,6 +137,7 @@ pub fn main() -> ExitCode {
         Command::Capture(a) => capture::run(&db_path(db), a),
         Command::Watch(a) => watch::run(&db_path(db), a),
         Command::Serve(a) => serve::run(&db_path(db), a),
+        Command::View(a) => view::run(&db_path(db), a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -9,6 +9,7 @@ mod pages;
 mod read;
 mod scan;
 mod search;
+mod viewer;
 mod write;
 
 pub use pages::{LiveRows, PageQuery, PageRow, SessionFacts, ThreadEvent};
@@ -21,6 +22,7 @@ pub use search::{
     IndexUpdate, SearchError, SearchHit, SearchOrder, SearchQuery, SearchResults, Stale,
     plain_fts_query,
 };
+pub use viewer::Fingerprint;
 pub use write::{Incoming, Outcome, UpsertCounts, WriteBatch};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};

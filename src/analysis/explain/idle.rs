@@ -104,7 +104,8 @@ pub(super) fn requires_action(x: &mut Explanation, idle: &Idle, silent_too_long:
         let mut line = format!("Answer {} ({}) with a {}", b.event_id, describe(b), b.needs);
         match &b.note {
             Some(n) if b.unblock.is_empty() => line.push_str(&format!(": {n}.")),
-            _ => line.push_str(": the request is shown with it under blocking (`unblock` in --json)."),
+            _ => line
+                .push_str(": the request is shown with it under blocking (`unblock` in --json)."),
         }
         x.advice.push(line);
         if let Some(t) = &b.thread_id {

@@ -1,0 +1,337 @@
+//! The timeline's lanes in compact form, and their aggregation per pixel column: status bands
+//! (session, each thread), bars (model requests, tools, permission waits, evaluations and
+//! workflow runs) and markers (messages, errors).
+//!
+//! Every query here is a few binary searches per column, so drawing a lane costs
+//! O(columns · log events) whatever the zoom: a million-event session draws as fast as a small one.
+
+use flightrec::analysis::SpanKind;
+
+/// Bar flags.
+pub const BAR_ERROR: u8 = 1;
+/// The span had not closed by the end of the recording; it is drawn to the end.
+pub const BAR_OPEN: u8 = 2;
+
+/// No event position (the span's opening event is not indexed).
+pub const NO_POS: u32 = u32::MAX;
+
+/// What a band says about the session or a thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    Created,
+    Running,
+    Idle,
+    Rescheduling,
+    Terminated,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Idle => "idle",
+            Status::Rescheduling => "rescheduling",
+            Status::Terminated => "terminated",
+        }
+    }
+
+    /// Which state shows when several share a pixel: the rarer, the more it matters.
+    fn weight(self) -> u8 {
+        match self {
+            Status::Created => 0,
+            Status::Running => 1,
+            Status::Idle => 2,
+            Status::Rescheduling => 3,
+            Status::Terminated => 4,
+        }
+    }
+}
+
+/// A lane of consecutive states: band `i` lasts from `starts[i]` to `starts[i + 1]` (the last
+/// to the end of the recording).
+#[derive(Debug, Clone, Default)]
+pub struct BandLane {
+    pub label: String,
+    pub starts: Vec<i64>,
+    pub states: Vec<Status>,
+    /// The stop reason of idles (an index into [`Lanes::names`], 0 for none).
+    pub reasons: Vec<u32>,
+    /// Position of the event that began the band.
+    pub pos: Vec<u32>,
+}
+
+impl BandLane {
+    pub fn push(&mut self, start: i64, state: Status, reason: u32, pos: u32) {
+        self.starts.push(start);
+        self.states.push(state);
+        self.reasons.push(reason);
+        self.pos.push(pos);
+    }
+
+    /// The band covering time `t`.
+    pub fn at(&self, t: i64) -> Option<usize> {
+        self.starts.partition_point(|&s| s <= t).checked_sub(1)
+    }
+
+    /// One state per column of width `w` µs from `t0` (`None` before the first band or after
+    /// `end`); where several bands share a column, the weightiest shows.
+    pub fn columns(&self, t0: i64, w: f64, n: usize, end: i64) -> Vec<Option<(Status, u32)>> {
+        (0..n)
+            .map(|i| {
+                let (a, b) = column(t0, w, i);
+                if a > end {
+                    return None;
+                }
+                let first = self.at(a).or_else(|| {
+                    let j = self.starts.partition_point(|&s| s < b);
+                    (j > 0).then_some(0)
+                })?;
+                let last = self.starts.partition_point(|&s| s < b).checked_sub(1)?;
+                // Bounded: a column holding thousands of bands shows one of the first 16.
+                (first..=last.min(first + 16))
+                    .max_by_key(|&k| self.states[k].weight())
+                    .map(|k| (self.states[k], k as u32))
+            })
+            .collect()
+    }
+}
+
+/// One span, drawn as a bar.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bar {
+    pub start: i64,
+    pub end: i64,
+    /// Index into [`Lanes::names`].
+    pub name: u32,
+    pub kind: SpanKind,
+    pub flags: u8,
+    /// Sub-row, so that overlapping bars (parallel tool calls) do not hide each other.
+    pub row: u8,
+    /// Position of the opening event, or [`NO_POS`].
+    pub pos: u32,
+    /// Input, output and cache-read tokens (model requests, evaluations).
+    pub tokens: [u32; 3],
+}
+
+impl Bar {
+    pub fn is(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+/// What one pixel column of a bar lane holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BarColumn {
+    /// Bars starting in the column.
+    pub count: u32,
+    /// Of those, failed ones.
+    pub errors: u32,
+    /// Some bar overlaps the column (started here or earlier and still running).
+    pub covered: bool,
+    /// A bar overlapping the column, for its colour.
+    pub sample: Option<u32>,
+}
+
+/// Bars sorted by start, with prefix sums for the per-column queries.
+#[derive(Debug, Clone, Default)]
+pub struct BarLane {
+    pub label: String,
+    pub bars: Vec<Bar>,
+    /// `err_prefix[i]`: failed bars among the first `i`.
+    err_prefix: Vec<u32>,
+    /// `max_end[i]`: the latest end among the first `i + 1` bars.
+    max_end: Vec<i64>,
+    /// Bars longer than `long_us`, checked apart when drawing bar by bar.
+    long: Vec<u32>,
+    long_us: i64,
+    /// How many sub-rows the bars use.
+    pub rows: u8,
+}
+
+/// The most sub-rows a lane splits into.
+const MAX_ROWS: u8 = 3;
+
+impl BarLane {
+    /// Sorts the bars, assigns sub-rows and builds the prefix tables.
+    pub fn new(label: &str, mut bars: Vec<Bar>, total_us: i64) -> BarLane {
+        bars.sort_by_key(|b| (b.start, b.end));
+        let mut row_ends = [i64::MIN; MAX_ROWS as usize];
+        let mut rows = 1;
+        for b in &mut bars {
+            let r = row_ends.iter().position(|&e| e <= b.start).unwrap_or(0);
+            row_ends[r] = b.end.max(b.start + 1);
+            b.row = r as u8;
+            rows = rows.max(r as u8 + 1);
+        }
+        let mut err_prefix = Vec::with_capacity(bars.len() + 1);
+        let mut max_end = Vec::with_capacity(bars.len());
+        let (mut errs, mut latest) = (0u32, i64::MIN);
+        err_prefix.push(0);
+        for b in &bars {
+            errs += u32::from(b.is(BAR_ERROR));
+            latest = latest.max(b.end);
+            err_prefix.push(errs);
+            max_end.push(latest);
+        }
+        let long_us = (total_us / 200).max(1);
+        let long = (0..bars.len())
+            .filter(|&i| bars[i].end - bars[i].start > long_us)
+            .map(|i| i as u32)
+            .collect();
+        BarLane {
+            label: label.to_string(),
+            bars,
+            err_prefix,
+            max_end,
+            long,
+            long_us,
+            rows,
+        }
+    }
+
+    fn first_starting_at(&self, t: i64) -> usize {
+        self.bars.partition_point(|b| b.start < t)
+    }
+
+    /// How many bars start within `[t0, t1)`.
+    pub fn count_starting(&self, t0: i64, t1: i64) -> usize {
+        self.first_starting_at(t1)
+            .saturating_sub(self.first_starting_at(t0))
+    }
+
+    /// Per-column aggregates for `n` columns of width `w` µs from `t0`.
+    pub fn columns(&self, t0: i64, w: f64, n: usize) -> Vec<BarColumn> {
+        let mut out = Vec::with_capacity(n);
+        let mut j = self.first_starting_at(t0);
+        for i in 0..n {
+            let (a, b) = column(t0, w, i);
+            let k = j + self.bars[j..].partition_point(|x| x.start < b);
+            let covered = (k > 0 && self.max_end[k - 1] > a) || k > j;
+            let sample = if k > j {
+                Some(j as u32)
+            } else if covered {
+                // The latest-starting bar that reaches into the column, else any that does.
+                let last = k - 1;
+                if self.bars[last].end > a {
+                    Some(last as u32)
+                } else {
+                    self.long
+                        .iter()
+                        .rev()
+                        .find(|&&l| (l as usize) < k && self.bars[l as usize].end > a)
+                        .copied()
+                }
+            } else {
+                None
+            };
+            out.push(BarColumn {
+                count: (k - j) as u32,
+                errors: self.err_prefix[k] - self.err_prefix[j],
+                covered,
+                sample,
+            });
+            j = k;
+        }
+        out
+    }
+
+    /// The bars overlapping `[t0, t1)`, in start order: for drawing one by one when few are.
+    pub fn overlapping(&self, t0: i64, t1: i64) -> Vec<usize> {
+        let lo = self.first_starting_at(t0.saturating_sub(self.long_us));
+        let hi = self.first_starting_at(t1);
+        let mut out: Vec<usize> = self
+            .long
+            .iter()
+            .map(|&l| l as usize)
+            .filter(|&l| l < lo && self.bars[l].end >= t0)
+            .collect();
+        out.extend((lo..hi).filter(|&i| self.bars[i].end >= t0));
+        out
+    }
+
+    /// The bar under time `t` in sub-row `row`, among `candidates`.
+    pub fn hit(&self, candidates: &[usize], t: i64, slack: i64, row: u8) -> Option<usize> {
+        candidates.iter().rev().copied().find(|&i| {
+            let b = &self.bars[i];
+            b.row == row && b.start - slack <= t && t <= b.end.max(b.start) + slack
+        })
+    }
+}
+
+/// What a marker stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MarkerKind {
+    User,
+    Agent,
+    ThreadMessage,
+    Error,
+}
+
+/// Point events at their times.
+#[derive(Debug, Clone, Default)]
+pub struct MarkerLane {
+    pub label: String,
+    pub ts: Vec<i64>,
+    pub kinds: Vec<MarkerKind>,
+    pub pos: Vec<u32>,
+}
+
+impl MarkerLane {
+    pub fn push(&mut self, ts: i64, kind: MarkerKind, pos: u32) {
+        self.ts.push(ts);
+        self.kinds.push(kind);
+        self.pos.push(pos);
+    }
+
+    pub fn range(&self, t0: i64, t1: i64) -> std::ops::Range<usize> {
+        self.ts.partition_point(|&t| t < t0)..self.ts.partition_point(|&t| t < t1)
+    }
+
+    /// Per column: how many markers, and the kind of the last one.
+    pub fn columns(&self, t0: i64, w: f64, n: usize) -> Vec<(u32, Option<MarkerKind>)> {
+        let mut j = self.ts.partition_point(|&t| t < t0);
+        (0..n)
+            .map(|i| {
+                let (_, b) = column(t0, w, i);
+                let k = j + self.ts[j..].partition_point(|&t| t < b);
+                let cell = ((k - j) as u32, (k > j).then(|| self.kinds[k - 1]));
+                j = k;
+                cell
+            })
+            .collect()
+    }
+}
+
+/// All the lanes of a session.
+#[derive(Debug, Clone, Default)]
+pub struct Lanes {
+    pub session: BandLane,
+    pub threads: Vec<BandLane>,
+    pub model: BarLane,
+    pub tools: BarLane,
+    pub waits: BarLane,
+    pub work: BarLane,
+    pub messages: MarkerLane,
+    pub errors: MarkerLane,
+    /// Interned names (tool names, stop reasons); entry 0 is "".
+    pub names: Vec<String>,
+    /// The end of the recording (µs).
+    pub end: i64,
+}
+
+impl Lanes {
+    pub fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("", String::as_str)
+    }
+}
+
+/// The bounds of column `i`: `[a, b)`.
+fn column(t0: i64, w: f64, i: usize) -> (i64, i64) {
+    let a = t0.saturating_add((i as f64 * w) as i64);
+    let b = t0.saturating_add(((i + 1) as f64 * w) as i64).max(a + 1);
+    (a, b)
+}
+
+#[cfg(test)]
+mod tests;

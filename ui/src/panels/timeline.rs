@@ -1,0 +1,197 @@
+//! The timeline: a time axis over lanes (session and thread status bands, model requests,
+//! tools, permission waits, evaluations and runs, messages, errors). Wheel pans, Ctrl+wheel or
+//! pinch zooms, dragging pans, a click moves the cursor.
+
+use egui::{Align2, FontId, Rect, Sense, Stroke, pos2, vec2};
+
+use super::offset_text;
+use super::timeline_draw::{Hover, Lane, Plot, draw_lane};
+use crate::app::ViewerApp;
+use crate::theme;
+
+const LABEL_WIDTH: f32 = 150.0;
+const AXIS_HEIGHT: f32 = 18.0;
+/// The timeline takes at most this share of the central panel.
+const MAX_SHARE: f32 = 0.55;
+
+/// The lanes to draw, in order (empty optional lanes left out).
+fn lanes(app: &ViewerApp) -> Vec<Lane<'_>> {
+    let Some(d) = &app.data else { return vec![] };
+    let l = &d.lanes;
+    let mut out = vec![Lane::Band(&l.session)];
+    out.extend(l.threads.iter().map(Lane::Band));
+    out.push(Lane::Bars(&l.model));
+    out.push(Lane::Bars(&l.tools));
+    if !l.waits.bars.is_empty() {
+        out.push(Lane::Bars(&l.waits));
+    }
+    if !l.work.bars.is_empty() {
+        out.push(Lane::Bars(&l.work));
+    }
+    out.push(Lane::Markers(&l.messages));
+    out.push(Lane::Markers(&l.errors));
+    out
+}
+
+pub fn show(app: &mut ViewerApp, ui: &mut egui::Ui) {
+    let Some(d) = &app.data else { return };
+    let lanes = lanes(app);
+    let wanted: f32 = AXIS_HEIGHT + lanes.iter().map(|l| l.height() + 2.0).sum::<f32>();
+    let height = wanted.min(ui.available_height() * MAX_SHARE).max(80.0);
+    let (rect, resp) =
+        ui.allocate_exact_size(vec2(ui.available_width(), height), Sense::click_and_drag());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 0.0, theme::BACKGROUND);
+    let plot_rect = Rect::from_min_max(pos2(rect.left() + LABEL_WIDTH, rect.top()), rect.max);
+    let view = app.view;
+    let plot = Plot {
+        rect: plot_rect,
+        view: &view,
+        lanes: &d.lanes,
+        index: &d.index,
+        origin: d.start,
+    };
+    // The axis.
+    let step = view.tick_step(f64::from(plot_rect.width() / 110.0));
+    let first = view.left_time();
+    let last = view.time_at(1.0);
+    let mut tick = d.start + ((first - d.start).div_euclid(step) + 1) * step;
+    let font = FontId::proportional(11.0);
+    while tick <= last {
+        let x = plot.x_of(tick);
+        painter.line_segment(
+            [
+                pos2(x, rect.top() + AXIS_HEIGHT - 4.0),
+                pos2(x, rect.bottom()),
+            ],
+            Stroke::new(1.0, theme::GRID),
+        );
+        painter.text(
+            pos2(x + 3.0, rect.top() + 2.0),
+            Align2::LEFT_TOP,
+            tick_text(tick - d.start, step),
+            font.clone(),
+            theme::TICK_TEXT,
+        );
+        tick += step;
+    }
+    // The lanes.
+    let hover_pos = resp.hover_pos();
+    let mut hover: Option<Hover> = None;
+    let mut y = rect.top() + AXIS_HEIGHT;
+    for lane in &lanes {
+        let h = lane.height();
+        let lane_rect = Rect::from_min_max(pos2(rect.left(), y), pos2(rect.right(), y + h));
+        if lane_rect.top() > rect.bottom() {
+            break;
+        }
+        painter.rect_filled(
+            Rect::from_min_max(pos2(plot_rect.left(), y), lane_rect.max),
+            2.0,
+            theme::LANE_BACKGROUND,
+        );
+        let label_rect =
+            Rect::from_min_max(pos2(rect.left(), y), pos2(plot_rect.left() - 4.0, y + h));
+        painter.with_clip_rect(label_rect).text(
+            pos2(rect.left() + 6.0, y + h / 2.0),
+            Align2::LEFT_CENTER,
+            lane.label(),
+            FontId::proportional(12.0),
+            theme::LANE_LABEL,
+        );
+        let lane_plot = Rect::from_min_max(pos2(plot_rect.left(), y), lane_rect.max);
+        let over = hover_pos.filter(|p| lane_plot.contains(*p));
+        if let Some(h) = draw_lane(&painter, &plot, lane, lane_plot, over) {
+            hover = Some(h);
+        }
+        y += h + 2.0;
+    }
+    // The cursor and the pointer.
+    let cx = plot.x_of(app.cursor_t);
+    if plot_rect.x_range().contains(cx) {
+        painter.line_segment(
+            [pos2(cx, rect.top()), pos2(cx, rect.bottom())],
+            Stroke::new(2.0, theme::CURSOR),
+        );
+    }
+    if let Some(p) = hover_pos.filter(|p| plot_rect.contains(*p)) {
+        painter.line_segment(
+            [pos2(p.x, rect.top()), pos2(p.x, rect.bottom())],
+            Stroke::new(1.0, theme::HOVER_LINE),
+        );
+    }
+    interact(app, ui, &resp, plot_rect, hover);
+}
+
+/// A tick label: `+1m30s`, `+2.5s`, `+850ms`, as precise as the step needs.
+fn tick_text(signed: i64, step: i64) -> String {
+    let sign = if signed < 0 { "-" } else { "+" };
+    let d = signed.unsigned_abs();
+    let (h, m, s) = (d / 3_600_000_000, d / 60_000_000 % 60, d / 1_000_000 % 60);
+    if step % 60_000_000 == 0 && h > 0 {
+        format!("{sign}{h}h{m:02}m")
+    } else if step % 1_000_000 == 0 {
+        match (h, m) {
+            (0, 0) => format!("{sign}{s}s"),
+            (0, _) => format!("{sign}{m}m{s:02}s"),
+            _ => format!("{sign}{h}h{m:02}m{s:02}s"),
+        }
+    } else if d < 1_000_000 {
+        format!("{sign}{}ms", d / 1000)
+    } else {
+        offset_text(signed, 0)
+    }
+}
+
+fn interact(
+    app: &mut ViewerApp,
+    ui: &egui::Ui,
+    resp: &egui::Response,
+    plot_rect: Rect,
+    hover: Option<Hover>,
+) {
+    let width = f64::from(plot_rect.width().max(1.0));
+    let frac = |x: f32| f64::from(x - plot_rect.left()) / width;
+    if resp.hovered() {
+        let (scroll, zoom, ctrl) =
+            ui.input(|i| (i.smooth_scroll_delta, i.zoom_delta(), i.modifiers.command));
+        let anchor = resp.hover_pos().map_or(0.5, |p| frac(p.x));
+        if zoom != 1.0 {
+            app.view.zoom(f64::from(zoom), anchor);
+        } else if ctrl && scroll.y != 0.0 {
+            app.view.zoom((f64::from(scroll.y) / 200.0).exp(), anchor);
+        } else if scroll.x != 0.0 || scroll.y != 0.0 {
+            let d = if scroll.x != 0.0 { scroll.x } else { scroll.y };
+            app.view.pan(-f64::from(d) / width);
+        }
+    }
+    if resp.dragged() {
+        app.view.pan(-f64::from(resp.drag_delta().x) / width);
+    }
+    if resp.double_clicked() {
+        app.view.show_all();
+    } else if resp.clicked()
+        && let Some(p) = resp.interact_pointer_pos()
+    {
+        app.playback.playing = false;
+        match hover.as_ref().and_then(|h| h.pos) {
+            Some(pos) => app.set_cursor(pos as usize),
+            None if plot_rect.contains(p) => {
+                let t = app.view.time_at(frac(p.x));
+                app.set_cursor_time(t);
+            }
+            None => {}
+        }
+    }
+    if let Some(h) = hover {
+        resp.clone().on_hover_ui_at_pointer(|ui| {
+            for (i, line) in h.lines.iter().enumerate() {
+                if i == 0 {
+                    ui.strong(line);
+                } else {
+                    ui.label(line);
+                }
+            }
+        });
+    }
+}

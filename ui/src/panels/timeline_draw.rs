@@ -1,0 +1,329 @@
+//! Painting one lane. With few items in view each is drawn (names, open-span marks); with
+//! many, the lane is drawn per pixel column from the view-model's aggregates, so a frame's cost
+//! depends on the width, not on the number of events.
+
+use egui::{Align2, Color32, FontId, Painter, Pos2, Rect, Stroke, pos2};
+use flightrec::model::time::format_duration_micros;
+
+use super::offset_text;
+use crate::model::index::EventIndex;
+use crate::model::lanes::{BAR_ERROR, BAR_OPEN, BandLane, BarLane, Lanes, MarkerLane, NO_POS};
+use crate::model::timeline::TimeView;
+use crate::theme;
+
+const BAND_HEIGHT: f32 = 18.0;
+const ROW_HEIGHT: f32 = 15.0;
+const MARKER_HEIGHT: f32 = 18.0;
+/// Draw items one by one while at most one per this many pixels is in view.
+const PIXELS_PER_ITEM: f32 = 4.0;
+
+pub enum Lane<'a> {
+    Band(&'a BandLane),
+    Bars(&'a BarLane),
+    Markers(&'a MarkerLane),
+}
+
+impl Lane<'_> {
+    pub fn height(&self) -> f32 {
+        match self {
+            Lane::Band(_) => BAND_HEIGHT,
+            Lane::Bars(b) => f32::from(b.rows.max(1)) * ROW_HEIGHT + 2.0,
+            Lane::Markers(_) => MARKER_HEIGHT,
+        }
+    }
+
+    pub fn label(&self) -> &str {
+        match self {
+            Lane::Band(b) => &b.label,
+            Lane::Bars(b) => &b.label,
+            Lane::Markers(m) => &m.label,
+        }
+    }
+}
+
+/// What is under the pointer: tooltip lines, and the event a click goes to.
+pub struct Hover {
+    pub lines: Vec<String>,
+    pub pos: Option<u32>,
+}
+
+/// The plot area and what it shows.
+pub struct Plot<'a> {
+    pub rect: Rect,
+    pub view: &'a TimeView,
+    pub lanes: &'a Lanes,
+    pub index: &'a EventIndex,
+    pub origin: i64,
+}
+
+impl Plot<'_> {
+    pub fn x_of(&self, t: i64) -> f32 {
+        self.rect.left() + (self.view.frac_of(t) as f32) * self.rect.width()
+    }
+
+    fn columns(&self) -> usize {
+        self.rect.width().max(1.0).ceil() as usize
+    }
+
+    fn time_at_x(&self, x: f32) -> i64 {
+        let f = f64::from((x - self.rect.left()) / self.rect.width().max(1.0));
+        self.view.time_at(f)
+    }
+
+    fn type_of(&self, pos: u32) -> String {
+        self.index
+            .events
+            .get(pos as usize)
+            .map(|e| self.index.type_name(e).to_string())
+            .unwrap_or_default()
+    }
+}
+
+pub fn draw_lane(
+    p: &Painter,
+    plot: &Plot<'_>,
+    lane: &Lane<'_>,
+    r: Rect,
+    over: Option<Pos2>,
+) -> Option<Hover> {
+    match lane {
+        Lane::Band(b) => band(p, plot, b, r, over),
+        Lane::Bars(b) => bars(p, plot, b, r, over),
+        Lane::Markers(m) => markers(p, plot, m, r, over),
+    }
+}
+
+/// Fills column runs `[from, to)` of equal colour.
+fn runs(p: &Painter, r: Rect, y: (f32, f32), cols: impl Iterator<Item = Option<Color32>>) {
+    let mut start: Option<(usize, Color32)> = None;
+    let flush = |from: usize, to: usize, c: Color32| {
+        let rect = Rect::from_min_max(
+            pos2(r.left() + from as f32, y.0),
+            pos2(r.left() + to as f32, y.1),
+        );
+        p.rect_filled(rect, 0.0, c);
+    };
+    let mut n = 0;
+    for (i, c) in cols.enumerate() {
+        n = i + 1;
+        match (start, c) {
+            (Some((_, sc)), Some(c)) if sc == c => {}
+            (Some((s, sc)), c) => {
+                flush(s, i, sc);
+                start = c.map(|c| (i, c));
+            }
+            (None, c) => start = c.map(|c| (i, c)),
+        }
+    }
+    if let Some((s, c)) = start {
+        flush(s, n, c);
+    }
+}
+
+fn band(p: &Painter, plot: &Plot<'_>, b: &BandLane, r: Rect, over: Option<Pos2>) -> Option<Hover> {
+    let n = plot.columns();
+    let w = plot.view.per_column(n);
+    let cols = b.columns(plot.view.left_time(), w, n, plot.lanes.end);
+    runs(
+        p,
+        r,
+        (r.top() + 2.0, r.bottom() - 2.0),
+        cols.iter().map(|c| c.map(|(s, _)| theme::status(s))),
+    );
+    let x = over?.x;
+    let i = b.at(plot.time_at_x(x))?;
+    let t = plot.time_at_x(x);
+    if t > plot.lanes.end {
+        return None;
+    }
+    let until = b.starts.get(i + 1).copied().unwrap_or(plot.lanes.end);
+    let mut head = format!("{}: {}", b.label, b.states[i].as_str());
+    let reason = plot.lanes.name(b.reasons[i]);
+    if !reason.is_empty() {
+        head.push_str(&format!(" ({reason})"));
+    }
+    Some(Hover {
+        lines: vec![
+            head,
+            format!(
+                "from {} for {}",
+                offset_text(b.starts[i], plot.origin),
+                format_duration_micros(until - b.starts[i])
+            ),
+        ],
+        pos: Some(b.pos[i]),
+    })
+}
+
+fn bar_color(plot: &Plot<'_>, lane: &BarLane, i: usize) -> Color32 {
+    let b = &lane.bars[i];
+    if b.is(BAR_ERROR) {
+        theme::ERROR
+    } else {
+        theme::bar(b.kind, plot.lanes.name(b.name))
+    }
+}
+
+fn bars(
+    p: &Painter,
+    plot: &Plot<'_>,
+    lane: &BarLane,
+    r: Rect,
+    over: Option<Pos2>,
+) -> Option<Hover> {
+    let n = plot.columns();
+    let (t0, t1) = (plot.view.left_time(), plot.view.time_at(1.0));
+    let few = (lane.count_starting(t0, t1) as f32) * PIXELS_PER_ITEM <= r.width();
+    if !few {
+        // Aggregated: one run of columns per colour; errors win the column.
+        let cols = lane.columns(t0, plot.view.per_column(n), n);
+        runs(
+            p,
+            r,
+            (r.top() + 1.0, r.bottom() - 1.0),
+            cols.iter().map(|c| {
+                if c.errors > 0 {
+                    Some(theme::ERROR)
+                } else {
+                    c.sample.filter(|_| c.covered).map(|s| {
+                        let base = bar_color(plot, lane, s as usize);
+                        if c.count > 0 {
+                            base
+                        } else {
+                            base.gamma_multiply(0.6)
+                        }
+                    })
+                }
+            }),
+        );
+        let x = over?.x;
+        let col = ((x - r.left()).max(0.0) as usize).min(n.saturating_sub(1));
+        let c = cols.get(col)?;
+        let pos = c
+            .sample
+            .map(|s| lane.bars[s as usize].pos)
+            .filter(|&p| p != NO_POS);
+        return Some(Hover {
+            lines: vec![
+                format!("{}: {} starting here", lane.label, c.count),
+                format!("{} failed · zoom in for details", c.errors),
+            ],
+            pos,
+        });
+    }
+    let visible = lane.overlapping(t0, t1);
+    for &i in &visible {
+        let b = &lane.bars[i];
+        let x0 = plot.x_of(b.start).max(r.left() - 2.0);
+        let x1 = plot.x_of(b.end).min(r.right() + 2.0).max(x0 + 2.0);
+        let y0 = r.top() + 1.0 + f32::from(b.row) * ROW_HEIGHT;
+        let rect = Rect::from_min_max(pos2(x0, y0), pos2(x1, y0 + ROW_HEIGHT - 2.0));
+        let color = bar_color(plot, lane, i);
+        p.rect_filled(rect, 2.0, color.gamma_multiply(0.85));
+        if b.is(BAR_OPEN) {
+            // Open at the end of the recording: an outlined tail and an arrow.
+            p.rect_stroke(
+                rect,
+                2.0,
+                Stroke::new(1.5, theme::OPEN_MARK),
+                egui::StrokeKind::Inside,
+            );
+            p.text(
+                pos2(x1 + 2.0, rect.center().y),
+                Align2::LEFT_CENTER,
+                "▸ open",
+                FontId::monospace(10.0),
+                theme::OPEN_MARK,
+            );
+        }
+        if rect.width() > 40.0 {
+            p.with_clip_rect(rect.intersect(r)).text(
+                pos2(x0.max(r.left()) + 3.0, rect.center().y),
+                Align2::LEFT_CENTER,
+                plot.lanes.name(b.name),
+                FontId::proportional(10.0),
+                theme::ON_COLOUR,
+            );
+        }
+    }
+    let at = over?;
+    let t = plot.time_at_x(at.x);
+    let slack = (plot.view.span / f64::from(r.width().max(1.0)) * 3.0) as i64;
+    let row = ((at.y - r.top() - 1.0) / ROW_HEIGHT).max(0.0) as u8;
+    let i = lane.hit(&visible, t, slack, row)?;
+    let b = &lane.bars[i];
+    let mut lines = vec![
+        format!("{} · {}", plot.lanes.name(b.name), b.kind),
+        format!(
+            "{} for {}{}",
+            offset_text(b.start, plot.origin),
+            format_duration_micros(b.end - b.start),
+            if b.is(BAR_OPEN) {
+                " (open at the end of the recording)"
+            } else {
+                ""
+            }
+        ),
+    ];
+    if b.tokens != [0; 3] {
+        lines.push(format!(
+            "tokens: in {} · out {} · cache read {}",
+            b.tokens[0], b.tokens[1], b.tokens[2]
+        ));
+    }
+    if b.is(BAR_ERROR) {
+        lines.push("failed".into());
+    }
+    Some(Hover {
+        lines,
+        pos: Some(b.pos).filter(|&p| p != NO_POS),
+    })
+}
+
+fn markers(
+    p: &Painter,
+    plot: &Plot<'_>,
+    m: &MarkerLane,
+    r: Rect,
+    over: Option<Pos2>,
+) -> Option<Hover> {
+    let n = plot.columns();
+    let (t0, t1) = (plot.view.left_time(), plot.view.time_at(1.0));
+    let range = m.range(t0, t1);
+    let (y0, y1) = (r.top() + 2.0, r.bottom() - 2.0);
+    if (range.len() as f32) * PIXELS_PER_ITEM <= r.width() {
+        let mut best: Option<(f32, usize)> = None;
+        for i in range {
+            let x = plot.x_of(m.ts[i]);
+            let c = theme::marker(m.kinds[i]);
+            p.line_segment([pos2(x, y0), pos2(x, y1)], Stroke::new(2.0, c));
+            p.circle_filled(pos2(x, (y0 + y1) / 2.0), 3.0, c);
+            if let Some(o) = over {
+                let d = (o.x - x).abs();
+                if d <= 4.0 && best.is_none_or(|(bd, _)| d < bd) {
+                    best = Some((d, i));
+                }
+            }
+        }
+        let (_, i) = best?;
+        return Some(Hover {
+            lines: vec![plot.type_of(m.pos[i]), offset_text(m.ts[i], plot.origin)],
+            pos: Some(m.pos[i]),
+        });
+    }
+    let cols = m.columns(t0, plot.view.per_column(n), n);
+    runs(
+        p,
+        r,
+        (y0, y1),
+        cols.iter()
+            .map(|(count, kind)| kind.filter(|_| *count > 0).map(theme::marker)),
+    );
+    let x = over?.x;
+    let col = ((x - r.left()).max(0.0) as usize).min(n.saturating_sub(1));
+    let (count, _) = cols.get(col)?;
+    Some(Hover {
+        lines: vec![format!("{}: {count} here", m.label)],
+        pos: None,
+    })
+}
