@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod export;
+pub mod inspect;
 pub mod model;
 pub mod record;
 pub mod serve;

@@ -1,14 +1,13 @@
 //! `flightrec explain SESSION [--at EVENT_ID|TIME]`: why the session is idle or stuck, the
 //! evidence, and what to do now. The `--json` object is documented in docs/explain-json.md.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::args::{parse_duration_micros, parse_time};
-use super::state::{Scope, at_of, reconstruct};
+use super::state::at_of;
 use super::{Outcome, exit, open_existing, output};
-use flightrec::analysis::capture::capture_report;
-use flightrec::analysis::explain::{ExplainInput, Explanation, explain};
+use flightrec::analysis::explain::Explanation;
+use flightrec::inspect::{self, ExplainAt};
 use flightrec::model::time::format_duration_micros;
 use flightrec::store::{SessionSummary, Store};
 
@@ -45,8 +44,7 @@ pub fn wall_clock() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
 
-/// The explanation of one session: a verdict fold, and the full one when the verdict needs the
-/// spend (`budget_reached`).
+/// The explanation of one session at `--at` (the end of the recording for `None`).
 pub fn explain_session(
     store: &Store,
     summary: &SessionSummary,
@@ -55,22 +53,13 @@ pub fn explain_session(
     stuck_after: i64,
 ) -> anyhow::Result<Explanation> {
     let (point, at) = at_of(store, summary, at)?;
-    let mut state = reconstruct(store, summary, point, Scope::Verdict)?;
-    if state.idle_with("budget_reached") {
-        state = reconstruct(store, summary, point, Scope::Full)?;
-    }
-    // Event counts per source are not needed for the gaps, and cost a pass over the session.
-    let capture = capture_report(&store.capture_log(&summary.id)?, BTreeMap::new());
-    Ok(explain(
-        &state,
-        &ExplainInput {
-            session_id: &summary.id,
-            at,
-            capture: Some(&capture),
-            now,
-            stuck_after,
-        },
-    ))
+    let x = ExplainAt {
+        point,
+        at,
+        now,
+        stuck_after_us: stuck_after,
+    };
+    Ok(inspect::explain_session(store, summary, &x)?.0)
 }
 
 pub fn run(db: &Path, args: Args) -> Outcome {

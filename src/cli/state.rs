@@ -12,13 +12,12 @@ use super::{Outcome, at, exit, open_existing, output};
 use flightrec::analysis::Point;
 use flightrec::analysis::explain::blocking::Blocking;
 use flightrec::analysis::explain::{At, OpenSpan};
-use flightrec::analysis::spans::SLIM_TYPES;
 use flightrec::analysis::state::{
-    BudgetMark, ErrorMark, FULL_PREFIX_TYPES, Mark, State, StateBuilder, ThreadMessages,
-    ThreadState, TokenSums, UsageMark, VERDICT_PREFIX_TYPES, idle_ends_turn,
+    BudgetMark, ErrorMark, Mark, ThreadMessages, ThreadState, TokenSums, UsageMark,
 };
+use flightrec::inspect::{Scope, reconstruct};
 use flightrec::model::time::{format_duration_micros, format_micros};
-use flightrec::store::{EventRow, SessionSummary, Store, TimelineQuery};
+use flightrec::store::{SessionSummary, Store};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -30,119 +29,6 @@ pub struct Args {
     /// Print JSON instead of text
     #[arg(long)]
     json: bool,
-}
-
-/// How much of the fold to compute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Status, turns, blocking, open spans: what a verdict needs.
-    Verdict,
-    /// Also usage, messages and every error so far.
-    Full,
-}
-
-/// The first window searched back from the point for turn-ending idles; it grows eightfold.
-const FIRST_WINDOW_US: i64 = 15 * 60 * 1_000_000;
-
-/// The time of the second-newest turn-ending idle at or before `point`: the fold reads every
-/// event from there. `None`: from the start.
-fn turn_start(
-    store: &Store,
-    summary: &SessionSummary,
-    point: Option<Point>,
-) -> anyhow::Result<Option<i64>> {
-    let Some(end) = point.and_then(|p| p.time()).or(summary.last_ts) else {
-        return Ok(None);
-    };
-    let mut window = FIRST_WINDOW_US;
-    loop {
-        let since = end.saturating_sub(window);
-        let q = TimelineQuery {
-            types: vec!["session.status_idle".into()],
-            since_ts: Some(since),
-            until_ts: Some(end),
-            ..TimelineQuery::default()
-        };
-        let mut ends: Vec<Option<i64>> = Vec::new();
-        store.scan_events(&summary.id, &q, |ev| {
-            if point.is_none_or(|p| p.includes_ref(&ev)) && idle_ends_turn(ev.raw) {
-                ends.push(ev.ts);
-            }
-            true
-        })?;
-        if ends.len() >= 2 {
-            return Ok(ends[ends.len() - 2]);
-        }
-        if summary.first_ts.is_none_or(|f| since <= f) {
-            return Ok(None);
-        }
-        window = window.saturating_mul(8);
-    }
-}
-
-fn owned(types: &[&str]) -> Vec<String> {
-    types.iter().map(|t| t.to_string()).collect()
-}
-
-/// The state of a session at `point` (the end of the recording for `None`).
-pub fn reconstruct(
-    store: &Store,
-    summary: &SessionSummary,
-    point: Option<Point>,
-    scope: Scope,
-) -> anyhow::Result<State> {
-    let mut b = match scope {
-        Scope::Verdict => StateBuilder::for_verdict(&summary.id),
-        Scope::Full => StateBuilder::new(&summary.id),
-    };
-    let start = turn_start(store, summary, point)?;
-    if let Some(start) = start {
-        let until = Some(start - 1);
-        match scope {
-            // One scan: with many types SQLite reads the session's prefix in time order anyway.
-            Scope::Full => {
-                let q = TimelineQuery {
-                    types: owned(FULL_PREFIX_TYPES),
-                    until_ts: until,
-                    ..TimelineQuery::default()
-                };
-                store.scan_events(&summary.id, &q, |ev| {
-                    b.push(&ev);
-                    true
-                })?;
-            }
-            // Rare types: one indexed scan each, merged in time order.
-            Scope::Verdict => {
-                let mut rows: Vec<EventRow> = Vec::new();
-                for t in VERDICT_PREFIX_TYPES {
-                    let q = TimelineQuery {
-                        types: vec![t.to_string()],
-                        until_ts: until,
-                        ..TimelineQuery::default()
-                    };
-                    rows.extend(store.events(&summary.id, &q)?);
-                }
-                rows.sort_by_key(|r| (r.ts.unwrap_or(i64::MAX), r.seq));
-                for r in &rows {
-                    b.push(&r.as_ref());
-                }
-            }
-        }
-    }
-    let q = TimelineQuery {
-        since_ts: start,
-        until_ts: point.and_then(|p| p.time()),
-        slim_types: owned(SLIM_TYPES),
-        ..TimelineQuery::default()
-    };
-    store.scan_events(&summary.id, &q, |ev| {
-        let within = point.is_none_or(|p| p.includes_ref(&ev));
-        if within {
-            b.push(&ev);
-        }
-        within
-    })?;
-    Ok(b.finish(point.and_then(|p| p.time()).or(summary.last_ts)))
 }
 
 /// `--at` resolved, as shown in reports.
@@ -361,77 +247,4 @@ fn print_text(r: &Report<'_>) -> anyhow::Result<()> {
         ))?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    // Test code: a failed unwrap is a failed test.
-    #![allow(clippy::unwrap_used)]
-
-    use super::*;
-    use flightrec::record::{ImportOptions, import_file};
-
-    /// The fold fed every event up to the point: what the fast reads must agree with.
-    fn naive(store: &Store, summary: &SessionSummary, point: Option<Point>) -> State {
-        let mut b = StateBuilder::new(&summary.id);
-        for r in store
-            .events(&summary.id, &TimelineQuery::default())
-            .unwrap()
-        {
-            if point.is_none_or(|p| p.includes(&r)) {
-                b.push(&r.as_ref());
-            }
-        }
-        b.finish(point.and_then(|p| p.time()).or(summary.last_ts))
-    }
-
-    #[test]
-    fn fast_reads_equal_the_full_fold_at_every_event_of_every_sample() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
-        let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
-        let mut files: Vec<_> = std::fs::read_dir(&samples)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
-                matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("jsonl" | "sse" | "json")
-                )
-            })
-            .collect();
-        files.sort();
-        for f in &files {
-            import_file(&mut store, f, &ImportOptions::default(), &mut |_, _| {}).unwrap();
-        }
-        let mut prefixed = 0;
-        for summary in store.sessions().unwrap() {
-            let events = store
-                .events(&summary.id, &TimelineQuery::default())
-                .unwrap();
-            let points =
-                std::iter::once(None).chain(events.iter().map(|r| Some(Point::at_event(r))));
-            for point in points {
-                let want = naive(&store, &summary, point);
-                let full = reconstruct(&store, &summary, point, Scope::Full).unwrap();
-                assert_eq!(full, want, "{} at {point:?}", summary.id);
-                let verdict = reconstruct(&store, &summary, point, Scope::Verdict).unwrap();
-                assert_eq!(verdict.ledger, None);
-                assert_eq!(
-                    State {
-                        ledger: want.ledger.clone(),
-                        ..verdict
-                    },
-                    want,
-                    "{} at {point:?}",
-                    summary.id
-                );
-                prefixed += usize::from(turn_start(&store, &summary, point).unwrap().is_some());
-            }
-        }
-        assert!(
-            prefixed >= 10,
-            "the prefix path was exercised only {prefixed} times"
-        );
-    }
 }

@@ -88,7 +88,7 @@ type SummaryRow = (i64, Option<String>, Option<i64>, Option<i64>);
 
 pub(super) const EVENT_COLUMNS: &str = "seq, event_id, type, processed_at, sort_ts, thread_id, link_id, source, received_at, revision, raw";
 
-fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
+pub(super) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
     let sort_ts: i64 = r.get(4)?;
     Ok(EventRow {
         seq: r.get(0)?,

@@ -4,8 +4,8 @@
 
 use rusqlite::{params, params_from_iter, types::Value as SqlValue};
 
-use super::read::{EVENT_COLUMNS, EventRow};
-use super::{QUEUED_SORT_TS, Result, Store};
+use super::read::{EVENT_COLUMNS, EventRow, event_row as row};
+use super::{Result, Store};
 
 /// What changed in a database since the last look: cheap to read (three O(1) lookups), so a
 /// follower can poll it several times a second.
@@ -21,23 +21,6 @@ pub struct Fingerprint {
 
 /// How many seqs go into one `IN (...)` list.
 const CHUNK: usize = 500;
-
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
-    let sort_ts: i64 = r.get(4)?;
-    Ok(EventRow {
-        seq: r.get(0)?,
-        event_id: r.get(1)?,
-        event_type: r.get(2)?,
-        processed_at: r.get(3)?,
-        ts: (sort_ts != QUEUED_SORT_TS).then_some(sort_ts),
-        thread_id: r.get(5)?,
-        link_id: r.get(6)?,
-        source: r.get(7)?,
-        received_at: r.get(8)?,
-        revision: r.get(9)?,
-        raw: r.get(10)?,
-    })
-}
 
 impl Store {
     /// The events of `session_id` with these arrival seqs, in seq order (missing seqs skipped).
