@@ -129,8 +129,10 @@ const MAX_PER_COMMIT: usize = 500;
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Messages waiting for the writer: the network tasks wait (TCP holds the rest) beyond this, so
-/// an event never sits long in memory uncommitted.
-const QUEUE: usize = 256;
+/// an event never sits long in memory uncommitted. A frame's latency includes its wait here, so
+/// under a flood the queue length is the latency: measured p99 with 256 / 64 / 32 slots,
+/// 10.2 / 6.7 / 5.6 ms, for 10% less throughput at 32 (still ~47,000 events/s).
+const QUEUE: usize = 32;
 
 pub struct Writer {
     pub tx: mpsc::Sender<Msg>,
