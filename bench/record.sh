@@ -22,15 +22,17 @@ log "building"
 cargo build --release --quiet --bin flightrec --example synth
 BIN=$ROOT/target/release
 S=sesn_011CZrecordBench00000001
-IN=$DATA/record-$EVENTS.$S.jsonl
+IN=$DATA/record-v2-$EVENTS.$S.jsonl
 if [[ ! -s $IN ]]; then
-    # The generator stops at exactly N events, mid-turn; the session then goes idle, so that
-    # `record --until idle` has an end. N + 1 events in all.
+    # The generator stops at exactly N events, mid-turn; the session then goes idle and is
+    # terminated, so that `record --until idle` (flooded: everything at once) and `--until
+    # terminated` (paced: the session goes idle after every turn) have an end. N + 2 events.
     "$BIN/examples/synth" --events "$EVENTS" --seed 7 --out "$IN" >/dev/null
     echo '{"type":"session.status_idle","id":"sevt_011CZbenchFinalIdle00001","processed_at":"2099-01-01T00:00:00.000Z","stop_reason":{"type":"end_turn"},"stop_details":null}' >>"$IN"
+    echo '{"type":"session.status_terminated","id":"sevt_011CZbenchTerminated001","processed_at":"2099-01-01T00:00:01.000Z"}' >>"$IN"
 fi
-TOTAL=$((EVENTS + 1))
-SRC=$DATA/record-src-$EVENTS.db
+TOTAL=$((EVENTS + 2))
+SRC=$DATA/record-src-v2-$EVENTS.db
 if [[ ! -s $SRC ]]; then
     rmdb "$SRC"
     "$BIN/flightrec" --db "$SRC" import "$IN" >/dev/null
@@ -105,7 +107,7 @@ for _ in $(seq 100); do grep -q listening "$DATA/serve-live.out" && break; sleep
 LURL=$(awk '/listening/ {print $NF}' "$DATA/serve-live.out")
 rmdb "$DST"; sync
 /usr/bin/time -f "%e %M" -o "$DATA/t.txt" "$BIN/flightrec" --db "$DST" record "$S" --base-url "$LURL" \
-    --until idle --quiet --json >"$DATA/paced.json"
+    --until terminated --quiet --json >"$DATA/paced.json"
 kill $LIVE 2>/dev/null || true
 read -r PW PR <"$DATA/t.txt"
 PACED=$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(" ".join(str(j[k] / 1000) for k in ("latency_p50_micros", "latency_p90_micros", "latency_p99_micros", "latency_p999_micros")))' "$DATA/paced.json")
