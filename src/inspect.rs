@@ -13,7 +13,7 @@ use crate::analysis::capture::capture_report;
 use crate::analysis::explain::{At, ExplainInput, Explanation, explain};
 use crate::analysis::spans::SLIM_TYPES;
 use crate::analysis::state::{
-    FULL_PREFIX_TYPES, State, StateBuilder, VERDICT_PREFIX_TYPES, idle_ends_turn,
+    State, StateBuilder, VERDICT_PREFIX_TYPES, full_prefix_types, idle_ends_turn,
 };
 use crate::store::{EventRow, Result, SessionSummary, Store, TimelineQuery};
 
@@ -87,7 +87,7 @@ pub fn reconstruct(
             // One scan: with many types SQLite reads the session's prefix in time order anyway.
             Scope::Full => {
                 let q = TimelineQuery {
-                    types: owned(FULL_PREFIX_TYPES),
+                    types: full_prefix_types().map(str::to_string).collect(),
                     until_ts: until,
                     ..TimelineQuery::default()
                 };

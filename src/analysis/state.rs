@@ -8,7 +8,7 @@
 //! finished turn, not reported as open. Threads and workflow runs outlive turns.
 //!
 //! That makes a fast read possible on long sessions: fed every event from the second-newest
-//! turn-ending idle on, and only the [`FULL_PREFIX_TYPES`] (or, for a verdict, the
+//! turn-ending idle on, and only the [`full_prefix_types`] (or, for a verdict, the
 //! [`VERDICT_PREFIX_TYPES`]) before it, the fold gives the same answer as when fed everything.
 
 mod parse;
@@ -44,20 +44,9 @@ pub const VERDICT_PREFIX_TYPES: &[&str] = &[
     "session.updated",
 ];
 
-/// What the full fold needs from before the turn in progress: the verdict's types plus the
-/// ledger (statuses, errors, usage, messages, model request ends).
-pub const FULL_PREFIX_TYPES: &[&str] = &[
-    "session.thread_created",
-    "session.thread_status_running",
-    "session.thread_status_idle",
-    "session.thread_status_rescheduled",
-    "session.thread_status_terminated",
-    "workflow_run.created",
-    "workflow_run.status_ended",
-    "workflow_run.error",
-    "workflow_run.phase_started",
-    "workflow_run.phase_ended",
-    "session.updated",
+/// What the full fold needs from before the turn in progress besides [`VERDICT_PREFIX_TYPES`]:
+/// the ledger (statuses, errors, usage, messages, model request ends).
+pub const LEDGER_PREFIX_TYPES: &[&str] = &[
     "session.status_running",
     "session.status_idle",
     "session.status_rescheduled",
@@ -69,6 +58,15 @@ pub const FULL_PREFIX_TYPES: &[&str] = &[
     "agent.message",
     "span.model_request_end",
 ];
+
+/// What the full fold needs from before the turn in progress: the verdict's types and the
+/// ledger's.
+pub fn full_prefix_types() -> impl Iterator<Item = &'static str> {
+    VERDICT_PREFIX_TYPES
+        .iter()
+        .chain(LEDGER_PREFIX_TYPES)
+        .copied()
+}
 
 /// The fold. Feed it events in time order with [`push`](Self::push), then [`finish`](Self::finish).
 pub struct StateBuilder {

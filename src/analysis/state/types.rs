@@ -213,7 +213,7 @@ pub struct ThreadMessages {
     pub last_agent_message: Option<Message>,
 }
 
-/// What only the full fold vouches for: it needs every event of [`FULL_PREFIX_TYPES`].
+/// What only the full fold vouches for: it needs every event of [`super::full_prefix_types`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Ledger {
     pub model_requests: TokenSums,
