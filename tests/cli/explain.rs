@@ -5,7 +5,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::record::serve_process;
 use crate::util::*;
@@ -453,16 +453,7 @@ fn a_capture_gap_weakens_the_verdict() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let n: i64 = rusqlite::Connection::open(&dst)
-            .and_then(|c| c.query_row("SELECT count(*) FROM events", [], |r| r.get(0)))
-            .unwrap_or(0);
-        if n >= 5 || Instant::now() > deadline {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_events(&dst, 5, Duration::from_secs(20));
     rec.kill().unwrap(); // SIGKILL: the connection is never closed in the capture log
     rec.wait().unwrap();
     server.kill().unwrap();

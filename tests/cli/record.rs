@@ -383,16 +383,7 @@ fn kill_9_mid_session_and_a_restart_loses_nothing() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let n: i64 = rusqlite::Connection::open(&dst)
-            .and_then(|c| c.query_row("SELECT count(*) FROM events", [], |r| r.get(0)))
-            .unwrap_or(0);
-        if n >= 5 || Instant::now() > deadline {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_events(&dst, 5, Duration::from_secs(20));
     rec.kill().unwrap(); // SIGKILL
     rec.wait().unwrap();
     let partial = exported(&dst, s).len();

@@ -210,3 +210,18 @@ pub fn sample_scenarios() -> Vec<(String, String)> {
     v.dedup();
     v
 }
+
+/// Waits until the database at `db` holds at least `n` events, or `timeout` passes (the caller's
+/// assertions then say what is missing).
+pub fn wait_for_events(db: &Path, n: i64, timeout: std::time::Duration) {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let have: i64 = rusqlite::Connection::open(db)
+            .and_then(|c| c.query_row("SELECT count(*) FROM events", [], |r| r.get(0)))
+            .unwrap_or(0);
+        if have >= n || std::time::Instant::now() > deadline {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
