@@ -1,4 +1,4 @@
-//! `flightrec export SESSION --format jsonl`
+//! `flightrec export SESSION --format FORMAT [-o FILE]`
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -27,18 +27,25 @@ pub struct Args {
     output: Option<PathBuf>,
 }
 
-pub fn run(db: &Path, args: Args) -> Outcome {
-    let store = open_existing(db)?;
-    store.require_session(&args.session)?;
-    let mut out: Box<dyn Write> = match &args.output {
+/// Standard output, or a new file.
+fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match path {
         Some(p) => Box::new(BufWriter::new(
             File::create(p).with_context(|| format!("{}: cannot create", p.display()))?,
         )),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
-    };
+    })
+}
+
+pub fn run(db: &Path, args: Args) -> Outcome {
+    let store = open_existing(db)?;
+    store.require_session(&args.session)?;
+    let mut out = open_output(args.output.as_deref())?;
     match args.format {
-        Format::Jsonl => write_jsonl(&store, &args.session, &mut out)?,
-    };
+        Format::Jsonl => {
+            write_jsonl(&store, &args.session, &mut out)?;
+        }
+    }
     out.flush()?;
     Ok(exit::OK)
 }

@@ -1,3 +1,7 @@
-//! Writing a session out. JSON Lines today; tapes and transcripts join later.
+//! Writing a session out: every format reads one [`SessionDoc`], which redaction rewrites first
+//! when asked, so no format can leak what another would have masked.
 
+pub mod doc;
 pub mod jsonl;
+
+pub use doc::SessionDoc;

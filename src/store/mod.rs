@@ -12,9 +12,10 @@ mod search;
 mod viewer;
 mod write;
 
+pub use objects::SessionObject;
 pub use pages::{LiveRows, PageQuery, PageRow, SessionFacts, ThreadEvent};
 pub use read::{
-    CaptureEntry, EventRow, PreviewRow, QuarantineRow, RecordingState, SessionSummary,
+    CaptureEntry, EventRow, PreviewRow, QuarantineRow, RecordingState, RevisionRow, SessionSummary,
     TimelineQuery,
 };
 pub use scan::EventRef;

@@ -17,3 +17,30 @@ impl Store {
             .map(Option::flatten)
     }
 }
+
+/// A stored session object as received, and when it was fetched.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SessionObject {
+    pub raw: String,
+    pub fetched_at: Option<String>,
+}
+
+impl Store {
+    /// The session object as received (`GET /v1/sessions/{id}`), when one was stored.
+    pub fn session_object(&self, session_id: &str) -> Result<Option<SessionObject>> {
+        self.conn
+            .prepare_cached(
+                "SELECT object, object_at FROM sessions WHERE id = ?1 AND object IS NOT NULL",
+            )
+            .and_then(|mut s| {
+                s.query_row([session_id], |r| {
+                    Ok(SessionObject {
+                        raw: r.get(0)?,
+                        fetched_at: r.get(1)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(self.err("reading a session object"))
+    }
+}

@@ -48,6 +48,18 @@ pub struct PreviewRow {
     pub raw: String,
 }
 
+/// An earlier copy of an event, replaced by a newer one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RevisionRow {
+    pub id: i64,
+    /// The `seq` of the event it is an earlier copy of.
+    pub event_seq: i64,
+    pub source: String,
+    pub received_at: String,
+    pub replaced_at: String,
+    pub raw: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QuarantineRow {
     pub id: i64,
@@ -272,6 +284,31 @@ impl Store {
         self.conn
             .prepare_cached("SELECT raw FROM event_revisions WHERE event_seq = ?1 ORDER BY id")
             .and_then(|mut s| s.query_map([event_seq], |r| r.get(0))?.collect())
+            .map_err(self.err("reading revisions"))
+    }
+
+    /// Every earlier copy of the session's events that a newer copy replaced, in the order they
+    /// were replaced.
+    pub fn session_revisions(&self, session_id: &str) -> Result<Vec<RevisionRow>> {
+        self.conn
+            .prepare_cached(
+                "SELECT r.id, r.event_seq, r.source, r.received_at, r.replaced_at, r.raw \
+                 FROM event_revisions r JOIN events e ON e.seq = r.event_seq \
+                 WHERE e.session_id = ?1 ORDER BY r.id",
+            )
+            .and_then(|mut s| {
+                s.query_map([session_id], |r| {
+                    Ok(RevisionRow {
+                        id: r.get(0)?,
+                        event_seq: r.get(1)?,
+                        source: r.get(2)?,
+                        received_at: r.get(3)?,
+                        replaced_at: r.get(4)?,
+                        raw: r.get(5)?,
+                    })
+                })?
+                .collect()
+            })
             .map_err(self.err("reading revisions"))
     }
 
