@@ -265,18 +265,30 @@ impl Store {
         Ok(())
     }
 
-    /// One event by id (the first stream that has it).
+    /// One event by id (the first stream that has it: the session's own, else a thread's).
     pub fn event_by_id(&self, session_id: &str, event_id: &str) -> Result<Option<EventRow>> {
-        let sql = format!(
+        // The session's own stream first: one unique-index probe. Other streams need a walk
+        // over the session's part of the index, as their thread ids are not known here.
+        let own = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE session_id = ?1 AND thread_id = '' AND dedup_key = ?2"
+        );
+        let any = format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE session_id = ?1 AND dedup_key = ?2 ORDER BY thread_id LIMIT 1"
         );
-        self.conn
-            .prepare_cached(&sql)
-            .and_then(|mut s| {
-                s.query_row(params![session_id, event_id], event_row)
-                    .optional()
-            })
-            .map_err(self.err("reading an event"))
+        for sql in [own, any] {
+            let row = self
+                .conn
+                .prepare_cached(&sql)
+                .and_then(|mut s| {
+                    s.query_row(params![session_id, event_id], event_row)
+                        .optional()
+                })
+                .map_err(self.err("reading an event"))?;
+            if row.is_some() {
+                return Ok(row);
+            }
+        }
+        Ok(None)
     }
 
     /// The earlier copies of an event that newer copies replaced, oldest first.
