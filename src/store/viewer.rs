@@ -81,6 +81,27 @@ impl Store {
             .map_err(self.err("reading revisions"))
     }
 
+    /// How many of the session's events arrived after `after_seq` and sort at or before
+    /// `(ts, seq)` (queued events sort last). A follower that appended the events after its
+    /// last one checks that this equals what it appended: a larger count means an event arrived
+    /// that sorts among those already read. Reads only the rows that arrived after `after_seq`.
+    pub fn arrived_since_upto(
+        &self,
+        session_id: &str,
+        after_seq: i64,
+        ts: i64,
+        seq: i64,
+    ) -> Result<i64> {
+        self.conn
+            .prepare_cached(
+                // `+` keeps SQLite off the session index: the seq range is the small part.
+                "SELECT count(*) FROM events WHERE seq > ?2 AND +session_id = ?1 \
+                 AND (+sort_ts < ?3 OR (+sort_ts = ?3 AND seq <= ?4))",
+            )
+            .and_then(|mut s| s.query_row(params![session_id, after_seq, ts, seq], |r| r.get(0)))
+            .map_err(self.err("checking the order of new events"))
+    }
+
     /// See [`Fingerprint`].
     pub fn fingerprint(&self, session_id: &str) -> Result<Fingerprint> {
         self.conn

@@ -3,6 +3,7 @@
 //! drives every panel.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use flightrec::analysis::Point;
@@ -48,7 +49,7 @@ pub struct ViewerApp {
     pub(crate) session_search: String,
     /// The session asked for (open or loading).
     pub(crate) current: Option<String>,
-    pub(crate) data: Option<SessionData>,
+    pub(crate) data: Option<Arc<SessionData>>,
     /// Events read so far by a load in progress.
     pub(crate) loading: Option<usize>,
     pub(crate) last_load: Option<Duration>,
@@ -141,7 +142,7 @@ impl ViewerApp {
 
     /// The open session's data.
     pub fn session(&self) -> Option<&SessionData> {
-        self.data.as_ref()
+        self.data.as_deref()
     }
 
     pub fn cursor(&self) -> Option<usize> {

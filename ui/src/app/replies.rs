@@ -1,6 +1,7 @@
 //! Applying the loader's replies: a loaded (or reloaded) session, rows, text matches, located
 //! events, explanations, errors. Answers about a session no longer shown are dropped.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{AtPoint, ViewerApp};
@@ -23,7 +24,7 @@ impl ViewerApp {
                 data,
                 reload,
                 elapsed,
-            } if session == current => self.opened(*data, reload, elapsed),
+            } if session == current => self.opened(data, reload, elapsed),
             Reply::Rows {
                 session,
                 asked,
@@ -73,7 +74,7 @@ impl ViewerApp {
         }
     }
 
-    fn opened(&mut self, data: SessionData, reload: bool, elapsed: Duration) {
+    fn opened(&mut self, data: Arc<SessionData>, reload: bool, elapsed: Duration) {
         let was_at_end = match &self.data {
             Some(d) => self.cursor.is_none_or(|c| c + 1 >= d.index.len()),
             None => false,

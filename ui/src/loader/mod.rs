@@ -74,10 +74,11 @@ pub enum Reply {
         session: String,
         events: usize,
     },
-    /// A session, loaded (`reload`: again, after the database changed).
+    /// A session, loaded (`reload`: again, or with events appended, after the database
+    /// changed). The loader keeps a reference to append to while following.
     Opened {
         session: String,
-        data: Box<SessionData>,
+        data: Arc<SessionData>,
         reload: bool,
         elapsed: Duration,
     },

@@ -2,13 +2,23 @@
 //! while following a session polls the database and reloads the session when it changed.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use flightrec::analysis::Point;
 use flightrec::store::{Fingerprint, Store};
 
 use super::{FOLLOW_POLL, Reply, Request, Waker, explainer, state, work};
+use crate::model::session::SessionData;
+
+/// The session loaded last: the database's fingerprint before it was read, and the data, shared
+/// with the UI, that new events are appended to.
+struct Loaded {
+    session: String,
+    before: Fingerprint,
+    data: Arc<SessionData>,
+}
 
 /// The loader thread's state.
 pub(super) struct Worker {
@@ -16,8 +26,7 @@ pub(super) struct Worker {
     store: Option<Store>,
     replies: SyncSender<Reply>,
     waker: Waker,
-    /// The session loaded last, and the database's fingerprint before that load.
-    open: Option<(String, Fingerprint)>,
+    open: Option<Loaded>,
     following: bool,
     /// No follow reload before this (a reload of a huge session is throttled to its own cost).
     next_reload: Instant,
@@ -161,42 +170,83 @@ impl Worker {
             .map_err(|e| e.to_string())
             .and_then(|fp| work::load(store, &db, &session, progress).map(|d| (fp, d)));
         match loaded {
-            Ok((fp, data)) => {
-                let elapsed = started.elapsed();
-                self.open = Some((session.clone(), fp));
-                self.next_reload = Instant::now() + elapsed * 2;
-                self.reply(Reply::Opened {
-                    session,
-                    data: Box::new(data),
-                    reload,
-                    elapsed,
-                })
+            Ok((before, data)) => {
+                // A follow reload of a huge session waits its own cost again before the next; a
+                // first load waits only the poll interval (appends after it are cheap).
+                let wait = if reload {
+                    started.elapsed() * 2
+                } else {
+                    FOLLOW_POLL
+                };
+                self.loaded(session, before, Arc::new(data), reload, started, wait)
             }
             Err(e) => self.reply(Reply::Error(e)),
         }
     }
 
-    /// Reloads the followed session when the database says it changed.
+    /// Keeps what was read and sends it to the UI.
+    fn loaded(
+        &mut self,
+        session: String,
+        before: Fingerprint,
+        data: Arc<SessionData>,
+        reload: bool,
+        started: Instant,
+        wait: Duration,
+    ) -> bool {
+        let elapsed = started.elapsed();
+        self.open = Some(Loaded {
+            session: session.clone(),
+            before,
+            data: Arc::clone(&data),
+        });
+        self.next_reload = Instant::now() + wait;
+        self.reply(Reply::Opened {
+            session,
+            data,
+            reload,
+            elapsed,
+        })
+    }
+
+    /// Brings the followed session up to date when the database says it changed: new events
+    /// that sort after those read are appended; anything else (a replaced copy, an event that
+    /// sorts earlier) reloads the session.
     fn poll(&mut self) -> bool {
-        let Some((session, before)) = self.open.clone() else {
+        let Some(Loaded {
+            session,
+            before,
+            mut data,
+        }) = self.open.take()
+        else {
             return true;
         };
+        let started = Instant::now();
         let Ok(store) = self.store() else { return true };
         let Ok(now) = store.fingerprint(&session) else {
+            self.open = Some(Loaded {
+                session,
+                before,
+                data,
+            });
             return true;
         };
-        if now == before {
+        let revised = now.max_revision != before.max_revision
+            && store
+                .revised_since(&session, before.max_revision)
+                .unwrap_or(true);
+        if now.event_count == before.event_count && !revised {
+            self.open = Some(Loaded {
+                session,
+                before: now,
+                data,
+            });
             return true;
         }
-        let changed = now.event_count != before.event_count
-            || (now.max_revision != before.max_revision
-                && store
-                    .revised_since(&session, before.max_revision)
-                    .unwrap_or(true));
-        if !changed {
-            self.open = Some((session, now));
-            return true;
+        if !revised && let Ok(true) = work::append(store, &session, &mut data) {
+            return self.loaded(session, now, data, true, started, FOLLOW_POLL);
         }
+        drop(data);
         self.open(session, true)
     }
 }

@@ -132,8 +132,10 @@ impl EventIndex {
     }
 }
 
-/// Event types other events link to (by `link_id` naming their id).
+/// Event types other events link to (by `link_id` naming their id), and the openings of spans
+/// whose bars select their event.
 const LINK_TARGETS: &[&str] = &[
+    "workflow_run.created",
     "agent.tool_use",
     "agent.mcp_tool_use",
     "agent.custom_tool_use",
@@ -182,12 +184,37 @@ impl IndexBuilder {
         id
     }
 
+    /// Continues an index already built, to append later events to it. Ids of earlier link
+    /// targets are not kept: a later event's link to one is resolved by the caller (see
+    /// [`IndexBuilder::push_linked`]).
+    pub fn resume(index: EventIndex) -> IndexBuilder {
+        let ids = |names: &[String]| -> FxHashMap<String, u16> {
+            names
+                .iter()
+                .enumerate()
+                .filter_map(|(i, n)| Some((n.clone(), u16::try_from(i).ok()?)))
+                .collect()
+        };
+        IndexBuilder {
+            type_ids: ids(&index.types),
+            thread_ids: ids(&index.threads),
+            targets: FxHashMap::default(),
+            index,
+        }
+    }
+
     pub fn thread_id(&mut self, name: &str) -> u16 {
         Self::intern(&mut self.thread_ids, &mut self.index.threads, name)
     }
 
     /// Takes the next event in time order.
     pub fn push(&mut self, ev: &EventRef<'_>) {
+        self.push_linked(ev, None);
+    }
+
+    /// Takes the next event in time order; `earlier` is the position of the event its link
+    /// names when that event came before this builder's own (see [`IndexBuilder::resume`]).
+    pub fn push_linked(&mut self, ev: &EventRef<'_>, earlier: Option<u32>) {
         let pos = u32::try_from(self.index.events.len()).unwrap_or(u32::MAX);
         let ty = Self::intern(&mut self.type_ids, &mut self.index.types, ev.event_type);
         let peek: Peek = if ev.raw.contains("session_thread_id") || ev.raw.contains("is_error") {
@@ -199,7 +226,12 @@ impl IndexBuilder {
             Some(t) => self.thread_id(t),
             None => self.thread_id(ev.thread_id),
         };
-        if let Some(target) = ev.link_id.and_then(|l| self.targets.get(l)).copied() {
+        let target = ev
+            .link_id
+            .and_then(|l| self.targets.get(l))
+            .copied()
+            .or(earlier);
+        if let Some(target) = target {
             self.index.links.push((pos, target));
             if thread == 0
                 && let Some(t) = self.index.events.get(target as usize)

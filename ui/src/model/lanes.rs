@@ -308,6 +308,8 @@ impl MarkerLane {
 pub struct Lanes {
     pub session: BandLane,
     pub threads: Vec<BandLane>,
+    /// The thread id of each entry of `threads`.
+    pub thread_ids: Vec<String>,
     pub model: BarLane,
     pub tools: BarLane,
     pub waits: BarLane,

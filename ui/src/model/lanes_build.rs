@@ -48,6 +48,27 @@ impl LaneBuilder {
         b
     }
 
+    /// Continues lanes already built, to append later events and re-paired spans to them.
+    pub fn resume(lanes: Lanes) -> LaneBuilder {
+        let name_ids = lanes
+            .names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i as u32))
+            .collect();
+        let threads = lanes
+            .thread_ids
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i))
+            .collect();
+        LaneBuilder {
+            lanes,
+            name_ids,
+            threads,
+        }
+    }
+
     fn intern(&mut self, name: &str) -> u32 {
         if let Some(&id) = self.name_ids.get(name) {
             return id;
@@ -63,6 +84,7 @@ impl LaneBuilder {
         let i = *self.threads.entry(thread.to_string()).or_insert(n);
         if i == n {
             self.lanes.threads.push(BandLane::default());
+            self.lanes.thread_ids.push(thread.to_string());
         }
         let lane = &mut self.lanes.threads[i];
         if lane.label.is_empty() || agent.is_some() {
@@ -123,15 +145,38 @@ impl LaneBuilder {
     /// The lanes, with bars from `spans`; `pos_of` finds a span's opening event by id, `end`
     /// is the end of the recording (where open spans are drawn to).
     pub fn finish(
-        mut self,
+        self,
         spans: Vec<Span>,
         pos_of: impl Fn(&str) -> Option<u32>,
         start: i64,
         end: i64,
     ) -> Lanes {
-        let (mut model, mut tools, mut waits, mut work) = (vec![], vec![], vec![], vec![]);
+        self.finish_since(i64::MIN, spans, pos_of, start, end)
+    }
+
+    /// Like [`LaneBuilder::finish`] for resumed lanes: the bars starting before `since` are
+    /// kept, the others replaced by bars from `spans` (paired again from the events since then).
+    pub fn finish_since(
+        mut self,
+        since: i64,
+        spans: Vec<Span>,
+        pos_of: impl Fn(&str) -> Option<u32>,
+        start: i64,
+        end: i64,
+    ) -> Lanes {
+        let kept = |lane: &mut BarLane| {
+            let mut bars = std::mem::take(&mut lane.bars);
+            bars.retain(|b| b.start < since);
+            bars
+        };
+        let mut model = kept(&mut self.lanes.model);
+        let mut tools = kept(&mut self.lanes.tools);
+        let mut waits = kept(&mut self.lanes.waits);
+        let mut work = kept(&mut self.lanes.work);
         for s in spans {
-            let Some(from) = s.start_ts else { continue };
+            let Some(from) = s.start_ts.filter(|&t| t >= since) else {
+                continue;
+            };
             let lane = match s.kind {
                 SpanKind::ModelRequest => &mut model,
                 SpanKind::Tool | SpanKind::McpTool | SpanKind::CustomTool => &mut tools,

@@ -4,8 +4,8 @@
 use flightrec::analysis::spans::{SLIM_TYPES, SPAN_TYPES, SpanBuilder};
 use flightrec::store::{EventRef, SessionSummary};
 
-use super::index::{EventIndex, IndexBuilder};
-use super::lanes::Lanes;
+use super::index::{EventIndex, IndexBuilder, QUEUED_TS};
+use super::lanes::{BAR_OPEN, Lanes};
 use super::lanes_build::LaneBuilder;
 
 /// Types whose text neither the index, the lanes nor the spans read: a load asks the store for
@@ -57,6 +57,10 @@ pub fn span_query() -> flightrec::store::TimelineQuery {
     }
 }
 
+/// Span types that name what later span events use (a run's phase names): pairing spans again
+/// from a point (see [`SessionData::append`]) first reads these from before it.
+pub const SPAN_CONTEXT_TYPES: &[&str] = &["workflow_run.created"];
+
 /// A loaded session.
 #[derive(Debug, Clone, Default)]
 pub struct SessionData {
@@ -66,6 +70,74 @@ pub struct SessionData {
     /// The first and last processed times (µs); equal when there is one event, 0 when none.
     pub start: i64,
     pub end: i64,
+}
+
+impl SessionData {
+    /// The time and seq of the last event, the key later events must sort after to be appended.
+    pub fn last_key(&self) -> Option<(i64, i64)> {
+        self.index.events.last().map(|e| (e.ts, e.seq))
+    }
+
+    /// Where spans must be paired again for events from `first_new` on: the start of the
+    /// earliest bar still open, if earlier.
+    pub fn repair_since(&self, first_new: i64) -> i64 {
+        let l = &self.lanes;
+        [&l.model, &l.tools, &l.waits, &l.work]
+            .iter()
+            .flat_map(|lane| lane.bars.iter())
+            .filter(|b| b.is(BAR_OPEN))
+            .map(|b| b.start)
+            .fold(first_new, i64::min)
+    }
+
+    /// Appends `rows`, later events in time order that all sort after [`SessionData::last_key`],
+    /// without reading the session again:
+    /// - `earlier` gives the position of an already loaded event a new row links to, by id;
+    /// - `spans` has paired the span events from `since` (see [`SessionData::repair_since`]) on,
+    ///   after the [`SPAN_CONTEXT_TYPES`] before it, and `located` gives the seq and time of the
+    ///   events it read, by id.
+    ///
+    /// Bars starting before `since` are kept; later ones are replaced by the new pairing.
+    pub fn append(
+        &mut self,
+        summary: Option<SessionSummary>,
+        rows: &[EventRef<'_>],
+        earlier: impl Fn(&str) -> Option<u32>,
+        since: i64,
+        spans: SpanBuilder,
+        located: impl Fn(&str) -> Option<(i64, Option<i64>)>,
+    ) {
+        let data = std::mem::take(self);
+        let range = data.index.time_range();
+        let mut index = IndexBuilder::resume(data.index);
+        let mut lanes = LaneBuilder::resume(data.lanes);
+        let (mut first, mut last) = (range.map(|r| r.0), range.map(|r| r.1));
+        for row in rows {
+            let pos = index.len() as u32;
+            index.push_linked(row, row.link_id.and_then(&earlier));
+            let Some(&ev) = index.last() else { continue };
+            lanes.push(row, pos, &ev);
+            if let Some(ts) = row.ts.filter(|&t| t != QUEUED_TS) {
+                first.get_or_insert(ts);
+                last = Some(last.map_or(ts, |l| l.max(ts)));
+            }
+        }
+        let start = first.unwrap_or(0);
+        let end = last.unwrap_or(start);
+        let index = index.finish();
+        let pos_of = |id: &str| {
+            let (seq, ts) = located(id)?;
+            index.position(seq, ts).and_then(|p| u32::try_from(p).ok())
+        };
+        let lanes = lanes.finish_since(since, spans.finish(Some(end)), pos_of, start, end);
+        *self = SessionData {
+            summary: summary.or(data.summary),
+            index,
+            lanes,
+            start,
+            end,
+        };
+    }
 }
 
 /// Feeds the index, the lanes and the span pairing from one pass.
@@ -161,36 +233,180 @@ pub(crate) mod tests {
     use super::*;
     use crate::model::lanes::{BAR_OPEN, Status};
 
+    /// The fields of one event of a JSON Lines text, owned.
+    pub struct Owned {
+        seq: i64,
+        id: String,
+        ty: String,
+        ts: Option<i64>,
+        link: Option<String>,
+        raw: String,
+    }
+
+    impl Owned {
+        fn as_ref(&self) -> EventRef<'_> {
+            EventRef {
+                seq: self.seq,
+                event_id: &self.id,
+                event_type: &self.ty,
+                processed_at: None,
+                ts: self.ts,
+                thread_id: "",
+                link_id: self.link.as_deref(),
+                raw: &self.raw,
+            }
+        }
+    }
+
+    /// The events of a JSON Lines text, in time order as the store would hand them over.
+    pub fn rows_of(jsonl: &str) -> Vec<Owned> {
+        let lines: Vec<_> = jsonl.lines().filter(|l| !l.trim().is_empty()).collect();
+        let mut rows: Vec<Owned> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| {
+                let v: serde_json::Value = serde_json::from_str(line).expect("json");
+                let link = [
+                    "tool_use_id",
+                    "custom_tool_use_id",
+                    "mcp_tool_use_id",
+                    "model_request_start_id",
+                ]
+                .iter()
+                .find_map(|k| v[k].as_str().map(str::to_string));
+                Owned {
+                    seq: i as i64 + 1,
+                    id: v["id"].as_str().unwrap_or_default().to_string(),
+                    ty: v["type"].as_str().unwrap_or_default().to_string(),
+                    ts: v["processed_at"]
+                        .as_str()
+                        .and_then(flightrec::model::time::parse_timestamp_micros),
+                    link,
+                    raw: line.to_string(),
+                }
+            })
+            .collect();
+        rows.sort_by_key(|r| (r.ts.unwrap_or(QUEUED_TS), r.seq));
+        rows
+    }
+
     /// Builds a session from JSON Lines text, as the store would hand it over (time order).
     pub fn session_of(jsonl: &str) -> SessionData {
         let mut b = SessionBuilder::default();
-        let rows: Vec<_> = jsonl.lines().filter(|l| !l.trim().is_empty()).collect();
-        for (i, line) in rows.iter().enumerate() {
-            let v: serde_json::Value = serde_json::from_str(line).expect("json");
-            let t = v["type"].as_str().unwrap_or_default().to_string();
-            let id = v["id"].as_str().unwrap_or_default().to_string();
-            let ts = v["processed_at"]
-                .as_str()
-                .and_then(flightrec::model::time::parse_timestamp_micros);
-            let link = [
-                "tool_use_id",
-                "custom_tool_use_id",
-                "model_request_start_id",
-            ]
-            .iter()
-            .find_map(|k| v[k].as_str().map(str::to_string));
-            b.push(&EventRef {
-                seq: i as i64 + 1,
-                event_id: &id,
-                event_type: &t,
-                processed_at: None,
-                ts,
-                thread_id: "",
-                link_id: link.as_deref(),
-                raw: line,
-            });
+        for r in rows_of(jsonl) {
+            b.push(&r.as_ref());
         }
         b.finish(None)
+    }
+
+    /// Loads the first `k` rows, then appends the rest as live follow does.
+    fn loaded_then_appended(rows: &[Owned], k: usize) -> SessionData {
+        let mut b = SessionBuilder::default();
+        for r in &rows[..k] {
+            b.push(&r.as_ref());
+        }
+        let mut data = b.finish(None);
+        let Some(first_new) = rows.get(k) else {
+            return data;
+        };
+        let since = data.repair_since(first_new.ts.unwrap_or(QUEUED_TS));
+        let mut spans = SpanBuilder::default();
+        let before = |r: &&Owned| r.ts.unwrap_or(QUEUED_TS) < since;
+        for r in rows.iter().filter(before) {
+            if SPAN_CONTEXT_TYPES.contains(&r.ty.as_str()) {
+                spans.push(&r.as_ref());
+            }
+        }
+        for r in rows.iter().filter(|r| r.ts.unwrap_or(QUEUED_TS) >= since) {
+            if SPAN_TYPES.contains(&r.ty.as_str()) {
+                spans.push(&r.as_ref());
+            }
+        }
+        let positions: std::collections::HashMap<&str, u32> = rows[..k]
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i as u32))
+            .collect();
+        let refs: Vec<EventRef<'_>> = rows[k..].iter().map(Owned::as_ref).collect();
+        data.append(
+            None,
+            &refs,
+            |id| positions.get(id).copied(),
+            since,
+            spans,
+            |id| rows.iter().find(|r| r.id == id).map(|r| (r.seq, r.ts)),
+        );
+        data
+    }
+
+    /// Appending events one poll at a time gives the session a single load of them gives,
+    /// whatever the split: index, links, bands, markers and bars (open ones closed by later
+    /// events included).
+    #[test]
+    fn appending_later_events_equals_loading_them_all() {
+        for text in [
+            include_str!(
+                "../../../sample-logs/stuck-custom-tool.sesn_011CZstuckCustomTool0002.jsonl"
+            ),
+            include_str!("../../../sample-logs/happy-path.sesn_011CZhappyPath0000000001.jsonl"),
+            include_str!("../../../sample-logs/mcp-failure.sesn_011CZmcpFailure000000009.jsonl"),
+            include_str!(
+                "../../../sample-logs/resolved-confirmation.sesn_011CZresolvedConfirm0005.jsonl"
+            ),
+            include_str!("../../../sample-logs/workflow-run.sesn_011CZworkflowRun00000014.jsonl"),
+        ] {
+            let rows = rows_of(text);
+            let whole = session_of(text);
+            for k in 1..rows.len() {
+                let got = loaded_then_appended(&rows, k);
+                assert_same(&got, &whole, &format!("split at {k}"));
+            }
+        }
+    }
+
+    /// Asserts two loads of a session agree: index, links, bands, markers and bars.
+    pub(crate) fn assert_same(got: &SessionData, whole: &SessionData, at: &str) {
+        assert_eq!(got.index.events, whole.index.events, "{at}");
+        assert_eq!(got.index.links, whole.index.links, "{at}");
+        assert_eq!(got.index.back_links, whole.index.back_links, "{at}");
+        assert_eq!((got.start, got.end), (whole.start, whole.end), "{at}");
+        let l = (&got.lanes, &whole.lanes);
+        assert_eq!(l.0.session.states, l.1.session.states, "{at}");
+        // Names are interned in another order; the names themselves must agree.
+        let reasons = |lanes: &Lanes| {
+            let r = &lanes.session.reasons;
+            r.iter()
+                .map(|&n| lanes.name(n).to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(reasons(l.0), reasons(l.1), "{at}");
+        assert_eq!(l.0.session.pos, l.1.session.pos, "{at}");
+        assert_eq!(l.0.thread_ids, l.1.thread_ids, "{at}");
+        for (a, b) in [(&l.0.messages, &l.1.messages), (&l.0.errors, &l.1.errors)] {
+            assert_eq!((&a.ts, &a.kinds, &a.pos), (&b.ts, &b.kinds, &b.pos), "{at}");
+        }
+        for (a, b) in [
+            (&l.0.model, &l.1.model),
+            (&l.0.tools, &l.1.tools),
+            (&l.0.waits, &l.1.waits),
+            (&l.0.work, &l.1.work),
+        ] {
+            let bars = |lanes: &Lanes, lane: &crate::model::lanes::BarLane| {
+                lane.bars
+                    .iter()
+                    .map(|b| {
+                        (
+                            b.start,
+                            b.end,
+                            b.flags,
+                            b.pos,
+                            lanes.name(b.name).to_string(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(bars(l.0, a), bars(l.1, b), "{} {at}", a.label);
+        }
     }
 
     #[test]
