@@ -2,7 +2,9 @@
 # Viewer benchmark (issue 5): the whole viewer, headless (ui/benches/frames.rs), on a
 # 1,000,000-event session and, in the same run, on a 10,000-event one: first frame, time to load,
 # median and p95 frame while zooming, panning and jumping the cursor, peak RSS. The ratio of the
-# two medians shows whether a frame's cost grows with the session. See BENCHMARKS.md.
+# two medians shows whether a frame's cost grows with the session. Then live follow (ui/benches/follow.rs):
+# how soon appended events show on both sessions, against a forced full reload in the same run.
+# See BENCHMARKS.md.
 #
 #   bash bench/viewer.sh
 #
@@ -37,4 +39,11 @@ for n in 10000 1000000; do
     log "viewer on $n events"
     cargo bench -p flightrec-ui --bench frames --quiet -- --db "$DATA/viewer-$n-$GEN_HASH.db" --session "$S" \
         | tee "$DATA/viewer-$n.txt"
+done
+
+cargo bench -p flightrec-ui --bench follow --no-run --quiet
+for n in 10000 1000000; do
+    log "live follow on $n events"
+    cargo bench -p flightrec-ui --bench follow --quiet -- --db "$DATA/viewer-$n-$GEN_HASH.db" --session "$S" \
+        | tee "$DATA/follow-$n.txt"
 done
