@@ -265,6 +265,23 @@ fn bars(
             }
         ),
     ];
+    // The thread the opening event ran on (the primary one says nothing).
+    let thread = plot
+        .index
+        .events
+        .get(b.pos as usize)
+        .map(|e| plot.index.thread_name(e))
+        .filter(|t| !t.is_empty());
+    if let Some(t) = thread {
+        let agent = plot
+            .lanes
+            .thread_ids
+            .iter()
+            .position(|x| x == t)
+            .and_then(|i| plot.lanes.threads.get(i))
+            .map_or("", |l| l.label.as_str());
+        lines.push(format!("thread {t} ({agent})"));
+    }
     if b.tokens != [0; 3] {
         lines.push(format!(
             "tokens: in {} · out {} · cache read {}",
