@@ -161,6 +161,8 @@ pub struct IndexBuilder {
     thread_ids: FxHashMap<String, u16>,
     /// Ids of events that others link to → position.
     targets: FxHashMap<Box<str>, u32>,
+    /// How many links the index had when resumed: those, and their reverse, are sorted already.
+    resumed_links: usize,
 }
 
 impl IndexBuilder {
@@ -199,6 +201,7 @@ impl IndexBuilder {
             type_ids: ids(&index.types),
             thread_ids: ids(&index.threads),
             targets: FxHashMap::default(),
+            resumed_links: index.links.len(),
             index,
         }
     }
@@ -286,12 +289,43 @@ impl IndexBuilder {
     }
 
     pub fn finish(mut self) -> EventIndex {
-        let mut back: Vec<(u32, u32)> = self.index.links.iter().map(|&(a, b)| (b, a)).collect();
+        // Links are pushed in position order; those of a resumed index precede the new ones.
+        // Only the new reverse pairs need sorting, then one merge with the old.
+        let new = self
+            .index
+            .links
+            .get(self.resumed_links..)
+            .unwrap_or_default();
+        let mut back: Vec<(u32, u32)> = new.iter().map(|&(a, b)| (b, a)).collect();
         back.sort_unstable();
-        self.index.back_links = back;
-        self.index.links.sort_unstable();
+        let old = std::mem::take(&mut self.index.back_links);
+        self.index.back_links = merge_sorted(old, back);
+        if !self.index.links.is_sorted() {
+            self.index.links.sort_unstable();
+        }
         self.index
     }
+}
+
+/// Two sorted lists as one sorted list.
+fn merge_sorted(a: Vec<(u32, u32)>, b: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    if b.is_empty() {
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 #[cfg(test)]
