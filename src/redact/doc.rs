@@ -44,8 +44,9 @@ impl Manifest {
         }
     }
 
-    /// One line: `masked 5 values in 4 texts: anthropic-key 2, bearer 3 (random key)`.
-    pub fn summary_line(&self) -> String {
+    /// `anthropic-key 2, bearer 3`: the rules that masked something, in rule order, or
+    /// `nothing matched`.
+    pub fn per_rule_text(&self) -> String {
         let per_rule: Vec<String> = self
             .rules
             .iter()
@@ -54,11 +55,17 @@ impl Manifest {
                 (n > 0).then(|| format!("{} {n}", r.name))
             })
             .collect();
-        let list = if per_rule.is_empty() {
+        if per_rule.is_empty() {
             String::from("nothing matched")
         } else {
             per_rule.join(", ")
-        };
+        }
+    }
+
+    /// One line: `redaction: masked 5 values in 4 texts: anthropic-key 2, bearer 3 (random key,
+    /// 8 rules)`.
+    pub fn summary_line(&self) -> String {
+        let list = self.per_rule_text();
         format!(
             "redaction: masked {} value{} in {} text{}: {list} ({} key, {} rules)",
             self.masked,
@@ -81,7 +88,7 @@ pub struct Place {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The event type, or the capture-log entry's kind.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub of_type: Option<String>,
 }
 

@@ -239,14 +239,15 @@ pub(crate) fn builtin_text_rules(infos: &[RuleInfo]) -> Result<Vec<TextRule>, Re
 }
 
 /// `"name": "value"` for every secret field name, in JSON written inside a string (a tool result
-/// whose text is JSON), escaped quotes included: the whole quoted value is the secret.
+/// whose text is JSON), escaped quotes included: the quoted value is the secret (after a leading
+/// `Bearer `/`Basic `/`Token `, which stays readable).
 fn quoted_field_pattern() -> String {
     let names: Vec<String> = SECRET_FIELD_NAMES
         .iter()
         .map(|n| n.replace('_', "[_-]"))
         .collect();
     format!(
-        r#"(?i)\\?"(?:{})\\?"\s*:\s*\\?"(?P<secret>[^"\\]+)"#,
+        r#"(?i)\\?"(?:{})\\?"\s*:\s*\\?"(?:(?:bearer|basic|token|digest)\s+)?(?P<secret>[^"\\]+)"#,
         names.join("|")
     )
 }
