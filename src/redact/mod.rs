@@ -38,7 +38,7 @@ pub enum RedactError {
     BadRule { pattern: String, why: String },
     #[error("--redact-field {path:?}: not a supported JSONPath: {why}")]
     BadField { path: String, why: String },
-    #[error("--redact-key: the key is empty")]
+    #[error("--redact-key / FLIGHTREC_REDACT_KEY: the key is empty")]
     EmptyKey,
     #[error("cannot get a random redaction key from the operating system: {0}")]
     Random(String),

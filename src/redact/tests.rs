@@ -364,3 +364,13 @@ fn key_is_never_in_debug_output() {
     assert!(!format!("{k:?}").contains("super-secret"));
     assert!(RedactKey::given("").is_err());
 }
+
+#[test]
+fn deep_nesting_is_scanned_as_text_not_overflowing_the_stack() {
+    let depth = 100_000;
+    let text = format!("{}\"{ANT}\"{}", "[".repeat(depth), "]".repeat(depth));
+    let (out, hits) = r().redact_json(&text);
+    assert_eq!(hits.len(), 1);
+    assert!(!out.contains(ANT));
+    assert!(out.starts_with("[[[") && out.ends_with("]]]"));
+}

@@ -17,6 +17,10 @@ struct Edit {
 /// Why a text could not be walked as JSON; it is then scanned as plain text.
 struct NotJson;
 
+/// Nesting deeper than this is not walked (the stack is finite); such a text is scanned as plain
+/// text instead, so it is still redacted. serde_json itself stops at 128.
+const MAX_DEPTH: usize = 256;
+
 struct Walker<'r, 't> {
     r: &'r Redactor,
     text: &'t str,
@@ -130,6 +134,9 @@ impl<'t> Walker<'_, 't> {
 
     /// A value; `field` is the field rule masking every string and number in it.
     fn value(&mut self, field: Option<usize>) -> Result<(), NotJson> {
+        if self.path.len() > MAX_DEPTH {
+            return Err(NotJson);
+        }
         match self.peek().ok_or(NotJson)? {
             b'{' => {
                 self.i += 1;
