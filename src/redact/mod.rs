@@ -108,6 +108,9 @@ pub struct Redactor {
     fields: Vec<(usize, FieldPath)>,
     /// The index of `authorization-token-field`.
     secret_field_rule: usize,
+    /// Every text rule's regex in one set: which rules can match a string, in one pass over it
+    /// (most strings match none). `None` if the set is too large to build: each rule is then run.
+    prefilter: Option<regex::RegexSet>,
     key: RedactKey,
 }
 
@@ -145,11 +148,13 @@ impl Redactor {
                 pattern: Some(text.clone()),
             });
         }
+        let prefilter = regex::RegexSet::new(text_rules.iter().map(|t| t.regex.as_str())).ok();
         Ok(Redactor {
             infos,
             text_rules,
             fields,
             secret_field_rule,
+            prefilter,
             key,
         })
     }
@@ -216,7 +221,15 @@ impl Redactor {
     /// matches overlap, the span covers them all and carries the earliest rule.
     fn find(&self, s: &str) -> Vec<(usize, usize, usize)> {
         let mut spans = Vec::new();
-        for tr in &self.text_rules {
+        let candidates: Vec<&TextRule> = match &self.prefilter {
+            Some(set) => set
+                .matches(s)
+                .iter()
+                .filter_map(|i| self.text_rules.get(i))
+                .collect(),
+            None => self.text_rules.iter().collect(),
+        };
+        for tr in candidates {
             match tr.take {
                 rules::Take::Whole => {
                     for m in tr.regex.find_iter(s) {
