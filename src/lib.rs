@@ -9,6 +9,7 @@ pub mod export;
 pub mod inspect;
 pub mod model;
 pub mod record;
+pub mod redact;
 pub mod serve;
 pub mod source;
 pub mod store;

@@ -1,4 +1,4 @@
-//! `flightrec export SESSION --format FORMAT [-o FILE]`
+//! `flightrec export SESSION --format FORMAT [-o FILE] [--redact …]`
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -6,8 +6,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use super::redact_args::RedactArgs;
 use super::{Outcome, exit, open_existing};
-use flightrec::export::jsonl::write_jsonl;
+use flightrec::export::SessionDoc;
+use flightrec::export::jsonl::{one_line, write_jsonl};
+use flightrec::redact::redact_doc;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Format {
@@ -25,6 +28,8 @@ pub struct Args {
     /// Write to FILE instead of standard output
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    redact: RedactArgs,
 }
 
 /// Standard output, or a new file.
@@ -38,14 +43,27 @@ fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
 }
 
 pub fn run(db: &Path, args: Args) -> Outcome {
+    // Bad rules are reported before anything is read or created.
+    let redactor = args.redact.redactor()?;
     let store = open_existing(db)?;
     store.require_session(&args.session)?;
-    let mut out = open_output(args.output.as_deref())?;
-    match args.format {
-        Format::Jsonl => {
+    match (args.format, redactor) {
+        (Format::Jsonl, None) => {
+            let mut out = open_output(args.output.as_deref())?;
             write_jsonl(&store, &args.session, &mut out)?;
+            out.flush()?;
+        }
+        (Format::Jsonl, Some(redactor)) => {
+            let mut doc = SessionDoc::load(&store, &args.session)?;
+            let manifest = redact_doc(&mut doc, &redactor);
+            let mut out = open_output(args.output.as_deref())?;
+            for e in &doc.events {
+                out.write_all(one_line(&e.raw).as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+            out.flush()?;
+            eprintln!("{}", manifest.summary_line());
         }
     }
-    out.flush()?;
     Ok(exit::OK)
 }

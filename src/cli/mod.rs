@@ -12,6 +12,8 @@ mod export;
 mod import;
 mod output;
 mod record;
+mod redact;
+mod redact_args;
 mod replay;
 mod search;
 mod serve;
@@ -89,8 +91,10 @@ enum Command {
     Stats(stats::Args),
     /// Play a session's events in the terminal at the recorded pace, as if watching it live
     Replay(replay::Args),
-    /// Write a session's events out, exactly as received
+    /// Write a session's events out, exactly as received (--redact masks secrets first)
     Export(export::Args),
+    /// Preview what --redact would mask in a session, and where (writes nothing)
+    Redact(redact::Args),
     /// Record a live session over the API: stream and event log merged, reconnecting as needed
     Record(record::Args),
     /// Show how a session was captured: connections, history passes, retries, unproven intervals
@@ -133,6 +137,7 @@ pub fn main() -> ExitCode {
         Command::Stats(a) => stats::run(&db_path(db), a),
         Command::Replay(a) => replay::run(&db_path(db), a),
         Command::Export(a) => export::run(&db_path(db), a),
+        Command::Redact(a) => redact::run(&db_path(db), a),
         Command::Record(a) => record::run(&db_path(db), a),
         Command::Capture(a) => capture::run(&db_path(db), a),
         Command::Watch(a) => watch::run(&db_path(db), a),

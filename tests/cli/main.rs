@@ -8,6 +8,7 @@ mod check;
 mod commands;
 mod explain;
 mod record;
+mod redact;
 mod replay;
 mod round_trip;
 mod sdk;
