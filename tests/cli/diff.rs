@@ -325,3 +325,16 @@ fn diff_json_snapshot_of_an_edited_copy() {
     let d = diff_json(&db, HAPPY, EDITED, &["--context", "1"], 1);
     insta::assert_json_snapshot!("diff-happy-path-edited", d);
 }
+
+#[test]
+fn every_sample_against_itself_is_the_same() {
+    let (_dir, db) = samples_db();
+    // Thread streams (multi-agent), queued echoes and an empty id (queued-echo), unknown types
+    // (future-types): each session equals itself, step for step.
+    for (scenario, id) in sample_scenarios() {
+        let d = diff_json(&db, &id, &id, &[], 0);
+        assert_eq!(d["same"], true, "{scenario}");
+        let al = &d["alignment"];
+        assert_eq!(al["equal"], d["a"]["steps"], "{scenario}");
+    }
+}

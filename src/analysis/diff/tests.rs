@@ -231,3 +231,35 @@ fn diff_reports_the_first_divergence_with_context_and_deltas() {
     assert!(same.same);
     assert!(same.first_divergence.is_none() && same.context.is_empty());
 }
+
+#[test]
+fn leaf_changes_walk_arrays_by_position_and_cut_long_values() {
+    let long = "x".repeat(500);
+    let a = format!(
+        r#"{{"type":"agent.tool_use","id":"sevt_a","name":"edit","input":{{"paths":["a.py","b.py"],"body":"{long}"}},"processed_at":"2026-08-07T09:00:00Z"}}"#
+    );
+    let b = r#"{"type":"agent.tool_use","id":"sevt_b","name":"edit","input":{"paths":["a.py"],"body":"short","new":true},"processed_at":"2026-08-07T09:00:00Z"}"#;
+    let (ra, rb) = (rows(&a), rows(b));
+    let (sa, sb) = (steps(&ra), steps(&rb));
+    let (differs, changes) = compare(&sa[0], &sb[0]);
+    assert_eq!(differs, vec!["input"]);
+    let paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(paths, ["input.body", "input.new", "input.paths[1]"]);
+    let cut = changes[0].a.as_ref().and_then(Value::as_str).unwrap();
+    assert_eq!(cut.chars().count(), MAX_VALUE_CHARS + 1);
+    assert!(cut.ends_with('…'));
+    assert_eq!(changes[1].a, None);
+    assert_eq!(changes[2].b, None);
+}
+
+#[test]
+fn a_different_tool_in_the_same_place_differs_by_tool() {
+    let forecast = USE.replace("get_weather", "get_forecast");
+    let (ra, rb) = (rows(&jsonl(&[USER, USE])), rows(&jsonl(&[USER, &forecast])));
+    let (sa, sb) = (steps(&ra), steps(&rb));
+    let rows = align(&sa, &sb, None);
+    assert_eq!(rows[1].op, Op::Changed);
+    let (differs, changes) = compare(&sa[1], &sb[1]);
+    assert_eq!(differs, vec!["tool"]);
+    assert!(changes.is_empty());
+}
