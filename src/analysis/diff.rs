@@ -173,19 +173,17 @@ pub fn diff(a: &Side<'_>, b: &Side<'_>, opts: &DiffOptions) -> SessionDiff {
             // For a step only one side has, show what the other side does next.
             let ia = row.a.or_else(|| rows[at..].iter().find_map(|r| r.a));
             let ib = row.b.or_else(|| rows[at..].iter().find_map(|r| r.b));
-            let (differs, mut changes) = match (ia, ib) {
+            let (differs, changes) = match (ia, ib) {
                 (Some(i), Some(j)) => compare(&sa[i], &sb[j]),
-                _ => (Vec::new(), Vec::new()),
+                _ => (Vec::new(), Changes::default()),
             };
-            let more_changes = changes.len().saturating_sub(MAX_CHANGES);
-            changes.truncate(MAX_CHANGES);
             let divergence = Divergence {
                 op: row.op,
                 a: ia.map(refer_a),
                 b: ib.map(refer_b),
                 differs,
-                changes,
-                more_changes,
+                changes: changes.listed,
+                more_changes: changes.more,
             };
             let from = at.saturating_sub(opts.context);
             let to = (at + opts.context + 1).min(rows.len());
@@ -252,8 +250,25 @@ fn step_ref(s: &Step<'_>, step: usize, origin: Option<i64>) -> StepRef {
     }
 }
 
+/// The leaf changes between two steps: the first [`MAX_CHANGES`], and how many more there are.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    pub listed: Vec<Change>,
+    pub more: usize,
+}
+
+impl Changes {
+    fn push(&mut self, c: Change) {
+        if self.listed.len() < MAX_CHANGES {
+            self.listed.push(c);
+        } else {
+            self.more += 1;
+        }
+    }
+}
+
 /// What differs between two steps, and the leaf changes when they have the same type.
-pub fn compare(a: &Step<'_>, b: &Step<'_>) -> (Vec<String>, Vec<Change>) {
+pub fn compare(a: &Step<'_>, b: &Step<'_>) -> (Vec<String>, Changes) {
     let mut differs = Vec::new();
     let same_type = a.event.event_type == b.event.event_type;
     if !same_type {
@@ -262,7 +277,7 @@ pub fn compare(a: &Step<'_>, b: &Step<'_>) -> (Vec<String>, Vec<Change>) {
     if a.tool != b.tool {
         differs.push("tool".to_string());
     }
-    let mut changes = Vec::new();
+    let mut changes = Changes::default();
     let (Some(fa), Some(fb)) = (a.detail.as_object(), b.detail.as_object()) else {
         return (differs, changes);
     };
@@ -285,8 +300,8 @@ pub fn compare(a: &Step<'_>, b: &Step<'_>) -> (Vec<String>, Vec<Change>) {
 }
 
 /// The differing leaves under `path`: objects by key, arrays by position, anything else whole.
-fn leaf_changes(path: String, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<Change>) {
-    if a == b || out.len() > MAX_CHANGES * 4 {
+fn leaf_changes(path: String, a: Option<&Value>, b: Option<&Value>, out: &mut Changes) {
+    if a == b {
         return;
     }
     match (a, b) {
@@ -303,6 +318,8 @@ fn leaf_changes(path: String, a: Option<&Value>, b: Option<&Value>, out: &mut Ve
                 leaf_changes(format!("{path}[{i}]"), xa.get(i), xb.get(i), out);
             }
         }
+        // Only listed changes need their values (and their path, but it is cheap).
+        _ if out.listed.len() >= MAX_CHANGES => out.more += 1,
         _ => out.push(Change {
             path,
             a: a.map(compact),

@@ -82,13 +82,14 @@ fn a_changed_tool_input_is_one_changed_step() {
     let (differs, changes) = compare(&sa[3], &sb[3]);
     assert_eq!(differs, vec!["input"]);
     assert_eq!(
-        changes,
+        changes.listed,
         vec![Change {
             path: "input.city".into(),
             a: Some(Value::from("Bergen")),
             b: Some(Value::from("Voss")),
         }]
     );
+    assert_eq!(changes.more, 0);
 }
 
 #[test]
@@ -243,13 +244,14 @@ fn leaf_changes_walk_arrays_by_position_and_cut_long_values() {
     let (sa, sb) = (steps(&ra), steps(&rb));
     let (differs, changes) = compare(&sa[0], &sb[0]);
     assert_eq!(differs, vec!["input"]);
-    let paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+    let listed = &changes.listed;
+    let paths: Vec<&str> = listed.iter().map(|c| c.path.as_str()).collect();
     assert_eq!(paths, ["input.body", "input.new", "input.paths[1]"]);
-    let cut = changes[0].a.as_ref().and_then(Value::as_str).unwrap();
+    let cut = listed[0].a.as_ref().and_then(Value::as_str).unwrap();
     assert_eq!(cut.chars().count(), MAX_VALUE_CHARS + 1);
     assert!(cut.ends_with('…'));
-    assert_eq!(changes[1].a, None);
-    assert_eq!(changes[2].b, None);
+    assert_eq!(listed[1].a, None);
+    assert_eq!(listed[2].b, None);
 }
 
 #[test]
@@ -261,5 +263,23 @@ fn a_different_tool_in_the_same_place_differs_by_tool() {
     assert_eq!(rows[1].op, Op::Changed);
     let (differs, changes) = compare(&sa[1], &sb[1]);
     assert_eq!(differs, vec!["tool"]);
-    assert!(changes.is_empty());
+    assert!(changes.listed.is_empty());
+}
+
+#[test]
+fn changes_past_the_limit_are_counted_not_listed() {
+    let many = |v: u32| {
+        let input: serde_json::Map<String, Value> = (0..30)
+            .map(|i| (format!("k{i:02}"), Value::from(v)))
+            .collect();
+        format!(
+            r#"{{"type":"agent.tool_use","id":"sevt_m","name":"bash","input":{},"processed_at":"2026-08-07T09:00:00Z"}}"#,
+            Value::Object(input)
+        )
+    };
+    let (ra, rb) = (rows(&many(1)), rows(&many(2)));
+    let (sa, sb) = (steps(&ra), steps(&rb));
+    let (_, changes) = compare(&sa[0], &sb[0]);
+    assert_eq!(changes.listed.len(), MAX_CHANGES);
+    assert_eq!(changes.more, 30 - MAX_CHANGES);
 }
