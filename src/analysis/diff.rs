@@ -278,7 +278,8 @@ pub fn compare(a: &Step<'_>, b: &Step<'_>) -> (Vec<String>, Changes) {
         differs.push("tool".to_string());
     }
     let mut changes = Changes::default();
-    let (Some(fa), Some(fb)) = (a.detail.as_object(), b.detail.as_object()) else {
+    let (da, db) = (a.detail(), b.detail());
+    let (Some(fa), Some(fb)) = (da.as_object(), db.as_object()) else {
         return (differs, changes);
     };
     // The tool is named by `tool` (and results carry it as a field); `name` and

@@ -7,9 +7,9 @@
 //! still does not match inside such a stretch is paired up in order as changed steps, and the
 //! longer side's remainder is only in that side.
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use similar::{Algorithm, DiffTag, capture_diff_slices_deadline};
-use std::collections::HashMap;
 use std::ops::Range;
 use std::time::Instant;
 
@@ -72,7 +72,7 @@ fn intern<'s>(
     b: &'s [Step<'_>],
     text: impl Fn(&'s Step<'_>) -> &'s str,
 ) -> (Vec<u32>, Vec<u32>) {
-    let mut ids: HashMap<&'s str, u32> = HashMap::new();
+    let mut ids: FxHashMap<&'s str, u32> = FxHashMap::default();
     let mut id = |s: &'s Step<'_>| {
         let next = ids.len() as u32;
         *ids.entry(text(s)).or_insert(next)

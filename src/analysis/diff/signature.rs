@@ -51,9 +51,7 @@ pub struct Step<'a> {
     /// The tool used or answered: `bash`, `github.create_issue` (MCP: server, then tool), the
     /// custom tool's name.
     pub tool: Option<String>,
-    /// The normalized event: an object with `type`, the kept fields, and `tool` for results.
-    pub detail: Value,
-    /// `detail` as canonical JSON: equal keys mean equal steps.
+    /// The normalized event ([`Step::detail`]) as canonical JSON: equal keys mean equal steps.
     pub key: String,
     /// Type and tool: equal kinds of step whose details may differ.
     pub kind: String,
@@ -84,8 +82,8 @@ pub fn steps(events: &[EventRow]) -> Vec<Step<'_>> {
         } else {
             None
         };
-        let detail = normalize(ty, raw, tool.as_deref());
-        let key = detail.to_string();
+        // Only the text is kept: a parsed tree per event would cost several times the events.
+        let key = normalize(ty, raw, tool.as_deref()).to_string();
         let kind = match &tool {
             Some(t) => format!("{ty} {t}"),
             None => ty.to_string(),
@@ -94,12 +92,19 @@ pub fn steps(events: &[EventRow]) -> Vec<Step<'_>> {
             index,
             event: e,
             tool,
-            detail,
             key,
             kind,
         });
     }
     out
+}
+
+impl Step<'_> {
+    /// The normalized event: an object with `type`, the kept fields, and `tool` for results.
+    pub fn detail(&self) -> Value {
+        let raw = serde_json::from_str(&self.event.raw).unwrap_or(Value::Null);
+        normalize(&self.event.event_type, raw, self.tool.as_deref())
+    }
 }
 
 /// `name`, prefixed by `mcp_server_name.` for MCP tools.

@@ -109,27 +109,27 @@ fn signatures_drop_ids_times_usage_and_nulls_but_keep_input_ids() {
     let r = rows(&jsonl(&[tool, END, IDLE, RESULT]));
     let s = steps(&r);
     assert_eq!(
-        s[0].detail,
+        s[0].detail(),
         serde_json::json!({"type":"agent.tool_use","name":"github_get","input":{"issue_id":7}})
     );
     assert_eq!(
-        s[1].detail,
+        s[1].detail(),
         serde_json::json!({"type":"span.model_request_end","is_error":false})
     );
     assert_eq!(
-        s[2].detail,
+        s[2].detail(),
         serde_json::json!({"type":"session.status_idle","stop_reason":{"type":"requires_action"}})
     );
     // A result's tool comes from the use it answers (not in this sequence: unknown).
     assert_eq!(s[3].tool, None);
-    assert_eq!(s[3].detail["is_error"], Value::Bool(false));
+    assert_eq!(s[3].detail()["is_error"], Value::Bool(false));
 }
 
 #[test]
 fn messages_compare_by_text_and_results_name_their_tool() {
     let r = rows(&jsonl(&[USER, USE, RESULT]));
     let s = steps(&r);
-    assert_eq!(s[0].detail["text"], "Weather in Bergen?");
+    assert_eq!(s[0].detail()["text"], "Weather in Bergen?");
     assert_eq!(s[2].tool.as_deref(), Some("get_weather"));
     assert_eq!(s[2].kind, "user.custom_tool_result get_weather");
 }
