@@ -7,6 +7,7 @@ mod at;
 mod capture;
 mod check;
 mod demo;
+mod diff;
 mod explain;
 mod export;
 mod import;
@@ -37,6 +38,8 @@ pub mod exit {
     pub const OK: u8 = 0;
     /// A check found something needing attention (`flightrec check`).
     pub const ATTENTION: u8 = 1;
+    /// `flightrec diff`: the two sessions diverge (like diff(1)).
+    pub const DIFFERENT: u8 = 1;
     /// An error: bad arguments, unreadable input, a database problem, an unknown session.
     pub const ERROR: u8 = 2;
     /// Imported with problems: some frames were not events and went to quarantine.
@@ -89,6 +92,14 @@ enum Command {
     /// Tokens and cache hits per model, a list-price cost estimate, tool latency, errors by
     /// type and the slowest spans, for one session or every session
     Stats(stats::Args),
+    /// Compare two sessions: align their events, show the first divergence (type, tool, input)
+    /// and the token, latency, tool-call and error deltas
+    #[command(
+        after_help = "Exit status: 0 when the sessions are the same step for step, 1 when they diverge, \
+                      2 on error (an unknown session, bad arguments, an unreadable database).\n\
+                      Ids, times and token usage are not compared step by step; they are reported as deltas."
+    )]
+    Diff(diff::Args),
     /// Play a session's events in the terminal at the recorded pace, as if watching it live
     Replay(replay::Args),
     /// Write a session's events out, exactly as received (--redact masks secrets first)
@@ -135,6 +146,7 @@ pub fn main() -> ExitCode {
         Command::Check(a) => check::run(&db_path(db), a),
         Command::State(a) => state::run(&db_path(db), a),
         Command::Stats(a) => stats::run(&db_path(db), a),
+        Command::Diff(a) => diff::run(&db_path(db), a),
         Command::Replay(a) => replay::run(&db_path(db), a),
         Command::Export(a) => export::run(&db_path(db), a),
         Command::Redact(a) => redact::run(&db_path(db), a),

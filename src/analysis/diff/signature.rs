@@ -1,0 +1,177 @@
+//! A session as a sequence of comparable steps: one per event, each with a normalized form that
+//! leaves out what differs between two runs of the same behaviour (ids, times, token usage).
+//!
+//! The rules, in order:
+//! - **Skipped events:** `session.usage` (periodic snapshots whose number depends on timing; the
+//!   token totals are compared as deltas instead), preview frames, and a second copy of an event id
+//!   (the same event on a thread's stream and the session's).
+//! - **Dropped fields (top level only):** `id`, `processed_at`, every `*_id` and `*_ids` key
+//!   (links to other events, thread, run and outcome ids), `model_usage` and `usage`, and keys
+//!   whose value is `null` (an absent `stop_details` and a `null` one are the same).
+//!   `stop_reason.event_ids` goes too. Nothing inside `input` or `content` is touched: a tool
+//!   input's `issue_id` is data.
+//! - **Tool results** (`agent.tool_result`, `agent.mcp_tool_result`, `user.custom_tool_result`,
+//!   `user.tool_result`): `is_error` defaults to `false`, and `tool` names the tool whose use they
+//!   answer (found through the link id).
+//! - **Messages** (types ending in `message`, `message_sent`, `message_received`): content made
+//!   only of text blocks becomes `text`, the blocks' texts joined by newlines.
+//!
+//! Two steps are equal when their normalized forms are (compared as canonical JSON, keys sorted);
+//! they are the *same kind* of step when their type and tool are.
+
+use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
+
+use crate::store::EventRow;
+
+/// Event types left out of the comparison.
+pub const SKIPPED_TYPES: &[&str] = &["session.usage", "event_start", "event_delta"];
+
+/// Types that use a tool (their `name` is the tool).
+const TOOL_USES: &[&str] = &[
+    "agent.tool_use",
+    "agent.mcp_tool_use",
+    "agent.custom_tool_use",
+];
+
+/// Types that answer a tool use.
+const TOOL_RESULTS: &[&str] = &[
+    "agent.tool_result",
+    "agent.mcp_tool_result",
+    "user.custom_tool_result",
+    "user.tool_result",
+];
+
+/// One comparable step of a session.
+#[derive(Debug, Clone)]
+pub struct Step<'a> {
+    /// Position of the event in the session's events (session order, 0-based).
+    pub index: usize,
+    pub event: &'a EventRow,
+    /// The tool used or answered: `bash`, `github.create_issue` (MCP: server, then tool), the
+    /// custom tool's name.
+    pub tool: Option<String>,
+    /// The normalized event ([`Step::detail`]) as canonical JSON: equal keys mean equal steps.
+    pub key: String,
+    /// Type and tool: equal kinds of step whose details may differ.
+    pub kind: String,
+}
+
+/// The comparable steps of `events` (a session's events in session order).
+pub fn steps(events: &[EventRow]) -> Vec<Step<'_>> {
+    let mut out = Vec::with_capacity(events.len());
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut tools: HashMap<&str, String> = HashMap::new();
+    for (index, e) in events.iter().enumerate() {
+        let ty = e.event_type.as_str();
+        if SKIPPED_TYPES.contains(&ty) {
+            continue;
+        }
+        if !e.event_id.is_empty() && !seen.insert(e.event_id.as_str()) {
+            continue;
+        }
+        let raw: Value = serde_json::from_str(&e.raw).unwrap_or(Value::Null);
+        let tool = if TOOL_USES.contains(&ty) {
+            let name = tool_name(&raw);
+            if let Some(n) = &name {
+                tools.insert(e.event_id.as_str(), n.clone());
+            }
+            name
+        } else if TOOL_RESULTS.contains(&ty) {
+            e.link_id.as_deref().and_then(|l| tools.get(l)).cloned()
+        } else {
+            None
+        };
+        // Only the text is kept: a parsed tree per event would cost several times the events.
+        let key = normalize(ty, raw, tool.as_deref()).to_string();
+        let kind = match &tool {
+            Some(t) => format!("{ty} {t}"),
+            None => ty.to_string(),
+        };
+        out.push(Step {
+            index,
+            event: e,
+            tool,
+            key,
+            kind,
+        });
+    }
+    out
+}
+
+impl Step<'_> {
+    /// The normalized event: an object with `type`, the kept fields, and `tool` for results.
+    pub fn detail(&self) -> Value {
+        let raw = serde_json::from_str(&self.event.raw).unwrap_or(Value::Null);
+        normalize(&self.event.event_type, raw, self.tool.as_deref())
+    }
+}
+
+/// `name`, prefixed by `mcp_server_name.` for MCP tools.
+fn tool_name(raw: &Value) -> Option<String> {
+    let name = raw.get("name")?.as_str()?;
+    Some(match raw.get("mcp_server_name").and_then(Value::as_str) {
+        Some(server) => format!("{server}.{name}"),
+        None => name.to_string(),
+    })
+}
+
+fn volatile(key: &str) -> bool {
+    matches!(key, "id" | "processed_at" | "model_usage" | "usage")
+        || key.ends_with("_id")
+        || key.ends_with("_ids")
+}
+
+/// The normalized form of one event (see the module docs), keys sorted.
+pub fn normalize(event_type: &str, raw: Value, tool: Option<&str>) -> Value {
+    let mut fields = match raw {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    fields.retain(|k, v| !volatile(k) && !v.is_null());
+    fields.insert("type".into(), Value::String(event_type.to_string()));
+    if let Some(Value::Object(stop)) = fields.get_mut("stop_reason") {
+        stop.remove("event_ids");
+    }
+    if TOOL_RESULTS.contains(&event_type) {
+        fields.entry("is_error").or_insert(Value::Bool(false));
+        if let Some(t) = tool {
+            fields.insert("tool".into(), Value::String(t.to_string()));
+        }
+    }
+    let is_message = event_type.ends_with("message")
+        || event_type.ends_with("message_sent")
+        || event_type.ends_with("message_received");
+    if is_message && let Some(text) = fields.get("content").and_then(all_text) {
+        fields.remove("content");
+        fields.insert("text".into(), Value::String(text));
+    }
+    sorted(Value::Object(fields))
+}
+
+/// The blocks' texts joined by newlines, when every block is a text block.
+fn all_text(content: &Value) -> Option<String> {
+    let blocks = content.as_array()?;
+    let mut texts = Vec::with_capacity(blocks.len());
+    for b in blocks {
+        if b.get("type").and_then(Value::as_str) != Some("text") {
+            return None;
+        }
+        texts.push(b.get("text")?.as_str()?);
+    }
+    Some(texts.join("\n"))
+}
+
+/// `v` with every object's keys in sorted order, so that its text is canonical whether or not
+/// serde_json preserves insertion order.
+fn sorted(v: Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut pairs: Vec<(String, Value)> = m.into_iter().collect();
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(pairs.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
