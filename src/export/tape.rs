@@ -261,11 +261,11 @@ mod tests {
             tape.header.session.object.as_deref(),
             Some("{\n  \"type\": \"session\"\n}")
         );
-        let Record::Event { raw, revision, .. } = &tape.events[1] else {
+        let (line, Record::Event { raw, revision, .. }) = &tape.events[1] else {
             panic!("not an event: {:?}", tape.events[1]);
         };
         assert_eq!(raw, "{\n  \"id\": \"sevt_9\",\n  \"text\": \"a\\u00e9\"\n}");
-        assert_eq!(*revision, 1);
+        assert_eq!((*line, *revision), (3, 1));
     }
 
     #[test]

@@ -49,10 +49,14 @@ type CaptureKey<'t> = (&'t str, &'t str, &'t str, Option<&'t str>, Option<&'t st
 
 /// One event's copies, oldest first: its revisions, then the text stored now.
 struct Copies<'t> {
+    /// The line of its event record.
+    line: u64,
     thread_id: &'t str,
     event_type: &'t str,
     /// (source, received_at, raw) of each copy.
     copies: Vec<(Source, &'t str, &'t str)>,
+    /// The `revision` its event record states.
+    revision: i64,
     /// The next copy to write.
     next: usize,
 }
@@ -69,34 +73,34 @@ pub fn restore(store: &mut Store, name: &str, tape: &Tape) -> Result<FileReport,
             "line 1: session_id {session_id:?} is not a session id"
         )));
     }
-    let source_of = |line: usize, s: &str| {
+    let source_of = |line: u64, s: &str| {
         Source::parse(s).ok_or_else(|| invalid(format!("line {line}: unknown source {s:?}")))
     };
-    // Line numbers follow the order the writer uses: header, events, revisions, previews, capture.
     let mut events: Vec<Copies<'_>> = Vec::with_capacity(tape.events.len());
-    for (i, r) in tape.events.iter().enumerate() {
+    for (line, r) in &tape.events {
         let Record::Event {
             thread_id,
             event_type,
             source,
             received_at,
             raw,
-            ..
+            revision,
         } = r
         else {
             continue;
         };
         events.push(Copies {
+            line: *line,
             thread_id,
             event_type,
-            copies: vec![(source_of(i + 2, source)?, received_at, raw)],
+            copies: vec![(source_of(*line, source)?, received_at, raw)],
+            revision: *revision,
             next: 0,
         });
     }
-    let rev_line0 = 2 + events.len();
     let mut replaced: Vec<usize> = Vec::with_capacity(tape.revisions.len());
     let mut earlier: Vec<Vec<(Source, &str, &str)>> = vec![Vec::new(); events.len()];
-    for (i, r) in tape.revisions.iter().enumerate() {
+    for (line, r) in &tape.revisions {
         let Record::Revision {
             event,
             source,
@@ -110,11 +114,19 @@ pub fn restore(store: &mut Store, name: &str, tape: &Tape) -> Result<FileReport,
         let e = usize::try_from(*event)
             .ok()
             .filter(|e| *e < events.len())
-            .ok_or_else(|| invalid(format!("line {}: no event {event}", rev_line0 + i)))?;
-        earlier[e].push((source_of(rev_line0 + i, source)?, received_at, raw));
+            .ok_or_else(|| invalid(format!("line {line}: no event {event}")))?;
+        earlier[e].push((source_of(*line, source)?, received_at, raw));
         replaced.push(e);
     }
     for (e, mut before) in events.iter_mut().zip(earlier) {
+        if usize::try_from(e.revision).ok() != Some(before.len()) {
+            return Err(invalid(format!(
+                "line {}: the event says revision {} but the tape holds {} earlier copies of it",
+                e.line,
+                e.revision,
+                before.len()
+            )));
+        }
         before.append(&mut e.copies);
         e.copies = before;
     }
@@ -146,24 +158,22 @@ pub fn restore(store: &mut Store, name: &str, tape: &Tape) -> Result<FileReport,
     let mut restorer = Restorer {
         session_id,
         name,
-        line0: 2,
         counts: UpsertCounts::default(),
     };
     let mut first_written = 0;
     for e in replaced {
         while first_written <= e {
-            restorer.first_copy(&mut batch, &mut events[first_written], first_written)?;
+            restorer.first_copy(&mut batch, &mut events[first_written])?;
             first_written += 1;
         }
-        restorer.next_copy(&mut batch, &mut events[e], e)?;
+        restorer.next_copy(&mut batch, &mut events[e])?;
     }
     while first_written < events.len() {
-        restorer.first_copy(&mut batch, &mut events[first_written], first_written)?;
+        restorer.first_copy(&mut batch, &mut events[first_written])?;
         first_written += 1;
     }
 
-    let prev_line0 = rev_line0 + tape.revisions.len();
-    for (i, r) in tape.previews.iter().enumerate() {
+    for (line, r) in &tape.previews {
         let Record::Preview {
             thread_id,
             preview_type,
@@ -175,7 +185,6 @@ pub fn restore(store: &mut Store, name: &str, tape: &Tape) -> Result<FileReport,
         else {
             continue;
         };
-        let line = prev_line0 + i;
         let env = Envelope::parse(raw, Some(preview_type))
             .map_err(|e| invalid(format!("line {line}: preview text: {e}")))?;
         if !env.is_preview() {
@@ -188,7 +197,7 @@ pub fn restore(store: &mut Store, name: &str, tape: &Tape) -> Result<FileReport,
             session_id,
             thread_id,
             envelope: &env,
-            source: source_of(line, source)?,
+            source: source_of(*line, source)?,
             received_at,
             preview_ordinal: u32::try_from(*ordinal)
                 .map_err(|_| invalid(format!("line {line}: bad ordinal {ordinal}")))?,
@@ -197,7 +206,7 @@ pub fn restore(store: &mut Store, name: &str, tape: &Tape) -> Result<FileReport,
     }
 
     let mut seen: HashMap<CaptureKey<'_>, u32> = HashMap::new();
-    for r in &tape.capture {
+    for (_, r) in &tape.capture {
         let Record::Capture {
             thread_id,
             log_kind,
@@ -235,37 +244,33 @@ pub fn restore(store: &mut Store, name: &str, tape: &Tape) -> Result<FileReport,
 struct Restorer<'a> {
     session_id: &'a str,
     name: &'a str,
-    /// The line of the first event record.
-    line0: usize,
     counts: UpsertCounts,
 }
 
 impl Restorer<'_> {
-    /// Writes event `i`'s oldest copy, or only its newest when the event is already stored
+    /// Writes the event's oldest copy, or only its newest when the event is already stored
     /// (its earlier copies are then skipped: replaying them would replace the stored text).
     fn first_copy(
         &mut self,
         batch: &mut WriteBatch<'_>,
         e: &mut Copies<'_>,
-        i: usize,
     ) -> Result<(), TapeImportError> {
-        if self.stored(batch, e, i)? {
+        if self.stored(batch, e)? {
             e.next = e.next.max(e.copies.len() - 1);
         }
-        self.next_copy(batch, e, i)
+        self.next_copy(batch, e)
     }
 
-    /// Whether event `i` is already in the store (by the newest copy's key). A queued event with
+    /// Whether the event is already in the store (by the newest copy's key). A queued event with
     /// an empty id, which the upsert would store again (it is keyed by arrival), is then marked
     /// written.
     fn stored(
         &mut self,
         batch: &WriteBatch<'_>,
         e: &mut Copies<'_>,
-        i: usize,
     ) -> Result<bool, TapeImportError> {
         let (source, received_at, raw) = e.copies[e.copies.len() - 1];
-        let env = self.envelope(raw, e.event_type, i)?;
+        let env = self.envelope(raw, e.event_type, e.line)?;
         let stored = batch.is_stored(&Incoming {
             session_id: self.session_id,
             thread_id: e.thread_id,
@@ -281,26 +286,24 @@ impl Restorer<'_> {
         Ok(stored)
     }
 
-    /// Writes event `i`'s next copy through the ordinary upsert. A copy past the newest (the
+    /// Writes the event's next copy through the ordinary upsert. A copy past the newest (the
     /// event was already stored, so its earlier copies are skipped) writes nothing.
     fn next_copy(
         &mut self,
         batch: &mut WriteBatch<'_>,
         e: &mut Copies<'_>,
-        i: usize,
     ) -> Result<(), TapeImportError> {
         let Some(&(source, received_at, raw)) = e.copies.get(e.next) else {
             return Ok(());
         };
         e.next += 1;
-        let env = self.envelope(raw, e.event_type, i)?;
+        let env = self.envelope(raw, e.event_type, e.line)?;
         if env.is_preview() {
             return Err(TapeImportError::Invalid {
                 path: self.name.to_string(),
                 what: format!(
                     "line {}: an event record holding a {} preview frame",
-                    self.line0 + i,
-                    env.event_type
+                    e.line, env.event_type
                 ),
             });
         }
@@ -320,11 +323,11 @@ impl Restorer<'_> {
         &self,
         raw: &'t str,
         event_type: &'t str,
-        i: usize,
+        line: u64,
     ) -> Result<Envelope<'t>, TapeImportError> {
         Envelope::parse(raw, Some(event_type)).map_err(|err| TapeImportError::Invalid {
             path: self.name.to_string(),
-            what: format!("line {}: event text: {err}", self.line0 + i),
+            what: format!("line {line}: event text: {err}"),
         })
     }
 }

@@ -98,14 +98,14 @@ pub enum Record<'a> {
     },
 }
 
-/// A tape read whole and checked.
+/// A tape read whole and checked: its records by kind, in file order, each with its line number.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tape {
     pub header: TapeHeader,
-    pub events: Vec<Record<'static>>,
-    pub revisions: Vec<Record<'static>>,
-    pub previews: Vec<Record<'static>>,
-    pub capture: Vec<Record<'static>>,
+    pub events: Vec<(u64, Record<'static>)>,
+    pub revisions: Vec<(u64, Record<'static>)>,
+    pub previews: Vec<(u64, Record<'static>)>,
+    pub capture: Vec<(u64, Record<'static>)>,
 }
 
 /// Why a tape cannot be read. Messages name the line; the caller adds the file.
@@ -186,16 +186,17 @@ fn read_lines<R: BufRead>(mut input: R) -> Result<Tape, TapeError> {
     let mut n: u64 = 1;
     let read = |input: &mut R, line: &mut String, n: u64| -> Result<usize, TapeError> {
         line.clear();
-        input.read_line(line).map_err(|e| match e.kind() {
-            std::io::ErrorKind::InvalidData => TapeError::BadLine {
-                line: n,
-                reason: "not UTF-8 text".into(),
+        input.read_line(line).map_err(|e| TapeError::BadLine {
+            line: n,
+            reason: match e.kind() {
+                std::io::ErrorKind::InvalidData if e.get_ref().is_none() => {
+                    "not UTF-8 text".to_string()
+                }
+                std::io::ErrorKind::UnexpectedEof => {
+                    format!("the compressed stream ends early (truncated): {e}")
+                }
+                _ => format!("cannot read: {e}"),
             },
-            std::io::ErrorKind::UnexpectedEof => TapeError::BadLine {
-                line: n,
-                reason: format!("the compressed stream ends early (truncated?): {e}"),
-            },
-            _ => TapeError::Io(e),
         })
     };
     if read(&mut input, &mut line, n)? == 0 {
@@ -253,7 +254,7 @@ fn read_lines<R: BufRead>(mut input: R) -> Result<Tape, TapeError> {
                 line: n,
             });
         }
-        list.push(record);
+        list.push((n, record));
     }
     let last = n - 1;
     for (what, want, got) in [

@@ -336,6 +336,22 @@ fn truncated_and_corrupted_tapes_are_refused_with_the_line() {
         (bad.join("\n") + "\n").as_bytes(),
         "line 3: event text: JSON is not an object",
     );
+    // An event whose earlier copies are missing.
+    let at = lines
+        .iter()
+        .position(|l| l.contains("\"revision\":1,"))
+        .unwrap();
+    let mut bad: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    bad[at] = bad[at].replace("\"revision\":1,", "\"revision\":2,");
+    assert_refused(
+        dir.path(),
+        "revision.tape",
+        (bad.join("\n") + "\n").as_bytes(),
+        &format!(
+            "line {}: the event says revision 2 but the tape holds 1 earlier copies of it",
+            at + 1
+        ),
+    );
     // A newer major version, and no header at all.
     let newer = text.replacen("{\"flightrec_tape\":1,", "{\"flightrec_tape\":2,", 1);
     assert_refused(
