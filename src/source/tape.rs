@@ -341,6 +341,16 @@ mod tests {
     }
 
     #[test]
+    fn the_event_log_reader_refuses_a_tape_rather_than_quarantining_it() {
+        let tape = format!("{}\n", header(TapeCounts::default()));
+        let got = crate::source::read_events(tape.as_bytes(), &mut |_| Ok(()), &mut |_| {});
+        assert!(
+            matches!(got, Err(crate::source::SourceError::Tape)),
+            "{got:?}"
+        );
+    }
+
+    #[test]
     fn counts_catch_truncation_and_extra_records() {
         let one = TapeCounts {
             events: 1,
