@@ -1,11 +1,14 @@
 //! `flightrec import FILE...`
 
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use super::{Outcome, exit, output};
+use flightrec::record::tape::import_tape;
 use flightrec::record::{FileReport, ImportOptions, import_file};
+use flightrec::source::tape::is_tape_file;
 use flightrec::store::{Store, UpsertCounts};
 
 #[derive(clap::Args)]
@@ -76,6 +79,9 @@ pub fn run(db: &Path, args: Args) -> Outcome {
 }
 
 fn import_one(store: &mut Store, file: &Path, opts: &ImportOptions) -> anyhow::Result<FileReport> {
+    if is_tape_file(file).unwrap_or(false) {
+        return import_tape_file(store, file, opts);
+    }
     let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
     let bar = (size >= PROGRESS_MIN_BYTES && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(size);
@@ -98,6 +104,46 @@ fn import_one(store: &mut Store, file: &Path, opts: &ImportOptions) -> anyhow::R
         b.finish_and_clear();
     }
     Ok(report?)
+}
+
+/// A tape names its own session and threads: `--session` may only repeat it.
+fn import_tape_file(
+    store: &mut Store,
+    file: &Path,
+    opts: &ImportOptions,
+) -> anyhow::Result<FileReport> {
+    if !opts.thread.is_empty() {
+        anyhow::bail!(
+            "{}: a tape keeps each event's thread; --thread does not apply",
+            file.display()
+        );
+    }
+    Ok(import_tape(store, file, opts.session.as_deref())?)
+}
+
+/// A tape restored into a fresh database in a temporary directory, for `serve --tape` and
+/// `view TAPE`. The database lives as long as the returned directory.
+pub struct TapeDb {
+    /// Removed (with the database) when dropped.
+    _dir: tempfile::TempDir,
+    pub db: PathBuf,
+    pub session_id: String,
+}
+
+pub fn tape_to_temp_db(tape: &Path) -> anyhow::Result<TapeDb> {
+    let dir = tempfile::Builder::new()
+        .prefix("flightrec-tape-")
+        .tempdir()
+        .context("creating a temporary directory for the tape's database")?;
+    let db = dir.path().join("tape.db");
+    let mut store = Store::open(&db)?;
+    let report = import_tape(&mut store, tape, None)?;
+    store.checkpoint()?;
+    Ok(TapeDb {
+        _dir: dir,
+        db,
+        session_id: report.session_id,
+    })
 }
 
 pub fn print_reports(reports: &[FileReport], json: bool) -> anyhow::Result<()> {

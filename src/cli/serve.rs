@@ -52,6 +52,9 @@ pub struct Args {
     /// Chaos: the seed that makes the chaos repeatable
     #[arg(long, value_name = "N", default_value = "0")]
     chaos_seed: u64,
+    /// Serve this tape (flightrec export --format tape) instead of the database
+    #[arg(long, value_name = "FILE")]
+    tape: Option<std::path::PathBuf>,
 }
 
 fn positive(s: &str) -> Result<f64, String> {
@@ -69,6 +72,13 @@ fn rate(s: &str) -> Result<f64, String> {
 }
 
 pub fn run(db: &Path, args: Args) -> Outcome {
+    // A tape is restored into a temporary database, kept until the server stops.
+    let tape = args
+        .tape
+        .as_deref()
+        .map(super::import::tape_to_temp_db)
+        .transpose()?;
+    let db = tape.as_ref().map_or(db, |t| t.db.as_path());
     // Refuse a missing, foreign or outdated database before listening.
     drop(Store::open_read_only(db)?);
     let opts = ServeOptions {
@@ -103,6 +113,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         };
         flightrec::serve::run(listener, opts, ctrl_c).await
     })?;
+    drop(tape);
     Ok(exit::OK)
 }
 

@@ -8,7 +8,8 @@ use super::{Outcome, exit};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Open this session at once
+    /// Open this session at once; or a tape file (flightrec export --format tape) to view it
+    #[arg(value_name = "SESSION|TAPE")]
     session: Option<String>,
     /// Do not reload the open session when the database changes
     #[arg(long)]
@@ -41,17 +42,27 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         );
         return Ok(exit::ERROR);
     };
+    // A tape is restored into a temporary database that outlives the viewer (we wait for it).
+    let tape = match args.session.as_deref().map(Path::new) {
+        Some(p) if p.is_file() => Some(super::import::tape_to_temp_db(p)?),
+        _ => None,
+    };
+    let (db, session) = match &tape {
+        Some(t) => (t.db.as_path(), Some(t.session_id.as_str())),
+        None => (db, args.session.as_deref()),
+    };
     let mut cmd = Command::new(&ui);
     cmd.arg("--db").arg(db);
     if args.no_follow {
         cmd.arg("--no-follow");
     }
-    if let Some(s) = &args.session {
+    if let Some(s) = session {
         cmd.arg(s);
     }
     let status = cmd
         .status()
         .map_err(|e| anyhow::anyhow!("{}: cannot start the viewer: {e}", ui.display()))?;
+    drop(tape);
     Ok(match status.code() {
         Some(0) => exit::OK,
         _ => exit::ERROR,

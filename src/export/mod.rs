@@ -3,5 +3,6 @@
 
 pub mod doc;
 pub mod jsonl;
+pub mod tape;
 
 pub use doc::SessionDoc;

@@ -5,6 +5,7 @@ pub mod backoff;
 pub mod import;
 pub mod live;
 mod reader;
+pub mod tape;
 pub mod watch;
 pub mod writer;
 

@@ -12,6 +12,8 @@ pub enum Format {
     JsonLines,
     /// Whitespace-separated JSON documents, e.g. pretty-printed list pages or a JSON array.
     JsonDocument,
+    /// A flightrec tape (`docs/tape.md`): a header line, or gzip. Read by [`super::tape`].
+    Tape,
 }
 
 impl Format {
@@ -20,6 +22,7 @@ impl Format {
             Format::Sse => "sse",
             Format::JsonLines => "jsonl",
             Format::JsonDocument => "json",
+            Format::Tape => "tape",
         }
     }
 }
@@ -31,6 +34,9 @@ pub fn detect<R: BufRead>(input: &mut R) -> Result<Format, SourceError> {
     let buf = input.fill_buf()?;
     if buf.is_empty() {
         return Err(SourceError::Empty);
+    }
+    if super::tape::looks_like_tape(buf) {
+        return Ok(Format::Tape);
     }
     if buf.starts_with(b"\xEF\xBB\xBF") {
         input.consume(3);

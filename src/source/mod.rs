@@ -8,6 +8,7 @@ pub mod api;
 mod detect;
 mod json;
 mod sse;
+pub mod tape;
 
 pub use detect::Format;
 pub use sse::{SseFrame, decode_sse_chunks};
@@ -82,6 +83,8 @@ pub enum SourceError {
     Unrecognised(String),
     #[error("not text: invalid UTF-8 at byte {offset} (line {line})")]
     NotText { offset: u64, line: u64 },
+    #[error("a flightrec tape, not an event log: import it with `flightrec import FILE`")]
+    Tape,
     /// The caller's sink failed (e.g. the database); reading stops.
     #[error("{0}")]
     Sink(String),
@@ -99,6 +102,7 @@ pub fn read_events<R: BufRead + Unpin>(
         Format::Sse => sse::read_sse(input, sink, on_bytes)?,
         Format::JsonLines => json::read_lines(input, sink, on_bytes)?,
         Format::JsonDocument => json::read_documents(input, sink, on_bytes)?,
+        Format::Tape => return Err(SourceError::Tape),
     }
     Ok(format)
 }

@@ -15,8 +15,8 @@ mod write;
 pub use objects::SessionObject;
 pub use pages::{LiveRows, PageQuery, PageRow, SessionFacts, ThreadEvent};
 pub use read::{
-    CaptureEntry, EventRow, PreviewRow, QuarantineRow, RecordingState, RevisionRow, SessionSummary,
-    TimelineQuery,
+    CaptureEntry, EventRow, PreviewOrigin, PreviewRow, QuarantineRow, RecordingState, RevisionRow,
+    SessionSummary, TimelineQuery,
 };
 pub use scan::EventRef;
 pub use search::{

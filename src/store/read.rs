@@ -48,6 +48,15 @@ pub struct PreviewRow {
     pub raw: String,
 }
 
+/// Where and when a preview frame arrived (the columns [`PreviewRow`] leaves out).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PreviewOrigin {
+    pub seq: i64,
+    pub thread_id: String,
+    pub source: String,
+    pub received_at: String,
+}
+
 /// An earlier copy of an event, replaced by a newer one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RevisionRow {
@@ -337,6 +346,26 @@ impl Store {
                         ordinal: r.get(2)?,
                         preview_type: r.get(3)?,
                         raw: r.get(4)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(self.err("reading previews"))
+    }
+
+    /// The thread, source and arrival time of each of a session's preview frames, by `seq`.
+    pub fn preview_origins(&self, session_id: &str) -> Result<Vec<PreviewOrigin>> {
+        self.conn
+            .prepare_cached(
+                "SELECT seq, thread_id, source, received_at FROM previews WHERE session_id = ?1 ORDER BY seq",
+            )
+            .and_then(|mut s| {
+                s.query_map([session_id], |r| {
+                    Ok(PreviewOrigin {
+                        seq: r.get(0)?,
+                        thread_id: r.get(1)?,
+                        source: r.get(2)?,
+                        received_at: r.get(3)?,
                     })
                 })?
                 .collect()

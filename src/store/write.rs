@@ -374,6 +374,89 @@ impl WriteBatch<'_> {
     }
 }
 
+/// Restoring a tape (`record::tape`): writes that keep what the tape says as it says it.
+impl WriteBatch<'_> {
+    /// Whether the event `inc` describes is already stored (by the same key the upsert uses; a
+    /// queued event with an empty id, keyed by its arrival, counts when the same text is stored).
+    pub fn is_stored(&self, inc: &Incoming<'_>) -> Result<bool> {
+        let env = inc.envelope;
+        let found = if env.id.is_empty() && env.processed_at.is_none() {
+            self.tx
+                .prepare_cached(
+                    "SELECT 1 FROM events WHERE session_id = ?1 AND thread_id = ?2 AND event_id = '' \
+                     AND processed_at IS NULL AND raw = ?3 LIMIT 1",
+                )
+                .and_then(|mut s| {
+                    s.query_row(params![inc.session_id, inc.thread_id, env.raw], |_| Ok(()))
+                        .optional()
+                })
+        } else {
+            self.tx
+                .prepare_cached(
+                    "SELECT 1 FROM events WHERE session_id = ?1 AND thread_id = ?2 AND dedup_key = ?3",
+                )
+                .and_then(|mut s| {
+                    s.query_row(
+                        params![inc.session_id, inc.thread_id, dedup_key(env, 0)],
+                        |_| Ok(()),
+                    )
+                    .optional()
+                })
+        };
+        Ok(found
+            .map_err(self.wrap("looking up a stored event"))?
+            .is_some())
+    }
+
+    /// Appends a capture log entry with its detail text as given, unless `occurrence` (from 1)
+    /// identical entries of the session are already stored: the `occurrence`-th copy of an
+    /// entry in one input is added once, however often the input is imported. Returns whether
+    /// it was added.
+    #[allow(clippy::too_many_arguments)]
+    pub fn restore_capture(
+        &mut self,
+        session_id: &str,
+        thread_id: &str,
+        kind: &str,
+        started_at: &str,
+        ended_at: Option<&str>,
+        detail: Option<&str>,
+        occurrence: u32,
+    ) -> Result<bool> {
+        self.ensure_session(session_id)?;
+        let added = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO capture_log (session_id, thread_id, kind, started_at, ended_at, detail) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE (SELECT count(*) FROM capture_log \
+                   WHERE session_id = ?1 AND thread_id = ?2 AND kind = ?3 AND started_at = ?4 \
+                   AND ended_at IS ?5 AND detail IS ?6) < ?7",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    session_id, thread_id, kind, started_at, ended_at, detail, occurrence
+                ])
+            })
+            .map_err(self.wrap("writing the capture log"))?;
+        Ok(added == 1)
+    }
+
+    /// Stores a session object as received with when it was fetched, which may be unknown.
+    pub fn restore_session_object(
+        &mut self,
+        session_id: &str,
+        raw: &str,
+        fetched_at: Option<&str>,
+    ) -> Result<()> {
+        self.ensure_session(session_id)?;
+        self.tx
+            .prepare_cached("UPDATE sessions SET object = ?2, object_at = ?3 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![session_id, raw, fetched_at]))
+            .map_err(self.wrap("storing a session object"))?;
+        Ok(())
+    }
+}
+
 impl Drop for WriteBatch<'_> {
     fn drop(&mut self) {
         if self.open {

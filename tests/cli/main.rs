@@ -18,4 +18,5 @@ mod serve;
 mod spans;
 mod state;
 mod stats;
+mod tape;
 mod util;
