@@ -1,30 +1,54 @@
-//! `flightrec export SESSION --format FORMAT [-o FILE]`
+//! `flightrec export SESSION --format FORMAT [-o FILE]`, and `--otlp-endpoint URL` to push the
+//! session's trace to an OpenTelemetry collector.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 
+use super::args::parse_duration as duration;
 use super::{Outcome, exit, open_existing};
+use flightrec::export::SessionDoc;
 use flightrec::export::jsonl::write_jsonl;
+use flightrec::export::otlp::{encode_protobuf, otlp_request, push::PushTarget, write_otlp_json};
+use flightrec::export::perfetto::write_perfetto;
 
-#[derive(Clone, Copy, clap::ValueEnum)]
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
 enum Format {
     /// One event per line, exactly as received
     Jsonl,
+    /// Chrome trace event JSON for the Perfetto UI: one track per lane, spans as slices
+    Perfetto,
+    /// OTLP/JSON: the session as an OpenTelemetry trace (GenAI semantic conventions)
+    Otlp,
 }
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The session id
     session: String,
-    /// Output format
-    #[arg(long, value_enum, default_value = "jsonl")]
-    format: Format,
+    /// Output format [default: jsonl, or otlp with --otlp-endpoint]
+    #[arg(long, value_enum)]
+    format: Option<Format>,
     /// Write to FILE instead of standard output
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Push the session's trace to this OpenTelemetry collector (OTLP/HTTP protobuf, POST
+    /// URL/v1/traces) instead of writing it; with -o FILE, also write FILE in --format
+    #[arg(long, value_name = "URL")]
+    otlp_endpoint: Option<String>,
+    /// A header for the push, such as a hosted backend's key (repeatable; values never printed)
+    #[arg(
+        long = "otlp-header",
+        value_name = "KEY=VALUE",
+        requires = "otlp_endpoint"
+    )]
+    otlp_headers: Vec<String>,
+    /// How long to wait for the collector
+    #[arg(long, value_name = "DUR", default_value = "30s", value_parser = duration, requires = "otlp_endpoint")]
+    otlp_timeout: Duration,
 }
 
 /// Standard output, or a new file.
@@ -38,12 +62,49 @@ fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
 }
 
 pub fn run(db: &Path, args: Args) -> Outcome {
+    // Check the endpoint and headers before reading anything.
+    let target = match &args.otlp_endpoint {
+        Some(url) => Some(PushTarget::new(url, &args.otlp_headers, args.otlp_timeout)?),
+        None => None,
+    };
     let store = open_existing(db)?;
     store.require_session(&args.session)?;
+    if let Some(target) = &target {
+        let doc = SessionDoc::load(&store, &args.session)?;
+        let req = otlp_request(&doc);
+        let count: usize = req
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .map(|s| s.spans.len())
+            .sum();
+        target.push(encode_protobuf(&req))?;
+        eprintln!(
+            "pushed {count} spans of {} to {}",
+            args.session,
+            target.url()
+        );
+        if args.output.is_none() {
+            return Ok(exit::OK);
+        }
+    }
+    let format = args.format.unwrap_or(if target.is_some() {
+        Format::Otlp
+    } else {
+        Format::Jsonl
+    });
     let mut out = open_output(args.output.as_deref())?;
-    match args.format {
+    match format {
         Format::Jsonl => {
             write_jsonl(&store, &args.session, &mut out)?;
+        }
+        Format::Perfetto => {
+            let doc = SessionDoc::load(&store, &args.session)?;
+            write_perfetto(&doc, &mut out)?;
+        }
+        Format::Otlp => {
+            let doc = SessionDoc::load(&store, &args.session)?;
+            write_otlp_json(&doc, &mut out)?;
         }
     }
     out.flush()?;

@@ -5,3 +5,5 @@ pub mod doc;
 pub mod jsonl;
 
 pub use doc::SessionDoc;
+pub mod otlp;
+pub mod perfetto;
