@@ -7,6 +7,7 @@ mod bad_input;
 mod check;
 mod commands;
 mod explain;
+mod otel;
 mod record;
 mod replay;
 mod round_trip;
