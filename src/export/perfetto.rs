@@ -361,6 +361,104 @@ fn instants(doc: &SessionDoc, t0: i64, items: &mut Vec<Item>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::testing::rows;
+    use crate::store::SessionSummary;
+
+    const EVENTS: &str = r#"{"type":"user.message","id":"sevt_u1","processed_at":"2026-08-07T09:00:00.000Z","content":[{"type":"text","text":"go"}]}
+{"type":"session.status_running","id":"sevt_r1","processed_at":"2026-08-07T09:00:00.100Z"}
+{"type":"span.model_request_start","id":"sevt_m1","processed_at":"2026-08-07T09:00:00.200Z"}
+{"type":"agent.tool_use","id":"sevt_t1","name":"bash","input":{"command":"pytest -q"},"processed_at":"2026-08-07T09:00:01.000Z"}
+{"type":"agent.tool_use","id":"sevt_t2","name":"read","input":{"file_path":"a.py"},"processed_at":"2026-08-07T09:00:01.500Z"}
+{"type":"span.model_request_end","id":"sevt_m1e","model_request_start_id":"sevt_m1","model_usage":{"input_tokens":100,"output_tokens":20},"processed_at":"2026-08-07T09:00:01.600Z"}
+{"type":"agent.tool_result","id":"sevt_t1r","tool_use_id":"sevt_t1","is_error":true,"processed_at":"2026-08-07T09:00:02.000Z"}
+{"type":"session.error","id":"sevt_e1","error":{"type":"unknown_error","message":"boom"},"processed_at":"2026-08-07T09:00:02.500Z"}
+{"type":"session.status_idle","id":"sevt_i1","stop_reason":{"type":"end_turn"},"processed_at":"2026-08-07T09:00:03.000Z"}"#;
+
+    fn trace() -> Value {
+        let events = rows(EVENTS);
+        perfetto(&SessionDoc {
+            summary: SessionSummary {
+                id: "sesn_p".into(),
+                title: None,
+                event_count: events.len() as u64,
+                first_ts: None,
+                last_ts: None,
+                status: None,
+                stop_reason: None,
+            },
+            object: None,
+            events,
+            revisions: vec![],
+            previews: vec![],
+            capture: vec![],
+        })
+    }
+
+    fn named<'a>(t: &'a Value, name: &str) -> &'a Value {
+        let events = t["traceEvents"].as_array().expect("events");
+        events
+            .iter()
+            .find(|e| e["name"] == name && e["ph"] != "M")
+            .unwrap_or_else(|| panic!("no {name}"))
+    }
+
+    fn track(t: &Value, tid: &Value) -> String {
+        let events = t["traceEvents"].as_array().expect("events");
+        let m = events
+            .iter()
+            .find(|e| e["name"] == "thread_name" && &e["tid"] == tid)
+            .expect("a named track");
+        m["args"]["name"].as_str().unwrap_or_default().to_string()
+    }
+
+    #[test]
+    fn spans_are_slices_on_their_lanes_in_microseconds_from_the_start() {
+        let t = trace();
+        let bash = named(&t, "bash");
+        assert_eq!(
+            (bash["ph"].as_str(), bash["ts"].as_i64()),
+            (Some("X"), Some(1_000_000))
+        );
+        assert_eq!(bash["dur"], 1_000_000);
+        assert_eq!(bash["args"]["is_error"], true);
+        assert_eq!(bash["args"]["input"], "pytest -q");
+        assert_eq!(track(&t, &bash["tid"]), "thread primary");
+        // `read` is still open: it reaches the end of the recording, and crosses the end of
+        // `bash`, so it goes to a second track of the lane.
+        let read = named(&t, "read");
+        assert_eq!(read["args"]["open"], true);
+        assert_eq!(
+            read["ts"]
+                .as_i64()
+                .zip(read["dur"].as_i64())
+                .map(|(a, b)| a + b),
+            Some(3_000_000)
+        );
+        assert_eq!(track(&t, &read["tid"]), "thread primary #2");
+
+        let model = named(&t, "model request");
+        assert_eq!(track(&t, &model["tid"]), "model requests");
+        assert_eq!(model["args"]["usage"]["output_tokens"], 20);
+
+        let running = named(&t, "running");
+        assert_eq!(
+            (running["ts"].as_i64(), running["dur"].as_i64()),
+            (Some(100_000), Some(2_900_000))
+        );
+        assert_eq!(named(&t, "idle")["args"]["stop_reason"], "end_turn");
+
+        let error = named(&t, "session.error");
+        assert_eq!(
+            (error["ph"].as_str(), error["s"].as_str()),
+            (Some("i"), Some("t"))
+        );
+        assert_eq!(track(&t, &error["tid"]), "errors");
+        assert_eq!(
+            track(&t, &named(&t, "user.message")["tid"]),
+            "thread primary"
+        );
+        assert_eq!(t["metadata"]["start_time"], "2026-08-07T09:00:00.000Z");
+    }
 
     #[test]
     fn overlapping_slices_that_do_not_nest_go_to_another_track() {
