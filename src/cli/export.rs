@@ -36,7 +36,7 @@ pub struct Args {
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Push the session's trace to this OpenTelemetry collector (OTLP/HTTP protobuf, POST
-    /// URL/v1/traces) instead of writing it; with -o FILE, also write FILE in --format
+    /// URL/v1/traces); writes nothing unless -o FILE or --format is given too
     #[arg(long, value_name = "URL")]
     otlp_endpoint: Option<String>,
     /// A header for the push, such as a hosted backend's key (repeatable; values never printed)
@@ -84,7 +84,8 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             args.session,
             target.url()
         );
-        if args.output.is_none() {
+        // Pushing alone unless asked to write too (-o FILE, or an explicit --format).
+        if args.output.is_none() && args.format.is_none() {
             return Ok(exit::OK);
         }
     }

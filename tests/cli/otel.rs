@@ -584,6 +584,24 @@ fn push_with_output_also_writes_the_file() {
     assert_eq!(received.0.lock().unwrap().len(), 1);
     let written: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert!(written["traceEvents"].is_array());
+
+    // An explicit --format writes to standard output besides pushing.
+    let o = run(
+        &db,
+        &[
+            "export",
+            HAPPY,
+            "--otlp-endpoint",
+            &format!("http://{addr}"),
+            "--format",
+            "otlp",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(received.0.lock().unwrap().len(), 2);
+    let pushed = received.0.lock().unwrap().pop().unwrap().0;
+    let written: ExportTraceServiceRequest = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(written, pushed);
 }
 
 #[test]
