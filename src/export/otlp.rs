@@ -76,7 +76,11 @@ pub fn otlp_request(doc: &SessionDoc) -> ExportTraceServiceRequest {
     // The span of each child thread, and each workflow run's span with its time range.
     let mut threads = BTreeMap::new();
     let mut runs = Vec::new();
+    let mut tools = BTreeMap::new();
     for s in &spans {
+        if matches!(s.kind, SpanKind::Tool | SpanKind::McpTool) {
+            tools.insert(s.start_id.as_str(), span_id(session, s));
+        }
         if s.kind == SpanKind::Thread
             && let Some(t) = &s.thread_id
         {
@@ -147,12 +151,9 @@ pub fn otlp_request(doc: &SessionDoc) -> ExportTraceServiceRequest {
     for s in &spans {
         let parent = match s.kind {
             SpanKind::Thread => root_id.clone(),
-            SpanKind::Permission => {
-                let tool = spans.iter().find(|t| {
-                    matches!(t.kind, SpanKind::Tool | SpanKind::McpTool) && t.start_id == s.start_id
-                });
-                tool.map_or_else(|| root_id.clone(), |t| span_id(session, t).to_vec())
-            }
+            SpanKind::Permission => tools
+                .get(s.start_id.as_str())
+                .map_or_else(|| root_id.clone(), |id| id.to_vec()),
             SpanKind::WorkflowPhase => {
                 let (a, b) = times(s, t0, end);
                 let run = runs

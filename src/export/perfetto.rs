@@ -12,7 +12,7 @@
 //! that overlap without nesting, such as parallel tool calls, go to a second track of the same
 //! lane, named `… #2`. The output is deterministic: same session, same bytes.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 
 use serde_json::{Map, Value, json};
@@ -82,7 +82,7 @@ pub fn perfetto(doc: &SessionDoc) -> Value {
 
     // Every lane is drawn, empty or not, so that tracks keep their places from one session to
     // the next; a child thread has a lane when it has a span.
-    let mut lanes: BTreeSet<Lane> = [
+    let mut lanes: BTreeMap<Lane, Vec<&Item>> = [
         Lane::Session,
         Lane::Thread(None),
         Lane::Model,
@@ -92,24 +92,26 @@ pub fn perfetto(doc: &SessionDoc) -> Value {
         Lane::Errors,
     ]
     .into_iter()
+    .map(|l| (l, Vec::new()))
     .collect();
-    lanes.extend(items.iter().map(|i| i.lane.clone()));
-
     // Slices of a lane in (start, longest first) order, each on the first track where it nests.
     items.sort_by(|a, b| {
-        (&a.lane, a.ts, std::cmp::Reverse(a.dur))
-            .cmp(&(&b.lane, b.ts, std::cmp::Reverse(b.dur)))
+        (a.ts, std::cmp::Reverse(a.dur))
+            .cmp(&(b.ts, std::cmp::Reverse(b.dur)))
             .then_with(|| a.name.cmp(&b.name))
     });
+    for item in &items {
+        lanes.entry(item.lane.clone()).or_default().push(item);
+    }
     let mut events = Vec::new();
     let mut drawn = Vec::new();
     let mut tid = 0u32;
-    for lane in &lanes {
+    for (lane, lane_items) in &lanes {
         let base = lane_name(lane, &agent_names);
         // Per track: the ends of the slices that enclose the current point.
         let mut tracks: Vec<Vec<i64>> = vec![Vec::new()];
         let first_tid = tid + 1;
-        for item in items.iter().filter(|i| &i.lane == lane) {
+        for &item in lane_items {
             let track = match item.dur {
                 None => 0,
                 Some(dur) => place(&mut tracks, item.ts, item.ts + dur),
