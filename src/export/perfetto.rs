@@ -50,14 +50,9 @@ struct Item {
     args: Value,
 }
 
-/// Writes the trace of `doc` to `out`.
+/// Writes the trace of `doc` to `out`, one event at a time (keys sorted, events in a fixed
+/// order: the process and track names, then slices and instants by time).
 pub fn write_perfetto(doc: &SessionDoc, out: &mut dyn Write) -> std::io::Result<()> {
-    serde_json::to_writer(&mut *out, &perfetto(doc))?;
-    out.write_all(b"\n")
-}
-
-/// The trace of `doc` as a JSON value (keys sorted, events in a fixed order).
-pub fn perfetto(doc: &SessionDoc) -> Value {
     let t0 = doc
         .events
         .iter()
@@ -82,7 +77,7 @@ pub fn perfetto(doc: &SessionDoc) -> Value {
 
     // Every lane is drawn, empty or not, so that tracks keep their places from one session to
     // the next; a child thread has a lane when it has a span.
-    let mut lanes: BTreeMap<Lane, Vec<&Item>> = [
+    let mut lanes: BTreeMap<Lane, Vec<usize>> = [
         Lane::Session,
         Lane::Thread(None),
         Lane::Model,
@@ -100,23 +95,24 @@ pub fn perfetto(doc: &SessionDoc) -> Value {
             .cmp(&(b.ts, std::cmp::Reverse(b.dur)))
             .then_with(|| a.name.cmp(&b.name))
     });
-    for item in &items {
-        lanes.entry(item.lane.clone()).or_default().push(item);
+    for (i, item) in items.iter().enumerate() {
+        lanes.entry(item.lane.clone()).or_default().push(i);
     }
     let mut events = Vec::new();
-    let mut drawn = Vec::new();
+    let mut tids = vec![0u32; items.len()];
     let mut tid = 0u32;
     for (lane, lane_items) in &lanes {
         let base = lane_name(lane, &agent_names);
         // Per track: the ends of the slices that enclose the current point.
         let mut tracks: Vec<Vec<i64>> = vec![Vec::new()];
         let first_tid = tid + 1;
-        for &item in lane_items {
+        for &i in lane_items {
+            let item = &items[i];
             let track = match item.dur {
                 None => 0,
                 Some(dur) => place(&mut tracks, item.ts, item.ts + dur),
             };
-            drawn.push((first_tid + track as u32, item));
+            tids[i] = first_tid + track as u32;
         }
         for (n, _) in tracks.iter().enumerate() {
             tid += 1;
@@ -135,10 +131,38 @@ pub fn perfetto(doc: &SessionDoc) -> Value {
             );
         }
     }
+    let mut drawn: Vec<(u32, Item)> = tids.into_iter().zip(items).collect();
     drawn.sort_by_key(|(tid, item)| (item.ts, *tid));
+
+    let title = doc.summary.title.clone().unwrap_or_default();
+    let process = if title.is_empty() {
+        format!("session {}", doc.summary.id)
+    } else {
+        format!("session {} ({title})", doc.summary.id)
+    };
+    let metadata = json!({
+        "generator": "flightrec",
+        "session_id": doc.summary.id,
+        "title": title,
+        "start_time": doc.events.iter().filter(|e| e.ts == Some(t0))
+            .find_map(|e| e.processed_at.clone()),
+        "start_us": t0,
+        "time_unit": "ts and dur are µs since start_time",
+    });
+    out.write_all(b"{\"displayTimeUnit\":\"ms\",\"metadata\":")?;
+    serde_json::to_writer(&mut *out, &metadata)?;
+    out.write_all(b",\"traceEvents\":[")?;
+    let process = json!({"name": "process_name", "ph": "M", "ts": 0, "pid": PID, "tid": 0,
+        "args": {"name": process}});
+    serde_json::to_writer(&mut *out, &process)?;
+    for e in events {
+        out.write_all(b",")?;
+        serde_json::to_writer(&mut *out, &e)?;
+    }
+    // Each slice or instant becomes text as it is written: a large session is not held twice.
     for (tid, item) in drawn {
         let mut e = Map::new();
-        e.insert("name".into(), item.name.clone().into());
+        e.insert("name".into(), item.name.into());
         e.insert("cat".into(), item.cat.into());
         e.insert("pid".into(), PID.into());
         e.insert("tid".into(), tid.into());
@@ -153,34 +177,11 @@ pub fn perfetto(doc: &SessionDoc) -> Value {
                 e.insert("s".into(), "t".into());
             }
         }
-        e.insert("args".into(), item.args.clone());
-        events.push(Value::Object(e));
+        e.insert("args".into(), item.args);
+        out.write_all(b",")?;
+        serde_json::to_writer(&mut *out, &e)?;
     }
-
-    let title = doc.summary.title.clone().unwrap_or_default();
-    let process = if title.is_empty() {
-        format!("session {}", doc.summary.id)
-    } else {
-        format!("session {} ({title})", doc.summary.id)
-    };
-    let mut all = vec![
-        json!({"name": "process_name", "ph": "M", "ts": 0, "pid": PID, "tid": 0,
-            "args": {"name": process}}),
-    ];
-    all.extend(events);
-    json!({
-        "traceEvents": all,
-        "displayTimeUnit": "ms",
-        "metadata": {
-            "generator": "flightrec",
-            "session_id": doc.summary.id,
-            "title": title,
-            "start_time": doc.events.iter().filter(|e| e.ts == Some(t0))
-                .find_map(|e| e.processed_at.clone()),
-            "start_us": t0,
-            "time_unit": "ts and dur are µs since start_time",
-        },
-    })
+    out.write_all(b"]}\n")
 }
 
 /// The track of `tracks` where a slice from `start` to `end` nests (a new one if none).
@@ -378,7 +379,8 @@ mod tests {
 
     fn trace() -> Value {
         let events = rows(EVENTS);
-        perfetto(&SessionDoc {
+        let mut out = Vec::new();
+        let doc = SessionDoc {
             summary: SessionSummary {
                 id: "sesn_p".into(),
                 title: None,
@@ -393,7 +395,9 @@ mod tests {
             revisions: vec![],
             previews: vec![],
             capture: vec![],
-        })
+        };
+        write_perfetto(&doc, &mut out).expect("written to memory");
+        serde_json::from_slice(&out).expect("JSON")
     }
 
     fn named<'a>(t: &'a Value, name: &str) -> &'a Value {
