@@ -69,9 +69,19 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     };
     let store = open_existing(db)?;
     store.require_session(&args.session)?;
-    if let Some(target) = &target {
-        let doc = SessionDoc::load(&store, &args.session)?;
-        let req = otlp_request(&doc);
+    // With an endpoint, push alone unless asked to write too (-o FILE, or an explicit --format).
+    let write = match (&target, &args.output, args.format) {
+        (Some(_), None, None) => None,
+        (Some(_), _, f) => Some(f.unwrap_or(Format::Otlp)),
+        (None, _, f) => Some(f.unwrap_or(Format::Jsonl)),
+    };
+    // Read once, for the push and the file alike.
+    let doc = match (&target, write) {
+        (None, None | Some(Format::Jsonl)) => None,
+        _ => Some(SessionDoc::load(&store, &args.session)?),
+    };
+    if let (Some(target), Some(doc)) = (&target, &doc) {
+        let req = otlp_request(doc);
         let count: usize = req
             .resource_spans
             .iter()
@@ -84,29 +94,21 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             args.session,
             target.url()
         );
-        // Pushing alone unless asked to write too (-o FILE, or an explicit --format).
-        if args.output.is_none() && args.format.is_none() {
-            return Ok(exit::OK);
-        }
     }
-    let format = args.format.unwrap_or(if target.is_some() {
-        Format::Otlp
-    } else {
-        Format::Jsonl
-    });
+    let Some(format) = write else {
+        return Ok(exit::OK);
+    };
     let mut out = open_output(args.output.as_deref())?;
+    let read = |doc: Option<SessionDoc>| match doc {
+        Some(doc) => Ok(doc),
+        None => SessionDoc::load(&store, &args.session),
+    };
     match format {
         Format::Jsonl => {
             write_jsonl(&store, &args.session, &mut out)?;
         }
-        Format::Perfetto => {
-            let doc = SessionDoc::load(&store, &args.session)?;
-            write_perfetto(&doc, &mut out)?;
-        }
-        Format::Otlp => {
-            let doc = SessionDoc::load(&store, &args.session)?;
-            write_otlp_json(&doc, &mut out)?;
-        }
+        Format::Perfetto => write_perfetto(&read(doc)?, &mut out)?,
+        Format::Otlp => write_otlp_json(&read(doc)?, &mut out)?,
     }
     out.flush()?;
     Ok(exit::OK)
