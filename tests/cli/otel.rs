@@ -667,3 +667,39 @@ fn push_failures_are_one_line_and_exit_2() {
     );
     one_line(&o, &["--otlp-header", "KEY=VALUE"]);
 }
+
+#[test]
+fn otlp_names_the_agent_and_model_from_the_session_object() {
+    let (dir, db) = sample_db();
+    let object = dir.path().join(format!("object.{HAPPY}.json"));
+    let text = format!(
+        r#"{{"type":"session","id":"{HAPPY}","status":"idle","title":"Fix CI",
+        "agent":{{"type":"agent","id":"agent_011CZkYpogX7uDKUyvBTophP","version":3,
+        "name":"Test triager","model":{{"id":"claude-sonnet-4-6","speed":"standard"}}}}}}"#
+    );
+    std::fs::write(&object, text).unwrap();
+    let o = run(&db, &["import", object.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+
+    let req: ExportTraceServiceRequest = serde_json::from_str(&export(&db, HAPPY, "otlp")).unwrap();
+    let all = otlp_spans(&req);
+    let root = all[0];
+    assert_eq!(root.name, "invoke_agent Test triager");
+    assert_eq!(
+        text_attr(root, "gen_ai.agent.id"),
+        Some("agent_011CZkYpogX7uDKUyvBTophP")
+    );
+    assert_eq!(text_attr(root, "gen_ai.agent.name"), Some("Test triager"));
+    let chats: Vec<&&OtelSpan> = all
+        .iter()
+        .filter(|s| text_attr(s, "gen_ai.operation.name") == Some("chat"))
+        .collect();
+    assert_eq!(chats.len(), 5);
+    for c in chats {
+        assert_eq!(c.name, "chat claude-sonnet-4-6");
+        assert_eq!(
+            text_attr(c, "gen_ai.request.model"),
+            Some("claude-sonnet-4-6")
+        );
+    }
+}
