@@ -467,12 +467,18 @@ async fn overloaded() -> (StatusCode, &'static str) {
     )
 }
 
+async fn silent() -> StatusCode {
+    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    StatusCode::OK
+}
+
 /// Starts the receiver on a loopback port, for the rest of the test process.
 fn receiver() -> (SocketAddr, Received) {
     let received = Received::default();
     let app = axum::Router::new()
         .route("/v1/traces", axum::routing::post(traces))
         .route("/failing/v1/traces", axum::routing::post(overloaded))
+        .route("/silent/v1/traces", axum::routing::post(silent))
         .with_state(received.clone());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -650,6 +656,20 @@ fn push_failures_are_one_line_and_exit_2() {
         ],
     );
     one_line(&o, &["cannot connect", &format!("127.0.0.1:{port}")]);
+
+    let silent = format!("http://{addr}/silent");
+    let o = run(
+        &db,
+        &[
+            "export",
+            HAPPY,
+            "--otlp-endpoint",
+            &silent,
+            "--otlp-timeout",
+            "300ms",
+        ],
+    );
+    one_line(&o, &["no answer from the collector within 300ms"]);
 
     let o = run(&db, &["export", HAPPY, "--otlp-endpoint", "localhost:4318"]);
     one_line(&o, &["--otlp-endpoint localhost:4318"]);
