@@ -39,7 +39,8 @@ pub struct Args {
     /// URL/v1/traces); writes nothing unless -o FILE or --format is given too
     #[arg(long, value_name = "URL")]
     otlp_endpoint: Option<String>,
-    /// A header for the push, such as a hosted backend's key (repeatable; values never printed)
+    /// A header for the push, such as a hosted backend's key (repeatable; values never printed).
+    /// OTEL_EXPORTER_OTLP_HEADERS (k1=v1,k2=v2, percent-encoded) is read too; these win
     #[arg(
         long = "otlp-header",
         value_name = "KEY=VALUE",
@@ -64,7 +65,12 @@ fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
 pub fn run(db: &Path, args: Args) -> Outcome {
     // Check the endpoint and headers before reading anything.
     let target = match &args.otlp_endpoint {
-        Some(url) => Some(PushTarget::new(url, &args.otlp_headers, args.otlp_timeout)?),
+        Some(url) => {
+            let env = std::env::var("OTEL_EXPORTER_OTLP_HEADERS").ok();
+            let target =
+                PushTarget::new(url, env.as_deref(), &args.otlp_headers, args.otlp_timeout)?;
+            Some(target)
+        }
         None => None,
     };
     let store = open_existing(db)?;

@@ -591,6 +591,20 @@ fn push_with_output_also_writes_the_file() {
     let written: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert!(written["traceEvents"].is_array());
 
+    // Headers from the environment, as OpenTelemetry exporters read them.
+    let o = crate::util::bin()
+        .args(["--db", db.to_str().unwrap(), "export", HAPPY])
+        .args(["--otlp-endpoint", &format!("http://{addr}")])
+        .env("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Basic%20ZW52")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let (_, headers) = received.0.lock().unwrap().pop().unwrap();
+    assert_eq!(
+        headers.get("authorization").and_then(|v| v.to_str().ok()),
+        Some("Basic ZW52")
+    );
+
     // An explicit --format writes to standard output besides pushing.
     let o = run(
         &db,

@@ -39,15 +39,27 @@ pub struct PushTarget {
 
 impl PushTarget {
     /// `endpoint` is the collector's base URL (`http://host:4318`) or its traces URL (ending in
-    /// `/v1/traces`); `headers` are `KEY=VALUE` pairs sent with the request.
+    /// `/v1/traces`); `headers` are `KEY=VALUE` pairs sent with the request. `env_headers` is
+    /// the value of `OTEL_EXPORTER_OTLP_HEADERS` (`k1=v1,k2=v2`, values percent-encoded), as
+    /// the OpenTelemetry exporters read it; a key given in `headers` replaces it there.
     pub fn new(
         endpoint: &str,
+        env_headers: Option<&str>,
         headers: &[String],
         timeout: Duration,
     ) -> Result<PushTarget, PushError> {
+        let mut map = match env_headers {
+            Some(v) => env_header_map(v)?,
+            None => HeaderMap::new(),
+        };
+        let given = parse_headers(headers)?;
+        for name in given.keys() {
+            map.remove(name);
+        }
+        map.extend(given);
         Ok(PushTarget {
             url: traces_url(endpoint)?,
-            headers: parse_headers(headers)?,
+            headers: map,
             timeout,
         })
     }
@@ -171,6 +183,47 @@ fn parse_headers(pairs: &[String]) -> Result<HeaderMap, PushError> {
     Ok(map)
 }
 
+/// `OTEL_EXPORTER_OTLP_HEADERS`: comma-separated `key=value` pairs, values percent-encoded.
+fn env_header_map(value: &str) -> Result<HeaderMap, PushError> {
+    let mut map = HeaderMap::new();
+    for pair in value.split(',').filter(|p| !p.trim().is_empty()) {
+        let bad = |key: &str, why| {
+            PushError::BadHeader(format!("{key} (from OTEL_EXPORTER_OTLP_HEADERS)"), why)
+        };
+        let Some((k, v)) = pair.split_once('=') else {
+            return Err(bad("(value hidden)", "expected key=value"));
+        };
+        let key = k.trim();
+        let decoded = percent_decode(v.trim())
+            .ok_or_else(|| bad(key, "the value is not valid percent-encoded UTF-8"))?;
+        let name = HeaderName::from_bytes(key.as_bytes())
+            .map_err(|_| bad(key, "not a valid header name"))?;
+        let mut value = HeaderValue::from_str(&decoded)
+            .map_err(|_| bad(key, "the value cannot go in a header"))?;
+        value.set_sensitive(true);
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+/// `%XX` escapes decoded (`+` stays `+`, as in W3C Baggage, which the variable's format follows).
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +242,27 @@ mod tests {
         assert!(traces_url("localhost:4318").is_err());
         assert!(traces_url("ftp://x/").is_err());
         assert!(traces_url("not a url").is_err());
+    }
+
+    #[test]
+    fn env_headers_are_percent_decoded_and_given_ones_win() {
+        let t = PushTarget::new(
+            "http://localhost:4318",
+            Some("Authorization=Basic%20YWJj%3D, x-team = core,x-api-key=old"),
+            &["x-api-key=new".into()],
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let h = |k: &str| t.headers.get(k).and_then(|v| v.to_str().ok());
+        assert_eq!(h("authorization"), Some("Basic YWJj="));
+        assert_eq!(h("x-team"), Some("core"));
+        assert_eq!(h("x-api-key"), Some("new"));
+        assert_eq!(t.headers.get_all("x-api-key").iter().count(), 1);
+        let e = env_header_map("Authorization=Bearer%2xsecret").unwrap_err();
+        assert!(e.to_string().contains("OTEL_EXPORTER_OTLP_HEADERS"), "{e}");
+        assert!(!e.to_string().contains("secret"), "{e}");
+        assert_eq!(percent_decode("a+b%2Cc"), Some("a+b,c".into()));
+        assert_eq!(percent_decode("%"), None);
     }
 
     #[test]
