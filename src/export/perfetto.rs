@@ -8,7 +8,7 @@
 //!
 //! Times (`ts`, `dur`) are µs since the session's first processed event; `metadata.start_time`
 //! (RFC 3339) and `metadata.start_us` (µs since the epoch) say when that was. A track holds only
-//! properly nested slices (what the format requires of complete events on one thread), so spans
+//! properly nested slices (Perfetto drops complete events that cross a sibling's end), so spans
 //! that overlap without nesting, such as parallel tool calls, go to a second track of the same
 //! lane, named `… #2`. The output is deterministic: same session, same bytes.
 
