@@ -1,15 +1,20 @@
-//! `flightrec export SESSION --format FORMAT [-o FILE] [--redact …]`
+//! `flightrec export SESSION --format FORMAT [-o FILE] [--redact …]`, and `--otlp-endpoint URL`
+//! to push the session's trace to an OpenTelemetry collector.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 
+use super::args::parse_duration as duration;
 use super::redact_args::RedactArgs;
 use super::{Outcome, exit, open_existing};
 use flightrec::export::SessionDoc;
 use flightrec::export::jsonl::{one_line, write_jsonl};
+use flightrec::export::otlp::{encode_protobuf, otlp_request, push::PushTarget, write_otlp_json};
+use flightrec::export::perfetto::write_perfetto;
 use flightrec::export::tape::{TapeOptions, write_tape};
 use flightrec::redact::redact_doc;
 
@@ -20,15 +25,19 @@ enum Format {
     /// One self-describing file that `flightrec import`, `serve --tape` and `view` read back
     /// (docs/tape.md)
     Tape,
+    /// Chrome trace event JSON for the Perfetto UI: one track per lane, spans as slices
+    Perfetto,
+    /// OTLP/JSON: the session as an OpenTelemetry trace (GenAI semantic conventions)
+    Otlp,
 }
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The session id
     session: String,
-    /// Output format
-    #[arg(long, value_enum, default_value = "jsonl")]
-    format: Format,
+    /// Output format [default: jsonl, or otlp with --otlp-endpoint]
+    #[arg(long, value_enum)]
+    format: Option<Format>,
     /// Write to FILE instead of standard output
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -40,6 +49,21 @@ pub struct Args {
     no_capture_log: bool,
     #[command(flatten)]
     redact: RedactArgs,
+    /// Push the session's trace to this OpenTelemetry collector (OTLP/HTTP protobuf, POST
+    /// URL/v1/traces); writes nothing unless -o FILE or --format is given too
+    #[arg(long, value_name = "URL")]
+    otlp_endpoint: Option<String>,
+    /// A header for the push, such as a hosted backend's key (repeatable; values never printed).
+    /// OTEL_EXPORTER_OTLP_HEADERS (k1=v1,k2=v2, percent-encoded) is read too; these win
+    #[arg(
+        long = "otlp-header",
+        value_name = "KEY=VALUE",
+        requires = "otlp_endpoint"
+    )]
+    otlp_headers: Vec<String>,
+    /// How long to wait for the collector
+    #[arg(long, value_name = "DUR", default_value = "30s", value_parser = duration, requires = "otlp_endpoint")]
+    otlp_timeout: Duration,
 }
 
 /// Standard output, or a new file.
@@ -53,45 +77,79 @@ fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
 }
 
 pub fn run(db: &Path, args: Args) -> Outcome {
-    // Bad rules and flags are reported before anything is read or created.
+    // Bad rules, flags, endpoints and headers are reported before anything is read or created.
     let redactor = args.redact.redactor()?;
-    if args.format != Format::Tape && (args.compress || args.no_capture_log) {
+    let target = match &args.otlp_endpoint {
+        Some(url) => {
+            let env = std::env::var("OTEL_EXPORTER_OTLP_HEADERS").ok();
+            let target =
+                PushTarget::new(url, env.as_deref(), &args.otlp_headers, args.otlp_timeout)?;
+            Some(target)
+        }
+        None => None,
+    };
+    // With an endpoint, push alone unless asked to write too (-o FILE, or an explicit --format).
+    let write = match (&target, &args.output, args.format) {
+        (Some(_), None, None) => None,
+        (Some(_), _, f) => Some(f.unwrap_or(Format::Otlp)),
+        (None, _, f) => Some(f.unwrap_or(Format::Jsonl)),
+    };
+    if write != Some(Format::Tape) && (args.compress || args.no_capture_log) {
         anyhow::bail!("--compress and --no-capture-log apply to --format tape only");
     }
     let store = open_existing(db)?;
     store.require_session(&args.session)?;
-    if args.format == Format::Jsonl && redactor.is_none() {
+    if target.is_none() && write == Some(Format::Jsonl) && redactor.is_none() {
         // Streamed from the store: no need to hold the session in memory.
         let mut out = open_output(args.output.as_deref())?;
         write_jsonl(&store, &args.session, &mut out)?;
         out.flush()?;
         return Ok(exit::OK);
     }
-    // Every other path reads the whole session once, and redacts it before any format sees it.
+    // Every other path reads the session once, and redacts it before any format or push sees it.
     let mut doc = SessionDoc::load(&store, &args.session)?;
     let manifest = redactor.as_ref().map(|r| redact_doc(&mut doc, r));
-    let manifest_json = manifest.as_ref().map(serde_json::to_value).transpose()?;
-    let mut out = open_output(args.output.as_deref())?;
-    match args.format {
-        Format::Jsonl => {
-            for e in &doc.events {
-                out.write_all(one_line(&e.raw).as_bytes())?;
-                out.write_all(b"\n")?;
-            }
-        }
-        Format::Tape => {
-            let origins = store.preview_origins(&args.session)?;
-            let exported_at = flightrec::record::now();
-            let opts = TapeOptions {
-                capture_log: !args.no_capture_log,
-                compress: args.compress,
-                redaction: manifest_json.as_ref(),
-                exported_at: &exported_at,
-            };
-            write_tape(&doc, &origins, &opts, &mut out)?;
-        }
+    if let Some(target) = &target {
+        let req = otlp_request(&doc);
+        let count: usize = req
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .map(|s| s.spans.len())
+            .sum();
+        target.push(encode_protobuf(&req))?;
+        eprintln!(
+            "pushed {count} spans of {} to {}",
+            args.session,
+            target.url()
+        );
     }
-    out.flush()?;
+    if let Some(format) = write {
+        let mut out = open_output(args.output.as_deref())?;
+        match format {
+            Format::Jsonl => {
+                for e in &doc.events {
+                    out.write_all(one_line(&e.raw).as_bytes())?;
+                    out.write_all(b"\n")?;
+                }
+            }
+            Format::Tape => {
+                let manifest_json = manifest.as_ref().map(serde_json::to_value).transpose()?;
+                let origins = store.preview_origins(&args.session)?;
+                let exported_at = flightrec::record::now();
+                let opts = TapeOptions {
+                    capture_log: !args.no_capture_log,
+                    compress: args.compress,
+                    redaction: manifest_json.as_ref(),
+                    exported_at: &exported_at,
+                };
+                write_tape(&doc, &origins, &opts, &mut out)?;
+            }
+            Format::Perfetto => write_perfetto(&doc, &mut out)?,
+            Format::Otlp => write_otlp_json(&doc, &mut out)?,
+        }
+        out.flush()?;
+    }
     if let Some(m) = &manifest {
         eprintln!("{}", m.summary_line());
     }

@@ -6,3 +6,5 @@ pub mod jsonl;
 pub mod tape;
 
 pub use doc::SessionDoc;
+pub mod otlp;
+pub mod perfetto;

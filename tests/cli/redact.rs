@@ -570,3 +570,32 @@ fn redacting_a_clean_sample_changes_nothing() {
     assert_eq!(stdout(&plain), stdout(&red));
     assert!(stderr(&red).contains("nothing matched"), "{}", stderr(&red));
 }
+
+/// `--redact` holds for every format: none of the planted secrets reaches any of them, while
+/// the same export without it carries them (so each format does show the planted fields).
+#[test]
+fn every_format_with_redact_leaks_no_planted_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = planted_db(dir.path());
+    for format in ["jsonl", "tape", "perfetto", "otlp"] {
+        let plain = bin()
+            .arg("--db")
+            .arg(&db)
+            .args(["export", SESSION, "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(code(&plain), 0, "{format}: {}", stderr(&plain));
+        let mut args = vec!["export", SESSION, "--format", format, "--redact"];
+        args.extend_from_slice(USER_FLAGS);
+        let o = bin().arg("--db").arg(&db).args(&args).output().unwrap();
+        assert_eq!(code(&o), 0, "{format}: {}", stderr(&o));
+        let text = stdout(&o);
+        assert_no_secret(&text, format);
+        assert_no_secret(&stderr(&o), format);
+        // What the format shows of the planted fields is masked, not dropped.
+        let plain_text = stdout(&plain);
+        if PLANTED.iter().any(|p| plain_text.contains(p.secret)) {
+            assert!(text.contains("[REDACTED:"), "{format}: no marker");
+        }
+    }
+}
