@@ -6,13 +6,19 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use super::args::parse_duration_micros;
+use super::explain::{DEFAULT_STUCK_AFTER, parse_now, wall_clock};
 use super::{Outcome, exit, open_existing};
+use flightrec::export::SessionDoc;
 use flightrec::export::jsonl::write_jsonl;
+use flightrec::export::md::write_md;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Format {
     /// One event per line, exactly as received
     Jsonl,
+    /// A readable transcript: the explain verdict, then messages, tool calls and errors
+    Md,
 }
 
 #[derive(clap::Args)]
@@ -25,6 +31,12 @@ pub struct Args {
     /// Write to FILE instead of standard output
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Transcripts: a running session with no event for longer than this is stalled
+    #[arg(long, value_name = "DUR", default_value = DEFAULT_STUCK_AFTER, value_parser = parse_duration_micros)]
+    stuck_after: i64,
+    /// The current time (RFC 3339), for tests [default: the wall clock]
+    #[arg(long, value_name = "TIME", hide = true, value_parser = parse_now)]
+    now: Option<i64>,
 }
 
 /// Standard output, or a new file.
@@ -44,6 +56,11 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     match args.format {
         Format::Jsonl => {
             write_jsonl(&store, &args.session, &mut out)?;
+        }
+        Format::Md => {
+            let doc = SessionDoc::load(&store, &args.session)?;
+            let x = doc.explain(args.now.unwrap_or_else(wall_clock), args.stuck_after);
+            write_md(&doc, &x, args.stuck_after, &mut out)?;
         }
     }
     out.flush()?;

@@ -2,6 +2,8 @@
 //! when asked, so no format can leak what another would have masked.
 
 pub mod doc;
+pub mod flow;
 pub mod jsonl;
+pub mod md;
 
 pub use doc::SessionDoc;
