@@ -10,6 +10,7 @@ use super::args::parse_duration_micros;
 use super::explain::{DEFAULT_STUCK_AFTER, parse_now, wall_clock};
 use super::{Outcome, exit, open_existing};
 use flightrec::export::SessionDoc;
+use flightrec::export::html::write_html;
 use flightrec::export::jsonl::write_jsonl;
 use flightrec::export::md::write_md;
 
@@ -19,6 +20,8 @@ enum Format {
     Jsonl,
     /// A readable transcript: the explain verdict, then messages, tool calls and errors
     Md,
+    /// One self-contained HTML page: verdict, timeline, searchable events (no network)
+    Html,
 }
 
 #[derive(clap::Args)]
@@ -57,10 +60,13 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         Format::Jsonl => {
             write_jsonl(&store, &args.session, &mut out)?;
         }
-        Format::Md => {
+        Format::Md | Format::Html => {
             let doc = SessionDoc::load(&store, &args.session)?;
             let x = doc.explain(args.now.unwrap_or_else(wall_clock), args.stuck_after);
-            write_md(&doc, &x, args.stuck_after, &mut out)?;
+            match args.format {
+                Format::Md => write_md(&doc, &x, args.stuck_after, &mut out)?,
+                _ => write_html(&doc, &x, args.stuck_after, &mut out)?,
+            }
         }
     }
     out.flush()?;

@@ -3,6 +3,7 @@
 
 pub mod doc;
 pub mod flow;
+pub mod html;
 pub mod jsonl;
 pub mod md;
 
