@@ -16,4 +16,5 @@ mod serve;
 mod spans;
 mod state;
 mod stats;
+mod transcript;
 mod util;
