@@ -217,10 +217,16 @@ fn message(s: &mut String, who: &str, when: &str, thread: &str, content: &[Conte
 }
 
 /// A short line: a status change or any event without a form of its own.
+/// Errors (`workflow_run.error`, types to come) are marked like `session.error`.
 fn status(s: &mut String, when: &str, summary: &str, e: &EventRow) {
+    let mark = if e.event_type.ends_with(".error") {
+        "> **⚠ Error** · "
+    } else {
+        ""
+    };
     let _ = writeln!(
         s,
-        "\n*{when}* · {} {}",
+        "\n{mark}*{when}* · {} {}",
         code(&e.event_type),
         inline(summary)
     );

@@ -59,3 +59,24 @@ pub fn fence(content: &str, lang: &str) -> String {
     let nl = if content.ends_with('\n') { "" } else { "\n" };
     format!("{f}{lang}\n{content}{nl}{f}\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fences_and_code_spans_outlast_the_backticks_they_hold() {
+        assert_eq!(fence("a", "json"), "```json\na\n```\n");
+        assert_eq!(fence("x ````` y\n", ""), "``````\nx ````` y\n``````\n");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`a"), "`` `a ``");
+    }
+
+    #[test]
+    fn inline_text_is_neither_html_nor_markdown() {
+        assert_eq!(
+            inline("<b>*x*</b> [l](u) & \"q\"\nnext"),
+            "&lt;b&gt;\\*x\\*&lt;/b&gt; \\[l\\](u) &amp; &quot;q&quot; next"
+        );
+    }
+}
