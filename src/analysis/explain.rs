@@ -8,6 +8,7 @@
 pub mod advice;
 pub mod blocking;
 mod idle;
+pub mod report;
 pub mod unblock;
 mod verdicts;
 

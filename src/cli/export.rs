@@ -8,11 +8,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::args::parse_duration as duration;
+use super::args::{parse_duration as duration, parse_duration_micros};
+use super::explain::{DEFAULT_STUCK_AFTER, parse_now, wall_clock};
 use super::redact_args::RedactArgs;
 use super::{Outcome, exit, open_existing};
 use flightrec::export::SessionDoc;
+use flightrec::export::html::write_html;
 use flightrec::export::jsonl::{one_line, write_jsonl};
+use flightrec::export::md::write_md;
 use flightrec::export::otlp::{encode_protobuf, otlp_request, push::PushTarget, write_otlp_json};
 use flightrec::export::perfetto::write_perfetto;
 use flightrec::export::tape::{TapeOptions, write_tape};
@@ -25,6 +28,10 @@ enum Format {
     /// One self-describing file that `flightrec import`, `serve --tape` and `view` read back
     /// (docs/tape.md)
     Tape,
+    /// A readable transcript: the explain verdict, then messages, tool calls and errors
+    Md,
+    /// One self-contained HTML page: verdict, timeline, searchable events (no network)
+    Html,
     /// Chrome trace event JSON for the Perfetto UI: one track per lane, spans as slices
     Perfetto,
     /// OTLP/JSON: the session as an OpenTelemetry trace (GenAI semantic conventions)
@@ -49,6 +56,12 @@ pub struct Args {
     no_capture_log: bool,
     #[command(flatten)]
     redact: RedactArgs,
+    /// Transcripts: a running session with no event for longer than this is stalled
+    #[arg(long, value_name = "DUR", default_value = DEFAULT_STUCK_AFTER, value_parser = parse_duration_micros)]
+    stuck_after: i64,
+    /// The current time (RFC 3339), for tests [default: the wall clock]
+    #[arg(long, value_name = "TIME", hide = true, value_parser = parse_now)]
+    now: Option<i64>,
     /// Push the session's trace to this OpenTelemetry collector (OTLP/HTTP protobuf, POST
     /// URL/v1/traces); writes nothing unless -o FILE or --format is given too
     #[arg(long, value_name = "URL")]
@@ -144,6 +157,13 @@ pub fn run(db: &Path, args: Args) -> Outcome {
                     exported_at: &exported_at,
                 };
                 write_tape(&doc, &origins, &opts, &mut out)?;
+            }
+            Format::Md | Format::Html => {
+                let x = doc.explain(args.now.unwrap_or_else(wall_clock), args.stuck_after);
+                match format {
+                    Format::Md => write_md(&doc, &x, args.stuck_after, &mut out)?,
+                    _ => write_html(&doc, &x, args.stuck_after, &mut out)?,
+                }
             }
             Format::Perfetto => write_perfetto(&doc, &mut out)?,
             Format::Otlp => write_otlp_json(&doc, &mut out)?,

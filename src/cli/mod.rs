@@ -102,7 +102,8 @@ enum Command {
     Diff(diff::Args),
     /// Play a session's events in the terminal at the recorded pace, as if watching it live
     Replay(replay::Args),
-    /// Write a session's events out, exactly as received (--redact masks secrets first)
+    /// Write a session out: events as received, a tape, a Markdown or HTML transcript, a Perfetto
+    /// or OpenTelemetry trace (or push it to a collector); --redact masks secrets in all of them
     Export(export::Args),
     /// Preview what --redact would mask in a session, and where (writes nothing)
     Redact(redact::Args),

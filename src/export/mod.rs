@@ -2,9 +2,12 @@
 //! when asked, so no format can leak what another would have masked.
 
 pub mod doc;
+pub mod flow;
+pub mod html;
 pub mod jsonl;
+pub mod md;
+pub mod otlp;
+pub mod perfetto;
 pub mod tape;
 
 pub use doc::SessionDoc;
-pub mod otlp;
-pub mod perfetto;

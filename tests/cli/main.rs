@@ -20,4 +20,5 @@ mod spans;
 mod state;
 mod stats;
 mod tape;
+mod transcript;
 mod util;

@@ -577,7 +577,7 @@ fn redacting_a_clean_sample_changes_nothing() {
 fn every_format_with_redact_leaks_no_planted_secret() {
     let dir = tempfile::tempdir().unwrap();
     let db = planted_db(dir.path());
-    for format in ["jsonl", "tape", "perfetto", "otlp"] {
+    for format in ["jsonl", "tape", "md", "html", "perfetto", "otlp"] {
         let plain = bin()
             .arg("--db")
             .arg(&db)

@@ -1,0 +1,229 @@
+//! `export --format html`: one self-contained page (no network, no CDN): the session's facts and
+//! explain verdict, a timeline of status, threads, model requests and tools, and every event as a
+//! fold with its JSON, filtered client-side by a search box and a type menu.
+//!
+//! Every piece of event text goes through [`esc`], in text and in attributes alike. The page's
+//! Content-Security-Policy forbids every fetch and runs only the one inline script, named by its
+//! SHA-256, so even markup that slipped through could neither load nor run anything.
+
+mod timeline;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use super::SessionDoc;
+use super::flow::{self, Facts};
+use crate::analysis::explain::Explanation;
+use crate::analysis::explain::report;
+use crate::analysis::summarize;
+use crate::model::typed::Event;
+
+const CSS: &str = include_str!("html/page.css");
+const JS: &str = include_str!("html/page.js");
+
+/// `&`, `<`, `>`, `"` and `'` as entities: safe in text and in quoted attributes.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The policy: nothing may be fetched; styles inline; the one script by its hash.
+pub fn content_security_policy() -> String {
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(JS.as_bytes()));
+    format!(
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{hash}'; img-src data:; base-uri 'none'; form-action 'none'"
+    )
+}
+
+/// Writes the page for `doc`. `x` is the verdict at the end of the recording; `stuck_after` (µs)
+/// is the threshold used for the verdicts at each idle.
+pub fn write_html(
+    doc: &SessionDoc,
+    x: &Explanation,
+    stuck_after: i64,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let facts = flow::facts(doc);
+    let mut s = String::with_capacity(doc.events.iter().map(|e| e.raw.len() * 2).sum());
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n\
+         <meta name=\"referrer\" content=\"no-referrer\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <link rel=\"icon\" href=\"data:,\">\n\
+         <title>{} · flightrec</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n",
+        esc(&content_security_policy()),
+        esc(facts.title.as_deref().unwrap_or(&facts.id)),
+    );
+    header(&mut s, &facts);
+    verdict(&mut s, x);
+    timeline::write(&mut s, doc);
+    events(&mut s, doc, &flow::idle_verdicts(doc, stuck_after));
+    let _ = write!(s, "<script>{JS}</script>\n</body>\n</html>\n");
+    out.write_all(s.as_bytes())
+}
+
+fn header(s: &mut String, f: &Facts) {
+    let _ = writeln!(
+        s,
+        "<header>\n<h1>Session {}</h1>\n<dl class=\"facts\">",
+        esc(f.title.as_deref().unwrap_or(&f.id))
+    );
+    let mut fact = |k: &str, v: &str| {
+        let _ = writeln!(s, "<dt>{k}</dt><dd>{}</dd>", esc(v));
+    };
+    fact("session", &f.id);
+    let stop = f
+        .stop_reason
+        .as_ref()
+        .filter(|_| f.status == "idle")
+        .map(|r| format!(" (stop reason {r})"))
+        .unwrap_or_default();
+    fact("status", &format!("{}{stop}", f.status));
+    if let (Some(a), Some(b)) = (&f.started, &f.ended) {
+        let d = f.duration.as_deref().unwrap_or("?");
+        fact("recorded", &format!("{a} → {b} ({d})"));
+    }
+    fact("events", &f.events.to_string());
+    if let Some(a) = &f.agent {
+        fact("agent", a);
+    }
+    if let Some(m) = &f.model {
+        fact("model", m);
+    }
+    s.push_str("</dl>\n</header>\n");
+}
+
+fn verdict(s: &mut String, x: &Explanation) {
+    let (class, flag) = if x.attention {
+        ("verdict attention", "needs attention")
+    } else {
+        ("verdict", "ok")
+    };
+    let _ = writeln!(
+        s,
+        "<section class=\"{class}\" id=\"verdict\">\n<h2>Verdict: <span class=\"code mono\">{}</span> — {flag}</h2>\n<p class=\"summary\">{}</p>",
+        esc(x.verdict.as_str()),
+        esc(&x.summary)
+    );
+    if !x.evidence.is_empty() {
+        s.push_str("<h3>Evidence</h3>\n<ul class=\"evidence\">\n");
+        for e in &x.evidence {
+            let _ = writeln!(
+                s,
+                "<li><span class=\"mono\">{} {} {}</span> — {}</li>",
+                esc(e.at.as_deref().unwrap_or("(queued)")),
+                esc(&e.event_type),
+                esc(&e.event_id),
+                esc(&e.note)
+            );
+        }
+        s.push_str("</ul>\n");
+    }
+    if !x.advice.is_empty() {
+        s.push_str("<h3>What to do</h3>\n<ul class=\"advice\">\n");
+        for a in &x.advice {
+            let _ = writeln!(s, "<li>{}</li>", esc(a));
+        }
+        s.push_str("</ul>\n");
+    }
+    let _ = writeln!(
+        s,
+        "<details><summary>The full explain report</summary>\n<pre>{}</pre>\n</details>\n</section>",
+        esc(&report::text(x))
+    );
+}
+
+/// Whether an event is an error: a `session.error`, or anything with `is_error: true`.
+pub(crate) fn is_error(event_type: &str, raw: &str) -> bool {
+    event_type.ends_with(".error")
+        || serde_json::from_str::<serde_json::Value>(raw)
+            .ok()
+            .and_then(|v| v.get("is_error").and_then(serde_json::Value::as_bool))
+            .unwrap_or(false)
+}
+
+fn events(s: &mut String, doc: &SessionDoc, idles: &BTreeMap<usize, Explanation>) {
+    let shown = flow::unique(doc);
+    let types: BTreeSet<&str> = shown
+        .iter()
+        .map(|&i| doc.events[i].event_type.as_str())
+        .collect();
+    s.push_str("<section id=\"events\">\n<h2>Events</h2>\n<div class=\"controls\">\n");
+    s.push_str(
+        "<input type=\"search\" id=\"q\" placeholder=\"Search events (text, ids, JSON)\" aria-label=\"Search events\">\n",
+    );
+    s.push_str(
+        "<select id=\"type\" aria-label=\"Event type\"><option value=\"\">all types</option>",
+    );
+    for t in &types {
+        let _ = write!(s, "<option value=\"{0}\">{0}</option>", esc(t));
+    }
+    s.push_str("</select>\n<span id=\"count\"></span>\n</div>\n<ol id=\"list\">\n");
+    for i in shown {
+        let e = &doc.events[i];
+        let ev = Event::parse(&e.raw);
+        let class = if is_error(&e.event_type, &e.raw) {
+            "e-err"
+        } else if e.event_type.ends_with("message")
+            || e.event_type.starts_with("agent.thread_message")
+        {
+            "e-msg"
+        } else {
+            "e-other"
+        };
+        let thread = flow::thread_of(e)
+            .map(|t| format!(" <span class=\"th\">thread {}</span>", esc(&t)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "<li id=\"e{i}\" class=\"{class}\" data-type=\"{}\"><details><summary><span class=\"off\">{}</span> <span class=\"ty\">{}</span>{thread} <span class=\"sum\">{}</span></summary>",
+            esc(&e.event_type),
+            esc(&flow::offset(doc, e)),
+            esc(&e.event_type),
+            esc(&summarize(&ev))
+        );
+        let _ = write!(
+            s,
+            "<div class=\"ids\">{} · {} · {}</div>\n<pre>{}</pre></details>",
+            esc(if e.event_id.is_empty() {
+                "(no id)"
+            } else {
+                &e.event_id
+            }),
+            esc(e.processed_at.as_deref().unwrap_or("queued")),
+            esc(&e.source),
+            esc(&flow::pretty_json(&e.raw).unwrap_or_else(|| e.raw.clone()))
+        );
+        if let Some(x) = idles.get(&i) {
+            let _ = writeln!(
+                s,
+                "<div class=\"at-verdict\">Verdict here: <span class=\"mono\">{}</span>{} — {}</div>",
+                esc(x.verdict.as_str()),
+                if x.attention {
+                    " (needs attention)"
+                } else {
+                    ""
+                },
+                esc(&x.summary)
+            );
+        }
+        s.push_str("</li>\n");
+    }
+    s.push_str("</ol>\n</section>\n");
+}

@@ -1,0 +1,177 @@
+//! The page's timeline, inline SVG: a lane of session status, one of threads, one of model
+//! requests, one of tool calls (from the spans), and markers for messages, errors and idles that
+//! open their event when clicked. Every label is escaped text inside `<title>`.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use super::{esc, is_error};
+use crate::analysis::spans::{Span, SpanKind};
+use crate::export::SessionDoc;
+use crate::export::flow;
+use crate::model::time::format_duration_micros;
+
+const WIDTH: f64 = 1000.0;
+const LEFT: f64 = 110.0;
+const LANE: f64 = 22.0;
+const LANES: [&str; 6] = ["status", "threads", "model", "tools", "other", "events"];
+
+/// Maps a time to an x coordinate between `LEFT` and `WIDTH`.
+struct Scale {
+    t0: i64,
+    span: f64,
+}
+
+impl Scale {
+    fn x(&self, ts: i64) -> f64 {
+        LEFT + (ts - self.t0) as f64 / self.span * (WIDTH - LEFT - 10.0)
+    }
+}
+
+fn lane_y(name: &str) -> f64 {
+    let i = LANES.iter().position(|l| *l == name).unwrap_or(0);
+    20.0 + i as f64 * LANE
+}
+
+/// Writes the timeline section; nothing when no event has a time.
+pub fn write(s: &mut String, doc: &SessionDoc) {
+    let (Some(t0), Some(t1)) = (doc.summary.first_ts, doc.end_ts()) else {
+        return;
+    };
+    let sc = Scale {
+        t0,
+        span: ((t1 - t0) as f64).max(1.0),
+    };
+    let height = 20.0 + LANES.len() as f64 * LANE + 14.0;
+    let _ = writeln!(
+        s,
+        "<section id=\"timeline\">\n<h2>Timeline <span class=\"ids\">({} from first to last event)</span></h2>\n<svg viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-label=\"Timeline\">",
+        esc(&format_duration_micros(t1 - t0))
+    );
+    for l in LANES {
+        let _ = writeln!(
+            s,
+            "<text class=\"lane\" x=\"4\" y=\"{:.1}\">{l}</text>",
+            lane_y(l) + 13.0
+        );
+    }
+    status(s, doc, &sc, t1);
+    let ids: HashMap<&str, usize> = flow::unique(doc)
+        .into_iter()
+        .map(|i| (doc.events[i].event_id.as_str(), i))
+        .collect();
+    for sp in doc.spans() {
+        span(s, &sp, &sc, t1, &ids);
+    }
+    markers(s, doc, &sc);
+    let _ = writeln!(
+        s,
+        "<text class=\"lane\" x=\"{LEFT}\" y=\"{:.1}\">+0</text><text class=\"lane\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">+{}</text>",
+        height - 2.0,
+        WIDTH - 10.0,
+        height - 2.0,
+        esc(&format_duration_micros(t1 - t0))
+    );
+    s.push_str("</svg>\n</section>\n");
+}
+
+fn rect(s: &mut String, class: &str, lane: &str, x0: f64, x1: f64, title: &str, ev: Option<usize>) {
+    let y = lane_y(lane) + 2.0;
+    let data = ev.map(|i| format!(" data-ev=\"e{i}\"")).unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "<rect class=\"{class}\" x=\"{x0:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\"{data}><title>{}</title></rect>",
+        (x1 - x0).max(1.5),
+        LANE - 6.0,
+        esc(title)
+    );
+}
+
+/// Session status segments: each status from its event to the next one (or the end).
+fn status(s: &mut String, doc: &SessionDoc, sc: &Scale, end: i64) {
+    let changes: Vec<(usize, i64, &str)> = flow::unique(doc)
+        .into_iter()
+        .filter_map(|i| {
+            let e = &doc.events[i];
+            let status = match e.event_type.as_str() {
+                "session.status_running" => "running",
+                "session.status_idle" => "idle",
+                "session.status_rescheduled" => "rescheduling",
+                "session.status_terminated" => "terminated",
+                "session.deleted" => "deleted",
+                _ => return None,
+            };
+            Some((i, e.ts?, status))
+        })
+        .collect();
+    for (n, &(i, ts, status)) in changes.iter().enumerate() {
+        let next = changes.get(n + 1).map_or(end, |c| c.1);
+        let title = format!(
+            "{status} at {} for {}",
+            flow::offset(doc, &doc.events[i]),
+            format_duration_micros(next - ts)
+        );
+        let class = format!("s-{status}");
+        rect(s, &class, "status", sc.x(ts), sc.x(next), &title, Some(i));
+    }
+}
+
+fn span(s: &mut String, sp: &Span, sc: &Scale, end: i64, ids: &HashMap<&str, usize>) {
+    let Some(start) = sp.start_ts else { return };
+    let stop = sp.end_ts.unwrap_or(end);
+    let (lane, kind) = match sp.kind {
+        SpanKind::ModelRequest => ("model", "k-model"),
+        SpanKind::Tool | SpanKind::McpTool | SpanKind::CustomTool | SpanKind::Permission => {
+            ("tools", "k-tool")
+        }
+        SpanKind::Thread => ("threads", "k-thread"),
+        SpanKind::OutcomeEvaluation | SpanKind::WorkflowRun | SpanKind::WorkflowPhase => {
+            ("other", "k-other")
+        }
+    };
+    let mut class = kind.to_string();
+    if sp.open {
+        class.push_str(" open");
+    }
+    if sp.is_error {
+        class.push_str(" err");
+    }
+    let took = sp
+        .duration_ms
+        .map(|d| format_duration_micros((d * 1000.0) as i64))
+        .unwrap_or_else(|| "still open".into());
+    let title = format!(
+        "{:?} {}: {took}{}",
+        sp.kind,
+        sp.name,
+        if sp.is_error { " (error)" } else { "" }
+    );
+    let ev = ids.get(sp.start_id.as_str()).copied();
+    rect(s, &class, lane, sc.x(start), sc.x(stop), &title, ev);
+}
+
+/// Markers: messages, errors and session idles.
+fn markers(s: &mut String, doc: &SessionDoc, sc: &Scale) {
+    let y = lane_y("events") + LANE / 2.0;
+    for i in flow::unique(doc) {
+        let e = &doc.events[i];
+        let Some(ts) = e.ts else { continue };
+        let t = e.event_type.as_str();
+        let class = if is_error(t, &e.raw) {
+            "m-err"
+        } else if t.ends_with("message") || t.starts_with("agent.thread_message") {
+            "m-msg"
+        } else if t == "session.status_idle" {
+            "m-idle"
+        } else {
+            continue;
+        };
+        let _ = writeln!(
+            s,
+            "<circle class=\"{class}\" cx=\"{:.1}\" cy=\"{y:.1}\" r=\"5\" data-ev=\"e{i}\"><title>{} {}</title></circle>",
+            sc.x(ts),
+            esc(t),
+            esc(&flow::offset(doc, e))
+        );
+    }
+}

@@ -1,0 +1,82 @@
+//! Event text made safe for markdown: no HTML, no stray formatting, fences nothing can close.
+
+/// `&`, `<`, `>` and `"` as entities: no event text becomes HTML in a markdown renderer.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// One line of literal text: HTML escaped, markdown punctuation backslash-escaped, newlines
+/// folded to spaces.
+pub fn inline(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in html_escape(s).chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '|' | '~' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A code span that no backtick in `s` can close early.
+pub fn code(s: &str) -> String {
+    let s = s.replace(['\n', '\r'], " ");
+    let ticks = "`".repeat(longest_run(&s, '`') + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{ticks}{pad}{s}{pad}{ticks}")
+}
+
+fn longest_run(s: &str, c: char) -> usize {
+    let (mut best, mut run) = (0, 0);
+    for ch in s.chars() {
+        run = if ch == c { run + 1 } else { 0 };
+        best = best.max(run);
+    }
+    best
+}
+
+/// A fenced block whose fence is longer than any backtick run in `content`.
+pub fn fence(content: &str, lang: &str) -> String {
+    let f = "`".repeat(3.max(longest_run(content, '`') + 1));
+    let nl = if content.ends_with('\n') { "" } else { "\n" };
+    format!("{f}{lang}\n{content}{nl}{f}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fences_and_code_spans_outlast_the_backticks_they_hold() {
+        assert_eq!(fence("a", "json"), "```json\na\n```\n");
+        assert_eq!(fence("x ````` y\n", ""), "``````\nx ````` y\n``````\n");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`a"), "`` `a ``");
+    }
+
+    #[test]
+    fn inline_text_is_neither_html_nor_markdown() {
+        assert_eq!(
+            inline("<b>*x*</b> [l](u) & \"q\"\nnext"),
+            "&lt;b&gt;\\*x\\*&lt;/b&gt; \\[l\\](u) &amp; &quot;q&quot; next"
+        );
+    }
+}
