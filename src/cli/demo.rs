@@ -98,7 +98,8 @@ pub fn run(db: Option<PathBuf>, args: Args) -> Outcome {
     }
     let _ = events;
     output::print(format!(
-        "\nExplore: flightrec --db {} explain SESSION   (or sessions, timeline, spans, state, search, stats, replay)",
+        "\nExplore: flightrec --db {0} explain SESSION   (or sessions, timeline, spans, state, search, stats, replay)\n\
+         Share:   flightrec --db {0} export SESSION --format html --redact -o session.html   (or tape, md, perfetto, otlp; diff A B)",
         path.display()
     ))?;
     Ok(exit::OK)
