@@ -45,8 +45,11 @@ pub fn write_tape(
     out: &mut dyn Write,
 ) -> Result<TapeCounts, TapeWriteError> {
     if opts.compress {
-        let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
-        let counts = write_plain(doc, preview_origins, opts, &mut gz)?;
+        // The JSON writer makes many small writes; the encoder pays per call, so buffer them.
+        let gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, gz);
+        let counts = write_plain(doc, preview_origins, opts, &mut buffered)?;
+        let gz = buffered.into_inner().map_err(|e| e.into_error())?;
         gz.finish()?;
         Ok(counts)
     } else {
