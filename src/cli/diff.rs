@@ -21,7 +21,7 @@ use flightrec::model::time::format_duration_micros;
 use flightrec::store::{EventRow, SessionSummary, Store, TimelineQuery};
 
 /// How long the alignment may search for the shortest alignment before settling.
-const ALIGN_BUDGET: Duration = Duration::from_secs(10);
+const ALIGN_BUDGET: Duration = Duration::from_secs(2);
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -47,7 +47,7 @@ pub struct Row {
 /// Aligns `a` with `b`. With a `deadline`, a very long, very different pair gets a quick
 /// alignment that may not be the shortest once the deadline passes.
 pub fn align(a: &[Step<'_>], b: &[Step<'_>], deadline: Option<Instant>) -> Vec<Row> {
-    let (ka, kb) = intern(a, b, |s| s.key.as_str());
+    let (ka, kb) = intern(a, b, |s| s.key);
     let (ca, cb) = intern(a, b, |s| s.kind.as_str());
     let mut rows = Vec::with_capacity(a.len().max(b.len()));
     for op in capture_diff_slices_deadline(Algorithm::Myers, &ka, &kb, deadline) {
@@ -66,13 +66,13 @@ pub fn align(a: &[Step<'_>], b: &[Step<'_>], deadline: Option<Instant>) -> Vec<R
     rows
 }
 
-/// Each distinct text as a small number, the same on both sides.
-fn intern<'s>(
+/// Each distinct key (a digest or a text) as a small number, the same on both sides.
+fn intern<'s, K: std::hash::Hash + Eq>(
     a: &'s [Step<'_>],
     b: &'s [Step<'_>],
-    text: impl Fn(&'s Step<'_>) -> &'s str,
+    text: impl Fn(&'s Step<'_>) -> K,
 ) -> (Vec<u32>, Vec<u32>) {
-    let mut ids: FxHashMap<&'s str, u32> = FxHashMap::default();
+    let mut ids: FxHashMap<K, u32> = FxHashMap::default();
     let mut id = |s: &'s Step<'_>| {
         let next = ids.len() as u32;
         *ids.entry(text(s)).or_insert(next)

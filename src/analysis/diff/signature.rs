@@ -51,8 +51,10 @@ pub struct Step<'a> {
     /// The tool used or answered: `bash`, `github.create_issue` (MCP: server, then tool), the
     /// custom tool's name.
     pub tool: Option<String>,
-    /// The normalized event ([`Step::detail`]) as canonical JSON: equal keys mean equal steps.
-    pub key: String,
+    /// The SHA-256 (first 128 bits) of the normalized event ([`Step::detail`]) as canonical
+    /// JSON: equal keys mean equal steps. A digest, not the text, so that a step costs a few
+    /// bytes however large its event.
+    pub key: u128,
     /// Type and tool: equal kinds of step whose details may differ.
     pub kind: String,
 }
@@ -82,8 +84,9 @@ pub fn steps(events: &[EventRow]) -> Vec<Step<'_>> {
         } else {
             None
         };
-        // Only the text is kept: a parsed tree per event would cost several times the events.
-        let key = normalize(ty, raw, tool.as_deref()).to_string();
+        // Only a digest is kept: the text or a parsed tree per event would cost as much as the
+        // events again.
+        let key = digest(&normalize(ty, raw, tool.as_deref()).to_string());
         let kind = match &tool {
             Some(t) => format!("{ty} {t}"),
             None => ty.to_string(),
@@ -114,6 +117,15 @@ fn tool_name(raw: &Value) -> Option<String> {
         Some(server) => format!("{server}.{name}"),
         None => name.to_string(),
     })
+}
+
+/// The first 128 bits of the SHA-256 of `text`.
+fn digest(text: &str) -> u128 {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(text.as_bytes());
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&d[..16]);
+    u128::from_be_bytes(first)
 }
 
 fn volatile(key: &str) -> bool {
