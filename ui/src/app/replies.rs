@@ -97,7 +97,9 @@ impl ViewerApp {
         let (start, end) = (data.start, data.end);
         let keep_view = reload && self.data.is_some();
         let old_cursor = self.cursor_point();
-        self.data = Some(data);
+        if let Some(old) = self.data.replace(data) {
+            release(old);
+        }
         if let Some(s) = self.data.as_ref().and_then(|d| d.summary.clone())
             && let Some(slot) = self.sessions.iter_mut().find(|x| x.id == s.id)
         {
@@ -143,4 +145,17 @@ impl ViewerApp {
             self.loader.send(Request::Sessions);
         }
     }
+}
+
+/// Frees a session's data off the UI thread when it is large: returning a million events' worth
+/// of pages to the kernel takes longer than a frame.
+fn release(old: Arc<SessionData>) {
+    if old.index.len() < 100_000 {
+        return;
+    }
+    let dropped = std::thread::Builder::new()
+        .name("flightrec-release".into())
+        .spawn(move || drop(old));
+    // Without a thread (the system refused one), it is freed here; nothing else to do.
+    drop(dropped);
 }
