@@ -2,6 +2,7 @@
 //! HTML page opened in a real headless Chromium: it renders, its script runs, hostile event text
 //! runs nothing, and it makes no network request.
 
+mod cdp;
 mod chromium;
 
 use serde_json::{Value, json};
@@ -320,4 +321,43 @@ fn assert_no_external_reference(html: &str) {
         1,
         "one script, the page's own"
     );
+}
+
+/// Every request a page makes, as Chromium's DevTools protocol reports them: a sample's page and
+/// the hostile one request nothing but themselves, while their scripts run. The control page,
+/// an image from the network, shows the check sees such a request.
+#[test]
+fn html_pages_request_nothing_but_themselves() {
+    let dir = tempdir();
+    let control = dir.path().join("control.html");
+    std::fs::write(
+        &control,
+        "<!doctype html><body><img src=\"http://pwned.example.invalid/x.png\"></body>",
+    )
+    .unwrap();
+    let url = file_url(&control);
+    let seen = cdp::load(&url);
+    assert_eq!(
+        cdp::outside(&seen, &url),
+        vec!["http://pwned.example.invalid/x.png".to_string()],
+        "the control page's image request was not seen"
+    );
+    let samples = samples_db().to_path_buf();
+    let hostile = hostile_db(dir.path());
+    for (db, session, name) in [
+        (&samples, STUCK, "stuck"),
+        (&samples, MULTI, "multi"),
+        (&hostile, HOSTILE, "hostile"),
+    ] {
+        let (path, _) = html_file(db, session, dir.path(), name);
+        let url = file_url(&path);
+        let seen = cdp::load(&url);
+        assert_eq!(seen.ready, "1", "{name}: the page's own script did not run");
+        assert!(
+            seen.requests.iter().any(|u| u.starts_with("file://")),
+            "{name}: the page itself was not seen loading: {:?}",
+            seen.requests
+        );
+        assert_eq!(cdp::outside(&seen, &url), Vec::<String>::new(), "{name}");
+    }
 }

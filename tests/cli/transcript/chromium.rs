@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::util::tempdir;
 
 /// Chromium, or a failure that says how to get it.
-fn chromium() -> PathBuf {
+pub fn chromium() -> PathBuf {
     for p in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
         if Path::new(p).exists() {
             return PathBuf::from(p);
