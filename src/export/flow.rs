@@ -160,9 +160,10 @@ pub fn idle_verdicts(doc: &SessionDoc, stuck_after: i64) -> BTreeMap<usize, Expl
     let mut out = BTreeMap::new();
     for &i in &idles {
         let idle = &doc.events[i];
-        let ends: Vec<usize> = turn_ends.iter().copied().filter(|&t| t <= i).collect();
-        let start = match ends.len() {
-            n if n >= 2 => first_at_ts(&doc.events, ends[n - 2]),
+        // Turn ends are in event order: those at or before this idle are a prefix of them.
+        let n = turn_ends.partition_point(|&t| t <= i);
+        let start = match n {
+            n if n >= 2 => first_at_ts(&doc.events, turn_ends[n - 2]),
             _ => 0,
         };
         let budget = Event::parse(&idle.raw)
