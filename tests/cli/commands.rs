@@ -275,26 +275,19 @@ fn bulk_import_beside_an_open_reader_stays_in_wal_and_completes() {
     assert_eq!(mode, "wal");
 }
 
-/// A copy of the flightrec binary alone in a directory, so `view` finds no viewer beside it.
-fn lone_binary(dir: &std::path::Path) -> std::path::PathBuf {
-    let exe = dir.join("flightrec");
-    std::fs::copy(env!("CARGO_BIN_EXE_flightrec"), &exe).unwrap();
-    exe
-}
-
 #[test]
 fn view_says_how_to_build_the_viewer_when_it_is_missing() {
     let (d, db) = demo_db();
     let exe = lone_binary(d.path());
     let empty = d.path().join("empty-path");
     std::fs::create_dir(&empty).unwrap();
-    let o = std::process::Command::new(&exe)
-        .arg("--db")
-        .arg(&db)
-        .args(["view", STUCK])
-        .env("PATH", &empty)
-        .output()
-        .unwrap();
+    let o = output_of(
+        std::process::Command::new(&exe)
+            .arg("--db")
+            .arg(&db)
+            .args(["view", STUCK])
+            .env("PATH", &empty),
+    );
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -322,12 +315,11 @@ fn view_starts_the_viewer_beside_it_on_the_same_database() {
     )
     .unwrap();
     std::fs::set_permissions(&ui, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let o = std::process::Command::new(&exe)
-        .arg("--db")
-        .arg(&db)
-        .args(["view", STUCK, "--no-follow"])
-        .output()
-        .unwrap();
+    let o = output_of(std::process::Command::new(&exe).arg("--db").arg(&db).args([
+        "view",
+        STUCK,
+        "--no-follow",
+    ]));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let got = std::fs::read_to_string(&args_file).unwrap();
     let want = format!("--db\n{}\n--no-follow\n{STUCK}\n", db.display());

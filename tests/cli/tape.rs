@@ -456,13 +456,6 @@ fn serve_tape_answers_the_events_api_over_loopback() {
     );
 }
 
-/// A copy of the flightrec binary alone in a directory, so `view` finds only what is put there.
-fn lone_binary(dir: &Path) -> PathBuf {
-    let exe = dir.join("flightrec");
-    std::fs::copy(env!("CARGO_BIN_EXE_flightrec"), &exe).unwrap();
-    exe
-}
-
 #[test]
 fn view_tape_says_how_to_build_the_viewer_when_it_is_missing() {
     let dir = tempdir();
@@ -472,11 +465,11 @@ fn view_tape_says_how_to_build_the_viewer_when_it_is_missing() {
     let bin_dir = dir.path().join("bin");
     std::fs::create_dir(&bin_dir).unwrap();
     let exe = lone_binary(&bin_dir);
-    let o = std::process::Command::new(&exe)
-        .args(["view", tape.to_str().unwrap()])
-        .env("PATH", bin_dir.join("nothing"))
-        .output()
-        .unwrap();
+    let o = output_of(
+        std::process::Command::new(&exe)
+            .args(["view", tape.to_str().unwrap()])
+            .env("PATH", bin_dir.join("nothing")),
+    );
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -514,10 +507,7 @@ fn view_tape_starts_the_viewer_on_a_database_restored_from_it() {
         std::fs::Permissions::from_mode(0o755),
     )
     .unwrap();
-    let o = std::process::Command::new(&exe)
-        .args(["view", tape.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let o = output_of(std::process::Command::new(&exe).args(["view", tape.to_str().unwrap()]));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let args = std::fs::read_to_string(&args_file).unwrap();
     let args: Vec<&str> = args.lines().collect();

@@ -225,3 +225,30 @@ pub fn wait_for_events(db: &Path, n: i64, timeout: std::time::Duration) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// The flightrec binary alone in `dir`, so `view` finds only what a test puts beside it.
+/// Hard-linked where it can be: a copy is a file open for writing while it is made, and a child
+/// another test forks meanwhile inherits that, so running the copy can fail with "Text file busy".
+pub fn lone_binary(dir: &Path) -> PathBuf {
+    let exe = dir.join("flightrec");
+    if std::fs::hard_link(env!("CARGO_BIN_EXE_flightrec"), &exe).is_err() {
+        std::fs::copy(env!("CARGO_BIN_EXE_flightrec"), &exe).unwrap();
+    }
+    exe
+}
+
+/// `cmd.output()`, tried again while the program is "Text file busy" (see [`lone_binary`]).
+pub fn output_of(cmd: &mut Command) -> Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match cmd.output() {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::ExecutableFileBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            r => return r.unwrap(),
+        }
+    }
+}
