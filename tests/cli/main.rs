@@ -11,6 +11,7 @@ mod explain;
 mod otel;
 mod record;
 mod redact;
+mod regression;
 mod replay;
 mod round_trip;
 mod sdk;

@@ -52,6 +52,30 @@ pub fn sample_files() -> Vec<PathBuf> {
     v
 }
 
+/// The samples of shapes seen on real traffic (`sample-logs/real/`), hand-written to those
+/// shapes: dump documents, placeholder ids, partial captures... Some cannot be served or
+/// recorded (a dump document is not a wire format), so they are kept apart from the samples
+/// every recorder test replays.
+pub fn real_samples_dir() -> PathBuf {
+    samples_dir().join("real")
+}
+
+/// Every real-shape sample file, sorted.
+pub fn real_sample_files() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(real_samples_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("jsonl" | "sse" | "json")
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 /// The `sesn_…` id in a sample's file name.
 pub fn session_of(path: &Path) -> String {
     let name = path.file_name().unwrap().to_str().unwrap();

@@ -1,0 +1,4 @@
+//! Regressions: export.
+
+#[allow(unused_imports)]
+use crate::util::*;

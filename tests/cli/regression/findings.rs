@@ -1,0 +1,4 @@
+//! Regressions: findings.
+
+#[allow(unused_imports)]
+use crate::util::*;

@@ -1,0 +1,4 @@
+//! Regressions: import.
+
+#[allow(unused_imports)]
+use crate::util::*;

@@ -1,0 +1,4 @@
+//! Regressions: net.
+
+#[allow(unused_imports)]
+use crate::util::*;

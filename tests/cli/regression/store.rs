@@ -1,0 +1,4 @@
+//! Regressions: store.
+
+#[allow(unused_imports)]
+use crate::util::*;

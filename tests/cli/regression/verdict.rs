@@ -1,0 +1,4 @@
+//! Regressions: verdict.
+
+#[allow(unused_imports)]
+use crate::util::*;
