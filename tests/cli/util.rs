@@ -56,11 +56,13 @@ pub fn sample_files() -> Vec<PathBuf> {
 /// shapes: dump documents, placeholder ids, partial captures... Some cannot be served or
 /// recorded (a dump document is not a wire format), so they are kept apart from the samples
 /// every recorder test replays.
+#[allow(dead_code)]
 pub fn real_samples_dir() -> PathBuf {
     samples_dir().join("real")
 }
 
 /// Every real-shape sample file, sorted.
+#[allow(dead_code)]
 pub fn real_sample_files() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(real_samples_dir())
         .unwrap()
