@@ -40,6 +40,9 @@ fn venv() -> std::path::PathBuf {
 
 #[test]
 fn the_official_python_sdk_reads_every_sample_from_serve() {
+    if !tier_takes("the official Python SDK from PyPI") {
+        return;
+    }
     let python = venv();
     let dir = tempdir();
     let db = dir.path().join("s.db");
