@@ -7,4 +7,5 @@ mod findings;
 mod import;
 mod net;
 mod store;
+mod tooling;
 mod verdict;
