@@ -44,9 +44,10 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         .map(|m| m.len())
         .sum();
     let bulk = if total >= BULK_MIN_BYTES {
-        Some(store.begin_bulk(BULK_CACHE_MIB)?)
+        store.begin_bulk(BULK_CACHE_MIB)?;
+        true
     } else {
-        None
+        false
     };
     let opts = ImportOptions {
         session: args.session.clone(),
@@ -63,10 +64,10 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             }
         }
     }
-    match bulk {
-        Some(switched) => store.end_bulk(switched)?,
-        None => store.checkpoint()?,
+    if bulk {
+        store.end_bulk()?;
     }
+    store.checkpoint()?;
     print_reports(&reports, args.json)?;
     let problems = reports.iter().any(|r| r.counts.quarantined > 0);
     Ok(if failed {

@@ -12,6 +12,11 @@ use crate::store::{Store, StoreError, UpsertCounts, WriteBatch};
 
 /// Events per transaction in a bulk import: bounds the WAL between checkpoints.
 const EVENTS_PER_COMMIT: u64 = 200_000;
+/// Longest an import holds the write lock at a time: other writers (a second import, a recorder)
+/// wait at most about this long for their turn.
+const MAX_COMMIT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often (in events) the clock is read for [`MAX_COMMIT_INTERVAL`].
+const CLOCK_EVERY: u64 = 1024;
 
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
@@ -118,6 +123,7 @@ pub fn import_reader<R: BufRead + Unpin>(
             problems: Vec::new(),
         },
         since_flush: 0,
+        last_flush: std::time::Instant::now(),
         store_error: None,
     };
     let mut done = 0u64;
@@ -166,6 +172,7 @@ struct FileState<'a> {
     preview_ordinals: HashMap<String, u32>,
     report: FileReport,
     since_flush: u64,
+    last_flush: std::time::Instant,
     store_error: Option<StoreError>,
 }
 
@@ -211,9 +218,13 @@ impl FileState<'_> {
                         preview_ordinal,
                     })?;
                     self.since_flush += 1;
-                    if self.since_flush >= EVENTS_PER_COMMIT {
+                    if self.since_flush >= EVENTS_PER_COMMIT
+                        || (self.since_flush.is_multiple_of(CLOCK_EVERY)
+                            && self.last_flush.elapsed() >= MAX_COMMIT_INTERVAL)
+                    {
                         batch.flush()?;
                         self.since_flush = 0;
+                        self.last_flush = std::time::Instant::now();
                     }
                 }
                 Err(e) => {

@@ -80,27 +80,39 @@ impl Store {
     /// Starts a write transaction.
     pub fn batch(&mut self) -> Result<WriteBatch<'_>> {
         let path = self.display();
-        let wrap = |source| StoreError::Sqlite {
-            path: path.clone(),
-            doing: "starting a write",
-            source,
-        };
-        let tx = &self.conn;
-        tx.execute_batch("BEGIN IMMEDIATE").map_err(wrap)?;
-        let next_seq: i64 = tx
-            .query_row("SELECT coalesce(max(seq), 0) + 1 FROM events", [], |r| {
-                r.get(0)
-            })
-            .map_err(wrap)?;
-        Ok(WriteBatch {
-            tx,
-            open: true,
+        let mut batch = WriteBatch {
+            tx: &self.conn,
+            open: false,
             path,
-            next_seq,
+            next_seq: 0,
             sessions: HashSet::new(),
             new_per_session: Vec::new(),
             counts: UpsertCounts::default(),
-        })
+        };
+        batch.begin()?;
+        Ok(batch)
+    }
+}
+
+/// The pause between two transactions of one batch: longer than a waiting writer's poll
+/// (`store::WRITER_POLL`), so it gets the lock.
+const HANDOFF: std::time::Duration = std::time::Duration::from_millis(6);
+
+impl WriteBatch<'_> {
+    /// Takes the write lock and reads the next free seq under it (seq is assigned here, not by
+    /// SQLite, so it must be read again in every transaction).
+    fn begin(&mut self) -> Result<()> {
+        self.tx
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(self.wrap("starting a write"))?;
+        self.open = true;
+        self.next_seq = self
+            .tx
+            .query_row("SELECT coalesce(max(seq), 0) + 1 FROM events", [], |r| {
+                r.get(0)
+            })
+            .map_err(self.wrap("starting a write"))?;
+        Ok(())
     }
 }
 
@@ -328,14 +340,13 @@ impl WriteBatch<'_> {
         self.counts
     }
 
-    /// Commits what is written so far and goes on in a new transaction.
+    /// Commits what is written so far and goes on in a new transaction, after a pause that lets
+    /// writers waiting for the lock (other imports, a recorder) take their turn. Another writer
+    /// may have added events meanwhile, so the next seq is read again.
     pub fn flush(&mut self) -> Result<()> {
         self.commit_open()?;
-        self.tx
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(self.wrap("starting a write"))?;
-        self.open = true;
-        Ok(())
+        std::thread::sleep(HANDOFF);
+        self.begin()
     }
 
     /// Makes the batch durable and visible.

@@ -2,3 +2,215 @@
 
 #[allow(unused_imports)]
 use crate::util::*;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+/// Writes `n` small distinct events of `session` (ids `sevt_{tag}{i}`), one turn after another,
+/// as JSON Lines at `path`. Big enough inputs span several import transactions.
+fn write_capture(path: &Path, tag: &str, n: usize) {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let types = [
+        "user.message",
+        "session.status_running",
+        "agent.message",
+        "session.status_idle",
+    ];
+    for i in 0..n {
+        let ty = types[i % types.len()];
+        let (s, ms) = (i / 1000, i % 1000);
+        let extra = match ty {
+            "session.status_idle" => r#","stop_reason":{"type":"end_turn"}"#.to_string(),
+            "user.message" | "agent.message" => {
+                format!(r#","content":[{{"type":"text","text":"message {tag} {i}"}}]"#)
+            }
+            _ => String::new(),
+        };
+        writeln!(
+            f,
+            r#"{{"type":"{ty}","id":"sevt_{tag}{i:08}","processed_at":"2026-03-01T{:02}:{:02}:{:02}.{ms:03}Z"{extra}}}"#,
+            s / 3600,
+            (s / 60) % 60,
+            s % 60
+        )
+        .unwrap();
+    }
+    f.flush().unwrap();
+}
+
+fn spawn(db: &Path, args: &[&str]) -> Child {
+    bin()
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("FLIGHTREC_DB")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Every stored event as (session, thread, id, type, raw), sorted: what two databases must agree
+/// on whatever order their writers ran in (seq, arrival times and the capture log may differ).
+fn stored_events(db: &Path) -> Vec<(String, String, String, String, String)> {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let mut s = c
+        .prepare(
+            "SELECT session_id, thread_id, event_id, type, raw FROM events \
+             ORDER BY session_id, thread_id, event_id, type",
+        )
+        .unwrap();
+    s.query_map([], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+/// The per-session event counts kept in `sessions` must match the rows.
+fn assert_counts_match_rows(db: &Path) {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let bad: i64 = c
+        .query_row(
+            "SELECT count(*) FROM sessions s WHERE event_count != \
+             (SELECT count(*) FROM events e WHERE e.session_id = s.id)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(bad, 0, "sessions.event_count differs from the rows");
+}
+
+const BIG: &str = "sesn_011CZconcurrentBig00001";
+const SMALL: &str = "sesn_011CZconcurrentSmall001";
+
+/// Issue 12.1: two imports of one capture larger than an import transaction, started together
+/// with a third, failed with `UNIQUE constraint failed: events.seq` (the transaction after a
+/// flush reused the seq it had before another writer committed), losing the open chunk.
+#[test]
+fn concurrent_writers_lose_no_events() {
+    let dir = tempdir();
+    let big = dir.path().join(format!("big.{BIG}.jsonl"));
+    let small = dir.path().join(format!("small.{SMALL}.jsonl"));
+    // More than one import transaction (200,000 events).
+    write_capture(&big, "b", 230_000);
+    write_capture(&small, "s", 20_000);
+    let (big, small) = (big.to_str().unwrap(), small.to_str().unwrap());
+
+    let serial = dir.path().join("serial.db");
+    for f in [big, small] {
+        let o = run(&serial, &["import", f]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+    }
+
+    let db = dir.path().join("concurrent.db");
+    let children = vec![
+        spawn(&db, &["import", big]),
+        spawn(&db, &["import", big]),
+        spawn(&db, &["import", small]),
+    ];
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert_eq!(code(&o), 0, "a concurrent import failed: {}", stderr(&o));
+    }
+    let got = stored_events(&db);
+    assert_eq!(got.len(), 250_000);
+    assert!(
+        got == stored_events(&serial),
+        "rows differ from a serial import"
+    );
+    assert_counts_match_rows(&db);
+}
+
+/// Issue 12.3: during a large import on a database it had opened alone, `sessions` blocked and
+/// `explain` failed with "database is locked" (the import had switched the database to a rollback
+/// journal, which locks readers out while it commits, and readers could not open it meanwhile).
+/// Every reader started while the import runs must succeed; the import must too.
+#[test]
+fn readers_work_during_a_large_import() {
+    let dir = tempdir();
+    let big = dir.path().join(format!("big.{BIG}.jsonl"));
+    write_capture(&big, "b", 230_000);
+    let db = dir.path().join("r.db");
+    let small = dir.path().join(format!("small.{SMALL}.jsonl"));
+    write_capture(&small, "s", 40);
+    let o = run(&db, &["import", small.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+
+    let mut import = spawn(&db, &["import", big.to_str().unwrap()]);
+    // Let the import get going: it has opened the database once the session appears.
+    let started = Instant::now();
+    let mut readers = 0;
+    let mut slowest = Duration::ZERO;
+    let mut seen_import_running = false;
+    loop {
+        let running = import.try_wait().unwrap().is_none();
+        if !running && readers > 0 {
+            break;
+        }
+        seen_import_running |= running;
+        for args in [
+            vec!["sessions"],
+            vec!["timeline", SMALL, "--limit", "5"],
+            vec!["explain", SMALL],
+        ] {
+            let t = Instant::now();
+            let o = run(&db, &args);
+            slowest = slowest.max(t.elapsed());
+            assert_eq!(
+                code(&o),
+                0,
+                "`{}` during an import: {}",
+                args.join(" "),
+                stderr(&o)
+            );
+            assert!(stdout(&o).contains(SMALL) || args[0] == "timeline");
+            readers += 1;
+        }
+        assert!(started.elapsed() < Duration::from_secs(600));
+    }
+    let o = import.wait_with_output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(seen_import_running);
+    eprintln!("readers during the import: {readers}, slowest {slowest:?}");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 230_040);
+}
+
+/// Issue 12.3: a second writer (a small import) started during a large import waited a few
+/// seconds and then failed with "database is locked" (it could not switch the database back to
+/// WAL while the import held it in rollback-journal mode).
+#[test]
+fn a_writer_started_during_a_large_import_waits_and_succeeds() {
+    let dir = tempdir();
+    let big = dir.path().join(format!("big.{BIG}.jsonl"));
+    write_capture(&big, "b", 230_000);
+    let small = dir.path().join(format!("small.{SMALL}.jsonl"));
+    write_capture(&small, "s", 40);
+    let db = dir.path().join("w.db");
+    let mut import = spawn(&db, &["import", big.to_str().unwrap()]);
+    // Wait until the import has begun writing (the database exists and is not empty).
+    let t = Instant::now();
+    while std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0) == 0 {
+        assert!(t.elapsed() < Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let running = import.try_wait().unwrap().is_none();
+    assert!(
+        running,
+        "the large import ended before the second writer started"
+    );
+    let o = run(&db, &["import", small.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = import.wait_with_output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stored_events(&db).len(), 230_040);
+    assert_counts_match_rows(&db);
+}
