@@ -39,6 +39,8 @@ pub struct FileReport {
     pub session_objects: u64,
     /// One line per quarantined frame: where and why.
     pub problems: Vec<String>,
+    /// One line per event whose id an event of another type already had: both are kept.
+    pub id_collisions: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +123,7 @@ pub fn import_reader<R: BufRead + Unpin>(
             error_frames: 0,
             session_objects: 0,
             problems: Vec::new(),
+            id_collisions: Vec::new(),
         },
         since_flush: 0,
         last_flush: std::time::Instant::now(),
@@ -146,11 +149,19 @@ pub fn import_reader<R: BufRead + Unpin>(
     let mut report = state.report;
     report.format = format.name().to_string();
     report.counts.merge(&batch.counts());
+    report.id_collisions = batch
+        .collisions()
+        .iter()
+        .map(|(id, stored, new)| {
+            format!("{name}: id {id} is used by a {stored} and a {new}: both kept, as two events")
+        })
+        .collect();
     let detail = json!({
         "file": report.path, "format": report.format, "new": report.counts.new,
         "updated": report.counts.updated, "duplicate": report.counts.duplicate,
         "previews": report.counts.previews, "quarantined": report.counts.quarantined,
         "pings": report.pings, "error_frames": report.error_frames,
+        "id_collisions": report.id_collisions.len(),
     });
     batch.log_capture(
         Some(session_id),

@@ -214,3 +214,59 @@ fn a_writer_started_during_a_large_import_waits_and_succeeds() {
     assert_eq!(stored_events(&db).len(), 230_040);
     assert_counts_match_rows(&db);
 }
+
+const PLACEHOLDER: &str = "sesn_011CZplaceholderIds00001";
+
+/// Issue 11.2: official samples and redacted logs reuse one placeholder id on every event; import
+/// said "1 new, 2 updated" and the `agent.message` was gone. Same id, another type: both kept,
+/// named on stderr, exit 3; a re-import adds nothing.
+#[test]
+fn an_id_reused_by_another_type_keeps_both_events() {
+    let dir = tempdir();
+    let db = dir.path().join("p.db");
+    let file = real_samples_dir().join(format!("placeholder-ids.{PLACEHOLDER}.jsonl"));
+    let o = run(&db, &["import", file.to_str().unwrap()]);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert!(stdout(&o).contains("4 new"), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("sevt_...") && err.contains("user.message") && err.contains("agent.message"),
+        "{err}"
+    );
+    let types: Vec<String> = event_rows(&db, PLACEHOLDER)
+        .into_iter()
+        .map(|r| r.1)
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "user.message",
+            "session.status_running",
+            "agent.message",
+            "session.status_idle"
+        ]
+    );
+    // Every reader shows all four, and nothing crashes on the ambiguous links.
+    let o = run(&db, &["timeline", PLACEHOLDER]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("agent.message"), "{}", stdout(&o));
+    for args in [
+        vec!["spans", PLACEHOLDER],
+        vec!["explain", PLACEHOLDER],
+        vec!["export", PLACEHOLDER, "--format", "jsonl"],
+    ] {
+        let o = run(&db, &args);
+        assert_eq!(code(&o), 0, "{}: {}", args.join(" "), stderr(&o));
+    }
+    let o = run(&db, &["export", PLACEHOLDER, "--format", "jsonl"]);
+    assert_eq!(stdout(&o).lines().count(), 4, "{}", stdout(&o));
+    // Again: the same four, nothing new or updated.
+    let o = run(&db, &["import", file.to_str().unwrap()]);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("0 new, 0 updated, 4 duplicate"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(event_rows(&db, PLACEHOLDER).len(), 4);
+}
