@@ -178,7 +178,7 @@ fn db_path(db: Option<PathBuf>) -> PathBuf {
     })
 }
 
-/// Opens a database that must already exist (for reading commands).
+/// Opens a database that must already exist, read-only (for reading commands).
 fn open_existing(path: &std::path::Path) -> anyhow::Result<Store> {
-    Ok(Store::open_existing(path)?)
+    Ok(Store::open_reader(path)?)
 }

@@ -77,6 +77,8 @@ pub enum StoreError {
     Outdated { path: String, found: i64 },
     #[error("{path}: no database here (import or record something first, or pass --db)")]
     Missing { path: String },
+    #[error("{path}: cannot read the database: {why}")]
+    Unreadable { path: String, why: &'static str },
     #[error("no session {id} in {path}")]
     NoSuchSession { id: String, path: String },
     #[error("writing output: {0}")]
@@ -155,6 +157,69 @@ impl Store {
         if version != SCHEMA_VERSION {
             return Err(StoreError::Outdated {
                 path: store.display(),
+                found: version,
+            });
+        }
+        Ok(store)
+    }
+
+    /// Opens an existing database for a reading command: read-only, so it works on a read-only
+    /// file, directory or mount. A WAL database whose shared-memory index (`-shm`) cannot be
+    /// created there is read as an immutable file when its WAL is empty or absent (nothing is
+    /// then missing from the main file); otherwise the error says why and what to do. An older
+    /// schema is upgraded first when the file can be written.
+    pub fn open_reader(path: &Path) -> Result<Store> {
+        match Self::open_read_only(path) {
+            Ok(store) => Ok(store),
+            Err(StoreError::Outdated { .. }) => Self::open(path),
+            Err(StoreError::Sqlite { source, .. }) | Err(StoreError::Open { source, .. })
+                if matches!(
+                    source.sqlite_error_code(),
+                    Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly)
+                ) =>
+            {
+                Self::open_immutable(path)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A database in a place this process cannot write, read without a `-shm` file.
+    fn open_immutable(path: &Path) -> Result<Store> {
+        let shown = path.display().to_string();
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        if std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) > 0 {
+            return Err(StoreError::Unreadable {
+                path: shown,
+                why: "its write-ahead log (-wal) holds changes not yet in the file, and SQLite cannot \
+                      create the -shm index it needs to read them in this read-only place; run any \
+                      flightrec command on it once where it is writable, or copy the files to a \
+                      writable directory",
+            });
+        }
+        let mut uri = String::from("file:");
+        for b in path.as_os_str().as_encoded_bytes() {
+            match b {
+                b'%' | b'?' | b'#' => uri.push_str(&format!("%{b:02X}")),
+                _ => uri.push(char::from(*b)),
+            }
+        }
+        uri.push_str("?immutable=1");
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(&uri, flags)
+            .map_err(|source| Self::open_error(path, source))?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.wait_as_usual()?;
+        let version = store.check_identity()?.version;
+        if version != SCHEMA_VERSION {
+            return Err(StoreError::Outdated {
+                path: shown,
                 found: version,
             });
         }

@@ -270,3 +270,76 @@ fn an_id_reused_by_another_type_keeps_both_events() {
     );
     assert_eq!(event_rows(&db, PLACEHOLDER).len(), 4);
 }
+
+/// Issue 12.11: a WAL database in a read-only place failed every reading command ("unable to open
+/// database file": SQLite cannot create the `-shm` index beside it). Reading commands now open
+/// read-only and read such a file as immutable when its WAL is empty.
+///
+/// As root (which writes through any chmod) the database goes on a tmpfs remounted read-only in a
+/// private mount namespace (`unshare -m`), and the test checks that a write there fails; as any
+/// other user, in a directory chmod'ed 0555, which that user cannot write.
+#[test]
+fn reading_commands_work_on_a_read_only_database() {
+    let dir = tempdir();
+    let src = dir.path().join("src.db");
+    let file = real_samples_dir().join(format!("placeholder-ids.{PLACEHOLDER}.jsonl"));
+    assert_eq!(code(&run(&src, &["import", file.to_str().unwrap()])), 3);
+    let ro = dir.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let setup = if root {
+        r#"mount -t tmpfs tmpfs "$RO" && cp "$SRC" "$RO/r.db" && mount -o remount,ro "$RO""#
+    } else {
+        r#"cp "$SRC" "$RO/r.db" && chmod 0555 "$RO""#
+    };
+    let script = format!(
+        r#"set -u
+{setup} || {{ echo "SETUP FAILED"; exit 1; }}
+if touch "$RO/probe" 2>/dev/null; then echo "WRITABLE"; fi
+for c in "sessions" "timeline $S" "explain $S" "spans $S" "state $S" "stats $S" "export $S --format jsonl" "search capital"; do
+  if "$BIN" --db "$RO/r.db" $c >"$OUT" 2>&1; then echo "ok $c"; else echo "FAILED $c: $(cat "$OUT")"; fi
+done
+"$BIN" --db "$RO/r.db" sessions
+"#
+    );
+    let mut cmd = if root {
+        let mut c = std::process::Command::new("unshare");
+        c.args(["-m", "sh", "-c", &script]);
+        c
+    } else {
+        let mut c = std::process::Command::new("sh");
+        c.args(["-c", &script]);
+        c
+    };
+    let o = cmd
+        .env("RO", &ro)
+        .env("SRC", &src)
+        .env("S", PLACEHOLDER)
+        .env("OUT", dir.path().join("out.txt"))
+        .env("BIN", env!("CARGO_BIN_EXE_flightrec"))
+        .env_remove("FLIGHTREC_DB")
+        .output()
+        .unwrap();
+    if !root {
+        let _ = std::process::Command::new("chmod")
+            .args(["0755", ro.to_str().unwrap()])
+            .status();
+    }
+    let out = stdout(&o);
+    assert!(
+        !out.contains("SETUP FAILED") && !out.contains("WRITABLE"),
+        "{out}{}",
+        stderr(&o)
+    );
+    assert!(!out.contains("FAILED"), "{out}");
+    assert_eq!(
+        out.matches("\nok ").count() + usize::from(out.starts_with("ok ")),
+        8,
+        "{out}"
+    );
+    assert!(out.contains(PLACEHOLDER), "{out}");
+}
