@@ -343,3 +343,85 @@ done
     );
     assert!(out.contains(PLACEHOLDER), "{out}");
 }
+
+/// Issue 11.9: `export --format jsonl` wrote the events seen on the session stream and on a
+/// thread stream together (twice when on both), and re-importing moved the thread's events into
+/// the session's stream. An export of one stream now re-imports to the same rows.
+#[test]
+fn a_jsonl_export_of_one_stream_reimports_to_the_same_rows() {
+    let s = "sesn_011CZthreadStreams000001";
+    let dir = tempdir();
+    let db = dir.path().join("a.db");
+    let session_log = dir.path().join(format!("session.{s}.jsonl"));
+    let thread_log = dir.path().join(format!("thread.{s}.jsonl"));
+    std::fs::write(
+        &session_log,
+        r#"{"type":"session.status_running","id":"sevt_1","processed_at":"2026-03-01T10:00:00.000Z"}
+{"type":"session.thread_created","id":"sevt_2","processed_at":"2026-03-01T10:00:01.000Z","session_thread_id":"sthr_A","model":"m"}
+{"type":"agent.thread_message_sent","id":"sevt_3","processed_at":"2026-03-01T10:00:02.000Z","to_session_thread_id":"sthr_A","content":[{"type":"text","text":"go"}]}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        &thread_log,
+        r#"{"type":"agent.thread_message_sent","id":"sevt_3","processed_at":"2026-03-01T10:00:02.000Z","to_session_thread_id":"sthr_A","content":[{"type":"text","text":"go"}]}
+{"type":"agent.message","id":"sevt_4","processed_at":"2026-03-01T10:00:03.000Z","content":[{"type":"text","text":"done"}]}
+"#,
+    )
+    .unwrap();
+    assert_eq!(
+        code(&run(&db, &["import", session_log.to_str().unwrap()])),
+        0
+    );
+    let o = run(
+        &db,
+        &["import", "--thread", "sthr_A", thread_log.to_str().unwrap()],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(event_rows(&db, s).len(), 5);
+
+    let main_out = dir.path().join(format!("main.{s}.jsonl"));
+    let thread_out = dir.path().join(format!("thr.{s}.jsonl"));
+    let o = run(
+        &db,
+        &[
+            "export",
+            s,
+            "--format",
+            "jsonl",
+            "-o",
+            main_out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("--thread"), "{}", stderr(&o));
+    let o = run(
+        &db,
+        &[
+            "export",
+            s,
+            "--format",
+            "jsonl",
+            "--thread",
+            "sthr_A",
+            "-o",
+            thread_out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+
+    let copy = dir.path().join("b.db");
+    assert_eq!(
+        code(&run(&copy, &["import", main_out.to_str().unwrap()])),
+        0
+    );
+    let mut main_rows = event_rows(&db, s);
+    main_rows.retain(|r| r.5.is_empty());
+    assert_eq!(event_rows(&copy, s), main_rows);
+    let o = run(
+        &copy,
+        &["import", "--thread", "sthr_A", thread_out.to_str().unwrap()],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(event_rows(&copy, s), event_rows(&db, s));
+}
