@@ -379,6 +379,15 @@ fn a_jsonl_export_of_one_stream_reimports_to_the_same_rows() {
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(event_rows(&db, s).len(), 5);
+    // The timeline tells the two copies of sevt_3 apart by their stream.
+    let o = run(&db, &["timeline", s]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("STREAM"), "{out}");
+    let sevt_3: Vec<&str> = out.lines().filter(|l| l.contains("sevt_3")).collect();
+    assert_eq!(sevt_3.len(), 2, "{out}");
+    assert!(sevt_3.iter().any(|l| l.contains("sthr_A")), "{out}");
+    assert!(sevt_3.iter().any(|l| l.contains("session")), "{out}");
 
     let main_out = dir.path().join(format!("main.{s}.jsonl"));
     let thread_out = dir.path().join(format!("thr.{s}.jsonl"));
