@@ -161,7 +161,7 @@ if [[ $IMPORTED != "$EVENTS" ]]; then
 fi
 
 # Informational variants of the ceiling (one run each).
-log "ceiling variants: two-index, journal-off, parse-in-timed-region, wal (no bulk mode)"
+log "ceiling variants: two-index, journal-off, parse-in-timed-region, wal (default cache), delete"
 timed "$OUTF" "$BIN/examples/bare_insert" --db "$BARE_DB" --variant two-index "${FILES[@]}"
 TWO_INDEX_S=$(json_field total_s <"$OUTF")
 timed "$OUTF" "$BIN/examples/bare_insert" --db "$BARE_DB" --variant journal-off "${FILES[@]}"
@@ -170,6 +170,8 @@ timed "$OUTF" "$BIN/examples/bare_insert" --db "$BARE_DB" --variant full --parse
 WITH_PARSE_S=$(json_field total_s <"$OUTF")
 timed "$OUTF" "$BIN/examples/bare_insert" --db "$BARE_DB" --variant wal "${FILES[@]}"
 WAL_S=$(json_field total_s <"$OUTF")
+timed "$OUTF" "$BIN/examples/bare_insert" --db "$BARE_DB" --variant delete "${FILES[@]}"
+DELETE_S=$(json_field total_s <"$OUTF")
 rmdb "$BARE_DB"
 
 # ---------------------------------------------------------------- (c): sqlite-utils
@@ -225,7 +227,7 @@ export FR_WALL=$(median "${fr_wall[@]}") FR_RSS=$(median "${fr_rss[@]}") FR_DB_B
 export BARE_TOTAL=$(median "${bare_total[@]}") BARE_INSERT=$(median "${bare_insert[@]}")
 export BARE_RSS=$(median "${bare_rss[@]}") BARE_DB_BYTES
 export FR_WALLS="${fr_wall[*]}" BARE_TOTALS="${bare_total[*]}"
-export TWO_INDEX_S JOURNAL_OFF_S WITH_PARSE_S WAL_S
+export TWO_INDEX_S JOURNAL_OFF_S WITH_PARSE_S WAL_S DELETE_S
 export SU_WALL SU_RSS SU_MEASURED_S SU_DB_BYTES SU_PYTHON_SQLITE=${SU_PYTHON_SQLITE:-}
 export SESSIONS_MS TIMELINE_MS
 export CPU=$(lscpu 2>/dev/null | awk -F': +' '/Model name/ { print $2; exit }')
@@ -267,7 +269,8 @@ print(row("bare INSERT ceiling", bare, e["BARE_RSS"], e["BARE_DB_BYTES"],
 print(row("ceiling, two indexes", float(e["TWO_INDEX_S"]), None, None, "unique key + events_time only"))
 print(row("ceiling, journal_mode=OFF", float(e["JOURNAL_OFF_S"]), None, None, "no journal at all; not crash-safe"))
 print(row("ceiling + read/parse timed", float(e["WITH_PARSE_S"]), None, None, "Envelope::parse inside the timed region"))
-print(row("ceiling, WAL + default cache", float(e["WAL_S"]), None, None, "a database in normal use: what bulk mode avoids"))
+print(row("ceiling, WAL + default cache", float(e["WAL_S"]), None, None, "a database in normal use: what the bulk cache avoids"))
+print(row("ceiling, rollback journal", float(e["DELETE_S"]), None, None, "journal_mode=DELETE: what imports used before; locks readers out"))
 if su is not None:
     note = f"sqlite-utils insert --nl --alter (Python sqlite3 {e['SU_PYTHON_SQLITE']})"
     if extrapolated:
@@ -294,7 +297,7 @@ print()
 out = {k: e.get(k) for k in [
     "REV", "DATE", "EVENTS", "SESSIONS", "SEED", "INPUT_BYTES", "GEN_HASH", "SQLITE_VERSION", "FR_WALL", "FR_WALLS", "FR_RSS",
     "FR_DB_BYTES", "BARE_TOTAL", "BARE_TOTALS", "BARE_INSERT", "BARE_RSS", "BARE_DB_BYTES", "TWO_INDEX_S",
-    "JOURNAL_OFF_S", "WITH_PARSE_S", "WAL_S", "SU_WALL", "SU_EVENTS", "SU_MEASURED_S", "SU_RSS", "SU_DB_BYTES",
+    "JOURNAL_OFF_S", "WITH_PARSE_S", "WAL_S", "DELETE_S", "SU_WALL", "SU_EVENTS", "SU_MEASURED_S", "SU_RSS", "SU_DB_BYTES",
     "SU_PYTHON_SQLITE", "SESSIONS_MS", "TIMELINE_MS", "CPU", "NPROC", "MEM_GIB", "RUSTC", "KERNEL"]}
 out["checks"] = checks
 with open(e["RESULT_JSON"], "w") as f:

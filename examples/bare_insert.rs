@@ -18,8 +18,10 @@
 //!
 //! Variants (`--variant`):
 //! - `full` (default): the settings `flightrec import` uses for a bulk import (`Store::begin_bulk`):
-//!   16 KiB pages (from `Store::open`), journal_mode=DELETE, a 256 MiB page cache,
-//!   synchronous=NORMAL, all of flightrec's indexes on `events`.
+//!   16 KiB pages (from `Store::open`), WAL (imports stay in WAL so readers keep reading), a
+//!   256 MiB page cache, synchronous=NORMAL, all of flightrec's indexes on `events`.
+//! - `delete`: as `full` but journal_mode=DELETE (what bulk imports used before they stayed in
+//!   WAL: pages written once, but readers locked out while it commits).
 //! - `wal`: WAL and the default 2 MB cache, as a database in normal use (what bulk mode avoids).
 //! - `two-index`: as `full` but without `events_type`: the table, its unique key and one time
 //!   index.
@@ -49,6 +51,7 @@ type Res<T> = Result<T, Box<dyn Error>>;
 #[derive(Clone, Copy, PartialEq)]
 enum Variant {
     Full,
+    Delete,
     Wal,
     TwoIndex,
     JournalOff,
@@ -58,6 +61,7 @@ impl Variant {
     fn name(self) -> &'static str {
         match self {
             Variant::Full => "full",
+            Variant::Delete => "delete",
             Variant::Wal => "wal",
             Variant::TwoIndex => "two-index",
             Variant::JournalOff => "journal-off",
@@ -90,12 +94,13 @@ fn parse_args() -> Res<Opts> {
             "--variant" => {
                 o.variant = match args.next().as_deref() {
                     Some("full") => Variant::Full,
+                    Some("delete") => Variant::Delete,
                     Some("two-index") => Variant::TwoIndex,
                     Some("journal-off") => Variant::JournalOff,
                     Some("wal") => Variant::Wal,
                     other => {
                         return Err(format!(
-                            "--variant {other:?}: expected full, wal, two-index or journal-off"
+                            "--variant {other:?}: expected full, delete, wal, two-index or journal-off"
                         )
                         .into());
                     }
@@ -113,7 +118,7 @@ fn parse_args() -> Res<Opts> {
             }
             "-h" | "--help" => {
                 println!(
-                    "bare_insert [--db PATH] [--variant full|wal|two-index|journal-off] [--parse-in-timed-region]\n            [--page-size N] [--pragma NAME=VALUE]... FILE..."
+                    "bare_insert [--db PATH] [--variant full|delete|wal|two-index|journal-off] [--parse-in-timed-region]\n            [--page-size N] [--pragma NAME=VALUE]... FILE..."
                 );
                 std::process::exit(0);
             }
@@ -182,8 +187,8 @@ fn open(o: &Opts) -> Res<Connection> {
     conn.pragma_update(None, "busy_timeout", "5000")?;
     let journal = match variant {
         Variant::JournalOff => "OFF",
-        Variant::Wal => "WAL",
-        Variant::Full | Variant::TwoIndex => "DELETE",
+        Variant::Delete => "DELETE",
+        Variant::Wal | Variant::Full | Variant::TwoIndex => "WAL",
     };
     conn.pragma_update(None, "journal_mode", journal)?;
     if variant != Variant::Wal {

@@ -48,6 +48,10 @@ pub struct Args {
     /// Write to FILE instead of standard output
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// With --format jsonl: the events of this thread's stream (sthr_…) instead of the session's
+    /// own, so that `import --thread` restores them to the same stream
+    #[arg(long, value_name = "THREAD")]
+    thread: Option<String>,
     /// With --format tape: gzip the tape
     #[arg(long)]
     compress: bool,
@@ -110,13 +114,18 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     if write != Some(Format::Tape) && (args.compress || args.no_capture_log) {
         anyhow::bail!("--compress and --no-capture-log apply to --format tape only");
     }
+    if write != Some(Format::Jsonl) && args.thread.is_some() {
+        anyhow::bail!("--thread applies to --format jsonl only (a tape keeps every stream)");
+    }
+    let thread = args.thread.as_deref().unwrap_or("");
     let store = open_existing(db)?;
     store.require_session(&args.session)?;
     if target.is_none() && write == Some(Format::Jsonl) && redactor.is_none() {
         // Streamed from the store: no need to hold the session in memory.
         let mut out = open_output(args.output.as_deref())?;
-        write_jsonl(&store, &args.session, &mut out)?;
+        let (_, other) = write_jsonl(&store, &args.session, thread, &mut out)?;
         out.flush()?;
+        note_other_streams(other, thread);
         return Ok(exit::OK);
     }
     // Every other path reads the session once, and redacts it before any format or push sees it.
@@ -141,10 +150,16 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         let mut out = open_output(args.output.as_deref())?;
         match format {
             Format::Jsonl => {
+                let mut other = 0;
                 for e in &doc.events {
+                    if e.thread_id != thread {
+                        other += 1;
+                        continue;
+                    }
                     out.write_all(one_line(&e.raw).as_bytes())?;
                     out.write_all(b"\n")?;
                 }
+                note_other_streams(other, thread);
             }
             Format::Tape => {
                 let manifest_json = manifest.as_ref().map(serde_json::to_value).transpose()?;
@@ -174,4 +189,21 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         eprintln!("{}", m.summary_line());
     }
     Ok(exit::OK)
+}
+
+/// Says on stderr that events of other streams were left out of a JSON Lines export, and how to
+/// export them.
+fn note_other_streams(other: u64, thread: &str) {
+    if other == 0 {
+        return;
+    }
+    let this = if thread.is_empty() {
+        "the session's own stream".to_string()
+    } else {
+        format!("thread {thread}'s stream")
+    };
+    eprintln!(
+        "flightrec: note: exported {this}; {other} events of other streams left out \
+         (export each thread with --thread sthr_…, or all streams as a tape)"
+    );
 }

@@ -44,9 +44,10 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         .map(|m| m.len())
         .sum();
     let bulk = if total >= BULK_MIN_BYTES {
-        Some(store.begin_bulk(BULK_CACHE_MIB)?)
+        store.begin_bulk(BULK_CACHE_MIB)?;
+        true
     } else {
-        None
+        false
     };
     let opts = ImportOptions {
         session: args.session.clone(),
@@ -63,12 +64,14 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             }
         }
     }
-    match bulk {
-        Some(switched) => store.end_bulk(switched)?,
-        None => store.checkpoint()?,
+    if bulk {
+        store.end_bulk()?;
     }
+    store.checkpoint()?;
     print_reports(&reports, args.json)?;
-    let problems = reports.iter().any(|r| r.counts.quarantined > 0);
+    let problems = reports
+        .iter()
+        .any(|r| r.counts.quarantined > 0 || !r.id_collisions.is_empty());
     Ok(if failed {
         exit::ERROR
     } else if problems {
@@ -163,6 +166,17 @@ pub fn print_reports(reports: &[FileReport], json: bool) -> anyhow::Result<()> {
         ))?;
         for p in r.problems.iter().take(20) {
             writeln!(stderr, "flightrec: warning: {p}")?;
+        }
+        for c in r.id_collisions.iter().take(20) {
+            writeln!(stderr, "flightrec: warning: {c}")?;
+        }
+        if r.id_collisions.len() > 20 {
+            writeln!(
+                stderr,
+                "flightrec: warning: … and {} more ids reused by another type in {}",
+                r.id_collisions.len() - 20,
+                r.path
+            )?;
         }
         if r.problems.len() > 20 {
             writeln!(

@@ -42,7 +42,8 @@ pub mod exit {
     pub const DIFFERENT: u8 = 1;
     /// An error: bad arguments, unreadable input, a database problem, an unknown session.
     pub const ERROR: u8 = 2;
-    /// Imported with problems: some frames were not events and went to quarantine.
+    /// Imported with problems: some frames were not events and went to quarantine, or an id was
+    /// reused by an event of another type (both kept).
     pub const PROBLEMS: u8 = 3;
     /// The API refused the credentials (401/403): the key is missing or wrong.
     pub const AUTH: u8 = 4;
@@ -177,7 +178,7 @@ fn db_path(db: Option<PathBuf>) -> PathBuf {
     })
 }
 
-/// Opens a database that must already exist (for reading commands).
+/// Opens a database that must already exist, read-only (for reading commands).
 fn open_existing(path: &std::path::Path) -> anyhow::Result<Store> {
-    Ok(Store::open_existing(path)?)
+    Ok(Store::open_reader(path)?)
 }

@@ -117,9 +117,9 @@ pub fn run(db: &Path, args: Args) -> Outcome {
 /// Opens the database for writing (to update the index); failing that (a file or directory this
 /// user cannot write), read-only, so the index it has can still be searched.
 fn open(db: &Path) -> anyhow::Result<Store> {
-    match open_existing(db) {
+    match Store::open_existing(db) {
         Ok(store) => Ok(store),
-        Err(e) => Store::open_read_only(db).or(Err(e)),
+        Err(e) => open_existing(db).or(Err(e.into())),
     }
 }
 

@@ -66,19 +66,30 @@ pub fn session_table(store: &Store, session: &str) -> anyhow::Result<comfy_table
     Ok(table(&rows(store, &args)?))
 }
 
+/// The table of rows. A session whose events came on more than one stream gets a STREAM column
+/// ("session" or the thread id), so an event seen on both shows as two rows told apart.
 fn table(rows: &[TimelineRow]) -> comfy_table::Table {
-    let mut t = output::table(&["TIME", "TYPE", "ID", "SUMMARY"]);
+    let streams = rows.iter().any(|r| !r.thread_id.is_empty());
+    let mut header = vec!["TIME", "TYPE", "ID", "SUMMARY"];
+    if streams {
+        header.insert(1, "STREAM");
+    }
+    let mut t = output::table(&header);
     for r in rows {
         let time = match r.offset_us {
             Some(us) => format!("+{}", format_duration_micros(us)),
             None => "queued".to_string(),
         };
-        t.add_row(vec![
-            time,
-            r.event_type.clone(),
-            r.id.clone(),
-            r.summary.clone(),
-        ]);
+        let mut row = vec![time, r.event_type.clone(), r.id.clone(), r.summary.clone()];
+        if streams {
+            let stream = if r.thread_id.is_empty() {
+                "session"
+            } else {
+                &r.thread_id
+            };
+            row.insert(1, stream.to_string());
+        }
+        t.add_row(row);
     }
     t
 }

@@ -1,21 +1,32 @@
-//! `--format jsonl`: each event exactly as received, one per line, in session order.
+//! `--format jsonl`: each event of one stream exactly as received, one per line, in session order.
 
 use std::borrow::Cow;
 use std::io::Write;
 
 use crate::store::{Result, Store, TimelineQuery};
 
-/// Writes every event of `session_id` to `out`, ordered by processed_at then arrival.
-/// Returns the number of events written.
-pub fn write_jsonl(store: &Store, session_id: &str, out: &mut dyn Write) -> Result<u64> {
-    let mut n = 0;
+/// Writes the events of one stream of `session_id` to `out` (`thread_id` "" for the session's
+/// own, else that thread's), ordered by processed_at then arrival, so that importing the output
+/// (with `--thread` for a thread's) gives back the same rows. Returns the numbers of events
+/// written and of events of other streams left out.
+pub fn write_jsonl(
+    store: &Store,
+    session_id: &str,
+    thread_id: &str,
+    out: &mut dyn Write,
+) -> Result<(u64, u64)> {
+    let (mut n, mut other) = (0, 0);
     store.for_each_event(session_id, &TimelineQuery::default(), |row| {
+        if row.thread_id != thread_id {
+            other += 1;
+            return Ok(());
+        }
         out.write_all(one_line(&row.raw).as_bytes())?;
         out.write_all(b"\n")?;
         n += 1;
         Ok(())
     })?;
-    Ok(n)
+    Ok((n, other))
 }
 
 /// The text on one line. Text as received is kept unless it spans lines (an event taken from a

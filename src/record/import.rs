@@ -12,6 +12,11 @@ use crate::store::{Store, StoreError, UpsertCounts, WriteBatch};
 
 /// Events per transaction in a bulk import: bounds the WAL between checkpoints.
 const EVENTS_PER_COMMIT: u64 = 200_000;
+/// Longest an import holds the write lock at a time: other writers (a second import, a recorder)
+/// wait at most about this long for their turn.
+const MAX_COMMIT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often (in events) the clock is read for [`MAX_COMMIT_INTERVAL`].
+const CLOCK_EVERY: u64 = 1024;
 
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
@@ -34,6 +39,8 @@ pub struct FileReport {
     pub session_objects: u64,
     /// One line per quarantined frame: where and why.
     pub problems: Vec<String>,
+    /// One line per event whose id an event of another type already had: both are kept.
+    pub id_collisions: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,8 +123,10 @@ pub fn import_reader<R: BufRead + Unpin>(
             error_frames: 0,
             session_objects: 0,
             problems: Vec::new(),
+            id_collisions: Vec::new(),
         },
         since_flush: 0,
+        last_flush: std::time::Instant::now(),
         store_error: None,
     };
     let mut done = 0u64;
@@ -140,11 +149,19 @@ pub fn import_reader<R: BufRead + Unpin>(
     let mut report = state.report;
     report.format = format.name().to_string();
     report.counts.merge(&batch.counts());
+    report.id_collisions = batch
+        .collisions()
+        .iter()
+        .map(|(id, stored, new)| {
+            format!("{name}: id {id} is used by a {stored} and a {new}: both kept, as two events")
+        })
+        .collect();
     let detail = json!({
         "file": report.path, "format": report.format, "new": report.counts.new,
         "updated": report.counts.updated, "duplicate": report.counts.duplicate,
         "previews": report.counts.previews, "quarantined": report.counts.quarantined,
         "pings": report.pings, "error_frames": report.error_frames,
+        "id_collisions": report.id_collisions.len(),
     });
     batch.log_capture(
         Some(session_id),
@@ -166,6 +183,7 @@ struct FileState<'a> {
     preview_ordinals: HashMap<String, u32>,
     report: FileReport,
     since_flush: u64,
+    last_flush: std::time::Instant,
     store_error: Option<StoreError>,
 }
 
@@ -211,9 +229,13 @@ impl FileState<'_> {
                         preview_ordinal,
                     })?;
                     self.since_flush += 1;
-                    if self.since_flush >= EVENTS_PER_COMMIT {
+                    if self.since_flush >= EVENTS_PER_COMMIT
+                        || (self.since_flush.is_multiple_of(CLOCK_EVERY)
+                            && self.last_flush.elapsed() >= MAX_COMMIT_INTERVAL)
+                    {
                         batch.flush()?;
                         self.since_flush = 0;
+                        self.last_flush = std::time::Instant::now();
                     }
                 }
                 Err(e) => {

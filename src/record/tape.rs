@@ -141,6 +141,8 @@ pub fn restore(store: &mut Store, name: &str, tape: &Tape) -> Result<FileReport,
         error_frames: 0,
         session_objects: 0,
         problems: Vec::new(),
+        // A tape holds what a database kept: events of two types under one id are two events.
+        id_collisions: Vec::new(),
     };
     batch.ensure_session(session_id)?;
     if let Some(object) = &tape.header.session.object {

@@ -28,6 +28,7 @@ pub use write::{Incoming, Outcome, UpsertCounts, WriteBatch};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// How much of a database file reads may map.
 const MMAP_BYTES: u64 = 1 << 30;
@@ -76,6 +77,8 @@ pub enum StoreError {
     Outdated { path: String, found: i64 },
     #[error("{path}: no database here (import or record something first, or pass --db)")]
     Missing { path: String },
+    #[error("{path}: cannot read the database: {why}")]
+    Unreadable { path: String, why: &'static str },
     #[error("no session {id} in {path}")]
     NoSuchSession { id: String, path: String },
     #[error("writing output: {0}")]
@@ -145,15 +148,78 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)
             .map_err(|source| Self::open_error(path, source))?;
-        let store = Store {
+        let mut store = Store {
             conn,
             path: path.to_path_buf(),
         };
-        store.pragma("busy_timeout", "5000")?;
+        store.wait_as_usual()?;
         let version = store.check_identity()?.version;
         if version != SCHEMA_VERSION {
             return Err(StoreError::Outdated {
                 path: store.display(),
+                found: version,
+            });
+        }
+        Ok(store)
+    }
+
+    /// Opens an existing database for a reading command: read-only, so it works on a read-only
+    /// file, directory or mount. A WAL database whose shared-memory index (`-shm`) cannot be
+    /// created there is read as an immutable file when its WAL is empty or absent (nothing is
+    /// then missing from the main file); otherwise the error says why and what to do. An older
+    /// schema is upgraded first when the file can be written.
+    pub fn open_reader(path: &Path) -> Result<Store> {
+        match Self::open_read_only(path) {
+            Ok(store) => Ok(store),
+            Err(StoreError::Outdated { .. }) => Self::open(path),
+            Err(StoreError::Sqlite { source, .. }) | Err(StoreError::Open { source, .. })
+                if matches!(
+                    source.sqlite_error_code(),
+                    Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly)
+                ) =>
+            {
+                Self::open_immutable(path)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A database in a place this process cannot write, read without a `-shm` file.
+    fn open_immutable(path: &Path) -> Result<Store> {
+        let shown = path.display().to_string();
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        if std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) > 0 {
+            return Err(StoreError::Unreadable {
+                path: shown,
+                why: "its write-ahead log (-wal) holds changes not yet in the file, and SQLite cannot \
+                      create the -shm index it needs to read them in this read-only place; run any \
+                      flightrec command on it once where it is writable, or copy the files to a \
+                      writable directory",
+            });
+        }
+        let mut uri = String::from("file:");
+        for b in path.as_os_str().as_encoded_bytes() {
+            match b {
+                b'%' | b'?' | b'#' => uri.push_str(&format!("%{b:02X}")),
+                _ => uri.push(char::from(*b)),
+            }
+        }
+        uri.push_str("?immutable=1");
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(&uri, flags)
+            .map_err(|source| Self::open_error(path, source))?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.wait_as_usual()?;
+        let version = store.check_identity()?.version;
+        if version != SCHEMA_VERSION {
+            return Err(StoreError::Outdated {
+                path: shown,
                 found: version,
             });
         }
@@ -204,8 +270,8 @@ impl Store {
             .map_err(|e| self.classify("configuring", e))
     }
 
-    fn configure(&self) -> Result<()> {
-        self.pragma("busy_timeout", "5000")?;
+    fn configure(&mut self) -> Result<()> {
+        self.wait_as_usual()?;
         let header = self.check_identity()?;
         // A new database gets 16 KiB pages (events are ~0.6 KiB of JSON; fewer, fuller pages
         // measured 1.2x faster inserts). Only possible before the first table and before WAL.
@@ -307,28 +373,15 @@ impl Store {
     }
 
     /// Prepares for a bulk write (a large import): a page cache big enough to hold the indexes'
-    /// working set, and, when no other connection has the database open, a rollback journal
-    /// instead of the WAL. A rollback journal is as crash-safe as the WAL but writes new pages once
-    /// rather than twice (WAL, then checkpoint). Returns whether the journal was switched;
-    /// [`Store::end_bulk`] switches back.
-    pub fn begin_bulk(&self, cache_mib: u32) -> Result<bool> {
-        self.pragma("cache_size", &format!("-{}", u64::from(cache_mib) * 1024))?;
-        // Fails quietly (stays in WAL) while another connection has the file open.
-        self.conn
-            .pragma_update(None, "wal_checkpoint", "TRUNCATE")
-            .ok();
-        let mode: String = self
-            .conn
-            .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))
-            .unwrap_or_else(|_| "wal".into());
-        Ok(mode.eq_ignore_ascii_case("delete"))
+    /// working set. The database stays in WAL mode, so readers keep reading while it runs (a
+    /// rollback journal, tried once for its single write of each page, locked readers out for
+    /// seconds while it committed, and other writers out of the file until it switched back).
+    pub fn begin_bulk(&self, cache_mib: u32) -> Result<()> {
+        self.pragma("cache_size", &format!("-{}", u64::from(cache_mib) * 1024))
     }
 
-    /// Back to WAL mode and the default page cache after [`Store::begin_bulk`].
-    pub fn end_bulk(&self, switched: bool) -> Result<()> {
-        if switched {
-            self.pragma("journal_mode", "WAL")?;
-        }
+    /// Back to the default page cache after [`Store::begin_bulk`].
+    pub fn end_bulk(&self) -> Result<()> {
         self.pragma("cache_size", "-2000")
     }
 
@@ -349,13 +402,59 @@ impl Store {
             .map_err(self.err("checkpointing"))
     }
 
-    /// Folds the WAL into the main file, so the database is one durable file again.
-    pub fn checkpoint(&self) -> Result<()> {
+    /// Folds the WAL into the main file, so the database is one durable file again, when no
+    /// other connection is in the way. A truncating checkpoint needs every reader on the newest
+    /// snapshot and no writer; beside others it waits only [`CHECKPOINT_WAIT`] and then leaves
+    /// the WAL to the automatic checkpoints and the last connection to close.
+    pub fn checkpoint(&mut self) -> Result<()> {
         self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-            .map_err(self.err("checkpointing"))
+            .busy_timeout(CHECKPOINT_WAIT)
+            .map_err(self.err("checkpointing"))?;
+        let done = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        self.wait_as_usual()?;
+        match done {
+            Err(e) if !is_busy(&e) => Err(self.classify("checkpointing", e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// How this connection waits for a lock: a writer as long as another writer needs (see
+    /// [`wait_for_writer`]), a read-only connection [`READER_WAIT`].
+    pub(crate) fn wait_as_usual(&mut self) -> Result<()> {
+        let read_only = self
+            .conn
+            .is_readonly(rusqlite::MAIN_DB)
+            .map_err(self.err("configuring"))?;
+        let set = if read_only {
+            self.conn.busy_timeout(READER_WAIT)
+        } else {
+            self.conn.busy_handler(Some(wait_for_writer))
+        };
+        set.map_err(self.err("configuring"))
     }
 }
 
-#[cfg(test)]
-mod tests;
+/// How long a truncating checkpoint waits for other connections before leaving the WAL be.
+const CHECKPOINT_WAIT: Duration = Duration::from_millis(200);
+
+/// How long a read-only connection waits on a lock. In WAL mode readers wait only while another
+/// connection recovers the WAL after a crash or folds it in as it closes: moments.
+const READER_WAIT: Duration = Duration::from_secs(5);
+
+/// How often a writer waiting for the write lock tries again. Short, so that it gets the lock in
+/// the pause a bulk import leaves between its transactions ([`crate::store::WriteBatch::flush`]).
+const WRITER_POLL: Duration = Duration::from_millis(2);
+
+/// How long a writer waits for the others before it gives up ("database is locked"). Writers
+/// (imports, `record`, `watch`) take turns: an import holds the lock for at most a second at a
+/// time, so only a stuck process (a `sqlite3` shell left in a transaction) makes one give up.
+const WRITER_WAIT: Duration = Duration::from_secs(30 * 60);
+
+/// SQLite's busy handler for writing connections: waits [`WRITER_POLL`] and tries again, for up
+/// to [`WRITER_WAIT`].
+fn wait_for_writer(tries: i32) -> bool {
+    std::thread::sleep(WRITER_POLL);
+    u128::from(tries.unsigned_abs()) * WRITER_POLL.as_millis() < WRITER_WAIT.as_millis()
+}

@@ -16,6 +16,9 @@ use std::collections::HashMap;
 use super::{QUEUED_SORT_TS, Result, Store, StoreError};
 use crate::model::search_text::search_text;
 
+/// How long a search waits for the write lock to bring its index up to date.
+const INDEX_LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Events indexed per write transaction (about 0.1–0.2 s of work).
 const CHUNK: usize = 20_000;
 
@@ -165,6 +168,17 @@ impl Store {
         if !pending {
             return Ok(IndexUpdate::default());
         }
+        // A search must not wait behind a long import: if the write lock is not free almost at
+        // once, search the index as it is and say so.
+        self.conn
+            .busy_timeout(INDEX_LOCK_WAIT)
+            .map_err(self.err("updating the search index"))?;
+        let result = self.index_pending();
+        self.wait_as_usual()?;
+        result
+    }
+
+    fn index_pending(&mut self) -> Result<IndexUpdate> {
         let mut total = IndexUpdate::default();
         loop {
             let step = match self.index_chunk() {
@@ -685,9 +699,6 @@ mod tests {
         // Another writer (a long import) holds the write lock.
         let other = rusqlite::Connection::open(&p).unwrap();
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
-        s.conn
-            .busy_timeout(std::time::Duration::from_millis(20))
-            .unwrap();
         let res = s.search(&words("words")).unwrap();
         assert_eq!(ids(&res), ["sevt_a"]);
         assert_eq!(res.index.stale, 1);

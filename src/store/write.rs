@@ -70,6 +70,7 @@ pub struct WriteBatch<'s> {
     sessions: HashSet<String>,
     new_per_session: Vec<(String, u64)>,
     counts: UpsertCounts,
+    collisions: Vec<(String, String, String)>,
 }
 
 const INSERT_EVENT: &str = "INSERT INTO events (seq, session_id, thread_id, event_id, dedup_key, type, processed_at, \
@@ -80,27 +81,40 @@ impl Store {
     /// Starts a write transaction.
     pub fn batch(&mut self) -> Result<WriteBatch<'_>> {
         let path = self.display();
-        let wrap = |source| StoreError::Sqlite {
-            path: path.clone(),
-            doing: "starting a write",
-            source,
-        };
-        let tx = &self.conn;
-        tx.execute_batch("BEGIN IMMEDIATE").map_err(wrap)?;
-        let next_seq: i64 = tx
-            .query_row("SELECT coalesce(max(seq), 0) + 1 FROM events", [], |r| {
-                r.get(0)
-            })
-            .map_err(wrap)?;
-        Ok(WriteBatch {
-            tx,
-            open: true,
+        let mut batch = WriteBatch {
+            tx: &self.conn,
+            open: false,
             path,
-            next_seq,
+            next_seq: 0,
             sessions: HashSet::new(),
             new_per_session: Vec::new(),
             counts: UpsertCounts::default(),
-        })
+            collisions: Vec::new(),
+        };
+        batch.begin()?;
+        Ok(batch)
+    }
+}
+
+/// The pause between two transactions of one batch: longer than a waiting writer's poll
+/// (`store::WRITER_POLL`), so it gets the lock.
+const HANDOFF: std::time::Duration = std::time::Duration::from_millis(6);
+
+impl WriteBatch<'_> {
+    /// Takes the write lock and reads the next free seq under it (seq is assigned here, not by
+    /// SQLite, so it must be read again in every transaction).
+    fn begin(&mut self) -> Result<()> {
+        self.tx
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(self.wrap("starting a write"))?;
+        self.open = true;
+        self.next_seq = self
+            .tx
+            .query_row("SELECT coalesce(max(seq), 0) + 1 FROM events", [], |r| {
+                r.get(0)
+            })
+            .map_err(self.wrap("starting a write"))?;
+        Ok(())
     }
 }
 
@@ -133,42 +147,55 @@ impl WriteBatch<'_> {
         let outcome = if env.is_preview() {
             self.insert_preview(inc)?
         } else {
-            let seq = self.next_seq;
             let sort_ts = env.ts_micros.unwrap_or(QUEUED_SORT_TS);
-            let key = dedup_key(env, seq);
-            let inserted = self
-                .tx
-                .prepare_cached(INSERT_EVENT)
-                .and_then(|mut s| {
-                    s.execute(params![
-                        seq,
-                        inc.session_id,
-                        inc.thread_id,
-                        env.id.as_ref(),
-                        key,
-                        env.event_type.as_ref(),
-                        env.processed_at.as_deref(),
-                        sort_ts,
-                        env.link_id.as_deref(),
-                        inc.source.as_str(),
-                        inc.received_at,
-                        env.raw,
-                    ])
-                })
-                .map_err(self.wrap("storing an event"))?;
-            if inserted == 1 {
-                if env.is_error {
-                    self.mark_error(seq, true)?;
-                }
-                self.next_seq += 1;
-                self.count_new(inc.session_id);
+            let key = dedup_key(env, self.next_seq);
+            if self.insert_row(inc, &key, sort_ts)? {
                 Outcome::Inserted
             } else {
-                self.resolve_conflict(inc, &key, sort_ts)?
+                self.resolve_conflict(inc, &key, sort_ts, true)?
             }
         };
         self.counts.add(outcome);
         Ok(outcome)
+    }
+
+    /// Inserts the event under `key` unless the key is taken; returns whether it was inserted.
+    fn insert_row(&mut self, inc: &Incoming<'_>, key: &str, sort_ts: i64) -> Result<bool> {
+        let env = inc.envelope;
+        let seq = self.next_seq;
+        let inserted = self
+            .tx
+            .prepare_cached(INSERT_EVENT)
+            .and_then(|mut s| {
+                s.execute(params![
+                    seq,
+                    inc.session_id,
+                    inc.thread_id,
+                    env.id.as_ref(),
+                    key,
+                    env.event_type.as_ref(),
+                    env.processed_at.as_deref(),
+                    sort_ts,
+                    env.link_id.as_deref(),
+                    inc.source.as_str(),
+                    inc.received_at,
+                    env.raw,
+                ])
+            })
+            .map_err(self.wrap("storing an event"))?;
+        if inserted == 1 {
+            if env.is_error {
+                self.mark_error(seq, true)?;
+            }
+            self.next_seq += 1;
+            self.count_new(inc.session_id);
+        }
+        Ok(inserted == 1)
+    }
+
+    /// Ids reused by events of another type seen by this batch: (id, stored type, new type).
+    pub fn collisions(&self) -> &[(String, String, String)] {
+        &self.collisions
     }
 
     fn count_new(&mut self, session_id: &str) {
@@ -183,24 +210,56 @@ impl WriteBatch<'_> {
     }
 
     /// The key exists. Keep the stored copy if it is the same or newer; otherwise replace it.
-    fn resolve_conflict(&mut self, inc: &Incoming<'_>, key: &str, sort_ts: i64) -> Result<Outcome> {
+    ///
+    /// An event of another type under the same id is a different event (official samples and
+    /// redacted logs reuse placeholder ids): it is kept beside the stored one under
+    /// [`typed_key`], and the reuse is noted in [`WriteBatch::collisions`].
+    fn resolve_conflict(
+        &mut self,
+        inc: &Incoming<'_>,
+        key: &str,
+        sort_ts: i64,
+        first: bool,
+    ) -> Result<Outcome> {
         let env = inc.envelope;
-        let existing: Option<(i64, String, Option<String>, String, String)> = self
+        let existing: Option<(i64, String, Option<String>, String, String, String)> = self
             .tx
             .prepare_cached(
-                "SELECT seq, raw, processed_at, source, received_at FROM events \
+                "SELECT seq, raw, processed_at, source, received_at, type FROM events \
                  WHERE session_id = ?1 AND thread_id = ?2 AND dedup_key = ?3",
             )
             .and_then(|mut s| {
                 s.query_row(params![inc.session_id, inc.thread_id, key], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
                 })
                 .optional()
             })
             .map_err(self.wrap("reading a stored event"))?;
-        let Some((seq, raw, processed_at, source, received_at)) = existing else {
+        let Some((seq, raw, processed_at, source, received_at, stored_type)) = existing else {
             return Ok(Outcome::Duplicate);
         };
+        if stored_type != env.event_type.as_ref() {
+            if !first {
+                // Only a crafted id can land here (one spelled like a typed key): keep what is
+                // stored rather than loop.
+                return Ok(Outcome::Duplicate);
+            }
+            self.collisions
+                .push((env.id.to_string(), stored_type, env.event_type.to_string()));
+            let typed = typed_key(env);
+            return if self.insert_row(inc, &typed, sort_ts)? {
+                Ok(Outcome::Inserted)
+            } else {
+                self.resolve_conflict(inc, &typed, sort_ts, false)
+            };
+        }
         // Identical text, or a queued (processed_at null) copy arriving after the processed one.
         if raw == env.raw || (env.processed_at.is_none() && processed_at.is_some()) {
             return Ok(Outcome::Duplicate);
@@ -328,14 +387,13 @@ impl WriteBatch<'_> {
         self.counts
     }
 
-    /// Commits what is written so far and goes on in a new transaction.
+    /// Commits what is written so far and goes on in a new transaction, after a pause that lets
+    /// writers waiting for the lock (other imports, a recorder) take their turn. Another writer
+    /// may have added events meanwhile, so the next seq is read again.
     pub fn flush(&mut self) -> Result<()> {
         self.commit_open()?;
-        self.tx
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(self.wrap("starting a write"))?;
-        self.open = true;
-        Ok(())
+        std::thread::sleep(HANDOFF);
+        self.begin()
     }
 
     /// Makes the batch durable and visible.
@@ -393,11 +451,18 @@ impl WriteBatch<'_> {
         } else {
             self.tx
                 .prepare_cached(
-                    "SELECT 1 FROM events WHERE session_id = ?1 AND thread_id = ?2 AND dedup_key = ?3",
+                    "SELECT 1 FROM events WHERE session_id = ?1 AND thread_id = ?2 \
+                     AND dedup_key IN (?3, ?4) AND type = ?5",
                 )
                 .and_then(|mut s| {
                     s.query_row(
-                        params![inc.session_id, inc.thread_id, dedup_key(env, 0)],
+                        params![
+                            inc.session_id,
+                            inc.thread_id,
+                            dedup_key(env, 0),
+                            typed_key(env),
+                            env.event_type.as_ref()
+                        ],
                         |_| Ok(()),
                     )
                     .optional()
@@ -479,6 +544,12 @@ fn dedup_key(env: &Envelope<'_>, seq: i64) -> String {
         Some(p) => format!("~{p}~{:016x}", fnv1a(env.raw.as_bytes())),
         None => format!("~queued~{seq}"),
     }
+}
+
+/// The key of an event whose id is already taken in its stream by an event of another type: the
+/// type and the id, so each type keeps one event per id and re-imports find it again.
+fn typed_key(env: &Envelope<'_>) -> String {
+    format!("~{}~{}", env.event_type, env.id)
 }
 
 /// FNV-1a, 64 bits: stable across builds and platforms (unlike std's hasher).

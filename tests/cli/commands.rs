@@ -229,7 +229,7 @@ fn big_log(dir: &std::path::Path, s: &str, n: usize) -> std::path::PathBuf {
 }
 
 #[test]
-fn bulk_import_switches_journal_and_returns_to_wal() {
+fn bulk_import_leaves_a_whole_wal_database() {
     let dir = tempdir();
     let db = dir.path().join("t.db");
     let s = "sesn_011CZbulk00000000000000001";
