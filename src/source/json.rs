@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::io::BufRead;
 
-use super::{Item, Origin, SourceError};
+use super::{Item, Origin, SourceError, dump};
 
 /// A list page: `{"data":[...],"next_page":...}`. An event always has a `type`; a page has none.
 #[derive(Deserialize)]
@@ -37,10 +37,13 @@ fn page_items(text: &str) -> Option<Vec<&RawValue>> {
     }
 }
 
-/// Hands over an object that is an event, a session object or a page (whose events it expands).
+/// Hands over an object that is an event, a session or thread object, a page (whose events it
+/// expands) or a dump (`dump.rs`). `document` is the document's number when the object is a
+/// whole JSON document rather than a line: one of no known shape is then refused.
 fn emit_object<'a>(
     text: &'a str,
     origin: Origin,
+    document: Option<u64>,
     item_origin: &dyn Fn(u64) -> Origin,
     sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
 ) -> Result<(), SourceError> {
@@ -57,6 +60,19 @@ fn emit_object<'a>(
             .map_err(SourceError::Sink)?;
         }
         return Ok(());
+    }
+    if document.is_some() || dump::opens_like_dump(text) {
+        let shape = dump::shape(text);
+        if shape.is_dump() {
+            let d = match origin {
+                Origin::Document(d) => d,
+                _ => 1,
+            };
+            return dump::emit(shape, d, sink);
+        }
+        if document.is_some() && !shape.is_eventlike() {
+            return Err(SourceError::UnknownShape { origin });
+        }
     }
     sink(Item::Event {
         origin,
@@ -90,6 +106,7 @@ pub(super) fn read_lines<R: BufRead>(
             Ok(text) => emit_object(
                 text,
                 origin,
+                None,
                 &|item| Origin::LineItem { line: n, item },
                 sink,
             )?,
@@ -179,7 +196,7 @@ pub(super) fn read_documents<R: BufRead>(
             }
         } else {
             let item_origin = move |item| Origin::Item { document: d, item };
-            emit_object(vtext, Origin::Document(d), &item_origin, sink)?;
+            emit_object(vtext, Origin::Document(d), Some(d), &item_origin, sink)?;
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod api;
 mod detect;
+mod dump;
 mod json;
 mod sse;
 pub mod tape;
@@ -33,6 +34,11 @@ pub enum Origin {
         item: u64,
     },
     Document(u64),
+    /// A member of a dump document, as a JSONPath (`$.threads[1].events[0]`).
+    Path {
+        document: u64,
+        path: String,
+    },
 }
 
 impl fmt::Display for Origin {
@@ -44,6 +50,8 @@ impl fmt::Display for Origin {
             Origin::Item { document: 1, item } => write!(f, "item {item}"),
             Origin::Item { document, item } => write!(f, "document {document} item {item}"),
             Origin::Document(n) => write!(f, "document {n}"),
+            Origin::Path { document: 1, path } => write!(f, "{path}"),
+            Origin::Path { document, path } => write!(f, "document {document} {path}"),
         }
     }
 }
@@ -64,6 +72,18 @@ pub enum Item<'a> {
         raw: &'a [u8],
         reason: String,
     },
+    /// A thread object (§6.3), e.g. from a dump document; its text may be rebuilt without the
+    /// dump's `events` member.
+    ThreadObject {
+        origin: Origin,
+        text: std::borrow::Cow<'a, str>,
+    },
+    /// The JSON text of one event of a thread's own log (a dump's `threads[].events`).
+    ThreadEvent {
+        origin: Origin,
+        thread_id: &'a str,
+        text: &'a str,
+    },
     /// An SSE heartbeat (`event: ping`).
     Ping { origin: Origin },
     /// An SSE `event: error` frame: the server's error body. It ends a live connection.
@@ -83,6 +103,11 @@ pub enum SourceError {
     Unrecognised(String),
     #[error("not text: invalid UTF-8 at byte {offset} (line {line})")]
     NotText { offset: u64, line: u64 },
+    #[error(
+        "{origin}: a JSON document of no known shape: {}",
+        dump::ACCEPTED_SHAPES
+    )]
+    UnknownShape { origin: Origin },
     #[error("a flightrec tape, not an event log: import it with `flightrec import FILE`")]
     Tape,
     /// The caller's sink failed (e.g. the database); reading stops.
