@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::io::BufRead;
 
-use super::{Item, Origin, SourceError, dump};
+use super::{Item, Origin, SourceError, dump, scan};
 
 /// A list page: `{"data":[...],"next_page":...}`. An event always has a `type`; a page has none.
 #[derive(Deserialize)]
@@ -111,6 +111,9 @@ pub(super) fn read_lines<R: BufRead>(
                 sink,
             )?,
             Err(e) => {
+                if bad_page_line(bytes, n, sink)? {
+                    continue;
+                }
                 let reason = format!("invalid UTF-8 at column {}", e.valid_up_to() + 1);
                 sink(Item::Bad {
                     origin,
@@ -121,6 +124,44 @@ pub(super) fn read_lines<R: BufRead>(
             }
         }
     }
+}
+
+/// A list page on one line that is not all UTF-8: its elements are handed on one by one, so
+/// only those holding a bad byte are bad. `false` when the line is no page (or not one whose
+/// elements can be told apart).
+fn bad_page_line(
+    bytes: &[u8],
+    line: u64,
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
+) -> Result<bool, SourceError> {
+    let Some(open) = scan::page_data_array(bytes) else {
+        return Ok(false);
+    };
+    let (items, end) = scan::array_elements(bytes, open);
+    if end.is_err() {
+        return Ok(false);
+    }
+    for (i, (a, b)) in items.into_iter().enumerate() {
+        let origin = Origin::LineItem {
+            line,
+            item: i as u64 + 1,
+        };
+        let raw = &bytes[a..b];
+        let item = match std::str::from_utf8(raw) {
+            Ok(text) => Item::Event {
+                origin,
+                frame_name: None,
+                text,
+            },
+            Err(e) => Item::Bad {
+                origin,
+                raw,
+                reason: format!("invalid UTF-8 at column {}", a + e.valid_up_to() + 1),
+            },
+        };
+        sink(item).map_err(SourceError::Sink)?;
+    }
+    Ok(true)
 }
 
 pub(super) fn read_documents<R: BufRead>(

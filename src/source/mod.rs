@@ -8,6 +8,7 @@ pub mod api;
 mod detect;
 mod dump;
 mod json;
+mod scan;
 mod sse;
 pub mod tape;
 
@@ -108,11 +109,30 @@ pub enum SourceError {
         dump::ACCEPTED_SHAPES
     )]
     UnknownShape { origin: Origin },
+    #[error(
+        "{what} at byte {offset} (line {line}) is longer than {max} bytes: not an event log, or an event too large to import"
+    )]
+    TooLong {
+        what: &'static str,
+        offset: u64,
+        line: u64,
+        max: usize,
+    },
     #[error("a flightrec tape, not an event log: import it with `flightrec import FILE`")]
     Tape,
     /// The caller's sink failed (e.g. the database); reading stops.
     #[error("{0}")]
     Sink(String),
+}
+
+/// The largest single item (an SSE frame, a line, an element of a JSON document) read into
+/// memory: the bound on an import's memory. 256 MiB unless `FLIGHTREC_MAX_ITEM_BYTES` (hidden,
+/// for tests) says otherwise.
+pub fn max_item_bytes() -> usize {
+    std::env::var("FLIGHTREC_MAX_ITEM_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256 << 20)
 }
 
 /// Reads one input, detecting its format from its content, and hands every item to `sink`.

@@ -65,18 +65,30 @@ fn sse_frames_without_event_name_are_kept() {
 }
 
 #[test]
-fn sse_invalid_utf8_names_the_line() {
-    let err = read(b"event: a\ndata: {\"x\":1}\n\nevent: b\ndata: \xff\xfe\n\n").unwrap_err();
-    assert!(
-        matches!(
-            err,
-            SourceError::NotText {
-                offset: 39,
-                line: 5
-            }
-        ),
-        "{err:?}"
+fn sse_invalid_utf8_is_a_bad_frame_naming_the_line() {
+    let (_, items) =
+        read(b"event: a\ndata: {\"x\":1}\n\nevent: b\ndata: \xff\xfe\n\nevent: c\ndata: {}\n\n")
+            .unwrap();
+    assert_eq!(
+        items,
+        vec![
+            "E frame 1 a|{\"x\":1}",
+            "B frame 2 invalid UTF-8 at byte 39 (line 5) |event: b\ndata: \u{fffd}\u{fffd}\n\n",
+            "E frame 3 c|{}",
+        ]
     );
+}
+
+#[test]
+fn sse_frames_split_across_reads_and_crlf_at_a_read_end() {
+    // A frame end (CR LF CR LF) straddling the 64 KiB read boundary.
+    let mut input = b"event: a\r\ndata: ".to_vec();
+    let pad = (1 << 16) - input.len() - 3;
+    input.extend(std::iter::repeat_n(b'x', pad));
+    input.extend_from_slice(b"\r\n\r\nevent: b\r\ndata: {}\r\n\r\n");
+    let (_, items) = read(&input).unwrap();
+    assert_eq!(items.len(), 2, "{:?}", &items[1..]);
+    assert!(items[1].starts_with("E frame 2 b|{}"));
 }
 
 #[test]

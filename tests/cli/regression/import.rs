@@ -117,3 +117,70 @@ fn unknown_document_shape_is_quarantined_as_an_event() {
         assert!(err.contains(shape), "'{shape}' not in: {err}");
     }
 }
+
+fn quarantine_rows(db: &Path) -> Vec<(String, String, Vec<u8>)> {
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.prepare("SELECT origin, reason, raw FROM quarantine ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+const EV1: &str =
+    r#"{"type":"user.message","id":"sevt_1","processed_at":"2026-08-07T14:02:11Z","content":[]}"#;
+const EV3: &str = r#"{"type":"session.status_idle","id":"sevt_3","processed_at":"2026-08-07T14:02:13Z","stop_reason":{"type":"end_turn"}}"#;
+
+/// Issue 12.5: one invalid UTF-8 byte aborted a whole SSE capture (nothing stored or quarantined).
+#[test]
+fn one_invalid_utf8_byte_aborts_a_whole_sse_capture() {
+    let dir = tempdir();
+    let db = dir.path().join("t.db");
+    let bad: &[u8] = b"event: agent.message\ndata: {\"type\":\"agent.message\",\"id\":\"sevt_2\",\"processed_at\":\"2026-08-07T14:02:12Z\",\"content\":[{\"type\":\"text\",\"text\":\"caf\xe9\"}]}\n\n";
+    let mut input = format!("event: user.message\ndata: {EV1}\n\n").into_bytes();
+    input.extend_from_slice(bad);
+    input
+        .extend_from_slice(format!("event: session.status_idle\r\ndata: {EV3}\r\n\r\n").as_bytes());
+    let f = dir.path().join("cap.sesn_011CZbadUtf8Sse00000000001.sse");
+    std::fs::write(&f, &input).unwrap();
+    let o = run(&db, &["import", f.to_str().unwrap()]);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("2 new") && stdout(&o).contains("1 quarantined"),
+        "{}",
+        stdout(&o)
+    );
+    let ids: Vec<String> = query(&db, "SELECT event_id FROM events ORDER BY sort_ts");
+    assert_eq!(ids, ["sevt_1", "sevt_3"]);
+    let q = quarantine_rows(&db);
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].2, bad, "the bad frame, byte for byte");
+    assert!(q[0].0.ends_with("frame 2"), "{}", q[0].0);
+    assert!(
+        q[0].1.contains("invalid UTF-8") && q[0].1.contains("line 5"),
+        "{}",
+        q[0].1
+    );
+}
+
+/// Issue 12.5: a one-line JSON page with a bad byte lost its good events.
+#[test]
+fn one_line_json_page_with_a_bad_byte_loses_its_good_events() {
+    let dir = tempdir();
+    let db = dir.path().join("t.db");
+    let bad: &[u8] = b"{\"type\":\"agent.message\",\"id\":\"sevt_2\",\"processed_at\":\"2026-08-07T14:02:12Z\",\"content\":[{\"type\":\"text\",\"text\":\"caf\xe9\"}]}";
+    let mut input = format!("{{\"data\":[{EV1},").into_bytes();
+    input.extend_from_slice(bad);
+    input.extend_from_slice(format!(",{EV3}],\"next_page\":null}}\n").as_bytes());
+    let f = dir.path().join("page.sesn_011CZbadUtf8Page0000000001.json");
+    std::fs::write(&f, &input).unwrap();
+    let o = run(&db, &["import", f.to_str().unwrap()]);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    let ids: Vec<String> = query(&db, "SELECT event_id FROM events ORDER BY sort_ts");
+    assert_eq!(ids, ["sevt_1", "sevt_3"]);
+    let q = quarantine_rows(&db);
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].2, bad, "the bad element, byte for byte");
+    assert!(q[0].0.ends_with("line 1 item 2"), "{}", q[0].0);
+}
