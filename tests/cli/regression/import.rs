@@ -184,3 +184,35 @@ fn one_line_json_page_with_a_bad_byte_loses_its_good_events() {
     assert_eq!(q[0].2, bad, "the bad element, byte for byte");
     assert!(q[0].0.ends_with("line 1 item 2"), "{}", q[0].0);
 }
+
+/// Issue 12.10: `import -` was refused; it reads standard input.
+#[test]
+fn import_dash_is_refused() {
+    use std::io::Write;
+    let dir = tempdir();
+    let db = dir.path().join("t.db");
+    let mut child = bin()
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "import",
+            "--session",
+            "sesn_011CZstdinImport00000000001",
+            "-",
+        ])
+        .env_remove("FLIGHTREC_DB")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{EV1}\n{EV3}\n").as_bytes())
+        .unwrap();
+    drop(stdin);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let ids: Vec<String> = query(&db, "SELECT event_id FROM events ORDER BY sort_ts");
+    assert_eq!(ids, ["sevt_1", "sevt_3"]);
+}
