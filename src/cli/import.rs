@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 
 use super::{Outcome, exit, output};
 use flightrec::record::tape::import_tape;
-use flightrec::record::{FileReport, ImportOptions, import_file};
+use flightrec::record::{FileReport, ImportOptions, import_file, import_input};
 use flightrec::source::tape::is_tape_file;
 use flightrec::store::{Store, UpsertCounts};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Files to import (format detected from content)
+    /// Files to import (format detected from content); `-` is standard input
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     /// The session the events belong to [default: the sesn_… id in each file name]
@@ -82,6 +82,19 @@ pub fn run(db: &Path, args: Args) -> Outcome {
 }
 
 fn import_one(store: &mut Store, file: &Path, opts: &ImportOptions) -> anyhow::Result<FileReport> {
+    if file == Path::new("-") {
+        // Standard input, read once as a stream (no reopening, so nothing is lost to a sniff).
+        let input = std::io::BufReader::with_capacity(1 << 16, std::io::stdin().lock());
+        return Ok(import_input(
+            store,
+            "-",
+            opts.session.as_deref(),
+            &opts.thread,
+            input,
+            0,
+            &mut |_, _| {},
+        )?);
+    }
     if is_tape_file(file).unwrap_or(false) {
         return import_tape_file(store, file, opts);
     }

@@ -7,7 +7,7 @@ use std::io::BufRead;
 use std::path::Path;
 
 use crate::model::{Envelope, Source};
-use crate::source::{self, Item, SourceError};
+use crate::source::{self, Item, Origin, SourceError};
 use crate::store::{Store, StoreError, UpsertCounts, WriteBatch};
 
 /// Events per transaction in a bulk import: bounds the WAL between checkpoints.
@@ -37,6 +37,8 @@ pub struct FileReport {
     pub pings: u64,
     pub error_frames: u64,
     pub session_objects: u64,
+    /// Thread objects stored (from dumps, thread list pages or `session_thread` lines).
+    pub thread_objects: u64,
     /// One line per quarantined frame: where and why.
     pub problems: Vec<String>,
     /// One line per event whose id an event of another type already had: both are kept.
@@ -77,18 +79,15 @@ pub fn import_file(
     on_bytes: &mut dyn FnMut(u64, u64),
 ) -> Result<FileReport, ImportError> {
     let shown = path.display().to_string();
-    let session_id = match opts.session.clone().or_else(|| session_id_from_name(path)) {
-        Some(s) => s,
-        None => return Err(ImportError::NoSession { path: shown }),
-    };
+    let session_id = opts.session.clone().or_else(|| session_id_from_name(path));
     let (input, total) = source::open_file(path).map_err(|source| ImportError::Source {
         path: shown.clone(),
         source,
     })?;
-    import_reader(
+    import_input(
         store,
         &shown,
-        &session_id,
+        session_id.as_deref(),
         &opts.thread,
         input,
         total,
@@ -106,10 +105,32 @@ pub fn import_reader<R: BufRead + Unpin>(
     total: u64,
     on_bytes: &mut dyn FnMut(u64, u64),
 ) -> Result<FileReport, ImportError> {
+    import_input(
+        store,
+        name,
+        Some(session_id),
+        thread_id,
+        input,
+        total,
+        on_bytes,
+    )
+}
+
+/// [`import_reader`] where the session may be unknown: it is then the one a dump document's
+/// session object names (and an input that names none is refused).
+pub fn import_input<R: BufRead + Unpin>(
+    store: &mut Store,
+    name: &str,
+    session_id: Option<&str>,
+    thread_id: &str,
+    input: R,
+    total: u64,
+    on_bytes: &mut dyn FnMut(u64, u64),
+) -> Result<FileReport, ImportError> {
     let started_at = now();
     let mut batch = store.batch()?;
     let mut state = FileState {
-        session_id,
+        session_id: session_id.map(String::from),
         thread_id,
         path: name,
         received_at: &started_at,
@@ -117,17 +138,19 @@ pub fn import_reader<R: BufRead + Unpin>(
         report: FileReport {
             path: name.to_string(),
             format: String::new(),
-            session_id: session_id.to_string(),
+            session_id: session_id.unwrap_or_default().to_string(),
             counts: UpsertCounts::default(),
             pings: 0,
             error_frames: 0,
             session_objects: 0,
+            thread_objects: 0,
             problems: Vec::new(),
             id_collisions: Vec::new(),
         },
         since_flush: 0,
         last_flush: std::time::Instant::now(),
         store_error: None,
+        no_session: false,
     };
     let mut done = 0u64;
     let mut progress = |n: u64| {
@@ -142,11 +165,22 @@ pub fn import_reader<R: BufRead + Unpin>(
     if let Some(e) = state.store_error.take() {
         return Err(e.into());
     }
+    if state.no_session {
+        return Err(ImportError::NoSession {
+            path: name.to_string(),
+        });
+    }
     let format = result.map_err(|source| ImportError::Source {
         path: name.to_string(),
         source,
     })?;
     let mut report = state.report;
+    let Some(session_id) = state.session_id else {
+        return Err(ImportError::NoSession {
+            path: name.to_string(),
+        });
+    };
+    let session_id = session_id.as_str();
     report.format = format.name().to_string();
     report.counts.merge(&batch.counts());
     report.id_collisions = batch
@@ -176,7 +210,8 @@ pub fn import_reader<R: BufRead + Unpin>(
 }
 
 struct FileState<'a> {
-    session_id: &'a str,
+    /// Known from the start, or from a dump's session object.
+    session_id: Option<String>,
     thread_id: &'a str,
     path: &'a str,
     received_at: &'a str,
@@ -185,12 +220,33 @@ struct FileState<'a> {
     since_flush: u64,
     last_flush: std::time::Instant,
     store_error: Option<StoreError>,
+    /// An event came before anything named its session.
+    no_session: bool,
+}
+
+/// The two fields of a thread object (§6.3) the store promotes.
+#[derive(serde::Deserialize)]
+struct ThreadProbe<'a> {
+    #[serde(borrow)]
+    id: std::borrow::Cow<'a, str>,
+    #[serde(default, borrow)]
+    parent_thread_id: Option<std::borrow::Cow<'a, str>>,
 }
 
 impl FileState<'_> {
     /// Stores one item. A store failure stops the read; it is kept to be returned as itself.
     fn take(&mut self, batch: &mut WriteBatch<'_>, item: Item<'_>) -> Result<(), String> {
-        match self.store(batch, item) {
+        if self.session_id.is_none() {
+            self.adopt_session(&item);
+            if self.session_id.is_none() {
+                self.no_session = true;
+                return Err("no session".into());
+            }
+        }
+        let session = self.session_id.take().unwrap_or_default();
+        let stored = self.store(batch, &session, item);
+        self.session_id = Some(session);
+        match stored {
             Ok(()) => Ok(()),
             Err(e) => {
                 let msg = e.to_string();
@@ -200,81 +256,158 @@ impl FileState<'_> {
         }
     }
 
-    fn store(&mut self, batch: &mut WriteBatch<'_>, item: Item<'_>) -> Result<(), StoreError> {
-        match item {
+    /// Without a session yet, takes it from a session object (a dump's comes first).
+    fn adopt_session(&mut self, item: &Item<'_>) {
+        if let Item::Event {
+            text, frame_name, ..
+        } = item
+            && let Ok(env) = Envelope::parse(text, *frame_name)
+            && env.event_type == "session"
+            && !env.id.is_empty()
+        {
+            self.report.session_id = env.id.to_string();
+            self.session_id = Some(env.id.to_string());
+        }
+    }
+
+    fn store(
+        &mut self,
+        batch: &mut WriteBatch<'_>,
+        session: &str,
+        item: Item<'_>,
+    ) -> Result<(), StoreError> {
+        let (origin, frame_name, text, thread_id) = match item {
             Item::Event {
                 origin,
                 frame_name,
                 text,
-            } => match Envelope::parse(text, frame_name) {
-                Ok(env) if env.event_type == "session" && !env.id.is_empty() => {
-                    batch.set_session_object(&env.id, env.raw, self.received_at)?;
-                    self.report.session_objects += 1;
-                }
-                Ok(env) => {
-                    let preview_ordinal = if env.is_preview() {
-                        let key = env.link_id.as_deref().unwrap_or("").to_string();
-                        let n = self.preview_ordinals.entry(key).or_insert(0);
-                        *n += 1;
-                        *n
-                    } else {
-                        0
-                    };
-                    batch.upsert(&crate::store::Incoming {
-                        session_id: self.session_id,
-                        thread_id: self.thread_id,
-                        envelope: &env,
-                        source: Source::Import,
-                        received_at: self.received_at,
-                        preview_ordinal,
-                    })?;
-                    self.since_flush += 1;
-                    if self.since_flush >= EVENTS_PER_COMMIT
-                        || (self.since_flush.is_multiple_of(CLOCK_EVERY)
-                            && self.last_flush.elapsed() >= MAX_COMMIT_INTERVAL)
-                    {
-                        batch.flush()?;
-                        self.since_flush = 0;
-                        self.last_flush = std::time::Instant::now();
-                    }
-                }
-                Err(e) => {
-                    self.quarantine(batch, &origin.to_string(), &e.to_string(), text.as_bytes())?
-                }
-            },
+            } => (origin, frame_name, text, self.thread_id),
+            Item::ThreadEvent {
+                origin,
+                thread_id,
+                text,
+            } => (origin, None, text, thread_id),
+            Item::ThreadObject { origin, text } => {
+                return self.thread_object(batch, session, &origin, &text);
+            }
             Item::Bad {
                 origin,
                 raw,
                 reason,
-            } => self.quarantine(batch, &origin.to_string(), &reason, raw)?,
-            Item::Ping { .. } => self.report.pings += 1,
+            } => return self.quarantine(batch, session, &origin.to_string(), &reason, raw),
+            Item::Ping { .. } => {
+                self.report.pings += 1;
+                return Ok(());
+            }
             Item::ErrorFrame { origin, data } => {
                 self.report.error_frames += 1;
                 let detail =
                     json!({ "file": self.path, "where": origin.to_string(), "data": data });
                 batch.log_capture(
-                    Some(self.session_id),
+                    Some(session),
                     self.thread_id,
                     "error_frame",
                     self.received_at,
                     None,
                     &detail,
                 )?;
+                return Ok(());
             }
+        };
+        match Envelope::parse(text, frame_name) {
+            Ok(env) if env.event_type == "session" && !env.id.is_empty() => {
+                batch.set_session_object(&env.id, env.raw, self.received_at)?;
+                self.report.session_objects += 1;
+            }
+            Ok(env) if env.event_type == "session_thread" => {
+                self.thread_object(batch, session, &origin, text)?;
+            }
+            Ok(env) => {
+                let preview_ordinal = if env.is_preview() {
+                    let key = env.link_id.as_deref().unwrap_or("").to_string();
+                    let n = self.preview_ordinals.entry(key).or_insert(0);
+                    *n += 1;
+                    *n
+                } else {
+                    0
+                };
+                batch.upsert(&crate::store::Incoming {
+                    session_id: session,
+                    thread_id,
+                    envelope: &env,
+                    source: Source::Import,
+                    received_at: self.received_at,
+                    preview_ordinal,
+                })?;
+                self.since_flush += 1;
+                if self.since_flush >= EVENTS_PER_COMMIT
+                    || (self.since_flush.is_multiple_of(CLOCK_EVERY)
+                        && self.last_flush.elapsed() >= MAX_COMMIT_INTERVAL)
+                {
+                    batch.flush()?;
+                    self.since_flush = 0;
+                    self.last_flush = std::time::Instant::now();
+                }
+            }
+            Err(e) => self.quarantine(
+                batch,
+                session,
+                &origin.to_string(),
+                &e.to_string(),
+                text.as_bytes(),
+            )?,
         }
         Ok(())
+    }
+
+    /// Stores a thread object (§6.3); one without a string `id` is quarantined.
+    fn thread_object(
+        &mut self,
+        batch: &mut WriteBatch<'_>,
+        session: &str,
+        origin: &Origin,
+        text: &str,
+    ) -> Result<(), StoreError> {
+        match serde_json::from_str::<ThreadProbe<'_>>(text) {
+            Ok(t) if !t.id.is_empty() => {
+                batch.set_thread_object(
+                    session,
+                    &t.id,
+                    t.parent_thread_id.as_deref(),
+                    text,
+                    self.received_at,
+                )?;
+                self.report.thread_objects += 1;
+                Ok(())
+            }
+            Ok(_) => self.quarantine(
+                batch,
+                session,
+                &origin.to_string(),
+                "a thread object with an empty \"id\"",
+                text.as_bytes(),
+            ),
+            Err(e) => self.quarantine(
+                batch,
+                session,
+                &origin.to_string(),
+                &format!("not a thread object: {e}"),
+                text.as_bytes(),
+            ),
+        }
     }
 
     fn quarantine(
         &mut self,
         batch: &mut WriteBatch<'_>,
+        session: &str,
         origin: &str,
         reason: &str,
         raw: &[u8],
     ) -> Result<(), StoreError> {
         let at = format!("{} {origin}", self.path);
         batch.quarantine(
-            Some(self.session_id),
+            Some(session),
             self.thread_id,
             Source::Import,
             &at,

@@ -10,5 +10,6 @@ pub mod watch;
 pub mod writer;
 
 pub use import::{
-    FileReport, ImportError, ImportOptions, import_file, import_reader, now, session_id_from_name,
+    FileReport, ImportError, ImportOptions, import_file, import_input, import_reader, now,
+    session_id_from_name,
 };

@@ -140,6 +140,7 @@ pub fn restore(store: &mut Store, name: &str, tape: &Tape) -> Result<FileReport,
         pings: 0,
         error_frames: 0,
         session_objects: 0,
+        thread_objects: 0,
         problems: Vec::new(),
         // A tape holds what a database kept: events of two types under one id are two events.
         id_collisions: Vec::new(),

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::io::BufRead;
 
-use super::{Item, Origin, SourceError};
+use super::{Item, Origin, SourceError, dump, scan};
 
 /// A list page: `{"data":[...],"next_page":...}`. An event always has a `type`; a page has none.
 #[derive(Deserialize)]
@@ -37,10 +37,13 @@ fn page_items(text: &str) -> Option<Vec<&RawValue>> {
     }
 }
 
-/// Hands over an object that is an event, a session object or a page (whose events it expands).
+/// Hands over an object that is an event, a session or thread object, a page (whose events it
+/// expands) or a dump (`dump.rs`). `document` is the document's number when the object is a
+/// whole JSON document rather than a line: one of no known shape is then refused.
 fn emit_object<'a>(
     text: &'a str,
     origin: Origin,
+    document: Option<u64>,
     item_origin: &dyn Fn(u64) -> Origin,
     sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
 ) -> Result<(), SourceError> {
@@ -57,6 +60,19 @@ fn emit_object<'a>(
             .map_err(SourceError::Sink)?;
         }
         return Ok(());
+    }
+    if document.is_some() || dump::opens_like_dump(text) {
+        let shape = dump::shape(text);
+        if shape.is_dump() {
+            let d = match origin {
+                Origin::Document(d) => d,
+                _ => 1,
+            };
+            return dump::emit(shape, d, sink);
+        }
+        if document.is_some() && !shape.is_eventlike() {
+            return Err(SourceError::UnknownShape { origin });
+        }
     }
     sink(Item::Event {
         origin,
@@ -90,10 +106,14 @@ pub(super) fn read_lines<R: BufRead>(
             Ok(text) => emit_object(
                 text,
                 origin,
+                None,
                 &|item| Origin::LineItem { line: n, item },
                 sink,
             )?,
             Err(e) => {
+                if bad_page_line(bytes, n, sink)? {
+                    continue;
+                }
                 let reason = format!("invalid UTF-8 at column {}", e.valid_up_to() + 1);
                 sink(Item::Bad {
                     origin,
@@ -104,6 +124,44 @@ pub(super) fn read_lines<R: BufRead>(
             }
         }
     }
+}
+
+/// A list page on one line that is not all UTF-8: its elements are handed on one by one, so
+/// only those holding a bad byte are bad. `false` when the line is no page (or not one whose
+/// elements can be told apart).
+fn bad_page_line(
+    bytes: &[u8],
+    line: u64,
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
+) -> Result<bool, SourceError> {
+    let Some(open) = scan::page_data_array(bytes) else {
+        return Ok(false);
+    };
+    let (items, end) = scan::array_elements(bytes, open);
+    if end.is_err() {
+        return Ok(false);
+    }
+    for (i, (a, b)) in items.into_iter().enumerate() {
+        let origin = Origin::LineItem {
+            line,
+            item: i as u64 + 1,
+        };
+        let raw = &bytes[a..b];
+        let item = match std::str::from_utf8(raw) {
+            Ok(text) => Item::Event {
+                origin,
+                frame_name: None,
+                text,
+            },
+            Err(e) => Item::Bad {
+                origin,
+                raw,
+                reason: format!("invalid UTF-8 at column {}", a + e.valid_up_to() + 1),
+            },
+        };
+        sink(item).map_err(SourceError::Sink)?;
+    }
+    Ok(true)
 }
 
 pub(super) fn read_documents<R: BufRead>(
@@ -179,7 +237,7 @@ pub(super) fn read_documents<R: BufRead>(
             }
         } else {
             let item_origin = move |item| Origin::Item { document: d, item };
-            emit_object(vtext, Origin::Document(d), &item_origin, sink)?;
+            emit_object(vtext, Origin::Document(d), Some(d), &item_origin, sink)?;
         }
     }
 }

@@ -6,7 +6,9 @@
 
 pub mod api;
 mod detect;
+mod dump;
 mod json;
+mod scan;
 mod sse;
 pub mod tape;
 
@@ -33,6 +35,11 @@ pub enum Origin {
         item: u64,
     },
     Document(u64),
+    /// A member of a dump document, as a JSONPath (`$.threads[1].events[0]`).
+    Path {
+        document: u64,
+        path: String,
+    },
 }
 
 impl fmt::Display for Origin {
@@ -44,6 +51,8 @@ impl fmt::Display for Origin {
             Origin::Item { document: 1, item } => write!(f, "item {item}"),
             Origin::Item { document, item } => write!(f, "document {document} item {item}"),
             Origin::Document(n) => write!(f, "document {n}"),
+            Origin::Path { document: 1, path } => write!(f, "{path}"),
+            Origin::Path { document, path } => write!(f, "document {document} {path}"),
         }
     }
 }
@@ -64,6 +73,18 @@ pub enum Item<'a> {
         raw: &'a [u8],
         reason: String,
     },
+    /// A thread object (§6.3), e.g. from a dump document; its text may be rebuilt without the
+    /// dump's `events` member.
+    ThreadObject {
+        origin: Origin,
+        text: std::borrow::Cow<'a, str>,
+    },
+    /// The JSON text of one event of a thread's own log (a dump's `threads[].events`).
+    ThreadEvent {
+        origin: Origin,
+        thread_id: &'a str,
+        text: &'a str,
+    },
     /// An SSE heartbeat (`event: ping`).
     Ping { origin: Origin },
     /// An SSE `event: error` frame: the server's error body. It ends a live connection.
@@ -83,11 +104,35 @@ pub enum SourceError {
     Unrecognised(String),
     #[error("not text: invalid UTF-8 at byte {offset} (line {line})")]
     NotText { offset: u64, line: u64 },
+    #[error(
+        "{origin}: a JSON document of no known shape: {}",
+        dump::ACCEPTED_SHAPES
+    )]
+    UnknownShape { origin: Origin },
+    #[error(
+        "{what} at byte {offset} (line {line}) is longer than {max} bytes: not an event log, or an event too large to import"
+    )]
+    TooLong {
+        what: &'static str,
+        offset: u64,
+        line: u64,
+        max: usize,
+    },
     #[error("a flightrec tape, not an event log: import it with `flightrec import FILE`")]
     Tape,
     /// The caller's sink failed (e.g. the database); reading stops.
     #[error("{0}")]
     Sink(String),
+}
+
+/// The largest single item (an SSE frame, a line, an element of a JSON document) read into
+/// memory: the bound on an import's memory. 256 MiB unless `FLIGHTREC_MAX_ITEM_BYTES` (hidden,
+/// for tests) says otherwise.
+pub fn max_item_bytes() -> usize {
+    std::env::var("FLIGHTREC_MAX_ITEM_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256 << 20)
 }
 
 /// Reads one input, detecting its format from its content, and hands every item to `sink`.

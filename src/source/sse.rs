@@ -37,6 +37,8 @@ pub enum ChunkError {
     Io(String),
     #[error("SSE decoding failed: {0}")]
     Decoder(String),
+    #[error("a frame at byte {offset} (line {line}) is longer than {max} bytes")]
+    TooLong { offset: u64, line: u64, max: usize },
 }
 
 /// Decodes SSE frames from byte chunks, blocking. Chunks may split lines and UTF-8 characters.
@@ -52,68 +54,183 @@ where
     })
 }
 
-/// Reads an input in chunks, refusing invalid UTF-8 (with its byte offset and line).
-struct Utf8Chunks<'r, R> {
+/// A frame that is not UTF-8: kept byte for byte, with where its first bad byte is.
+struct BadFrame {
+    raw: Vec<u8>,
+    offset: u64,
+    line: u64,
+}
+
+/// Reads an input in chunks of whole frames (up to the blank line that ends each), so that a
+/// frame holding invalid UTF-8 is set aside (into `bad`) while the frames around it go on to the
+/// decoder. A frame longer than `max` bytes stops the read with an error.
+struct FrameChunks<'r, R> {
     input: R,
+    /// Bytes read but not handed on: an incomplete frame.
     carry: Vec<u8>,
+    /// How far `carry` was scanned for a frame end, and where its current line starts.
+    scanned: usize,
+    line_start: usize,
+    /// Offset and line number of `carry[0]` in the input.
     offset: u64,
     lines: u64,
     done: bool,
+    max: usize,
+    bad: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<BadFrame>>>,
     on_bytes: &'r mut dyn FnMut(u64),
 }
 
-impl<R: Read> Iterator for Utf8Chunks<'_, R> {
+impl<R: Read> Iterator for FrameChunks<'_, R> {
     type Item = Result<Vec<u8>, ChunkError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let mut buf = std::mem::take(&mut self.carry);
-        let start = buf.len();
-        buf.resize(start + (1 << 16), 0);
-        let n = match self.input.read(&mut buf[start..]) {
-            Ok(n) => n,
-            Err(e) => {
+        loop {
+            if self.done {
+                return None;
+            }
+            let start = self.carry.len();
+            self.carry.resize(start + (1 << 16), 0);
+            let n = match self.input.read(&mut self.carry[start..]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                    self.carry.truncate(start);
+                    continue;
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(ChunkError::Io(e.to_string())));
+                }
+            };
+            self.carry.truncate(start + n);
+            (self.on_bytes)(n as u64);
+            let eof = n == 0;
+            let end = self.complete_frames(eof);
+            if eof {
                 self.done = true;
-                return Some(Err(ChunkError::Io(e.to_string())));
+                // The rest is a last frame without its blank line: terminate it, so it is not
+                // silently discarded.
+                let mut chunk = self.take_frames(self.carry.len());
+                chunk.extend_from_slice(b"\n\n");
+                return Some(Ok(chunk));
             }
-        };
-        buf.truncate(start + n);
-        (self.on_bytes)(n as u64);
-        if n == 0 {
-            self.done = true;
-            if !buf.is_empty() {
-                return Some(Err(self.invalid_at(0, &buf)));
+            if end > 0 {
+                return Some(Ok(self.take_frames(end)));
             }
-            // Terminate a last frame that lacks its blank line, so it is not silently discarded.
-            return Some(Ok(b"\n\n".to_vec()));
-        }
-        match std::str::from_utf8(&buf) {
-            Ok(_) => {}
-            Err(e) if e.error_len().is_none() => {
-                // An incomplete character at the end: keep it for the next chunk.
-                self.carry = buf.split_off(e.valid_up_to());
-            }
-            Err(e) => {
+            if self.carry.len() > self.max {
                 self.done = true;
-                return Some(Err(self.invalid_at(e.valid_up_to(), &buf)));
+                return Some(Err(ChunkError::TooLong {
+                    offset: self.offset,
+                    line: self.lines + 1,
+                    max: self.max,
+                }));
             }
         }
-        self.offset += buf.len() as u64;
-        self.lines += buf.iter().filter(|b| **b == b'\n').count() as u64;
-        Some(Ok(buf))
     }
 }
 
-impl<R> Utf8Chunks<'_, R> {
-    fn invalid_at(&self, at: usize, buf: &[u8]) -> ChunkError {
-        let line = self.lines + 1 + buf[..at].iter().filter(|b| **b == b'\n').count() as u64;
-        ChunkError::NotText {
-            offset: self.offset + at as u64,
-            line,
+impl<R> FrameChunks<'_, R> {
+    /// Scans `carry` on from where it stopped; returns the end of its last complete frame (0
+    /// when there is none). Lines end with CRLF, LF or CR; a frame ends with an empty line.
+    fn complete_frames(&mut self, eof: bool) -> usize {
+        let buf = &self.carry;
+        let mut end = 0;
+        let mut i = self.scanned;
+        while i < buf.len() {
+            let len = match buf[i] {
+                b'\n' => 1,
+                b'\r' if i + 1 < buf.len() => 1 + usize::from(buf[i + 1] == b'\n'),
+                b'\r' if eof => 1,
+                b'\r' => break, // a CR last: wait to see whether LF follows
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            };
+            if i == self.line_start {
+                end = i + len;
+            }
+            i += len;
+            self.line_start = i;
+        }
+        self.scanned = i;
+        end
+    }
+
+    /// Takes `carry[..end]` (whole frames) out, setting aside the frames that are not UTF-8.
+    fn take_frames(&mut self, end: usize) -> Vec<u8> {
+        let rest = self.carry.split_off(end);
+        let frames = std::mem::replace(&mut self.carry, rest);
+        // Both are at or after `end`, except when a last frame without its end is taken whole.
+        self.scanned = self.scanned.saturating_sub(end);
+        self.line_start = self.line_start.saturating_sub(end);
+        let (offset, lines) = (self.offset, self.lines);
+        self.offset += end as u64;
+        self.lines += count_lines(&frames);
+        if std::str::from_utf8(&frames).is_ok() {
+            return frames;
+        }
+        // Slow path: frame by frame.
+        let mut good = Vec::with_capacity(frames.len());
+        let mut at = 0;
+        while at < frames.len() {
+            let len = next_frame_len(&frames[at..]);
+            let frame = &frames[at..at + len];
+            match std::str::from_utf8(frame) {
+                Ok(_) => good.extend_from_slice(frame),
+                Err(e) => {
+                    let bad = e.valid_up_to();
+                    let line = lines + 1 + count_lines(&frames[..at + bad]);
+                    // What came before goes to the decoder first, so items keep their order.
+                    self.bad.borrow_mut().push_back(BadFrame {
+                        raw: frame.to_vec(),
+                        offset: offset + (at + bad) as u64,
+                        line,
+                    });
+                    good.extend_from_slice(BAD_MARKER);
+                }
+            }
+            at += len;
+        }
+        good
+    }
+}
+
+/// Stands in for a frame that is not UTF-8, so the bad frame keeps its place among the frames.
+const BAD_MARKER: &[u8] = b"event: \x01bad\ndata: -\n\n";
+const BAD_NAME: &str = "\u{1}bad";
+
+fn count_lines(b: &[u8]) -> u64 {
+    // CR alone also ends a line in SSE; counting LF, and CR not followed by LF.
+    let mut n = 0;
+    for (i, c) in b.iter().enumerate() {
+        if *c == b'\n' || (*c == b'\r' && b.get(i + 1) != Some(&b'\n')) {
+            n += 1;
         }
     }
+    n
+}
+
+/// The length of the first frame in `b` (through its blank line), or all of `b`.
+fn next_frame_len(b: &[u8]) -> usize {
+    let mut line_start = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let len = match b[i] {
+            b'\n' => 1,
+            b'\r' => 1 + usize::from(b.get(i + 1) == Some(&b'\n')),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let empty = i == line_start;
+        i += len;
+        line_start = i;
+        if empty {
+            return i;
+        }
+    }
+    b.len()
 }
 
 pub(super) fn read_sse<R: BufRead + Unpin>(
@@ -121,26 +238,48 @@ pub(super) fn read_sse<R: BufRead + Unpin>(
     sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
     on_bytes: &mut dyn FnMut(u64),
 ) -> Result<(), SourceError> {
-    let chunks = Utf8Chunks {
+    let bad = std::rc::Rc::new(std::cell::RefCell::new(std::collections::VecDeque::new()));
+    let chunks = FrameChunks {
         input,
         carry: Vec::new(),
+        scanned: 0,
+        line_start: 0,
         offset: 0,
         lines: 0,
         done: false,
+        max: super::max_item_bytes(),
+        bad: bad.clone(),
         on_bytes,
     };
     let mut n = 0u64;
     for frame in decode_sse_chunks(chunks) {
         let frame = match frame {
             Ok(f) => f,
-            Err(ChunkError::NotText { offset, line }) => {
-                return Err(SourceError::NotText { offset, line });
+            Err(ChunkError::TooLong { offset, line, max }) => {
+                return Err(SourceError::TooLong {
+                    what: "an SSE frame",
+                    offset,
+                    line,
+                    max,
+                });
             }
             Err(e) => return Err(SourceError::Io(std::io::Error::other(e.to_string()))),
         };
         n += 1;
         let origin = Origin::Frame(n);
         let item = match frame.name.as_str() {
+            BAD_NAME => {
+                let Some(b) = bad.borrow_mut().pop_front() else {
+                    continue;
+                };
+                sink(Item::Bad {
+                    origin,
+                    raw: &b.raw,
+                    reason: format!("invalid UTF-8 at byte {} (line {})", b.offset, b.line),
+                })
+                .map_err(SourceError::Sink)?;
+                continue;
+            }
             "ping" => Item::Ping { origin },
             "error" => Item::ErrorFrame {
                 origin,

@@ -23,6 +23,12 @@ fn read(input: &[u8]) -> Result<(Format, Vec<String>), SourceError> {
                 }
                 Item::Ping { origin } => format!("P {origin}"),
                 Item::ErrorFrame { origin, data } => format!("X {origin} {data}"),
+                Item::ThreadObject { origin, text } => format!("T {origin}|{text}"),
+                Item::ThreadEvent {
+                    origin,
+                    thread_id,
+                    text,
+                } => format!("E {origin} @{thread_id}|{text}"),
             });
             Ok(())
         },
@@ -59,18 +65,30 @@ fn sse_frames_without_event_name_are_kept() {
 }
 
 #[test]
-fn sse_invalid_utf8_names_the_line() {
-    let err = read(b"event: a\ndata: {\"x\":1}\n\nevent: b\ndata: \xff\xfe\n\n").unwrap_err();
-    assert!(
-        matches!(
-            err,
-            SourceError::NotText {
-                offset: 39,
-                line: 5
-            }
-        ),
-        "{err:?}"
+fn sse_invalid_utf8_is_a_bad_frame_naming_the_line() {
+    let (_, items) =
+        read(b"event: a\ndata: {\"x\":1}\n\nevent: b\ndata: \xff\xfe\n\nevent: c\ndata: {}\n\n")
+            .unwrap();
+    assert_eq!(
+        items,
+        vec![
+            "E frame 1 a|{\"x\":1}",
+            "B frame 2 invalid UTF-8 at byte 39 (line 5) |event: b\ndata: \u{fffd}\u{fffd}\n\n",
+            "E frame 3 c|{}",
+        ]
     );
+}
+
+#[test]
+fn sse_frames_split_across_reads_and_crlf_at_a_read_end() {
+    // A frame end (CR LF CR LF) straddling the 64 KiB read boundary.
+    let mut input = b"event: a\r\ndata: ".to_vec();
+    let pad = (1 << 16) - input.len() - 3;
+    input.extend(std::iter::repeat_n(b'x', pad));
+    input.extend_from_slice(b"\r\n\r\nevent: b\r\ndata: {}\r\n\r\n");
+    let (_, items) = read(&input).unwrap();
+    assert_eq!(items.len(), 2, "{:?}", &items[1..]);
+    assert!(items[1].starts_with("E frame 2 b|{}"));
 }
 
 #[test]
@@ -165,4 +183,35 @@ fn sse_chunks_may_split_characters_and_lines() {
         let f = frames[0].as_ref().unwrap();
         assert_eq!(f.data, "{\"type\":\"a.b\",\"t\":\"é€😀\"}");
     }
+}
+
+#[test]
+fn dump_members_in_order_thread_objects_without_their_events() {
+    let doc = br#"{"events":[{"type":"a.b","id":"e1"}],"threads":[{"id":"sthr_1","events":[{"type":"c.d","id":"e2"}],"parent_thread_id":null}],"session":{"type":"session","id":"sesn_1"}}"#;
+    let (format, items) = read(doc).unwrap();
+    assert_eq!(format, Format::JsonLines);
+    assert_eq!(
+        items,
+        vec![
+            r#"E $.session -|{"type":"session","id":"sesn_1"}"#,
+            r#"E $.events[0] -|{"type":"a.b","id":"e1"}"#,
+            r#"T $.threads[0]|{"id":"sthr_1","parent_thread_id":null}"#,
+            r#"E $.threads[0].events[0] @sthr_1|{"type":"c.d","id":"e2"}"#,
+        ]
+    );
+}
+
+#[test]
+fn dump_thread_without_id_is_bad_and_unknown_documents_are_refused() {
+    let (_, items) = read(b"{\n\"threads\": [{\"events\": []}]\n}").unwrap();
+    assert_eq!(items.len(), 1);
+    assert!(
+        items[0].starts_with("B $.threads[0] a thread without a string"),
+        "{items:?}"
+    );
+    let err = read(b"{\n\"count\": 1\n}").unwrap_err();
+    assert!(err.to_string().contains("no known shape"), "{err}");
+    // An object with an id but no type is an event missing a field: kept for the quarantine.
+    let (_, items) = read(b"{\n\"id\": \"sevt_1\"\n}").unwrap();
+    assert_eq!(items.len(), 1);
 }

@@ -12,7 +12,7 @@ mod search;
 mod viewer;
 mod write;
 
-pub use objects::SessionObject;
+pub use objects::{SessionObject, ThreadObject};
 pub use pages::{LiveRows, PageQuery, PageRow, SessionFacts, ThreadEvent};
 pub use read::{
     CaptureEntry, EventRow, PreviewOrigin, PreviewRow, QuarantineRow, RecordingState, RevisionRow,
@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_search.sql"),
     include_str!("migrations/0003_event_errors.sql"),
+    include_str!("migrations/0004_threads.sql"),
 ];
 
 /// The schema version this build writes.

@@ -63,7 +63,7 @@ impl UpsertCounts {
 /// A write transaction. Nothing is visible to readers until [`WriteBatch::commit`] (or a
 /// [`WriteBatch::flush`]); dropping it uncommitted rolls back.
 pub struct WriteBatch<'s> {
-    tx: &'s Connection,
+    pub(super) tx: &'s Connection,
     open: bool,
     path: String,
     next_seq: i64,
@@ -119,7 +119,7 @@ impl WriteBatch<'_> {
 }
 
 impl WriteBatch<'_> {
-    fn wrap(&self, doing: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    pub(super) fn wrap(&self, doing: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
         move |source| StoreError::Sqlite {
             path: self.path.clone(),
             doing,

@@ -122,8 +122,18 @@ fn binary_garbage_inside_an_sse_capture_names_the_line() {
         b"event: a\ndata: {}\n\ndata: \xc3\x28\xa0\xa1\n\n",
     );
     let o = run(&db, &["import", &f]);
-    assert_eq!(code(&o), 2);
-    assert_one_error(&o, &[&f, "invalid UTF-8", "line 4"]);
+    // The bad frame is quarantined (issue 12.5); the good one is imported.
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("{f} frame 2: invalid UTF-8")),
+        "{err}"
+    );
+    assert!(err.contains("line 4"), "{err}");
+    let q = quarantined(&db);
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].2, b"data: \xc3\x28\xa0\xa1\n\n");
 }
 
 #[test]
