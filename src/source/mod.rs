@@ -7,6 +7,7 @@
 pub mod api;
 mod detect;
 mod json;
+pub mod redirect;
 mod sse;
 pub mod tape;
 
