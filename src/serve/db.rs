@@ -50,7 +50,7 @@ impl Db {
         .await;
         match joined {
             Ok(r) => r.map_err(ApiError::from),
-            Err(e) => Err(ApiError::internal(format!("database task failed: {e}"))),
+            Err(e) => Err(ApiError::hidden(format!("database task failed: {e}"))),
         }
     }
 }

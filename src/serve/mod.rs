@@ -5,10 +5,11 @@
 //! `stream` the SSE endpoints, writing through `sink`, which owns the bytes and the chaos
 //! options; `live` is the schedule that reveals sessions progressively; `query` decodes query
 //! strings and cursors; `objects` builds session and thread objects; `error` renders API errors
-//! and checks keys; `db` runs store reads off the async threads. All SQL is in `store::pages`.
+//! and checks keys and `Host` names (with `guard`, which also says what may be served unkeyed); `db` runs store reads off the async threads. All SQL is in `store::pages`.
 
 mod db;
 mod error;
+mod guard;
 mod handlers;
 mod live;
 mod objects;
@@ -28,6 +29,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use db::Db;
+pub use guard::{Exposure, check_exposure};
 use live::Schedule;
 
 /// How to serve.
@@ -41,8 +43,11 @@ pub struct ServeOptions {
     pub live: bool,
     /// Live: recorded gaps longer than this are shortened to it (hours of idle become seconds).
     pub max_gap: Option<Duration>,
-    /// When set, requests must carry it (`Authorization: Bearer` or `x-api-key`).
+    /// When set, requests must carry it (`Authorization: Bearer` or `x-api-key`). Must not be
+    /// empty; without it, only a loopback address may be served.
     pub api_key: Option<String>,
+    /// `Host` names answered besides loopback names and the bound address (`*`: any).
+    pub allow_hosts: Vec<String>,
     /// Pings on a stream that has been quiet this long.
     pub ping_interval: Duration,
     pub chaos: Chaos,
@@ -57,6 +62,7 @@ impl std::fmt::Debug for ServeOptions {
             .field("live", &self.live)
             .field("max_gap", &self.max_gap)
             .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
+            .field("allow_hosts", &self.allow_hosts)
             .field("ping_interval", &self.ping_interval)
             .field("chaos", &self.chaos)
             .finish()
@@ -72,6 +78,7 @@ impl ServeOptions {
             live: false,
             max_gap: None,
             api_key: None,
+            allow_hosts: Vec::new(),
             ping_interval: Duration::from_secs(15),
             chaos: Chaos::default(),
         }
@@ -120,6 +127,8 @@ impl Live {
 pub(crate) struct App {
     db: Arc<Db>,
     opts: ServeOptions,
+    /// The address the listener is bound to (its IP is a `Host` we answer for).
+    bound: std::net::SocketAddr,
     live: Option<Live>,
     /// Becomes true when the server stops, so open streams end.
     stop: watch::Receiver<bool>,
@@ -166,6 +175,8 @@ pub async fn run(
     {
         anyhow::bail!("speed must be a positive number, got {speed}");
     }
+    let bound = listener.local_addr().context("reading the bound address")?;
+    check_exposure(bound, opts.api_key.as_deref())?;
     let rate = opts.chaos.list_error_rate;
     if !(0.0..=1.0).contains(&rate) {
         anyhow::bail!("the list error rate must be between 0 and 1, got {rate}");
@@ -186,6 +197,7 @@ pub async fn run(
         db,
         list_rng: Mutex::new(fastrand::Rng::with_seed(opts.chaos.seed)),
         opts,
+        bound,
         live,
         stop,
         connections: AtomicU64::new(0),

@@ -89,7 +89,9 @@ async fn run(app: Arc<App>, spec: Spec, mut sink: Sink) {
     };
     // A failure after the headers went out becomes an `error` frame, as the API sends.
     if let Err(Stop::Failed(e)) = outcome {
-        let _ = sink.other("error", &e.body(&request_id())).await;
+        let id = request_id();
+        super::error::log_detail(&e, &id);
+        let _ = sink.other("error", &e.body(&id)).await;
     }
 }
 

@@ -192,3 +192,229 @@ fn otlp_push_keeps_its_headers_on_a_same_origin_redirect() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(seen.carried_at("/moved/v1/traces", "x-api-key"));
 }
+
+// ---- serve ---------------------------------------------------------------------------------
+
+use crate::serve::{HAPPY, Server, opts, sample_db};
+use serde_json::Value;
+
+/// GET `path` on `s` with the given Host header.
+async fn get_with_host(s: &Server, path: &str, host: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(s.url(path))
+        .header(reqwest::header::HOST, host)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Checks the API's error body shape and returns the body.
+async fn api_error(res: reqwest::Response) -> Value {
+    let id = res.headers()["request-id"].to_str().unwrap().to_string();
+    let body: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+    assert_eq!(body["type"], "error", "{body}");
+    assert!(body["error"]["type"].is_string(), "{body}");
+    assert!(body["error"]["message"].is_string(), "{body}");
+    assert_eq!(body["request_id"], id.as_str(), "{body}");
+    body
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_answers_requests_for_any_host_name() {
+    let dir = tempdir();
+    let db = sample_db(dir.path());
+    let mut o = opts(&db);
+    o.allow_hosts = vec!["flightrec.test".into()];
+    let s = Server::start(o).await;
+    let port = s.base.rsplit(':').next().unwrap().to_string();
+    let path = format!("/v1/sessions/{HAPPY}/events");
+    for host in [
+        format!("attacker.example:{port}"),
+        "attacker.example".to_string(),
+        format!("127.0.0.1.attacker.example:{port}"),
+        format!("localhost.attacker.example:{port}"),
+    ] {
+        let res = get_with_host(&s, &path, &host).await;
+        assert_eq!(res.status().as_u16(), 421, "{host}");
+        let body = api_error(res).await;
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("--allow-host"),
+            "{body}"
+        );
+    }
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("LocalHost:{port}"),
+        format!("[::1]:{port}"),
+        "127.0.0.1".to_string(),
+        format!("flightrec.test:{port}"),
+    ] {
+        let res = get_with_host(&s, &path, &host).await;
+        assert_eq!(res.status().as_u16(), 200, "{host}");
+    }
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_500_bodies_carry_file_paths_and_sqlite_messages() {
+    let dir = tempdir();
+    let db = sample_db(dir.path());
+    let s = Server::start(opts(&db)).await;
+    let path = format!("/v1/sessions/{HAPPY}/events");
+    assert_eq!(get_with_host(&s, &path, "127.0.0.1").await.status(), 200);
+    // Break the database under the server: its next read fails inside SQLite.
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch("PRAGMA foreign_keys = OFF; DROP TABLE events")
+        .unwrap();
+    drop(c);
+    let res = get_with_host(&s, &path, "127.0.0.1").await;
+    assert_eq!(res.status().as_u16(), 500);
+    let body = api_error(res).await;
+    let text = body.to_string();
+    assert_eq!(body["error"]["type"], "api_error", "{text}");
+    for leak in [
+        "no such table",
+        "events",
+        "SQLite",
+        "sqlite",
+        "serve.db",
+        "/tmp",
+    ] {
+        assert!(!text.contains(leak), "{leak:?} in {text}");
+    }
+    assert!(
+        text.contains(body["request_id"].as_str().unwrap()),
+        "{text}"
+    );
+    s.stop().await;
+}
+
+/// Runs `flightrec serve ARGS` (on 127.0.0.1 unless ARGS say otherwise) until it prints its
+/// address or exits; returns the child (if still running), its first stdout line and, if it
+/// exited, its output.
+fn serve_child(db: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = bin();
+    cmd.arg("--db").arg(db).arg("serve").args(args);
+    cmd.env_remove("FLIGHTREC_SERVE_API_KEY");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // A server that starts keeps running: give it a moment, then stop it.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    if child.try_wait().unwrap().is_none() {
+        child.kill().unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn serve_binds_a_non_loopback_address_without_a_key() {
+    let dir = tempdir();
+    let db = sample_db(dir.path());
+    // TEST-NET-1 (RFC 5737): never a local address, so nothing is ever bound.
+    let o = serve_child(&db, &["--addr", "192.0.2.1:0"], &[]);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 2, "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("192.0.2.1")
+            && err.contains("--api-key")
+            && err.contains("FLIGHTREC_SERVE_API_KEY"),
+        "{err}"
+    );
+    assert!(!err.contains("cannot listen"), "{err}");
+}
+
+#[test]
+fn serve_accepts_an_empty_api_key() {
+    let dir = tempdir();
+    let db = sample_db(dir.path());
+    for (args, env) in [
+        (vec!["--addr", "127.0.0.1:0", "--api-key", ""], vec![]),
+        (vec!["--addr", "127.0.0.1:0", "--api-key", "  "], vec![]),
+        (
+            vec!["--addr", "127.0.0.1:0"],
+            vec![("FLIGHTREC_SERVE_API_KEY", "")],
+        ),
+    ] {
+        let o = serve_child(&db, &args, &env);
+        let err = stderr(&o);
+        assert_eq!(code(&o), 2, "{args:?} {env:?}: {err}");
+        assert!(err.contains("empty"), "{err}");
+        assert!(stdout(&o).is_empty(), "listened: {}", stdout(&o));
+    }
+}
+
+#[test]
+fn serve_without_a_key_does_not_warn() {
+    let dir = tempdir();
+    let db = sample_db(dir.path());
+    let o = serve_child(&db, &["--addr", "127.0.0.1:0"], &[]);
+    assert!(
+        stdout(&o).starts_with("listening on http://127.0.0.1:"),
+        "{}",
+        stdout(&o)
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning") && err.contains("without an API key"),
+        "{err}"
+    );
+    // With a key, from the environment (argv is visible in `ps`), no warning.
+    let o = serve_child(
+        &db,
+        &["--addr", "127.0.0.1:0"],
+        &[("FLIGHTREC_SERVE_API_KEY", "sk-env-key")],
+    );
+    assert!(stdout(&o).starts_with("listening on"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}
+
+#[test]
+fn serve_takes_its_key_only_from_argv() {
+    use std::io::BufRead;
+    let dir = tempdir();
+    let db = sample_db(dir.path());
+    let mut child = bin()
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("FLIGHTREC_SERVE_API_KEY", "sk-env-key")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_string();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let statuses = rt.block_on(async {
+        let c = reqwest::Client::new();
+        let url = format!("{base}/v1/sessions");
+        let none = c.get(&url).send().await.unwrap().status().as_u16();
+        let key = c
+            .get(&url)
+            .header("x-api-key", "sk-env-key")
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        (none, key)
+    });
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(statuses, (401, 200));
+}
