@@ -63,6 +63,9 @@ pub struct Args {
     /// Chaos: the seed that makes the chaos repeatable
     #[arg(long, value_name = "N", default_value = "0")]
     chaos_seed: u64,
+    /// Keep counters (database calls, open streams) in FILE as JSON, rewritten every 100 ms
+    #[arg(long, value_name = "FILE", hide = true)]
+    stats_file: Option<std::path::PathBuf>,
     /// Serve this tape (flightrec export --format tape) instead of the database
     #[arg(long, value_name = "FILE")]
     tape: Option<std::path::PathBuf>,
@@ -101,6 +104,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         max_gap: args.max_gap,
         api_key: args.api_key,
         allow_hosts: args.allow_host,
+        stats_file: args.stats_file,
         ping_interval: args.ping_interval,
         chaos: Chaos {
             drop_every: args.chaos_drop_every,

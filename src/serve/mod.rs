@@ -2,13 +2,15 @@
 //! and SDK clients can be tested against recorded sessions.
 //!
 //! `handlers` serves sessions, threads and event pages (texts verbatim, keyset cursors);
-//! `stream` the SSE endpoints, writing through `sink`, which owns the bytes and the chaos
+//! `stream` the SSE endpoints (following the database through `feed`: one watcher per log,
+//! whatever the number of streams), writing through `sink`, which owns the bytes and the chaos
 //! options; `live` is the schedule that reveals sessions progressively; `query` decodes query
 //! strings and cursors; `objects` builds session and thread objects; `error` renders API errors
 //! and checks keys and `Host` names (with `guard`, which also says what may be served unkeyed); `db` runs store reads off the async threads. All SQL is in `store::pages`.
 
 mod db;
 mod error;
+mod feed;
 mod guard;
 mod handlers;
 mod live;
@@ -51,6 +53,9 @@ pub struct ServeOptions {
     /// Pings on a stream that has been quiet this long.
     pub ping_interval: Duration,
     pub chaos: Chaos,
+    /// Where to keep counters (database calls, open streams) as JSON, rewritten every 100 ms:
+    /// how tests and benchmarks see what following costs.
+    pub stats_file: Option<PathBuf>,
 }
 
 /// Shows whether a key is set, never the key.
@@ -65,6 +70,7 @@ impl std::fmt::Debug for ServeOptions {
             .field("allow_hosts", &self.allow_hosts)
             .field("ping_interval", &self.ping_interval)
             .field("chaos", &self.chaos)
+            .field("stats_file", &self.stats_file)
             .finish()
     }
 }
@@ -81,6 +87,7 @@ impl ServeOptions {
             allow_hosts: Vec::new(),
             ping_interval: Duration::from_secs(15),
             chaos: Chaos::default(),
+            stats_file: None,
         }
     }
 }
@@ -126,6 +133,8 @@ impl Live {
 /// What every handler shares.
 pub(crate) struct App {
     db: Arc<Db>,
+    /// One watcher per followed log, shared by its streams.
+    feeds: Arc<feed::Feeds>,
     opts: ServeOptions,
     /// The address the listener is bound to (its IP is a `Host` we answer for).
     bound: std::net::SocketAddr,
@@ -133,6 +142,8 @@ pub(crate) struct App {
     /// Becomes true when the server stops, so open streams end.
     stop: watch::Receiver<bool>,
     connections: AtomicU64,
+    /// Streams open now.
+    streams: AtomicU64,
     list_rng: Mutex<fastrand::Rng>,
 }
 
@@ -194,6 +205,7 @@ pub async fn run(
     };
     let (stop_tx, stop) = watch::channel(false);
     let app = Arc::new(App {
+        feeds: Arc::new(feed::Feeds::new(Arc::clone(&db), stop.clone())),
         db,
         list_rng: Mutex::new(fastrand::Rng::with_seed(opts.chaos.seed)),
         opts,
@@ -201,7 +213,11 @@ pub async fn run(
         live,
         stop,
         connections: AtomicU64::new(0),
+        streams: AtomicU64::new(0),
     });
+    if let Some(path) = app.opts.stats_file.clone() {
+        tokio::spawn(write_stats(Arc::clone(&app), path));
+    }
     axum::serve(listener, router(app))
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -209,4 +225,27 @@ pub async fn run(
         })
         .await
         .context("serving")
+}
+
+/// Rewrites the stats file every 100 ms until the server stops (through a temporary file and a
+/// rename, so a reader never sees half of it).
+async fn write_stats(app: Arc<App>, path: PathBuf) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let tmp = path.with_extension("tmp");
+    let mut stop = app.stop.clone();
+    loop {
+        let text = serde_json::json!({
+            "db_calls": app.db.calls.load(Relaxed),
+            "streams": app.streams.load(Relaxed),
+            "watchers": app.feeds.len(),
+        })
+        .to_string();
+        if std::fs::write(&tmp, text).is_ok() {
+            let _ = std::fs::rename(&tmp, &path);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
 }

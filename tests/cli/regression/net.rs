@@ -418,3 +418,67 @@ fn serve_takes_its_key_only_from_argv() {
     let _ = child.wait();
     assert_eq!(statuses, (401, 200));
 }
+
+/// The server's counters from its `--stats-file`.
+fn stats(path: &std::path::Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|_| "{}".into());
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_polls_the_database_once_per_follower_of_a_stream() {
+    use crate::serve::{Sse, datas, exported, import};
+    use std::time::Duration;
+    const FOLLOWERS: usize = 200;
+    let wait = Duration::from_secs(30);
+    let dir = tempdir();
+    let db = sample_db(dir.path());
+    let file = dir.path().join("stats.json");
+    let mut o = opts(&db);
+    o.stats_file = Some(file.clone());
+    let s = Server::start(o).await;
+    let want = exported(&db, HAPPY).len();
+    let url = s.url(&format!("/v1/sessions/{HAPPY}/events/stream"));
+    let mut followers = Vec::new();
+    for _ in 0..FOLLOWERS {
+        followers.push(Sse::open(&url).await);
+    }
+    for f in &mut followers {
+        assert_eq!(f.events(want, wait).await.len(), want, "the replay");
+    }
+    let deadline = tokio::time::Instant::now() + wait;
+    while stats(&file)["streams"] != FOLLOWERS as u64 {
+        assert!(tokio::time::Instant::now() < deadline, "{}", stats(&file));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Idle: the calls made in 1.5 s do not depend on how many follow (one poll per 150 ms).
+    let before = stats(&file)["db_calls"].as_u64().unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let calls = stats(&file)["db_calls"].as_u64().unwrap() - before;
+    assert!(
+        calls <= 20,
+        "{calls} database calls in 1.5 s for {FOLLOWERS} followers"
+    );
+
+    // Every follower still gets every new event, once and in order.
+    let new: Vec<String> = (1..=3)
+        .map(|i| format!(r#"{{"type":"agent.message","id":"sevt_011CZfanOut00000000000{i}","processed_at":"2026-08-07T09:2{i}:00.000Z","content":[{{"type":"text","text":"fan {i}"}}]}}"#))
+        .collect();
+    let before = stats(&file)["db_calls"].as_u64().unwrap();
+    import(
+        &db,
+        dir.path(),
+        "new.jsonl",
+        HAPPY,
+        &format!("{}\n", new.join("\n")),
+    );
+    for f in &mut followers {
+        assert_eq!(datas(&f.events(3, wait).await), new);
+    }
+    let calls = stats(&file)["db_calls"].as_u64().unwrap() - before;
+    assert!(
+        calls <= 200,
+        "{calls} database calls to hand 3 events to {FOLLOWERS} followers"
+    );
+    s.stop().await;
+}
