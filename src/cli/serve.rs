@@ -63,6 +63,12 @@ pub struct Args {
     /// Chaos: the seed that makes the chaos repeatable
     #[arg(long, value_name = "N", default_value = "0")]
     chaos_seed: u64,
+    /// Close a connection that has not sent a whole request head within DUR
+    #[arg(long, default_value = "10s", value_name = "DUR", value_parser = duration)]
+    header_timeout: Duration,
+    /// Serve at most N connections at once (streams included); more wait to be accepted
+    #[arg(long, default_value = "4096", value_name = "N")]
+    max_connections: usize,
     /// Keep counters (database calls, open streams) in FILE as JSON, rewritten every 100 ms
     #[arg(long, value_name = "FILE", hide = true)]
     stats_file: Option<std::path::PathBuf>,
@@ -105,6 +111,8 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         api_key: args.api_key,
         allow_hosts: args.allow_host,
         stats_file: args.stats_file,
+        header_timeout: args.header_timeout,
+        max_connections: args.max_connections,
         ping_interval: args.ping_interval,
         chaos: Chaos {
             drop_every: args.chaos_drop_every,

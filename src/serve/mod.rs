@@ -6,8 +6,10 @@
 //! whatever the number of streams), writing through `sink`, which owns the bytes and the chaos
 //! options; `live` is the schedule that reveals sessions progressively; `query` decodes query
 //! strings and cursors; `objects` builds session and thread objects; `error` renders API errors
-//! and checks keys and `Host` names (with `guard`, which also says what may be served unkeyed); `db` runs store reads off the async threads. All SQL is in `store::pages`.
+//! and checks keys and `Host` names (with `guard`, which also says what may be served unkeyed);
+//! `accept` is the accept loop (header timeout, connection cap); `db` runs store reads off the async threads. All SQL is in `store::pages`.
 
+mod accept;
 mod db;
 mod error;
 mod feed;
@@ -53,6 +55,11 @@ pub struct ServeOptions {
     /// Pings on a stream that has been quiet this long.
     pub ping_interval: Duration,
     pub chaos: Chaos,
+    /// A connection that has not sent a whole request head this long after opening (or after
+    /// its last response) is closed.
+    pub header_timeout: Duration,
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
     /// Where to keep counters (database calls, open streams) as JSON, rewritten every 100 ms:
     /// how tests and benchmarks see what following costs.
     pub stats_file: Option<PathBuf>,
@@ -71,6 +78,8 @@ impl std::fmt::Debug for ServeOptions {
             .field("ping_interval", &self.ping_interval)
             .field("chaos", &self.chaos)
             .field("stats_file", &self.stats_file)
+            .field("header_timeout", &self.header_timeout)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
@@ -88,6 +97,8 @@ impl ServeOptions {
             ping_interval: Duration::from_secs(15),
             chaos: Chaos::default(),
             stats_file: None,
+            header_timeout: Duration::from_secs(10),
+            max_connections: 4096,
         }
     }
 }
@@ -218,13 +229,13 @@ pub async fn run(
     if let Some(path) = app.opts.stats_file.clone() {
         tokio::spawn(write_stats(Arc::clone(&app), path));
     }
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
-        })
-        .await
-        .context("serving")
+    let (header_timeout, max) = (app.opts.header_timeout, app.opts.max_connections);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
+    accept::serve(listener, router(app), header_timeout, max, shutdown).await;
+    Ok(())
 }
 
 /// Rewrites the stats file every 100 ms until the server stops (through a temporary file and a

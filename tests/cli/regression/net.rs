@@ -482,3 +482,38 @@ async fn serve_polls_the_database_once_per_follower_of_a_stream() {
     );
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_keeps_half_sent_requests_and_any_number_of_connections_open() {
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempdir();
+    let db = sample_db(dir.path());
+    let mut o = opts(&db);
+    o.header_timeout = Duration::from_millis(500);
+    o.max_connections = 20;
+    let s = Server::start(o).await;
+    let addr = s.base.trim_start_matches("http://").to_string();
+    // 60 clients send half a request head and wait: three times the cap.
+    let mut idle = Vec::new();
+    for _ in 0..60 {
+        let mut c = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        c.write_all(b"GET /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            .await
+            .unwrap();
+        idle.push(c);
+    }
+    // Each is closed after the header timeout (the later ones once earlier ones made room).
+    for (i, c) in idle.iter_mut().enumerate() {
+        let mut buf = [0u8; 512];
+        let read = tokio::time::timeout(Duration::from_secs(10), c.read(&mut buf)).await;
+        assert!(
+            matches!(read, Ok(Ok(_)) | Ok(Err(_))),
+            "connection {i} still open"
+        );
+    }
+    // And a whole request is answered.
+    let res = get_with_host(&s, "/v1/sessions", "127.0.0.1").await;
+    assert_eq!(res.status().as_u16(), 200);
+    s.stop().await;
+}
