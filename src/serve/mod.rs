@@ -7,7 +7,8 @@
 //! options; `live` is the schedule that reveals sessions progressively; `query` decodes query
 //! strings and cursors; `objects` builds session and thread objects; `error` renders API errors
 //! and checks keys and `Host` names (with `guard`, which also says what may be served unkeyed);
-//! `accept` is the accept loop (header timeout, connection cap); `db` runs store reads off the async threads. All SQL is in `store::pages`.
+//! `accept` is the accept loop (header timeout, connection cap); `db` runs store reads off the
+//! async threads. All SQL is in `store::pages`.
 
 mod accept;
 mod db;
