@@ -135,6 +135,7 @@ fn record_over_http(path: &Path) -> anyhow::Result<(Vec<String>, u64)> {
             api_key: None,
             ping_interval: Duration::from_secs(1),
             chaos,
+            ..ServeOptions::new(source.clone())
         };
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(flightrec::serve::run(listener, opts, async move {

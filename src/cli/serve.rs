@@ -25,9 +25,20 @@ pub struct Args {
     /// With --live: shorten recorded gaps longer than DUR (e.g. 2s), so long sessions replay fast
     #[arg(long, value_name = "DUR", value_parser = duration)]
     max_gap: Option<Duration>,
-    /// Require this key (as `Authorization: Bearer K` or `x-api-key: K`)
-    #[arg(long, value_name = "K")]
+    /// Require this key (as `Authorization: Bearer K` or `x-api-key: K`); prefer the variable,
+    /// since a command line is visible to every user in `ps`. Needed to listen on any address
+    /// other than loopback
+    #[arg(
+        long,
+        env = "FLIGHTREC_SERVE_API_KEY",
+        hide_env_values = true,
+        value_name = "K"
+    )]
     api_key: Option<String>,
+    /// Also answer requests whose Host is NAME (repeatable; `*` for any). Loopback names and the
+    /// listening address are always answered; other names are refused, against DNS rebinding
+    #[arg(long, value_name = "NAME")]
+    allow_host: Vec<String>,
     /// Ping a quiet stream this often (e.g. 15s, 500ms)
     #[arg(long, default_value = "15s", value_name = "DUR", value_parser = duration)]
     ping_interval: Duration,
@@ -52,6 +63,15 @@ pub struct Args {
     /// Chaos: the seed that makes the chaos repeatable
     #[arg(long, value_name = "N", default_value = "0")]
     chaos_seed: u64,
+    /// Close a connection that has not sent a whole request head within DUR
+    #[arg(long, default_value = "10s", value_name = "DUR", value_parser = duration)]
+    header_timeout: Duration,
+    /// Serve at most N connections at once (streams included); more wait to be accepted
+    #[arg(long, default_value = "4096", value_name = "N")]
+    max_connections: usize,
+    /// Keep counters (database calls, open streams) in FILE as JSON, rewritten every 100 ms
+    #[arg(long, value_name = "FILE", hide = true)]
+    stats_file: Option<std::path::PathBuf>,
     /// Serve this tape (flightrec export --format tape) instead of the database
     #[arg(long, value_name = "FILE")]
     tape: Option<std::path::PathBuf>,
@@ -72,6 +92,8 @@ fn rate(s: &str) -> Result<f64, String> {
 }
 
 pub fn run(db: &Path, args: Args) -> Outcome {
+    // Before anything else, and long before listening: an empty key, or the network without one.
+    flightrec::serve::check_exposure(args.addr, args.api_key.as_deref())?;
     // A tape is restored into a temporary database, kept until the server stops.
     let tape = args
         .tape
@@ -87,6 +109,10 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         live: args.live,
         max_gap: args.max_gap,
         api_key: args.api_key,
+        allow_hosts: args.allow_host,
+        stats_file: args.stats_file,
+        header_timeout: args.header_timeout,
+        max_connections: args.max_connections,
         ping_interval: args.ping_interval,
         chaos: Chaos {
             drop_every: args.chaos_drop_every,
@@ -108,6 +134,11 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             .with_context(|| format!("cannot listen on {}", args.addr))?;
         let addr = listener.local_addr().context("reading the bound address")?;
         output::print(format!("listening on http://{addr}"))?;
+        if opts.api_key.is_none() {
+            eprintln!(
+                "flightrec: warning: serving without an API key: any program on this machine can read every session (set FLIGHTREC_SERVE_API_KEY to require one)"
+            );
+        }
         let ctrl_c = async {
             let _ = tokio::signal::ctrl_c().await;
         };

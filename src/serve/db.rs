@@ -2,6 +2,7 @@
 //! beside us), pooled, each call run on tokio's blocking pool so SQLite never stalls the server.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::error::ApiError;
@@ -13,6 +14,8 @@ const POOL_SIZE: usize = 8;
 pub struct Db {
     path: PathBuf,
     idle: Mutex<Vec<Store>>,
+    /// Calls made so far (each one or a few queries), for `--stats-file`.
+    pub calls: AtomicU64,
 }
 
 impl Db {
@@ -22,6 +25,7 @@ impl Db {
         Ok(Arc::new(Db {
             path,
             idle: Mutex::new(vec![first]),
+            calls: AtomicU64::new(0),
         }))
     }
 
@@ -31,6 +35,7 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T> + Send + 'static,
     {
+        self.calls.fetch_add(1, Ordering::Relaxed);
         let db = Arc::clone(self);
         let joined = tokio::task::spawn_blocking(move || {
             let pooled = db.idle.lock().ok().and_then(|mut v| v.pop());
@@ -50,7 +55,7 @@ impl Db {
         .await;
         match joined {
             Ok(r) => r.map_err(ApiError::from),
-            Err(e) => Err(ApiError::internal(format!("database task failed: {e}"))),
+            Err(e) => Err(ApiError::hidden(format!("database task failed: {e}"))),
         }
     }
 }

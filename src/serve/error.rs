@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
-use super::App;
+use super::{App, guard};
 use crate::store::StoreError;
 
 /// An error response: status, `error.type`, message and any extra headers.
@@ -22,6 +22,9 @@ pub struct ApiError {
     pub kind: &'static str,
     pub message: String,
     pub headers: Vec<(&'static str, &'static str)>,
+    /// What went wrong inside (paths, SQLite's words): written to the server's log under the
+    /// request id, never into the response.
+    pub detail: Option<String>,
 }
 
 impl ApiError {
@@ -31,6 +34,7 @@ impl ApiError {
             kind,
             message: message.into(),
             headers: Vec::new(),
+            detail: None,
         }
     }
 
@@ -44,6 +48,16 @@ impl ApiError {
 
     pub fn internal(message: impl Into<String>) -> ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "api_error", message)
+    }
+
+    /// A failure inside the server: the client learns only that, and the request id to find
+    /// `detail` by in the server's log.
+    pub fn hidden(detail: impl Into<String>) -> ApiError {
+        let mut e = Self::internal(
+            "internal server error (the server's log has the details under this request id)",
+        );
+        e.detail = Some(detail.into());
+        e
     }
 
     pub fn with_header(mut self, name: &'static str, value: &'static str) -> ApiError {
@@ -78,7 +92,7 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        ApiError::internal(e.to_string())
+        ApiError::hidden(e.to_string())
     }
 }
 
@@ -124,10 +138,36 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Authentication, the request id, and error rendering.
+/// The `Host` the request names: the header, else the request target's authority.
+fn host_of(req: &Request) -> Option<&str> {
+    req.headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+}
+
+/// Writes a hidden failure's detail to the server's log (stderr), under its request id.
+pub(super) fn log_detail(err: &ApiError, request_id: &str) {
+    if let Some(detail) = &err.detail {
+        eprintln!("flightrec serve: {request_id}: {detail}");
+    }
+}
+
+/// The `Host` check, authentication, the request id, and error rendering.
 pub async fn middleware(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let id = request_id();
-    let mut res = if authorized(app.opts.api_key.as_deref(), req.headers()) {
+    let host = host_of(&req);
+    let mut res = if !guard::host_allowed(host, app.bound.ip(), &app.opts.allow_hosts) {
+        let shown = host.map_or_else(|| "no Host header".to_string(), |h| format!("Host {h:?}"));
+        ApiError::new(
+            StatusCode::MISDIRECTED_REQUEST,
+            "invalid_request_error",
+            format!(
+                "this server does not answer for {shown}: only loopback names and the address it listens on (serve --allow-host NAME adds a name)"
+            ),
+        )
+        .into_response()
+    } else if authorized(app.opts.api_key.as_deref(), req.headers()) {
         next.run(req).await
     } else {
         ApiError::new(
@@ -138,6 +178,7 @@ pub async fn middleware(State(app): State<Arc<App>>, req: Request, next: Next) -
         .into_response()
     };
     if let Some(err) = res.extensions_mut().remove::<ApiError>() {
+        log_detail(&err, &id);
         res = err.render(&id);
     }
     if let Ok(v) = HeaderValue::from_str(&id) {

@@ -2,13 +2,19 @@
 //! and SDK clients can be tested against recorded sessions.
 //!
 //! `handlers` serves sessions, threads and event pages (texts verbatim, keyset cursors);
-//! `stream` the SSE endpoints, writing through `sink`, which owns the bytes and the chaos
+//! `stream` the SSE endpoints (following the database through `feed`: one watcher per log,
+//! whatever the number of streams), writing through `sink`, which owns the bytes and the chaos
 //! options; `live` is the schedule that reveals sessions progressively; `query` decodes query
 //! strings and cursors; `objects` builds session and thread objects; `error` renders API errors
-//! and checks keys; `db` runs store reads off the async threads. All SQL is in `store::pages`.
+//! and checks keys and `Host` names (with `guard`, which also says what may be served unkeyed);
+//! `accept` is the accept loop (header timeout, connection cap); `db` runs store reads off the
+//! async threads. All SQL is in `store::pages`.
 
+mod accept;
 mod db;
 mod error;
+mod feed;
+mod guard;
 mod handlers;
 mod live;
 mod objects;
@@ -28,6 +34,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use db::Db;
+pub use guard::{Exposure, check_exposure};
 use live::Schedule;
 
 /// How to serve.
@@ -41,11 +48,22 @@ pub struct ServeOptions {
     pub live: bool,
     /// Live: recorded gaps longer than this are shortened to it (hours of idle become seconds).
     pub max_gap: Option<Duration>,
-    /// When set, requests must carry it (`Authorization: Bearer` or `x-api-key`).
+    /// When set, requests must carry it (`Authorization: Bearer` or `x-api-key`). Must not be
+    /// empty; without it, only a loopback address may be served.
     pub api_key: Option<String>,
+    /// `Host` names answered besides loopback names and the bound address (`*`: any).
+    pub allow_hosts: Vec<String>,
     /// Pings on a stream that has been quiet this long.
     pub ping_interval: Duration,
     pub chaos: Chaos,
+    /// A connection that has not sent a whole request head this long after opening (or after
+    /// its last response) is closed.
+    pub header_timeout: Duration,
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// Where to keep counters (database calls, open streams) as JSON, rewritten every 100 ms:
+    /// how tests and benchmarks see what following costs.
+    pub stats_file: Option<PathBuf>,
 }
 
 /// Shows whether a key is set, never the key.
@@ -57,8 +75,12 @@ impl std::fmt::Debug for ServeOptions {
             .field("live", &self.live)
             .field("max_gap", &self.max_gap)
             .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
+            .field("allow_hosts", &self.allow_hosts)
             .field("ping_interval", &self.ping_interval)
             .field("chaos", &self.chaos)
+            .field("stats_file", &self.stats_file)
+            .field("header_timeout", &self.header_timeout)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
@@ -72,8 +94,12 @@ impl ServeOptions {
             live: false,
             max_gap: None,
             api_key: None,
+            allow_hosts: Vec::new(),
             ping_interval: Duration::from_secs(15),
             chaos: Chaos::default(),
+            stats_file: None,
+            header_timeout: Duration::from_secs(10),
+            max_connections: 4096,
         }
     }
 }
@@ -119,11 +145,17 @@ impl Live {
 /// What every handler shares.
 pub(crate) struct App {
     db: Arc<Db>,
+    /// One watcher per followed log, shared by its streams.
+    feeds: Arc<feed::Feeds>,
     opts: ServeOptions,
+    /// The address the listener is bound to (its IP is a `Host` we answer for).
+    bound: std::net::SocketAddr,
     live: Option<Live>,
     /// Becomes true when the server stops, so open streams end.
     stop: watch::Receiver<bool>,
     connections: AtomicU64,
+    /// Streams open now.
+    streams: AtomicU64,
     list_rng: Mutex<fastrand::Rng>,
 }
 
@@ -166,6 +198,8 @@ pub async fn run(
     {
         anyhow::bail!("speed must be a positive number, got {speed}");
     }
+    let bound = listener.local_addr().context("reading the bound address")?;
+    check_exposure(bound, opts.api_key.as_deref())?;
     let rate = opts.chaos.list_error_rate;
     if !(0.0..=1.0).contains(&rate) {
         anyhow::bail!("the list error rate must be between 0 and 1, got {rate}");
@@ -183,18 +217,47 @@ pub async fn run(
     };
     let (stop_tx, stop) = watch::channel(false);
     let app = Arc::new(App {
+        feeds: Arc::new(feed::Feeds::new(Arc::clone(&db), stop.clone())),
         db,
         list_rng: Mutex::new(fastrand::Rng::with_seed(opts.chaos.seed)),
         opts,
+        bound,
         live,
         stop,
         connections: AtomicU64::new(0),
+        streams: AtomicU64::new(0),
     });
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
+    if let Some(path) = app.opts.stats_file.clone() {
+        tokio::spawn(write_stats(Arc::clone(&app), path));
+    }
+    let (header_timeout, max) = (app.opts.header_timeout, app.opts.max_connections);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
+    accept::serve(listener, router(app), header_timeout, max, shutdown).await;
+    Ok(())
+}
+
+/// Rewrites the stats file every 100 ms until the server stops (through a temporary file and a
+/// rename, so a reader never sees half of it).
+async fn write_stats(app: Arc<App>, path: PathBuf) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let tmp = path.with_extension("tmp");
+    let mut stop = app.stop.clone();
+    loop {
+        let text = serde_json::json!({
+            "db_calls": app.db.calls.load(Relaxed),
+            "streams": app.streams.load(Relaxed),
+            "watchers": app.feeds.len(),
         })
-        .await
-        .context("serving")
+        .to_string();
+        if std::fs::write(&tmp, text).is_ok() {
+            let _ = std::fs::rename(&tmp, &path);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
 }

@@ -2,8 +2,8 @@
 //! that writes frames into the response body through a [`Sink`].
 //!
 //! Replay mode sends every stored event of the log at once (or paced by `--speed`), then follows
-//! the database: rows that arrive later, and rows replaced by a newer copy (sent again, as the
-//! API re-emits a processed echo). Live mode sends only what is revealed after the connection
+//! the database through the log's one watcher (`feed`): rows that arrive later, and rows
+//! replaced by a newer copy (sent again, as the API re-emits a processed echo). Live mode sends only what is revealed after the connection
 //! opened, at its time, then pings.
 
 use axum::body::Body;
@@ -14,17 +14,17 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::error::{ApiError, request_id};
+use super::feed::{Batch, Marks, read_gap};
 use super::live::revealed;
 use super::sink::{Ended, Sink};
 use super::{App, Live};
 use crate::store::{PageQuery, PageRow, QUEUED_SORT_TS};
 
-/// How often a follower looks for new rows.
-const POLL: Duration = Duration::from_millis(150);
 /// Rows read per query during the initial replay.
 const REPLAY_PAGE: u64 = 500;
 
@@ -83,14 +83,18 @@ pub fn open(app: Arc<App>, spec: Spec) -> Response {
 }
 
 async fn run(app: Arc<App>, spec: Spec, mut sink: Sink) {
+    app.streams.fetch_add(1, Ordering::Relaxed);
     let outcome = match &app.live {
         Some(live) => live_stream(&app, live, &spec, &mut sink).await,
         None => replay_and_follow(&app, &spec, &mut sink).await,
     };
     // A failure after the headers went out becomes an `error` frame, as the API sends.
     if let Err(Stop::Failed(e)) = outcome {
-        let _ = sink.other("error", &e.body(&request_id())).await;
+        let id = request_id();
+        super::error::log_detail(&e, &id);
+        let _ = sink.other("error", &e.body(&id)).await;
     }
+    app.streams.fetch_sub(1, Ordering::Relaxed);
 }
 
 /// Sends one event, preceded by its stored previews when the connection asked for them.
@@ -117,10 +121,15 @@ async fn emit(
 }
 
 async fn replay_and_follow(app: &Arc<App>, spec: &Spec, sink: &mut Sink) -> Result<(), Stop> {
-    let (mut seq_mark, mut rev_mark) = app.db.call(|s| s.marks()).await?;
+    // Joined before the replay, so whatever arrives during it waits in the subscription.
+    let mut sub = app
+        .feeds
+        .subscribe(&spec.session_id, &spec.thread_id, &spec.deltas)
+        .await?;
+    let mut marks = sub.marks;
     let mut q = PageQuery {
         thread_id: spec.thread_id.clone(),
-        max_seq: Some(seq_mark),
+        max_seq: Some(marks.0),
         limit: REPLAY_PAGE,
         ..PageQuery::default()
     };
@@ -151,32 +160,74 @@ async fn replay_and_follow(app: &Arc<App>, spec: &Spec, sink: &mut Sink) -> Resu
         }
     }
     loop {
-        sink.idle_until(Some(Instant::now() + POLL)).await?;
-        let (seq_now, rev_now) = app.db.call(|s| s.marks()).await?;
-        if (seq_now, rev_now) == (seq_mark, rev_mark) {
+        let update = tokio::select! {
+            r = sub.rx.recv() => r,
+            idle = sink.idle_until(None) => {
+                idle?;
+                continue;
+            }
+        };
+        let update = match update {
+            Ok(u) => u,
+            // Fell behind: the next batch starts past our marks, and the gap is read below.
+            Err(RecvError::Lagged(_)) => continue,
+            // The watcher ended (its read failed, or it left as we fell behind): join anew and
+            // read the gap up to its marks.
+            Err(RecvError::Closed) => {
+                sub = app
+                    .feeds
+                    .subscribe(&spec.session_id, &spec.thread_id, &spec.deltas)
+                    .await?;
+                let gap = read_gap(&app.db, &spec.session_id, &spec.thread_id, marks, sub.marks);
+                marks = send_batch(app, spec, sink, &gap.await?).await?;
+                continue;
+            }
+        };
+        let batch = match &*update {
+            Ok(b) => b,
+            Err(e) => return Err(Stop::Failed(e.clone())),
+        };
+        if batch.to.0 <= marks.0 && batch.to.1 <= marks.1 {
             continue;
         }
-        let (session, thread) = (spec.session_id.clone(), spec.thread_id.clone());
-        let (fresh, revised) = app
-            .db
-            .call(move |s| {
-                Ok((
-                    s.events_between(&session, &thread, seq_mark, seq_now)?,
-                    s.revised_between(&session, &thread, rev_mark, rev_now)?,
-                ))
-            })
-            .await?;
-        (seq_mark, rev_mark) = (seq_now, rev_now);
-        let fresh_seqs: Vec<i64> = fresh.iter().map(|r| r.seq).collect();
-        for row in fresh {
-            emit(app, spec, sink, row, true).await?;
+        if batch.from != marks {
+            let gap = read_gap(
+                &app.db,
+                &spec.session_id,
+                &spec.thread_id,
+                marks,
+                batch.from,
+            );
+            send_batch(app, spec, sink, &gap.await?).await?;
         }
-        for row in revised {
-            if !fresh_seqs.contains(&row.seq) {
-                emit(app, spec, sink, row, false).await?;
+        marks = send_batch(app, spec, sink, batch).await?;
+    }
+}
+
+/// Sends a batch's new rows (with the previews asked for) and replaced rows; returns its end.
+async fn send_batch(
+    app: &Arc<App>,
+    spec: &Spec,
+    sink: &mut Sink,
+    batch: &Batch,
+) -> Result<Marks, Stop> {
+    for row in &batch.fresh {
+        let wanted = !row.event_id.is_empty() && spec.deltas.contains(&row.event_type);
+        match batch.previews.get(&row.seq) {
+            Some(frames) if wanted => {
+                for (name, raw) in frames {
+                    sink.other(name, raw).await?;
+                }
+                sink.event(&row.event_type, &row.raw).await?;
             }
+            // Not looked up by the watcher: look them up here.
+            _ => emit(app, spec, sink, row.clone(), wanted).await?,
         }
     }
+    for row in &batch.revised {
+        emit(app, spec, sink, row.clone(), false).await?;
+    }
+    Ok(batch.to)
 }
 
 async fn live_stream(

@@ -3,7 +3,8 @@
 //!
 //! Event texts from list pages are the exact bytes of the page (via `RawValue`); stream frames come
 //! through `eventsource-stream` after a UTF-8 check, with a watchdog on bytes (pings and comments
-//! count) rather than on frames.
+//! count) rather than on frames. Redirects are followed only within the base URL's origin
+//! (`source::redirect`), so the key never goes anywhere else.
 
 use bytes::Bytes;
 use eventsource_stream::{EventStream, EventStreamError};
@@ -15,6 +16,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use super::SseFrame;
+use super::redirect;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 pub const BETA: &str = "managed-agents-2026-04-01";
@@ -67,6 +69,9 @@ pub enum ApiError {
     Transport { url: String, message: String },
     #[error("{url}: unexpected answer: {message}")]
     Decode { url: String, message: String },
+    /// A redirect off the base URL's origin, refused so the key does not follow it.
+    #[error("{url}: {message}")]
+    Redirected { url: String, message: String },
 }
 
 impl ApiError {
@@ -83,6 +88,7 @@ impl ApiError {
             },
             ApiError::Transport { .. } => false,
             ApiError::Decode { .. } => false,
+            ApiError::Redirected { .. } => true,
         }
     }
 
@@ -170,6 +176,7 @@ impl ApiClient {
         let http = reqwest::Client::builder()
             .user_agent(concat!("flightrec/", env!("CARGO_PKG_VERSION")))
             .default_headers(headers)
+            .redirect(super::redirect::same_origin_only())
             .connect_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| ApiError::Transport {
@@ -300,10 +307,19 @@ impl ApiClient {
         req: reqwest::RequestBuilder,
         url: &str,
     ) -> Result<reqwest::Response, ApiError> {
-        let resp = req.send().await.map_err(|e| ApiError::Transport {
-            url: url.to_string(),
-            message: transport_message(&e),
-        })?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| match redirect::cross_origin(&e) {
+                Some(refused) => ApiError::Redirected {
+                    url: url.to_string(),
+                    message: refused.to_string(),
+                },
+                None => ApiError::Transport {
+                    url: url.to_string(),
+                    message: transport_message(&e),
+                },
+            })?;
         if resp.status().is_success() {
             return Ok(resp);
         }

@@ -8,6 +8,7 @@ pub mod api;
 mod detect;
 mod dump;
 mod json;
+pub mod redirect;
 mod scan;
 mod sse;
 pub mod tape;

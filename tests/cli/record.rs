@@ -59,6 +59,7 @@ async fn start_server(
         api_key: api_key.map(str::to_string),
         ping_interval: Duration::from_millis(300),
         chaos,
+        ..ServeOptions::new(db.to_path_buf())
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(flightrec::serve::run(listener, opts, async move {

@@ -1,7 +1,7 @@
 //! Pushing a trace to an OpenTelemetry collector over OTLP/HTTP (protobuf body, `POST
 //! {endpoint}/v1/traces`), for Jaeger, Tempo, Phoenix, Langfuse and anything else that speaks
 //! OTLP. Header values (API keys of hosted backends) are marked sensitive and never appear in
-//! an error message.
+//! an error message, and never follow a redirect to another origin (`source::redirect`).
 
 use std::time::Duration;
 
@@ -84,6 +84,7 @@ impl PushTarget {
             .user_agent(concat!("flightrec/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(self.timeout.min(Duration::from_secs(10)))
             .timeout(self.timeout)
+            .redirect(crate::source::redirect::same_origin_only())
             .build()
             .map_err(|e| self.transport(e.to_string()))?;
         let resp = client
@@ -119,7 +120,12 @@ impl PushTarget {
 
     fn classify(&self, e: reqwest::Error) -> PushError {
         let url = self.url.to_string();
-        if e.is_timeout() {
+        if let Some(refused) = crate::source::redirect::cross_origin(&e) {
+            PushError::Transport {
+                url,
+                message: refused.to_string(),
+            }
+        } else if e.is_timeout() {
             PushError::Timeout {
                 url,
                 after: format!("{:?}", self.timeout),
