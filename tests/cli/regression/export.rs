@@ -120,3 +120,74 @@ fn deeply_nested_event_exports_every_format_in_bounded_memory() {
         }
     }
 }
+
+/// Issue 12 #8: secrets of common kinds leaked through `--redact`: a JWT, URL credentials (plain,
+/// postgres, `\/`-escaped), a Google key, a Stripe key, npm and Hugging Face tokens, an AWS secret
+/// key and a password in prose, `DB_PASSWORD`/`GITHUB_TOKEN` fields, and a Slack token after `_`
+/// in a tool name (in all six formats). Planted through `flightrec import`, checked in each.
+#[test]
+fn redaction_masks_common_secret_kinds_in_every_format() {
+    let session = "sesn_011CZredactKinds0000001";
+    let secrets = [
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyNDIifQ.c2lnbmF0dXJlc2lnbmF0dXJl",
+        "urlPass123",
+        "pgPass456",
+        "escPass789",
+        "AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q",
+        "sk_live_51Habcdefghijklmnopqrstuv",
+        "npm_abcdefghijklmnopqrstuvwxyz0123456789",
+        "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "Tr0ub4dor3xyz",
+        "dbPass-2024-x",
+        "ghtok-value-99",
+        "xoxb-123456789012-SlackInToolName",
+    ];
+    let s = |i: usize| secrets[i];
+    let text = format!(
+        "session cookie {} ; clone https://deploy:{}@git.example.com/r.git ; DSN postgres://app:{}@db:5432/x ; \
+         the AWS secret key is {} ; the password is {} .",
+        s(0),
+        s(1),
+        s(2),
+        s(8),
+        s(9)
+    );
+    let escaped = format!(r#"{{"url":"https:\/\/ci:{}@ci.example.com\/hook"}}"#, s(3));
+    let events = [
+        serde_json::json!({"type": "user.message", "id": "sevt_011CZkindsUser00000001", "processed_at": "2026-08-07T14:02:11.000Z",
+                           "content": [{"type": "text", "text": text}]}),
+        serde_json::json!({"type": "agent.tool_use", "id": "sevt_011CZkindsTool00000002", "processed_at": "2026-08-07T14:02:12.000Z",
+                           "name": format!("mcp_{}", s(12)),
+                           "input": {"command": format!("curl 'https://maps.example.com/?key={}' ; stripe {} ; npm {} ; hf {}", s(4), s(5), s(6), s(7)),
+                                     "env": {"DB_PASSWORD": s(10), "GITHUB_TOKEN": s(11)}}}),
+        serde_json::json!({"type": "agent.tool_result", "id": "sevt_011CZkindsRes000000003", "tool_use_id": "sevt_011CZkindsTool00000002",
+                           "processed_at": "2026-08-07T14:02:13.000Z", "content": [{"type": "text", "text": escaped}]}),
+    ];
+    let dir = tempdir();
+    let file = dir.path().join("kinds.jsonl");
+    std::fs::write(
+        &file,
+        events.iter().map(|e| format!("{e}\n")).collect::<String>(),
+    )
+    .unwrap();
+    let db = dir.path().join("kinds.db");
+    let o = run(
+        &db,
+        &["import", "--session", session, file.to_str().unwrap()],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let plain = stdout(&run(&db, &["export", session]));
+    for secret in secrets {
+        assert!(plain.contains(secret), "{secret} not planted");
+    }
+    for format in FORMATS {
+        let o = run(&db, &["export", session, "--format", format, "--redact"]);
+        assert_eq!(code(&o), 0, "{format}: {}", stderr(&o));
+        let out = stdout(&o);
+        for secret in secrets {
+            assert!(!out.contains(secret), "{format}: {secret} leaked");
+        }
+        assert!(out.contains("[REDACTED:"), "{format}: no marker");
+    }
+}
