@@ -221,8 +221,14 @@ pub fn offset(doc: &SessionDoc, e: &EventRow) -> String {
     }
 }
 
-/// JSON text indented two spaces, keys in the order received (a `Value` would sort them);
-/// `None` when `raw` is not JSON.
+/// Nesting past this many levels is written compactly (no newline, no indent), so a deeply nested
+/// text costs output proportional to its size instead of its depth squared.
+pub const MAX_INDENT_DEPTH: usize = 16;
+
+/// JSON text indented two spaces, keys in the order received (a `Value` would sort them), and
+/// compact past [`MAX_INDENT_DEPTH`]; `None` when `raw` is not JSON. One pass with a depth counter
+/// and no recursion (serde_json's validation of an ignored value is iterative too), so any depth
+/// the importer accepts renders in memory proportional to the text.
 pub fn pretty_json(raw: &str) -> Option<String> {
     serde_json::from_str::<serde::de::IgnoredAny>(raw).ok()?;
     let mut out = String::with_capacity(raw.len() * 2);
@@ -230,8 +236,10 @@ pub fn pretty_json(raw: &str) -> Option<String> {
     let (mut in_str, mut escaped) = (false, false);
     let mut chars = raw.trim().chars().peekable();
     let newline = |out: &mut String, depth: usize| {
-        out.push('\n');
-        out.push_str(&"  ".repeat(depth));
+        if depth <= MAX_INDENT_DEPTH {
+            out.push('\n');
+            out.push_str(&"  ".repeat(depth));
+        }
     };
     while let Some(c) = chars.next() {
         if in_str {
@@ -262,8 +270,11 @@ pub fn pretty_json(raw: &str) -> Option<String> {
             }
             '}' | ']' => {
                 if !(out.ends_with('{') || out.ends_with('[')) {
+                    // The opening bracket broke the line only when its content was shallow enough.
+                    if depth <= MAX_INDENT_DEPTH {
+                        newline(&mut out, depth.saturating_sub(1));
+                    }
                     depth = depth.saturating_sub(1);
-                    newline(&mut out, depth);
                 }
                 out.push(c);
             }
@@ -271,12 +282,26 @@ pub fn pretty_json(raw: &str) -> Option<String> {
                 out.push(c);
                 newline(&mut out, depth);
             }
-            ':' => out.push_str(": "),
+            ':' if depth <= MAX_INDENT_DEPTH => out.push_str(": "),
             c if c.is_whitespace() => {}
             c => out.push(c),
         }
     }
     Some(out)
+}
+
+/// The `name` of a tool call, read without building a `Value` (so at any nesting of its input).
+pub fn tool_name(raw: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct N {
+        name: Option<String>,
+        mcp_server_name: Option<String>,
+    }
+    let n = serde_json::from_str::<N>(raw).ok()?;
+    match (n.mcp_server_name, n.name) {
+        (Some(server), Some(name)) => Some(format!("{server}/{name}")),
+        (_, name) => name,
+    }
 }
 
 /// The `input` of a tool call as received, indented.
@@ -303,5 +328,19 @@ mod tests {
         let want = "{\n  \"z\": 1,\n  \"a\": {\n    \"s\": \"x, y: {\\\"q\\\"}\",\n    \"e\": [],\n    \"o\": {}\n  },\n  \"l\": [\n    1,\n    2\n  ]\n}";
         assert_eq!(pretty_json(raw).as_deref(), Some(want));
         assert_eq!(pretty_json("not json"), None);
+    }
+
+    #[test]
+    fn pretty_json_is_compact_past_the_indent_depth() {
+        let n = super::MAX_INDENT_DEPTH;
+        let deep = format!("{}1{}", "[".repeat(n + 3), "]".repeat(n + 3));
+        let out = pretty_json(&deep).unwrap();
+        // Each shallow level costs a line; the deeper ones sit on one line, as received.
+        assert_eq!(out.lines().count(), 2 * n + 1, "{out}");
+        assert!(out.contains(" [[[1]]]\n"), "{out}");
+        assert_eq!(out.split_whitespace().collect::<String>(), deep);
+        let wide = format!("{}{{\"k\":[1,2]}}{}", "[".repeat(n), "]".repeat(n));
+        let out = pretty_json(&wide).unwrap();
+        assert!(out.contains("{\"k\":[1,2]}"), "{out}");
     }
 }

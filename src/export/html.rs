@@ -150,11 +150,17 @@ fn verdict(s: &mut String, x: &Explanation) {
 }
 
 /// Whether an event is an error: a `session.error`, or anything with `is_error: true`.
+/// Read through a struct, whose other fields serde_json skips without recursing, so an event
+/// nested past the 128 levels a `Value` allows is still classified.
 pub(crate) fn is_error(event_type: &str, raw: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct E {
+        is_error: Option<bool>,
+    }
     event_type.ends_with(".error")
-        || serde_json::from_str::<serde_json::Value>(raw)
+        || serde_json::from_str::<E>(raw)
             .ok()
-            .and_then(|v| v.get("is_error").and_then(serde_json::Value::as_bool))
+            .and_then(|e| e.is_error)
             .unwrap_or(false)
 }
 

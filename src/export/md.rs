@@ -9,8 +9,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use serde_json::Value;
-
 mod escape;
 
 pub use escape::{code, fence, html_escape, inline};
@@ -198,6 +196,15 @@ fn body(s: &mut String, doc: &SessionDoc, idles: &BTreeMap<usize, Explanation>) 
             }
             AgentThinking { .. } | SpanModelRequestStart { .. } | SpanModelRequestEnd { .. } => {}
             EventStart { .. } | EventDelta { .. } => {}
+            // An event the typed view cannot read (a tool input nested past serde_json's 128
+            // levels, a missing field): shown from its raw text rather than lost.
+            Invalid { .. } if flow::is_tool_use(&e.event_type) => {
+                let r = replies.get(e.event_id.as_str()).map(Vec::as_slice);
+                let name = flow::tool_name(&e.raw).unwrap_or_else(|| "?".into());
+                tool(s, doc, e, &name, &when, &thread, r);
+                shown.extend(r.unwrap_or_default());
+            }
+            Invalid { .. } if !flow::is_reply(&e.event_type) => raw_event(s, &when, &ev, e),
             _ if flow::is_reply(&e.event_type) => {
                 let _ = writeln!(
                     s,
@@ -296,10 +303,7 @@ fn tool(
 }
 
 fn is_error(raw: &str) -> bool {
-    serde_json::from_str::<Value>(raw)
-        .ok()
-        .and_then(|v| v.get("is_error").and_then(Value::as_bool))
-        .unwrap_or(false)
+    super::html::is_error("", raw)
 }
 
 /// A confirmation or a result, inside its tool call's fold.
@@ -353,6 +357,18 @@ fn reply(s: &mut String, doc: &SessionDoc, i: usize) {
                 s.push_str("\n</details>\n");
             }
         }
-        _ => status(s, &when, &summarize(&ev), e),
+        _ => raw_event(s, &when, &ev, e),
+    }
+}
+
+/// The status line of an event without a form of its own; one the typed view cannot read also
+/// gets its raw text, folded, so no content is lost.
+fn raw_event(s: &mut String, when: &str, ev: &Event, e: &EventRow) {
+    status(s, when, &summarize(ev), e);
+    if matches!(ev.kind, EventKind::Invalid { .. }) {
+        let text = flow::pretty_json(&e.raw).unwrap_or_else(|| e.raw.clone());
+        s.push_str("\n<details><summary>The event as received</summary>\n\n");
+        s.push_str(&fence(&text, "json"));
+        s.push_str("\n</details>\n");
     }
 }

@@ -228,6 +228,20 @@ fn span_lane(s: &Span) -> Lane {
     }
 }
 
+/// A tool call's name and input, read without building a `Value` of the whole event.
+#[derive(serde::Deserialize)]
+struct ToolUse<'a> {
+    name: Option<String>,
+    #[serde(borrow)]
+    input: Option<&'a serde_json::value::RawValue>,
+}
+
+/// The thread a cross-posted event names.
+#[derive(serde::Deserialize)]
+struct ThreadOf {
+    session_thread_id: Option<String>,
+}
+
 /// Tool inputs by the id of their `agent.*tool_use` event, shortened for display.
 fn tool_inputs(doc: &SessionDoc) -> BTreeMap<&str, String> {
     let mut m = BTreeMap::new();
@@ -236,11 +250,16 @@ fn tool_inputs(doc: &SessionDoc) -> BTreeMap<&str, String> {
             e.event_type.as_str(),
             "agent.tool_use" | "agent.mcp_tool_use" | "agent.custom_tool_use"
         ) && !m.contains_key(e.event_id.as_str())
-            && let Ok(v) = serde_json::from_str::<Value>(&e.raw)
+            && let Ok(t) = serde_json::from_str::<ToolUse<'_>>(&e.raw)
         {
-            let name = v.get("name").and_then(Value::as_str).unwrap_or_default();
-            let input = v.get("input").cloned().unwrap_or(Value::Null);
-            m.insert(e.event_id.as_str(), input_excerpt(name, &input, 200));
+            let name = t.name.unwrap_or_default();
+            // An input nested past the 128 levels a `Value` allows is shown as its raw text.
+            let text = match t.input.map(|r| serde_json::from_str::<Value>(r.get())) {
+                None => input_excerpt(&name, &Value::Null, 200),
+                Some(Ok(input)) => input_excerpt(&name, &input, 200),
+                Some(Err(_)) => excerpt(t.input.map_or("", |r| r.get()), 200),
+            };
+            m.insert(e.event_id.as_str(), text);
         }
     }
     m
@@ -335,9 +354,9 @@ fn instants(doc: &SessionDoc, t0: i64, items: &mut Vec<Item>) {
             continue;
         }
         let event = Event::parse(&e.raw);
-        let thread = serde_json::from_str::<Value>(&e.raw)
+        let thread = serde_json::from_str::<ThreadOf>(&e.raw)
             .ok()
-            .and_then(|v| Some(v.get("session_thread_id")?.as_str()?.to_string()))
+            .and_then(|t| t.session_thread_id)
             .filter(|s| !s.is_empty())
             .or_else(|| (!e.thread_id.is_empty()).then(|| e.thread_id.clone()));
         let mut args = Map::new();

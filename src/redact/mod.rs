@@ -11,16 +11,20 @@
 //! under the key, truncated: the same secret gives the same marker everywhere under one key, and a
 //! random key (the default) keeps short secrets from being guessed back from their markers.
 
+mod catalogue;
 mod doc;
 mod path;
 mod rules;
 mod walk;
 
 #[cfg(test)]
+mod catalogue_tests;
+#[cfg(test)]
 mod tests;
 
 use std::borrow::Cow;
 
+use aho_corasick::AhoCorasick;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -108,9 +112,9 @@ pub struct Redactor {
     fields: Vec<(usize, FieldPath)>,
     /// The index of `authorization-token-field`.
     secret_field_rule: usize,
-    /// Every text rule's regex in one set: which rules can match a string, in one pass over it
-    /// (most strings match none). `None` if the set is too large to build: each rule is then run.
-    prefilter: Option<regex::RegexSet>,
+    /// Every built-in rule's keywords in one automaton: which rules can match a string, in one
+    /// pass over it (most strings hold no keyword, and then no regex runs).
+    prefilter: Prefilter,
     key: RedactKey,
 }
 
@@ -148,7 +152,7 @@ impl Redactor {
                 pattern: Some(text.clone()),
             });
         }
-        let prefilter = regex::RegexSet::new(text_rules.iter().map(|t| t.regex.as_str())).ok();
+        let prefilter = Prefilter::new(&text_rules)?;
         Ok(Redactor {
             infos,
             text_rules,
@@ -221,32 +225,20 @@ impl Redactor {
     /// matches overlap, the span covers them all and carries the earliest rule.
     fn find(&self, s: &str) -> Vec<(usize, usize, usize)> {
         let mut spans = Vec::new();
-        let candidates: Vec<&TextRule> = match &self.prefilter {
-            Some(set) => set
-                .matches(s)
-                .iter()
-                .filter_map(|i| self.text_rules.get(i))
-                .collect(),
-            None => self.text_rules.iter().collect(),
-        };
-        for tr in candidates {
-            match tr.take {
-                rules::Take::Whole => {
-                    for m in tr.regex.find_iter(s) {
-                        if !m.is_empty() && (tr.check)(m.as_str()) {
-                            spans.push((m.start(), m.end(), tr.rule));
-                        }
-                    }
-                }
-                rules::Take::Group => {
-                    for c in tr.regex.captures_iter(s) {
-                        if let Some(m) = c.name("secret")
-                            && !m.is_empty()
-                            && (tr.check)(m.as_str())
-                        {
-                            spans.push((m.start(), m.end(), tr.rule));
-                        }
-                    }
+        for i in self.prefilter.candidates(s) {
+            let Some(tr) = self.text_rules.get(i) else {
+                continue;
+            };
+            for c in tr.regex.captures_iter(s) {
+                let m = match tr.take {
+                    rules::Take::Whole => c.get(0),
+                    rules::Take::Group => c.name("secret"),
+                };
+                if let Some(m) = m
+                    && !m.is_empty()
+                    && tr.check.passes(&c)
+                {
+                    spans.push((m.start(), m.end(), tr.rule));
                 }
             }
         }
@@ -265,6 +257,73 @@ impl Redactor {
             }
         }
         merged
+    }
+}
+
+/// Which text rules can match a string: those whose keyword it holds (one Aho-Corasick pass,
+/// ASCII case-insensitive), and those without keywords (the user's), always.
+#[derive(Debug, Clone)]
+struct Prefilter {
+    automaton: AhoCorasick,
+    /// The text rules of each keyword, by the keyword's pattern index.
+    rules_of: Vec<Vec<usize>>,
+    always: Vec<usize>,
+    n_rules: usize,
+}
+
+impl Prefilter {
+    fn new(text_rules: &[TextRule]) -> Result<Prefilter, RedactError> {
+        let mut keywords: Vec<String> = Vec::new();
+        let mut rules_of: Vec<Vec<usize>> = Vec::new();
+        let mut always = Vec::new();
+        for (i, tr) in text_rules.iter().enumerate() {
+            if tr.keywords.is_empty() {
+                always.push(i);
+            }
+            for k in tr.keywords {
+                let k = k.to_ascii_lowercase();
+                match keywords.iter().position(|x| *x == k) {
+                    Some(at) => rules_of[at].push(i),
+                    None => {
+                        keywords.push(k);
+                        rules_of.push(vec![i]);
+                    }
+                }
+            }
+        }
+        let automaton = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&keywords)
+            .map_err(|e| RedactError::Internal(format!("keyword prefilter: {e}")))?;
+        Ok(Prefilter {
+            automaton,
+            rules_of,
+            always,
+            n_rules: text_rules.len(),
+        })
+    }
+
+    /// The indices of the text rules to run on `s`, in rule order.
+    fn candidates(&self, s: &str) -> Vec<usize> {
+        let mut hit: Option<Vec<bool>> = None;
+        for m in self.automaton.find_overlapping_iter(s) {
+            let flags = hit.get_or_insert_with(|| vec![false; self.n_rules]);
+            for &r in &self.rules_of[m.pattern().as_usize()] {
+                flags[r] = true;
+            }
+        }
+        let mut out = self.always.clone();
+        if let Some(flags) = hit {
+            out.extend(
+                flags
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| **f)
+                    .map(|(i, _)| i),
+            );
+            out.sort_unstable();
+        }
+        out
     }
 }
 

@@ -1,12 +1,15 @@
 //! The built-in rules: what a secret looks like in text, and which field names hold one.
 //!
 //! Text rules run over every string of a JSON text (values and object keys) and mask the part that
-//! matched. Field rules mask the whole value of a field, whatever it looks like. The list is
-//! documented in `docs/redaction.md`; keep the two in step.
+//! matched; they are built from the data in `catalogue.rs`. Field rules mask the whole value of a
+//! field, whatever it looks like, by its name ([`is_secret_name`]). The list is documented in
+//! `docs/redaction.md`; keep the two in step.
 
 use regex::Regex;
 
 use super::RedactError;
+pub(crate) use super::catalogue::Check;
+use super::catalogue::KINDS;
 
 /// Which part of a text rule's match is the secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +28,10 @@ pub(crate) struct TextRule {
     pub regex: Regex,
     pub take: Take,
     /// A match is kept only when this says so (the regex crate has no look-around).
-    pub check: fn(&str) -> bool,
+    pub check: Check,
+    /// The text must hold one of these (ASCII case-insensitively) for the regex to run; empty
+    /// for a user's rule, which always runs.
+    pub keywords: &'static [&'static str],
 }
 
 /// A rule as the manifest and `--preview` describe it.
@@ -43,16 +49,10 @@ pub struct RuleInfo {
     pub pattern: Option<String>,
 }
 
-pub(crate) const PRIVATE_KEY: &str = "private-key";
-pub(crate) const ANTHROPIC_KEY: &str = "anthropic-key";
-pub(crate) const OPENAI_KEY: &str = "openai-key";
-pub(crate) const GITHUB_TOKEN: &str = "github-token";
-pub(crate) const AWS_KEY_ID: &str = "aws-access-key-id";
-pub(crate) const SLACK_TOKEN: &str = "slack-token";
-pub(crate) const BEARER: &str = "bearer";
 pub(crate) const SECRET_FIELD: &str = "authorization-token-field";
 
-/// Field names whose whole value is a secret (compared case-insensitively, `-` read as `_`).
+/// Field names whose whole value is a secret, whatever the name patterns say (compared
+/// case-insensitively, `-` read as `_`).
 pub const SECRET_FIELD_NAMES: &[&str] = &[
     "authorization_token",
     "authorization",
@@ -60,28 +60,156 @@ pub const SECRET_FIELD_NAMES: &[&str] = &[
     "api_key",
     "apikey",
     "x_api_key",
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "auth_token",
-    "bearer_token",
-    "session_token",
-    "token",
-    "client_secret",
-    "secret",
-    "secret_key",
-    "secret_access_key",
-    "aws_secret_access_key",
-    "private_key",
-    "password",
-    "passwd",
     "cookie",
     "set_cookie",
+    "private_key",
+    "token",
+    "secret",
 ];
 
-/// Whether `key` names a field whose value is a secret.
-pub(crate) fn is_secret_field(key: &str) -> bool {
-    if key.len() > 32 {
+/// Words of a name that make it a secret name: `DB_PASSWORD`, `githubToken`, `client-secret`.
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "passcode",
+    "secret",
+    "token",
+    "apikey",
+    "credential",
+    "credentials",
+    "privatekey",
+];
+
+/// A last word that says the value is about a secret, not the secret: `secret_name`, `token_type`.
+const METADATA_WORDS: &[&str] = &[
+    "name",
+    "names",
+    "id",
+    "ids",
+    "arn",
+    "ref",
+    "refs",
+    "path",
+    "file",
+    "count",
+    "type",
+    "kind",
+    "version",
+    "url",
+    "uri",
+    "endpoint",
+    "at",
+    "expiry",
+    "expires",
+    "ttl",
+    "length",
+    "len",
+    "size",
+    "limit",
+    "field",
+    "hint",
+    "label",
+    "policy",
+    "provider",
+    "scope",
+    "scopes",
+    "source",
+    "location",
+    "mode",
+    "method",
+    "scheme",
+    "present",
+    "set",
+    "exists",
+    "required",
+    "enabled",
+    "prefix",
+    "format",
+    "usage",
+    "budget",
+    "rotation",
+    "fingerprint",
+    "manager",
+    "store",
+    "error",
+    "status",
+];
+
+/// `…_key` names that are not secrets: `sort_key`, `public_key`, `idempotency_key`.
+const PLAIN_KEY_WORDS: &[&str] = &[
+    "primary",
+    "foreign",
+    "sort",
+    "partition",
+    "hash",
+    "range",
+    "cache",
+    "public",
+    "idempotency",
+    "object",
+    "dedup",
+    "dedupe",
+    "lookup",
+    "map",
+    "row",
+    "unique",
+    "composite",
+    "group",
+    "item",
+    "s3",
+    "i18n",
+    "translation",
+    "message",
+    "shortcut",
+    "hot",
+    "sequence",
+    "index",
+    "keyboard",
+    "routing",
+    "natural",
+    "surrogate",
+    "dict",
+    "sorting",
+    "react",
+    "list",
+    "table",
+    "entity",
+];
+
+/// The words of a name: split at every non-alphanumeric and where a lower-case letter or digit
+/// is followed by an upper-case one, lower-cased.
+fn words(name: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        cur.push(c.to_ascii_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Whether `key` names a field or variable whose value is a secret: a name in
+/// [`SECRET_FIELD_NAMES`], or one with a word holding password, passwd, passphrase, passcode,
+/// secret, token (not `tokens`), apikey or credential(s), or ending in `auth` or in `_key` after
+/// a word that does not make it a plain key (`sort_key`, `public_key`), unless its last word says
+/// it is about the secret (`secret_name`, `token_type`, `password_hint`).
+pub(crate) fn is_secret_name(key: &str) -> bool {
+    if key.is_empty() || key.len() > 64 {
         return false;
     }
     let norm: String = key
@@ -94,162 +222,168 @@ pub(crate) fn is_secret_field(key: &str) -> bool {
             }
         })
         .collect();
-    SECRET_FIELD_NAMES.contains(&norm.as_str())
+    if SECRET_FIELD_NAMES.contains(&norm.as_str()) {
+        return true;
+    }
+    let w = words(key);
+    let Some(last) = w.last() else {
+        return false;
+    };
+    if w.len() > 1 && METADATA_WORDS.contains(&last.as_str()) {
+        return false;
+    }
+    let secret_word = w.iter().any(|x| {
+        SECRET_WORDS
+            .iter()
+            .any(|s| x == s || (x.ends_with(s) && !s.ends_with('s')))
+    });
+    if secret_word {
+        return true;
+    }
+    if last == "auth" {
+        return true;
+    }
+    last == "key" && w.len() > 1 && !PLAIN_KEY_WORDS.contains(&w[w.len() - 2].as_str())
 }
 
-/// The built-in rules, most specific first: where matches of two rules overlap, the masked span
-/// covers both and carries the name of the earlier rule here.
+/// The built-in rules, in priority order: where matches of two rules overlap, the masked span
+/// covers both and carries the name of the earlier rule. The catalogue's kinds, then the field
+/// rule (which masks whole JSON values by their field's name, and has no text pattern).
 pub(crate) fn builtin_infos() -> Vec<RuleInfo> {
-    [
-        (
-            PRIVATE_KEY,
-            "PEM private key blocks, `-----BEGIN … PRIVATE KEY-----` to the matching END line (or to the end of the text when it is cut off)",
-        ),
-        (
-            ANTHROPIC_KEY,
-            "Anthropic API and admin keys: `sk-ant-` and at least 20 of [A-Za-z0-9_-]",
-        ),
-        (
-            OPENAI_KEY,
-            "OpenAI keys: `sk-`, `sk-proj-`, `sk-svcacct-`, `sk-admin-` and at least 20 of [A-Za-z0-9_-] with a digit among them (not `sk-ant-`)",
-        ),
-        (
-            GITHUB_TOKEN,
-            "GitHub tokens: `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` and at least 20 alphanumerics; `github_pat_` fine-grained tokens",
-        ),
-        (
-            AWS_KEY_ID,
-            "AWS access key ids: `AKIA` or `ASIA` and 16 of [A-Z0-9]",
-        ),
-        (
-            SLACK_TOKEN,
-            "Slack tokens: `xoxb-`, `xoxa-`, `xoxp-`, `xoxr-`, `xoxs-` and at least 10 of [A-Za-z0-9-]",
-        ),
-        (
-            BEARER,
-            "The credential after `Bearer ` (with a digit, or 24 characters or more), and the value after `Authorization:` / `Authorization=` in text (after its `Bearer`/`Basic`/`Token` word)",
-        ),
-        (
-            SECRET_FIELD,
-            "The whole value of a field named authorization_token, authorization, api_key, x-api-key, access_token, refresh_token, token, client_secret, secret, password, … (see docs/redaction.md), in JSON and as `name: value` / `name=value` in text",
-        ),
-    ]
-    .into_iter()
-    .map(|(name, description)| RuleInfo {
-        name: name.to_string(),
-        kind: "builtin",
-        description: Some(description),
-        pattern: None,
-    })
-    .collect()
-}
-
-fn always(_: &str) -> bool {
-    true
-}
-
-fn openai_ok(m: &str) -> bool {
-    !m.starts_with("sk-ant-") && m.bytes().any(|b| b.is_ascii_digit())
-}
-
-fn token_ok(m: &str) -> bool {
-    m.bytes().any(|b| b.is_ascii_digit()) || m.len() >= 24
-}
-
-/// A built-in text rule: its name, regex, the part masked, and the check a match must pass.
-type Spec<'a> = (&'static str, &'a str, Take, fn(&str) -> bool);
-
-/// The built-in text rules, each pointing at its entry in [`builtin_infos`] by name.
-pub(crate) fn builtin_text_rules(infos: &[RuleInfo]) -> Result<Vec<TextRule>, RedactError> {
-    let quoted_field = quoted_field_pattern();
-    let specs: [Spec<'_>; 10] = [
-        (
-            PRIVATE_KEY,
-            r"(?s)-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|\z)",
-            Take::Whole,
-            always,
-        ),
-        (
-            ANTHROPIC_KEY,
-            r"\bsk-ant-[A-Za-z0-9_-]{20,}",
-            Take::Whole,
-            always,
-        ),
-        (
-            OPENAI_KEY,
-            r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}",
-            Take::Whole,
-            openai_ok,
-        ),
-        (
-            GITHUB_TOKEN,
-            r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})",
-            Take::Whole,
-            always,
-        ),
-        (
-            AWS_KEY_ID,
-            r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
-            Take::Whole,
-            always,
-        ),
-        (
-            SLACK_TOKEN,
-            r"\bxox[baprs]-[A-Za-z0-9-]{10,}",
-            Take::Whole,
-            always,
-        ),
-        (
-            BEARER,
-            r"(?i)\bbearer\s+(?P<secret>[A-Za-z0-9._~+/=-]{8,})",
-            Take::Group,
-            token_ok,
-        ),
-        (
-            BEARER,
-            r#"(?i)\b(?:proxy-)?authorization(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?(?:(?:bearer|basic|token|digest)\s+)?(?P<secret>[^\s"'\\<>&,;\[\]{}]{6,})"#,
-            Take::Group,
-            always,
-        ),
-        (
-            SECRET_FIELD,
-            r#"(?i)(?:authorization_token|api[_-]?key|x-api-key|access[_-]?token|refresh[_-]?token|auth[_-]?token|client[_-]?secret|secret[_-]?key|secret[_-]?access[_-]?key|password|passwd|pwd)(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?(?P<secret>[^\s"'\\<>&,;\[\]{}]{6,})"#,
-            Take::Group,
-            always,
-        ),
-        (SECRET_FIELD, &quoted_field, Take::Group, always),
-    ];
-    specs
-        .into_iter()
-        .map(|(name, pattern, take, check)| {
-            let rule = infos
-                .iter()
-                .position(|i| i.name == name)
-                .ok_or_else(|| RedactError::Internal(format!("no rule named {name}")))?;
-            let regex = Regex::new(pattern)
-                .map_err(|e| RedactError::Internal(format!("built-in rule {name}: {e}")))?;
-            Ok(TextRule {
-                rule,
-                regex,
-                take,
-                check,
-            })
-        })
-        .collect()
-}
-
-/// `"name": "value"` for every secret field name, in JSON written inside a string (a tool result
-/// whose text is JSON), escaped quotes included: the quoted value is the secret (after a leading
-/// `Bearer `/`Basic `/`Token `, which stays readable).
-fn quoted_field_pattern() -> String {
-    let names: Vec<String> = SECRET_FIELD_NAMES
+    let mut infos: Vec<RuleInfo> = KINDS
         .iter()
-        .map(|n| n.replace('_', "[_-]"))
+        .map(|k| RuleInfo {
+            name: k.id.to_string(),
+            kind: "builtin",
+            description: Some(k.description),
+            pattern: None,
+        })
         .collect();
-    format!(
-        r#"(?i)\\?"(?:{})\\?"\s*:\s*\\?"(?:(?:bearer|basic|token|digest)\s+)?(?P<secret>[^"\\]+)"#,
-        names.join("|")
-    )
+    infos.push(RuleInfo {
+        name: SECRET_FIELD.to_string(),
+        kind: "builtin",
+        description: Some(
+            "The whole value of a JSON field with a secret name, at any depth: authorization, cookie, api_key, and any name with password, secret, token (not tokens), credential, or ending in auth or _key (not sort_key, public_key, …), unless it ends in name, id, type, hint, … (see docs/redaction.md)",
+        ),
+        pattern: None,
+    });
+    infos
+}
+
+/// The catalogue's patterns as text rules, each pointing at its kind's entry in `infos`, with
+/// its kind's keywords.
+pub(crate) fn builtin_text_rules(infos: &[RuleInfo]) -> Result<Vec<TextRule>, RedactError> {
+    let mut out = Vec::new();
+    for k in KINDS {
+        let rule = infos
+            .iter()
+            .position(|i| i.name == k.id)
+            .ok_or_else(|| RedactError::Internal(format!("no rule named {}", k.id)))?;
+        for pattern in k.patterns {
+            let regex = Regex::new(pattern)
+                .map_err(|e| RedactError::Internal(format!("built-in rule {}: {e}", k.id)))?;
+            out.push(TextRule {
+                rule,
+                take: take_of(&regex),
+                regex,
+                check: k.check,
+                keywords: k.keywords,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn take_of(regex: &Regex) -> Take {
+    if regex.capture_names().flatten().any(|n| n == "secret") {
+        Take::Group
+    } else {
+        Take::Whole
+    }
+}
+
+/// Whether a value is a stand-in for a secret rather than one: `$VAR`, `${VAR}`, `<token>`,
+/// `***`, `null`, an earlier marker.
+fn placeholder(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    v.starts_with(['$', '%', '<', '{', '(', '['])
+        || v.chars()
+            .all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '•' | '-' | '_'))
+        || [
+            "null",
+            "none",
+            "nil",
+            "true",
+            "false",
+            "undefined",
+            "changeme",
+            "redacted",
+            "example",
+            "placeholder",
+            "required",
+            "optional",
+            "string",
+            "secret",
+            "password",
+            "token",
+        ]
+        .contains(&lower.as_str())
+        || lower.starts_with("process.env")
+        || lower.starts_with("os.environ")
+        || lower.starts_with("env.")
+        || lower.starts_with("secrets.")
+}
+
+/// Not a plain word: a digit, 24 characters or more, a lower-case letter followed later by an
+/// upper-case one, or a character other than a letter, `-`, `_` or `.`.
+fn not_a_word(v: &str) -> bool {
+    let mut seen_lower = false;
+    for c in v.chars() {
+        if c.is_ascii_digit() || (seen_lower && c.is_ascii_uppercase()) {
+            return true;
+        }
+        if !(c.is_alphabetic() || matches!(c, '-' | '_' | '.')) {
+            return true;
+        }
+        seen_lower |= c.is_lowercase();
+    }
+    v.len() >= 24
+}
+
+/// A name in code (`token = issue_refresh_token(…)`, `token: RefreshToken`): letters, `_` and
+/// `.` only, shorter than a generated secret.
+fn identifier(v: &str) -> bool {
+    v.len() < 24
+        && v.chars()
+            .all(|c| c.is_ascii_alphabetic() || c == '_' || c == '.')
+}
+
+impl Check {
+    /// Whether the match `caps` (its `secret` group, else the whole match) passes.
+    pub(crate) fn passes(self, caps: &regex::Captures<'_>) -> bool {
+        let Some(whole) = caps.get(0) else {
+            return false;
+        };
+        let v = caps.name("secret").unwrap_or(whole).as_str();
+        match self {
+            Check::None => true,
+            Check::OpenAi => !v.starts_with("sk-ant-") && v.bytes().any(|b| b.is_ascii_digit()),
+            Check::Mixed => {
+                v.bytes().any(|b| b.is_ascii_digit())
+                    && v.bytes().any(|b| b.is_ascii_uppercase())
+                    && v.bytes().any(|b| b.is_ascii_lowercase())
+            }
+            Check::Token => not_a_word(v) && !placeholder(v),
+            Check::Prose => not_a_word(v) && !placeholder(v),
+            Check::NotPlaceholder => !placeholder(v),
+            Check::Assignment => {
+                caps.name("name")
+                    .is_some_and(|n| is_secret_name(n.as_str()))
+                    && !placeholder(v)
+                    && !identifier(v)
+            }
+        }
+    }
 }
 
 /// A user's `--redact-rule`: masks the group named `secret` when the regex has one, else the
@@ -268,7 +402,8 @@ pub(crate) fn user_text_rule(rule: usize, pattern: &str) -> Result<TextRule, Red
         rule,
         regex,
         take,
-        check: always,
+        check: Check::None,
+        keywords: &[],
     })
 }
 

@@ -209,7 +209,7 @@ fn markers_are_stable_per_key_and_differ_across_keys() {
 
 #[test]
 fn ids_and_links_are_never_masked() {
-    let text = r#"{"type":"agent.tool_result","id":"sevt_011CZm4SxV3bN7mQ1wEr5TyU","tool_use_id":"toolu_01AKIAIOSFODNN7EXAMPLExx","session_thread_id":"sthr_011CZghp_1234567890abcdefghijABCD","custom_tool_use_id":"sevt_sk-ant-api03-Abc123xyzAbc123xyzAbc","outcome_id":"outc_011CZm53Xd1Lr4MyTc8VuJwP","processed_at":"2026-08-07T14:02:19.402Z"}"#;
+    let text = r#"{"type":"agent.tool_result","id":"sevt_011CZm4SxV3bN7mQ1wEr5TyU","tool_use_id":"toolu_01AKIAIOSFODNN7EXAMPLExx","session_thread_id":"sthr_011CZghp_1234567890abcdefghijABCD","custom_tool_use_id":"sevt_011CZskant03Abc123xyzAbc123xyzAbc","outcome_id":"outc_011CZm53Xd1Lr4MyTc8VuJwP","processed_at":"2026-08-07T14:02:19.402Z"}"#;
     let (out, hits) = r().redact_json(text);
     assert!(hits.is_empty(), "{hits:?}");
     assert_eq!(out, text);

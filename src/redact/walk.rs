@@ -121,7 +121,7 @@ impl<'t> Walker<'_, 't> {
             return inherited;
         }
         if let Some(Step::Key(k)) = self.path.last()
-            && super::rules::is_secret_field(k)
+            && super::rules::is_secret_name(k)
         {
             return Some(self.r.secret_field_rule);
         }
