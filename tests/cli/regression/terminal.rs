@@ -1,0 +1,4 @@
+//! Regressions: terminal output.
+
+#[allow(unused_imports)]
+use crate::util::*;
