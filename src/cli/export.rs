@@ -11,7 +11,7 @@ use anyhow::Context;
 use super::args::{parse_duration as duration, parse_duration_micros};
 use super::explain::{DEFAULT_STUCK_AFTER, parse_now, wall_clock};
 use super::redact_args::RedactArgs;
-use super::{Outcome, exit, open_existing};
+use super::{Outcome, exit, open_existing, output};
 use flightrec::export::SessionDoc;
 use flightrec::export::html::write_html;
 use flightrec::export::jsonl::{one_line, write_jsonl};
@@ -131,11 +131,11 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             .map(|s| s.spans.len())
             .sum();
         target.push(encode_protobuf(&req))?;
-        eprintln!(
+        output::eprint_line(format!(
             "pushed {count} spans of {} to {}",
             args.session,
             target.url()
-        );
+        ))?;
     }
     if let Some(format) = write {
         let mut out = open_output(args.output.as_deref())?;
@@ -171,7 +171,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         out.flush()?;
     }
     if let Some(m) = &manifest {
-        eprintln!("{}", m.summary_line());
+        output::eprint_line(m.summary_line())?;
     }
     Ok(exit::OK)
 }
