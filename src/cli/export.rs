@@ -85,7 +85,7 @@ fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
         Some(p) => Box::new(BufWriter::new(
             File::create(p).with_context(|| format!("{}: cannot create", p.display()))?,
         )),
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+        None => output::stdout_for_files(),
     })
 }
 

@@ -133,6 +133,77 @@ impl<F: Formatter> Formatter for Escaping<F> {
     }
 }
 
+/// Standard output for a file format (`export`): on a terminal, a [`Visible`] writer, so a
+/// transcript or event log looked at there is shown, not obeyed; into a pipe or a file, the exact
+/// bytes.
+pub fn stdout_for_files() -> Box<dyn Write> {
+    let out = io::BufWriter::new(io::stdout().lock());
+    if io::stdout().is_terminal() {
+        Box::new(Visible::new(out))
+    } else {
+        Box::new(out)
+    }
+}
+
+/// A byte stream shown visibly ([`visible`], byte by byte): C0 controls but tab and newline, DEL
+/// and C1 controls (`C2 80`…`C2 9F` in UTF-8, even split across writes) become their visible
+/// forms, everything else passes unchanged. In JSON, where raw DEL and C1 can only sit inside
+/// strings, the result is the same JSON.
+pub struct Visible<W: Write> {
+    inner: W,
+    /// A 0xC2 byte held back until the next byte tells whether it starts a C1 control.
+    held: bool,
+}
+
+impl<W: Write> Visible<W> {
+    pub fn new(inner: W) -> Self {
+        Visible { inner, held: false }
+    }
+}
+
+impl<W: Write> Write for Visible<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut out = Vec::with_capacity(buf.len() + 8);
+        let mut shown = String::new();
+        for &b in buf {
+            if std::mem::take(&mut self.held) {
+                if (0x80..=0x9f).contains(&b) {
+                    shown.clear();
+                    flightrec::model::term::push_visible(&mut shown, char::from(b));
+                    out.extend_from_slice(shown.as_bytes());
+                    continue;
+                }
+                out.push(0xc2);
+            }
+            match b {
+                0xc2 => self.held = true,
+                0..=0x7f if is_hazard(char::from(b)) => {
+                    shown.clear();
+                    flightrec::model::term::push_visible(&mut shown, char::from(b));
+                    out.extend_from_slice(shown.as_bytes());
+                }
+                _ => out.push(b),
+            }
+        }
+        self.inner.write_all(&out)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Drop for Visible<W> {
+    fn drop(&mut self) {
+        // A lone 0xC2 at the very end (not UTF-8) is written as it came.
+        if self.held {
+            let _ = self.inner.write_all(&[0xc2]);
+            let _ = self.inner.flush();
+        }
+    }
+}
+
 /// `--color`: when to style output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorWhen {
@@ -219,6 +290,29 @@ mod tests {
         );
         assert_eq!(p.paint(Style::Plain, "\x1b"), "␛");
         assert_eq!(Painter { color: false }.paint(Style::Bold, "\x07"), "␇");
+    }
+
+    #[test]
+    fn a_visible_stream_shows_controls_even_split_across_writes() {
+        let text = "a\x1b[31m\u{9b}2J\u{7f}\té─\u{c2}\u{a0}\n";
+        let bytes = text.as_bytes();
+        for cut in 0..=bytes.len() {
+            let mut buf = Vec::new();
+            {
+                let mut w = Visible::new(&mut buf);
+                w.write_all(&bytes[..cut]).unwrap();
+                w.flush().unwrap();
+                w.write_all(&bytes[cut..]).unwrap();
+            }
+            assert_eq!(
+                String::from_utf8(buf).unwrap(),
+                visible(text),
+                "cut at byte {cut}"
+            );
+        }
+        let mut buf = Vec::new();
+        Visible::new(&mut buf).write_all(b"x\xc2").unwrap();
+        assert_eq!(buf, b"x\xc2");
     }
 
     #[test]

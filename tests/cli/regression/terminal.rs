@@ -219,3 +219,56 @@ fn replay_colours_are_its_own_never_the_events() {
     let plain = clean("replay --color never", &o);
     assert!(plain.contains("␛[31mRED"));
 }
+
+/// Runs `flightrec --db DB ARGS…` on a pseudo-terminal (util-linux `script`), returning what the
+/// terminal received, its line discipline's CR LF turned back into LF.
+fn on_a_terminal(db: &Path, args: &[&str]) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut cmd = vec![quote(env!("CARGO_BIN_EXE_flightrec")), "--db".into()];
+    cmd.push(quote(db.to_str().unwrap()));
+    cmd.extend(args.iter().map(|a| quote(a)));
+    let o = std::process::Command::new("script")
+        .args([
+            "-q",
+            "-e",
+            "-c",
+            &format!("stty cols 400; {}", cmd.join(" ")),
+            "/dev/null",
+        ])
+        .env_remove("NO_COLOR")
+        .env_remove("FLIGHTREC_DB")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script(1) from util-linux runs a command on a pseudo-terminal");
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    text_of(&o.stdout, "terminal").replace("\r\n", "\n")
+}
+
+#[test]
+fn file_formats_and_replay_on_a_terminal_drive_it() {
+    let (_dir, db, _) = setup();
+    // replay's colour is on by itself on a terminal, and still only its own.
+    let out = on_a_terminal(&db, &["replay", EVIL, "--no-wait"]);
+    assert!(
+        out.contains("\u{1b}[2m"),
+        "no colour on a terminal:\n{}",
+        out.escape_debug()
+    );
+    assert!(out.contains("␛[31mRED"), "{}", out.escape_debug());
+    assert!(!out.contains("\u{1b}[31mRED") && !out.contains("\u{1b}]0;"));
+    // export's file formats are for files; shown on a terminal, they are shown visibly.
+    for args in [
+        vec!["export", EVIL],
+        vec!["export", EVIL, "--format", "md"],
+        vec!["export", EVIL, "--format", "perfetto"],
+        vec!["timeline", EVIL],
+    ] {
+        let out = on_a_terminal(&db, &args);
+        let raw = raw_controls(&out);
+        assert!(raw.is_empty(), "{args:?}: {raw:?}\n{}", out.escape_debug());
+        assert!(out.contains("\\u009b2J"), "{args:?}:\n{out}");
+    }
+    // Into a pipe, the event log keeps its bytes: C1 and DEL raw inside JSON strings.
+    let o = run(&db, &["export", EVIL]);
+    assert!(stdout(&o).contains("\u{9b}2JDEL\u{7f}!"));
+}
