@@ -11,7 +11,7 @@ use anyhow::Context;
 use super::args::{parse_duration as duration, parse_duration_micros};
 use super::explain::{DEFAULT_STUCK_AFTER, parse_now, wall_clock};
 use super::redact_args::RedactArgs;
-use super::{Outcome, exit, open_existing};
+use super::{Outcome, exit, open_existing, output};
 use flightrec::export::SessionDoc;
 use flightrec::export::html::write_html;
 use flightrec::export::jsonl::{one_line, write_jsonl};
@@ -89,7 +89,7 @@ fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
         Some(p) => Box::new(BufWriter::new(
             File::create(p).with_context(|| format!("{}: cannot create", p.display()))?,
         )),
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+        None => output::stdout_for_files(),
     })
 }
 
@@ -140,11 +140,11 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             .map(|s| s.spans.len())
             .sum();
         target.push(encode_protobuf(&req))?;
-        eprintln!(
+        output::eprint_line(format!(
             "pushed {count} spans of {} to {}",
             args.session,
             target.url()
-        );
+        ))?;
     }
     if let Some(format) = write {
         let mut out = open_output(args.output.as_deref())?;
@@ -186,7 +186,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         out.flush()?;
     }
     if let Some(m) = &manifest {
-        eprintln!("{}", m.summary_line());
+        output::eprint_line(m.summary_line())?;
     }
     Ok(exit::OK)
 }

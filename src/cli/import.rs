@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use super::{Outcome, exit, output};
@@ -107,7 +107,7 @@ fn import_one(store: &mut Store, file: &Path, opts: &ImportOptions) -> anyhow::R
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        bar.set_message(file.display().to_string());
+        bar.set_message(output::visible(&file.display().to_string()).into_owned());
         bar
     });
     let mut on_bytes = |done: u64, _total: u64| {
@@ -167,7 +167,6 @@ pub fn print_reports(reports: &[FileReport], json: bool) -> anyhow::Result<()> {
         return output::print_json(&reports);
     }
     let mut total = UpsertCounts::default();
-    let mut stderr = std::io::stderr().lock();
     for r in reports {
         total.merge(&r.counts);
         output::print(format!(
@@ -178,7 +177,7 @@ pub fn print_reports(reports: &[FileReport], json: bool) -> anyhow::Result<()> {
             counts_text(&r.counts)
         ))?;
         for p in r.problems.iter().take(20) {
-            writeln!(stderr, "flightrec: warning: {p}")?;
+            output::eprint_line(format!("flightrec: warning: {p}"))?;
         }
         for c in r.id_collisions.iter().take(20) {
             writeln!(stderr, "flightrec: warning: {c}")?;
@@ -192,12 +191,11 @@ pub fn print_reports(reports: &[FileReport], json: bool) -> anyhow::Result<()> {
             )?;
         }
         if r.problems.len() > 20 {
-            writeln!(
-                stderr,
+            output::eprint_line(format!(
                 "flightrec: warning: … and {} more quarantined in {}",
                 r.problems.len() - 20,
                 r.path
-            )?;
+            ))?;
         }
     }
     if reports.len() > 1 {

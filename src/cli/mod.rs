@@ -26,10 +26,11 @@ mod timeline;
 mod view;
 mod watch;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use flightrec::model::term;
 use flightrec::store::Store;
 
 /// Exit codes, documented in the README.
@@ -124,7 +125,18 @@ enum Command {
 pub type Outcome = anyhow::Result<u8>;
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // An argument holding a control character (a file name, an id) that clap quotes back in an
+    // error is shown, not obeyed: clap's styles are left out then, so its message is only text.
+    let hostile = std::env::args_os().any(|a| a.to_string_lossy().contains(term::is_hazard));
+    let parsed = if hostile {
+        Cli::command()
+            .styles(clap::builder::Styles::plain())
+            .try_get_matches()
+            .and_then(|m| Cli::from_arg_matches(&m))
+    } else {
+        Cli::try_parse()
+    };
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {
@@ -132,7 +144,13 @@ pub fn main() -> ExitCode {
             } else {
                 exit::OK
             };
-            let _ = e.print();
+            if !hostile {
+                let _ = e.print();
+            } else if e.use_stderr() {
+                let _ = output::eprint_line(e.render().ansi().to_string().trim_end());
+            } else {
+                let _ = output::print(e.render().ansi().to_string().trim_end());
+            }
             return ExitCode::from(code);
         }
     };

@@ -1,7 +1,17 @@
-//! Output helpers: tables, JSON, the error line, and quiet exits on a closed pipe.
+//! Output helpers: tables, JSON, the error line, warnings, colour, and quiet exits on a closed
+//! pipe.
+//!
+//! Every text a command prints passes through here, and here it is made harmless for the
+//! terminal: event text is anyone's, and a control character in it (ESC, a C1 control, CR, BS,
+//! BEL, DEL) is shown by its visible form ([`flightrec::model::term`]) instead of reaching the
+//! terminal. flightrec's own styling is the one thing that is not: it is a [`Style`] applied by
+//! [`Painter::paint`] around text already made visible, so no text can turn into a colour.
 
 use comfy_table::{ContentArrangement, Table, presets};
-use std::io::{self, Write};
+use flightrec::model::term::is_hazard;
+pub use flightrec::model::term::visible;
+use serde_json::ser::{Formatter, PrettyFormatter};
+use std::io::{self, IsTerminal, Write};
 
 /// Prints `flightrec: error: …` once, on one line, with the context chain joined by ": ".
 pub fn error_line(e: &anyhow::Error) {
@@ -18,7 +28,13 @@ pub fn error_line(e: &anyhow::Error) {
         msg.push_str(&text);
     }
     let msg = msg.replace('\n', " ");
-    let _ = writeln!(io::stderr(), "flightrec: error: {msg}");
+    let _ = writeln!(io::stderr(), "flightrec: error: {}", visible(&msg));
+}
+
+/// Writes one line to stderr (a warning, a note), control characters shown visibly.
+pub fn eprint_line(line: impl std::fmt::Display) -> io::Result<()> {
+    let mut err = io::stderr().lock();
+    writeln!(err, "{}", visible(&line.to_string()))
 }
 
 /// A closed stdout (e.g. `| head`) ends the command quietly.
@@ -40,19 +56,285 @@ pub fn table(header: &[&str]) -> Table {
     t
 }
 
-/// Writes a table (or anything displayable) to stdout, with a final newline.
+/// Writes a table (or anything displayable) to stdout, with a final newline, control characters
+/// shown visibly. (A table lays a control character out one column wide, as wide as a C0
+/// control's picture, so its columns stay aligned; a row holding DEL or a C1 control, whose
+/// forms are six columns wide, is pushed right by five columns for each.)
 pub fn print(s: impl std::fmt::Display) -> io::Result<()> {
     let mut out = io::stdout().lock();
-    writeln!(out, "{s}")?;
+    writeln!(out, "{}", visible(&s.to_string()))?;
     out.flush()
 }
 
-/// Writes a value as pretty JSON to stdout.
+/// Writes a value as pretty JSON to stdout. serde_json escapes C0 controls; DEL and the C1
+/// controls, which JSON allows raw, are escaped too (`\u007f`, `\u009b`): the same JSON value,
+/// nothing a terminal acts on.
 pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     let mut out = io::stdout().lock();
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut out, Escaping(PrettyFormatter::new()));
     // Unwrapped back to the io::Error, so a closed pipe is recognised as one.
-    serde_json::to_writer_pretty(&mut out, v).map_err(io::Error::from)?;
+    v.serialize(&mut ser).map_err(io::Error::from)?;
     writeln!(out)?;
     out.flush()?;
     Ok(())
+}
+
+/// A JSON formatter that also escapes DEL and C1 controls, in strings and in raw fragments (a
+/// stored event's text), where JSON allows them only inside strings.
+struct Escaping<F>(F);
+
+fn write_escaped<W: ?Sized + Write>(w: &mut W, text: &str) -> io::Result<()> {
+    let mut rest = text;
+    while let Some(i) = rest.find(is_hazard) {
+        w.write_all(&rest.as_bytes()[..i])?;
+        let c = rest[i..].chars().next().unwrap_or('\0');
+        write!(w, "\\u{:04x}", c as u32)?;
+        rest = &rest[i + c.len_utf8()..];
+    }
+    w.write_all(rest.as_bytes())
+}
+
+macro_rules! delegate {
+    ($($name:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        fn $name<W: ?Sized + Write>(&mut self, w: &mut W $(, $arg: $ty)*) -> io::Result<()> {
+            self.0.$name(w $(, $arg)*)
+        }
+    )*};
+}
+
+impl<F: Formatter> Formatter for Escaping<F> {
+    delegate! {
+        begin_array();
+        end_array();
+        begin_array_value(first: bool);
+        end_array_value();
+        begin_object();
+        end_object();
+        begin_object_key(first: bool);
+        begin_object_value();
+        end_object_value();
+    }
+
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        write_escaped(w, fragment)
+    }
+
+    fn write_raw_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        write_escaped(w, fragment)
+    }
+}
+
+/// Standard output for a file format (`export`): on a terminal, a [`Visible`] writer, so a
+/// transcript or event log looked at there is shown, not obeyed; into a pipe or a file, the exact
+/// bytes.
+pub fn stdout_for_files() -> Box<dyn Write> {
+    let out = io::BufWriter::new(io::stdout().lock());
+    if io::stdout().is_terminal() {
+        Box::new(Visible::new(out))
+    } else {
+        Box::new(out)
+    }
+}
+
+/// A byte stream shown visibly ([`visible`], byte by byte): C0 controls but tab and newline, DEL
+/// and C1 controls (`C2 80`…`C2 9F` in UTF-8, even split across writes) become their visible
+/// forms, everything else passes unchanged. In JSON, where raw DEL and C1 can only sit inside
+/// strings, the result is the same JSON.
+pub struct Visible<W: Write> {
+    inner: W,
+    /// A 0xC2 byte held back until the next byte tells whether it starts a C1 control.
+    held: bool,
+}
+
+impl<W: Write> Visible<W> {
+    pub fn new(inner: W) -> Self {
+        Visible { inner, held: false }
+    }
+}
+
+impl<W: Write> Write for Visible<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut out = Vec::with_capacity(buf.len() + 8);
+        let mut shown = String::new();
+        for &b in buf {
+            if std::mem::take(&mut self.held) {
+                if (0x80..=0x9f).contains(&b) {
+                    shown.clear();
+                    flightrec::model::term::push_visible(&mut shown, char::from(b));
+                    out.extend_from_slice(shown.as_bytes());
+                    continue;
+                }
+                out.push(0xc2);
+            }
+            match b {
+                0xc2 => self.held = true,
+                0..=0x7f if is_hazard(char::from(b)) => {
+                    shown.clear();
+                    flightrec::model::term::push_visible(&mut shown, char::from(b));
+                    out.extend_from_slice(shown.as_bytes());
+                }
+                _ => out.push(b),
+            }
+        }
+        self.inner.write_all(&out)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Drop for Visible<W> {
+    fn drop(&mut self) {
+        // A lone 0xC2 at the very end (not UTF-8) is written as it came.
+        if self.held {
+            let _ = self.inner.write_all(&[0xc2]);
+            let _ = self.inner.flush();
+        }
+    }
+}
+
+/// `--color`: when to style output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// When stdout is a terminal and NO_COLOR is unset
+    Auto,
+    /// Always, even into a pipe or a file (for `less -R`)
+    Always,
+    /// Never
+    Never,
+}
+
+impl ColorWhen {
+    /// Whether to style what goes to stdout.
+    pub fn for_stdout(self) -> bool {
+        match self {
+            ColorWhen::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+        }
+    }
+}
+
+/// flightrec's own styles: the only escape sequences it ever writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    Dim,
+    Bold,
+    Red,
+    Green,
+    Yellow,
+    /// Bold yellow.
+    BoldYellow,
+    Magenta,
+    Cyan,
+}
+
+impl Style {
+    fn sgr(self) -> &'static str {
+        match self {
+            Style::Plain => "",
+            Style::Dim => "\x1b[2m",
+            Style::Bold => "\x1b[1m",
+            Style::Red => "\x1b[31m",
+            Style::Green => "\x1b[32m",
+            Style::Yellow => "\x1b[33m",
+            Style::BoldYellow => "\x1b[1;33m",
+            Style::Magenta => "\x1b[35m",
+            Style::Cyan => "\x1b[36m",
+        }
+    }
+}
+
+const RESET: &str = "\x1b[0m";
+
+/// Styles text when colour is on; shows its control characters visibly either way.
+#[derive(Clone, Copy, Debug)]
+pub struct Painter {
+    pub color: bool,
+}
+
+impl Painter {
+    /// `text` made visible, then wrapped in `style` if colour is on.
+    pub fn paint(&self, style: Style, text: &str) -> String {
+        let text = visible(text);
+        if self.color && style != Style::Plain {
+            format!("{}{text}{RESET}", style.sgr())
+        } else {
+            text.into_owned()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn painted_text_never_carries_its_own_escapes() {
+        let p = Painter { color: true };
+        assert_eq!(
+            p.paint(Style::Red, "a\x1b[32mb\u{9b}c"),
+            "\x1b[31ma␛[32mb\\u009bc\x1b[0m"
+        );
+        assert_eq!(p.paint(Style::Plain, "\x1b"), "␛");
+        assert_eq!(Painter { color: false }.paint(Style::Bold, "\x07"), "␇");
+    }
+
+    #[test]
+    fn a_visible_stream_shows_controls_even_split_across_writes() {
+        let text = "a\x1b[31m\u{9b}2J\u{7f}\té─\u{c2}\u{a0}\n";
+        let bytes = text.as_bytes();
+        for cut in 0..=bytes.len() {
+            let mut buf = Vec::new();
+            {
+                let mut w = Visible::new(&mut buf);
+                w.write_all(&bytes[..cut]).unwrap();
+                w.flush().unwrap();
+                w.write_all(&bytes[cut..]).unwrap();
+            }
+            assert_eq!(
+                String::from_utf8(buf).unwrap(),
+                visible(text),
+                "cut at byte {cut}"
+            );
+        }
+        let mut buf = Vec::new();
+        Visible::new(&mut buf).write_all(b"x\xc2").unwrap();
+        assert_eq!(buf, b"x\xc2");
+    }
+
+    #[test]
+    fn json_escapes_del_and_c1_and_stays_the_same_value() {
+        let v = serde_json::json!({"k\u{9b}": ["\x1b[31m\u{7f}\u{85}é"]});
+        let mut buf = Vec::new();
+        let mut ser =
+            serde_json::Serializer::with_formatter(&mut buf, Escaping(PrettyFormatter::new()));
+        serde::Serialize::serialize(&v, &mut ser).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(text.contains("\\u001b[31m\\u007f\\u0085é"), "{text}");
+        assert!(text.contains("\"k\\u009b\""), "{text}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), v);
+        let raw = serde_json::value::RawValue::from_string("{\"a\":\"\u{9b}\"}".into()).unwrap();
+        let mut buf = Vec::new();
+        let mut ser =
+            serde_json::Serializer::with_formatter(&mut buf, Escaping(PrettyFormatter::new()));
+        serde::Serialize::serialize(&raw, &mut ser).unwrap();
+        assert_eq!(String::from_utf8(buf).unwrap(), "{\"a\":\"\\u009b\"}");
+    }
 }

@@ -5,11 +5,12 @@
 //! Ctrl-C simply ends the process.
 
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::args::parse_duration_micros;
+use super::output::{ColorWhen, Painter, Style};
 use super::{Outcome, at, exit, open_existing};
 use flightrec::analysis::replay::{Cue, Pacing, Schedule, Window};
 use flightrec::analysis::summarize;
@@ -39,6 +40,9 @@ pub struct Args {
     /// Stop after this event id or time (RFC 3339, or +DURATION after the first event)
     #[arg(long, value_name = "EVENT_ID|TIME")]
     to: Option<String>,
+    /// Colour the lines: auto (when stdout is a terminal and NO_COLOR is unset), always, never
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    color: ColorWhen,
 }
 
 fn positive(s: &str) -> Result<f64, String> {
@@ -50,51 +54,38 @@ fn positive(s: &str) -> Result<f64, String> {
     }
 }
 
-/// ANSI styles, used only when stdout is a terminal and NO_COLOR is unset.
-mod style {
-    pub const RESET: &str = "\x1b[0m";
-    pub const DIM: &str = "\x1b[2m";
-    pub const BOLD: &str = "\x1b[1m";
-    pub const RED: &str = "\x1b[31m";
-    pub const GREEN: &str = "\x1b[32m";
-    pub const YELLOW: &str = "\x1b[33m";
-    /// Bold yellow: blocked on the client (`requires_action`).
-    pub const WAITING: &str = "\x1b[1;33m";
-    pub const MAGENTA: &str = "\x1b[35m";
-    pub const CYAN: &str = "\x1b[36m";
-}
-
 /// The style of an event's line: errors red, status changes green (running) or yellow (idle;
 /// bold when waiting on the client, magenta for other stop reasons and reschedules), user input
 /// cyan, agent messages bold.
-fn line_style(event_type: &str, summary: &str) -> &'static str {
+fn line_style(event_type: &str, summary: &str) -> Style {
     if event_type.ends_with(".error")
         || event_type == "session.status_terminated"
         || event_type == "session.deleted"
         || summary.contains("[error]")
     {
-        return style::RED;
+        return Style::Red;
     }
     match event_type {
-        "session.status_running" | "session.thread_status_running" => style::GREEN,
+        "session.status_running" | "session.thread_status_running" => Style::Green,
         "session.status_idle" | "session.thread_status_idle" => {
             if summary.contains("requires_action") {
-                style::WAITING
+                Style::BoldYellow
             } else if summary.contains("end_turn") {
-                style::YELLOW
+                Style::Yellow
             } else {
-                style::MAGENTA
+                Style::Magenta
             }
         }
-        "session.status_rescheduled" | "session.thread_status_rescheduled" => style::MAGENTA,
-        "agent.message" => style::BOLD,
-        t if t.starts_with("user.") => style::CYAN,
-        _ => "",
+        "session.status_rescheduled" | "session.thread_status_rescheduled" => Style::Magenta,
+        "agent.message" => Style::Bold,
+        t if t.starts_with("user.") => Style::Cyan,
+        _ => Style::Plain,
     }
 }
 
+/// Every line goes through the painter: event text shown visibly, styled only by us.
 struct Printer {
-    color: bool,
+    paint: Painter,
     origin: Option<i64>,
 }
 
@@ -109,18 +100,12 @@ impl Printer {
         if !summary.is_empty() {
             let _ = write!(line, "  {summary}");
         }
-        match line_style(&row.event_type, &summary) {
-            s if !self.color || s.is_empty() => line,
-            s => format!("{s}{line}{}", style::RESET),
-        }
+        self.paint
+            .paint(line_style(&row.event_type, &summary), &line)
     }
 
     fn note(&self, text: &str) -> String {
-        if self.color {
-            format!("{}{text}{}", style::DIM, style::RESET)
-        } else {
-            text.to_string()
-        }
+        self.paint.paint(Style::Dim, text)
     }
 }
 
@@ -142,7 +127,9 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         max_gap_us: Some(args.max_gap.max(0)),
     };
     let printer = Printer {
-        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        paint: Painter {
+            color: args.color.for_stdout(),
+        },
         origin: summary.first_ts,
     };
     let mut out = std::io::stdout().lock();

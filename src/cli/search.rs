@@ -7,7 +7,6 @@
 //! events it misses.
 
 use serde::Serialize;
-use std::io::Write;
 use std::path::Path;
 
 use super::{Outcome, exit, open_existing, output};
@@ -83,32 +82,29 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         hits.truncate(shown);
     }
 
-    let mut stderr = std::io::stderr().lock();
     if let Some(why) = results.index.stale_because {
         let why = match why {
             Stale::ReadOnly => "cannot be written by this user",
             Stale::Busy => "is busy with another writer",
         };
-        writeln!(
-            stderr,
+        output::eprint_line(format!(
             "flightrec: warning: {} {why}: searched the index as it is, which misses {} events",
             db.display(),
             results.index.stale
-        )?;
+        ))?;
     }
     if args.json {
         let rows: Vec<HitJson> = hits.iter().map(to_json).collect();
         output::print_json(&rows)?;
     } else if hits.is_empty() {
-        writeln!(stderr, "flightrec: no events match {}", q.text)?;
+        output::eprint_line(format!("flightrec: no events match {}", q.text))?;
     } else {
         output::print(table(&hits, args.session.is_none()))?;
         if more {
-            writeln!(
-                stderr,
+            output::eprint_line(format!(
                 "flightrec: {} hits shown, more match; --limit N for more, --limit 0 for all",
                 args.limit
-            )?;
+            ))?;
         }
     }
     Ok(exit::OK)

@@ -3,7 +3,8 @@
 //! `<details>` with their input and replies, errors marked, and the verdict at each idle.
 //!
 //! Event content never becomes markup: HTML-significant characters are escaped everywhere, inline
-//! text is markdown-escaped, and code fences are longer than any backtick run they hold.
+//! text is markdown-escaped, and code fences are longer than any backtick run they hold. Control
+//! characters are shown, not obeyed (`model::term`), for whoever `cat`s the file.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -38,7 +39,8 @@ pub fn write_md(
     verdict(&mut s, x);
     s.push_str("\n## Transcript\n");
     body(&mut s, doc, &flow::idle_verdicts(doc, stuck_after));
-    out.write_all(s.as_bytes())
+    // People `cat` transcripts: control characters in event text are shown, not obeyed.
+    out.write_all(crate::model::term::visible(&s).as_bytes())
 }
 
 /// A block quote of message text: HTML escaped, the text's own markdown kept.

@@ -7,6 +7,7 @@
 pub mod catalogue;
 pub mod envelope;
 pub mod search_text;
+pub mod term;
 pub mod time;
 pub mod typed;
 

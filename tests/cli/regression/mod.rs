@@ -7,5 +7,6 @@ mod findings;
 mod import;
 mod net;
 mod store;
+mod terminal;
 mod tooling;
 mod verdict;
