@@ -32,6 +32,8 @@ pub const SPAN_TYPES: &[&str] = &[
     "span.outcome_evaluation_ongoing",
     "span.outcome_evaluation_end",
     "session.thread_created",
+    "session.thread_status_running",
+    "session.thread_status_idle",
     "session.thread_status_terminated",
     "session.status_terminated",
     "session.deleted",
@@ -66,7 +68,9 @@ pub enum SpanKind {
     ModelRequest,
     /// `span.outcome_evaluation_start` → `span.outcome_evaluation_end`.
     OutcomeEvaluation,
-    /// `session.thread_created` → `session.thread_status_terminated`.
+    /// A thread's busy stretch: `session.thread_created` (or a `session.thread_status_running`
+    /// after an idle) → `session.thread_status_idle` or `session.thread_status_terminated`. An
+    /// idle thread is not open: it may run again, which opens another span.
     Thread,
     /// `workflow_run.created` → `workflow_run.status_ended`.
     WorkflowRun,
@@ -230,6 +234,7 @@ struct Fields<'a> {
     error: Option<Value>,
     #[serde(borrow)]
     deny_message: Option<Cow<'a, str>>,
+    stop_reason: Option<Value>,
 }
 
 /// `ModelUsage` without its catch-all map (flattening makes serde buffer every field).
@@ -274,6 +279,9 @@ pub struct SpanBuilder {
     ongoing: HashMap<usize, u32>,
     /// Phase names per (run id, phase id), from `workflow_run.created`.
     phase_names: HashMap<(String, String), String>,
+    /// Threads created in the recording: (agent name, detail) of their spans, to reopen one when
+    /// an idle thread runs again.
+    threads: HashMap<String, (String, Option<String>)>,
     /// Ids seen at `seen_ts`; the first `seen_len` strings are live (their buffers are reused).
     seen: Vec<String>,
     seen_len: usize,
@@ -412,7 +420,38 @@ impl SpanBuilder {
                     .workflow_run_id
                     .as_deref()
                     .map(|run| format!("workflow run {run}"));
+                self.threads
+                    .insert(tid.clone(), (span.name.clone(), span.detail.clone()));
                 self.start(tid, span);
+            }
+            "session.thread_status_running" => {
+                let tid = text(&f.session_thread_id);
+                let reopen = !self.open.contains_key(&(SpanKind::Thread, tid.clone()));
+                if let Some((name, detail)) = self.threads.get(&tid).filter(|_| reopen) {
+                    let name = f
+                        .agent_name
+                        .as_deref()
+                        .filter(|n| !n.is_empty())
+                        .map_or_else(|| name.clone(), str::to_string);
+                    let mut span = Span::open(SpanKind::Thread, name, Some(tid.clone()), row);
+                    span.detail = detail.clone();
+                    self.start(tid, span);
+                }
+            }
+            "session.thread_status_idle" => {
+                if let Some(s) = self.take(SpanKind::Thread, f.session_thread_id.as_deref()) {
+                    s.close(row);
+                    let stop = f
+                        .stop_reason
+                        .as_ref()
+                        .and_then(|r| r.get("type"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("no stop reason");
+                    s.detail = Some(match s.detail.take() {
+                        Some(d) => format!("{d}; idle: {stop}"),
+                        None => format!("idle: {stop}"),
+                    });
+                }
             }
             "session.thread_status_terminated" => {
                 if let Some(s) = self.take(SpanKind::Thread, f.session_thread_id.as_deref()) {

@@ -358,12 +358,7 @@ impl StateBuilder {
         entry.status = status.to_string();
         entry.stop_reason = stop;
         entry.since = Mark::of(row);
-        if matches!(
-            row.event_type,
-            "session.thread_created" | "session.thread_status_terminated"
-        ) {
-            self.long_spans.push(row);
-        }
+        self.long_spans.push(row);
     }
 
     fn end_turn(&mut self, idle: Idle, ts: Option<i64>) {

@@ -39,7 +39,6 @@ fn text(v: &Value) -> String {
 }
 
 #[test]
-#[ignore = "pending"]
 fn child_thread_idle_end_turn_is_not_shown_as_an_open_span() {
     let spans = json_of(&["spans", CHILD_IDLE, "--json"]);
     let thread = spans
