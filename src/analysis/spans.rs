@@ -147,6 +147,15 @@ pub struct Span {
     /// What else there is to say: `allow`/`deny` for permissions, a denial, an outcome result,
     /// a run's result, the number of `ongoing` marks.
     pub detail: Option<String>,
+    /// Only the closing event is in the recording (a capture that began mid-request): the span
+    /// is counted, its start and duration unknown. `start_id` is then the id the closing event
+    /// links to.
+    #[serde(skip_serializing_if = "is_false")]
+    pub partial: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Span {
@@ -169,6 +178,7 @@ impl Span {
             is_error: false,
             usage: None,
             detail: None,
+            partial: false,
         }
     }
 
@@ -374,6 +384,22 @@ impl SpanBuilder {
                 self.start(id, span);
             }
             "span.model_request_end" => {
+                if !self
+                    .open
+                    .contains_key(&(SpanKind::ModelRequest, link.unwrap_or_default().into()))
+                {
+                    // Its start is not in the recording: count it anyway, marked partial.
+                    let mut span =
+                        Span::open(SpanKind::ModelRequest, "model request".into(), thread, row);
+                    span.start_id = link.unwrap_or_default().to_string();
+                    span.start_type = "span.model_request_start";
+                    span.started_at = None;
+                    span.start_ts = None;
+                    span.partial = true;
+                    span.detail =
+                        Some("its span.model_request_start is not in the recording".into());
+                    self.start(span.start_id.clone(), span);
+                }
                 if let Some(s) = self.take(SpanKind::ModelRequest, link) {
                     s.close(row);
                     s.is_error = f.is_error.unwrap_or(false);

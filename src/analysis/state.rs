@@ -56,6 +56,7 @@ pub const LEDGER_PREFIX_TYPES: &[&str] = &[
     "session.usage",
     "user.message",
     "agent.message",
+    "span.model_request_start",
     "span.model_request_end",
 ];
 
@@ -80,6 +81,9 @@ pub struct StateBuilder {
     last_turn: Option<Finished>,
     long_spans: SpanBuilder,
     ledger: Option<Ledger>,
+    /// Model requests started and not yet ended (for the ledger): an end whose start is not
+    /// here is partial, its start not in the recording.
+    open_requests: HashSet<String>,
     /// The newest agent message per stream, and the newest `session.usage`.
     last_agent: HashMap<String, Option<Kept>>,
     last_usage: Option<Kept>,
@@ -103,6 +107,7 @@ impl StateBuilder {
             last_turn: None,
             long_spans: SpanBuilder::default(),
             ledger: Some(Ledger::default()),
+            open_requests: HashSet::new(),
             last_agent: HashMap::new(),
             last_usage: None,
             last: None,
@@ -250,6 +255,8 @@ impl StateBuilder {
                 if let Some(l) = &mut self.ledger {
                     let (usage, is_error) = parse::model_usage(row.raw);
                     l.model_requests.add(&usage, is_error);
+                    let started = self.open_requests.remove(row.link_id.unwrap_or_default());
+                    l.model_requests.partial_requests += u64::from(!started);
                 }
                 self.close_in_turn(row);
             }
@@ -264,6 +271,9 @@ impl StateBuilder {
                 self.open_in_turn(row);
             }
             "span.model_request_start" | "span.outcome_evaluation_start" => {
+                if t == "span.model_request_start" && self.ledger.is_some() {
+                    self.open_requests.insert(row.event_id.to_string());
+                }
                 self.turn.evaluations += usize::from(t == "span.outcome_evaluation_start");
                 self.open_in_turn(row);
             }

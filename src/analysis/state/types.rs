@@ -181,6 +181,9 @@ pub struct TokenSums {
     pub output_tokens: u64,
     pub cache_creation_input_tokens: u64,
     pub cache_read_input_tokens: u64,
+    /// Requests whose `span.model_request_start` is not in the recording (a capture that began
+    /// mid-request): counted, marked partial, as `stats` and `spans` do.
+    pub partial_requests: u64,
 }
 
 impl TokenSums {

@@ -62,7 +62,6 @@ fn child_thread_idle_end_turn_is_not_shown_as_an_open_span() {
 }
 
 #[test]
-#[ignore = "pending"]
 fn partial_capture_request_counted_alike_by_stats_state_and_explain() {
     let stats = json_of(&["stats", PARTIAL, "--json"]);
     let state = json_of(&["state", PARTIAL, "--json"]);
