@@ -71,7 +71,7 @@ fn table(rows: &[TimelineRow]) -> comfy_table::Table {
     for r in rows {
         let time = match r.offset_us {
             Some(us) => format!("+{}", format_duration_micros(us)),
-            None => "queued".to_string(),
+            None => flightrec::model::time::untimed_label(r.processed_at.as_deref()),
         };
         t.add_row(vec![
             time,

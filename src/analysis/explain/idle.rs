@@ -110,10 +110,19 @@ pub(super) fn requires_action(x: &mut Explanation, idle: &Idle, silent_too_long:
             return;
         }
         if silent_too_long {
-            x.summary = format!(
-                "Every blocking event has its answer ({answers}), but the session has not resumed: no event for {}.",
-                ms(x.silent_ms.unwrap_or(0))
-            );
+            x.summary = if x.recording_live || x.at.is_some() {
+                format!(
+                    "Every blocking event has its answer ({answers}), but the session has not resumed: no event for {}.",
+                    ms(x.silent_ms.unwrap_or(0))
+                )
+            } else {
+                format!(
+                    "Every blocking event has its answer ({answers}), but no session.status_running follows before the recording ends ({}, {} before {}): the session may have resumed since.",
+                    x.recording_ended_at.as_deref().unwrap_or("?"),
+                    ms(x.silent_ms.unwrap_or(0)),
+                    x.now
+                )
+            };
             x.advice.push(
                 "Check the live status with the API; if it is still idle, send the replies again."
                     .into(),

@@ -238,3 +238,25 @@ fn markdown_export_has_no_escaped_backticks_in_advice() {
     assert!(md.contains("unblock"), "{md}");
     assert!(!md.contains(r"\`unblock\`"), "{md}");
 }
+
+#[test]
+fn timeline_never_shows_an_invalid_processed_at_as_queued() {
+    let o = run(real_db(), &["timeline", BAD_TIME]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains(r#"invalid time "...""#), "{out}");
+    assert!(!out.contains("queued"), "{out}");
+}
+
+#[test]
+fn sessions_list_has_no_stale_stop_reason_for_a_running_session() {
+    let list = json_of(&["sessions", "--json"]);
+    let cut = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == CUT)
+        .unwrap();
+    assert_eq!(cut["status"], "running");
+    assert_eq!(cut["stop_reason"], Value::Null, "{cut}");
+}
