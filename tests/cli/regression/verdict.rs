@@ -260,3 +260,35 @@ fn sessions_list_has_no_stale_stop_reason_for_a_running_session() {
     assert_eq!(cut["status"], "running");
     assert_eq!(cut["stop_reason"], Value::Null, "{cut}");
 }
+
+#[test]
+fn tape_whose_session_id_is_not_an_id_is_refused() {
+    let dir = tempdir();
+    let tape = dir.path().join("x.tape.jsonl");
+    let o = run(
+        real_db(),
+        &[
+            "export",
+            NESTED,
+            "--format",
+            "tape",
+            "-o",
+            tape.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = std::fs::read_to_string(&tape).unwrap();
+    let hostile = text.replacen(
+        &format!(r#""session_id":"{NESTED}""#),
+        r#""session_id":"sesn_x'; touch pwned; '""#,
+        1,
+    );
+    assert_ne!(hostile, text);
+    std::fs::write(&tape, hostile).unwrap();
+    let db = dir.path().join("t.db");
+    let o = run(&db, &["import", tape.to_str().unwrap()]);
+    assert_ne!(code(&o), 0);
+    let err = stderr(&o);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("is not a session id"), "{err}");
+}
