@@ -292,3 +292,14 @@ fn tape_whose_session_id_is_not_an_id_is_refused() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("is not a session id"), "{err}");
 }
+
+#[test]
+fn timeline_lists_the_blocking_ids_of_the_older_nested_shape() {
+    let o = run(real_db(), &["timeline", NESTED]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("requires_action → sevt_011CZnsr0000000000000004"),
+        "{out}"
+    );
+}
