@@ -249,7 +249,7 @@ fn idle(s: &mut String, when: &str, ev: &Event, x: Option<&Explanation>) {
             s,
             "\n> **Verdict {}**{flag}: {}",
             code(x.verdict.as_str()),
-            inline(&x.summary)
+            prose(&x.summary)
         );
     }
     s.push_str("\n---\n");
