@@ -180,8 +180,14 @@ fn print_text(r: &Report<'_>) -> anyhow::Result<()> {
     output::print(format!("blocking: {}", r.blocking.len()))?;
     for b in r.blocking {
         let state = match &b.resolved_by {
+            Some(by) if b.resolution.as_deref() == Some("queued") => {
+                format!("answer {by} sent, queued (not yet processed)")
+            }
             Some(by) if b.resolved => format!("answered by {by}"),
             _ if b.resolved => "answered".to_string(),
+            _ if b.waiting_on == Some("worker") => {
+                format!("WAITING for a {} from the self-hosted worker", b.needs)
+            }
             _ => format!("WAITING for a {}", b.needs),
         };
         output::print(format!(

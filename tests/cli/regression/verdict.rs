@@ -303,3 +303,14 @@ fn timeline_lists_the_blocking_ids_of_the_older_nested_shape() {
         "{out}"
     );
 }
+
+#[test]
+fn state_text_says_a_queued_answer_is_queued() {
+    let o = run(real_db(), &["state", QUEUED]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("answer sevt_011CZqan0000000000000007 sent, queued"),
+        "{out}"
+    );
+}
