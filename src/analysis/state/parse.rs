@@ -48,6 +48,7 @@ pub fn stop_reason(v: Option<&Value>) -> StopReasonRead {
         )
     };
     let event_ids = ids(v.get("event_ids"))
+        .filter(|i| !i.is_empty())
         .or_else(|| ids(v.get("requires_action").and_then(|r| r.get("event_ids"))))
         .unwrap_or_default();
     StopReasonRead {
