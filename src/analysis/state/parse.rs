@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use super::{ErrorMark, Idle, Mark, Message};
 use crate::analysis::text::excerpt;
-use crate::model::typed::{Budget, ContentBlock, ModelUsage, Presence, SessionUsage, blocks_text};
+use crate::model::typed::{Budget, ContentBlock, Presence, SessionUsage, blocks_text};
 
 /// How long message excerpts are, in characters.
 pub const EXCERPT_CHARS: usize = 160;
@@ -162,37 +162,6 @@ pub fn session_thread_id(raw: &str) -> Option<String> {
     f.session_thread_id
         .filter(|s| !s.is_empty())
         .map(Cow::into_owned)
-}
-
-/// The four counts of `model_usage` (a struct without `extra`: this runs for every request).
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Counts {
-    input_tokens: u64,
-    output_tokens: u64,
-    cache_creation_input_tokens: u64,
-    cache_read_input_tokens: u64,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct UsageFields {
-    model_usage: Counts,
-    is_error: Option<bool>,
-}
-
-/// `model_usage` (counts only) and `is_error` of a `span.model_request_end`.
-pub fn model_usage(raw: &str) -> (ModelUsage, bool) {
-    let f: UsageFields = serde_json::from_str(raw).unwrap_or_default();
-    let c = f.model_usage;
-    let usage = ModelUsage {
-        input_tokens: c.input_tokens,
-        output_tokens: c.output_tokens,
-        cache_creation_input_tokens: c.cache_creation_input_tokens,
-        cache_read_input_tokens: c.cache_read_input_tokens,
-        ..ModelUsage::default()
-    };
-    (usage, f.is_error.unwrap_or(false))
 }
 
 #[derive(Deserialize, Default)]
