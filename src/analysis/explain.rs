@@ -204,8 +204,11 @@ pub struct Explanation {
     pub now: String,
     /// The newest session status: running | idle | rescheduling | terminated | deleted | unknown.
     pub state: String,
-    /// `stop_reason.type` of the newest session idle.
+    /// `stop_reason.type` of the newest session idle, while the session is idle.
     pub stop_reason: Option<String>,
+    /// The newest idle's stop reason once the session has moved on (running, terminated, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_stop_reason: Option<String>,
     pub verdict: Verdict,
     /// Whether someone should act (what `flightrec check` exits 1 on).
     pub attention: bool,
@@ -213,6 +216,12 @@ pub struct Explanation {
     pub last_event: Option<Mark>,
     /// Time from the last event to now (or to the point).
     pub silent_ms: Option<i64>,
+    /// When the recording ends (its newest event), when explaining the end of the recording;
+    /// null with `--at`. Waits and open spans are measured to it.
+    pub recording_ended_at: Option<String>,
+    /// Whether the session is still being recorded: its capture log has a stream connection
+    /// that never closed (a recorder connected now, or one that died connected).
+    pub recording_live: bool,
     pub blocking: Vec<Blocking>,
     pub errors: Vec<ErrorReport>,
     pub open_spans: Vec<OpenSpan>,
@@ -289,6 +298,23 @@ pub fn explain(state: &State, input: &ExplainInput<'_>) -> Explanation {
     let (capture_gaps, capture_note) =
         capture_facts(input.capture, input.at.as_ref().and_then(|a| a.ts));
     let turn = verdict_turn(state);
+    let live = input
+        .capture
+        .is_some_and(|c| c.connections.iter().any(|c| c.closed_at.is_none()));
+    let recording_ended_at = match (&input.at, state.end_ts) {
+        (None, Some(end)) => Some(format_micros(end)),
+        _ => None,
+    };
+    let mut blocking = state.blocking.clone();
+    if live && input.at.is_none() {
+        for b in blocking.iter_mut().filter(|b| !b.resolved) {
+            b.waited_until_now_ms = b
+                .waiting_since
+                .as_deref()
+                .and_then(parse_timestamp_micros)
+                .map(|t| (now - t).max(0) / 1000);
+        }
+    }
     let mut x = Explanation {
         session_id: input.session_id.to_string(),
         at: input.at.clone(),
@@ -297,16 +323,16 @@ pub fn explain(state: &State, input: &ExplainInput<'_>) -> Explanation {
             .session_status
             .as_ref()
             .map_or_else(|| "unknown".to_string(), |s| s.status.clone()),
-        stop_reason: state
-            .newest_idle
-            .as_ref()
-            .and_then(|i| i.stop_reason.clone()),
+        stop_reason: state.stop_reason().map(str::to_string),
+        previous_stop_reason: state.previous_stop_reason().map(str::to_string),
         verdict: Verdict::Unknown,
         attention: false,
         summary: String::new(),
         last_event: state.last_event.clone(),
         silent_ms,
-        blocking: state.blocking.clone(),
+        recording_ended_at,
+        recording_live: live,
+        blocking,
         errors: turn
             .errors
             .iter()

@@ -32,6 +32,8 @@ pub const SPAN_TYPES: &[&str] = &[
     "span.outcome_evaluation_ongoing",
     "span.outcome_evaluation_end",
     "session.thread_created",
+    "session.thread_status_running",
+    "session.thread_status_idle",
     "session.thread_status_terminated",
     "session.status_terminated",
     "session.deleted",
@@ -66,7 +68,9 @@ pub enum SpanKind {
     ModelRequest,
     /// `span.outcome_evaluation_start` → `span.outcome_evaluation_end`.
     OutcomeEvaluation,
-    /// `session.thread_created` → `session.thread_status_terminated`.
+    /// A thread's busy stretch: `session.thread_created` (or a `session.thread_status_running`
+    /// after an idle) → `session.thread_status_idle` or `session.thread_status_terminated`. An
+    /// idle thread is not open: it may run again, which opens another span.
     Thread,
     /// `workflow_run.created` → `workflow_run.status_ended`.
     WorkflowRun,
@@ -143,6 +147,15 @@ pub struct Span {
     /// What else there is to say: `allow`/`deny` for permissions, a denial, an outcome result,
     /// a run's result, the number of `ongoing` marks.
     pub detail: Option<String>,
+    /// Only the closing event is in the recording (a capture that began mid-request): the span
+    /// is counted, its start and duration unknown. `start_id` is then the id the closing event
+    /// links to.
+    #[serde(skip_serializing_if = "is_false")]
+    pub partial: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Span {
@@ -165,6 +178,7 @@ impl Span {
             is_error: false,
             usage: None,
             detail: None,
+            partial: false,
         }
     }
 
@@ -230,6 +244,7 @@ struct Fields<'a> {
     error: Option<Value>,
     #[serde(borrow)]
     deny_message: Option<Cow<'a, str>>,
+    stop_reason: Option<Value>,
 }
 
 /// `ModelUsage` without its catch-all map (flattening makes serde buffer every field).
@@ -274,6 +289,9 @@ pub struct SpanBuilder {
     ongoing: HashMap<usize, u32>,
     /// Phase names per (run id, phase id), from `workflow_run.created`.
     phase_names: HashMap<(String, String), String>,
+    /// Threads created in the recording: (agent name, detail) of their spans, to reopen one when
+    /// an idle thread runs again.
+    threads: HashMap<String, (String, Option<String>)>,
     /// Ids seen at `seen_ts`; the first `seen_len` strings are live (their buffers are reused).
     seen: Vec<String>,
     seen_len: usize,
@@ -366,6 +384,22 @@ impl SpanBuilder {
                 self.start(id, span);
             }
             "span.model_request_end" => {
+                if !self
+                    .open
+                    .contains_key(&(SpanKind::ModelRequest, link.unwrap_or_default().into()))
+                {
+                    // Its start is not in the recording: count it anyway, marked partial.
+                    let mut span =
+                        Span::open(SpanKind::ModelRequest, "model request".into(), thread, row);
+                    span.start_id = link.unwrap_or_default().to_string();
+                    span.start_type = "span.model_request_start";
+                    span.started_at = None;
+                    span.start_ts = None;
+                    span.partial = true;
+                    span.detail =
+                        Some("its span.model_request_start is not in the recording".into());
+                    self.start(span.start_id.clone(), span);
+                }
                 if let Some(s) = self.take(SpanKind::ModelRequest, link) {
                     s.close(row);
                     s.is_error = f.is_error.unwrap_or(false);
@@ -412,7 +446,38 @@ impl SpanBuilder {
                     .workflow_run_id
                     .as_deref()
                     .map(|run| format!("workflow run {run}"));
+                self.threads
+                    .insert(tid.clone(), (span.name.clone(), span.detail.clone()));
                 self.start(tid, span);
+            }
+            "session.thread_status_running" => {
+                let tid = text(&f.session_thread_id);
+                let reopen = !self.open.contains_key(&(SpanKind::Thread, tid.clone()));
+                if let Some((name, detail)) = self.threads.get(&tid).filter(|_| reopen) {
+                    let name = f
+                        .agent_name
+                        .as_deref()
+                        .filter(|n| !n.is_empty())
+                        .map_or_else(|| name.clone(), str::to_string);
+                    let mut span = Span::open(SpanKind::Thread, name, Some(tid.clone()), row);
+                    span.detail = detail.clone();
+                    self.start(tid, span);
+                }
+            }
+            "session.thread_status_idle" => {
+                if let Some(s) = self.take(SpanKind::Thread, f.session_thread_id.as_deref()) {
+                    s.close(row);
+                    let stop = f
+                        .stop_reason
+                        .as_ref()
+                        .and_then(|r| r.get("type"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("no stop reason");
+                    s.detail = Some(match s.detail.take() {
+                        Some(d) => format!("{d}; idle: {stop}"),
+                        None => format!("idle: {stop}"),
+                    });
+                }
             }
             "session.thread_status_terminated" => {
                 if let Some(s) = self.take(SpanKind::Thread, f.session_thread_id.as_deref()) {

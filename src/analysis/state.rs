@@ -20,7 +20,7 @@ mod types;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::analysis::explain::blocking::{self, BlockingInput, Reply, ToolUse};
-use crate::analysis::spans::SpanBuilder;
+use crate::analysis::spans::{SpanBuilder, SpanKind};
 use crate::model::typed::{Budget, Presence};
 use crate::store::EventRef;
 
@@ -56,6 +56,7 @@ pub const LEDGER_PREFIX_TYPES: &[&str] = &[
     "session.usage",
     "user.message",
     "agent.message",
+    "span.model_request_start",
     "span.model_request_end",
 ];
 
@@ -80,6 +81,9 @@ pub struct StateBuilder {
     last_turn: Option<Finished>,
     long_spans: SpanBuilder,
     ledger: Option<Ledger>,
+    /// The ledger's model requests, paired by the same builder `spans` and `stats` use: an end
+    /// whose start is not in the recording is counted, marked partial.
+    requests: SpanBuilder,
     /// The newest agent message per stream, and the newest `session.usage`.
     last_agent: HashMap<String, Option<Kept>>,
     last_usage: Option<Kept>,
@@ -103,6 +107,7 @@ impl StateBuilder {
             last_turn: None,
             long_spans: SpanBuilder::default(),
             ledger: Some(Ledger::default()),
+            requests: SpanBuilder::default(),
             last_agent: HashMap::new(),
             last_usage: None,
             last: None,
@@ -247,9 +252,8 @@ impl StateBuilder {
             | "workflow_run.phase_started"
             | "workflow_run.phase_ended" => self.long_spans.push(row),
             "span.model_request_end" => {
-                if let Some(l) = &mut self.ledger {
-                    let (usage, is_error) = parse::model_usage(row.raw);
-                    l.model_requests.add(&usage, is_error);
+                if self.ledger.is_some() {
+                    self.requests.push(row);
                 }
                 self.close_in_turn(row);
             }
@@ -264,6 +268,9 @@ impl StateBuilder {
                 self.open_in_turn(row);
             }
             "span.model_request_start" | "span.outcome_evaluation_start" => {
+                if t == "span.model_request_start" && self.ledger.is_some() {
+                    self.requests.push(row);
+                }
                 self.turn.evaluations += usize::from(t == "span.outcome_evaluation_start");
                 self.open_in_turn(row);
             }
@@ -358,12 +365,7 @@ impl StateBuilder {
         entry.status = status.to_string();
         entry.stop_reason = stop;
         entry.since = Mark::of(row);
-        if matches!(
-            row.event_type,
-            "session.thread_created" | "session.thread_status_terminated"
-        ) {
-            self.long_spans.push(row);
-        }
+        self.long_spans.push(row);
     }
 
     fn end_turn(&mut self, idle: Idle, ts: Option<i64>) {
@@ -409,6 +411,11 @@ impl StateBuilder {
         open_spans.sort_by_key(|s| s.start_ts.unwrap_or(i64::MAX));
         let mut ledger = self.ledger;
         if let Some(l) = &mut ledger {
+            for s in self.requests.finish(end_ts) {
+                if s.kind == SpanKind::ModelRequest && !s.open {
+                    l.model_requests.add_span(&s);
+                }
+            }
             l.session_usage = self.last_usage.map(|k| UsageMark {
                 usage: parse::session_usage(&k.raw),
                 mark: k.mark,

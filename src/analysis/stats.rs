@@ -49,6 +49,9 @@ pub struct Tokens {
     pub cache_creation_input_tokens: u64,
     /// cache reads / (input + cache reads + cache writes); `None` when nothing was read.
     pub cache_hit_ratio: Option<f64>,
+    /// Requests whose `span.model_request_start` is not in the recording (a capture that began
+    /// mid-request): counted, but with no start or duration.
+    pub partial_requests: u64,
 }
 
 impl Tokens {
@@ -68,6 +71,7 @@ impl Tokens {
         self.output_tokens += o.output_tokens;
         self.cache_read_input_tokens += o.cache_read_input_tokens;
         self.cache_creation_input_tokens += o.cache_creation_input_tokens;
+        self.partial_requests += o.partial_requests;
     }
 
     fn with_ratio(mut self) -> Tokens {
@@ -615,6 +619,7 @@ impl Accumulator {
         let m = self.model(model);
         let cost = m.price.and_then(|p| p.cost(&tokens));
         m.tokens.add(u, s.is_error);
+        m.tokens.partial_requests += u64::from(s.partial);
         m.fast += u64::from(tokens.fast);
         match cost {
             Some(c) => {

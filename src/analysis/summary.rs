@@ -36,9 +36,10 @@ fn permission(p: &Option<Permission>) -> String {
 /// `end_turn`, or `requires_action → sevt_a, sevt_b`, or `refusal (details)`.
 pub fn stop_reason_text(sr: &StopReason, details: Option<&serde_json::Value>) -> String {
     let mut s = sr.kind.to_string();
-    if sr.kind == StopReasonType::RequiresAction || !sr.event_ids.is_empty() {
+    let ids = sr.blocking_ids();
+    if sr.kind == StopReasonType::RequiresAction || !ids.is_empty() {
         s.push_str(" → ");
-        s.push_str(&sr.event_ids.join(", "));
+        s.push_str(&ids.join(", "));
     }
     if let Some(d) = details.filter(|d| !d.is_null()) {
         s.push_str(&format!(" ({})", excerpt(&d.to_string(), 80)));

@@ -36,6 +36,13 @@ const BULK_CACHE_MIB: u32 = 256;
 const PROGRESS_MIN_BYTES: u64 = 8 << 20;
 
 pub fn run(db: &Path, args: Args) -> Outcome {
+    if let Some(s) = args
+        .session
+        .as_deref()
+        .filter(|s| !flightrec::model::is_session_id(s))
+    {
+        anyhow::bail!("--session {s:?} is not a session id (sesn_ followed by letters and digits)");
+    }
     let mut store = Store::open(db)?;
     let total: u64 = args
         .files

@@ -61,6 +61,12 @@ pub struct Args {
 }
 
 pub fn run(db: &Path, args: Args) -> Outcome {
+    if !flightrec::model::is_session_id(&args.session) {
+        anyhow::bail!(
+            "{:?} is not a session id (sesn_ followed by letters and digits)",
+            args.session
+        );
+    }
     let client = args.api.client()?;
     let opts = RecordOptions {
         session: args.session.clone(),

@@ -93,7 +93,7 @@ impl Printer {
     fn event(&self, row: &EventRow) -> String {
         let time = match (row.ts, self.origin) {
             (Some(t), Some(o)) => format!("+{}", format_duration_micros(t - o)),
-            _ => "queued".into(),
+            _ => flightrec::model::time::untimed_label(row.processed_at.as_deref()),
         };
         let summary = summarize(&Event::parse(&row.raw));
         let mut line = format!("{time:>9}  {:<34} {}", row.event_type, row.event_id);

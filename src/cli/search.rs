@@ -139,7 +139,9 @@ fn table(hits: &[SearchHit], with_session: bool) -> comfy_table::Table {
     let mut t = output::table(&header);
     for h in hits {
         let mut row = vec![
-            h.ts.map(format_micros).unwrap_or_else(|| "queued".into()),
+            h.ts.map(format_micros).unwrap_or_else(|| {
+                flightrec::model::time::untimed_label(h.processed_at.as_deref())
+            }),
             h.event_type.clone(),
             h.event_id.clone(),
             excerpt(&h.snippet, SNIPPET_CHARS),

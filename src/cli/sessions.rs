@@ -48,8 +48,15 @@ fn to_json(s: &SessionSummary) -> SessionJson<'_> {
         duration_seconds: duration(s).map(|d| d as f64 / 1e6),
         event_count: s.event_count,
         status: s.status.as_deref(),
-        stop_reason: s.stop_reason.as_deref(),
+        stop_reason: stop_reason(s),
     }
+}
+
+/// The stop reason of an idle session: one that has moved on (running, terminated) has none.
+fn stop_reason(s: &SessionSummary) -> Option<&str> {
+    s.stop_reason
+        .as_deref()
+        .filter(|_| s.status.as_deref() == Some("idle"))
 }
 
 fn duration(s: &SessionSummary) -> Option<i64> {
@@ -76,7 +83,7 @@ pub fn table(sessions: &[SessionSummary]) -> comfy_table::Table {
             duration(s).map(format_duration_micros).unwrap_or_default(),
             s.event_count.to_string(),
             s.status.clone().unwrap_or_else(|| "-".into()),
-            s.stop_reason.clone().unwrap_or_default(),
+            stop_reason(s).unwrap_or_default().to_string(),
         ]);
     }
     t

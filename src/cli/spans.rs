@@ -88,7 +88,8 @@ fn table(list: &[Span], origin: Option<i64>) -> comfy_table::Table {
     for s in list {
         let start = match (s.start_ts, origin) {
             (Some(a), Some(o)) => format!("+{}", format_duration_micros(a - o)),
-            _ => "queued".into(),
+            _ if s.partial => "before the recording".into(),
+            _ => flightrec::model::time::untimed_label(s.started_at.as_deref()),
         };
         let duration = match (s.duration_ms, s.age_ms) {
             (Some(d), _) => ms(d),

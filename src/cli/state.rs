@@ -62,7 +62,11 @@ struct Report<'a> {
     state: &'a str,
     /// The newest `session.status_*` (or `session.deleted`) event.
     state_set_by: Option<&'a Mark>,
+    /// Null unless the session is idle.
     stop_reason: Option<&'a str>,
+    /// The newest idle's stop reason once the session has moved on from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_stop_reason: Option<&'a str>,
     threads: &'a [ThreadState],
     open_spans: Vec<OpenSpan>,
     blocking: &'a [Blocking],
@@ -94,10 +98,8 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             .as_ref()
             .map_or("unknown", |s| s.status.as_str()),
         state_set_by: state.session_status.as_ref().map(|s| &s.mark),
-        stop_reason: state
-            .newest_idle
-            .as_ref()
-            .and_then(|i| i.stop_reason.as_deref()),
+        stop_reason: state.stop_reason(),
+        previous_stop_reason: state.previous_stop_reason(),
         threads: &state.threads,
         open_spans: state.open_spans.iter().map(OpenSpan::of).collect(),
         blocking: &state.blocking,
@@ -178,8 +180,14 @@ fn print_text(r: &Report<'_>) -> anyhow::Result<()> {
     output::print(format!("blocking: {}", r.blocking.len()))?;
     for b in r.blocking {
         let state = match &b.resolved_by {
+            Some(by) if b.resolution.as_deref() == Some("queued") => {
+                format!("answer {by} sent, queued (not yet processed)")
+            }
             Some(by) if b.resolved => format!("answered by {by}"),
             _ if b.resolved => "answered".to_string(),
+            _ if b.waiting_on == Some("worker") => {
+                format!("WAITING for a {} from the self-hosted worker", b.needs)
+            }
             _ => format!("WAITING for a {}", b.needs),
         };
         output::print(format!(

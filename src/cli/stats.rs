@@ -260,6 +260,13 @@ fn render(s: &Stats, many: bool) -> String {
         "Costs are estimates from list prices as of {} (src/analysis/prices.rs); cache writes at the 5-minute rate.",
         prices::AS_OF
     );
+    if s.tokens.partial_requests > 0 {
+        let _ = writeln!(
+            out,
+            "{} request(s) began before the recording (its span.model_request_start is missing): counted, with no duration.",
+            s.tokens.partial_requests
+        );
+    }
     if s.models.iter().any(|m| m.model.is_none()) {
         out.push_str(
             "The model of some requests is not in the recording (no session object, no session.updated agent): no price.\n",

@@ -78,7 +78,7 @@ fn table(rows: &[TimelineRow]) -> comfy_table::Table {
     for r in rows {
         let time = match r.offset_us {
             Some(us) => format!("+{}", format_duration_micros(us)),
-            None => "queued".to_string(),
+            None => flightrec::model::time::untimed_label(r.processed_at.as_deref()),
         };
         let mut row = vec![time, r.event_type.clone(), r.id.clone(), r.summary.clone()];
         if streams {

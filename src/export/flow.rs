@@ -217,7 +217,7 @@ fn first_at_ts(events: &[EventRow], i: usize) -> usize {
 pub fn offset(doc: &SessionDoc, e: &EventRow) -> String {
     match (doc.summary.first_ts, e.ts) {
         (Some(a), Some(b)) => format!("+{}", format_duration_micros(b - a)),
-        _ => "queued".into(),
+        _ => crate::model::time::untimed_label(e.processed_at.as_deref()),
     }
 }
 

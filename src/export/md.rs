@@ -12,7 +12,7 @@ use std::io::{self, Write};
 
 mod escape;
 
-pub use escape::{code, fence, html_escape, inline};
+pub use escape::{code, fence, html_escape, inline, prose};
 
 use super::SessionDoc;
 use super::flow::{self, Facts};
@@ -86,7 +86,7 @@ fn header(s: &mut String, f: &Facts) {
 fn verdict(s: &mut String, x: &Explanation) {
     let flag = if x.attention { "needs attention" } else { "ok" };
     let _ = writeln!(s, "\n## Verdict: {} — {flag}\n", code(x.verdict.as_str()));
-    let _ = writeln!(s, "{}", inline(&x.summary));
+    let _ = writeln!(s, "{}", prose(&x.summary));
     if !x.evidence.is_empty() {
         s.push_str("\n**Evidence**\n\n");
         for e in &x.evidence {
@@ -103,7 +103,7 @@ fn verdict(s: &mut String, x: &Explanation) {
     if !x.advice.is_empty() {
         s.push_str("\n**What to do**\n\n");
         for a in &x.advice {
-            let _ = writeln!(s, "- {}", inline(a));
+            let _ = writeln!(s, "- {}", prose(a));
         }
     }
     s.push_str("\n<details><summary>The full explain report</summary>\n\n");
@@ -258,7 +258,7 @@ fn idle(s: &mut String, when: &str, ev: &Event, x: Option<&Explanation>) {
             s,
             "\n> **Verdict {}**{flag}: {}",
             code(x.verdict.as_str()),
-            inline(&x.summary)
+            prose(&x.summary)
         );
     }
     s.push_str("\n---\n");

@@ -84,9 +84,11 @@ pub fn otlp_request(doc: &SessionDoc) -> ExportTraceServiceRequest {
         if s.kind == SpanKind::Thread
             && let Some(t) = &s.thread_id
         {
+            // A thread has a span per busy stretch (running to idle), in time order.
             threads
                 .entry(t.clone())
-                .or_insert_with(|| span_id(session, s));
+                .or_insert_with(Vec::new)
+                .push((s.start_ts.unwrap_or(t0), span_id(session, s)));
         }
         if s.kind == SpanKind::WorkflowRun {
             let (a, b) = times(s, t0, end);
@@ -233,11 +235,23 @@ fn hash8(parts: &[&str]) -> [u8; 8] {
     h.to_be_bytes()
 }
 
-fn thread_parent(s: &Span, threads: &BTreeMap<String, [u8; 8]>, root: &[u8]) -> Vec<u8> {
-    s.thread_id
-        .as_ref()
-        .and_then(|t| threads.get(t))
-        .map_or_else(|| root.to_vec(), |id| id.to_vec())
+/// The span of the busy stretch of `s`'s thread that `s` started in (the newest one that started
+/// at or before it, else the first); the root for the primary thread.
+fn thread_parent(
+    s: &Span,
+    threads: &BTreeMap<String, Vec<(i64, [u8; 8])>>,
+    root: &[u8],
+) -> Vec<u8> {
+    let Some(stretches) = s.thread_id.as_ref().and_then(|t| threads.get(t)) else {
+        return root.to_vec();
+    };
+    let at = s.start_ts.unwrap_or(i64::MIN);
+    stretches
+        .iter()
+        .rev()
+        .find(|(start, _)| *start <= at)
+        .or(stretches.first())
+        .map_or_else(|| root.to_vec(), |(_, id)| id.to_vec())
 }
 
 /// Start and end (µs) of `s`: open spans reach the end of the recording.

@@ -15,6 +15,14 @@ pub use catalogue::{KNOWN_TYPES, PREVIEW_TYPES, is_preview_type};
 pub use envelope::{Envelope, EnvelopeError};
 pub use time::parse_timestamp_micros;
 
+/// Whether `s` is a session id: `sesn_` then 1 to 128 ASCII letters and digits. Ids are checked
+/// where they enter (`--session`, tapes), since they end up in paths, URLs and suggested commands.
+pub fn is_session_id(s: &str) -> bool {
+    s.strip_prefix("sesn_").is_some_and(|rest| {
+        (1..=128).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
+}
+
 /// Where an event came from. Stored with every row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Source {

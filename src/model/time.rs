@@ -10,6 +10,16 @@ pub fn parse_timestamp_micros(s: &str) -> Option<i64> {
         .map(|t| t.timestamp_micros())
 }
 
+/// What to show for the time of an event that has none: `queued` when its `processed_at` is null
+/// or absent (a user event not yet processed), and the value itself, marked invalid, when it is
+/// not a timestamp (never "queued": that would be a claim about the server).
+pub fn untimed_label(processed_at: Option<&str>) -> String {
+    match processed_at {
+        None => "queued".into(),
+        Some(p) => format!("invalid time {p:?}"),
+    }
+}
+
 /// Formats microseconds since the epoch as RFC 3339 UTC with milliseconds.
 pub fn format_micros(us: i64) -> String {
     match DateTime::from_timestamp_micros(us) {

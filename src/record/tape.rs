@@ -68,7 +68,7 @@ pub fn restore(store: &mut Store, name: &str, tape: &Tape) -> Result<FileReport,
         path: name.to_string(),
         what,
     };
-    if !session_id.starts_with("sesn_") {
+    if !crate::model::is_session_id(session_id) {
         return Err(invalid(format!(
             "line 1: session_id {session_id:?} is not a session id"
         )));

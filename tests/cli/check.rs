@@ -116,8 +116,11 @@ fn a_running_session_is_stuck_only_after_stuck_after() {
     assert!(out.contains("running"), "{out}");
     let (c, out) = check("2026-08-07T09:30:00Z", &[]);
     assert_eq!(c, 1, "{out}");
+    // An imported file is not being recorded: the silence since its end is told as such.
     assert!(
-        out.contains("stalled") && out.contains("no event for 15m42s"),
+        out.contains("stalled")
+            && out.contains("The recording ends while the session runs")
+            && out.contains("15m42s before"),
         "{out}"
     );
     let (c, _) = check("2026-08-07T09:30:00Z", &["--stuck-after", "1h"]);

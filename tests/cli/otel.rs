@@ -419,9 +419,13 @@ fn otlp_failed_tools_have_error_status_and_threads_nest() {
         assert_eq!(t.parent_span_id, all[0].span_id);
         assert_eq!(text_attr(t, "gen_ai.operation.name"), Some("invoke_agent"));
         let tid = text_attr(t, "flightrec.thread.id");
+        // A thread has a span per busy stretch (running to idle): its tools nest under the
+        // stretch they started in.
         for s in all.iter().filter(|s| {
             text_attr(s, "flightrec.thread.id") == tid
                 && text_attr(s, "gen_ai.operation.name") == Some("execute_tool")
+                && t.start_time_unix_nano <= s.start_time_unix_nano
+                && s.start_time_unix_nano <= t.end_time_unix_nano
         }) {
             assert_eq!(s.parent_span_id, t.span_id, "{}", s.name);
         }

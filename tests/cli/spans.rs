@@ -18,6 +18,16 @@ fn field<'a>(span: &'a Value, key: &str) -> &'a str {
 }
 
 #[test]
+fn every_real_sample_snapshot() {
+    let db = crate::explain::real_samples_db();
+    for (scenario, session) in crate::explain::real_scenarios() {
+        let o = run(db, &["spans", &session, "--json"]);
+        assert_eq!(code(&o), 0, "{scenario}: {}", stderr(&o));
+        insta::assert_snapshot!(format!("spans-real-{scenario}"), stdout(&o));
+    }
+}
+
+#[test]
 fn every_sample_snapshot() {
     let dir = tempdir();
     let db = dir.path().join("s.db");

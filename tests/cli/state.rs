@@ -3,7 +3,7 @@
 use serde_json::Value;
 use std::path::Path;
 
-use crate::explain::samples_db;
+use crate::explain::{real_samples_db, real_scenarios, samples_db};
 use crate::util::*;
 
 /// Per sample, a point worth looking at.
@@ -81,6 +81,17 @@ const POINTS: &[(&str, &str, &str)] = &[
         "the run after the idle",
     ),
 ];
+
+/// The real-shape samples at their end (each is about how it ends).
+#[test]
+fn every_real_sample_snapshot_at_the_end() {
+    let db = real_samples_db();
+    for (scenario, session) in real_scenarios() {
+        let o = run(db, &["state", &session, "--json"]);
+        assert_eq!(code(&o), 0, "{scenario}: {}", stderr(&o));
+        insta::assert_snapshot!(format!("state-real-{scenario}"), stdout(&o));
+    }
+}
 
 fn state(db: &Path, session: &str, at: &str) -> Value {
     let o = run(db, &["state", session, "--at", at, "--json"]);

@@ -144,6 +144,8 @@ pub fn normalize(event_type: &str, raw: Value, tool: Option<&str>) -> Value {
     fields.insert("type".into(), Value::String(event_type.to_string()));
     if let Some(Value::Object(stop)) = fields.get_mut("stop_reason") {
         stop.remove("event_ids");
+        // The older documented shape nests them (§3.1).
+        stop.remove("requires_action");
     }
     if TOOL_RESULTS.contains(&event_type) {
         fields.entry("is_error").or_insert(Value::Bool(false));

@@ -52,17 +52,26 @@ pub struct Blocking {
     /// The user event that answers it: `user.custom_tool_result`, `user.tool_confirmation` or
     /// `user.tool_result`.
     pub needs: String,
+    /// Who answers it: `worker` (a self-hosted environment's own worker runs the tool and sends
+    /// its `user.tool_result`), `person` (a confirmation), `client` (the application that
+    /// handles the custom tool), or null when it is unknown.
+    pub waiting_on: Option<&'static str>,
     /// The idles that named it, oldest first.
     pub named_by: Vec<String>,
     /// When it started waiting: the blocking event's time (else the first idle naming it).
     pub waiting_since: Option<String>,
     /// How long it waited: until its answer, or until the point / end of the recording.
     pub waited_ms: Option<i64>,
+    /// For an unanswered event of a session still being recorded: how long it has waited until
+    /// now (set by explain, which knows the clock and the capture).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waited_until_now_ms: Option<i64>,
     pub resolved: bool,
     pub resolved_by: Option<String>,
     pub resolved_by_type: Option<String>,
     pub resolved_at: Option<String>,
-    /// `result`, `error result`, `allow` or `deny`.
+    /// `result`, `error result`, `allow`, `deny`, or `queued` (an answer sent but not yet
+    /// processed: its `processed_at` is null).
     pub resolution: Option<String>,
     pub note: Option<String>,
     /// For an unresolved event that can be answered: the requests that would answer it.
@@ -220,12 +229,26 @@ fn one(input: &BlockingInput<'_>, newest: &Idle, id: &str) -> Blocking {
         }
         _ => replies.first().map(|r| (r, "reply")),
     };
+    // An answer still queued (processed_at null) is on its way; one whose processed_at is not a
+    // timestamp was processed at an unknown time: it is neither queued nor ordered.
+    let answer = answer.map(|(r, how)| match (&r.mark.at, r.mark.ts) {
+        (None, _) => (r, "queued"),
+        _ => (r, how),
+    });
+    let invalid_time = answer.and_then(|(r, _)| {
+        r.mark
+            .at
+            .as_deref()
+            .filter(|_| r.mark.ts.is_none())
+            .map(|at| (r, at))
+    });
     let listed_by_newest = newest.event_ids.iter().any(|e| e == id);
     let mut note: Option<String> = None;
     let mut resolved = answer.is_some();
     if let Some((r, _)) = answer
         && listed_by_newest
-        && newest.mark.ts > r.mark.ts
+        && let Some(answered) = r.mark.ts
+        && newest.mark.ts.is_some_and(|n| n > answered)
     {
         resolved = false;
         note = Some(format!(
@@ -261,6 +284,12 @@ fn one(input: &BlockingInput<'_>, newest: &Idle, id: &str) -> Blocking {
         answerable = false;
         note = Some(format!("its thread {t} has terminated: it takes no reply"));
     }
+    if let Some((r, at)) = invalid_time.filter(|_| resolved) {
+        note = Some(format!(
+            "its answer {} has processed_at {at:?}, which is not a timestamp: when the server processed it is unknown",
+            r.mark.event_id
+        ));
+    }
     if use_.is_none() {
         let missing = "the blocking event is not in the recording".to_string();
         note = Some(match note {
@@ -270,8 +299,8 @@ fn one(input: &BlockingInput<'_>, newest: &Idle, id: &str) -> Blocking {
     }
     let since = use_.map(|u| &u.mark).or(first_idle);
     let until = match answer.filter(|_| resolved) {
-        Some((r, _)) => r.mark.ts,
-        None => input.end_ts,
+        Some((r, _)) if r.mark.ts.is_some() => r.mark.ts,
+        _ => input.end_ts,
     };
     let waited_ms = match (since.and_then(|m| m.ts), until) {
         (Some(a), Some(b)) => Some((b - a).max(0) / 1000),
@@ -298,9 +327,16 @@ fn one(input: &BlockingInput<'_>, newest: &Idle, id: &str) -> Blocking {
         input_excerpt: c.as_ref().and_then(|c| c.input.clone()),
         evaluated_permission: permission.map(str::to_string),
         needs: needs.to_string(),
+        waiting_on: match needs {
+            "user.tool_result" => Some("worker"),
+            "user.tool_confirmation" => Some("person"),
+            "user.custom_tool_result" => Some("client"),
+            _ => None,
+        },
         named_by: named_by.iter().map(|i| i.mark.event_id.clone()).collect(),
         waiting_since: since.and_then(|m| m.at.clone()),
         waited_ms,
+        waited_until_now_ms: None,
         resolved,
         resolved_by: answer.map(|(r, _)| r.mark.event_id.clone()),
         resolved_by_type: answer.map(|(r, _)| r.mark.event_type.clone()),

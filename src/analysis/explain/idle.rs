@@ -9,8 +9,37 @@ use crate::analysis::state::{Idle, State, Turn};
 use crate::model::parse_timestamp_micros;
 use crate::model::typed::Money;
 
+/// How long `b` had waited, against the clocks the reader can check: the point or the end of the
+/// recording (with its time), and now while the session is still being recorded.
+fn waited(x: &Explanation, b: &Blocking) -> String {
+    let Some(w) = b.waited_ms else {
+        return String::new();
+    };
+    let when = match (&x.at, &x.recording_ended_at) {
+        (Some(a), _) => format!(
+            "at the point ({})",
+            a.time.as_deref().or(a.event_id.as_deref()).unwrap_or("?")
+        ),
+        (None, Some(end)) => format!("when the recording ended ({end})"),
+        (None, None) => "when the recording ended".into(),
+    };
+    let now = match b.waited_until_now_ms {
+        Some(n) => format!(
+            ", and {} until now (the session is still being recorded)",
+            ms(n)
+        ),
+        None => String::new(),
+    };
+    format!("; it had waited {} {when}{now}", ms(w))
+}
+
 pub(super) fn requires_action(x: &mut Explanation, idle: &Idle, silent_too_long: bool) {
     let pending: Vec<&Blocking> = x.blocking.iter().filter(|b| !b.resolved).collect();
+    let queued: Vec<&Blocking> = x
+        .blocking
+        .iter()
+        .filter(|b| b.resolution.as_deref() == Some("queued"))
+        .collect();
     for b in &x.blocking {
         if let (Some(by), Some(t)) = (&b.resolved_by, &b.resolved_by_type) {
             x.evidence.push(Evidence {
@@ -25,7 +54,11 @@ pub(super) fn requires_action(x: &mut Explanation, idle: &Idle, silent_too_long:
                 ts: b.resolved_at.as_deref().and_then(parse_timestamp_micros),
             });
         }
-        let state = if b.resolved { "answered" } else { "waiting" };
+        let state = match (b.resolved, b.resolution.as_deref()) {
+            (true, Some("queued")) => "answer queued",
+            (true, _) => "answered",
+            (false, _) => "waiting",
+        };
         let note = format!("blocking: {} ({state})", describe(b));
         x.evidence.push(blocking_evidence(b, note));
     }
@@ -56,11 +89,40 @@ pub(super) fn requires_action(x: &mut Explanation, idle: &Idle, silent_too_long:
         } else {
             answers.join(", ")
         };
-        if silent_too_long {
+        if !queued.is_empty() {
+            let ids: Vec<&str> = queued
+                .iter()
+                .filter_map(|b| b.resolved_by.as_deref())
+                .collect();
             x.summary = format!(
-                "Every blocking event has its answer ({answers}), but the session has not resumed: no event for {}.",
-                ms(x.silent_ms.unwrap_or(0))
+                "Every blocking event has its answer ({answers}); {} still queued (processed_at null): the server has not processed {} yet, so the session stays idle until it does.",
+                ids.join(", "),
+                if ids.len() == 1 { "it" } else { "them" }
             );
+            x.advice.push(format!(
+                "Do not send another answer: {} is already on its way, and a second one for the same call would be refused or answer it twice.",
+                ids.join(", ")
+            ));
+            x.advice.push(format!(
+                "Check that it gets a processed_at (GET /v1/sessions/{}/events) and that a session.status_running follows; if it stays queued, check the session's live status (GET /v1/sessions/{}).",
+                x.session_id, x.session_id
+            ));
+            return;
+        }
+        if silent_too_long {
+            x.summary = if x.recording_live || x.at.is_some() {
+                format!(
+                    "Every blocking event has its answer ({answers}), but the session has not resumed: no event for {}.",
+                    ms(x.silent_ms.unwrap_or(0))
+                )
+            } else {
+                format!(
+                    "Every blocking event has its answer ({answers}), but no session.status_running follows before the recording ends ({}, {} before {}): the session may have resumed since.",
+                    x.recording_ended_at.as_deref().unwrap_or("?"),
+                    ms(x.silent_ms.unwrap_or(0)),
+                    x.now
+                )
+            };
             x.advice.push(
                 "Check the live status with the API; if it is still idle, send the replies again."
                     .into(),
@@ -79,27 +141,30 @@ pub(super) fn requires_action(x: &mut Explanation, idle: &Idle, silent_too_long:
     x.verdict = Verdict::RequiresAction;
     x.attention = true;
     let first = pending[0];
-    let until = if x.at.is_some() {
-        "the point"
-    } else {
-        "the end of the recording"
-    };
-    let waited = match (&first.waiting_since, first.waited_ms) {
-        (Some(since), Some(w)) => format!("; it has waited since {since} ({} to {until})", ms(w)),
-        _ => String::new(),
-    };
+    let waited = waited(x, first);
     let others = match pending.len() {
         1 => String::new(),
         n => format!(" (and {} more)", n - 1),
     };
+    let who = match first.waiting_on {
+        Some("worker") => {
+            " It runs on a self-hosted environment: the session waits for your own worker to run it, not for a person."
+        }
+        _ => "",
+    };
     x.summary = format!(
-        "Blocked on {} of {} event(s): {} {} needs a {}{waited}{others}.",
+        "Blocked on {} of {} event(s): {} {} needs a {}{waited}{others}.{who}",
         pending.len(),
         x.blocking.len(),
         describe(first),
         first.event_id,
         first.needs
     );
+    if pending.iter().any(|b| b.waiting_on == Some("worker")) {
+        x.advice.push(
+            "Check the environment's worker (the process that claims the session's work and runs the agent-toolset tools): a worker that died or never claimed the call leaves it unanswered. Once it runs again it sends the user.tool_result; or send the result yourself.".into(),
+        );
+    }
     for b in &pending {
         let mut line = format!("Answer {} ({}) with a {}", b.event_id, describe(b), b.needs);
         match &b.note {

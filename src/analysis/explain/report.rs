@@ -60,7 +60,12 @@ pub fn text(x: &Explanation) -> String {
                     .unwrap_or_default(),
                 b.name.as_deref().unwrap_or("")
             );
-            let state = if b.resolved {
+            let state = if b.resolution.as_deref() == Some("queued") {
+                format!(
+                    "answer {} sent, queued (not yet processed by the server)",
+                    b.resolved_by.as_deref().unwrap_or("?")
+                )
+            } else if b.resolved {
                 format!(
                     "answered{} after {}",
                     b.resolved_by
@@ -71,10 +76,18 @@ pub fn text(x: &Explanation) -> String {
                 )
             } else {
                 format!(
-                    "WAITING for a {} for {} (since {})",
+                    "WAITING for a {}{} for {} (since {}){}",
                     b.needs,
+                    if b.waiting_on == Some("worker") {
+                        " from the self-hosted worker"
+                    } else {
+                        ""
+                    },
                     ms(b.waited_ms),
-                    when(&b.waiting_since)
+                    when(&b.waiting_since),
+                    b.waited_until_now_ms
+                        .map(|n| format!(", {} until now", ms(Some(n))))
+                        .unwrap_or_default()
                 )
             };
             out.push(format!("  {} {what}: {state}", b.event_id));

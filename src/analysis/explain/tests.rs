@@ -366,3 +366,51 @@ fn capture_gaps_weaken_the_verdict_and_imports_are_not_vouched_for() {
     assert_eq!(x.capture_gaps, None);
     assert!(x.capture_note.contains("cannot vouch") && !x.summary.contains("missing"));
 }
+
+#[test]
+fn a_wait_is_told_against_the_recording_end_and_now_while_still_recorded() {
+    let s = state(&with(
+        r#"{"type":"agent.custom_tool_use","id":"c1","name":"get_weather","input":{},"processed_at":"2026-01-01T00:00:01.000Z"}
+{"type":"session.status_idle","id":"i1","processed_at":"2026-01-01T00:00:02.000Z","stop_reason":{"type":"requires_action","event_ids":["c1"]}}"#,
+    ));
+    let explain_with = |c: Option<&CaptureReport>| {
+        explain(
+            &s,
+            &ExplainInput {
+                session_id: "sesn_1",
+                at: None,
+                capture: c,
+                now: ts("2026-01-01T00:05:01Z"),
+                stuck_after: 10 * MIN,
+            },
+        )
+    };
+    // A recorder still connected: the wait goes on until now.
+    let open = vec![entry(
+        "connect",
+        "2026-01-01T00:00:00.000Z",
+        None,
+        r#"{"run":"r","connection":1}"#,
+    )];
+    let live = capture_report(&open, BTreeMap::new());
+    let x = explain_with(Some(&live));
+    assert!(x.recording_live);
+    assert_eq!(
+        x.recording_ended_at.as_deref(),
+        Some("2026-01-01T00:00:02.000Z")
+    );
+    assert_eq!(x.blocking[0].waited_ms, Some(1000));
+    assert_eq!(x.blocking[0].waited_until_now_ms, Some(300_000));
+    assert!(
+        x.summary
+            .contains("1.0s when the recording ended (2026-01-01T00:00:02.000Z), and 5m")
+            && x.summary.contains("until now"),
+        "{}",
+        x.summary
+    );
+    // An import: no clock but the recording's.
+    let x = explain_with(None);
+    assert!(!x.recording_live);
+    assert_eq!(x.blocking[0].waited_until_now_ms, None);
+    assert!(!x.summary.contains("until now"), "{}", x.summary);
+}

@@ -142,10 +142,16 @@ pub fn update_budget(session_id: &str, action: &str, budget: J) -> Unblock {
     }
 }
 
+/// `text` as one shell word: single-quoted, each `'` closed, escaped and reopened.
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
 fn curl(url: &str, body: &J) -> String {
-    let data = body.json().replace('\'', r"'\''");
+    let data = shell_quote(&body.json());
+    let url = shell_quote(url);
     format!(
-        "curl -sS -X POST {url} \\\n  -H \"Authorization: Bearer $ANTHROPIC_API_KEY\" \\\n  -H \"anthropic-version: {VERSION}\" \\\n  -H \"anthropic-beta: {BETA}\" \\\n  -H \"content-type: application/json\" \\\n  -d '{data}'"
+        "curl -sS -X POST {url} \\\n  -H \"Authorization: Bearer $ANTHROPIC_API_KEY\" \\\n  -H \"anthropic-version: {VERSION}\" \\\n  -H \"anthropic-beta: {BETA}\" \\\n  -H \"content-type: application/json\" \\\n  -d {data}"
     )
 }
 
@@ -171,7 +177,7 @@ mod tests {
         let u = send_event("sesn_1", "result", event);
         assert!(
             u.curl.starts_with(
-                "curl -sS -X POST https://api.anthropic.com/v1/sessions/sesn_1/events"
+                "curl -sS -X POST 'https://api.anthropic.com/v1/sessions/sesn_1/events'"
             )
         );
         assert!(u.curl.contains("Bearer $ANTHROPIC_API_KEY"));
@@ -192,12 +198,25 @@ mod tests {
     }
 
     #[test]
+    fn every_interpolated_value_is_one_shell_word() {
+        let u = send_event("sesn_x'; touch pwned; '", "result", J::s("it's"));
+        assert!(
+            u.curl.starts_with(
+                r"curl -sS -X POST 'https://api.anthropic.com/v1/sessions/sesn_x'\''; touch pwned; '\''/events' "
+            ),
+            "{}",
+            u.curl
+        );
+        assert_eq!(shell_quote("a'b"), r"'a'\''b'");
+    }
+
+    #[test]
     fn budget_updates_and_python_literals() {
         let u = update_budget("sesn_1", "remove_budget", J::Null);
         assert!(u.python.contains("budget=None"));
         assert!(
             u.curl
-                .contains("https://api.anthropic.com/v1/sessions/sesn_1 ")
+                .contains("'https://api.anthropic.com/v1/sessions/sesn_1' ")
         );
         assert!(u.curl.contains(r#"-d '{"budget":null}'"#));
         let j = J::Obj(vec![("a", J::Arr(vec![J::Null, J::s("x\"y")]))]);

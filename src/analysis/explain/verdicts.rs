@@ -66,10 +66,39 @@ pub(super) fn decide(
     }
     match (x.state.as_str(), idle) {
         ("idle", Some(idle)) => {
-            let reason = idle.stop_reason.as_deref().unwrap_or("(none)");
+            let reason = match (idle.stop_reason.as_deref(), idle.stop_reason_problem) {
+                (Some(r), _) => r,
+                (None, Some("invalid")) => "(invalid)",
+                (None, _) => "(missing)",
+            };
+            let shown = match reason {
+                "(missing)" => "no stop_reason".to_string(),
+                "(invalid)" => format!(
+                    "invalid stop_reason {}",
+                    idle.stop_reason_raw.as_deref().unwrap_or("?")
+                ),
+                r => r.to_string(),
+            };
             x.evidence
-                .push(Evidence::of(&idle.mark, format!("session idle: {reason}")));
+                .push(Evidence::of(&idle.mark, format!("session idle: {shown}")));
             match reason {
+                "(missing)" | "(invalid)" => {
+                    x.verdict = Verdict::UnknownStopReason;
+                    x.attention = true;
+                    x.summary = format!(
+                        "Idle since {} with {}: the API requires a stop reason on every session.status_idle, so why the session stopped is not recorded; clients treat it as the end of the turn.",
+                        at(&idle.mark.at),
+                        if reason == "(missing)" {
+                            "no stop_reason (the field is missing or null)".to_string()
+                        } else {
+                            format!("{shown} (not an object with a string type)")
+                        }
+                    );
+                    x.advice.push(format!(
+                        "Read the idle's own fields (flightrec timeline {} --json, event {}) and check the live status with the API.",
+                        input.session_id, idle.mark.event_id
+                    ));
+                }
                 "requires_action" => stop::requires_action(x, idle, silent_too_long),
                 "end_turn" => stop::end_turn(x, idle, turn),
                 "retries_exhausted" => stop::retries_exhausted(x, idle, turn),
@@ -153,7 +182,20 @@ fn running(
     if silent_too_long {
         x.verdict = Verdict::Stalled;
         x.attention = true;
-        x.summary = format!("{what}, but no event for {silent} (the last: {last_text}).{doing}");
+        x.summary = if x.recording_live || x.at.is_some() {
+            format!("{what}, but no event for {silent} (the last: {last_text}).{doing}")
+        } else {
+            // The silence after the recording ended is not the session's: say what is known.
+            format!(
+                "The recording ends while the session {}: its last event is {last_text}, and nothing after it is recorded. That was {silent} before {}: the session may have finished or stalled since.{doing}",
+                if rescheduling {
+                    "is rescheduling"
+                } else {
+                    "runs"
+                },
+                x.now
+            )
+        };
         if let Some(m) = last {
             x.evidence.push(Evidence::of(m, "the last event"));
         }

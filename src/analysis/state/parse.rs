@@ -7,45 +7,77 @@ use std::borrow::Cow;
 
 use super::{ErrorMark, Idle, Mark, Message};
 use crate::analysis::text::excerpt;
-use crate::model::typed::{Budget, ContentBlock, ModelUsage, Presence, SessionUsage, blocks_text};
+use crate::model::typed::{Budget, ContentBlock, Presence, SessionUsage, blocks_text};
 
 /// How long message excerpts are, in characters.
 pub const EXCERPT_CHARS: usize = 160;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct StopFields<'a> {
-    #[serde(borrow)]
-    stop_reason: Option<StopReasonFields<'a>>,
+struct StopFields {
+    /// Kept as a value: a missing or malformed stop reason must be told apart, not dropped.
+    stop_reason: Option<Value>,
     stop_details: Option<Value>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct StopReasonFields<'a> {
-    #[serde(borrow, rename = "type")]
-    kind: Option<Cow<'a, str>>,
-    event_ids: Vec<String>,
+/// A stop reason read from either documented shape (§3.1): `event_ids` beside `type`, or (an
+/// earlier version of the events page) one level deeper, under `requires_action`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StopReasonRead {
+    pub kind: Option<String>,
+    pub event_ids: Vec<String>,
+    /// `missing` (absent or null) or `invalid` (not an object with a string `type`).
+    pub problem: Option<&'static str>,
+}
+
+pub fn stop_reason(v: Option<&Value>) -> StopReasonRead {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return StopReasonRead {
+            problem: Some("missing"),
+            ..StopReasonRead::default()
+        };
+    };
+    let kind = v.get("type").and_then(Value::as_str).map(str::to_string);
+    let ids = |list: Option<&Value>| -> Option<Vec<String>> {
+        let list = list?.as_array()?;
+        Some(
+            list.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        )
+    };
+    let event_ids = ids(v.get("event_ids"))
+        .filter(|i| !i.is_empty())
+        .or_else(|| ids(v.get("requires_action").and_then(|r| r.get("event_ids"))))
+        .unwrap_or_default();
+    StopReasonRead {
+        problem: kind.is_none().then_some("invalid"),
+        kind,
+        event_ids,
+    }
 }
 
 /// Whether an idle event ends the turn: every stop reason but `requires_action` does (§3; the
 /// 2.12.0 runner counts unknown ones as ends too).
 pub fn idle_ends_turn(raw: &str) -> bool {
     let f: StopFields = serde_json::from_str(raw).unwrap_or_default();
-    f.stop_reason.and_then(|s| s.kind).as_deref() != Some("requires_action")
+    stop_reason(f.stop_reason.as_ref()).kind.as_deref() != Some("requires_action")
 }
 
 pub fn idle(mark: Mark, raw: &str) -> Idle {
     let f: StopFields = serde_json::from_str(raw).unwrap_or_default();
-    let (stop_reason, event_ids) = match f.stop_reason {
-        Some(s) => (s.kind.map(|k| k.into_owned()), s.event_ids),
-        None => (None, Vec::new()),
-    };
+    let read = stop_reason(f.stop_reason.as_ref());
     Idle {
         mark,
-        stop_reason,
-        event_ids,
+        stop_reason: read.kind,
+        event_ids: read.event_ids,
         stop_details: f.stop_details.filter(|d| !d.is_null()),
+        stop_reason_problem: read.problem,
+        stop_reason_raw: f
+            .stop_reason
+            .filter(|_| read.problem == Some("invalid"))
+            .map(|v| v.to_string()),
     }
 }
 
@@ -58,8 +90,7 @@ struct ThreadFields<'a> {
     agent_name: Option<Cow<'a, str>>,
     #[serde(borrow)]
     workflow_run_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    stop_reason: Option<StopReasonFields<'a>>,
+    stop_reason: Option<Value>,
 }
 
 /// `(session_thread_id, agent_name, workflow_run_id, stop_reason type)` of a thread event.
@@ -77,7 +108,7 @@ pub fn thread(raw: &str) -> ThreadFacts {
         own(f.session_thread_id),
         own(f.agent_name),
         own(f.workflow_run_id),
-        f.stop_reason.and_then(|s| s.kind).map(Cow::into_owned),
+        stop_reason(f.stop_reason.as_ref()).kind,
     )
 }
 
@@ -131,37 +162,6 @@ pub fn session_thread_id(raw: &str) -> Option<String> {
     f.session_thread_id
         .filter(|s| !s.is_empty())
         .map(Cow::into_owned)
-}
-
-/// The four counts of `model_usage` (a struct without `extra`: this runs for every request).
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Counts {
-    input_tokens: u64,
-    output_tokens: u64,
-    cache_creation_input_tokens: u64,
-    cache_read_input_tokens: u64,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct UsageFields {
-    model_usage: Counts,
-    is_error: Option<bool>,
-}
-
-/// `model_usage` (counts only) and `is_error` of a `span.model_request_end`.
-pub fn model_usage(raw: &str) -> (ModelUsage, bool) {
-    let f: UsageFields = serde_json::from_str(raw).unwrap_or_default();
-    let c = f.model_usage;
-    let usage = ModelUsage {
-        input_tokens: c.input_tokens,
-        output_tokens: c.output_tokens,
-        cache_creation_input_tokens: c.cache_creation_input_tokens,
-        cache_read_input_tokens: c.cache_read_input_tokens,
-        ..ModelUsage::default()
-    };
-    (usage, f.is_error.unwrap_or(false))
 }
 
 #[derive(Deserialize, Default)]

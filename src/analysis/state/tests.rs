@@ -278,3 +278,29 @@ fn idles_end_turns_unless_they_require_action() {
         r#"{"stop_reason":{"type":"requires_action","event_ids":[]}}"#
     ));
 }
+
+#[test]
+fn stop_reasons_are_read_in_every_documented_shape_and_missing_or_invalid_ones_said() {
+    use super::parse::stop_reason;
+    let read = |text: &str| {
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        stop_reason(v.get("stop_reason"))
+    };
+    let flat = read(r#"{"stop_reason":{"type":"requires_action","event_ids":["a","b"]}}"#);
+    assert_eq!(
+        (flat.kind.as_deref(), flat.event_ids, flat.problem),
+        (Some("requires_action"), vec!["a".into(), "b".into()], None)
+    );
+    let nested =
+        read(r#"{"stop_reason":{"type":"requires_action","requires_action":{"event_ids":["c"]}}}"#);
+    assert_eq!(nested.event_ids, vec!["c".to_string()]);
+    let both = read(
+        r#"{"stop_reason":{"type":"requires_action","event_ids":[],"requires_action":{"event_ids":["d"]}}}"#,
+    );
+    assert_eq!(both.event_ids, vec!["d".to_string()]);
+    assert_eq!(read(r#"{}"#).problem, Some("missing"));
+    assert_eq!(read(r#"{"stop_reason":null}"#).problem, Some("missing"));
+    let invalid = read(r#"{"stop_reason":"end_turn"}"#);
+    assert_eq!((invalid.kind, invalid.problem), (None, Some("invalid")));
+    assert_eq!(read(r#"{"stop_reason":{"type":"end_turn"}}"#).problem, None);
+}

@@ -101,6 +101,13 @@ pub struct Idle {
     pub event_ids: Vec<String>,
     /// `stop_details` when not null (a refusal's category and explanation).
     pub stop_details: Option<Value>,
+    /// `missing` when the idle has no `stop_reason`, `invalid` when it is not an object with a
+    /// string `type`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_reason_problem: Option<&'static str>,
+    /// An invalid `stop_reason` as received (JSON text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_reason_raw: Option<String>,
 }
 
 /// A `session.error` or `workflow_run.error`.
@@ -174,9 +181,21 @@ pub struct TokenSums {
     pub output_tokens: u64,
     pub cache_creation_input_tokens: u64,
     pub cache_read_input_tokens: u64,
+    /// Requests whose `span.model_request_start` is not in the recording (a capture that began
+    /// mid-request): counted, marked partial, as `stats` and `spans` do.
+    pub partial_requests: u64,
 }
 
 impl TokenSums {
+    /// Adds one closed model request span (as `stats` counts it: partial ones included).
+    pub fn add_span(&mut self, s: &Span) {
+        match &s.usage {
+            Some(u) => self.add(u, s.is_error),
+            None => self.add(&ModelUsage::default(), s.is_error),
+        }
+        self.partial_requests += u64::from(s.partial);
+    }
+
     pub fn add(&mut self, usage: &ModelUsage, is_error: bool) {
         self.requests += 1;
         self.failed_requests += u64::from(is_error);
@@ -247,12 +266,33 @@ pub struct State {
 }
 
 impl State {
-    /// Whether the turn the session stopped in ended with `stop_reason` (the newest status is an
-    /// idle with it).
-    pub fn idle_with(&self, stop_reason: &str) -> bool {
+    fn is_idle(&self) -> bool {
         self.session_status
             .as_ref()
             .is_some_and(|s| s.status == "idle")
+    }
+
+    /// `stop_reason.type` of the newest idle, while the session is idle: a session that has
+    /// moved on (running, rescheduling, terminated) has no stop reason.
+    pub fn stop_reason(&self) -> Option<&str> {
+        self.newest_idle
+            .as_ref()
+            .filter(|_| self.is_idle())
+            .and_then(|i| i.stop_reason.as_deref())
+    }
+
+    /// The newest idle's stop reason once the session has moved on from it.
+    pub fn previous_stop_reason(&self) -> Option<&str> {
+        self.newest_idle
+            .as_ref()
+            .filter(|_| !self.is_idle())
+            .and_then(|i| i.stop_reason.as_deref())
+    }
+
+    /// Whether the turn the session stopped in ended with `stop_reason` (the newest status is an
+    /// idle with it).
+    pub fn idle_with(&self, stop_reason: &str) -> bool {
+        self.is_idle()
             && self
                 .newest_idle
                 .as_ref()

@@ -32,6 +32,24 @@ pub fn inline(s: &str) -> String {
     out
 }
 
+/// flightrec's own prose (a summary, advice), which marks code between backticks: those stretches
+/// become code spans, the rest is escaped as [`inline`]. Unpaired backticks are escaped.
+pub fn prose(s: &str) -> String {
+    let parts: Vec<&str> = s.split('`').collect();
+    if parts.len().is_multiple_of(2) {
+        return inline(s);
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| match (i % 2, p.is_empty()) {
+            (0, _) => inline(p),
+            (_, true) => inline("``"),
+            _ => code(p),
+        })
+        .collect()
+}
+
 /// A code span that no backtick in `s` can close early.
 pub fn code(s: &str) -> String {
     let s = s.replace(['\n', '\r'], " ");
@@ -63,6 +81,16 @@ pub fn fence(content: &str, lang: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prose_keeps_its_code_spans_and_escapes_the_rest() {
+        assert_eq!(
+            prose("under blocking (`unblock` in --json)"),
+            "under blocking (`unblock` in --json)"
+        );
+        assert_eq!(prose("a `b_c` *d*"), r"a `b_c` \*d\*");
+        assert_eq!(prose("one ` tick"), r"one \` tick");
+    }
 
     #[test]
     fn fences_and_code_spans_outlast_the_backticks_they_hold() {

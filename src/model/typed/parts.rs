@@ -122,6 +122,8 @@ string_enum!(
 );
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// `event_ids` sits beside `type`; an earlier version of the events page documented it one level
+/// deeper, under `requires_action` (kept in `extra`): read both with [`StopReason::blocking_ids`].
 pub struct StopReason {
     #[serde(rename = "type")]
     pub kind: StopReasonType,
@@ -130,6 +132,21 @@ pub struct StopReason {
     pub event_ids: Vec<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl StopReason {
+    /// The blocking events' ids, from either documented shape (§3.1).
+    pub fn blocking_ids(&self) -> Vec<&str> {
+        if !self.event_ids.is_empty() {
+            return self.event_ids.iter().map(String::as_str).collect();
+        }
+        self.extra
+            .get("requires_action")
+            .and_then(|r| r.get("event_ids"))
+            .and_then(Value::as_array)
+            .map(|ids| ids.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

@@ -185,6 +185,12 @@ fn requires_action_lists_blocking_ids() {
     let sr = e.kind.stop_reason().unwrap();
     assert_eq!(sr.kind, StopReasonType::RequiresAction);
     assert_eq!(sr.event_ids, vec!["sevt_a", "sevt_b"]);
+    assert_eq!(sr.blocking_ids(), vec!["sevt_a", "sevt_b"]);
+    let older = Event::parse(
+        r#"{"type":"session.status_idle","id":"sevt_1","stop_reason":{"type":"requires_action","requires_action":{"event_ids":["sevt_c"]}}}"#,
+    );
+    let sr = older.kind.stop_reason().unwrap();
+    assert_eq!(sr.blocking_ids(), vec!["sevt_c"], "the older, nested shape");
 }
 
 #[test]
