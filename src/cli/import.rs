@@ -187,15 +187,14 @@ pub fn print_reports(reports: &[FileReport], json: bool) -> anyhow::Result<()> {
             output::eprint_line(format!("flightrec: warning: {p}"))?;
         }
         for c in r.id_collisions.iter().take(20) {
-            writeln!(stderr, "flightrec: warning: {c}")?;
+            output::eprint_line(format!("flightrec: warning: {c}"))?;
         }
         if r.id_collisions.len() > 20 {
-            writeln!(
-                stderr,
+            output::eprint_line(format!(
                 "flightrec: warning: … and {} more ids reused by another type in {}",
                 r.id_collisions.len() - 20,
                 r.path
-            )?;
+            ))?;
         }
         if r.problems.len() > 20 {
             output::eprint_line(format!(
