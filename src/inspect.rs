@@ -9,8 +9,9 @@
 use std::collections::BTreeMap;
 
 use crate::analysis::Point;
-use crate::analysis::capture::capture_report;
+use crate::analysis::capture::{Gap, capture_report};
 use crate::analysis::explain::{At, ExplainInput, Explanation, explain};
+use crate::analysis::findings::{Findings, FindingsBuilder, attach};
 use crate::analysis::spans::SLIM_TYPES;
 use crate::analysis::state::{
     State, StateBuilder, VERDICT_PREFIX_TYPES, full_prefix_types, idle_ends_turn,
@@ -154,6 +155,45 @@ pub fn explain_session(
         state = reconstruct(store, summary, x.point, Scope::Full)?;
     }
     let explanation = explain_state(store, summary, &state, x)?;
+    Ok((explanation, state))
+}
+
+/// The findings of a session up to `point` (all of it for `None`): one streaming pass over every
+/// event, large tool results read as just `{is_error}`. `gaps`: the capture's unproven intervals
+/// at or before the point (an `Explanation`'s `capture_gaps`).
+pub fn findings(
+    store: &Store,
+    summary: &SessionSummary,
+    point: Option<Point>,
+    gaps: &[Gap],
+) -> Result<Findings> {
+    let q = TimelineQuery {
+        until_ts: point.and_then(|p| p.time()),
+        slim_types: owned(SLIM_TYPES),
+        ..TimelineQuery::default()
+    };
+    let mut b = FindingsBuilder::new();
+    store.scan_events(&summary.id, &q, |ev| {
+        let within = point.is_none_or(|p| p.includes_ref(&ev));
+        if within {
+            b.push(&ev);
+        }
+        within
+    })?;
+    Ok(b.finish(gaps))
+}
+
+/// [`explain_session`] with the whole-session findings attached: what `flightrec explain` and
+/// `check` print. The verdict reads the end of the session; the findings read all of it.
+pub fn explain_with_findings(
+    store: &Store,
+    summary: &SessionSummary,
+    x: &ExplainAt,
+) -> Result<(Explanation, State)> {
+    let (mut explanation, state) = explain_session(store, summary, x)?;
+    let gaps = explanation.capture_gaps.clone().unwrap_or_default();
+    let f = findings(store, summary, x.point, &gaps)?;
+    attach(&mut explanation, f);
     Ok((explanation, state))
 }
 

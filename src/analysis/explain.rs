@@ -18,6 +18,7 @@ mod tests;
 use serde::Serialize;
 
 use crate::analysis::capture::{CaptureReport, Gap};
+use crate::analysis::findings::{Finding, OutcomeReport};
 use crate::analysis::spans::{Span, SpanKind};
 use crate::analysis::state::{ErrorMark, Mark, Message, State, TokenSums, Turn, UsageMark};
 use crate::model::parse_timestamp_micros;
@@ -237,6 +238,11 @@ pub struct Explanation {
     pub capture_note: String,
     pub evidence: Vec<Evidence>,
     pub advice: Vec<String>,
+    /// The outcome of the turn the verdict is about (`findings::attach` sets it).
+    pub outcome: Option<OutcomeReport>,
+    /// Every problem anywhere in the session up to the point, in time order (`findings::attach`
+    /// sets them; empty when only the end state was read).
+    pub findings: Vec<Finding>,
 }
 
 /// The turn the verdict is about: the one the newest idle ended, else the one in progress.
@@ -366,6 +372,8 @@ pub fn explain(state: &State, input: &ExplainInput<'_>) -> Explanation {
         capture_note,
         evidence: Vec::new(),
         advice: Vec::new(),
+        outcome: None,
+        findings: Vec::new(),
     };
     let silent_too_long = silent_ms.is_some_and(|s| s * 1000 > input.stuck_after);
     verdicts::decide(&mut x, state, turn, silent_too_long, input);

@@ -1,6 +1,7 @@
 //! `flightrec check SESSION...`: one line per session, and an exit code for cron jobs and CI:
 //! 0 when every session is healthy or finished, 1 when any needs attention (blocked, stalled,
-//! retries exhausted, budget reached, refused, terminated after errors), 2 on an error.
+//! retries exhausted, budget reached, refused, terminated after errors), 2 on an error. With
+//! `--findings`, also 1 when a finding of warning or worse exists anywhere in a session.
 
 use serde::Serialize;
 use std::path::Path;
@@ -9,6 +10,7 @@ use super::args::parse_duration_micros;
 use super::explain::{DEFAULT_STUCK_AFTER, explain_session, parse_now, wall_clock};
 use super::{Outcome, exit, open_existing, output};
 use flightrec::analysis::explain::Verdict;
+use flightrec::analysis::findings::{Finding, Severity};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -24,6 +26,10 @@ pub struct Args {
     /// Print JSON (an array, one object per session) instead of lines
     #[arg(long)]
     json: bool,
+    /// Also exit 1 when a finding of warning or worse exists anywhere in a session (an early
+    /// refusal, an empty turn, a loop…), not only when its end state needs attention
+    #[arg(long)]
+    findings: bool,
 }
 
 #[derive(Serialize)]
@@ -36,6 +42,9 @@ struct Line {
     summary: String,
     last_event_at: Option<String>,
     silent_ms: Option<i64>,
+    /// With `--findings`: the session's findings of warning or worse.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    findings: Option<Vec<Finding>>,
 }
 
 pub fn run(db: &Path, args: Args) -> Outcome {
@@ -50,6 +59,12 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             .and_then(|summary| explain_session(&store, &summary, None, now, args.stuck_after));
         match result {
             Ok(x) => {
+                let serious: Vec<Finding> = x
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity >= Severity::Warning)
+                    .cloned()
+                    .collect();
                 let line = Line {
                     session_id: x.session_id,
                     attention: x.attention,
@@ -59,6 +74,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
                     summary: x.summary,
                     last_event_at: x.last_event.and_then(|m| m.at),
                     silent_ms: x.silent_ms,
+                    findings: args.findings.then_some(serious),
                 };
                 if !args.json {
                     let flag = if line.attention { "ATTENTION" } else { "ok" };
@@ -66,6 +82,16 @@ pub fn run(db: &Path, args: Args) -> Outcome {
                         "{}  {flag:<9}  {:<19}  {}",
                         line.session_id, line.verdict, line.summary
                     ))?;
+                    for f in line.findings.iter().flatten() {
+                        output::print(format!(
+                            "    {} {} turn {} {}: {}",
+                            f.severity.as_str(),
+                            f.code.as_str(),
+                            f.turn,
+                            f.at.as_deref().unwrap_or("(queued)"),
+                            f.message
+                        ))?;
+                    }
                 }
                 lines.push(line);
             }
@@ -80,7 +106,10 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     }
     Ok(if failed {
         exit::ERROR
-    } else if lines.iter().any(|l| l.attention) {
+    } else if lines
+        .iter()
+        .any(|l| l.attention || l.findings.as_ref().is_some_and(|f| !f.is_empty()))
+    {
         exit::ATTENTION
     } else {
         exit::OK

@@ -44,7 +44,8 @@ pub fn wall_clock() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
 
-/// The explanation of one session at `--at` (the end of the recording for `None`).
+/// The explanation of one session at `--at` (the end of the recording for `None`), with the
+/// findings of the session up to there.
 pub fn explain_session(
     store: &Store,
     summary: &SessionSummary,
@@ -59,7 +60,7 @@ pub fn explain_session(
         now,
         stuck_after_us: stuck_after,
     };
-    Ok(inspect::explain_session(store, summary, &x)?.0)
+    Ok(inspect::explain_with_findings(store, summary, &x)?.0)
 }
 
 pub fn run(db: &Path, args: Args) -> Outcome {

@@ -8,6 +8,7 @@ mod check;
 mod commands;
 mod diff;
 mod explain;
+mod findings;
 mod otel;
 mod record;
 mod redact;

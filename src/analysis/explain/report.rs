@@ -28,7 +28,30 @@ fn indent(text: &str, pad: &str) -> String {
     lines.join("\n")
 }
 
-/// The human report: the verdict line first, then the evidence.
+/// The whole-session findings, right after the verdict.
+fn findings(x: &Explanation, out: &mut Vec<String>) {
+    if x.findings.is_empty() {
+        return;
+    }
+    out.push(String::new());
+    out.push(format!("findings ({}):", x.findings.len()));
+    for f in &x.findings {
+        let when = match f.offset_ms {
+            Some(o) => format!("+{}", ms(Some(o))),
+            None => "(queued)".into(),
+        };
+        out.push(format!(
+            "  {when:<9} {:<7}  turn {:<3} {:<17} {}  {}",
+            f.severity.as_str(),
+            f.turn,
+            f.code.as_str(),
+            f.event_id.as_deref().unwrap_or("-"),
+            f.message
+        ));
+    }
+}
+
+/// The human report: the verdict line first, then the findings and the evidence.
 pub fn text(x: &Explanation) -> String {
     let mut out: Vec<String> = Vec::new();
     let flag = if x.attention { "NEEDS ATTENTION" } else { "ok" };
@@ -47,6 +70,7 @@ pub fn text(x: &Explanation) -> String {
             .map(|s| format!(", stop reason {s}"))
             .unwrap_or_default()
     ));
+    findings(x, &mut out);
     if !x.blocking.is_empty() {
         out.push(String::new());
         out.push("blocking:".into());
