@@ -133,6 +133,41 @@ pub struct BarColumn {
     pub sample: Option<u32>,
 }
 
+/// What share of a column's height each part takes, as drawn (fractions, summing to at most 1).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Fill {
+    pub error: f32,
+    pub busy: f32,
+    pub waiting: f32,
+}
+
+impl Fill {
+    /// The failed part of what the column shows (0 when it shows nothing).
+    pub fn error_share(&self) -> f32 {
+        let total = self.error + self.busy + self.waiting;
+        if total > 0.0 { self.error / total } else { 0.0 }
+    }
+}
+
+impl BarColumn {
+    /// The column as drawn: a column holding any failed bar is all error.
+    pub fn fill(&self) -> Fill {
+        if self.errors > 0 {
+            Fill {
+                error: 1.0,
+                ..Fill::default()
+            }
+        } else if self.covered {
+            Fill {
+                busy: 1.0,
+                ..Fill::default()
+            }
+        } else {
+            Fill::default()
+        }
+    }
+}
+
 /// Bars sorted by start, with prefix sums for the per-column queries.
 #[derive(Debug, Clone, Default)]
 pub struct BarLane {

@@ -182,7 +182,7 @@ fn bars(
             r,
             (r.top() + 1.0, r.bottom() - 1.0),
             cols.iter().map(|c| {
-                if c.errors > 0 {
+                if c.fill().error > 0.0 {
                     Some(theme::ERROR)
                 } else {
                     c.sample.filter(|_| c.covered).map(|s| {
