@@ -7,10 +7,16 @@
 
 use flightrec::analysis::SpanKind;
 
+mod coverage;
+pub use coverage::Coverage;
+
 /// Bar flags.
 pub const BAR_ERROR: u8 = 1;
 /// The span had not closed by the end of the recording; it is drawn to the end.
 pub const BAR_OPEN: u8 = 2;
+/// The span is the session waiting on someone else: a permission asked of the user, a custom
+/// tool the client runs.
+pub const BAR_WAITING: u8 = 4;
 
 /// No event position (the span's opening event is not indexed).
 pub const NO_POS: u32 = u32::MAX;
@@ -123,6 +129,13 @@ impl Bar {
 /// What one pixel column of a bar lane holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BarColumn {
+    /// The column's time (µs).
+    pub width_us: i64,
+    /// Time covered by bars within the column, summed over overlapping ones (µs); of it,
+    /// by failed bars, and by bars waiting on someone (not failed).
+    pub busy_us: i64,
+    pub error_us: i64,
+    pub wait_us: i64,
     /// Bars starting in the column.
     pub count: u32,
     /// Of those, failed ones.
@@ -142,28 +155,53 @@ pub struct Fill {
 }
 
 impl Fill {
+    pub fn total(&self) -> f32 {
+        self.error + self.busy + self.waiting
+    }
+
     /// The failed part of what the column shows (0 when it shows nothing).
     pub fn error_share(&self) -> f32 {
-        let total = self.error + self.busy + self.waiting;
+        let total = self.total();
         if total > 0.0 { self.error / total } else { 0.0 }
+    }
+
+    fn scaled(self, k: f32) -> Fill {
+        // Never past the full height.
+        let k = k.min(1.0 / self.total().max(f32::MIN_POSITIVE));
+        Fill {
+            error: self.error * k,
+            busy: self.busy * k,
+            waiting: self.waiting * k,
+        }
     }
 }
 
+/// The fills of a lane's columns, as heights: on a long session bars cover a small share of
+/// each column's time, so heights are scaled for the busiest columns in view (the 95th
+/// percentile of those holding anything) to fill the lane. The shares within each column, and
+/// so the failed share, are unchanged.
+pub fn fills(cols: &[BarColumn]) -> Vec<Fill> {
+    let raw: Vec<Fill> = cols.iter().map(BarColumn::fill).collect();
+    let mut totals: Vec<f32> = raw.iter().map(Fill::total).filter(|&t| t > 0.0).collect();
+    if totals.is_empty() {
+        return raw;
+    }
+    let k = (totals.len() - 1) * 95 / 100;
+    let (_, &mut p95, _) = totals.select_nth_unstable_by(k, f32::total_cmp);
+    raw.into_iter().map(|f| f.scaled(1.0 / p95)).collect()
+}
+
 impl BarColumn {
-    /// The column as drawn: a column holding any failed bar is all error.
+    /// The column as drawn: the shares of its time spent in failed bars, in bars working and in
+    /// bars waiting. Overlapping bars can cover more than the column's time; then the three
+    /// shares are scaled to fill it.
     pub fn fill(&self) -> Fill {
-        if self.errors > 0 {
-            Fill {
-                error: 1.0,
-                ..Fill::default()
-            }
-        } else if self.covered {
-            Fill {
-                busy: 1.0,
-                ..Fill::default()
-            }
-        } else {
-            Fill::default()
+        let total = self.width_us.max(self.busy_us).max(1) as f64;
+        let share = |us: i64| (us.max(0) as f64 / total) as f32;
+        Fill {
+            error: share(self.error_us),
+            busy: share(self.busy_us - self.error_us - self.wait_us),
+            waiting: share(self.wait_us),
         }
     }
 }
@@ -180,6 +218,10 @@ pub struct BarLane {
     /// Bars longer than `long_us`, checked apart when drawing bar by bar.
     long: Vec<u32>,
     long_us: i64,
+    /// Time covered by all bars, by failed ones, by waiting ones that did not fail.
+    all: Coverage,
+    failed: Coverage,
+    waiting: Coverage,
     /// How many sub-rows the bars use.
     pub rows: u8,
 }
@@ -214,8 +256,19 @@ impl BarLane {
             .filter(|&i| bars[i].end - bars[i].start > long_us)
             .map(|i| i as u32)
             .collect();
+        let span = |b: &Bar| (b.start, b.end);
+        let all = Coverage::new(bars.iter().map(span));
+        let failed = Coverage::new(bars.iter().filter(|b| b.is(BAR_ERROR)).map(span));
+        let waiting = Coverage::new(
+            bars.iter()
+                .filter(|b| b.is(BAR_WAITING) && !b.is(BAR_ERROR))
+                .map(span),
+        );
         BarLane {
             label: label.to_string(),
+            all,
+            failed,
+            waiting,
             bars,
             err_prefix,
             max_end,
@@ -261,6 +314,10 @@ impl BarLane {
                 None
             };
             out.push(BarColumn {
+                width_us: b - a,
+                busy_us: self.all.within(a, b),
+                error_us: self.failed.within(a, b),
+                wait_us: self.waiting.within(a, b),
                 count: (k - j) as u32,
                 errors: self.err_prefix[k] - self.err_prefix[j],
                 covered,

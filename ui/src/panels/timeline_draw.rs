@@ -2,12 +2,14 @@
 //! many, the lane is drawn per pixel column from the view-model's aggregates, so a frame's cost
 //! depends on the width, not on the number of events.
 
-use egui::{Align2, Color32, FontId, Painter, Pos2, Rect, Stroke, pos2};
+use egui::{Align2, Color32, FontId, Mesh, Painter, Pos2, Rect, Shape, Stroke, pos2};
 use flightrec::model::time::format_duration_micros;
 
 use super::offset_text;
 use crate::model::index::EventIndex;
-use crate::model::lanes::{BAR_ERROR, BAR_OPEN, BandLane, BarLane, Lanes, MarkerLane, NO_POS};
+use crate::model::lanes::{
+    self, BAR_ERROR, BAR_OPEN, BandLane, BarColumn, BarLane, Lanes, MarkerLane, NO_POS,
+};
 use crate::model::timeline::TimeView;
 use crate::theme;
 
@@ -120,6 +122,58 @@ fn runs(p: &Painter, r: Rect, y: (f32, f32), cols: impl Iterator<Item = Option<C
     }
 }
 
+/// Draws a bar lane column by column as stacked shares of its time, bottom up: failed (at least
+/// a pixel when a bar failed), working (at least a pixel when any bar is there), waiting, scaled
+/// as [`lanes::fills`] says. Columns
+/// alike are merged into one quad; all go into one mesh.
+fn stacked(p: &Painter, r: Rect, cols: &[BarColumn], colour: impl Fn(u32) -> Color32) {
+    let (bottom, h) = (r.bottom() - 1.0, (r.height() - 2.0).max(1.0));
+    let mut mesh = Mesh::default();
+    // Per layer, the run being extended: (first column, y0, y1, colour).
+    let mut open: [Option<(usize, f32, f32, Color32)>; 3] = [None; 3];
+    let flush = |mesh: &mut Mesh, run: Option<(usize, f32, f32, Color32)>, to: usize| {
+        if let Some((from, y0, y1, c)) = run {
+            let x = |i: usize| r.left() + i as f32;
+            mesh.add_colored_rect(Rect::from_min_max(pos2(x(from), y0), pos2(x(to), y1)), c);
+        }
+    };
+    for (i, (c, f)) in cols.iter().zip(lanes::fills(cols)).enumerate() {
+        // Whole pixels, so that a column does not shimmer as the view moves.
+        let mut err = (f.error * h).round();
+        if c.errors > 0 {
+            err = err.max(1.0);
+        }
+        let wait = (f.waiting * h).round().min(h - err);
+        let mut busy = (f.busy * h).round().min(h - err - wait);
+        if (c.covered || c.count > 0) && err + busy + wait < 1.0 {
+            busy = 1.0;
+        }
+        let base = c.sample.map_or(theme::WAITING, &colour);
+        let base = if c.count > 0 {
+            base
+        } else {
+            base.gamma_multiply(0.6)
+        };
+        let layers = [(err, theme::ERROR), (busy, base), (wait, theme::WAITING)];
+        let mut y = bottom;
+        for (k, (px, colour)) in layers.into_iter().enumerate() {
+            let seg = (px > 0.0).then_some((y - px, y, colour));
+            y -= px;
+            match (open[k], seg) {
+                (Some((_, a, b, oc)), Some((sa, sb, sc))) if a == sa && b == sb && oc == sc => {}
+                (run, seg) => {
+                    flush(&mut mesh, run, i);
+                    open[k] = seg.map(|(a, b, c)| (i, a, b, c));
+                }
+            }
+        }
+    }
+    for run in open {
+        flush(&mut mesh, run, cols.len());
+    }
+    p.add(Shape::mesh(mesh));
+}
+
 fn band(p: &Painter, plot: &Plot<'_>, b: &BandLane, r: Rect, over: Option<Pos2>) -> Option<Hover> {
     let n = plot.columns();
     let w = plot.view.per_column(n);
@@ -175,27 +229,12 @@ fn bars(
     let (t0, t1) = (plot.view.left_time(), plot.view.time_at(1.0));
     let few = (lane.count_starting(t0, t1) as f32) * PIXELS_PER_ITEM <= r.width();
     if !few {
-        // Aggregated: one run of columns per colour; errors win the column.
+        // Aggregated: each column stacks the shares of its time in failed bars, in working bars
+        // and in waiting ones, so that a lane where a few calls failed shows a little red.
         let cols = lane.columns(t0, plot.view.per_column(n), n);
-        runs(
-            p,
-            r,
-            (r.top() + 1.0, r.bottom() - 1.0),
-            cols.iter().map(|c| {
-                if c.fill().error > 0.0 {
-                    Some(theme::ERROR)
-                } else {
-                    c.sample.filter(|_| c.covered).map(|s| {
-                        let base = bar_color(plot, lane, s as usize);
-                        if c.count > 0 {
-                            base
-                        } else {
-                            base.gamma_multiply(0.6)
-                        }
-                    })
-                }
-            }),
-        );
+        stacked(p, r, &cols, |s| {
+            theme::bar_aggregate(lane.bars[s as usize].kind)
+        });
         let x = over?.x;
         let col = ((x - r.left()).max(0.0) as usize).min(n.saturating_sub(1));
         let c = cols.get(col)?;
@@ -203,10 +242,24 @@ fn bars(
             .sample
             .map(|s| lane.bars[s as usize].pos)
             .filter(|&p| p != NO_POS);
+        let f = c.fill();
+        let pct = |x: f32| (x * 100.0).round();
+        let failed = if c.count > 0 {
+            format!(" ({}%)", pct(c.errors as f32 / c.count as f32))
+        } else {
+            String::new()
+        };
         return Some(Hover {
             lines: vec![
                 format!("{}: {} starting here", lane.label, c.count),
-                format!("{} failed · zoom in for details", c.errors),
+                format!("{} failed{failed}", c.errors),
+                format!(
+                    "of this column's time: {}% working, {}% waiting, {}% failed",
+                    pct(f.busy),
+                    pct(f.waiting),
+                    pct(f.error)
+                ),
+                "zoom in for details".into(),
             ],
             pos,
         });
