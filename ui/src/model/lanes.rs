@@ -41,17 +41,6 @@ impl Status {
             Status::Terminated => "terminated",
         }
     }
-
-    /// Which state shows when several share a pixel: the rarer, the more it matters.
-    fn weight(self) -> u8 {
-        match self {
-            Status::Created => 0,
-            Status::Running => 1,
-            Status::Idle => 2,
-            Status::Rescheduling => 3,
-            Status::Terminated => 4,
-        }
-    }
 }
 
 /// A lane of consecutive states: band `i` lasts from `starts[i]` to `starts[i + 1]` (the last
@@ -65,10 +54,20 @@ pub struct BandLane {
     pub reasons: Vec<u32>,
     /// Position of the event that began the band.
     pub pos: Vec<u32>,
+    /// `cum[i]`: the time spent in each state (by [`Status`] order) over the bands before `i`.
+    cum: Vec<[i64; STATES]>,
 }
+
+/// How many [`Status`] values there are.
+pub const STATES: usize = 5;
 
 impl BandLane {
     pub fn push(&mut self, start: i64, state: Status, reason: u32, pos: u32) {
+        let mut cum = self.cum.last().copied().unwrap_or_default();
+        if let (Some(&prev), Some(&s)) = (self.starts.last(), self.states.last()) {
+            cum[s as usize] += (start - prev).max(0);
+        }
+        self.cum.push(cum);
         self.starts.push(start);
         self.states.push(state);
         self.reasons.push(reason);
@@ -80,24 +79,29 @@ impl BandLane {
         self.starts.partition_point(|&s| s <= t).checked_sub(1)
     }
 
-    /// One state per column of width `w` µs from `t0` (`None` before the first band or after
-    /// `end`); where several bands share a column, the weightiest shows.
-    pub fn columns(&self, t0: i64, w: f64, n: usize, end: i64) -> Vec<Option<(Status, u32)>> {
+    /// The time spent in each state before `t` (bands run to `end`).
+    fn time_before(&self, t: i64, end: i64) -> [i64; STATES] {
+        let t = t.min(end);
+        match self.at(t) {
+            None => [0; STATES],
+            Some(k) => {
+                let mut c = self.cum[k];
+                c[self.states[k] as usize] += (t - self.starts[k]).max(0);
+                c
+            }
+        }
+    }
+
+    /// Per column of width `w` µs from `t0`, the share of its time in each state (by
+    /// [`Status`] order; none before the first band or after `end`): four binary searches a
+    /// column, whatever the number of bands in it.
+    pub fn shares(&self, t0: i64, w: f64, n: usize, end: i64) -> Vec<[f32; STATES]> {
         (0..n)
             .map(|i| {
                 let (a, b) = column(t0, w, i);
-                if a > end {
-                    return None;
-                }
-                let first = self.at(a).or_else(|| {
-                    let j = self.starts.partition_point(|&s| s < b);
-                    (j > 0).then_some(0)
-                })?;
-                let last = self.starts.partition_point(|&s| s < b).checked_sub(1)?;
-                // Bounded: a column holding thousands of bands shows one of the first 16.
-                (first..=last.min(first + 16))
-                    .max_by_key(|&k| self.states[k].weight())
-                    .map(|k| (self.states[k], k as u32))
+                let (before, after) = (self.time_before(a, end), self.time_before(b, end));
+                let width = (b - a) as f32;
+                std::array::from_fn(|s| (after[s] - before[s]) as f32 / width)
             })
             .collect()
     }
@@ -182,13 +186,26 @@ impl Fill {
 /// so the failed share, are unchanged.
 pub fn fills(cols: &[BarColumn]) -> Vec<Fill> {
     let raw: Vec<Fill> = cols.iter().map(BarColumn::fill).collect();
-    let mut totals: Vec<f32> = raw.iter().map(Fill::total).filter(|&t| t > 0.0).collect();
-    if totals.is_empty() {
-        return raw;
+    match p95(raw.iter().map(Fill::total)) {
+        Some(top) => raw.into_iter().map(|f| f.scaled(1.0 / top)).collect(),
+        None => raw,
     }
-    let k = (totals.len() - 1) * 95 / 100;
-    let (_, &mut p95, _) = totals.select_nth_unstable_by(k, f32::total_cmp);
-    raw.into_iter().map(|f| f.scaled(1.0 / p95)).collect()
+}
+
+/// The 95th percentile of the positive values, if any (a selection: linear in their number).
+fn p95(values: impl Iterator<Item = f32>) -> Option<f32> {
+    let mut v: Vec<f32> = values.filter(|&x| x > 0.0).collect();
+    let k = v.len().checked_sub(1)? * 95 / 100;
+    let (_, &mut top, _) = v.select_nth_unstable_by(k, f32::total_cmp);
+    Some(top)
+}
+
+/// A marker lane's columns as heights (fractions of the lane): how many markers each holds,
+/// scaled so that the busiest columns in view (the 95th percentile) fill the lane, so that a
+/// column with one error does not look like one with fifty.
+pub fn densities(cols: &[(u32, Option<MarkerKind>)]) -> Vec<f32> {
+    let top = p95(cols.iter().map(|c| c.0 as f32)).unwrap_or(1.0);
+    cols.iter().map(|c| (c.0 as f32 / top).min(1.0)).collect()
 }
 
 impl BarColumn {

@@ -2,13 +2,14 @@
 //! many, the lane is drawn per pixel column from the view-model's aggregates, so a frame's cost
 //! depends on the width, not on the number of events.
 
-use egui::{Align2, Color32, FontId, Mesh, Painter, Pos2, Rect, Shape, Stroke, pos2};
+use egui::{Align2, Color32, FontId, Painter, Pos2, Rect, Stroke, pos2};
 use flightrec::model::time::format_duration_micros;
 
 use super::offset_text;
+use super::timeline_stack::{pixels, stack};
 use crate::model::index::EventIndex;
 use crate::model::lanes::{
-    self, BAR_ERROR, BAR_OPEN, BandLane, BarColumn, BarLane, Lanes, MarkerLane, NO_POS,
+    self, BAR_ERROR, BAR_OPEN, BandLane, BarLane, Lanes, MarkerLane, NO_POS, STATES, Status,
 };
 use crate::model::timeline::TimeView;
 use crate::theme;
@@ -95,94 +96,35 @@ pub fn draw_lane(
     }
 }
 
-/// Fills column runs `[from, to)` of equal colour.
-fn runs(p: &Painter, r: Rect, y: (f32, f32), cols: impl Iterator<Item = Option<Color32>>) {
-    let mut start: Option<(usize, Color32)> = None;
-    let flush = |from: usize, to: usize, c: Color32| {
-        let rect = Rect::from_min_max(
-            pos2(r.left() + from as f32, y.0),
-            pos2(r.left() + to as f32, y.1),
-        );
-        p.rect_filled(rect, 0.0, c);
-    };
-    let mut n = 0;
-    for (i, c) in cols.enumerate() {
-        n = i + 1;
-        match (start, c) {
-            (Some((_, sc)), Some(c)) if sc == c => {}
-            (Some((s, sc)), c) => {
-                flush(s, i, sc);
-                start = c.map(|c| (i, c));
-            }
-            (None, c) => start = c.map(|c| (i, c)),
-        }
-    }
-    if let Some((s, c)) = start {
-        flush(s, n, c);
-    }
-}
-
-/// Draws a bar lane column by column as stacked shares of its time, bottom up: failed (at least
-/// a pixel when a bar failed), working (at least a pixel when any bar is there), waiting, scaled
-/// as [`lanes::fills`] says. Columns
-/// alike are merged into one quad; all go into one mesh.
-fn stacked(p: &Painter, r: Rect, cols: &[BarColumn], colour: impl Fn(u32) -> Color32) {
-    let (bottom, h) = (r.bottom() - 1.0, (r.height() - 2.0).max(1.0));
-    let mut mesh = Mesh::default();
-    // Per layer, the run being extended: (first column, y0, y1, colour).
-    let mut open: [Option<(usize, f32, f32, Color32)>; 3] = [None; 3];
-    let flush = |mesh: &mut Mesh, run: Option<(usize, f32, f32, Color32)>, to: usize| {
-        if let Some((from, y0, y1, c)) = run {
-            let x = |i: usize| r.left() + i as f32;
-            mesh.add_colored_rect(Rect::from_min_max(pos2(x(from), y0), pos2(x(to), y1)), c);
-        }
-    };
-    for (i, (c, f)) in cols.iter().zip(lanes::fills(cols)).enumerate() {
-        // Whole pixels, so that a column does not shimmer as the view moves.
-        let mut err = (f.error * h).round();
-        if c.errors > 0 {
-            err = err.max(1.0);
-        }
-        let wait = (f.waiting * h).round().min(h - err);
-        let mut busy = (f.busy * h).round().min(h - err - wait);
-        if (c.covered || c.count > 0) && err + busy + wait < 1.0 {
-            busy = 1.0;
-        }
-        let base = c.sample.map_or(theme::WAITING, &colour);
-        let base = if c.count > 0 {
-            base
-        } else {
-            base.gamma_multiply(0.6)
-        };
-        let layers = [(err, theme::ERROR), (busy, base), (wait, theme::WAITING)];
-        let mut y = bottom;
-        for (k, (px, colour)) in layers.into_iter().enumerate() {
-            let seg = (px > 0.0).then_some((y - px, y, colour));
-            y -= px;
-            match (open[k], seg) {
-                (Some((_, a, b, oc)), Some((sa, sb, sc))) if a == sa && b == sb && oc == sc => {}
-                (run, seg) => {
-                    flush(&mut mesh, run, i);
-                    open[k] = seg.map(|(a, b, c)| (i, a, b, c));
-                }
-            }
-        }
-    }
-    for run in open {
-        flush(&mut mesh, run, cols.len());
-    }
-    p.add(Shape::mesh(mesh));
-}
-
 fn band(p: &Painter, plot: &Plot<'_>, b: &BandLane, r: Rect, over: Option<Pos2>) -> Option<Hover> {
     let n = plot.columns();
     let w = plot.view.per_column(n);
-    let cols = b.columns(plot.view.left_time(), w, n, plot.lanes.end);
-    runs(
+    // Each state takes its share of the column's time, bottom up: terminated and rescheduling
+    // (at least a pixel when there), running, idle, created.
+    let order = [
+        Status::Terminated,
+        Status::Rescheduling,
+        Status::Running,
+        Status::Idle,
+        Status::Created,
+    ];
+    let inner = Rect::from_min_max(
+        pos2(r.left(), r.top() + 2.0),
+        pos2(r.right(), r.bottom() - 2.0),
+    );
+    let h = inner.height();
+    let cols = b.shares(plot.view.left_time(), w, n, plot.lanes.end);
+    stack(
         p,
-        r,
-        (r.top() + 2.0, r.bottom() - 2.0),
-        cols.iter().map(|c| c.map(|(s, _)| theme::status(s))),
+        inner,
+        cols.iter().map(|c| {
+            let px = pixels(
+                order.map(|s| c[s as usize]),
+                h,
+                [true, true, false, false, false],
+            );
+            std::array::from_fn::<_, STATES, _>(|k| (px[k], theme::status(order[k])))
+        }),
     );
     let x = over?.x;
     let i = b.at(plot.time_at_x(x))?;
@@ -229,12 +171,38 @@ fn bars(
     let (t0, t1) = (plot.view.left_time(), plot.view.time_at(1.0));
     let few = (lane.count_starting(t0, t1) as f32) * PIXELS_PER_ITEM <= r.width();
     if !few {
-        // Aggregated: each column stacks the shares of its time in failed bars, in working bars
+        // Aggregated: each column stacks (bottom up; failed at least a pixel when a bar failed,
+        // some bar at least a pixel) the shares of its time in failed bars, in working bars
         // and in waiting ones, so that a lane where a few calls failed shows a little red.
         let cols = lane.columns(t0, plot.view.per_column(n), n);
-        stacked(p, r, &cols, |s| {
-            theme::bar_aggregate(lane.bars[s as usize].kind)
-        });
+        let inner = r.shrink2(egui::vec2(0.0, 1.0));
+        stack(
+            p,
+            inner,
+            cols.iter().zip(lanes::fills(&cols)).map(|(c, f)| {
+                let busy = c.sample.map_or(theme::WAITING, |s| {
+                    theme::bar_aggregate(lane.bars[s as usize].kind)
+                });
+                let busy = if c.count > 0 {
+                    busy
+                } else {
+                    busy.gamma_multiply(0.6)
+                };
+                let mut px = pixels(
+                    [f.error, f.busy, f.waiting],
+                    inner.height(),
+                    [c.errors > 0, false, false],
+                );
+                if (c.covered || c.count > 0) && px.iter().sum::<f32>() < 1.0 {
+                    px[1] = 1.0;
+                }
+                [
+                    (px[0], theme::ERROR),
+                    (px[1], busy),
+                    (px[2], theme::WAITING),
+                ]
+            }),
+        );
         let x = over?.x;
         let col = ((x - r.left()).max(0.0) as usize).min(n.saturating_sub(1));
         let c = cols.get(col)?;
@@ -381,13 +349,23 @@ fn markers(
             pos: Some(m.pos[i]),
         });
     }
+    // Aggregated: a column's height says how many markers it holds (at least a pixel for
+    // one), its colour the kind of the last.
     let cols = m.columns(t0, plot.view.per_column(n), n);
-    runs(
+    let inner = Rect::from_min_max(pos2(r.left(), y0), pos2(r.right(), y1));
+    stack(
         p,
-        r,
-        (y0, y1),
+        inner,
         cols.iter()
-            .map(|(count, kind)| kind.filter(|_| *count > 0).map(theme::marker)),
+            .zip(lanes::densities(&cols))
+            .map(|((count, kind), d)| {
+                let px = if *count > 0 {
+                    (d * inner.height()).round().max(1.0)
+                } else {
+                    0.0
+                };
+                [(px, kind.map_or(Color32::TRANSPARENT, theme::marker))]
+            }),
     );
     let x = over?.x;
     let col = ((x - r.left()).max(0.0) as usize).min(n.saturating_sub(1));

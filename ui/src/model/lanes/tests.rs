@@ -60,27 +60,42 @@ fn overlapping_bars_get_rows_and_long_bars_are_found() {
 }
 
 #[test]
-fn band_columns_show_the_weightiest_state() {
+fn a_brief_reschedule_painted_the_whole_band_column_rescheduling() {
+    // A column showed its "weightiest" state: a reschedule of a second painted an hour-wide
+    // column orange, so a long session's band was streaked orange. Each state now takes its
+    // share of the column's time.
     let mut lane = BandLane::default();
     lane.push(0, Status::Running, 0, 0);
     lane.push(15, Status::Rescheduling, 0, 1);
     lane.push(16, Status::Running, 0, 2);
     lane.push(40, Status::Idle, 0, 3);
-    let cols = lane.columns(-10, 10.0, 7, 45);
-    let states: Vec<Option<Status>> = cols.iter().map(|c| c.map(|x| x.0)).collect();
-    use Status::*;
-    assert_eq!(
-        states,
-        [
-            None,
-            Some(Running),
-            Some(Rescheduling),
-            Some(Running),
-            Some(Running),
-            Some(Idle),
-            None
-        ]
+    let cols = lane.shares(-10, 10.0, 7, 45);
+    let (run, resched, idle) = (
+        Status::Running as usize,
+        Status::Rescheduling as usize,
+        Status::Idle as usize,
     );
+    assert_eq!(cols[0], [0.0; STATES], "before the first band");
+    assert_eq!(cols[1][run], 1.0);
+    assert_eq!((cols[2][run], cols[2][resched]), (0.9, 0.1));
+    assert_eq!(cols[4][run], 1.0);
+    assert_eq!(cols[5][idle], 0.5, "up to the end of the recording");
+    assert_eq!(cols[6], [0.0; STATES], "after it");
+    // Zoomed out over a long session: many bands a column, the shares still add up.
+    let mut long = BandLane::default();
+    for i in 0..10_000 {
+        long.push(i * 100, Status::Running, 0, 0);
+        long.push(i * 100 + 30, Status::Idle, 0, 0);
+        if i % 150 == 0 {
+            long.push(i * 100 + 99, Status::Rescheduling, 0, 0);
+        }
+    }
+    let cols = long.shares(0, 1_000.0, 1_000, 1_000_000);
+    for c in &cols {
+        assert!((c.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        assert!((c[run] - 0.3).abs() < 0.011, "{c:?}");
+        assert!(c[resched] <= 0.001);
+    }
 }
 
 #[test]
@@ -242,4 +257,19 @@ fn fills_split_time_into_failed_working_and_waiting() {
     let drawn = fills(&cols);
     assert_eq!(drawn[5].total(), 1.0);
     assert!((drawn[0].error_share() - 0.5).abs() < 1e-6);
+}
+
+#[test]
+fn marker_densities_scale_to_the_busiest_columns() {
+    // One error in a column is not drawn like fifty.
+    let mut cols: Vec<(u32, Option<MarkerKind>)> = (0..100)
+        .map(|i| (i % 10, Some(MarkerKind::Error)))
+        .collect();
+    cols[50].0 = 50;
+    let d = densities(&cols);
+    assert_eq!(d[50], 1.0);
+    assert_eq!(d[9], 1.0, "the 95th percentile fills the lane");
+    assert!((d[1] - 1.0 / 9.0).abs() < 1e-6);
+    assert_eq!(d[0], 0.0);
+    assert!(densities(&[(0, None); 4]).iter().all(|&x| x == 0.0));
 }
