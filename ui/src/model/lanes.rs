@@ -93,13 +93,20 @@ impl BandLane {
     }
 
     /// Per column of width `w` µs from `t0`, the share of its time in each state (by
-    /// [`Status`] order; none before the first band or after `end`): four binary searches a
+    /// [`Status`] order; none before the first band or after `end`): two binary searches a
     /// column, whatever the number of bands in it.
     pub fn shares(&self, t0: i64, w: f64, n: usize, end: i64) -> Vec<[f32; STATES]> {
+        let mut edge = (i64::MIN, [0; STATES]);
         (0..n)
             .map(|i| {
                 let (a, b) = column(t0, w, i);
-                let (before, after) = (self.time_before(a, end), self.time_before(b, end));
+                let before = if edge.0 == a {
+                    edge.1
+                } else {
+                    self.time_before(a, end)
+                };
+                let after = self.time_before(b, end);
+                edge = (b, after);
                 let width = (b - a) as f32;
                 std::array::from_fn(|s| (after[s] - before[s]) as f32 / width)
             })
@@ -309,8 +316,19 @@ impl BarLane {
     pub fn columns(&self, t0: i64, w: f64, n: usize) -> Vec<BarColumn> {
         let mut out = Vec::with_capacity(n);
         let mut j = self.first_starting_at(t0);
+        // Time covered before the column's left edge, carried over from the previous column.
+        let covers = [&self.all, &self.failed, &self.waiting];
+        let mut edge = (i64::MIN, [0i128; 3]);
         for i in 0..n {
             let (a, b) = column(t0, w, i);
+            let left = if edge.0 == a {
+                edge.1
+            } else {
+                covers.map(|c| c.before(a))
+            };
+            let right = covers.map(|c| c.before(b));
+            edge = (b, right);
+            let time = |k: usize| i64::try_from(right[k] - left[k]).unwrap_or(i64::MAX);
             let k = j + self.bars[j..].partition_point(|x| x.start < b);
             let covered = (k > 0 && self.max_end[k - 1] > a) || k > j;
             let sample = if k > j {
@@ -332,9 +350,9 @@ impl BarLane {
             };
             out.push(BarColumn {
                 width_us: b - a,
-                busy_us: self.all.within(a, b),
-                error_us: self.failed.within(a, b),
-                wait_us: self.waiting.within(a, b),
+                busy_us: time(0),
+                error_us: time(1),
+                wait_us: time(2),
                 count: (k - j) as u32,
                 errors: self.err_prefix[k] - self.err_prefix[j],
                 covered,

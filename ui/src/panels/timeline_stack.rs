@@ -79,6 +79,9 @@ mod tests {
         // A reschedule of a second in a column of half an hour still shows, as one pixel.
         let px = pixels([0.0005, 0.3, 0.6995], 14.0, [true, false, false]);
         assert_eq!(px, [1.0, 4.0, 9.0]);
-        assert_eq!(pixels([0.0, 0.2, 0.0], 10.0, [true, false, false]), [0.0, 2.0, 0.0]);
+        assert_eq!(
+            pixels([0.0, 0.2, 0.0], 10.0, [true, false, false]),
+            [0.0, 2.0, 0.0]
+        );
     }
 }

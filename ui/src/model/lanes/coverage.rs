@@ -38,7 +38,7 @@ impl Coverage {
 
     /// Σ over intervals of their length before `t`: `t − start` for those running at `t`,
     /// the whole length for those ended.
-    fn before(&self, t: i64) -> i128 {
+    pub fn before(&self, t: i64) -> i128 {
         let t128 = i128::from(t);
         let i = self.starts.partition_point(|&s| s < t);
         let j = self.ends.partition_point(|&e| e < t);
