@@ -15,6 +15,8 @@ pub const HOVER_LINE: Color32 = Color32::from_rgb(120, 126, 140);
 pub const TEXT_DIM: Color32 = Color32::from_rgb(140, 146, 158);
 pub const SELECTED_ROW: Color32 = Color32::from_rgb(58, 66, 86);
 pub const ERROR: Color32 = Color32::from_rgb(235, 87, 87);
+/// Time waiting on someone else (permissions, custom tools) in an aggregated lane.
+pub const WAITING: Color32 = Color32::from_rgb(234, 179, 8);
 pub const OPEN_MARK: Color32 = Color32::from_rgb(255, 170, 60);
 pub const OK: Color32 = Color32::from_rgb(90, 200, 120);
 pub const ATTENTION: Color32 = Color32::from_rgb(255, 170, 60);
@@ -63,10 +65,20 @@ pub fn marker(k: MarkerKind) -> Color32 {
 pub fn bar(kind: SpanKind, name: &str) -> Color32 {
     match kind {
         SpanKind::ModelRequest => Color32::from_rgb(129, 140, 248),
-        SpanKind::Permission => Color32::from_rgb(234, 179, 8),
+        SpanKind::Permission => WAITING,
         SpanKind::OutcomeEvaluation => Color32::from_rgb(244, 114, 182),
         SpanKind::WorkflowRun | SpanKind::WorkflowPhase => Color32::from_rgb(45, 212, 191),
         SpanKind::Tool | SpanKind::McpTool | SpanKind::CustomTool | SpanKind::Thread => tool(name),
+    }
+}
+
+/// The working share of an aggregated bar lane: one colour per lane, as a column mixes names.
+pub fn bar_aggregate(kind: SpanKind) -> Color32 {
+    match kind {
+        SpanKind::Tool | SpanKind::McpTool | SpanKind::CustomTool | SpanKind::Thread => {
+            Color32::from_rgb(148, 163, 184)
+        }
+        k => bar(k, ""),
     }
 }
 

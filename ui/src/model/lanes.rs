@@ -7,10 +7,16 @@
 
 use flightrec::analysis::SpanKind;
 
+mod coverage;
+pub use coverage::Coverage;
+
 /// Bar flags.
 pub const BAR_ERROR: u8 = 1;
 /// The span had not closed by the end of the recording; it is drawn to the end.
 pub const BAR_OPEN: u8 = 2;
+/// The span is the session waiting on someone else: a permission asked of the user, a custom
+/// tool the client runs.
+pub const BAR_WAITING: u8 = 4;
 
 /// No event position (the span's opening event is not indexed).
 pub const NO_POS: u32 = u32::MAX;
@@ -35,17 +41,6 @@ impl Status {
             Status::Terminated => "terminated",
         }
     }
-
-    /// Which state shows when several share a pixel: the rarer, the more it matters.
-    fn weight(self) -> u8 {
-        match self {
-            Status::Created => 0,
-            Status::Running => 1,
-            Status::Idle => 2,
-            Status::Rescheduling => 3,
-            Status::Terminated => 4,
-        }
-    }
 }
 
 /// A lane of consecutive states: band `i` lasts from `starts[i]` to `starts[i + 1]` (the last
@@ -59,10 +54,20 @@ pub struct BandLane {
     pub reasons: Vec<u32>,
     /// Position of the event that began the band.
     pub pos: Vec<u32>,
+    /// `cum[i]`: the time spent in each state (by [`Status`] order) over the bands before `i`.
+    cum: Vec<[i64; STATES]>,
 }
+
+/// How many [`Status`] values there are.
+pub const STATES: usize = 5;
 
 impl BandLane {
     pub fn push(&mut self, start: i64, state: Status, reason: u32, pos: u32) {
+        let mut cum = self.cum.last().copied().unwrap_or_default();
+        if let (Some(&prev), Some(&s)) = (self.starts.last(), self.states.last()) {
+            cum[s as usize] += (start - prev).max(0);
+        }
+        self.cum.push(cum);
         self.starts.push(start);
         self.states.push(state);
         self.reasons.push(reason);
@@ -74,24 +79,36 @@ impl BandLane {
         self.starts.partition_point(|&s| s <= t).checked_sub(1)
     }
 
-    /// One state per column of width `w` µs from `t0` (`None` before the first band or after
-    /// `end`); where several bands share a column, the weightiest shows.
-    pub fn columns(&self, t0: i64, w: f64, n: usize, end: i64) -> Vec<Option<(Status, u32)>> {
+    /// The time spent in each state before `t` (bands run to `end`).
+    fn time_before(&self, t: i64, end: i64) -> [i64; STATES] {
+        let t = t.min(end);
+        match self.at(t) {
+            None => [0; STATES],
+            Some(k) => {
+                let mut c = self.cum[k];
+                c[self.states[k] as usize] += (t - self.starts[k]).max(0);
+                c
+            }
+        }
+    }
+
+    /// Per column of width `w` µs from `t0`, the share of its time in each state (by
+    /// [`Status`] order; none before the first band or after `end`): two binary searches a
+    /// column, whatever the number of bands in it.
+    pub fn shares(&self, t0: i64, w: f64, n: usize, end: i64) -> Vec<[f32; STATES]> {
+        let mut edge = (i64::MIN, [0; STATES]);
         (0..n)
             .map(|i| {
                 let (a, b) = column(t0, w, i);
-                if a > end {
-                    return None;
-                }
-                let first = self.at(a).or_else(|| {
-                    let j = self.starts.partition_point(|&s| s < b);
-                    (j > 0).then_some(0)
-                })?;
-                let last = self.starts.partition_point(|&s| s < b).checked_sub(1)?;
-                // Bounded: a column holding thousands of bands shows one of the first 16.
-                (first..=last.min(first + 16))
-                    .max_by_key(|&k| self.states[k].weight())
-                    .map(|k| (self.states[k], k as u32))
+                let before = if edge.0 == a {
+                    edge.1
+                } else {
+                    self.time_before(a, end)
+                };
+                let after = self.time_before(b, end);
+                edge = (b, after);
+                let width = (b - a) as f32;
+                std::array::from_fn(|s| (after[s] - before[s]) as f32 / width)
             })
             .collect()
     }
@@ -123,6 +140,13 @@ impl Bar {
 /// What one pixel column of a bar lane holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BarColumn {
+    /// The column's time (µs).
+    pub width_us: i64,
+    /// Time covered by bars within the column, summed over overlapping ones (µs); of it,
+    /// by failed bars, and by bars waiting on someone (not failed).
+    pub busy_us: i64,
+    pub error_us: i64,
+    pub wait_us: i64,
     /// Bars starting in the column.
     pub count: u32,
     /// Of those, failed ones.
@@ -131,6 +155,79 @@ pub struct BarColumn {
     pub covered: bool,
     /// A bar overlapping the column, for its colour.
     pub sample: Option<u32>,
+}
+
+/// What share of a column's height each part takes, as drawn (fractions, summing to at most 1).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Fill {
+    pub error: f32,
+    pub busy: f32,
+    pub waiting: f32,
+}
+
+impl Fill {
+    pub fn total(&self) -> f32 {
+        self.error + self.busy + self.waiting
+    }
+
+    /// The failed part of what the column shows (0 when it shows nothing).
+    pub fn error_share(&self) -> f32 {
+        let total = self.total();
+        if total > 0.0 { self.error / total } else { 0.0 }
+    }
+
+    fn scaled(self, k: f32) -> Fill {
+        // Never past the full height.
+        let k = k.min(1.0 / self.total().max(f32::MIN_POSITIVE));
+        Fill {
+            error: self.error * k,
+            busy: self.busy * k,
+            waiting: self.waiting * k,
+        }
+    }
+}
+
+/// The fills of a lane's columns, as heights: on a long session bars cover a small share of
+/// each column's time, so heights are scaled for the busiest columns in view (the 95th
+/// percentile of those holding anything) to fill the lane. The shares within each column, and
+/// so the failed share, are unchanged.
+pub fn fills(cols: &[BarColumn]) -> Vec<Fill> {
+    let raw: Vec<Fill> = cols.iter().map(BarColumn::fill).collect();
+    match p95(raw.iter().map(Fill::total)) {
+        Some(top) => raw.into_iter().map(|f| f.scaled(1.0 / top)).collect(),
+        None => raw,
+    }
+}
+
+/// The 95th percentile of the positive values, if any (a selection: linear in their number).
+fn p95(values: impl Iterator<Item = f32>) -> Option<f32> {
+    let mut v: Vec<f32> = values.filter(|&x| x > 0.0).collect();
+    let k = v.len().checked_sub(1)? * 95 / 100;
+    let (_, &mut top, _) = v.select_nth_unstable_by(k, f32::total_cmp);
+    Some(top)
+}
+
+/// A marker lane's columns as heights (fractions of the lane): how many markers each holds,
+/// scaled so that the busiest columns in view (the 95th percentile) fill the lane, so that a
+/// column with one error does not look like one with fifty.
+pub fn densities(cols: &[(u32, Option<MarkerKind>)]) -> Vec<f32> {
+    let top = p95(cols.iter().map(|c| c.0 as f32)).unwrap_or(1.0);
+    cols.iter().map(|c| (c.0 as f32 / top).min(1.0)).collect()
+}
+
+impl BarColumn {
+    /// The column as drawn: the shares of its time spent in failed bars, in bars working and in
+    /// bars waiting. Overlapping bars can cover more than the column's time; then the three
+    /// shares are scaled to fill it.
+    pub fn fill(&self) -> Fill {
+        let total = self.width_us.max(self.busy_us).max(1) as f64;
+        let share = |us: i64| (us.max(0) as f64 / total) as f32;
+        Fill {
+            error: share(self.error_us),
+            busy: share(self.busy_us - self.error_us - self.wait_us),
+            waiting: share(self.wait_us),
+        }
+    }
 }
 
 /// Bars sorted by start, with prefix sums for the per-column queries.
@@ -145,6 +242,10 @@ pub struct BarLane {
     /// Bars longer than `long_us`, checked apart when drawing bar by bar.
     long: Vec<u32>,
     long_us: i64,
+    /// Time covered by all bars, by failed ones, by waiting ones that did not fail.
+    all: Coverage,
+    failed: Coverage,
+    waiting: Coverage,
     /// How many sub-rows the bars use.
     pub rows: u8,
 }
@@ -179,8 +280,19 @@ impl BarLane {
             .filter(|&i| bars[i].end - bars[i].start > long_us)
             .map(|i| i as u32)
             .collect();
+        let span = |b: &Bar| (b.start, b.end);
+        let all = Coverage::new(bars.iter().map(span));
+        let failed = Coverage::new(bars.iter().filter(|b| b.is(BAR_ERROR)).map(span));
+        let waiting = Coverage::new(
+            bars.iter()
+                .filter(|b| b.is(BAR_WAITING) && !b.is(BAR_ERROR))
+                .map(span),
+        );
         BarLane {
             label: label.to_string(),
+            all,
+            failed,
+            waiting,
             bars,
             err_prefix,
             max_end,
@@ -204,8 +316,19 @@ impl BarLane {
     pub fn columns(&self, t0: i64, w: f64, n: usize) -> Vec<BarColumn> {
         let mut out = Vec::with_capacity(n);
         let mut j = self.first_starting_at(t0);
+        // Time covered before the column's left edge, carried over from the previous column.
+        let covers = [&self.all, &self.failed, &self.waiting];
+        let mut edge = (i64::MIN, [0i128; 3]);
         for i in 0..n {
             let (a, b) = column(t0, w, i);
+            let left = if edge.0 == a {
+                edge.1
+            } else {
+                covers.map(|c| c.before(a))
+            };
+            let right = covers.map(|c| c.before(b));
+            edge = (b, right);
+            let time = |k: usize| i64::try_from(right[k] - left[k]).unwrap_or(i64::MAX);
             let k = j + self.bars[j..].partition_point(|x| x.start < b);
             let covered = (k > 0 && self.max_end[k - 1] > a) || k > j;
             let sample = if k > j {
@@ -226,6 +349,10 @@ impl BarLane {
                 None
             };
             out.push(BarColumn {
+                width_us: b - a,
+                busy_us: time(0),
+                error_us: time(1),
+                wait_us: time(2),
                 count: (k - j) as u32,
                 errors: self.err_prefix[k] - self.err_prefix[j],
                 covered,

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use super::index::{ERROR, Ev};
 use super::lanes::{
-    BAR_ERROR, BAR_OPEN, BandLane, Bar, BarLane, Lanes, MarkerKind, NO_POS, Status,
+    BAR_ERROR, BAR_OPEN, BAR_WAITING, BandLane, Bar, BarLane, Lanes, MarkerKind, NO_POS, Status,
 };
 use flightrec::analysis::{Span, SpanKind};
 use flightrec::store::EventRef;
@@ -189,6 +189,9 @@ impl LaneBuilder {
             let mut flags = 0;
             if s.is_error {
                 flags |= BAR_ERROR;
+            }
+            if matches!(s.kind, SpanKind::Permission | SpanKind::CustomTool) {
+                flags |= BAR_WAITING;
             }
             let to = if s.open {
                 flags |= BAR_OPEN;

@@ -1,5 +1,6 @@
 //! The view-model: plain state and pure functions, no egui. Panels draw it; tests drive it.
 
+pub mod axis;
 pub mod filter;
 pub mod index;
 pub mod lanes;

@@ -9,6 +9,7 @@ mod state;
 mod table;
 mod timeline;
 mod timeline_draw;
+mod timeline_stack;
 mod toolbar;
 mod why_idle;
 

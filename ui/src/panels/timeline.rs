@@ -4,9 +4,9 @@
 
 use egui::{Align2, FontId, Rect, Sense, Stroke, pos2, vec2};
 
-use super::offset_text;
 use super::timeline_draw::{Hover, Lane, Plot, draw_lane};
 use crate::app::ViewerApp;
+use crate::model::axis;
 use crate::theme;
 
 const LABEL_WIDTH: f32 = 150.0;
@@ -52,13 +52,10 @@ pub fn show(app: &mut ViewerApp, ui: &mut egui::Ui) {
         origin: d.start,
     };
     // The axis.
-    let step = view.tick_step(f64::from(plot_rect.width() / 110.0));
-    let first = view.left_time();
-    let last = view.time_at(1.0);
-    let mut tick = d.start + ((first - d.start).div_euclid(step) + 1) * step;
     let font = FontId::proportional(11.0);
-    while tick <= last {
-        let x = plot.x_of(tick);
+    let measure = |text: &str| label_width(&painter, text, &font);
+    for tick in axis::ticks(&view, plot_rect.width(), measure) {
+        let x = plot_rect.left() + tick.x;
         painter.line_segment(
             [
                 pos2(x, rect.top() + AXIS_HEIGHT - 4.0),
@@ -67,13 +64,12 @@ pub fn show(app: &mut ViewerApp, ui: &mut egui::Ui) {
             Stroke::new(1.0, theme::GRID),
         );
         painter.text(
-            pos2(x + 3.0, rect.top() + 2.0),
+            pos2(x + axis::LABEL_PAD, rect.top() + 2.0),
             Align2::LEFT_TOP,
-            tick_text(tick - d.start, step),
+            tick.text,
             font.clone(),
             theme::TICK_TEXT,
         );
-        tick += step;
     }
     // The lanes.
     let hover_pos = resp.hover_pos();
@@ -123,24 +119,13 @@ pub fn show(app: &mut ViewerApp, ui: &mut egui::Ui) {
     interact(app, ui, &resp, plot_rect, hover);
 }
 
-/// A tick label: `+1m30s`, `+2.5s`, `+850ms`, as precise as the step needs.
-fn tick_text(signed: i64, step: i64) -> String {
-    let sign = if signed < 0 { "-" } else { "+" };
-    let d = signed.unsigned_abs();
-    let (h, m, s) = (d / 3_600_000_000, d / 60_000_000 % 60, d / 1_000_000 % 60);
-    if step % 60_000_000 == 0 && h > 0 {
-        format!("{sign}{h}h{m:02}m")
-    } else if step % 1_000_000 == 0 {
-        match (h, m) {
-            (0, 0) => format!("{sign}{s}s"),
-            (0, _) => format!("{sign}{m}m{s:02}s"),
-            _ => format!("{sign}{h}h{m:02}m{s:02}s"),
-        }
-    } else if d < 1_000_000 {
-        format!("{sign}{}ms", d / 1000)
-    } else {
-        offset_text(signed, 0)
-    }
+/// The width of an axis label as drawn (egui caches the layout for the drawing that follows).
+pub(crate) fn label_width(painter: &egui::Painter, text: &str, font: &FontId) -> f32 {
+    painter.fonts_mut(|f| {
+        f.layout_no_wrap(text.to_string(), font.clone(), theme::TICK_TEXT)
+            .size()
+            .x
+    })
 }
 
 fn interact(
@@ -193,5 +178,34 @@ fn interact(
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::axis::tests::{assert_spaced, sweep};
+
+    #[test]
+    fn axis_labels_do_not_overprint_as_egui_measures_them() {
+        // The same sweep as the view-model's test, with the viewer's own fonts measuring.
+        let ctx = egui::Context::default();
+        ctx.set_fonts(theme::fonts());
+        let mut checked = 0;
+        let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let painter = ui.painter().clone();
+            let font = FontId::proportional(11.0);
+            let measure = |t: &str| label_width(&painter, t, &font);
+            assert!(measure("+29d14h30m") > 40.0, "measured as drawn");
+            for width in [300.0, 780.0, 1_300.0] {
+                sweep(0.97, |v| {
+                    let ticks = axis::ticks(v, width, measure);
+                    assert_spaced(&ticks, &measure, &format!("{width} px, span {}", v.span));
+                    checked += ticks.len();
+                });
+            }
+        });
+        out.textures_delta.clear();
+        assert!(checked > 100, "labels were laid out: {checked}");
     }
 }

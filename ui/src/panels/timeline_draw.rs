@@ -6,8 +6,11 @@ use egui::{Align2, Color32, FontId, Painter, Pos2, Rect, Stroke, pos2};
 use flightrec::model::time::format_duration_micros;
 
 use super::offset_text;
+use super::timeline_stack::{pixels, stack};
 use crate::model::index::EventIndex;
-use crate::model::lanes::{BAR_ERROR, BAR_OPEN, BandLane, BarLane, Lanes, MarkerLane, NO_POS};
+use crate::model::lanes::{
+    self, BAR_ERROR, BAR_OPEN, BandLane, BarLane, Lanes, MarkerLane, NO_POS, STATES, Status,
+};
 use crate::model::timeline::TimeView;
 use crate::theme;
 
@@ -93,42 +96,35 @@ pub fn draw_lane(
     }
 }
 
-/// Fills column runs `[from, to)` of equal colour.
-fn runs(p: &Painter, r: Rect, y: (f32, f32), cols: impl Iterator<Item = Option<Color32>>) {
-    let mut start: Option<(usize, Color32)> = None;
-    let flush = |from: usize, to: usize, c: Color32| {
-        let rect = Rect::from_min_max(
-            pos2(r.left() + from as f32, y.0),
-            pos2(r.left() + to as f32, y.1),
-        );
-        p.rect_filled(rect, 0.0, c);
-    };
-    let mut n = 0;
-    for (i, c) in cols.enumerate() {
-        n = i + 1;
-        match (start, c) {
-            (Some((_, sc)), Some(c)) if sc == c => {}
-            (Some((s, sc)), c) => {
-                flush(s, i, sc);
-                start = c.map(|c| (i, c));
-            }
-            (None, c) => start = c.map(|c| (i, c)),
-        }
-    }
-    if let Some((s, c)) = start {
-        flush(s, n, c);
-    }
-}
-
 fn band(p: &Painter, plot: &Plot<'_>, b: &BandLane, r: Rect, over: Option<Pos2>) -> Option<Hover> {
     let n = plot.columns();
     let w = plot.view.per_column(n);
-    let cols = b.columns(plot.view.left_time(), w, n, plot.lanes.end);
-    runs(
+    // Each state takes its share of the column's time, bottom up: terminated and rescheduling
+    // (at least a pixel when there), running, idle, created.
+    let order = [
+        Status::Terminated,
+        Status::Rescheduling,
+        Status::Running,
+        Status::Idle,
+        Status::Created,
+    ];
+    let inner = Rect::from_min_max(
+        pos2(r.left(), r.top() + 2.0),
+        pos2(r.right(), r.bottom() - 2.0),
+    );
+    let h = inner.height();
+    let cols = b.shares(plot.view.left_time(), w, n, plot.lanes.end);
+    stack(
         p,
-        r,
-        (r.top() + 2.0, r.bottom() - 2.0),
-        cols.iter().map(|c| c.map(|(s, _)| theme::status(s))),
+        inner,
+        cols.iter().map(|c| {
+            let px = pixels(
+                order.map(|s| c[s as usize]),
+                h,
+                [true, true, false, false, false],
+            );
+            std::array::from_fn::<_, STATES, _>(|k| (px[k], theme::status(order[k])))
+        }),
     );
     let x = over?.x;
     let i = b.at(plot.time_at_x(x))?;
@@ -175,25 +171,36 @@ fn bars(
     let (t0, t1) = (plot.view.left_time(), plot.view.time_at(1.0));
     let few = (lane.count_starting(t0, t1) as f32) * PIXELS_PER_ITEM <= r.width();
     if !few {
-        // Aggregated: one run of columns per colour; errors win the column.
+        // Aggregated: each column stacks (bottom up; failed at least a pixel when a bar failed,
+        // some bar at least a pixel) the shares of its time in failed bars, in working bars
+        // and in waiting ones, so that a lane where a few calls failed shows a little red.
         let cols = lane.columns(t0, plot.view.per_column(n), n);
-        runs(
+        let inner = r.shrink2(egui::vec2(0.0, 1.0));
+        stack(
             p,
-            r,
-            (r.top() + 1.0, r.bottom() - 1.0),
-            cols.iter().map(|c| {
-                if c.errors > 0 {
-                    Some(theme::ERROR)
+            inner,
+            cols.iter().zip(lanes::fills(&cols)).map(|(c, f)| {
+                let busy = c.sample.map_or(theme::WAITING, |s| {
+                    theme::bar_aggregate(lane.bars[s as usize].kind)
+                });
+                let busy = if c.count > 0 {
+                    busy
                 } else {
-                    c.sample.filter(|_| c.covered).map(|s| {
-                        let base = bar_color(plot, lane, s as usize);
-                        if c.count > 0 {
-                            base
-                        } else {
-                            base.gamma_multiply(0.6)
-                        }
-                    })
+                    busy.gamma_multiply(0.6)
+                };
+                let mut px = pixels(
+                    [f.error, f.busy, f.waiting],
+                    inner.height(),
+                    [c.errors > 0, false, false],
+                );
+                if (c.covered || c.count > 0) && px.iter().sum::<f32>() < 1.0 {
+                    px[1] = 1.0;
                 }
+                [
+                    (px[0], theme::ERROR),
+                    (px[1], busy),
+                    (px[2], theme::WAITING),
+                ]
             }),
         );
         let x = over?.x;
@@ -203,10 +210,24 @@ fn bars(
             .sample
             .map(|s| lane.bars[s as usize].pos)
             .filter(|&p| p != NO_POS);
+        let f = c.fill();
+        let pct = |x: f32| (x * 100.0).round();
+        let failed = if c.count > 0 {
+            format!(" ({}%)", pct(c.errors as f32 / c.count as f32))
+        } else {
+            String::new()
+        };
         return Some(Hover {
             lines: vec![
                 format!("{}: {} starting here", lane.label, c.count),
-                format!("{} failed · zoom in for details", c.errors),
+                format!("{} failed{failed}", c.errors),
+                format!(
+                    "of this column's time: {}% working, {}% waiting, {}% failed",
+                    pct(f.busy),
+                    pct(f.waiting),
+                    pct(f.error)
+                ),
+                "zoom in for details".into(),
             ],
             pos,
         });
@@ -328,13 +349,23 @@ fn markers(
             pos: Some(m.pos[i]),
         });
     }
+    // Aggregated: a column's height says how many markers it holds (at least a pixel for
+    // one), its colour the kind of the last.
     let cols = m.columns(t0, plot.view.per_column(n), n);
-    runs(
+    let inner = Rect::from_min_max(pos2(r.left(), y0), pos2(r.right(), y1));
+    stack(
         p,
-        r,
-        (y0, y1),
+        inner,
         cols.iter()
-            .map(|(count, kind)| kind.filter(|_| *count > 0).map(theme::marker)),
+            .zip(lanes::densities(&cols))
+            .map(|((count, kind), d)| {
+                let px = if *count > 0 {
+                    (d * inner.height()).round().max(1.0)
+                } else {
+                    0.0
+                };
+                [(px, kind.map_or(Color32::TRANSPARENT, theme::marker))]
+            }),
     );
     let x = over?.x;
     let col = ((x - r.left()).max(0.0) as usize).min(n.saturating_sub(1));
