@@ -54,7 +54,18 @@ pub fn real_samples_db() -> &'static Path {
         let mut args = vec!["import"];
         args.extend(files.iter().map(String::as_str));
         let o = run(&db, &args);
-        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        // Exit 3 says some input needs a look: here only the placeholder-ids sample's reused ids,
+        // which are kept (as two events each) and named on stderr.
+        let err = stderr(&o);
+        let only_reused_ids = err.lines().all(|l| {
+            l.contains("placeholder-ids.")
+                && (l.contains("is used by a") || l.contains("both kept"))
+        });
+        assert!(
+            code(&o) == 0 || (code(&o) == 3 && only_reused_ids),
+            "exit {}: {err}",
+            code(&o)
+        );
         db
     })
 }

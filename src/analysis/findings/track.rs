@@ -171,7 +171,11 @@ impl FindingsBuilder {
             return;
         }
         if row.ts.is_none() {
-            self.queued_event(row);
+            // Only a null or absent processed_at means queued; one that is not a timestamp
+            // (a redacted "...") was processed at a time the recording does not tell.
+            if row.processed_at.is_none() {
+                self.queued_event(row);
+            }
             return;
         }
         self.first_ts = self.first_ts.or(row.ts);

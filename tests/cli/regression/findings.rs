@@ -208,3 +208,25 @@ fn findings_at_a_point_include_later_events() {
     let before = explain_json(&db, &s, &["--at", "+1m"]);
     assert_eq!(before["findings"], serde_json::json!([]), "{before:#}");
 }
+
+/// A redacted answer whose `processed_at` is `"..."` was processed (at a time the recording does
+/// not tell): the explain verdict says so, and the findings must not call it queued.
+#[test]
+fn answer_with_a_processed_at_that_is_not_a_timestamp_is_not_a_queued_finding() {
+    let (_dir, db, session) = db_with("invalid-processed-at.");
+    let x = explain_json(&db, &session, &[]);
+    assert!(
+        findings_of(&x, "queued_answer").is_empty(),
+        "{:#}",
+        x["findings"]
+    );
+    // A true null processed_at still is.
+    let (_dir, db, session) = db_with("queued-answer.");
+    let x = explain_json(&db, &session, &[]);
+    assert_eq!(
+        findings_of(&x, "queued_answer").len(),
+        1,
+        "{:#}",
+        x["findings"]
+    );
+}

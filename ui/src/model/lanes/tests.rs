@@ -154,6 +154,7 @@ fn tool_span(id: u64, start: i64, end: i64, is_error: bool) -> flightrec::analys
         end_ts: Some(end),
         duration_ms: Some((end - start) as f64 / 1000.0),
         open: false,
+        partial: false,
         age_ms: None,
         is_error,
         usage: None,
