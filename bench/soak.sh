@@ -49,7 +49,8 @@ with open(path, "a") as f:
 PY
 fi
 SRC=$DATA/soak-src-$EVENTS.db
-if [[ ! -s $SRC ]]; then
+# A database kept from an older build may need a migration that serve (a reader) will not run.
+if [[ ! -s $SRC ]] || ! "$BIN/flightrec" --db "$SRC" sessions >/dev/null 2>&1; then
     rmdb "$SRC"
     "$BIN/flightrec" --db "$SRC" import "$IN" >/dev/null
 fi
@@ -77,6 +78,10 @@ REC=""
 trap 'kill $SERVE 2>/dev/null || true; [[ -n $REC ]] && kill -9 $REC 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q listening "$DATA/soak-serve.out" && break; sleep 0.1; done
 URL=$(awk '/listening/ {print $NF}' "$DATA/soak-serve.out")
+if [[ -z $URL ]]; then
+    log "serve did not start: $(cat "$DATA/soak-serve.out")"
+    exit 2
+fi
 
 DST=$DATA/soak-dst.db
 rmdb "$DST"
