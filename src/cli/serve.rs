@@ -101,8 +101,9 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         .map(super::import::tape_to_temp_db)
         .transpose()?;
     let db = tape.as_ref().map_or(db, |t| t.db.as_path());
-    // Refuse a missing, foreign or outdated database before listening.
-    drop(Store::open_read_only(db)?);
+    // Refuse a missing, foreign or newer database before listening; bring an older one up to
+    // date (as every reading command does), so the pool's read-only connections can read it.
+    drop(Store::open_reader(db)?);
     let opts = ServeOptions {
         db: db.to_path_buf(),
         speed: args.speed,

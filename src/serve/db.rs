@@ -21,7 +21,7 @@ pub struct Db {
 impl Db {
     /// Opens one connection now, so a missing or foreign database fails before serving.
     pub fn open(path: PathBuf) -> Result<Arc<Db>> {
-        let first = Store::open_read_only(&path)?;
+        let first = Store::open_reader(&path)?;
         Ok(Arc::new(Db {
             path,
             idle: Mutex::new(vec![first]),
@@ -41,7 +41,7 @@ impl Db {
             let pooled = db.idle.lock().ok().and_then(|mut v| v.pop());
             let store = match pooled {
                 Some(s) => s,
-                None => Store::open_read_only(&db.path)?,
+                None => Store::open_reader(&db.path)?,
             };
             let out = f(&store);
             if out.is_ok()

@@ -517,3 +517,28 @@ async fn serve_keeps_half_sent_requests_and_any_number_of_connections_open() {
     assert_eq!(res.status().as_u16(), 200);
     s.stop().await;
 }
+
+/// A database written by the previous build (one migration behind) must be served, as every
+/// reading command reads it: `serve` refused it ("schema version 3 is older than this build's").
+#[test]
+fn serve_refuses_a_database_of_the_previous_schema_version() {
+    let dir = tempdir();
+    let db = sample_db(dir.path());
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch("DROP TABLE threads; PRAGMA user_version = 3;")
+            .unwrap();
+    }
+    let o = serve_child(&db, &["--addr", "127.0.0.1:0"], &[]);
+    assert!(
+        stdout(&o).starts_with("listening on http://127.0.0.1:"),
+        "exit {}: {}",
+        code(&o),
+        stderr(&o)
+    );
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let v: i64 = c
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert!(v >= 4, "not migrated: user_version {v}");
+}

@@ -37,7 +37,7 @@ fn run(
     while let Ok(first) = requests.recv() {
         let (session, at) = requests.try_iter().last().unwrap_or(first);
         if store.is_none() {
-            store = Store::open_read_only(&db)
+            store = Store::open_reader(&db)
                 .and_then(|s| s.set_mmap_size(0).map(|()| s))
                 .ok();
         }

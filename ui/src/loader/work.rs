@@ -140,7 +140,7 @@ pub fn append(store: &Store, session: &str, data: &mut Arc<SessionData>) -> Resu
 
 /// Pairs the session's spans on a connection of its own.
 fn pair_spans(db: &Path, session: &str) -> Result<SpanBuilder, String> {
-    let store = Store::open_read_only(db).map_err(err)?;
+    let store = Store::open_reader(db).map_err(err)?;
     store.set_mmap_size(0).map_err(err)?;
     let mut b = SpanBuilder::default();
     store

@@ -57,7 +57,7 @@ impl Worker {
 
     fn store(&mut self) -> Result<&Store, String> {
         if self.store.is_none() {
-            let s = Store::open_read_only(&self.db).map_err(|e| e.to_string())?;
+            let s = Store::open_reader(&self.db).map_err(|e| e.to_string())?;
             // The viewer keeps its own compact index; mapped pages would only add to its RSS.
             s.set_mmap_size(0).map_err(|e| e.to_string())?;
             self.store = Some(s);
