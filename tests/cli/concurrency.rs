@@ -5,7 +5,8 @@
 //! Writers: `import` of a generated capture of session G (N events), the same capture again,
 //! a capture overlapping it (events N/2..3N/2) together with every sample (disjoint sessions),
 //! `record` of the happy-path sample from a live `serve` of another database, and `watch` of a
-//! live `serve` of a third one (the mcp-failure sample). Every database starts with G's first
+//! live `serve` of a third one (the queued-echo sample: queued copies replaced by processed
+//! echoes, two turns). Every database starts with G's first
 //! events, so readers and the follower have a session to read from the start.
 //!
 //! Checks per cell: every writer exits 0; every reader command exits 0 with valid output (JSON
@@ -28,7 +29,7 @@ use crate::util::*;
 
 const G: &str = "sesn_011CZmatrixGenerated0001";
 const RECORDED: &str = "sesn_011CZhappyPath0000000001";
-const WATCHED: &str = "sesn_011CZmcpFailure000000009";
+const WATCHED: &str = "sesn_011CZqueuedEcho000000012";
 /// Events of G every database starts with.
 const HEAD: usize = 100;
 /// A reader command slower than this is taken for a hang (the machine is shared and noisy and
@@ -208,7 +209,7 @@ fn run_writer(w: &Writer, db: &Path, fx: &Fixture) -> Result<(), String> {
         Writer::Watch => {
             let (server, url) = serve_process(
                 &fx.watch_src,
-                &["--live", "--speed", "15", "--max-gap", "2s"],
+                &["--live", "--speed", "10", "--max-gap", "2s"],
             );
             let mut child = spawn(
                 db,

@@ -23,13 +23,43 @@ fn parses(out: &str) -> bool {
     serde_json::from_str::<Value>(out).is_ok()
 }
 
+/// An export is one snapshot: each event once, in time order (queued copies, without a time,
+/// last).
+fn ordered_once(out: &str) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    let mut last: Option<i64> = None;
+    let mut queued = false;
+    for l in out.lines() {
+        let Ok(v) = serde_json::from_str::<Value>(l) else {
+            return false;
+        };
+        let (id, ty) = (
+            v["id"].as_str().unwrap_or(""),
+            v["type"].as_str().unwrap_or(""),
+        );
+        if !id.is_empty() && !seen.insert(format!("{id} {ty}")) {
+            return false;
+        }
+        let at = v["processed_at"]
+            .as_str()
+            .map(|p| chrono::DateTime::parse_from_rfc3339(p).map(|t| t.timestamp_micros()));
+        match at {
+            Some(Ok(at)) if queued || last.is_some_and(|p| p > at) => return false,
+            Some(Ok(at)) => last = Some(at),
+            Some(Err(_)) => {}
+            None => queued = true,
+        }
+    }
+    true
+}
+
 /// Why the output of `args` is not what it promises, if it is not.
 fn check(args: &[&str], out: &str) -> Option<&'static str> {
     let ok = match args[0] {
         "sessions" => serde_json::from_str::<Value>(out)
             .is_ok_and(|v| v.as_array().is_some_and(|a| a.iter().any(|s| s["id"] == G))),
         "timeline" => out.contains("sevt_"),
-        "export" => !out.trim().is_empty() && out.lines().all(parses),
+        "export" => !out.trim().is_empty() && out.lines().all(parses) && ordered_once(out),
         _ => parses(out),
     };
     (!ok).then_some("invalid output")
