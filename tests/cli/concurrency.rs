@@ -350,6 +350,8 @@ struct Figures {
     failures: Vec<String>,
     slowest: Duration,
     slowest_command: String,
+    /// Each reader command's slowest run.
+    slowest_by_name: String,
     followed: usize,
     expected: usize,
     /// ` late_follower=received/stored` when a second follower ran.
@@ -419,10 +421,12 @@ fn concurrent(dir: &Path, fx: &Fixture, ws: &[Writer], readers: usize) -> (PathB
     stop(server);
     follow::assert_each_once(&got, &expected);
     let log = Arc::try_unwrap(log).ok().unwrap().into_inner().unwrap();
+    let slowest_by_name = log.by_name();
     let figures = Figures {
         reader_commands: log.commands,
         failures: log.failures,
         slowest: log.slowest,
+        slowest_by_name,
         slowest_command: log.slowest_command,
         followed: got.len(),
         expected: expected.len(),
@@ -449,7 +453,7 @@ fn cell(n_writers: usize, n_readers: usize) {
     eprintln!(
         "matrix: writers={n_writers} readers={n_readers} capture={} events={events} \
          serial={:.1}s concurrent={:.1}s reader_commands={} failures={} \
-         max_reader_latency={:.0}ms ({}) follower={}/{}{}",
+         max_reader_latency={:.0}ms ({}) by_command=[{}] follower={}/{}{}",
         fx.events,
         serial_time.as_secs_f64(),
         f.elapsed.as_secs_f64(),
@@ -457,6 +461,7 @@ fn cell(n_writers: usize, n_readers: usize) {
         f.failures.len(),
         f.slowest.as_secs_f64() * 1000.0,
         f.slowest_command,
+        f.slowest_by_name,
         f.followed,
         f.expected,
         f.late_figure,

@@ -17,6 +17,19 @@ pub struct Log {
     pub failures: Vec<String>,
     pub slowest: Duration,
     pub slowest_command: String,
+    /// The slowest run of each command, by name (`sessions`, `timeline`...), in first-run order.
+    pub slowest_by_name: Vec<(String, Duration)>,
+}
+
+impl Log {
+    /// `name=ms` of each command's slowest run: a cheap command's shows any wait for a lock.
+    pub fn by_name(&self) -> String {
+        self.slowest_by_name
+            .iter()
+            .map(|(n, d)| format!("{n}={:.0}ms", d.as_secs_f64() * 1000.0))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
 }
 
 fn parses(out: &str) -> bool {
@@ -108,6 +121,10 @@ pub fn read_until(db: &Path, k: usize, stop: &AtomicBool, log: &Mutex<Log>) {
             }
             let mut l = log.lock().unwrap();
             l.commands += 1;
+            match l.slowest_by_name.iter_mut().find(|(n, _)| n == args[0]) {
+                Some((_, d)) => *d = (*d).max(took),
+                None => l.slowest_by_name.push((args[0].to_string(), took)),
+            }
             if took > l.slowest {
                 l.slowest = took;
                 l.slowest_command = args.join(" ");
