@@ -6,6 +6,7 @@
 mod bad_input;
 mod check;
 mod commands;
+mod concurrency;
 mod diff;
 mod explain;
 mod findings;
