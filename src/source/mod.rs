@@ -167,4 +167,6 @@ pub fn open_file(path: &Path) -> Result<(std::io::BufReader<std::fs::File>, u64)
 #[cfg(test)]
 mod props;
 #[cfg(test)]
+mod tape_props;
+#[cfg(test)]
 mod tests;
