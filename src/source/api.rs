@@ -406,12 +406,15 @@ where
             }
             Err(_) => return Err(StreamEnd::NotText),
         };
-        // A byte-order mark first would panic eventsource-stream 0.2.3: it is dropped here.
+        // A byte-order mark first would panic eventsource-stream 0.2.3: one is dropped here (as
+        // the spec says), and a blank line (which dispatches nothing) leads, so that a second
+        // mark is not first either.
         if !started && !buf.is_empty() {
             started = true;
             if buf.starts_with(super::sse::BOM) {
                 buf.drain(..super::sse::BOM.len());
             }
+            buf.insert(0, b'\n');
         }
         Ok(buf)
     });
@@ -434,6 +437,7 @@ mod tests {
         for chunks in [
             vec![&b"\xEF\xBB\xBFdata: {}\n\n"[..]],
             vec![b"\xEF\xBB", b"\xBFdata: {}\n\n"],
+            vec![b"\xEF\xBB\xBF\xEF\xBB\xBF\n", b"data: {}\n\n"],
         ] {
             let bytes = stream::iter(chunks.into_iter().map(|c| Ok(Bytes::from_static(c))));
             let got: Vec<_> = frames(bytes, Duration::from_secs(5)).collect().await;

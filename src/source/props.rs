@@ -856,4 +856,13 @@ fn sse_starting_with_a_byte_order_mark_does_not_panic() {
     let frames: Vec<_> = decode_sse_chunks(chunks.into_iter()).collect();
     assert_eq!(frames.len(), 1);
     assert_eq!(frames[0].as_ref().map(|f| f.data.as_str()), Ok("{}"));
+    // Found by bench/fuzz.sh: a second mark (only one is dropped, as the spec says; the second
+    // is part of a field name) panicked the same way.
+    let (items, err, _) = run(sse, b"\xEF\xBB\xBF\xEF\xBB\xBF\ndata: {}\n\n", &[]);
+    assert_eq!(
+        (items, err),
+        (vec![Got::Event("frame 1".into(), None, "{}".into())], None)
+    );
+    let (items, err, _) = run(sse, b"\xEF\xBB\xBF\xEF\xBB\xBFdata: {}\n\n", &[]);
+    assert_eq!((items, err), (vec![], None));
 }

@@ -62,8 +62,10 @@ where
 /// The UTF-8 byte-order mark.
 pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Chunks without the byte-order mark at their very start, even one split across chunks:
-/// eventsource-stream 0.2.3 panics on one (it slices a byte off the three-byte character).
+/// Chunks without the byte-order mark at their very start, even one split across chunks, and
+/// led by a blank line (which dispatches nothing): eventsource-stream 0.2.3 panics on a mark
+/// first (it slices a byte off the three-byte character), and a second mark would be first once
+/// the first is dropped. The spec drops one mark; a second is part of a field name.
 struct NoBom<I> {
     inner: I,
     started: bool,
@@ -93,11 +95,9 @@ impl<I: Iterator<Item = Result<Vec<u8>, ChunkError>>> Iterator for NoBom<I> {
                 None => break,
             }
         }
-        let head = head.strip_prefix(BOM).map_or(head.clone(), <[u8]>::to_vec);
-        if head.is_empty() {
-            return self.pending.take().or_else(|| self.inner.next());
-        }
-        Some(Ok(head))
+        let mut chunk = b"\n".to_vec();
+        chunk.extend_from_slice(head.strip_prefix(BOM).unwrap_or(&head));
+        Some(Ok(chunk))
     }
 }
 
