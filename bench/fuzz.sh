@@ -33,7 +33,7 @@ for t in $targets; do
     failures=0
     start=$(date +%s)
     for p in "${props[@]}"; do
-        out=$(FLIGHTREC_FUZZ_SECS=$per "$bin" --exact "$p" --nocapture --test-threads=1 2>&1) || true
+        out=$(FLIGHTREC_FUZZ_SECS=$per "$bin" --exact "$p" --nocapture --test-threads=1 2>&1 | tr -d '\000') || true
         printf '== %s\n%s\n' "$p" "$out" >>"$log"
         line=$(grep -o -m1 "fuzz .* failures" <<<"$out" || true)
         if [ -z "$line" ]; then

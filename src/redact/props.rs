@@ -273,6 +273,26 @@ fn planted(j: &J, out: &mut Vec<usize>) {
     }
 }
 
+/// The filler texts around the planted examples, keys included.
+fn fillers(j: &J) -> Vec<String> {
+    fn walk(j: &J, out: &mut Vec<String>) {
+        match j {
+            J::Str(t) => out.extend([t.before.clone(), t.after.clone()]),
+            J::Arr(items) => items.iter().for_each(|i| walk(i, out)),
+            J::Obj(members) => {
+                for (k, v) in members {
+                    out.extend([k.before.clone(), k.after.clone()]);
+                    walk(v, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(j, &mut out);
+    out
+}
+
 #[test]
 fn prop_redact_any_json_keeps_its_shape_and_none_of_its_secrets() {
     let ex = examples();
@@ -313,8 +333,12 @@ fn prop_redact_any_json_keeps_its_shape_and_none_of_its_secrets() {
         strings(&v, &mut texts);
         let mut seeds = Vec::new();
         planted(&j, &mut seeds);
+        let filler = fillers(&j);
         for i in seeds {
             let secret = &ex[i % ex.len()].1;
+            if filler.iter().any(|f| f.contains(secret.as_str())) {
+                continue; // a short secret (`pw`) that the filler holds too, unmasked there
+            }
             prop_assert!(
                 !texts.iter().any(|t| t.contains(secret.as_str())),
                 "secret {:?} left in {}",
@@ -349,6 +373,13 @@ fn prop_redact_plain_text_leaves_no_planted_secret_and_is_idempotent() {
         for t in &texts {
             if let Some(i) = t.planted {
                 let secret = &ex[i % ex.len()].1;
+                let s = secret.as_str();
+                if texts
+                    .iter()
+                    .any(|f| f.before.contains(s) || f.after.contains(s))
+                {
+                    continue; // a short secret (`pw`) that the filler holds too, unmasked there
+                }
                 prop_assert!(
                     !out.contains(secret.as_str()),
                     "secret {:?} left in {:?}",
