@@ -8,6 +8,8 @@ pub mod analysis;
 pub mod export;
 pub mod inspect;
 pub mod model;
+#[cfg(test)]
+mod props;
 pub mod record;
 pub mod redact;
 pub mod serve;

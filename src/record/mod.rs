@@ -6,6 +6,8 @@ pub mod import;
 pub mod live;
 mod reader;
 pub mod tape;
+#[cfg(test)]
+mod tape_props;
 pub mod watch;
 pub mod writer;
 

@@ -20,6 +20,8 @@ mod walk;
 #[cfg(test)]
 mod catalogue_tests;
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
 
 use std::borrow::Cow;
@@ -245,6 +247,12 @@ impl Redactor {
         if spans.is_empty() {
             return spans;
         }
+        // A marker from an earlier redaction is no secret: a span that is a marker and
+        // punctuation is dropped, so redacting twice changes nothing.
+        let markers = marker_spans(s);
+        if !markers.is_empty() {
+            spans.retain(|&(start, end, _)| !only_markers(s, start, end, &markers));
+        }
         spans.sort_unstable();
         let mut merged: Vec<(usize, usize, usize)> = Vec::with_capacity(spans.len());
         for (start, end, rule) in spans {
@@ -325,6 +333,39 @@ impl Prefilter {
         }
         out
     }
+}
+
+/// Where `s` holds markers (`[REDACTED:<rule>:<8 hex>]`), as byte spans.
+fn marker_spans(s: &str) -> Vec<(usize, usize)> {
+    static MARKER: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\[REDACTED:[A-Za-z0-9_-]+:[0-9a-f]{8}\]").ok()
+    });
+    if !s.contains("[REDACTED:") {
+        return Vec::new();
+    }
+    match &*MARKER {
+        Some(re) => re.find_iter(s).map(|m| (m.start(), m.end())).collect(),
+        None => Vec::new(),
+    }
+}
+
+/// Whether `s[start..end]` holds nothing but markers, punctuation and spaces.
+fn only_markers(s: &str, start: usize, end: usize, markers: &[(usize, usize)]) -> bool {
+    let mut at = start;
+    let mut any = false;
+    for &(a, b) in markers.iter().filter(|(a, b)| *b > start && *a < end) {
+        if s[at..a.max(at)].chars().any(char::is_alphanumeric) {
+            return false;
+        }
+        any = true;
+        at = b.max(at);
+    }
+    any && !s[at.min(end)..end].chars().any(char::is_alphanumeric)
+}
+
+/// Whether `s` is one marker and nothing else.
+pub(crate) fn is_marker(s: &str) -> bool {
+    marker_spans(s) == [(0, s.len())]
 }
 
 /// At most a quarter of the secret (four characters at most), then its length.

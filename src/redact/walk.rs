@@ -120,8 +120,10 @@ impl<'t> Walker<'_, 't> {
         if inherited.is_some() {
             return inherited;
         }
+        // A key holding a marker is named by the rule in it (`…github-token…`), not a field.
         if let Some(Step::Key(k)) = self.path.last()
             && super::rules::is_secret_name(k)
+            && super::marker_spans(k).is_empty()
         {
             return Some(self.r.secret_field_rule);
         }
@@ -266,7 +268,8 @@ impl<'t> Walker<'_, 't> {
     ) -> Result<(), NotJson> {
         let value = self.decode(start, end)?;
         if let Some(rule) = field {
-            if !value.is_empty() {
+            // A marker from an earlier redaction stays as it is.
+            if !value.is_empty() && !super::is_marker(&value) {
                 self.mask_whole(start, end, rule, &value);
             }
             return Ok(());

@@ -19,6 +19,8 @@ mod handlers;
 mod live;
 mod objects;
 mod query;
+#[cfg(test)]
+mod query_props;
 mod sink;
 mod stream;
 

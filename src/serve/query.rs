@@ -127,8 +127,13 @@ impl Params {
     }
 }
 
+/// Hex digits only: `from_str_radix` would also take a sign.
+fn is_hex(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 fn hex_i64(s: &str) -> Option<i64> {
-    (s.len() == 16)
+    (s.len() == 16 && is_hex(s))
         .then(|| u64::from_str_radix(s, 16).ok())
         .flatten()
         .map(|v| v as i64)
@@ -162,7 +167,7 @@ pub fn parse_session_cursor(s: &str) -> Option<(bool, i64, String)> {
     };
     let ts = hex_i64(rest.get(1..17)?)?;
     let id_hex = rest.get(17..)?;
-    if id_hex.len() % 2 != 0 {
+    if id_hex.len() % 2 != 0 || !is_hex(id_hex) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..id_hex.len())

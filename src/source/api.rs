@@ -393,18 +393,30 @@ where
         }
     });
     let mut carry: Vec<u8> = Vec::new();
+    let mut started = false;
     let checked = timed.map(move |chunk| {
         let chunk = chunk?;
         let mut buf = std::mem::take(&mut carry);
         buf.extend_from_slice(&chunk);
-        match std::str::from_utf8(&buf) {
-            Ok(_) => Ok(buf),
+        let mut buf = match std::str::from_utf8(&buf) {
+            Ok(_) => buf,
             Err(e) if e.error_len().is_none() => {
                 carry = buf.split_off(e.valid_up_to());
-                Ok(buf)
+                buf
             }
-            Err(_) => Err(StreamEnd::NotText),
+            Err(_) => return Err(StreamEnd::NotText),
+        };
+        // A byte-order mark first would panic eventsource-stream 0.2.3: one is dropped here (as
+        // the spec says), and a blank line (which dispatches nothing) leads, so that a second
+        // mark is not first either.
+        if !started && !buf.is_empty() {
+            started = true;
+            if buf.starts_with(super::sse::BOM) {
+                buf.drain(..super::sse::BOM.len());
+            }
+            buf.insert(0, b'\n');
         }
+        Ok(buf)
     });
     let events = EventStream::new(Box::pin(checked));
     Box::pin(events.map(|r| match r {
@@ -412,4 +424,25 @@ where
         Err(EventStreamError::Transport(e)) => Err(e),
         Err(e) => Err(StreamEnd::Decoder(e.to_string())),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A live stream starting with a byte-order mark panicked inside eventsource-stream 0.2.3
+    /// (found by the SSE property tests, `source/props.rs`), also with the mark split in two.
+    #[tokio::test]
+    async fn live_stream_starting_with_a_byte_order_mark_does_not_panic() {
+        for chunks in [
+            vec![&b"\xEF\xBB\xBFdata: {}\n\n"[..]],
+            vec![b"\xEF\xBB", b"\xBFdata: {}\n\n"],
+            vec![b"\xEF\xBB\xBF\xEF\xBB\xBF\n", b"data: {}\n\n"],
+        ] {
+            let bytes = stream::iter(chunks.into_iter().map(|c| Ok(Bytes::from_static(c))));
+            let got: Vec<_> = frames(bytes, Duration::from_secs(5)).collect().await;
+            assert_eq!(got.len(), 1, "{got:?}");
+            assert!(matches!(&got[0], Ok(f) if f.data == "{}"), "{got:?}");
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! Telling the format of an input from its first bytes.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 use super::SourceError;
 
@@ -28,6 +28,32 @@ impl Format {
 }
 
 const SSE_FIELDS: [&[u8]; 5] = [b"event:", b"data:", b"id:", b"retry:", b":"];
+
+/// The most read ahead to tell the format.
+const HEAD: usize = 1 << 16;
+
+/// The input with enough of its start read ahead for [`detect`] to see at once: up to the end
+/// of its first line that is not blank, 64 KiB or the end. A pipe's read returns what was written
+/// so far, which may be a single byte; the format is not to be told from that.
+pub fn with_head<R: BufRead>(
+    mut input: R,
+) -> std::io::Result<std::io::Chain<std::io::Cursor<Vec<u8>>, R>> {
+    let mut head = Vec::new();
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            break;
+        }
+        let n = buf.len().min(HEAD - head.len());
+        head.extend_from_slice(&buf[..n]);
+        input.consume(n);
+        let start = head.iter().position(|b| !b.is_ascii_whitespace());
+        if head.len() >= HEAD || start.is_some_and(|s| head[s..].contains(&b'\n')) {
+            break;
+        }
+    }
+    Ok(std::io::Cursor::new(head).chain(input))
+}
 
 /// Looks at the input's start without consuming anything but a byte-order mark.
 pub fn detect<R: BufRead>(input: &mut R) -> Result<Format, SourceError> {

@@ -139,10 +139,11 @@ pub fn max_item_bytes() -> usize {
 /// Reads one input, detecting its format from its content, and hands every item to `sink`.
 /// `on_bytes` is told how many bytes were consumed, for progress bars.
 pub fn read_events<R: BufRead + Unpin>(
-    mut input: R,
+    input: R,
     sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
     on_bytes: &mut dyn FnMut(u64),
 ) -> Result<Format, SourceError> {
+    let mut input = detect::with_head(input)?;
     let format = detect::detect(&mut input)?;
     match format {
         Format::Sse => sse::read_sse(input, sink, on_bytes)?,
@@ -163,5 +164,9 @@ pub fn open_file(path: &Path) -> Result<(std::io::BufReader<std::fs::File>, u64)
     Ok((std::io::BufReader::with_capacity(1 << 16, file), len))
 }
 
+#[cfg(test)]
+mod props;
+#[cfg(test)]
+mod tape_props;
 #[cfg(test)]
 mod tests;

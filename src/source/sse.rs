@@ -46,12 +46,59 @@ pub fn decode_sse_chunks<I>(chunks: I) -> impl Iterator<Item = Result<SseFrame, 
 where
     I: Iterator<Item = Result<Vec<u8>, ChunkError>> + Unpin,
 {
+    let chunks = NoBom {
+        inner: chunks,
+        started: false,
+        pending: None,
+    };
     let events = EventStream::new(stream::iter(chunks));
     futures_executor::block_on_stream(events).map(|r| match r {
         Ok(e) => Ok(SseFrame::from(e)),
         Err(EventStreamError::Transport(e)) => Err(e),
         Err(e) => Err(ChunkError::Decoder(e.to_string())),
     })
+}
+
+/// The UTF-8 byte-order mark.
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Chunks without the byte-order mark at their very start, even one split across chunks, and
+/// led by a blank line (which dispatches nothing): eventsource-stream 0.2.3 panics on a mark
+/// first (it slices a byte off the three-byte character), and a second mark would be first once
+/// the first is dropped. The spec drops one mark; a second is part of a field name.
+struct NoBom<I> {
+    inner: I,
+    started: bool,
+    /// What the inner iterator gave while the start was being read (its end or an error).
+    pending: Option<Result<Vec<u8>, ChunkError>>,
+}
+
+impl<I: Iterator<Item = Result<Vec<u8>, ChunkError>>> Iterator for NoBom<I> {
+    type Item = Result<Vec<u8>, ChunkError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(p) = self.pending.take() {
+            return Some(p);
+        }
+        if self.started {
+            return self.inner.next();
+        }
+        self.started = true;
+        let mut head = Vec::new();
+        while head.len() < BOM.len() && BOM.starts_with(&head) {
+            match self.inner.next() {
+                Some(Ok(c)) => head.extend_from_slice(&c),
+                Some(Err(e)) => {
+                    self.pending = Some(Err(e));
+                    break;
+                }
+                None => break,
+            }
+        }
+        let mut chunk = b"\n".to_vec();
+        chunk.extend_from_slice(head.strip_prefix(BOM).unwrap_or(&head));
+        Some(Ok(chunk))
+    }
 }
 
 /// A frame that is not UTF-8: kept byte for byte, with where its first bad byte is.
@@ -77,6 +124,8 @@ struct FrameChunks<'r, R> {
     done: bool,
     max: usize,
     bad: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<BadFrame>>>,
+    /// The frame standing in for each bad one (see [`bad_marker`]).
+    marker: Vec<u8>,
     on_bytes: &'r mut dyn FnMut(u64),
 }
 
@@ -186,7 +235,7 @@ impl<R> FrameChunks<'_, R> {
                         offset: offset + (at + bad) as u64,
                         line,
                     });
-                    good.extend_from_slice(BAD_MARKER);
+                    good.extend_from_slice(&self.marker);
                 }
             }
             at += len;
@@ -195,9 +244,14 @@ impl<R> FrameChunks<'_, R> {
     }
 }
 
-/// Stands in for a frame that is not UTF-8, so the bad frame keeps its place among the frames.
-const BAD_MARKER: &[u8] = b"event: \x01bad\ndata: -\n\n";
-const BAD_NAME: &str = "\u{1}bad";
+/// The event name of the frame that stands in for a frame that is not UTF-8, so the bad frame
+/// keeps its place among the frames. It holds a random number, so that no frame of the input can
+/// be taken for it (a frame of that name would otherwise vanish).
+fn bad_marker() -> (String, Vec<u8>) {
+    let name = format!("\u{1}bad-{:016x}", fastrand::u64(..));
+    let frame = format!("event: {name}\ndata: -\n\n").into_bytes();
+    (name, frame)
+}
 
 fn count_lines(b: &[u8]) -> u64 {
     // CR alone also ends a line in SSE; counting LF, and CR not followed by LF.
@@ -239,6 +293,7 @@ pub(super) fn read_sse<R: BufRead + Unpin>(
     on_bytes: &mut dyn FnMut(u64),
 ) -> Result<(), SourceError> {
     let bad = std::rc::Rc::new(std::cell::RefCell::new(std::collections::VecDeque::new()));
+    let (bad_name, marker) = bad_marker();
     let chunks = FrameChunks {
         input,
         carry: Vec::new(),
@@ -249,6 +304,7 @@ pub(super) fn read_sse<R: BufRead + Unpin>(
         done: false,
         max: super::max_item_bytes(),
         bad: bad.clone(),
+        marker,
         on_bytes,
     };
     let mut n = 0u64;
@@ -268,7 +324,7 @@ pub(super) fn read_sse<R: BufRead + Unpin>(
         n += 1;
         let origin = Origin::Frame(n);
         let item = match frame.name.as_str() {
-            BAD_NAME => {
+            name if name == bad_name => {
                 let Some(b) = bad.borrow_mut().pop_front() else {
                     continue;
                 };

@@ -228,7 +228,7 @@ fn read_lines<R: BufRead>(mut input: R) -> Result<Tape, TapeError> {
         let record: Record<'static> =
             serde_json::from_str(&line).map_err(|e| TapeError::BadLine {
                 line: n,
-                reason: format!("not a tape record: {e}"),
+                reason: format!("not a tape record: {}", one_line(&e.to_string())),
             })?;
         let (list, what, limit) = match &record {
             Record::Event { .. } => (&mut tape.events, "events", want.events),
@@ -275,9 +275,14 @@ fn read_lines<R: BufRead>(mut input: R) -> Result<Tape, TapeError> {
     Ok(tape)
 }
 
+/// A message on one line: serde's quote the bad value decoded, line breaks and all.
+fn one_line(s: &str) -> String {
+    s.replace('\n', "\\n").replace('\r', "\\r")
+}
+
 fn parse_header(line: &str) -> Result<TapeHeader, TapeError> {
     let value: serde_json::Value =
-        serde_json::from_str(line).map_err(|e| TapeError::BadHeader(e.to_string()))?;
+        serde_json::from_str(line).map_err(|e| TapeError::BadHeader(one_line(&e.to_string())))?;
     let version = value
         .get("flightrec_tape")
         .ok_or_else(|| TapeError::BadHeader("no \"flightrec_tape\" version".into()))?;
@@ -292,7 +297,7 @@ fn parse_header(line: &str) -> Result<TapeHeader, TapeError> {
     if version == 0 {
         return Err(TapeError::BadHeader("version 0 does not exist".into()));
     }
-    serde_json::from_value(value).map_err(|e| TapeError::BadHeader(e.to_string()))
+    serde_json::from_value(value).map_err(|e| TapeError::BadHeader(one_line(&e.to_string())))
 }
 
 #[cfg(test)]
