@@ -6,14 +6,18 @@
 
 pub mod api;
 mod detect;
+mod docs;
 mod dump;
+mod input;
 mod json;
 pub mod redirect;
 mod scan;
 mod sse;
+mod stream;
 pub mod tape;
 
 pub use detect::Format;
+pub use input::{fifo_wait, open_input};
 pub use sse::{SseFrame, decode_sse_chunks};
 
 use std::fmt;
@@ -99,6 +103,12 @@ pub enum SourceError {
     Io(#[from] std::io::Error),
     #[error("empty file")]
     Empty,
+    #[error("only whitespace ({bytes} bytes)")]
+    Blank { bytes: u64 },
+    #[error(
+        "no writer on this FIFO within {secs} s (FLIGHTREC_FIFO_WAIT_SECS sets how long to wait; 0 waits without limit)"
+    )]
+    NoWriter { secs: u64 },
     #[error(
         "not an event log: expected JSON Lines, an SSE capture or a JSON list page (starts with {0})"
     )]
@@ -147,7 +157,7 @@ pub fn read_events<R: BufRead + Unpin>(
     match format {
         Format::Sse => sse::read_sse(input, sink, on_bytes)?,
         Format::JsonLines => json::read_lines(input, sink, on_bytes)?,
-        Format::JsonDocument => json::read_documents(input, sink, on_bytes)?,
+        Format::JsonDocument => docs::read_documents(input, sink, on_bytes)?,
         Format::Tape => return Err(SourceError::Tape),
     }
     Ok(format)

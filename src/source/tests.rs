@@ -156,7 +156,8 @@ fn broken_document_keeps_the_rest_as_bad() {
         read(b"{\n \"data\": [{\"type\":\"a\"}]\n}\n{\n \"data\": [{\"type\"").unwrap();
     assert_eq!(items.len(), 2);
     assert!(
-        items[1].starts_with("B document 2 invalid JSON at line"),
+        items[1]
+            .starts_with("B document 2 item 1 invalid JSON: the input ends inside it |{\"type\""),
         "{}",
         items[1]
     );
@@ -165,7 +166,10 @@ fn broken_document_keeps_the_rest_as_bad() {
 #[test]
 fn empty_and_unrecognised_inputs() {
     assert!(matches!(read(b""), Err(SourceError::Empty)));
-    assert!(matches!(read(b"  \n\n "), Err(SourceError::Empty)));
+    assert!(matches!(
+        read(b"  \n\n "),
+        Err(SourceError::Blank { bytes: 5 })
+    ));
     let err = read(b"\x7fELF\x02\x01\x01\x00garbage").unwrap_err();
     assert!(err.to_string().contains("bytes 7f 45 4c 46"), "{err}");
     let err = read(b"hello world").unwrap_err();
