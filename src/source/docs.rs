@@ -12,7 +12,7 @@
 use std::io::{BufRead, BufReader, Read, Seek, Write};
 
 use super::stream::{Got, Scanner};
-use super::{Item, Origin, SourceError, dump, json, scan};
+use super::{Item, Origin, SourceError, json, scan};
 
 pub(super) type Sink<'s> = &'s mut dyn FnMut(Item<'_>) -> Result<(), String>;
 
@@ -39,7 +39,12 @@ pub(super) fn too_long(len: u64, max: usize, kept: usize) -> String {
 }
 
 /// Hands over `bytes` as an event, or as a bad item when it is not UTF-8.
-fn emit_text(sink: Sink<'_>, origin: Origin, bytes: &[u8], at: u64) -> Result<(), SourceError> {
+pub(super) fn emit_text(
+    sink: Sink<'_>,
+    origin: Origin,
+    bytes: &[u8],
+    at: u64,
+) -> Result<(), SourceError> {
     let item = match std::str::from_utf8(bytes) {
         Ok(text) => Item::Event {
             origin,
@@ -115,7 +120,10 @@ fn stream_array<R: Read>(
 }
 
 /// The next member's key, after `{` or `,`, with its `:` consumed; `None` at the object's `}`.
-fn next_key<R: Read>(sc: &mut Scanner<'_, R>, first: bool) -> Result<Option<String>, End> {
+pub(super) fn next_key<R: Read>(
+    sc: &mut Scanner<'_, R>,
+    first: bool,
+) -> Result<Option<String>, End> {
     let broken = |sc: &Scanner<'_, R>, what: &str| End::Broken {
         offset: sc.offset,
         what: what.into(),
@@ -324,10 +332,10 @@ fn object_document<R: Read>(
 }
 
 /// A member of a dump kept for later: its value's bytes in a temporary file.
-struct Spill(std::fs::File);
+pub(super) struct Spill(pub(super) std::fs::File);
 
 impl Spill {
-    fn take<R: Read>(sc: &mut Scanner<'_, R>) -> Result<Option<Spill>, SourceError> {
+    pub(super) fn take<R: Read>(sc: &mut Scanner<'_, R>) -> Result<Option<Spill>, SourceError> {
         let mut w = std::io::BufWriter::new(tempfile::tempfile()?);
         let mut failed = None;
         let (_, complete) = sc.scan_value(0, &mut |piece| {
@@ -470,18 +478,5 @@ fn dump_member<R: Read>(
             emit_text(sink, o, b, at)
         });
     }
-    stream_array(sc, max, &origin_of, sink, &mut |sink, o, b, at| {
-        let t = match &o {
-            Origin::Path { path, .. } => path
-                .trim_start_matches("$.threads[")
-                .trim_end_matches(']')
-                .parse()
-                .unwrap_or(0),
-            _ => 0,
-        };
-        match std::str::from_utf8(b) {
-            Ok(text) => dump::emit_thread(d, t, text, sink),
-            Err(_) => emit_text(sink, o, b, at),
-        }
-    })
+    super::threads::stream_threads(sc, d, max, sink)
 }

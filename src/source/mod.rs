@@ -15,6 +15,7 @@ mod scan;
 mod sse;
 mod stream;
 pub mod tape;
+mod threads;
 
 pub use detect::Format;
 pub use input::{fifo_wait, open_input};

@@ -501,13 +501,13 @@ fn json_documents_are_read_whole() {
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
     assert_eq!(stored_raws(&db), texts);
 
-    // A dump whose session comes last, in a file whose name names no session. (Each thread of a
-    // dump is read whole, up to the cap: here two events.)
+    // A dump whose session comes last, in a file whose name names no session, with a thread whose
+    // log is far bigger than the cap and whose events come before its id.
     let session = r#"{"type":"session","id":"sesn_011CZbigDump00000000000001","status":"idle"}"#;
     let dump = format!(
-        "{{\n \"events\": [{}],\n \"threads\": [{{\"id\":\"sthr_1\",\"events\":[{}]}}],\n \"session\": {session}\n}}\n",
-        texts[..298].join(",\n"),
-        texts[298..].join(",\n")
+        "{{\n \"events\": [{}],\n \"threads\": [{{\"events\":[{}], \"id\":\"sthr_1\"}}],\n \"session\": {session}\n}}\n",
+        texts[..200].join(",\n"),
+        texts[200..].join(",\n")
     );
     let f = dir.path().join("dump.json");
     std::fs::write(&f, &dump).unwrap();
@@ -518,12 +518,14 @@ fn json_documents_are_read_whole() {
         &db,
         "SELECT raw FROM events WHERE thread_id = '' ORDER BY sort_ts",
     );
-    assert_eq!(own, texts[..298]);
+    assert_eq!(own, texts[..200]);
     let thread: Vec<String> = query(
         &db,
         "SELECT raw FROM events WHERE thread_id = 'sthr_1' ORDER BY sort_ts",
     );
-    assert_eq!(thread, texts[298..]);
+    assert_eq!(thread, texts[200..]);
+    let objects: Vec<String> = query(&db, "SELECT object FROM threads");
+    assert_eq!(objects, [r#"{"id":"sthr_1"}"#]);
     assert_eq!(
         query::<String>(&db, "SELECT object FROM sessions"),
         vec![session.to_string()]
