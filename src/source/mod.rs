@@ -137,8 +137,8 @@ pub enum SourceError {
     Sink(String),
 }
 
-/// The largest single item (an SSE frame, a line, an element of a JSON document) read into
-/// memory: the bound on an import's memory. 256 MiB unless `FLIGHTREC_MAX_ITEM_BYTES` (hidden,
+/// The largest single item (an SSE frame, a line, an element of a JSON document, a tape's header
+/// line; a tape record line may be twice it) read into memory: the bound on an import's memory. 256 MiB unless `FLIGHTREC_MAX_ITEM_BYTES` (hidden,
 /// for tests) says otherwise.
 pub fn max_item_bytes() -> usize {
     std::env::var("FLIGHTREC_MAX_ITEM_BYTES")
@@ -164,14 +164,10 @@ pub fn read_events<R: BufRead + Unpin>(
     Ok(format)
 }
 
-/// Opens a file for [`read_events`].
+/// Opens a file for [`read_events`] (once: a pipe or FIFO keeps every byte; see [`open_input`],
+/// which this is without a word while waiting for a FIFO's writer).
 pub fn open_file(path: &Path) -> Result<(std::io::BufReader<std::fs::File>, u64), SourceError> {
-    let file = std::fs::File::open(path)?;
-    let len = file.metadata()?.len();
-    if file.metadata()?.is_dir() {
-        return Err(SourceError::Io(std::io::Error::other("is a directory")));
-    }
-    Ok((std::io::BufReader::with_capacity(1 << 16, file), len))
+    open_input(path, &mut || {})
 }
 
 #[cfg(test)]
