@@ -567,3 +567,44 @@ fn export_dash_o_writes_a_file_named_dash() {
         }
     }
 }
+
+/// Issue 12.9: an SSE frame over the cap stopped the whole import (exit 2, nothing after it
+/// imported). Now that frame is quarantined (its start kept, its size named) and the rest
+/// imported, exit 3.
+#[test]
+fn sse_frame_over_the_cap_stops_the_whole_import() {
+    let dir = tempdir();
+    let db = dir.path().join("t.db");
+    let long = format!(
+        r#"{{"type":"agent.message","id":"sevt_2","processed_at":"2026-08-07T14:02:12Z","content":[{{"type":"text","text":"{}"}}]}}"#,
+        "z".repeat(200_000)
+    );
+    let input = format!(
+        "event: user.message\ndata: {EV1}\n\nevent: agent.message\r\ndata: {long}\r\n\r\nevent: session.status_idle\ndata: {EV3}\n\n"
+    );
+    let f = dir.path().join("cap.sesn_011CZlongSseFrame00000000001.sse");
+    std::fs::write(&f, &input).unwrap();
+    let o = import_capped(&db, &f, "1000");
+    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
+    let ids: Vec<String> = query(&db, "SELECT event_id FROM events ORDER BY sort_ts");
+    assert_eq!(ids, ["sevt_1", "sevt_3"]);
+    let q = quarantine_rows(&db);
+    assert_eq!(q.len(), 1);
+    assert!(q[0].0.ends_with("frame 2"), "{}", q[0].0);
+    assert!(
+        q[0].1.contains("longer than 1000 bytes") && q[0].1.contains("line 4"),
+        "{}",
+        q[0].1
+    );
+    assert!(input.as_bytes()[input.find("event: agent").unwrap()..].starts_with(&q[0].2));
+
+    // Last, without its blank line: still quarantined, what came before imported.
+    let db = dir.path().join("t2.db");
+    let input = format!("event: user.message\ndata: {EV1}\n\nevent: agent.message\ndata: {long}");
+    std::fs::write(&f, &input).unwrap();
+    let o = import_capped(&db, &f, "1000");
+    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
+    let ids: Vec<String> = query(&db, "SELECT event_id FROM events");
+    assert_eq!(ids, ["sevt_1"]);
+    assert_eq!(quarantine_rows(&db).len(), 1);
+}
