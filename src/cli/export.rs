@@ -45,7 +45,7 @@ pub struct Args {
     /// Output format [default: jsonl, or otlp with --otlp-endpoint]
     #[arg(long, value_enum)]
     format: Option<Format>,
-    /// Write to FILE instead of standard output
+    /// Write to FILE instead of standard output (`-`: standard output)
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// With --format jsonl: the events of this thread's stream (sthr_…) instead of the session's
@@ -83,13 +83,13 @@ pub struct Args {
     otlp_timeout: Duration,
 }
 
-/// Standard output, or a new file.
+/// Standard output (none, or `-`), or a new file.
 fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
     Ok(match path {
-        Some(p) => Box::new(BufWriter::new(
+        Some(p) if p != Path::new("-") => Box::new(BufWriter::new(
             File::create(p).with_context(|| format!("{}: cannot create", p.display()))?,
         )),
-        None => output::stdout_for_files(),
+        _ => output::stdout_for_files(),
     })
 }
 

@@ -2,13 +2,16 @@
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
+use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use super::{Outcome, exit, output};
-use flightrec::record::tape::import_tape;
-use flightrec::record::{FileReport, ImportOptions, import_file, import_input};
-use flightrec::source::tape::is_tape_file;
+use flightrec::record::tape::{import_tape, import_tape_reader};
+use flightrec::record::{
+    FileReport, ImportError, ImportOptions, import_input, session_id_from_name,
+};
+use flightrec::source::open_input;
+use flightrec::source::tape::looks_like_tape;
 use flightrec::store::{Store, UpsertCounts};
 
 #[derive(clap::Args)]
@@ -92,20 +95,26 @@ fn import_one(store: &mut Store, file: &Path, opts: &ImportOptions) -> anyhow::R
     if file == Path::new("-") {
         // Standard input, read once as a stream (no reopening, so nothing is lost to a sniff).
         let input = std::io::BufReader::with_capacity(1 << 16, std::io::stdin().lock());
-        return Ok(import_input(
-            store,
-            "-",
-            opts.session.as_deref(),
-            &opts.thread,
-            input,
-            0,
-            &mut |_, _| {},
-        )?);
+        return import_stream(store, "-", None, input, 0, opts, &mut |_, _| {});
     }
-    if is_tape_file(file).unwrap_or(false) {
-        return import_tape_file(store, file, opts);
-    }
-    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    // Opened once and sniffed from its buffer, so a pipe (/dev/stdin, <(…), a FIFO) keeps every
+    // byte. A FIFO with no writer is waited for, with a message, then refused.
+    let shown = file.display().to_string();
+    let mut say_waiting = || {
+        let limit = match flightrec::source::fifo_wait() {
+            Some(d) => format!("up to {} s; FLIGHTREC_FIFO_WAIT_SECS", d.as_secs()),
+            None => "without limit: FLIGHTREC_FIFO_WAIT_SECS=0".into(),
+        };
+        let _ = output::eprint_line(format!(
+            "flightrec: waiting for a writer on FIFO {} ({limit})",
+            output::visible(&shown)
+        ));
+    };
+    let (input, size) =
+        open_input(file, &mut say_waiting).map_err(|source| ImportError::Source {
+            path: shown.clone(),
+            source,
+        })?;
     let bar = (size >= PROGRESS_MIN_BYTES && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(size);
         bar.set_style(
@@ -114,7 +123,7 @@ fn import_one(store: &mut Store, file: &Path, opts: &ImportOptions) -> anyhow::R
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        bar.set_message(output::visible(&file.display().to_string()).into_owned());
+        bar.set_message(output::visible(&shown).into_owned());
         bar
     });
     let mut on_bytes = |done: u64, _total: u64| {
@@ -122,26 +131,51 @@ fn import_one(store: &mut Store, file: &Path, opts: &ImportOptions) -> anyhow::R
             b.set_position(done);
         }
     };
-    let report = import_file(store, file, opts, &mut on_bytes);
+    let named = session_id_from_name(file);
+    let report = import_stream(store, &shown, named, input, size, opts, &mut on_bytes);
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    Ok(report?)
+    report
 }
 
-/// A tape names its own session and threads: `--session` may only repeat it.
-fn import_tape_file(
+/// Imports one open input: a tape (told from its first bytes, peeked, not consumed), or an
+/// event log. `named`: the session the input's name gives.
+fn import_stream<R: BufRead + Unpin>(
     store: &mut Store,
-    file: &Path,
+    name: &str,
+    named: Option<String>,
+    mut input: R,
+    size: u64,
     opts: &ImportOptions,
+    on_bytes: &mut dyn FnMut(u64, u64),
 ) -> anyhow::Result<FileReport> {
-    if !opts.thread.is_empty() {
-        anyhow::bail!(
-            "{}: a tape keeps each event's thread; --thread does not apply",
-            file.display()
-        );
+    let head = input.fill_buf().map_err(|e| ImportError::Source {
+        path: name.to_string(),
+        source: e.into(),
+    })?;
+    if looks_like_tape(head) {
+        // A tape names its own session and threads: `--session` may only repeat it.
+        if !opts.thread.is_empty() {
+            anyhow::bail!("{name}: a tape keeps each event's thread; --thread does not apply");
+        }
+        return Ok(import_tape_reader(
+            store,
+            name,
+            input,
+            opts.session.as_deref(),
+        )?);
     }
-    Ok(import_tape(store, file, opts.session.as_deref())?)
+    let session = opts.session.clone().or(named);
+    Ok(import_input(
+        store,
+        name,
+        session.as_deref(),
+        &opts.thread,
+        input,
+        size,
+        on_bytes,
+    )?)
 }
 
 /// A tape restored into a fresh database in a temporary directory, for `serve --tape` and

@@ -49,6 +49,8 @@ pub struct FileReport {
 pub enum ImportError {
     #[error("{path}: {source}")]
     Source { path: String, source: SourceError },
+    #[error("no events in {path}: {source}")]
+    NoEvents { path: String, source: SourceError },
     #[error(
         "{path}: cannot tell which session this belongs to: pass --session sesn_… or put the session id in the file name"
     )]
@@ -170,9 +172,15 @@ pub fn import_input<R: BufRead + Unpin>(
             path: name.to_string(),
         });
     }
-    let format = result.map_err(|source| ImportError::Source {
-        path: name.to_string(),
-        source,
+    let format = result.map_err(|source| match source {
+        SourceError::Empty | SourceError::Blank { .. } => ImportError::NoEvents {
+            path: name.to_string(),
+            source,
+        },
+        source => ImportError::Source {
+            path: name.to_string(),
+            source,
+        },
     })?;
     let mut report = state.report;
     let Some(session_id) = state.session_id else {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::model::{Envelope, Source};
 use crate::record::FileReport;
-use crate::source::tape::{Record, Tape, TapeError, read_tape_file};
+use crate::source::tape::{Record, Tape, TapeError, read_tape, read_tape_file};
 use crate::store::{Incoming, Outcome, Store, StoreError, UpsertCounts, WriteBatch};
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +32,29 @@ pub fn import_tape(
         path: shown.clone(),
         source,
     })?;
+    restore_checked(store, shown, tape, session)
+}
+
+/// [`import_tape`] from an input already open (a pipe, standard input), named `name`.
+pub fn import_tape_reader<R: std::io::BufRead>(
+    store: &mut Store,
+    name: &str,
+    input: R,
+    session: Option<&str>,
+) -> Result<FileReport, TapeImportError> {
+    let tape = read_tape(input).map_err(|source| TapeImportError::Read {
+        path: name.to_string(),
+        source,
+    })?;
+    restore_checked(store, name.to_string(), tape, session)
+}
+
+fn restore_checked(
+    store: &mut Store,
+    shown: String,
+    tape: Tape,
+    session: Option<&str>,
+) -> Result<FileReport, TapeImportError> {
     if let Some(s) = session.filter(|s| *s != tape.header.session_id) {
         return Err(TapeImportError::Invalid {
             path: shown,

@@ -70,17 +70,28 @@ pub fn detect<R: BufRead>(input: &mut R) -> Result<Format, SourceError> {
     let buf = input.fill_buf()?;
     let start = buf.iter().position(|b| !b.is_ascii_whitespace());
     let Some(start) = start else {
-        // Only whitespace in the first block: check the whole input is blank.
+        // Only whitespace in the first block: check the rest is blank too, block by block.
         let n = buf.len();
+        let mut bytes = n as u64;
         input.consume(n);
-        let mut rest = Vec::new();
-        input.read_to_end(&mut rest)?;
-        if rest.iter().all(u8::is_ascii_whitespace) {
-            return Err(SourceError::Empty);
+        loop {
+            let buf = input.fill_buf()?;
+            if buf.is_empty() {
+                return Err(if bytes == 0 {
+                    SourceError::Empty
+                } else {
+                    SourceError::Blank { bytes }
+                });
+            }
+            if !buf.iter().all(u8::is_ascii_whitespace) {
+                return Err(SourceError::Unrecognised(
+                    "whitespace then data past the first 64 KiB".into(),
+                ));
+            }
+            bytes += buf.len() as u64;
+            let n = buf.len();
+            input.consume(n);
         }
-        return Err(SourceError::Unrecognised(
-            "whitespace then data past the first 64 KiB".into(),
-        ));
     };
     let head = &buf[start..];
     if SSE_FIELDS.iter().any(|f| head.starts_with(f)) {

@@ -103,70 +103,86 @@ pub(super) fn emit(
         })?;
     }
     for (t, thread) in shape.threads.unwrap_or_default().into_iter().enumerate() {
-        let origin = at(format!("$.threads[{t}]"));
-        let members = match serde_json::from_str::<Members<'_>>(thread.get()) {
-            Ok(m) => m.0,
-            Err(e) => {
-                send(Item::Bad {
-                    origin,
-                    raw: thread.get().as_bytes(),
-                    reason: format!("a thread is not a JSON object: {e}"),
-                })?;
-                continue;
-            }
-        };
-        let id = members
-            .iter()
-            .find(|(k, _)| k == "id")
-            .and_then(|(_, v)| serde_json::from_str::<Cow<'_, str>>(v.get()).ok())
-            .filter(|id| !id.is_empty());
-        let Some(id) = id else {
+        emit_thread(document, t, thread.get(), sink)?;
+    }
+    Ok(())
+}
+
+/// Hands over one element of a dump's `threads` (`$.threads[t]`): its object without `events`,
+/// then its events.
+pub(super) fn emit_thread(
+    document: u64,
+    t: usize,
+    thread: &str,
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
+) -> Result<(), SourceError> {
+    let at = |path: String| Origin::Path { document, path };
+    let mut send = |item: Item<'_>| sink(item).map_err(SourceError::Sink);
+    let origin = at(format!("$.threads[{t}]"));
+    let members = match serde_json::from_str::<Members<'_>>(thread) {
+        Ok(m) => m.0,
+        Err(e) => {
             send(Item::Bad {
                 origin,
-                raw: thread.get().as_bytes(),
-                reason: "a thread without a string \"id\"".into(),
+                raw: thread.as_bytes(),
+                reason: format!("a thread is not a JSON object: {e}"),
             })?;
-            continue;
-        };
-        let mut object = String::with_capacity(thread.get().len());
-        object.push('{');
-        let mut events = None;
-        for (k, v) in &members {
-            if k == "events" {
-                events = Some(*v);
-                continue;
-            }
-            if object.len() > 1 {
-                object.push(',');
-            }
-            object.push_str(&serde_json::to_string(k).unwrap_or_default());
-            object.push(':');
-            object.push_str(v.get());
+            return Ok(());
         }
-        object.push('}');
-        send(Item::ThreadObject {
+    };
+    let id = members
+        .iter()
+        .find(|(k, _)| k == "id")
+        .and_then(|(_, v)| serde_json::from_str::<Cow<'_, str>>(v.get()).ok())
+        .filter(|id| !id.is_empty());
+    let Some(id) = id else {
+        send(Item::Bad {
             origin,
-            text: Cow::Owned(object),
+            raw: thread.as_bytes(),
+            reason: "a thread without a string \"id\"".into(),
         })?;
-        let Some(events) = events else { continue };
-        let events = match serde_json::from_str::<Vec<&RawValue>>(events.get()) {
-            Ok(v) => v,
-            Err(e) => {
-                send(Item::Bad {
-                    origin: at(format!("$.threads[{t}].events")),
-                    raw: events.get().as_bytes(),
-                    reason: format!("a thread's \"events\" is not an array: {e}"),
-                })?;
-                continue;
-            }
-        };
-        for (i, e) in events.into_iter().enumerate() {
-            send(Item::ThreadEvent {
-                origin: at(format!("$.threads[{t}].events[{i}]")),
-                thread_id: &id,
-                text: e.get(),
-            })?;
+        return Ok(());
+    };
+    let mut object = String::with_capacity(thread.len());
+    object.push('{');
+    let mut events = None;
+    for (k, v) in &members {
+        if k == "events" {
+            events = Some(*v);
+            continue;
         }
+        if object.len() > 1 {
+            object.push(',');
+        }
+        object.push_str(&serde_json::to_string(k).unwrap_or_default());
+        object.push(':');
+        object.push_str(v.get());
+    }
+    object.push('}');
+    send(Item::ThreadObject {
+        origin,
+        text: Cow::Owned(object),
+    })?;
+    let Some(events) = events else {
+        return Ok(());
+    };
+    let events = match serde_json::from_str::<Vec<&RawValue>>(events.get()) {
+        Ok(v) => v,
+        Err(e) => {
+            send(Item::Bad {
+                origin: at(format!("$.threads[{t}].events")),
+                raw: events.get().as_bytes(),
+                reason: format!("a thread's \"events\" is not an array: {e}"),
+            })?;
+            return Ok(());
+        }
+    };
+    for (i, e) in events.into_iter().enumerate() {
+        send(Item::ThreadEvent {
+            origin: at(format!("$.threads[{t}].events[{i}]")),
+            thread_id: &id,
+            text: e.get(),
+        })?;
     }
     Ok(())
 }

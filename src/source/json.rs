@@ -5,9 +5,10 @@
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
-use super::{Item, Origin, SourceError, dump, scan};
+use super::stream::{Got, Scanner};
+use super::{Item, Origin, SourceError, docs, dump, scan};
 
 /// A list page: `{"data":[...],"next_page":...}`. An event always has a `type`; a page has none.
 #[derive(Deserialize)]
@@ -40,7 +41,7 @@ fn page_items(text: &str) -> Option<Vec<&RawValue>> {
 /// Hands over an object that is an event, a session or thread object, a page (whose events it
 /// expands) or a dump (`dump.rs`). `document` is the document's number when the object is a
 /// whole JSON document rather than a line: one of no known shape is then refused.
-fn emit_object<'a>(
+pub(super) fn emit_object<'a>(
     text: &'a str,
     origin: Origin,
     document: Option<u64>,
@@ -82,26 +83,78 @@ fn emit_object<'a>(
     .map_err(SourceError::Sink)
 }
 
-pub(super) fn read_lines<R: BufRead>(
-    mut input: R,
+/// Reads JSON Lines. A line over the cap is handed over as bad (its start kept), and a line
+/// that opens a list page (`{"data": [`) is streamed element by element like a document.
+pub(super) fn read_lines<R: Read>(
+    input: R,
     sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
     on_bytes: &mut dyn FnMut(u64),
 ) -> Result<(), SourceError> {
+    let max = super::max_item_bytes();
+    let mut sc = Scanner::new(input, on_bytes);
     let mut line = Vec::with_capacity(4096);
-    let mut n = 0u64;
     loop {
-        line.clear();
-        let read = input.read_until(b'\n', &mut line)?;
-        if read == 0 {
-            return Ok(());
+        let n = sc.newlines + 1;
+        if let Some(skip) = opens_page(sc.peek_min(64)?) {
+            sc.consume(skip);
+            let origin_of = move |item| Origin::LineItem { line: n, item };
+            let (end, _) = docs::stream_page(&mut sc, max, &origin_of, sink)?;
+            // The rest of the line: nothing but whitespace, or it is bad.
+            let at = sc.offset;
+            let Some(got) = sc.read_line(max, &mut line)? else {
+                if let docs::End::Broken { offset, what } = end {
+                    let reason = format!("invalid JSON at byte {offset}: expected {what}");
+                    sink(Item::Bad {
+                        origin: Origin::Line(n),
+                        raw: b"",
+                        reason,
+                    })
+                    .map_err(SourceError::Sink)?;
+                }
+                return Ok(());
+            };
+            let rest = line.trim_ascii();
+            let reason = match end {
+                docs::End::Broken { offset, what } => {
+                    format!("invalid JSON at byte {offset}: expected {what}")
+                }
+                docs::End::Ended => continue,
+                docs::End::Done if rest.is_empty() => continue,
+                docs::End::Done => format!("text after the page's end, at byte {at}"),
+            };
+            let reason = match got {
+                Got::TooLong { len } => format!(
+                    "{reason}; the rest of the line is {}",
+                    docs::too_long(len, max, line.len())
+                ),
+                _ => reason,
+            };
+            sink(Item::Bad {
+                origin: Origin::Line(n),
+                raw: rest,
+                reason,
+            })
+            .map_err(SourceError::Sink)?;
+            continue;
         }
-        on_bytes(read as u64);
-        n += 1;
+        let got = match sc.read_line(max, &mut line)? {
+            None => return Ok(()),
+            Some(g) => g,
+        };
+        let origin = Origin::Line(n);
+        if let Got::TooLong { len } = got {
+            sink(Item::Bad {
+                origin,
+                raw: &line,
+                reason: format!("the line is {}", docs::too_long(len, max, line.len())),
+            })
+            .map_err(SourceError::Sink)?;
+            continue;
+        }
         let bytes = line.trim_ascii();
         if bytes.is_empty() {
             continue;
         }
-        let origin = Origin::Line(n);
         match std::str::from_utf8(bytes) {
             Ok(text) => emit_object(
                 text,
@@ -124,6 +177,23 @@ pub(super) fn read_lines<R: BufRead>(
             }
         }
     }
+}
+
+/// Whether a line opens a list page with its `data` array (`{ "data" : [`), and if so how many
+/// bytes come before its `{`.
+fn opens_page(head: &[u8]) -> Option<usize> {
+    let start = head
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\r'))?;
+    let mut at = start;
+    for want in [&b"{"[..], b"\"data\"", b":", b"["] {
+        at = scan::skip_ws(head, at);
+        if !head[at..].starts_with(want) {
+            return None;
+        }
+        at += want.len();
+    }
+    Some(start)
 }
 
 /// A list page on one line that is not all UTF-8: its elements are handed on one by one, so
@@ -162,82 +232,4 @@ fn bad_page_line(
         sink(item).map_err(SourceError::Sink)?;
     }
     Ok(true)
-}
-
-pub(super) fn read_documents<R: BufRead>(
-    mut input: R,
-    sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
-    on_bytes: &mut dyn FnMut(u64),
-) -> Result<(), SourceError> {
-    let mut bytes = Vec::new();
-    input.read_to_end(&mut bytes)?;
-    on_bytes(bytes.len() as u64);
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let at = e.valid_up_to();
-            let line = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count() as u64;
-            return Err(SourceError::NotText {
-                offset: at as u64,
-                line,
-            });
-        }
-    };
-    let mut values = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
-    let mut doc = 0u64;
-    loop {
-        let start = values.byte_offset();
-        let value = match values.next() {
-            None => return Ok(()),
-            Some(Ok(v)) => v,
-            Some(Err(e)) => {
-                let rest = text[start..].trim_ascii();
-                let reason = format!(
-                    "invalid JSON at line {} column {}: {e}",
-                    e.line(),
-                    e.column()
-                );
-                let origin = Origin::Document(doc + 1);
-                return sink(Item::Bad {
-                    origin,
-                    raw: rest.as_bytes(),
-                    reason,
-                })
-                .map_err(SourceError::Sink);
-            }
-        };
-        doc += 1;
-        let d = doc;
-        let vtext = value.get();
-        if vtext.starts_with('[') {
-            let items: Vec<&RawValue> = match serde_json::from_str(vtext) {
-                Ok(items) => items,
-                Err(e) => {
-                    let reason = format!("invalid JSON array: {e}");
-                    sink(Item::Bad {
-                        origin: Origin::Document(d),
-                        raw: vtext.as_bytes(),
-                        reason,
-                    })
-                    .map_err(SourceError::Sink)?;
-                    continue;
-                }
-            };
-            for (i, raw) in items.into_iter().enumerate() {
-                let origin = Origin::Item {
-                    document: d,
-                    item: i as u64 + 1,
-                };
-                sink(Item::Event {
-                    origin,
-                    frame_name: None,
-                    text: raw.get(),
-                })
-                .map_err(SourceError::Sink)?;
-            }
-        } else {
-            let item_origin = move |item| Origin::Item { document: d, item };
-            emit_object(vtext, Origin::Document(d), Some(d), &item_origin, sink)?;
-        }
-    }
 }

@@ -6,14 +6,19 @@
 
 pub mod api;
 mod detect;
+mod docs;
 mod dump;
+mod input;
 mod json;
 pub mod redirect;
 mod scan;
 mod sse;
+mod stream;
 pub mod tape;
+mod threads;
 
 pub use detect::Format;
+pub use input::{fifo_wait, open_input};
 pub use sse::{SseFrame, decode_sse_chunks};
 
 use std::fmt;
@@ -99,6 +104,12 @@ pub enum SourceError {
     Io(#[from] std::io::Error),
     #[error("empty file")]
     Empty,
+    #[error("only whitespace ({bytes} bytes)")]
+    Blank { bytes: u64 },
+    #[error(
+        "no writer on this FIFO within {secs} s (FLIGHTREC_FIFO_WAIT_SECS sets how long to wait; 0 waits without limit)"
+    )]
+    NoWriter { secs: u64 },
     #[error(
         "not an event log: expected JSON Lines, an SSE capture or a JSON list page (starts with {0})"
     )]
@@ -126,8 +137,8 @@ pub enum SourceError {
     Sink(String),
 }
 
-/// The largest single item (an SSE frame, a line, an element of a JSON document) read into
-/// memory: the bound on an import's memory. 256 MiB unless `FLIGHTREC_MAX_ITEM_BYTES` (hidden,
+/// The largest single item (an SSE frame, a line, an element of a JSON document, a tape's header
+/// line; a tape record line may be twice it) read into memory: the bound on an import's memory. 256 MiB unless `FLIGHTREC_MAX_ITEM_BYTES` (hidden,
 /// for tests) says otherwise.
 pub fn max_item_bytes() -> usize {
     std::env::var("FLIGHTREC_MAX_ITEM_BYTES")
@@ -148,20 +159,16 @@ pub fn read_events<R: BufRead + Unpin>(
     match format {
         Format::Sse => sse::read_sse(input, sink, on_bytes)?,
         Format::JsonLines => json::read_lines(input, sink, on_bytes)?,
-        Format::JsonDocument => json::read_documents(input, sink, on_bytes)?,
+        Format::JsonDocument => docs::read_documents(input, sink, on_bytes)?,
         Format::Tape => return Err(SourceError::Tape),
     }
     Ok(format)
 }
 
-/// Opens a file for [`read_events`].
+/// Opens a file for [`read_events`] (once: a pipe or FIFO keeps every byte; see [`open_input`],
+/// which this is without a word while waiting for a FIFO's writer).
 pub fn open_file(path: &Path) -> Result<(std::io::BufReader<std::fs::File>, u64), SourceError> {
-    let file = std::fs::File::open(path)?;
-    let len = file.metadata()?.len();
-    if file.metadata()?.is_dir() {
-        return Err(SourceError::Io(std::io::Error::other("is a directory")));
-    }
-    Ok((std::io::BufReader::with_capacity(1 << 16, file), len))
+    open_input(path, &mut || {})
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use eventsource_stream::{Event, EventStream, EventStreamError};
 use futures_util::stream;
 use std::io::{BufRead, Read};
 
+use super::stream::KEPT_PREFIX;
 use super::{Item, Origin, SourceError};
 
 /// One decoded frame. `name` is the `event:` field ("message" when there was none).
@@ -101,16 +102,24 @@ impl<I: Iterator<Item = Result<Vec<u8>, ChunkError>>> Iterator for NoBom<I> {
     }
 }
 
-/// A frame that is not UTF-8: kept byte for byte, with where its first bad byte is.
+/// A frame that is not UTF-8 (kept byte for byte), or one over the cap (its start kept): why.
 struct BadFrame {
     raw: Vec<u8>,
+    reason: String,
+}
+
+/// A frame over the cap being skipped to its end: its start, its length so far, where it began.
+struct Skipping {
+    prefix: Vec<u8>,
+    len: u64,
     offset: u64,
     line: u64,
 }
 
 /// Reads an input in chunks of whole frames (up to the blank line that ends each), so that a
 /// frame holding invalid UTF-8 is set aside (into `bad`) while the frames around it go on to the
-/// decoder. A frame longer than `max` bytes stops the read with an error.
+/// decoder. A frame longer than `max` bytes is skipped to its end (its start kept) and set aside
+/// the same way, so memory stays bounded and the frames after it are read.
 struct FrameChunks<'r, R> {
     input: R,
     /// Bytes read but not handed on: an incomplete frame.
@@ -123,6 +132,7 @@ struct FrameChunks<'r, R> {
     lines: u64,
     done: bool,
     max: usize,
+    skipping: Option<Skipping>,
     bad: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<BadFrame>>>,
     /// The frame standing in for each bad one (see [`bad_marker`]).
     marker: Vec<u8>,
@@ -153,7 +163,13 @@ impl<R: Read> Iterator for FrameChunks<'_, R> {
             self.carry.truncate(start + n);
             (self.on_bytes)(n as u64);
             let eof = n == 0;
-            let end = self.complete_frames(eof);
+            if self.skipping.is_some() {
+                if let Some(marker) = self.skip(eof) {
+                    return Some(Ok(marker));
+                }
+                continue;
+            }
+            let end = self.complete_frames(eof, false);
             if eof {
                 self.done = true;
                 // The rest is a last frame without its blank line: terminate it, so it is not
@@ -166,12 +182,15 @@ impl<R: Read> Iterator for FrameChunks<'_, R> {
                 return Some(Ok(self.take_frames(end)));
             }
             if self.carry.len() > self.max {
-                self.done = true;
-                return Some(Err(ChunkError::TooLong {
+                self.skipping = Some(Skipping {
+                    prefix: self.carry[..KEPT_PREFIX.min(self.max)].to_vec(),
+                    len: 0,
                     offset: self.offset,
                     line: self.lines + 1,
-                    max: self.max,
-                }));
+                });
+                if let Some(marker) = self.skip(false) {
+                    return Some(Ok(marker));
+                }
             }
         }
     }
@@ -180,7 +199,7 @@ impl<R: Read> Iterator for FrameChunks<'_, R> {
 impl<R> FrameChunks<'_, R> {
     /// Scans `carry` on from where it stopped; returns the end of its last complete frame (0
     /// when there is none). Lines end with CRLF, LF or CR; a frame ends with an empty line.
-    fn complete_frames(&mut self, eof: bool) -> usize {
+    fn complete_frames(&mut self, eof: bool, first_only: bool) -> usize {
         let buf = &self.carry;
         let mut end = 0;
         let mut i = self.scanned;
@@ -195,14 +214,64 @@ impl<R> FrameChunks<'_, R> {
                     continue;
                 }
             };
-            if i == self.line_start {
-                end = i + len;
-            }
+            let frame_end = i == self.line_start;
             i += len;
             self.line_start = i;
+            if frame_end {
+                end = i;
+                if first_only {
+                    break;
+                }
+            }
         }
         self.scanned = i;
         end
+    }
+
+    /// Skipping a frame over the cap: drops what was scanned of it, and at its end (or the
+    /// input's) sets it aside, returning the marker that keeps its place.
+    fn skip(&mut self, eof: bool) -> Option<Vec<u8>> {
+        let end = self.complete_frames(eof, true);
+        let stop = if end > 0 {
+            end
+        } else if eof {
+            self.carry.len()
+        } else {
+            self.scanned
+        };
+        self.drop_front(stop);
+        if end == 0 && !eof {
+            return None;
+        }
+        let s = self.skipping.take()?;
+        let len = s.len;
+        self.bad.borrow_mut().push_back(BadFrame {
+            reason: format!(
+                "a frame at byte {} (line {}) of {len} bytes, longer than {} bytes (FLIGHTREC_MAX_ITEM_BYTES): not stored; its first {} bytes are kept",
+                s.offset,
+                s.line,
+                self.max,
+                s.prefix.len()
+            ),
+            raw: s.prefix,
+        });
+        if eof && end == 0 {
+            self.done = true;
+        }
+        Some(self.marker.clone())
+    }
+
+    /// Drops `carry[..k]` (scanned, part of a frame being skipped).
+    fn drop_front(&mut self, k: usize) {
+        self.lines += count_lines(&self.carry[..k]);
+        self.offset += k as u64;
+        if let Some(s) = &mut self.skipping {
+            s.len += k as u64;
+        }
+        self.carry.drain(..k);
+        self.scanned = self.scanned.saturating_sub(k);
+        // A line that began in what was dropped is not empty: no index can match it.
+        self.line_start = self.line_start.checked_sub(k).unwrap_or(usize::MAX);
     }
 
     /// Takes `carry[..end]` (whole frames) out, setting aside the frames that are not UTF-8.
@@ -232,8 +301,10 @@ impl<R> FrameChunks<'_, R> {
                     // What came before goes to the decoder first, so items keep their order.
                     self.bad.borrow_mut().push_back(BadFrame {
                         raw: frame.to_vec(),
-                        offset: offset + (at + bad) as u64,
-                        line,
+                        reason: format!(
+                            "invalid UTF-8 at byte {} (line {line})",
+                            offset + (at + bad) as u64
+                        ),
                     });
                     good.extend_from_slice(&self.marker);
                 }
@@ -303,6 +374,7 @@ pub(super) fn read_sse<R: BufRead + Unpin>(
         lines: 0,
         done: false,
         max: super::max_item_bytes(),
+        skipping: None,
         bad: bad.clone(),
         marker,
         on_bytes,
@@ -331,7 +403,7 @@ pub(super) fn read_sse<R: BufRead + Unpin>(
                 sink(Item::Bad {
                     origin,
                     raw: &b.raw,
-                    reason: format!("invalid UTF-8 at byte {} (line {})", b.offset, b.line),
+                    reason: b.reason,
                 })
                 .map_err(SourceError::Sink)?;
                 continue;

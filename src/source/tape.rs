@@ -7,6 +7,8 @@ use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
+use super::stream::{Got, Scanner};
+
 /// The major version this build writes and reads. A reader refuses a greater one; fields added
 /// within a major version are ignored by older readers.
 pub const TAPE_VERSION: u64 = 1;
@@ -124,6 +126,10 @@ pub enum TapeError {
     #[error("line {line}: {reason}")]
     BadLine { line: u64, reason: String },
     #[error(
+        "line {line} is longer than {max} bytes: not a flightrec tape, or a record too large to import (FLIGHTREC_MAX_ITEM_BYTES)"
+    )]
+    TooLong { line: u64, max: usize },
+    #[error(
         "truncated: the header promises {want} {what} but the tape ends after {got} (line {line})"
     )]
     Truncated {
@@ -181,24 +187,55 @@ pub fn read_tape<R: BufRead>(mut input: R) -> Result<Tape, TapeError> {
     }
 }
 
-fn read_lines<R: BufRead>(mut input: R) -> Result<Tape, TapeError> {
+/// The cap on a tape's header line (its session object, capture summary and redaction manifest).
+fn max_header_bytes() -> usize {
+    super::max_item_bytes()
+}
+
+/// The cap on a record line: an event's text escaped as a JSON string, with room to spare.
+fn max_record_bytes() -> usize {
+    super::max_item_bytes().saturating_mul(2)
+}
+
+fn read_lines<R: BufRead>(input: R) -> Result<Tape, TapeError> {
+    let mut on = |_| {};
+    let mut input = Scanner::new(input, &mut on);
     let mut line = String::new();
     let mut n: u64 = 1;
-    let read = |input: &mut R, line: &mut String, n: u64| -> Result<usize, TapeError> {
-        line.clear();
-        input.read_line(line).map_err(|e| TapeError::BadLine {
-            line: n,
-            reason: match e.kind() {
-                std::io::ErrorKind::InvalidData if e.get_ref().is_none() => {
-                    "not UTF-8 text".to_string()
+    let read =
+        |input: &mut Scanner<'_, R>, line: &mut String, n: u64| -> Result<usize, TapeError> {
+            let max = if n == 1 {
+                max_header_bytes()
+            } else {
+                max_record_bytes()
+            };
+            let mut bytes = Vec::new();
+            let got = input
+                .read_line_or_stop(max, true, &mut bytes)
+                .map_err(|e| TapeError::BadLine {
+                    line: n,
+                    reason: match e.kind() {
+                        std::io::ErrorKind::UnexpectedEof => {
+                            format!("the compressed stream ends early (truncated): {e}")
+                        }
+                        _ => format!("cannot read: {e}"),
+                    },
+                })?;
+            match got {
+                None => {
+                    line.clear();
+                    Ok(0)
                 }
-                std::io::ErrorKind::UnexpectedEof => {
-                    format!("the compressed stream ends early (truncated): {e}")
+                Some(Got::TooLong { .. }) => Err(TapeError::TooLong { line: n, max }),
+                Some(_) => {
+                    *line = String::from_utf8(bytes).map_err(|_| TapeError::BadLine {
+                        line: n,
+                        reason: "not UTF-8 text".to_string(),
+                    })?;
+                    Ok(line.len())
                 }
-                _ => format!("cannot read: {e}"),
-            },
-        })
-    };
+            }
+        };
     if read(&mut input, &mut line, n)? == 0 {
         return Err(TapeError::Empty);
     }

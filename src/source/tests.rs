@@ -156,7 +156,8 @@ fn broken_document_keeps_the_rest_as_bad() {
         read(b"{\n \"data\": [{\"type\":\"a\"}]\n}\n{\n \"data\": [{\"type\"").unwrap();
     assert_eq!(items.len(), 2);
     assert!(
-        items[1].starts_with("B document 2 invalid JSON at line"),
+        items[1]
+            .starts_with("B document 2 item 1 invalid JSON: the input ends inside it |{\"type\""),
         "{}",
         items[1]
     );
@@ -165,7 +166,10 @@ fn broken_document_keeps_the_rest_as_bad() {
 #[test]
 fn empty_and_unrecognised_inputs() {
     assert!(matches!(read(b""), Err(SourceError::Empty)));
-    assert!(matches!(read(b"  \n\n "), Err(SourceError::Empty)));
+    assert!(matches!(
+        read(b"  \n\n "),
+        Err(SourceError::Blank { bytes: 5 })
+    ));
     let err = read(b"\x7fELF\x02\x01\x01\x00garbage").unwrap_err();
     assert!(err.to_string().contains("bytes 7f 45 4c 46"), "{err}");
     let err = read(b"hello world").unwrap_err();
@@ -214,4 +218,46 @@ fn dump_thread_without_id_is_bad_and_unknown_documents_are_refused() {
     // An object with an id but no type is an event missing a field: kept for the quarantine.
     let (_, items) = read(b"{\n\"id\": \"sevt_1\"\n}").unwrap();
     assert_eq!(items.len(), 1);
+}
+
+#[test]
+fn streamed_documents_keep_good_elements_before_a_break() {
+    // A page whose array breaks after two elements: both kept, the rest handed over as bad.
+    let (_, items) =
+        read(b"{\n \"data\": [{\"type\":\"a\"}, {\"type\":\"b\"} {\"type\":\"c\"}]\n}\n").unwrap();
+    assert_eq!(items.len(), 3, "{items:?}");
+    assert_eq!(items[0], "E item 1 -|{\"type\":\"a\"}");
+    assert_eq!(items[1], "E item 2 -|{\"type\":\"b\"}");
+    assert!(
+        items[2].starts_with("B document 1 invalid JSON at byte")
+            && items[2].ends_with("|{\"type\":\"c\"}]\n}"),
+        "{}",
+        items[2]
+    );
+    // A one-line page in JSON Lines followed by junk on its line, then a good line.
+    let (_, items) =
+        read(b"{\"data\":[{\"type\":\"a\"}],\"next_page\":null} junk\n{\"type\":\"b\"}\n").unwrap();
+    assert_eq!(
+        items,
+        vec![
+            "E line 1 item 1 -|{\"type\":\"a\"}",
+            "B line 1 text after the page's end, at byte 40 |junk",
+            "E line 2 -|{\"type\":\"b\"}",
+        ]
+    );
+}
+
+#[test]
+fn a_streamed_dump_thread_keeps_its_members_and_events() {
+    let doc = b"{\n\"threads\": [{\"events\": [{\"type\":\"x\"}], \"id\": \"sthr_1\", \"n\": [1, {\"a\": \"]\"}]}, 7]}";
+    let (format, items) = read(doc).unwrap();
+    assert_eq!(format, Format::JsonDocument);
+    assert_eq!(
+        items,
+        vec![
+            "T $.threads[0]|{\"id\":\"sthr_1\",\"n\":[1, {\"a\": \"]\"}]}",
+            "E $.threads[0].events[0] @sthr_1|{\"type\":\"x\"}",
+            "B $.threads[1] a thread is not a JSON object |7",
+        ]
+    );
 }
