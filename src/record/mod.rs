@@ -6,6 +6,7 @@ pub mod import;
 pub mod live;
 mod reader;
 pub mod tape;
+pub mod threads;
 pub mod watch;
 pub mod writer;
 
