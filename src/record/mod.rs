@@ -1,5 +1,5 @@
 //! Getting events into the store: file imports, and the live recorder (stream + backfill +
-//! reconnects) with its writer thread.
+//! reconnects, and the session's thread list) with its writer thread.
 
 pub mod backoff;
 pub mod import;

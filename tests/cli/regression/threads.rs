@@ -112,6 +112,24 @@ fn record_leaves_the_sessions_thread_objects_behind() {
         notes.iter().any(|n| n["why"] == "end" && n["threads"] == 2),
         "{notes:?}"
     );
+    // A history-only recording (a finished session) fetches them too.
+    let (mut server, url) = serve_process(&src, &[]);
+    let once = dir.path().join("once.db");
+    let o = run(
+        &once,
+        &[
+            "record",
+            SESSION,
+            "--base-url",
+            &url,
+            "--no-stream",
+            "--quiet",
+        ],
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(thread_rows(&once), want);
 }
 
 #[tokio::test(flavor = "multi_thread")]
