@@ -94,6 +94,10 @@ pub struct Report {
     pub latency_p99_micros: Option<u64>,
     pub latency_p999_micros: Option<u64>,
     pub frames_timed: u64,
+    /// Thread objects stored by the newest fetch of the thread list (`GET …/threads`).
+    pub thread_objects: Option<usize>,
+    /// Why the newest fetch of the thread list failed (also in the capture log, kind `threads`).
+    pub thread_list_error: Option<String>,
 }
 
 /// Connection state, for a status line.
@@ -126,6 +130,12 @@ pub async fn record(
     });
     let opts = Arc::new(opts);
     let run = format!("{:016x}", fastrand::u64(..));
+    let thread_list = Arc::new(ThreadList::new(
+        client.clone(),
+        opts.session.clone(),
+        w.tx.clone(),
+        run.clone(),
+    ));
     let target = Target {
         client: client.clone(),
         opts: opts.clone(),
@@ -134,17 +144,15 @@ pub async fn record(
         snapshots: w.snapshots.clone(),
         live: Arc::new(live_tx),
         run: run.clone(),
-        threads: Some(Arc::new(ThreadList::new(
-            client.clone(),
-            opts.session.clone(),
-            w.tx.clone(),
-            run,
-        ))),
+        threads: Some(Arc::clone(&thread_list)),
     };
     let result = target.session_run(shutdown).await;
     if let Ok(raw) = client.get_session(&opts.session).await {
         let _ = w.tx.send(Msg::SessionObject { raw }).await;
     }
+    let threads = thread_list.outcome();
+    // The list holds a sender: the writer ends only once every sender is gone.
+    drop(thread_list);
     let snapshots = w.snapshots.clone();
     drop(target);
     drop(w.tx);
@@ -165,6 +173,8 @@ pub async fn record(
         latency_p99_micros: snap.latency.quantile_micros(0.99),
         latency_p999_micros: snap.latency.quantile_micros(0.999),
         frames_timed: snap.latency.count,
+        thread_objects: threads.clone().and_then(Result::ok),
+        thread_list_error: threads.and_then(Result::err),
     })
 }
 

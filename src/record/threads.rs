@@ -52,6 +52,8 @@ pub struct ThreadList {
     off: AtomicBool,
     /// One fetch at a time, so an older list never lands after a newer one.
     one: tokio::sync::Mutex<()>,
+    /// Objects in the newest complete list once one was read, or why the newest fetch failed.
+    last: std::sync::Mutex<Option<Result<usize, String>>>,
 }
 
 impl ThreadList {
@@ -63,6 +65,18 @@ impl ThreadList {
             run,
             off: AtomicBool::new(false),
             one: tokio::sync::Mutex::new(()),
+            last: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// How many thread objects the newest fetch stored, or why it failed; `None` before any.
+    pub fn outcome(&self) -> Option<Result<usize, String>> {
+        self.last.lock().ok().and_then(|l| l.clone())
+    }
+
+    fn set_outcome(&self, outcome: Result<usize, String>) {
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some(outcome);
         }
     }
 
@@ -85,11 +99,13 @@ impl ThreadList {
                 if self.tx.send(msg).await.is_err() {
                     return Fetched::Failed;
                 }
+                self.set_outcome(Ok(n));
                 let detail = json!({ "run": self.run, "why": why, "pages": pages, "threads": n });
                 self.note(started_at, Some(received_at), detail).await;
                 Fetched::Stored(n)
             }
             Err(e) => {
+                self.set_outcome(Err(e.to_string()));
                 let fatal = e.is_fatal();
                 if fatal {
                     self.off.store(true, Ordering::Relaxed);

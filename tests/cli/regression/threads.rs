@@ -101,6 +101,11 @@ fn record_leaves_the_sessions_thread_objects_behind() {
     let _ = server.kill();
     let _ = server.wait();
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("; 2 thread object(s);"),
+        "{}",
+        stdout(&o)
+    );
     assert_eq!(
         thread_rows(&dst),
         want,
@@ -249,6 +254,12 @@ fn record_without_thread_list(status: StatusCode) -> (PathBuf, PathBuf, usize, t
     let _ = server.kill();
     let _ = server.wait();
     assert_eq!(code(&o), 0, "{status}: {}", stderr(&o));
+    let summary = stdout(&o);
+    assert!(
+        summary.contains("; no thread list (")
+            && summary.contains(&format!("HTTP {}", status.as_u16())),
+        "{summary}"
+    );
     assert!(started.elapsed() < Duration::from_secs(40));
     (src, dst, asked.load(Ordering::SeqCst), dir)
 }
