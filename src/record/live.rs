@@ -325,7 +325,7 @@ impl Target {
     /// current; bounded in time, and never an error (a failure is in the capture log).
     async fn final_thread_list(&self) {
         if let Some(list) = &self.threads {
-            let _ = tokio::time::timeout(FINAL_FETCH_LIMIT, list.fetch("end")).await;
+            let _ = tokio::time::timeout(FINAL_FETCH_LIMIT, list.fetch(super::threads::END)).await;
         }
     }
 

@@ -28,6 +28,9 @@ pub const DEBOUNCE: Duration = Duration::from_secs(2);
 /// Attempts of one page before a fetch is given up (transient failures only).
 const ATTEMPTS: u32 = 3;
 
+/// Why the last fetch of a recording runs.
+pub const END: &str = "end";
+
 /// A fetch at the end of a recording gives up after this long.
 pub const FINAL_FETCH_LIMIT: Duration = Duration::from_secs(15);
 
@@ -48,7 +51,7 @@ pub struct ThreadList {
     session: String,
     tx: mpsc::Sender<Msg>,
     run: String,
-    /// Set after a refusal no retry can fix.
+    /// Set after a refusal no retry can fix, or once the fetch at the end has run.
     off: AtomicBool,
     /// One fetch at a time, so an older list never lands after a newer one.
     one: tokio::sync::Mutex<()>,
@@ -86,6 +89,10 @@ impl ThreadList {
         let _one = self.one.lock().await;
         if self.off.load(Ordering::Relaxed) {
             return Fetched::Off;
+        }
+        if why == END {
+            // Nothing is fetched after the last: its note stays inside the recording's time.
+            self.off.store(true, Ordering::Relaxed);
         }
         let started_at = now();
         match self.all_pages().await {
