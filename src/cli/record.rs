@@ -139,8 +139,13 @@ fn summary(session: &str, r: &Report) -> String {
         Stopped::Condition(why) => why.clone(),
         Stopped::Interrupted => "interrupted".into(),
     };
+    let threads = match (&r.thread_objects, &r.thread_list_error) {
+        (Some(n), _) => format!("{n} thread object(s)"),
+        (None, Some(e)) => format!("no thread list ({e})"),
+        (None, None) => "no thread list".to_string(),
+    };
     format!(
-        "{session}: {} new, {} updated, {} duplicate, {} previews, {} quarantined over {} connection(s); status {}; stopped: {stopped}",
+        "{session}: {} new, {} updated, {} duplicate, {} previews, {} quarantined over {} connection(s); {threads}; status {}; stopped: {stopped}",
         thousands(r.counts.new),
         thousands(r.counts.updated),
         thousands(r.counts.duplicate),

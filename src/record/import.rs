@@ -234,11 +234,11 @@ struct FileState<'a> {
 
 /// The two fields of a thread object (§6.3) the store promotes.
 #[derive(serde::Deserialize)]
-struct ThreadProbe<'a> {
+pub(super) struct ThreadProbe<'a> {
     #[serde(borrow)]
-    id: std::borrow::Cow<'a, str>,
+    pub(super) id: std::borrow::Cow<'a, str>,
     #[serde(default, borrow)]
-    parent_thread_id: Option<std::borrow::Cow<'a, str>>,
+    pub(super) parent_thread_id: Option<std::borrow::Cow<'a, str>>,
 }
 
 impl FileState<'_> {

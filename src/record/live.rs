@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::backoff::Backoff;
 use super::import::now;
 use super::reader::{self, EndCause};
+use super::threads::{FINAL_FETCH_LIMIT, ThreadList};
 use super::writer::{self, Msg, Snapshot};
 use crate::source::api::{ApiClient, ApiError, EventFilter, Page};
 use crate::store::{StoreError, UpsertCounts};
@@ -93,6 +94,10 @@ pub struct Report {
     pub latency_p99_micros: Option<u64>,
     pub latency_p999_micros: Option<u64>,
     pub frames_timed: u64,
+    /// Thread objects stored by the newest fetch of the thread list (`GET …/threads`).
+    pub thread_objects: Option<usize>,
+    /// Why the newest fetch of the thread list failed (also in the capture log, kind `threads`).
+    pub thread_list_error: Option<String>,
 }
 
 /// Connection state, for a status line.
@@ -124,6 +129,13 @@ pub async fn record(
         live: live_rx,
     });
     let opts = Arc::new(opts);
+    let run = format!("{:016x}", fastrand::u64(..));
+    let thread_list = Arc::new(ThreadList::new(
+        client.clone(),
+        opts.session.clone(),
+        w.tx.clone(),
+        run.clone(),
+    ));
     let target = Target {
         client: client.clone(),
         opts: opts.clone(),
@@ -131,12 +143,16 @@ pub async fn record(
         tx: w.tx.clone(),
         snapshots: w.snapshots.clone(),
         live: Arc::new(live_tx),
-        run: format!("{:016x}", fastrand::u64(..)),
+        run: run.clone(),
+        threads: Some(Arc::clone(&thread_list)),
     };
     let result = target.session_run(shutdown).await;
     if let Ok(raw) = client.get_session(&opts.session).await {
         let _ = w.tx.send(Msg::SessionObject { raw }).await;
     }
+    let threads = thread_list.outcome();
+    // The list holds a sender: the writer ends only once every sender is gone.
+    drop(thread_list);
     let snapshots = w.snapshots.clone();
     drop(target);
     drop(w.tx);
@@ -157,6 +173,8 @@ pub async fn record(
         latency_p99_micros: snap.latency.quantile_micros(0.99),
         latency_p999_micros: snap.latency.quantile_micros(0.999),
         frames_timed: snap.latency.count,
+        thread_objects: threads.clone().and_then(Result::ok),
+        thread_list_error: threads.and_then(Result::err),
     })
 }
 
@@ -171,6 +189,9 @@ struct Target {
     live: Arc<watch::Sender<LiveStatus>>,
     /// This process's recording run, so capture-log entries of different runs are told apart.
     run: String,
+    /// The session's thread list (the session's own loop only): fetched while recording and
+    /// once more when the loop stops.
+    threads: Option<Arc<ThreadList>>,
 }
 
 enum PassError {
@@ -205,6 +226,7 @@ impl Target {
         if self.opts.history_only {
             return match self.history_pass(None, &shutdown).await {
                 Ok(_) => {
+                    self.final_thread_list().await;
                     self.flush().await?;
                     Ok((Stopped::Condition("history read".into()), 0))
                 }
@@ -218,15 +240,24 @@ impl Target {
         let mut started_threads: HashSet<String> = HashSet::new();
         let mut main = Box::pin(self.run(shutdown.clone()));
         let mut snaps = self.snapshots.clone();
+        let list = self.threads.clone();
+        let (list_snaps, list_stop) = (self.snapshots.clone(), stop_children.clone());
+        let mut follow = Box::pin(async move {
+            if let Some(list) = list {
+                list.follow(list_snaps, list_stop).await;
+            }
+        });
+        let mut following = true;
         let result = loop {
             tokio::select! {
                 r = &mut main => break r,
+                _ = &mut follow, if following => following = false,
                 changed = snaps.changed(), if self.opts.threads => {
                     if changed.is_err() { continue; }
                     let threads = snaps.borrow().state.threads.clone();
                     for (tid, _) in threads {
                         if started_threads.insert(tid.clone()) {
-                            let child = Target { thread: tid, ..self.clone() };
+                            let child = Target { thread: tid, threads: None, ..self.clone() };
                             let stop = stop_children.clone();
                             children.push(tokio::spawn(async move { child.run(stop).await }));
                         }
@@ -235,6 +266,9 @@ impl Target {
             }
         };
         let _ = stop_children_tx.send(true);
+        if following {
+            follow.await;
+        }
         for c in children {
             let _ = c.await;
         }
@@ -285,6 +319,14 @@ impl Target {
         .await?;
         rx.await
             .map_err(|_| RecordError::Writer(self.writer_failure()))
+    }
+
+    /// The session's thread list once more as the recording stops, so per-thread usage is
+    /// current; bounded in time, and never an error (a failure is in the capture log).
+    async fn final_thread_list(&self) {
+        if let Some(list) = &self.threads {
+            let _ = tokio::time::timeout(FINAL_FETCH_LIMIT, list.fetch(super::threads::END)).await;
+        }
     }
 
     /// Why this loop should stop now, if it should.
@@ -480,6 +522,10 @@ impl Target {
                     }
                 }
             };
+            if stop.is_some() {
+                // While the connection still covers this time, so the capture log shows no gap.
+                self.final_thread_list().await;
+            }
             let n = delivered.load(Ordering::Relaxed);
             let newest = self.flush().await?;
             if pass_failed.is_none() && stop != Some(Stopped::Interrupted) {

@@ -1,5 +1,5 @@
 //! Getting events into the store: file imports, and the live recorder (stream + backfill +
-//! reconnects) with its writer thread.
+//! reconnects, and the session's thread list) with its writer thread.
 
 pub mod backoff;
 pub mod import;
@@ -8,6 +8,7 @@ mod reader;
 pub mod tape;
 #[cfg(test)]
 mod tape_props;
+pub mod threads;
 pub mod watch;
 pub mod writer;
 

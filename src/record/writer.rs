@@ -8,10 +8,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::import::now;
+use super::import::{ThreadProbe, now};
 use crate::model::{Envelope, Source};
 use crate::source::SseFrame;
-use crate::store::{Incoming, RecordingState, Store, StoreError, UpsertCounts, WriteBatch};
+use crate::store::{
+    Incoming, Outcome, RecordingState, Store, StoreError, UpsertCounts, WriteBatch,
+};
 
 /// Messages to the writer.
 pub enum Msg {
@@ -40,6 +42,12 @@ pub enum Msg {
     },
     /// The session object (`GET /v1/sessions/{id}`) as received.
     SessionObject { raw: String },
+    /// Every item of a complete thread list (`GET /v1/sessions/{id}/threads`) as received; each
+    /// replaces the stored copy of its thread.
+    ThreadObjects {
+        objects: Vec<String>,
+        received_at: String,
+    },
     /// Commit and answer with the newest processed_at of a stream (for the next backfill).
     Flush {
         thread_id: String,
@@ -58,6 +66,9 @@ pub struct Snapshot {
     pub failed: Option<String>,
     /// Time from a stream frame's arrival to its commit.
     pub latency: LatencyHistogram,
+    /// `session.thread_*` events stored new or changed so far: a rise means the thread objects
+    /// have changed on the server.
+    pub thread_events: u64,
 }
 
 /// Arrival-to-commit latencies, log-linear: 8 buckets per power of two of microseconds, so a
@@ -211,6 +222,7 @@ struct State {
     flush_replies: Vec<(String, oneshot::Sender<Option<String>>)>,
     latency: LatencyHistogram,
     pending_arrivals: Vec<Instant>,
+    thread_events: u64,
 }
 
 fn run(
@@ -227,6 +239,7 @@ fn run(
         flush_replies: Vec::new(),
         latency: LatencyHistogram::default(),
         pending_arrivals: Vec::new(),
+        thread_events: 0,
     };
     let mut history: std::collections::VecDeque<HistoryJob> = std::collections::VecDeque::new();
     let mut last_snapshot = Instant::now();
@@ -303,6 +316,7 @@ fn run(
                 quarantined: st.quarantined,
                 failed: None,
                 latency: st.latency.clone(),
+                thread_events: st.thread_events,
             });
             last_snapshot = Instant::now();
         }
@@ -334,6 +348,7 @@ impl State {
                     ))?;
                     self.counts.add(o);
                     job.counts.add(o);
+                    self.note_thread_event(&env, o);
                 }
                 Err(e) => {
                     let origin = format!("history page item {}", i + 1);
@@ -387,6 +402,14 @@ impl State {
                 )?;
             }
             Msg::SessionObject { raw } => b.set_session_object(&self.session_id, &raw, &now())?,
+            Msg::ThreadObjects {
+                objects,
+                received_at,
+            } => {
+                for (i, raw) in objects.iter().enumerate() {
+                    self.thread_object(b, i, raw, &received_at)?;
+                }
+            }
             Msg::Flush { thread_id, reply } => self.flush_replies.push((thread_id, reply)),
         }
         Ok(())
@@ -429,6 +452,7 @@ impl State {
                 };
                 let o = b.upsert(&self.incoming(thread, &env, Source::Stream, at, ordinal))?;
                 self.counts.add(o);
+                self.note_thread_event(&env, o);
             }
             Err(e) => {
                 let origin = format!("stream connection {conn}");
@@ -443,6 +467,46 @@ impl State {
                 )?;
             }
         }
+        Ok(())
+    }
+
+    /// Counts a thread's creation or status change that was not stored before.
+    fn note_thread_event(&mut self, env: &Envelope<'_>, o: Outcome) {
+        if env.event_type.starts_with("session.thread_")
+            && matches!(o, Outcome::Inserted | Outcome::Updated)
+        {
+            self.thread_events += 1;
+        }
+    }
+
+    /// Stores one item of a thread list under its `id`; an item without one is quarantined
+    /// (without asking for a backfill: it is not an event).
+    fn thread_object(
+        &mut self,
+        b: &mut WriteBatch<'_>,
+        index: usize,
+        raw: &str,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let reason = match serde_json::from_str::<ThreadProbe<'_>>(raw) {
+            Ok(t) if !t.id.is_empty() => {
+                let parent = t.parent_thread_id.as_deref();
+                return b.set_thread_object(&self.session_id, &t.id, parent, raw, at);
+            }
+            Ok(_) => "a thread object with an empty \"id\"".to_string(),
+            Err(e) => format!("not a thread object: {e}"),
+        };
+        let origin = format!("thread list item {}", index + 1);
+        b.quarantine(
+            Some(&self.session_id),
+            "",
+            Source::List,
+            &origin,
+            &reason,
+            at,
+            raw.as_bytes(),
+        )?;
+        self.counts.quarantined += 1;
         Ok(())
     }
 

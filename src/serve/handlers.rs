@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
 use super::error::ApiError;
-use super::objects::{SessionView, ThreadView, session_view, threads};
+use super::objects::{SessionView, ThreadView, knows_thread, session_view, thread_views};
 use super::query::{
     Params, event_cursor, offset_cursor, parse_event_cursor, parse_offset_cursor,
     parse_session_cursor, session_cursor,
@@ -74,30 +74,46 @@ async fn require_session(app: &Arc<App>, id: &str) -> Result<(), ApiError> {
     }
 }
 
+/// The session's stored thread objects, served as they are (404 for an unknown session).
 async fn threads_of(app: &Arc<App>, id: &str) -> Result<Vec<ThreadView>, ApiError> {
-    let reveal = app.reveal();
     let sid = id.to_string();
-    let (facts, events, logged) = app
+    let stored = app
         .db
         .call(move |s| {
-            Ok((
-                s.session_facts(&sid, reveal)?,
-                s.thread_events(&sid, reveal)?,
-                s.logged_threads(&sid)?,
-            ))
+            Ok(match s.has_session(&sid)? {
+                true => Some(s.thread_objects(&sid)?),
+                false => None,
+            })
         })
         .await?;
-    let facts = facts.ok_or_else(|| no_session(id))?;
-    let created = facts.first_at.or(facts.first_received).unwrap_or_default();
-    Ok(threads(id, &events, &logged, &created))
+    Ok(thread_views(&stored.ok_or_else(|| no_session(id))?))
 }
 
-async fn require_thread(app: &Arc<App>, id: &str, tid: &str) -> Result<ThreadView, ApiError> {
-    threads_of(app, id)
-        .await?
-        .into_iter()
-        .find(|t| t.id == tid)
-        .ok_or_else(|| ApiError::not_found(format!("thread {tid} not found in session {id}")))
+fn no_thread(id: &str, tid: &str) -> ApiError {
+    ApiError::not_found(format!("thread {tid} not found in session {id}"))
+}
+
+/// A thread whose log or stream may be read: one the session has an object, events or a log for.
+async fn require_thread(app: &Arc<App>, id: &str, tid: &str) -> Result<(), ApiError> {
+    let reveal = app.reveal();
+    let (sid, t) = (id.to_string(), tid.to_string());
+    let known = app
+        .db
+        .call(move |s| {
+            if !s.has_session(&sid)? {
+                return Ok(None);
+            }
+            let stored = s.thread_objects(&sid)?;
+            let events = s.thread_events(&sid, reveal)?;
+            let logged = s.logged_threads(&sid)?;
+            Ok(Some(knows_thread(&t, &stored, &events, &logged)))
+        })
+        .await?;
+    match known {
+        None => Err(no_session(id)),
+        Some(false) => Err(no_thread(id, tid)),
+        Some(true) => Ok(()),
+    }
 }
 
 /// `list_error_rate`: some list requests fail as an overloaded server's would.
@@ -190,6 +206,8 @@ pub async fn get_session(State(app): State<Arc<App>>, Path(id): Path<String>) ->
     Ok(json(session_view_of(&app, id).await?.json))
 }
 
+/// `GET /v1/sessions/{id}/threads`: the stored thread objects verbatim (parents first), paged by
+/// `limit` and `page`, filtered by `statuses[]`; an empty list when none were stored.
 pub async fn list_threads(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
@@ -211,11 +229,17 @@ pub async fn list_threads(
     Ok(json(page_body(items, &next, None)))
 }
 
+/// `GET /v1/sessions/{id}/threads/{tid}`: the stored object; 404 when none was stored.
 pub async fn get_thread(
     State(app): State<Arc<App>>,
     Path((id, tid)): Path<(String, String)>,
 ) -> Reply {
-    Ok(json(require_thread(&app, &id, &tid).await?.json))
+    threads_of(&app, &id)
+        .await?
+        .into_iter()
+        .find(|t| t.id == tid)
+        .map(|t| json(t.json))
+        .ok_or_else(|| no_thread(&id, &tid))
 }
 
 pub async fn session_events(

@@ -5,7 +5,8 @@
 //! `stream` the SSE endpoints (following the database through `feed`: one watcher per log,
 //! whatever the number of streams), writing through `sink`, which owns the bytes and the chaos
 //! options; `live` is the schedule that reveals sessions progressively; `query` decodes query
-//! strings and cursors; `objects` builds session and thread objects; `error` renders API errors
+//! strings and cursors; `objects` serves stored session and thread objects (and synthesizes a
+//! session object when none was stored); `error` renders API errors
 //! and checks keys and `Host` names (with `guard`, which also says what may be served unkeyed);
 //! `accept` is the accept loop (header timeout, connection cap); `db` runs store reads off the
 //! async threads. All SQL is in `store::pages`.

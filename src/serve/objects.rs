@@ -1,6 +1,8 @@
-//! Session and thread objects: the stored session object verbatim when the recorder fetched one,
-//! otherwise objects synthesized from the events (§6 of the reference), plausible enough for the
-//! SDKs to parse.
+//! Session and thread objects. The session object: the stored one verbatim when the recorder
+//! fetched one, otherwise one synthesized from the events (§6.1 of the reference), plausible
+//! enough for the SDKs to parse. Thread objects (§6.3): only the stored ones, verbatim; none are
+//! invented, so a session recorded without them lists no threads (its thread logs and streams
+//! are still served for every thread its events or logs name).
 
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -8,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::model::catalogue::status_of_type;
 use crate::model::parse_timestamp_micros;
-use crate::store::{SessionFacts, ThreadEvent};
+use crate::store::{SessionFacts, ThreadEvent, ThreadObject};
 
 /// A session object with the keys the list endpoint sorts and filters on.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,169 +138,79 @@ fn usage_or_empty<S: serde::Serializer>(u: &Option<&RawValue>, s: S) -> Result<S
     }
 }
 
-/// A synthesized thread (§6.3).
-#[derive(Serialize)]
-struct SessionThread<'a> {
-    id: &'a str,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    session_id: &'a str,
-    status: &'a str,
-    agent: Value,
-    parent_thread_id: Option<&'a str>,
-    workflow_run_id: Option<&'a str>,
-    created_at: &'a str,
-    updated_at: &'a str,
-    archived_at: Option<&'a str>,
-}
-
 fn to_json(v: &impl Serialize) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "{}".to_string())
 }
 
-#[derive(Default)]
-struct Thread {
-    id: String,
-    agent_name: Option<String>,
-    workflow_run_id: Option<String>,
-    created: bool,
-    created_at: Option<String>,
-    updated_at: Option<String>,
-    status: Option<&'static str>,
-}
-
-fn thread_status(event_type: &str) -> Option<&'static str> {
-    match event_type {
-        "session.thread_status_running" => Some("running"),
-        "session.thread_status_idle" => Some("idle"),
-        "session.thread_status_rescheduled" => Some("rescheduling"),
-        "session.thread_status_terminated" => Some("terminated"),
-        _ => None,
-    }
-}
-
-/// The threads of a session, in order of first mention, from its `session.thread_*` events and
-/// the thread logs stored for it. A thread seen in status events but never created is a primary
-/// thread; created threads name the first primary thread as their parent.
-pub fn threads(
-    session_id: &str,
-    events: &[ThreadEvent],
-    logged: &[String],
-    session_created_at: &str,
-) -> Vec<ThreadView> {
-    let mut list: Vec<Thread> = Vec::new();
-    for e in events {
-        let Some(id) = e.thread_id.as_deref() else {
-            continue;
-        };
-        let i = match list.iter().position(|t| t.id == id) {
-            Some(i) => i,
-            None => {
-                list.push(Thread {
-                    id: id.to_string(),
-                    ..Thread::default()
-                });
-                list.len() - 1
-            }
-        };
-        let t = &mut list[i];
-        if t.agent_name.is_none() {
-            t.agent_name = e.agent_name.clone();
-        }
-        if e.event_type == "session.thread_created" {
-            t.created = true;
-            t.workflow_run_id = e.workflow_run_id.clone();
-        }
-        if t.created_at.is_none() {
-            t.created_at = e.processed_at.clone();
-        }
-        if e.processed_at.is_some() {
-            t.updated_at = e.processed_at.clone();
-        }
-        if let Some(s) = thread_status(&e.event_type) {
-            t.status = Some(s);
-        }
-    }
-    for id in logged {
-        if !list.iter().any(|t| &t.id == id) {
-            list.push(Thread {
-                id: id.clone(),
-                created: true,
-                ..Thread::default()
-            });
-        }
-    }
-    let primary = list.iter().find(|t| !t.created).map(|t| t.id.clone());
-    list.into_iter()
-        .map(|t| {
-            let status = t.status.unwrap_or("idle").to_string();
-            let created_at = t
-                .created_at
-                .unwrap_or_else(|| session_created_at.to_string());
-            let parent = if t.created { primary.clone() } else { None };
-            let updated_at = t.updated_at.unwrap_or_else(|| created_at.clone());
-            let json = to_json(&SessionThread {
-                id: &t.id,
-                kind: "session_thread",
-                session_id,
-                status: &status,
-                agent: json!({
-                    "type": "inline",
-                    "name": t.agent_name.as_deref().unwrap_or("thread"),
-                    "model": "claude-sonnet-4-6",
-                    "tools": [],
-                    "skills": [],
-                    "mcp_servers": [],
-                    "execution_identity": {"type": "service_account"},
-                }),
-                parent_thread_id: parent.as_deref(),
-                workflow_run_id: t.workflow_run_id.as_deref(),
-                created_at: &created_at,
-                updated_at: &updated_at,
-                archived_at: None,
-            });
-            ThreadView {
-                id: t.id,
-                status,
-                json,
-            }
+/// The stored thread objects of a session as served: verbatim, with the status the list
+/// filters on read from each.
+pub fn thread_views(stored: &[ThreadObject]) -> Vec<ThreadView> {
+    stored
+        .iter()
+        .map(|t| ThreadView {
+            id: t.id.clone(),
+            status: serde_json::from_str::<Value>(&t.raw)
+                .ok()
+                .and_then(|v| v["status"].as_str().map(str::to_string))
+                .unwrap_or_default(),
+            json: t.raw.clone(),
         })
         .collect()
+}
+
+/// Whether the session has a thread `tid` whose log and stream can be read: one with a stored
+/// object, one named by the session's `session.thread_*` events, or one with a stored log.
+pub fn knows_thread(
+    tid: &str,
+    stored: &[ThreadObject],
+    events: &[ThreadEvent],
+    logged: &[String],
+) -> bool {
+    stored.iter().any(|t| t.id == tid)
+        || events.iter().any(|e| e.thread_id.as_deref() == Some(tid))
+        || logged.iter().any(|l| l == tid)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn ev(t: &str, thread: &str, at: &str) -> ThreadEvent {
-        ThreadEvent {
-            event_type: t.to_string(),
-            thread_id: Some(thread.to_string()),
-            agent_name: Some(format!("agent of {thread}")),
-            workflow_run_id: None,
-            processed_at: Some(at.to_string()),
+    fn stored(id: &str, raw: &str) -> ThreadObject {
+        ThreadObject {
+            id: id.to_string(),
+            parent_thread_id: None,
+            raw: raw.to_string(),
+            fetched_at: "t".to_string(),
         }
     }
 
     #[test]
-    fn threads_fold_their_status_and_parent() {
-        let events = [
-            ev("session.thread_status_running", "sthr_a", "t1"),
-            ev("session.thread_created", "sthr_b", "t2"),
-            ev("session.thread_status_running", "sthr_b", "t3"),
-            ev("session.thread_status_terminated", "sthr_b", "t4"),
-        ];
-        let list = threads("sesn_x", &events, &["sthr_c".to_string()], "t0");
-        let ids: Vec<&str> = list.iter().map(|t| t.id.as_str()).collect();
-        assert_eq!(ids, ["sthr_a", "sthr_b", "sthr_c"]);
-        let b: Value = serde_json::from_str(&list[1].json).unwrap();
-        assert_eq!(b["status"], "terminated");
-        assert_eq!(b["parent_thread_id"], "sthr_a");
-        assert_eq!(b["created_at"], "t2");
-        assert_eq!(b["updated_at"], "t4");
-        let a: Value = serde_json::from_str(&list[0].json).unwrap();
-        assert_eq!(a["parent_thread_id"], Value::Null);
-        assert_eq!(a["status"], "running");
+    fn stored_thread_objects_are_served_verbatim_with_their_status() {
+        let raw = r#"{"id":"sthr_a", "type":"session_thread","status":"idle","usage":{"input_tokens":1.50}}"#;
+        let views = thread_views(&[stored("sthr_a", raw), stored("sthr_b", "{}")]);
+        assert_eq!(views[0].json, raw);
+        assert_eq!(views[0].status, "idle");
+        assert_eq!(views[1].status, "");
+    }
+
+    #[test]
+    fn a_thread_is_known_from_its_object_its_events_or_its_log() {
+        let ev = ThreadEvent {
+            event_type: "session.thread_created".into(),
+            thread_id: Some("sthr_e".into()),
+            agent_name: None,
+            workflow_run_id: None,
+            processed_at: None,
+        };
+        let objs = [stored("sthr_o", "{}")];
+        let logged = ["sthr_l".to_string()];
+        for tid in ["sthr_o", "sthr_e", "sthr_l"] {
+            assert!(
+                knows_thread(tid, &objs, std::slice::from_ref(&ev), &logged),
+                "{tid}"
+            );
+        }
+        assert!(!knows_thread("sthr_x", &objs, &[ev], &logged));
     }
 
     #[test]

@@ -8,5 +8,6 @@ mod import;
 mod net;
 mod store;
 mod terminal;
+mod threads;
 mod tooling;
 mod verdict;
