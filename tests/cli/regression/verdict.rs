@@ -495,4 +495,22 @@ fn state_shows_the_dumps_thread_tree() {
     assert!(x["session_object"]["deployment_id"].is_null());
     // The dump's object has no outcome_evaluations member: absent, not an empty list.
     assert!(x["session_object"]["outcome_evaluations"].is_null());
+    // Its usage has no active_seconds, list_cost or server_tool_use: left out, never 0.
+    let o = run(real_db(), &["state", DUMP]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("  usage: input 812 · output 96 · cache read 0\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("session object (fetched ")
+            && out.contains(" · status idle · stats: active 7.5s · duration 9s\n"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("active 0") && !out.contains("web_search") && !out.contains("deployment"),
+        "{out}"
+    );
+    assert!(!out.contains("outcome evaluations"), "{out}");
 }
