@@ -96,9 +96,10 @@ fn tree(
             more.push(format!("stats: {s}"));
         }
         if !more.is_empty() {
-            ui.horizontal_wrapped(|ui| {
+            // A wrapping label in a row keeps its continuation lines indented too.
+            ui.horizontal(|ui| {
                 ui.add_space(14.0 * depth as f32 + 18.0);
-                ui.label(RichText::new(more.join("; ")).small().weak());
+                ui.add(egui::Label::new(RichText::new(more.join("; ")).small().weak()).wrap());
             });
         }
     }
