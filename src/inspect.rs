@@ -12,10 +12,12 @@ use crate::analysis::Point;
 use crate::analysis::capture::{Gap, capture_report};
 use crate::analysis::explain::{At, ExplainInput, Explanation, explain};
 use crate::analysis::findings::{Findings, FindingsBuilder, attach};
+use crate::analysis::session_facts::{SessionFacts, session_facts};
 use crate::analysis::spans::SLIM_TYPES;
 use crate::analysis::state::{
     State, StateBuilder, VERDICT_PREFIX_TYPES, full_prefix_types, idle_ends_turn,
 };
+use crate::analysis::threads::{THREAD_TYPES, ThreadTree, ThreadTreeBuilder};
 use crate::store::{EventRow, Result, SessionSummary, Store, TimelineQuery};
 
 /// How much of the fold to compute.
@@ -129,6 +131,39 @@ pub fn reconstruct(
         within
     })?;
     Ok(b.finish(point.and_then(|p| p.time()).or(summary.last_ts)))
+}
+
+/// The thread tree of a session at `point` (the end of the recording for `None`): its thread
+/// events up to the point (read by type, through the index) merged with its stored thread
+/// objects.
+pub fn thread_tree(
+    store: &Store,
+    summary: &SessionSummary,
+    point: Option<Point>,
+) -> Result<ThreadTree> {
+    let q = TimelineQuery {
+        types: owned(THREAD_TYPES),
+        until_ts: point.and_then(|p| p.time()),
+        ..TimelineQuery::default()
+    };
+    let mut b = ThreadTreeBuilder::new();
+    store.scan_events(&summary.id, &q, |ev| {
+        let within = point.is_none_or(|p| p.includes_ref(&ev));
+        if within {
+            b.push(&ev);
+        }
+        within
+    })?;
+    let objects = store.thread_objects(&summary.id)?;
+    Ok(b.finish(&objects, point.and_then(|p| p.time())))
+}
+
+/// What the session's stored object says (stats, deployment, outcome evaluations, usage);
+/// `None` when no object was stored.
+pub fn session_object_facts(store: &Store, session_id: &str) -> Result<Option<SessionFacts>> {
+    Ok(store
+        .session_object(session_id)?
+        .map(|o| session_facts(&o.raw, o.fetched_at.as_deref())))
 }
 
 /// What `explain` needs besides the session: the point, the current time, and when a running

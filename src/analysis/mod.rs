@@ -7,11 +7,13 @@ pub mod findings;
 pub mod point;
 pub mod prices;
 pub mod replay;
+pub mod session_facts;
 pub mod spans;
 pub mod state;
 pub mod stats;
 pub mod summary;
 pub mod text;
+pub mod threads;
 pub mod timeline;
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use crate::analysis::spans::{SpanBuilder, SpanKind};
 use crate::model::typed::{Budget, Presence};
 use crate::store::EventRef;
 
-pub use parse::idle_ends_turn;
+pub use parse::{StopReasonRead, idle_ends_turn, stop_reason as read_stop_reason};
 use turn::{Finished, TurnBuilder};
 pub use types::*;
 use types::{Kept, keep, set_text};

@@ -12,10 +12,12 @@ use super::{Outcome, at, exit, open_existing, output};
 use flightrec::analysis::Point;
 use flightrec::analysis::explain::blocking::Blocking;
 use flightrec::analysis::explain::{At, OpenSpan};
+use flightrec::analysis::session_facts::{SessionFacts, stats_text, usage_text};
 use flightrec::analysis::state::{
     BudgetMark, ErrorMark, Mark, ThreadMessages, ThreadState, TokenSums, UsageMark,
 };
-use flightrec::inspect::{Scope, reconstruct};
+use flightrec::analysis::threads::ThreadTree;
+use flightrec::inspect::{Scope, reconstruct, session_object_facts, thread_tree};
 use flightrec::model::time::{format_duration_micros, format_micros};
 use flightrec::store::{SessionSummary, Store};
 
@@ -68,6 +70,10 @@ struct Report<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     previous_stop_reason: Option<&'a str>,
     threads: &'a [ThreadState],
+    /// The thread tree: thread events up to the point merged with the stored thread objects.
+    thread_tree: ThreadTree,
+    /// What the stored session object says; null when none was stored.
+    session_object: Option<SessionFacts>,
     open_spans: Vec<OpenSpan>,
     blocking: &'a [Blocking],
     usage: Usage<'a>,
@@ -101,6 +107,8 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         stop_reason: state.stop_reason(),
         previous_stop_reason: state.previous_stop_reason(),
         threads: &state.threads,
+        thread_tree: thread_tree(&store, &summary, point)?,
+        session_object: session_object_facts(&store, &summary.id)?,
         open_spans: state.open_spans.iter().map(OpenSpan::of).collect(),
         blocking: &state.blocking,
         usage: Usage {
@@ -151,22 +159,7 @@ fn print_text(r: &Report<'_>) -> anyhow::Result<()> {
         ))?,
         None => output::print("status: unknown (no session status event)")?,
     }
-    if !r.threads.is_empty() {
-        let mut t = output::table(&["THREAD", "AGENT", "STATUS", "SINCE"]);
-        for th in r.threads {
-            let status = match &th.stop_reason {
-                Some(s) if th.status == "idle" => format!("idle ({s})"),
-                _ => th.status.clone(),
-            };
-            t.add_row(vec![
-                th.thread_id.clone(),
-                th.agent_name.clone().unwrap_or_default(),
-                status,
-                when(&th.since.at),
-            ]);
-        }
-        output::print(t)?;
-    }
+    print_threads(r)?;
     output::print(format!("open spans: {}", r.open_spans.len()))?;
     for s in &r.open_spans {
         output::print(format!(
@@ -215,8 +208,17 @@ fn print_text(r: &Report<'_>) -> anyhow::Result<()> {
             .as_ref()
             .map(|c| c.display())
             .unwrap_or_else(|| "?".into());
+        let mut more = String::new();
+        if let Some(a) = u.usage.active_seconds {
+            more.push_str(&format!(" · active {a}s"));
+        }
+        if let Some(t) = flightrec::analysis::session_facts::server_tool_use_text(
+            u.usage.server_tool_use.as_ref(),
+        ) {
+            more.push_str(&format!(" · {t}"));
+        }
         output::print(format!(
-            "session usage ({}): list cost {cost}",
+            "session usage ({}): list cost {cost}{more}",
             u.mark.event_id
         ))?;
     }
@@ -231,6 +233,9 @@ fn print_text(r: &Report<'_>) -> anyhow::Result<()> {
             budget.unwrap_or_else(|| "none".into()),
             b.set_by.event_id
         ))?;
+    }
+    if let Some(f) = &r.session_object {
+        print_session_object(f)?;
     }
     for m in r.messages {
         output::print(format!(
@@ -253,6 +258,103 @@ fn print_text(r: &Report<'_>) -> anyhow::Result<()> {
             e.retry_status.as_deref().unwrap_or("-"),
             e.message.as_deref().unwrap_or("")
         ))?;
+    }
+    Ok(())
+}
+
+/// The thread tree, one line per thread indented under its parent, with its usage and stats
+/// (from its object) on the next line.
+fn print_threads(r: &Report<'_>) -> anyhow::Result<()> {
+    let nodes = r.thread_tree.walk();
+    if nodes.is_empty() {
+        return Ok(());
+    }
+    output::print("threads:")?;
+    for (depth, n) in nodes {
+        let pad = "  ".repeat(depth + 1);
+        let id = n
+            .thread_id
+            .clone()
+            .unwrap_or_else(|| "primary thread (id not in the recording)".into());
+        let primary = if n.primary && n.thread_id.is_some() {
+            " (primary)"
+        } else {
+            ""
+        };
+        let name = n
+            .agent_name
+            .clone()
+            .or_else(|| n.agent_type.clone())
+            .map(|a| format!(" {a}"))
+            .unwrap_or_default();
+        let since = n
+            .since
+            .as_ref()
+            .map(|m| format!(" since {}", when(&m.at)))
+            .unwrap_or_default();
+        output::print(format!(
+            "{pad}{id}{primary}{name}: {}{since} [{}]",
+            n.status_text(),
+            n.learnt_from.join("+")
+        ))?;
+        let mut more = Vec::new();
+        if let Some(u) = n.usage.as_ref().map(usage_text).filter(|u| !u.is_empty()) {
+            more.push(format!("usage: {u}"));
+        }
+        if let Some(s) = n.stats.as_ref().map(stats_text).filter(|s| !s.is_empty()) {
+            more.push(format!("stats: {s}"));
+        }
+        if !more.is_empty() {
+            output::print(format!("{pad}    {}", more.join("; ")))?;
+        }
+    }
+    for p in &r.thread_tree.problems {
+        output::print(format!("  note: {p}"))?;
+    }
+    Ok(())
+}
+
+/// What the stored session object says; absent figures are left out, never shown as 0.
+fn print_session_object(f: &SessionFacts) -> anyhow::Result<()> {
+    let mut head = vec![format!(
+        "session object (fetched {})",
+        f.fetched_at.as_deref().unwrap_or("at an unknown time")
+    )];
+    if let Some(s) = &f.status {
+        head.push(format!("status {s}"));
+    }
+    match f.stats.as_ref().map(stats_text) {
+        Some(s) if !s.is_empty() => head.push(format!("stats: {s}")),
+        _ => head.push("no stats".into()),
+    }
+    if let Some(d) = &f.deployment_id {
+        head.push(format!("deployment {d}"));
+    }
+    output::print(head.join(" · "))?;
+    if let Some(u) = f.usage.as_ref().map(usage_text).filter(|u| !u.is_empty()) {
+        output::print(format!("  usage: {u}"))?;
+    }
+    if let Some(list) = &f.outcome_evaluations {
+        output::print(format!("  outcome evaluations: {}", list.len()))?;
+        for e in list {
+            let iteration = e
+                .iteration
+                .map(|i| format!(" iteration {i}"))
+                .unwrap_or_default();
+            let explanation = e
+                .explanation
+                .as_ref()
+                .map(|x| format!(": “{x}”"))
+                .unwrap_or_default();
+            output::print(format!(
+                "    {}{iteration}: {}{explanation}",
+                e.outcome_id.as_deref().unwrap_or("(no outcome id)"),
+                e.result.as_deref().unwrap_or("(no result)")
+            ))?;
+        }
+    }
+    for p in &f.problems {
+        output::print(format!("  note: {p}"))?;
     }
     Ok(())
 }

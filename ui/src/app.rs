@@ -11,7 +11,7 @@ use flightrec::analysis::explain::Explanation;
 use flightrec::analysis::state::State;
 use flightrec::store::SessionSummary;
 
-use crate::loader::{Loader, Request, Waker};
+use crate::loader::{Extras, Loader, Request, Waker};
 use crate::model::filter::Filter;
 use crate::model::index::QUEUED;
 use crate::model::playback::Playback;
@@ -40,6 +40,8 @@ pub struct AtPoint {
     pub at: Option<Point>,
     pub explanation: Explanation,
     pub state: State,
+    /// The thread tree at the point and the session object's facts.
+    pub extras: Extras,
 }
 
 pub struct ViewerApp {
@@ -168,6 +170,15 @@ impl ViewerApp {
     /// The explanation at the end of the recording, once the loader has it.
     pub fn explanation_at_end(&self) -> Option<&Explanation> {
         self.at_end.as_ref().map(|a| &a.explanation)
+    }
+
+    /// The thread tree and the session object's facts at the cursor (else at the end), once the
+    /// loader has them.
+    pub fn extras(&self) -> Option<&Extras> {
+        self.at_cursor
+            .as_ref()
+            .or(self.at_end.as_ref())
+            .map(|a| &a.extras)
     }
 
     pub fn shown_rows(&self) -> &[u32] {

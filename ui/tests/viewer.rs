@@ -307,3 +307,57 @@ fn jumps_between_a_use_its_result_and_the_idle_that_waits_on_it() {
     assert_eq!(type_at_cursor(&h), "agent.custom_tool_use");
     assert!(h.state().cursor() > use_pos, "the second, unanswered call");
 }
+
+const FACTS: &str = "sesn_011CZsessionFacts0000001";
+
+#[test]
+fn the_thread_tree_shows_every_thread_and_a_click_filters_to_its_stream() {
+    let (_dir, db) = database(&["real/session-facts.sesn_011CZsessionFacts0000001.json"]);
+    let mut h = harness(&db, Some(FACTS));
+    settle(&mut h);
+    // Make room: the threads panel is below the inspector and the verdicts.
+    h.get_by_label("Inspector").click();
+    h.get_by_label("Why idle?").click();
+    h.get_by_label("State at cursor").click();
+    h.get_by_label("Last").click();
+    settle(&mut h);
+    let tree = &h.state().extras().expect("extras").threads;
+    assert_eq!(tree.walk().len(), 4);
+    for label in [
+        "Lead analyst — idle (end_turn)",
+        "Web researcher — terminated",
+        "advisor — idle (object)",
+        "Fact checker — idle (end_turn)",
+    ] {
+        h.get_by_label(label);
+    }
+    // Per-thread usage from the objects, and the session object's facts.
+    assert!(
+        h.query_all_by_label_contains("usage: input 30,210 · output 1,650 · active 37.7s")
+            .count()
+            >= 1
+    );
+    h.get_by_label("depl_011CZfactsDeploy000001");
+    h.get_by_label("satisfied at iteration 1: All five claims cite a source.");
+    assert!(
+        h.query_all_by_label_contains("web_search_requests 3 · web_fetch_requests 1")
+            .count()
+            >= 1
+    );
+    // A click shows only the researcher's events: its own stream and the copies naming it.
+    h.get_by_label("Web researcher — terminated").click();
+    settle(&mut h);
+    let d = h.state().session().expect("session");
+    let shown = h.state().shown_rows().to_vec();
+    assert_eq!(shown.len(), 7, "{shown:?}");
+    for p in &shown {
+        assert_eq!(
+            d.index.thread_name(&d.index.events[*p as usize]),
+            "sthr_011CZfactsResearch000001"
+        );
+    }
+    // Again: every thread.
+    h.get_by_label("Web researcher — terminated").click();
+    settle(&mut h);
+    assert_eq!(h.state().shown_rows().len(), 25);
+}

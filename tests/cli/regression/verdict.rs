@@ -314,3 +314,203 @@ fn state_text_says_a_queued_answer_is_queued() {
         "{out}"
     );
 }
+
+const FACTS: &str = "sesn_011CZsessionFacts0000001";
+const DUMP: &str = "sesn_011CZdumpThreads00000001";
+
+/// `(depth, thread_id, agent_name or type, status text, learnt_from)` of each node of a
+/// `thread_tree`, depth first.
+fn tree_outline(tree: &Value) -> Vec<(usize, String, String, String, String)> {
+    fn walk(n: &Value, d: usize, out: &mut Vec<(usize, String, String, String, String)>) {
+        let s = |k: &str| n[k].as_str().unwrap_or("-").to_string();
+        let name = n["agent_name"]
+            .as_str()
+            .or(n["agent_type"].as_str())
+            .unwrap_or("-");
+        let from: Vec<&str> = n["learnt_from"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        out.push((d, s("thread_id"), name.into(), s("status"), from.join("+")));
+        for c in n["children"].as_array().unwrap() {
+            walk(c, d + 1, out);
+        }
+    }
+    let mut out = Vec::new();
+    for r in tree["roots"].as_array().unwrap() {
+        walk(r, 0, &mut out);
+    }
+    out
+}
+
+/// Issue 11, "use what real sessions carry": the session object's stats, deployment and outcome
+/// evaluations, `session.usage`'s server tool use and active seconds, and the thread objects'
+/// tree and usage were stored but never shown.
+#[test]
+fn state_shows_the_session_objects_facts_and_the_thread_tree() {
+    let x = json_of(&["state", FACTS, "--json"]);
+    let o = &x["session_object"];
+    assert_eq!(o["stats"]["active_seconds"], 41.5);
+    assert_eq!(o["stats"]["duration_seconds"], 95.25);
+    assert_eq!(o["deployment_id"], "depl_011CZfactsDeploy000001");
+    let e = &o["outcome_evaluations"][0];
+    assert_eq!(
+        (e["result"].as_str(), e["iteration"].as_i64()),
+        (Some("satisfied"), Some(1))
+    );
+    assert_eq!(e["explanation"], "All five claims cite a source.");
+    assert_eq!(o["usage"]["active_seconds"], 38.2);
+    assert_eq!(o["usage"]["server_tool_use"]["web_search_requests"], 3);
+    let u = &x["usage"]["session_usage"]["usage"];
+    assert_eq!(u["active_seconds"], 38.2);
+    assert_eq!(u["server_tool_use"]["web_fetch_requests"], 1);
+    let tree = &x["thread_tree"];
+    assert_eq!(
+        tree_outline(tree),
+        vec![
+            (
+                0,
+                "sthr_011CZfactsPrimary0000001".into(),
+                "Lead analyst".into(),
+                "idle".into(),
+                "events+object".into()
+            ),
+            (
+                1,
+                "sthr_011CZfactsResearch000001".into(),
+                "Web researcher".into(),
+                "terminated".into(),
+                "events+object".into()
+            ),
+            (
+                2,
+                "sthr_011CZfactsAdvisor0000001".into(),
+                "advisor".into(),
+                "-".into(),
+                "object".into()
+            ),
+            (
+                1,
+                "sthr_011CZfactsChecker0000001".into(),
+                "Fact checker".into(),
+                "idle".into(),
+                "events".into()
+            ),
+        ]
+    );
+    let researcher = &tree["roots"][0]["children"][0];
+    assert_eq!(researcher["usage"]["input_tokens"], 30210);
+    assert_eq!(researcher["usage"]["list_cost"]["amount"], "19");
+    assert_eq!(
+        researcher["usage"]["server_tool_use"]["web_search_requests"],
+        3
+    );
+    assert_eq!(researcher["stats"]["active_seconds"], 37.7);
+    assert_eq!(researcher["parent_from"], "object");
+    // The advisor's usage is null in its object: absent, not zero.
+    let advisor = &researcher["children"][0];
+    assert!(advisor["usage"].is_null() && advisor["stats"].is_null());
+    assert_eq!(advisor["object_status"], "idle");
+    // The checker has no object: its parent is the stream its creation was written to.
+    let checker = &tree["roots"][0]["children"][1];
+    assert_eq!(checker["parent_from"], "event");
+    assert!(checker["usage"].is_null());
+
+    let o = run(real_db(), &["state", FACTS]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    for want in [
+        "threads:",
+        "  sthr_011CZfactsPrimary0000001 (primary) Lead analyst: idle (end_turn)",
+        "    sthr_011CZfactsResearch000001 Web researcher: terminated since 2026-09-02T09:00:40.100Z [events+object]",
+        "        usage: input 30,210 · output 1,650 · active 37.7s · list cost $0.19 · web_search_requests 3 · web_fetch_requests 0; stats: active 37.7s · duration 38s · startup 0s",
+        "      sthr_011CZfactsAdvisor0000001 advisor: idle (object) [object]",
+        "    sthr_011CZfactsChecker0000001 Fact checker: idle (end_turn) since 2026-09-02T09:00:30.000Z [events]",
+        "list cost $0.41 · active 38.2s · web_search_requests 3 · web_fetch_requests 1",
+        "stats: active 41.5s · duration 95.25s · deployment depl_011CZfactsDeploy000001",
+        "  usage: input 52,110 · output 3,870 · cache read 12,000 · cache write 5m 800 · cache write 1h 0 · active 38.2s · list cost $0.41 · web_search_requests 3 · web_fetch_requests 1",
+        "  outcome evaluations: 1",
+        "    outc_011CZfactsOutcome000001 iteration 1: satisfied: “All five claims cite a source.”",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+    // The advisor has no usage line: nothing is made up for it.
+    let advisor_line = out
+        .lines()
+        .position(|l| l.contains("sthr_011CZfactsAdvisor0000001"))
+        .unwrap();
+    assert!(
+        !out.lines()
+            .nth(advisor_line + 1)
+            .unwrap()
+            .contains("usage:")
+    );
+}
+
+/// Before the session's first thread event, the tree holds only what the objects say; a thread
+/// object created after the point is left out.
+#[test]
+fn state_at_a_point_leaves_out_threads_created_later() {
+    let x = json_of(&[
+        "state",
+        FACTS,
+        "--at",
+        "sevt_011CZfacts00000000000004",
+        "--json",
+    ]);
+    let ids: Vec<String> = tree_outline(&x["thread_tree"])
+        .into_iter()
+        .map(|n| n.1)
+        .collect();
+    assert_eq!(ids, vec!["sthr_011CZfactsPrimary0000001"]);
+    assert_eq!(x["thread_tree"]["roots"][0]["status"], "running");
+}
+
+/// The script dump's primary thread is known only from its object, its child from both.
+#[test]
+fn state_shows_the_dumps_thread_tree() {
+    let x = json_of(&["state", DUMP, "--json"]);
+    assert_eq!(
+        tree_outline(&x["thread_tree"]),
+        vec![
+            (
+                0,
+                "sthr_011CZdumpPrimary00000001".into(),
+                "Coordinator".into(),
+                "-".into(),
+                "object".into()
+            ),
+            (
+                1,
+                "sthr_011CZdumpChild0000000001".into(),
+                "Reader".into(),
+                "idle".into(),
+                "events+object".into()
+            ),
+        ]
+    );
+    assert_eq!(x["session_object"]["stats"]["active_seconds"], 7.5);
+    assert!(x["session_object"]["deployment_id"].is_null());
+    // The dump's object has no outcome_evaluations member: absent, not an empty list.
+    assert!(x["session_object"]["outcome_evaluations"].is_null());
+    // Its usage has no active_seconds, list_cost or server_tool_use: left out, never 0.
+    let o = run(real_db(), &["state", DUMP]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("  usage: input 812 · output 96 · cache read 0\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("session object (fetched ")
+            && out.contains(" · status idle · stats: active 7.5s · duration 9s\n"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("active 0") && !out.contains("web_search") && !out.contains("deployment"),
+        "{out}"
+    );
+    assert!(!out.contains("outcome evaluations"), "{out}");
+}

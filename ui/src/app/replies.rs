@@ -52,11 +52,13 @@ impl ViewerApp {
                 at,
                 explanation,
                 state,
+                extras,
             } if session == current => {
                 let a = AtPoint {
                     at,
                     explanation: *explanation,
                     state: *state,
+                    extras: *extras,
                 };
                 if at.is_none() {
                     self.at_end = Some(a);

@@ -43,11 +43,12 @@ fn run(
         }
         let reply = match &store {
             Some(s) => match state::explain_at(s, &session, at) {
-                Ok((explanation, state)) => Reply::Explained {
+                Ok((explanation, state, extras)) => Reply::Explained {
                     session,
                     at,
                     explanation: Box::new(explanation),
                     state: Box::new(state),
+                    extras: Box::new(extras),
                 },
                 Err(e) => Reply::Error(e),
             },

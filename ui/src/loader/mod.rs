@@ -4,6 +4,8 @@
 
 mod explainer;
 mod state;
+
+pub use state::Extras;
 mod work;
 mod worker;
 
@@ -101,6 +103,8 @@ pub enum Reply {
         at: Option<Point>,
         explanation: Box<Explanation>,
         state: Box<State>,
+        /// The thread tree at the point and the session object's facts.
+        extras: Box<Extras>,
     },
     /// Something failed; the message names what and where.
     Error(String),

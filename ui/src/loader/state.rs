@@ -3,8 +3,12 @@
 
 use flightrec::analysis::Point;
 use flightrec::analysis::explain::{At, Explanation};
+use flightrec::analysis::session_facts::SessionFacts;
 use flightrec::analysis::state::State;
-use flightrec::inspect::{ExplainAt, Scope, explain_state, reconstruct};
+use flightrec::analysis::threads::ThreadTree;
+use flightrec::inspect::{
+    ExplainAt, Scope, explain_state, reconstruct, session_object_facts, thread_tree,
+};
 use flightrec::model::time::format_micros;
 use flightrec::store::{SessionSummary, Store};
 
@@ -31,12 +35,20 @@ fn wall_clock() -> i64 {
         .unwrap_or(0)
 }
 
-/// The explanation and the state at `point`.
+/// What the viewer shows beside the verdict: the thread tree at the point and what the stored
+/// session object says.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Extras {
+    pub threads: ThreadTree,
+    pub facts: Option<SessionFacts>,
+}
+
+/// The explanation, the state and the [`Extras`] at `point`.
 pub fn explain_at(
     store: &Store,
     session: &str,
     point: Option<Point>,
-) -> Result<(Explanation, State), String> {
+) -> Result<(Explanation, State, Extras), String> {
     let summary = store.require_session(session).map_err(err)?;
     let state = state_at(store, &summary, point)?;
     let at = point.map(|p| At {
@@ -51,5 +63,9 @@ pub fn explain_at(
         stuck_after_us: STUCK_AFTER_US,
     };
     let explanation = explain_state(store, &summary, &state, &x).map_err(err)?;
-    Ok((explanation, state))
+    let extras = Extras {
+        threads: thread_tree(store, &summary, point).map_err(err)?,
+        facts: session_object_facts(store, session).map_err(err)?,
+    };
+    Ok((explanation, state, extras))
 }

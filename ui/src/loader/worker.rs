@@ -135,11 +135,12 @@ impl Worker {
                 }
                 self.store()
                     .and_then(|s| state::explain_at(s, &session, at))
-                    .map(|(explanation, state)| Reply::Explained {
+                    .map(|(explanation, state, extras)| Reply::Explained {
                         session,
                         at,
                         explanation: Box::new(explanation),
                         state: Box::new(state),
+                        extras: Box::new(extras),
                     })
             }
         };

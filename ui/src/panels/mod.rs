@@ -7,6 +7,7 @@ mod json;
 mod sessions;
 mod state;
 mod table;
+mod threads;
 mod timeline;
 mod timeline_draw;
 mod timeline_stack;
@@ -41,6 +42,9 @@ pub fn layout(app: &mut ViewerApp, ui: &mut egui::Ui) {
                     egui::CollapsingHeader::new("State at cursor")
                         .default_open(true)
                         .show(ui, |ui| state::show(app, ui));
+                    egui::CollapsingHeader::new("Threads")
+                        .default_open(true)
+                        .show(ui, |ui| threads::show(app, ui));
                 });
         });
     egui::CentralPanel::default().show(ui, |ui| {
