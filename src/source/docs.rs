@@ -103,18 +103,8 @@ fn stream_array<R: Read>(
                 return Ok(End::Ended);
             }
         }
-        match sc.next_non_ws()? {
-            Some(b',') => sc.consume_byte(),
-            Some(b']') => {
-                sc.consume_byte();
-                return Ok(End::Done);
-            }
-            _ => {
-                return Ok(End::Broken {
-                    offset: sc.offset,
-                    what: "',' or ']' after an array element".into(),
-                });
-            }
+        if let Some(end) = super::docs::after_element(sc, "an array element")? {
+            return Ok(end);
         }
     }
 }
@@ -479,4 +469,26 @@ fn dump_member<R: Read>(
         });
     }
     super::threads::stream_threads(sc, d, max, sink)
+}
+
+/// After an array's element: `,` (another follows: `None`), `]` (the array is done) or anything
+/// else, which breaks the document at that offset.
+pub(super) fn after_element<R: Read>(
+    sc: &mut Scanner<'_, R>,
+    element: &str,
+) -> Result<Option<End>, SourceError> {
+    Ok(match sc.next_non_ws()? {
+        Some(b',') => {
+            sc.consume_byte();
+            None
+        }
+        Some(b']') => {
+            sc.consume_byte();
+            Some(End::Done)
+        }
+        _ => Some(End::Broken {
+            offset: sc.offset,
+            what: format!("',' or ']' after {element}"),
+        }),
+    })
 }

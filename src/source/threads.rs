@@ -52,18 +52,8 @@ pub(super) fn stream_threads<R: Read>(
             }
         }
         t += 1;
-        match sc.next_non_ws()? {
-            Some(b',') => sc.consume_byte(),
-            Some(b']') => {
-                sc.consume_byte();
-                return Ok(End::Done);
-            }
-            _ => {
-                return Ok(End::Broken {
-                    offset: sc.offset,
-                    what: "',' or ']' after a thread".into(),
-                });
-            }
+        if let Some(end) = super::docs::after_element(sc, "a thread")? {
+            return Ok(end);
         }
     }
 }
