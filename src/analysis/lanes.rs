@@ -102,7 +102,14 @@ mod tests {
         let names: Vec<_> = Lane::ALL.iter().map(|l| l.name()).collect();
         assert_eq!(
             names,
-            ["thread", "model", "tools", "permission", "evaluation", "workflow"]
+            [
+                "thread",
+                "model",
+                "tools",
+                "permission",
+                "evaluation",
+                "workflow"
+            ]
         );
     }
 
