@@ -144,3 +144,115 @@ impl ViewerApp {
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use super::Command;
+    use crate::app::{Options, ViewerApp};
+
+    const HAPPY: &str = "sesn_011CZhappyPath0000000001";
+
+    /// The app on the happy-path sample, loaded (replies applied without drawing a frame).
+    fn loaded(dir: &Path) -> ViewerApp {
+        let db = dir.join("commands.db");
+        let mut store = flightrec::store::Store::open(&db).expect("open");
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../sample-logs/happy-path.sesn_011CZhappyPath0000000001.jsonl");
+        flightrec::record::import::import_file(
+            &mut store,
+            &sample,
+            &Default::default(),
+            &mut |_, _| {},
+        )
+        .expect("import");
+        drop(store);
+        let mut app = ViewerApp::new(
+            Options {
+                db,
+                session: Some(HAPPY.into()),
+                follow: false,
+            },
+            Arc::new(|| {}),
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while app.data.is_none() || app.loading.is_some() {
+            app.loader.flush();
+            while let Some(r) = app.loader.try_recv() {
+                app.apply(r);
+            }
+            assert!(Instant::now() < deadline, "not loaded");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        app
+    }
+
+    #[test]
+    fn a_click_in_the_table_moves_the_cursor_without_scrolling_other_moves_scroll() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut app = loaded(dir.path());
+        let before = app.scroll_request;
+        app.playback.playing = true;
+        assert!(app.run(vec![
+            Command::Pause,
+            Command::SetCursor {
+                pos: 5,
+                scroll: false
+            }
+        ]));
+        assert_eq!((app.cursor, app.scroll_request), (Some(5), before));
+        assert!(!app.playback.playing);
+        app.run(vec![Command::SetCursor {
+            pos: 7,
+            scroll: true,
+        }]);
+        assert_eq!(app.cursor, Some(7));
+        assert!(app.scroll_request > before);
+    }
+
+    #[test]
+    fn filter_changes_of_a_frame_are_applied_in_order_then_filtered_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut app = loaded(dir.path());
+        let all = app.shown.len();
+        let d = app.data.clone().expect("data");
+        let user = d
+            .index
+            .types
+            .iter()
+            .position(|t| t == "user.message")
+            .expect("a user.message") as u16;
+        let users = d.index.events.iter().filter(|e| e.ty == user).count();
+        assert!(users > 0);
+        // Hidden, shown again, hidden: the table reflects the last.
+        app.run(vec![
+            Command::ToggleType(user),
+            Command::ShowAllTypes,
+            Command::ToggleType(user),
+        ]);
+        assert_eq!(app.filter.hidden_types, [user]);
+        assert_eq!(app.shown.len(), all - users);
+    }
+
+    #[test]
+    fn fetching_rows_asks_for_no_frame_and_a_shortcut_zooms_around_the_moved_cursor() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut app = loaded(dir.path());
+        assert!(!app.run(vec![Command::WantRows(vec![1, 2])]));
+        // The anchor is the cursor's place after the commands before it.
+        let mut want = app.view;
+        app.run(vec![Command::StepToEnd(true), Command::ZoomAtCursor(2.0)]);
+        let last = app.data.as_ref().expect("data").index.len() - 1;
+        assert_eq!(app.cursor, Some(last));
+        want.follow(app.cursor_t);
+        let anchor = want.frac_of(app.cursor_t).clamp(0.0, 1.0);
+        want.zoom(2.0, anchor);
+        assert_eq!(
+            (app.view.left_time(), app.view.span),
+            (want.left_time(), want.span)
+        );
+    }
+}
