@@ -4,6 +4,7 @@ pub mod capture;
 pub mod diff;
 pub mod explain;
 pub mod findings;
+pub mod lanes;
 pub mod point;
 pub mod prices;
 pub mod replay;

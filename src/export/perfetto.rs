@@ -18,6 +18,7 @@ use std::io::Write;
 use serde_json::{Map, Value, json};
 
 use super::SessionDoc;
+use crate::analysis::lanes::Grouping;
 use crate::analysis::spans::{Span, SpanKind};
 use crate::analysis::summary::summarize;
 use crate::analysis::text::{excerpt, input_excerpt};
@@ -215,16 +216,22 @@ fn lane_name(lane: &Lane, agents: &BTreeMap<String, String>) -> String {
     }
 }
 
+/// The trace's lanes for the shared span lanes: tool calls go to their thread's lane, with the
+/// thread's busy stretches (the thread is filled in from the span).
+const SPAN_LANES: Grouping<Lane> = Grouping {
+    thread: Lane::Thread(None),
+    model: Lane::Model,
+    tools: Lane::Thread(None),
+    permission: Lane::Permission,
+    evaluation: Lane::Evaluation,
+    workflow: Lane::Workflow,
+};
+
 /// The lane a span is drawn on.
 fn span_lane(s: &Span) -> Lane {
-    match s.kind {
-        SpanKind::Tool | SpanKind::McpTool | SpanKind::CustomTool | SpanKind::Thread => {
-            Lane::Thread(s.thread_id.clone())
-        }
-        SpanKind::ModelRequest => Lane::Model,
-        SpanKind::Permission => Lane::Permission,
-        SpanKind::OutcomeEvaluation => Lane::Evaluation,
-        SpanKind::WorkflowRun | SpanKind::WorkflowPhase => Lane::Workflow,
+    match SPAN_LANES.of(s.kind) {
+        Lane::Thread(_) => Lane::Thread(s.thread_id.clone()),
+        lane => lane.clone(),
     }
 }
 

@@ -1,7 +1,9 @@
 //! The viewer's state and its one frame: replies from the loader are applied, shortcuts and
 //! playback move the cursor, then the panels draw. The cursor (an event position and a time)
-//! drives every panel.
+//! drives every panel. Panels and shortcuts read the state through a [`ViewerContext`] and ask
+//! for changes with [`Command`]s, which [`ViewerApp`] applies in one place (`command.rs`).
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,7 +22,13 @@ use crate::model::session::SessionData;
 use crate::model::timeline::TimeView;
 use crate::{panels, shortcuts, theme};
 
+mod command;
+mod context;
 mod replies;
+mod steps;
+
+pub(crate) use command::Command;
+pub(crate) use context::ViewerContext;
 
 /// What the viewer starts with.
 #[derive(Debug, Clone)]
@@ -45,37 +53,42 @@ pub struct AtPoint {
 }
 
 pub struct ViewerApp {
-    pub(crate) loader: Loader,
-    pub(crate) db: PathBuf,
-    pub(crate) sessions: Vec<SessionSummary>,
-    pub(crate) session_search: String,
+    loader: Loader,
+    db: PathBuf,
+    sessions: Vec<SessionSummary>,
     /// The session asked for (open or loading).
-    pub(crate) current: Option<String>,
-    pub(crate) data: Option<Arc<SessionData>>,
+    current: Option<String>,
+    data: Option<Arc<SessionData>>,
     /// Events read so far by a load in progress.
-    pub(crate) loading: Option<usize>,
-    pub(crate) last_load: Option<Duration>,
-    pub(crate) view: TimeView,
+    loading: Option<usize>,
+    /// How long the open session took to load (the last load or reload).
+    last_load: Option<Duration>,
+    view: TimeView,
     /// The cursor: a time, and the last event at or before it.
-    pub(crate) cursor_t: i64,
-    pub(crate) cursor: Option<usize>,
-    pub(crate) playback: Playback,
-    pub(crate) filter: Filter,
+    cursor_t: i64,
+    cursor: Option<usize>,
+    playback: Playback,
+    filter: Filter,
     /// Positions of the rows the table shows (the filter applied).
-    pub(crate) shown: Vec<u32>,
-    pub(crate) rows: RowCache,
-    /// The table scrolls to the cursor on the next frame.
-    pub(crate) scroll_to_cursor: bool,
-    pub(crate) at_end: Option<AtPoint>,
-    pub(crate) at_cursor: Option<AtPoint>,
-    pub(crate) explain_asked: Option<(Option<Point>, Instant)>,
-    pub(crate) follow: bool,
-    pub(crate) show_help: bool,
-    pub(crate) inspector_pretty: bool,
-    pub(crate) error: Option<String>,
+    shown: Vec<u32>,
+    rows: RowCache,
+    /// Counts the requests that the table scroll to the cursor (the table remembers the last
+    /// one it served).
+    scroll_request: u64,
+    at_end: Option<AtPoint>,
+    at_cursor: Option<AtPoint>,
+    explain_asked: Option<(Option<Point>, Instant)>,
+    follow: bool,
+    show_help: bool,
+    error: Option<String>,
     /// Ids asked of the loader for a jump (the cursor goes to the first found).
-    pub(crate) jumping: bool,
-    pub(crate) focus_filter: bool,
+    jumping: bool,
+    /// The filter box takes the keyboard on the next frame.
+    focus_filter: bool,
+    /// The panels' own state (scroll positions served, text typed, display modes).
+    panels: panels::Panels,
+    /// Commands sent during a frame, applied after the panels.
+    commands: RefCell<Vec<Command>>,
     /// Whether [`setup`] ran on the context.
     styled: bool,
 }
@@ -89,7 +102,6 @@ impl ViewerApp {
             loader,
             db: options.db,
             sessions: Vec::new(),
-            session_search: String::new(),
             current: None,
             data: None,
             loading: None,
@@ -101,16 +113,17 @@ impl ViewerApp {
             filter: Filter::default(),
             shown: Vec::new(),
             rows: RowCache::default(),
-            scroll_to_cursor: false,
+            scroll_request: 0,
             at_end: None,
             at_cursor: None,
             explain_asked: None,
             follow: options.follow,
             show_help: false,
-            inspector_pretty: false,
             error: None,
             jumping: false,
             focus_filter: false,
+            panels: panels::Panels::default(),
+            commands: RefCell::new(Vec::new()),
             styled: false,
         };
         if let Some(s) = options.session {
@@ -145,6 +158,11 @@ impl ViewerApp {
     /// The open session's data.
     pub fn session(&self) -> Option<&SessionData> {
         self.data.as_deref()
+    }
+
+    /// How long the open session took to load (the last load or reload).
+    pub fn last_load(&self) -> Option<Duration> {
+        self.last_load
     }
 
     pub fn cursor(&self) -> Option<usize> {
@@ -186,7 +204,7 @@ impl ViewerApp {
     }
 
     /// The cursor as a point for the analyses.
-    pub(crate) fn cursor_point(&self) -> Option<Point> {
+    fn cursor_point(&self) -> Option<Point> {
         let d = self.data.as_ref()?;
         let e = d.index.events.get(self.cursor?)?;
         Some(Point {
@@ -206,7 +224,7 @@ impl ViewerApp {
             self.cursor_t = e.ts;
             self.view.follow(e.ts);
         }
-        self.scroll_to_cursor = true;
+        self.scroll_request += 1;
     }
 
     /// Puts the cursor at time `t` (on the last event at or before it).
@@ -218,11 +236,11 @@ impl ViewerApp {
                 .at_or_before(t)
                 .or(Some(0).filter(|_| !d.index.is_empty()));
         }
-        self.scroll_to_cursor = true;
+        self.scroll_request += 1;
     }
 
     /// Re-applies the filter; asks the loader for text matches when needed.
-    pub(crate) fn refilter(&mut self) {
+    fn refilter(&mut self) {
         let Some(d) = &self.data else { return };
         if self.filter.text_pending()
             && let Some(s) = &self.current
@@ -233,7 +251,7 @@ impl ViewerApp {
             });
         }
         self.shown = self.filter.apply(&d.index);
-        self.scroll_to_cursor = true;
+        self.scroll_request += 1;
     }
 
     /// Asks for the state at the cursor when it moved (throttled while playing).
@@ -269,7 +287,7 @@ impl ViewerApp {
     }
 
     /// Asks for the full rows of these seqs (the table's visible rows, the inspected event).
-    pub(crate) fn want_rows(&mut self, seqs: impl IntoIterator<Item = i64>) {
+    fn want_rows(&mut self, seqs: impl IntoIterator<Item = i64>) {
         let missing = self.rows.missing(seqs);
         if !missing.is_empty()
             && let Some(s) = &self.current
@@ -282,13 +300,39 @@ impl ViewerApp {
     }
 
     /// Moves the cursor to the events with these ids (the first found).
-    pub(crate) fn jump_to_ids(&mut self, ids: Vec<String>) {
+    fn jump_to_ids(&mut self, ids: Vec<String>) {
         if let Some(s) = &self.current {
             self.jumping = true;
             self.loader.send(Request::Locate {
                 session: s.clone(),
                 ids,
             });
+        }
+    }
+
+    /// What the panels and shortcuts see of the app for this frame.
+    fn context(&self) -> ViewerContext<'_> {
+        ViewerContext {
+            db: &self.db,
+            sessions: &self.sessions,
+            current: self.current.as_deref(),
+            data: self.data.as_deref(),
+            loading: self.loading,
+            view: &self.view,
+            cursor_t: self.cursor_t,
+            cursor: self.cursor,
+            playback: &self.playback,
+            filter: &self.filter,
+            shown: &self.shown,
+            rows: &self.rows,
+            scroll_request: self.scroll_request,
+            at_end: self.at_end.as_ref(),
+            at_cursor: self.at_cursor.as_ref(),
+            follow: self.follow,
+            show_help: self.show_help,
+            focus_filter: self.focus_filter,
+            error: self.error.as_deref(),
+            commands: &self.commands,
         }
     }
 
@@ -302,7 +346,10 @@ impl ViewerApp {
         while let Some(r) = self.loader.try_recv() {
             self.apply(r);
         }
-        shortcuts::handle(self, ui.ctx());
+        // Shortcuts act before the frame is drawn, panels after: both through commands.
+        shortcuts::handle(&self.context(), ui.ctx());
+        let shortcuts = self.commands.take();
+        self.run(shortcuts);
         if self.playback.playing
             && let Some(d) = &self.data
         {
@@ -313,11 +360,17 @@ impl ViewerApp {
             self.cursor = d.index.at_or_before(t).or(self.cursor);
             self.view.follow(t);
             if self.cursor != before {
-                self.scroll_to_cursor = true;
+                self.scroll_request += 1;
             }
             ui.ctx().request_repaint();
         }
-        panels::layout(self, ui);
+        let mut panels = std::mem::take(&mut self.panels);
+        panels.layout(&self.context(), ui);
+        self.panels = panels;
+        let asked = self.commands.take();
+        if self.run(asked) {
+            ui.ctx().request_repaint();
+        }
         self.ask_explain();
         if self.is_busy() {
             // Replies wake the UI; this only covers a reply that raced the frame.

@@ -361,3 +361,45 @@ fn the_thread_tree_shows_every_thread_and_a_click_filters_to_its_stream() {
     settle(&mut h);
     assert_eq!(h.state().shown_rows().len(), 25);
 }
+
+#[test]
+fn the_inspectors_text_mode_keeps_the_event_keys_in_the_order_received() {
+    const SESSION: &str = "sesn_011CZkeyOrder00000000001";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("viewer.db");
+    // "z" before "a", and the envelope before both: sorting would put "a" first.
+    let line = r#"{"type":"user.message","id":"sevt_011CZkeyOrder0000000001","processed_at":"2026-08-07T09:14:03.195Z","z":1,"a":{"y":2,"b":3},"content":[{"type":"text","text":"hello"}]}"#;
+    let mut store = Store::open(&db).expect("open");
+    import_reader(
+        &mut store,
+        "order.jsonl",
+        SESSION,
+        "",
+        std::io::Cursor::new(format!("{line}\n")),
+        0,
+        &mut |_, _| {},
+    )
+    .expect("import");
+    drop(store);
+    let mut h = harness(&db, Some(SESSION));
+    settle(&mut h);
+    assert_eq!(h.state().cursor(), Some(0));
+    h.get_by_label("Text").click();
+    settle(&mut h);
+    let text = h
+        .get_by_role(Role::MultilineTextInput)
+        .value()
+        .expect("the text");
+    let at = |key: &str| text.find(&format!("\"{key}\":")).expect(key);
+    assert!(at("type") < at("id"), "{text}");
+    assert!(at("processed_at") < at("z"), "{text}");
+    assert!(at("z") < at("a"), "{text}");
+    assert!(at("y") < at("b"), "{text}");
+    assert!(at("a") < at("content"), "{text}");
+    assert!(
+        text.starts_with("{\n  \"type\": \"user.message\",\n"),
+        "{text}"
+    );
+    // The button now offers the tree back.
+    h.get_by_label("Tree");
+}

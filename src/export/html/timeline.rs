@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::{esc, is_error};
-use crate::analysis::spans::{Span, SpanKind};
+use crate::analysis::lanes::Grouping;
+use crate::analysis::spans::Span;
 use crate::export::SessionDoc;
 use crate::export::flow;
 use crate::model::time::format_duration_micros;
@@ -15,6 +16,17 @@ const WIDTH: f64 = 1000.0;
 const LEFT: f64 = 110.0;
 const LANE: f64 = 22.0;
 const LANES: [&str; 6] = ["status", "threads", "model", "tools", "other", "events"];
+
+/// The page's lane and CSS class for the shared span lanes: permission waits are drawn with the
+/// tools, evaluations and workflows together as "other".
+const SPAN_LANES: Grouping<(&str, &str)> = Grouping {
+    thread: ("threads", "k-thread"),
+    model: ("model", "k-model"),
+    tools: ("tools", "k-tool"),
+    permission: ("tools", "k-tool"),
+    evaluation: ("other", "k-other"),
+    workflow: ("other", "k-other"),
+};
 
 /// Maps a time to an x coordinate between `LEFT` and `WIDTH`.
 struct Scale {
@@ -119,16 +131,7 @@ fn status(s: &mut String, doc: &SessionDoc, sc: &Scale, end: i64) {
 fn span(s: &mut String, sp: &Span, sc: &Scale, end: i64, ids: &HashMap<&str, usize>) {
     let Some(start) = sp.start_ts else { return };
     let stop = sp.end_ts.unwrap_or(end);
-    let (lane, kind) = match sp.kind {
-        SpanKind::ModelRequest => ("model", "k-model"),
-        SpanKind::Tool | SpanKind::McpTool | SpanKind::CustomTool | SpanKind::Permission => {
-            ("tools", "k-tool")
-        }
-        SpanKind::Thread => ("threads", "k-thread"),
-        SpanKind::OutcomeEvaluation | SpanKind::WorkflowRun | SpanKind::WorkflowPhase => {
-            ("other", "k-other")
-        }
-    };
+    let (lane, kind) = *SPAN_LANES.of(sp.kind);
     let mut class = kind.to_string();
     if sp.open {
         class.push_str(" open");

@@ -9,6 +9,7 @@ use super::index::{ERROR, Ev};
 use super::lanes::{
     BAR_ERROR, BAR_OPEN, BAR_WAITING, BandLane, Bar, BarLane, Lanes, MarkerKind, NO_POS, Status,
 };
+use flightrec::analysis::lanes::Grouping;
 use flightrec::analysis::{Span, SpanKind};
 use flightrec::store::EventRef;
 
@@ -30,6 +31,26 @@ struct StatusFields<'a> {
     #[serde(borrow)]
     stop_reason: Option<StopReason<'a>>,
 }
+
+/// The viewer's bar lanes.
+#[derive(Clone, Copy)]
+enum BarSlot {
+    Model,
+    Tools,
+    Waits,
+    Work,
+}
+
+/// The viewer's bar lanes for the shared span lanes: evaluations and workflows share one, and
+/// threads have their status bands instead of bars.
+const BAR_LANES: Grouping<Option<BarSlot>> = Grouping {
+    thread: None,
+    model: Some(BarSlot::Model),
+    tools: Some(BarSlot::Tools),
+    permission: Some(BarSlot::Waits),
+    evaluation: Some(BarSlot::Work),
+    workflow: Some(BarSlot::Work),
+};
 
 /// Collects bands and markers from events; bars come from spans at [`LaneBuilder::finish`].
 #[derive(Default)]
@@ -177,14 +198,12 @@ impl LaneBuilder {
             let Some(from) = s.start_ts.filter(|&t| t >= since) else {
                 continue;
             };
-            let lane = match s.kind {
-                SpanKind::ModelRequest => &mut model,
-                SpanKind::Tool | SpanKind::McpTool | SpanKind::CustomTool => &mut tools,
-                SpanKind::Permission => &mut waits,
-                SpanKind::OutcomeEvaluation | SpanKind::WorkflowRun | SpanKind::WorkflowPhase => {
-                    &mut work
-                }
-                SpanKind::Thread => continue,
+            let lane = match BAR_LANES.of(s.kind) {
+                Some(BarSlot::Model) => &mut model,
+                Some(BarSlot::Tools) => &mut tools,
+                Some(BarSlot::Waits) => &mut waits,
+                Some(BarSlot::Work) => &mut work,
+                None => continue,
             };
             let mut flags = 0;
             if s.is_error {

@@ -1,9 +1,9 @@
 //! The help overlay: every keyboard shortcut.
 
-use crate::app::ViewerApp;
+use crate::app::{Command, ViewerContext};
 use crate::shortcuts::SHORTCUTS;
 
-pub fn show(app: &mut ViewerApp, ctx: &egui::Context) {
+pub(crate) fn show(app: &ViewerContext<'_>, ctx: &egui::Context) {
     let mut open = app.show_help;
     egui::Window::new("Keyboard shortcuts")
         .open(&mut open)
@@ -25,5 +25,7 @@ pub fn show(app: &mut ViewerApp, ctx: &egui::Context) {
             ui.add_space(6.0);
             ui.weak("Click a bar, a marker or a row to move the cursor there.");
         });
-    app.show_help = open && app.show_help;
+    if !open {
+        app.send(Command::CloseHelp);
+    }
 }

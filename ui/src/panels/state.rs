@@ -5,11 +5,11 @@ use flightrec::analysis::state::State;
 use flightrec::analysis::text::thousands;
 use flightrec::model::time::format_duration_micros;
 
-use crate::app::ViewerApp;
+use crate::app::ViewerContext;
 use crate::theme;
 
-pub fn show(app: &mut ViewerApp, ui: &mut egui::Ui) {
-    match &app.at_cursor {
+pub(crate) fn show(app: &ViewerContext<'_>, ui: &mut egui::Ui) {
+    match app.at_cursor {
         Some(a) => state(ui, &a.state),
         None if app.data.is_some() => {
             ui.weak("Reading the state…");

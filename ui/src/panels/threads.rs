@@ -6,11 +6,11 @@ use egui::RichText;
 use flightrec::analysis::session_facts::{SessionFacts, stats_text, usage_text};
 use flightrec::analysis::threads::{ThreadNode, ThreadTree};
 
-use crate::app::ViewerApp;
+use crate::app::{Command, ViewerContext};
 use crate::theme;
 
-pub fn show(app: &mut ViewerApp, ui: &mut egui::Ui) {
-    let Some(d) = &app.data else {
+pub(crate) fn show(app: &ViewerContext<'_>, ui: &mut egui::Ui) {
+    let Some(d) = app.data else {
         ui.weak("No session open.");
         return;
     };
@@ -35,8 +35,7 @@ pub fn show(app: &mut ViewerApp, ui: &mut egui::Ui) {
         facts(ui, f);
     }
     if let Some(t) = pick {
-        app.filter.thread = t;
-        app.refilter();
+        app.send(Command::SetThreadFilter(t));
     }
 }
 

@@ -5,7 +5,7 @@
 use egui::{Align2, FontId, Rect, Sense, Stroke, pos2, vec2};
 
 use super::timeline_draw::{Hover, Lane, Plot, draw_lane};
-use crate::app::ViewerApp;
+use crate::app::{Command, ViewerContext};
 use crate::model::axis;
 use crate::theme;
 
@@ -15,8 +15,8 @@ const AXIS_HEIGHT: f32 = 18.0;
 const MAX_SHARE: f32 = 0.55;
 
 /// The lanes to draw, in order (empty optional lanes left out).
-fn lanes(app: &ViewerApp) -> Vec<Lane<'_>> {
-    let Some(d) = &app.data else { return vec![] };
+fn lanes<'a>(app: &ViewerContext<'a>) -> Vec<Lane<'a>> {
+    let Some(d) = app.data else { return vec![] };
     let l = &d.lanes;
     let mut out = vec![Lane::Band(&l.session)];
     out.extend(l.threads.iter().map(Lane::Band));
@@ -33,8 +33,8 @@ fn lanes(app: &ViewerApp) -> Vec<Lane<'_>> {
     out
 }
 
-pub fn show(app: &mut ViewerApp, ui: &mut egui::Ui) {
-    let Some(d) = &app.data else { return };
+pub(crate) fn show(app: &ViewerContext<'_>, ui: &mut egui::Ui) {
+    let Some(d) = app.data else { return };
     let lanes = lanes(app);
     let wanted: f32 = AXIS_HEIGHT + lanes.iter().map(|l| l.height() + 2.0).sum::<f32>();
     let height = wanted.min(ui.available_height() * MAX_SHARE).max(80.0);
@@ -43,7 +43,7 @@ pub fn show(app: &mut ViewerApp, ui: &mut egui::Ui) {
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 0.0, theme::BACKGROUND);
     let plot_rect = Rect::from_min_max(pos2(rect.left() + LABEL_WIDTH, rect.top()), rect.max);
-    let view = app.view;
+    let view = *app.view;
     let plot = Plot {
         rect: plot_rect,
         view: &view,
@@ -129,7 +129,7 @@ pub(crate) fn label_width(painter: &egui::Painter, text: &str, font: &FontId) ->
 }
 
 fn interact(
-    app: &mut ViewerApp,
+    app: &ViewerContext<'_>,
     ui: &egui::Ui,
     resp: &egui::Response,
     plot_rect: Rect,
@@ -142,28 +142,37 @@ fn interact(
             ui.input(|i| (i.smooth_scroll_delta, i.zoom_delta(), i.modifiers.command));
         let anchor = resp.hover_pos().map_or(0.5, |p| frac(p.x));
         if zoom != 1.0 {
-            app.view.zoom(f64::from(zoom), anchor);
+            app.send(Command::Zoom {
+                factor: f64::from(zoom),
+                anchor,
+            });
         } else if ctrl && scroll.y != 0.0 {
-            app.view.zoom((f64::from(scroll.y) / 200.0).exp(), anchor);
+            app.send(Command::Zoom {
+                factor: (f64::from(scroll.y) / 200.0).exp(),
+                anchor,
+            });
         } else if scroll.x != 0.0 || scroll.y != 0.0 {
             let d = if scroll.x != 0.0 { scroll.x } else { scroll.y };
-            app.view.pan(-f64::from(d) / width);
+            app.send(Command::Pan(-f64::from(d) / width));
         }
     }
     if resp.dragged() {
-        app.view.pan(-f64::from(resp.drag_delta().x) / width);
+        app.send(Command::Pan(-f64::from(resp.drag_delta().x) / width));
     }
     if resp.double_clicked() {
-        app.view.show_all();
+        app.send(Command::ShowAll);
     } else if resp.clicked()
         && let Some(p) = resp.interact_pointer_pos()
     {
-        app.playback.playing = false;
+        app.send(Command::Pause);
         match hover.as_ref().and_then(|h| h.pos) {
-            Some(pos) => app.set_cursor(pos as usize),
+            Some(pos) => app.send(Command::SetCursor {
+                pos: pos as usize,
+                scroll: true,
+            }),
             None if plot_rect.contains(p) => {
                 let t = app.view.time_at(frac(p.x));
-                app.set_cursor_time(t);
+                app.send(Command::SetCursorTime(t));
             }
             None => {}
         }

@@ -1,19 +1,18 @@
 //! The top bar: the session, playback controls, follow, help.
 
-use crate::app::ViewerApp;
+use crate::app::{Command, ViewerContext};
 use crate::model::index::{ERROR, IDLE};
 use crate::model::playback::SPEEDS;
 use crate::theme;
 
 use super::offset_text;
 
-pub fn show(app: &mut ViewerApp, ui: &mut egui::Ui) {
+pub(crate) fn show(app: &ViewerContext<'_>, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.strong("flightrec");
         ui.separator();
         let title = app
             .data
-            .as_ref()
             .and_then(|d| d.summary.as_ref())
             .map(|s| s.title.clone().unwrap_or_else(|| s.id.clone()));
         match title {
@@ -29,7 +28,7 @@ pub fn show(app: &mut ViewerApp, ui: &mut egui::Ui) {
                 .on_hover_text("Keyboard shortcuts (?)")
                 .clicked()
             {
-                app.show_help = !app.show_help;
+                app.send(Command::ToggleHelp);
             }
             let mut follow = app.follow;
             if ui
@@ -37,7 +36,7 @@ pub fn show(app: &mut ViewerApp, ui: &mut egui::Ui) {
                 .on_hover_text("Show new events as they are recorded")
                 .changed()
             {
-                app.set_follow(follow);
+                app.send(Command::SetFollow(follow));
             }
             if let Some(n) = app.loading {
                 ui.spinner();
@@ -47,20 +46,20 @@ pub fn show(app: &mut ViewerApp, ui: &mut egui::Ui) {
     });
 }
 
-fn controls(app: &mut ViewerApp, ui: &mut egui::Ui) {
+fn controls(app: &ViewerContext<'_>, ui: &mut egui::Ui) {
     if ui
         .button("First")
         .on_hover_text("First event (Home)")
         .clicked()
     {
-        app.step_to_end(false);
+        app.send(Command::StepToEnd(false));
     }
     if ui
         .button("Prev")
         .on_hover_text("Previous event (Left)")
         .clicked()
     {
-        app.step_row(false);
+        app.send(Command::StepRow(false));
     }
     let label = if app.playback.playing {
         "Pause"
@@ -68,49 +67,61 @@ fn controls(app: &mut ViewerApp, ui: &mut egui::Ui) {
         "Play"
     };
     if ui.button(label).on_hover_text("Space").clicked() {
-        app.toggle_play();
+        app.send(Command::TogglePlay);
     }
     if ui
         .button("Next")
         .on_hover_text("Next event (Right)")
         .clicked()
     {
-        app.step_row(true);
+        app.send(Command::StepRow(true));
     }
     if ui
         .button("Last")
         .on_hover_text("Last event (End)")
         .clicked()
     {
-        app.step_to_end(true);
+        app.send(Command::StepToEnd(true));
     }
+    let mut speed = app.playback.speed;
     egui::ComboBox::new("speed", "speed")
-        .selected_text(format!("{}×", app.playback.speed))
+        .selected_text(format!("{speed}×"))
         .width(64.0)
         .show_ui(ui, |ui| {
             for &s in SPEEDS {
-                ui.selectable_value(&mut app.playback.speed, s, format!("{s}×"));
+                if ui
+                    .selectable_value(&mut speed, s, format!("{s}×"))
+                    .changed()
+                {
+                    app.send(Command::SetSpeed(speed));
+                }
             }
         })
         .response
         .on_hover_text("Playback speed ([ and ])");
-    ui.checkbox(&mut app.playback.compress, "Compress idle")
-        .on_hover_text("Play silences longer than 2 s as 2 s (C)");
+    let mut compress = app.playback.compress;
+    if ui
+        .checkbox(&mut compress, "Compress idle")
+        .on_hover_text("Play silences longer than 2 s as 2 s (C)")
+        .changed()
+    {
+        app.send(Command::SetCompress(compress));
+    }
     if ui
         .button("Next error")
         .on_hover_text("E (Shift+E: previous)")
         .clicked()
     {
-        app.step_flag(ERROR, true);
+        app.send(Command::StepFlag(ERROR, true));
     }
     if ui
         .button("Next idle")
         .on_hover_text("I (Shift+I: previous)")
         .clicked()
     {
-        app.step_flag(IDLE, true);
+        app.send(Command::StepFlag(IDLE, true));
     }
-    if let Some(d) = &app.data {
+    if let Some(d) = app.data {
         let at = offset_text(app.cursor_t, d.start);
         ui.colored_label(theme::CURSOR, format!("cursor {at}"));
     }

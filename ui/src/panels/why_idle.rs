@@ -5,17 +5,17 @@ use egui::RichText;
 use flightrec::analysis::explain::Explanation;
 use flightrec::model::time::format_duration_micros;
 
-use crate::app::ViewerApp;
+use crate::app::{Command, ViewerContext};
 use crate::theme;
 
-pub fn show(app: &mut ViewerApp, ui: &mut egui::Ui) {
+pub(crate) fn show(app: &ViewerContext<'_>, ui: &mut egui::Ui) {
     if app.data.is_none() {
         ui.weak("No session open.");
         return;
     }
     let mut jump = None;
     ui.label(RichText::new("Session (end of the recording)").strong());
-    match &app.at_end {
+    match app.at_end {
         Some(a) => explanation(ui, &a.explanation, "end", &mut jump),
         None => {
             ui.weak("Explaining…");
@@ -23,14 +23,14 @@ pub fn show(app: &mut ViewerApp, ui: &mut egui::Ui) {
     }
     ui.add_space(6.0);
     ui.label(RichText::new("At the cursor").strong());
-    match &app.at_cursor {
+    match app.at_cursor {
         Some(a) => explanation(ui, &a.explanation, "cursor", &mut jump),
         None => {
             ui.weak("Explaining…");
         }
     }
     if let Some(id) = jump {
-        app.jump_to_ids(vec![id]);
+        app.send(Command::JumpToIds(vec![id]));
     }
 }
 
