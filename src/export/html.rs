@@ -18,9 +18,9 @@ use sha2::{Digest, Sha256};
 use super::SessionDoc;
 use super::flow::{self, Facts};
 use crate::analysis::explain::Explanation;
-use crate::analysis::explain::report;
 use crate::analysis::summarize;
 use crate::model::typed::Event;
+use crate::report::explain as report;
 
 const CSS: &str = include_str!("html/page.css");
 const JS: &str = include_str!("html/page.js");
