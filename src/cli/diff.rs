@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use super::args::VerdictArgs;
 use super::explain::explain_session;
-use super::stats::session_stats;
 use super::{Outcome, exit, open_existing, output};
 use flightrec::analysis::diff::{DiffOptions, Side, diff};
 use flightrec::analysis::explain::Explanation;
@@ -51,7 +50,7 @@ impl Loaded {
         let summary = store.require_session(id)?;
         Ok(Loaded {
             events: store.events(id, &TimelineQuery::default())?,
-            stats: session_stats(store, &summary, false)?.report(),
+            stats: flightrec::inspect::session_stats(store, &summary, false)?.report(),
             explanation: explain_session(store, &summary, None, now, stuck_after)?,
             summary,
         })

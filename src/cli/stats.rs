@@ -3,12 +3,11 @@
 use std::path::Path;
 
 use super::{Outcome, exit, open_existing, output};
-use flightrec::analysis::spans::{SLIM_TYPES, SPAN_TYPES};
-use flightrec::analysis::stats::{Accumulator, STATS_TYPES, StatsBuilder};
+use flightrec::analysis::stats::Accumulator;
+use flightrec::inspect;
 use flightrec::report::stats::{
     AllReport, SessionInfo, SessionReport, SessionRow, all_text, session_text,
 };
-use flightrec::store::{SessionSummary, Store, TimelineQuery};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -27,7 +26,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     match &args.session {
         Some(id) => {
             let summary = store.require_session(id)?;
-            let stats = session_stats(&store, &summary, args.requests)?.report();
+            let stats = inspect::session_stats(&store, &summary, args.requests)?.report();
             if args.json {
                 output::print_json(&SessionReport {
                     session: SessionInfo::of(&summary),
@@ -42,7 +41,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             let mut total = Accumulator::default();
             let mut rows = Vec::with_capacity(sessions.len());
             for s in &sessions {
-                let acc = session_stats(&store, s, args.requests)?;
+                let acc = inspect::session_stats(&store, s, args.requests)?;
                 rows.push(SessionRow::of(s, &acc.report()));
                 total.merge(acc);
             }
@@ -58,33 +57,4 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         }
     }
     Ok(exit::OK)
-}
-
-/// One session's statistics, from one scan of its span, error, update and usage events.
-///
-/// The scan (SQLite) and the analysis (pairing spans) take about as long as each other on large
-/// sessions, so they run on two threads: rows are copied out in batches and analysed while the
-/// next batch is read.
-pub fn session_stats(
-    store: &Store,
-    summary: &SessionSummary,
-    requests: bool,
-) -> anyhow::Result<Accumulator> {
-    let agent = store.session_agent(&summary.id)?;
-    let mut b = StatsBuilder::new(&summary.id, agent.as_deref());
-    if requests {
-        b = b.keep_requests();
-    }
-    let q = TimelineQuery {
-        types: SPAN_TYPES
-            .iter()
-            .chain(STATS_TYPES)
-            .map(|t| t.to_string())
-            .collect(),
-        slim_types: SLIM_TYPES.iter().map(|t| t.to_string()).collect(),
-        ..TimelineQuery::default()
-    };
-    let end = summary.last_ts;
-    let b = store.scan_events_pipelined(&summary.id, &q, b, |b, ev| b.push(ev))?;
-    Ok(b.finish(end))
 }
