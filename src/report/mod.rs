@@ -1,5 +1,5 @@
 //! The text reports: `explain` (also in the Markdown and HTML transcripts), `state`, `stats` and
-//! `diff`, and the formatting they share ([`format`]: times, durations, money, a missing value).
+//! `diff`, and the formatting they share ([`format`](mod@format): times, durations, money, a missing value).
 //!
 //! Pure and core: no terminal, no command line, no table crate, so the viewer can build it. A
 //! report that holds tables is a [`Doc`]: text and [`Table`]s (header and rows of cells) in order;
@@ -110,7 +110,7 @@ mod tests {
     #[test]
     fn a_doc_renders_its_text_and_tables_in_order() {
         let mut d = Doc::new();
-        let _ = write!(d, "Title\n");
+        let _ = writeln!(d, "Title");
         let mut t = Table::new(&["A", "B"]);
         t.add_row(vec!["1".into(), "2".into()]);
         d.table(t);
