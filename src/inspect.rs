@@ -1,6 +1,6 @@
 //! A session read through the store and folded with the analyses: the entry points both shells
 //! (the CLI and the viewer) use to answer "what was the state, and why is it idle or stuck" at a
-//! point, reading as little of a large session as the answer needs.
+//! point, reading as little of a large session as the answer needs, and a session's statistics.
 //!
 //! The fold of a point needs every event since the second-newest turn-ending idle before it, and
 //! before that only the few types that carry across turns (threads, workflow runs, session
@@ -13,10 +13,11 @@ use crate::analysis::capture::{Gap, capture_report};
 use crate::analysis::explain::{At, ExplainInput, Explanation, explain};
 use crate::analysis::findings::{Findings, FindingsBuilder, attach};
 use crate::analysis::session_facts::{SessionFacts, session_facts};
-use crate::analysis::spans::SLIM_TYPES;
+use crate::analysis::spans::{SLIM_TYPES, SPAN_TYPES};
 use crate::analysis::state::{
     State, StateBuilder, VERDICT_PREFIX_TYPES, full_prefix_types, idle_ends_turn,
 };
+use crate::analysis::stats::{Accumulator, STATS_TYPES, StatsBuilder};
 use crate::analysis::threads::{THREAD_TYPES, ThreadTree, ThreadTreeBuilder};
 use crate::store::{EventRow, Result, SessionSummary, Store, TimelineQuery};
 
@@ -251,6 +252,36 @@ pub fn explain_state(
             stuck_after: x.stuck_after_us,
         },
     ))
+}
+
+/// One session's statistics (`flightrec stats`, `diff`), from one scan of its span, error, update
+/// and usage events.
+///
+/// The scan (SQLite) and the analysis (pairing spans) take about as long as each other on large
+/// sessions, so they run on two threads: rows are copied out in batches and analysed while the
+/// next batch is read.
+pub fn session_stats(
+    store: &Store,
+    summary: &SessionSummary,
+    requests: bool,
+) -> Result<Accumulator> {
+    let agent = store.session_agent(&summary.id)?;
+    let mut b = StatsBuilder::new(&summary.id, agent.as_deref());
+    if requests {
+        b = b.keep_requests();
+    }
+    let q = TimelineQuery {
+        types: SPAN_TYPES
+            .iter()
+            .chain(STATS_TYPES)
+            .map(|t| t.to_string())
+            .collect(),
+        slim_types: owned(SLIM_TYPES),
+        ..TimelineQuery::default()
+    };
+    let end = summary.last_ts;
+    let b = store.scan_events_pipelined(&summary.id, &q, b, |b, ev| b.push(ev))?;
+    Ok(b.finish(end))
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@
 pub mod advice;
 pub mod blocking;
 mod idle;
-pub mod report;
 pub mod unblock;
 mod verdicts;
 

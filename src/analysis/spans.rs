@@ -292,10 +292,44 @@ pub struct SpanBuilder {
     /// Threads created in the recording: (agent name, detail) of their spans, to reopen one when
     /// an idle thread runs again.
     threads: HashMap<String, (String, Option<String>)>,
-    /// Ids seen at `seen_ts`; the first `seen_len` strings are live (their buffers are reused).
+    copies: StreamCopies,
+}
+
+/// The stream-copy rule of every fold over a session's rows: an event recorded from two streams
+/// (the session's and a thread's) is stored twice with the same id and `processed_at`, and
+/// counted once. Copies share their `processed_at`, so only the ids seen at the current time are
+/// kept.
+#[derive(Debug, Default, Clone)]
+pub struct StreamCopies {
+    /// Ids seen at `ts`; the first `len` strings are live (their buffers are reused).
     seen: Vec<String>,
-    seen_len: usize,
-    seen_ts: Option<i64>,
+    len: usize,
+    ts: Option<i64>,
+}
+
+impl StreamCopies {
+    /// Whether this row is another stream's copy of an event already seen (rows in time order).
+    pub fn is_copy(&mut self, row: &EventRef<'_>) -> bool {
+        if row.event_id.is_empty() {
+            return false;
+        }
+        if row.ts != self.ts {
+            self.ts = row.ts;
+            self.len = 0;
+        }
+        if self.seen[..self.len].iter().any(|s| s == row.event_id) {
+            return true;
+        }
+        match self.seen.get_mut(self.len) {
+            Some(buf) => {
+                buf.clear();
+                buf.push_str(row.event_id);
+            }
+            None => self.seen.push(row.event_id.to_string()),
+        }
+        self.len += 1;
+        false
+    }
 }
 
 impl SpanBuilder {
@@ -311,33 +345,9 @@ impl SpanBuilder {
         self.spans.get_mut(i)
     }
 
-    /// Whether this row is another stream's copy of an event already counted. Copies share
-    /// their `processed_at`, so only the ids seen at the current time are kept.
-    fn is_copy(&mut self, row: &EventRef<'_>) -> bool {
-        if row.event_id.is_empty() {
-            return false;
-        }
-        if row.ts != self.seen_ts {
-            self.seen_ts = row.ts;
-            self.seen_len = 0;
-        }
-        if self.seen[..self.seen_len].iter().any(|s| s == row.event_id) {
-            return true;
-        }
-        match self.seen.get_mut(self.seen_len) {
-            Some(buf) => {
-                buf.clear();
-                buf.push_str(row.event_id);
-            }
-            None => self.seen.push(row.event_id.to_string()),
-        }
-        self.seen_len += 1;
-        false
-    }
-
     /// Takes the next event in time order.
     pub fn push(&mut self, row: &EventRef<'_>) {
-        if self.is_copy(row) {
+        if self.copies.is_copy(row) {
             return;
         }
         // Starts of model requests carry nothing spans read; skip their parse.

@@ -20,7 +20,7 @@ mod types;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::analysis::explain::blocking::{self, BlockingInput, Reply, ToolUse};
-use crate::analysis::spans::{SpanBuilder, SpanKind};
+use crate::analysis::spans::{SpanBuilder, SpanKind, StreamCopies};
 use crate::model::typed::{Budget, Presence};
 use crate::store::EventRef;
 
@@ -88,10 +88,7 @@ pub struct StateBuilder {
     last_agent: HashMap<String, Option<Kept>>,
     last_usage: Option<Kept>,
     last: Option<Mark>,
-    /// Ids seen at `seen_ts` (the first `seen_len` entries; the rest are spare buffers).
-    seen: Vec<String>,
-    seen_len: usize,
-    seen_ts: Option<i64>,
+    copies: StreamCopies,
 }
 
 impl StateBuilder {
@@ -111,9 +108,7 @@ impl StateBuilder {
             last_agent: HashMap::new(),
             last_usage: None,
             last: None,
-            seen: Vec::new(),
-            seen_len: 0,
-            seen_ts: None,
+            copies: StreamCopies::default(),
         }
     }
 
@@ -124,26 +119,6 @@ impl StateBuilder {
             ledger: None,
             ..StateBuilder::new(session_id)
         }
-    }
-
-    /// Another stream's copy of an event already counted (copies share their processed_at).
-    fn is_copy(&mut self, row: &EventRef<'_>) -> bool {
-        if row.event_id.is_empty() {
-            return false;
-        }
-        if row.ts != self.seen_ts {
-            self.seen_ts = row.ts;
-            self.seen_len = 0;
-        }
-        if self.seen[..self.seen_len].iter().any(|s| s == row.event_id) {
-            return true;
-        }
-        match self.seen.get_mut(self.seen_len) {
-            Some(buf) => set_text(buf, row.event_id),
-            None => self.seen.push(row.event_id.to_string()),
-        }
-        self.seen_len += 1;
-        false
     }
 
     fn set_status(&mut self, status: &str, row: &EventRef<'_>) {
@@ -167,7 +142,7 @@ impl StateBuilder {
 
     /// Takes the next event in time order.
     pub fn push(&mut self, row: &EventRef<'_>) {
-        if self.is_copy(row) {
+        if self.copies.is_copy(row) {
             return;
         }
         match &mut self.last {

@@ -1,4 +1,5 @@
-//! Argument values shared by subcommands: times and durations.
+//! Arguments shared by subcommands: times, durations, positive numbers, and the verdict options
+//! of `explain`, `check` and `diff`.
 
 use flightrec::model::parse_timestamp_micros;
 
@@ -67,6 +68,48 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     parse_duration_micros(s).map(|us| std::time::Duration::from_micros(us.max(0) as u64))
 }
 
+/// `--now`: an absolute RFC 3339 time.
+pub fn parse_now(s: &str) -> Result<i64, String> {
+    match parse_time(s)? {
+        TimeArg::Absolute(t) => Ok(t),
+        TimeArg::AfterStart(_) => Err(format!("'{s}': --now takes an RFC 3339 time")),
+    }
+}
+
+/// A finite number greater than zero (`--speed`).
+pub fn positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("expected a positive number, got {s:?}")),
+    }
+}
+
+/// A running session silent for longer than this is stalled, unless --stuck-after says otherwise.
+pub const DEFAULT_STUCK_AFTER: &str = "10m";
+
+/// The options of the commands that give a verdict (`explain`, `check`, `diff`), flattened into
+/// each. A command words the help of `--stuck-after` and `--json` its own way with
+/// `#[command(mut_arg(…))]`; the text here is `explain`'s.
+#[derive(clap::Args)]
+pub struct VerdictArgs {
+    /// A running session with no event for longer than this is stalled
+    #[arg(long, value_name = "DUR", default_value = DEFAULT_STUCK_AFTER, value_parser = parse_duration_micros)]
+    pub stuck_after: i64,
+    /// The current time (RFC 3339), for tests [default: the wall clock]
+    #[arg(long, value_name = "TIME", hide = true, value_parser = parse_now)]
+    pub now: Option<i64>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl VerdictArgs {
+    /// `--now`, else the wall clock.
+    pub fn now(&self) -> i64 {
+        self.now.unwrap_or_else(super::explain::wall_clock)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +137,15 @@ mod tests {
             Ok(TimeArg::Absolute(_))
         ));
         assert!(parse_time("noon").is_err());
+        assert!(parse_now("2026-08-07T14:02:11Z").is_ok());
+        assert!(parse_now("+2s").is_err());
+    }
+
+    #[test]
+    fn positive_numbers() {
+        assert_eq!(positive("0.5"), Ok(0.5));
+        for bad in ["0", "-1", "inf", "NaN", "x"] {
+            assert!(positive(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -6,26 +6,24 @@
 use serde::Serialize;
 use std::path::Path;
 
-use super::args::parse_duration_micros;
-use super::explain::{DEFAULT_STUCK_AFTER, explain_session, parse_now, wall_clock};
+use super::args::VerdictArgs;
+use super::explain::explain_session;
 use super::{Outcome, exit, open_existing, output};
 use flightrec::analysis::explain::Verdict;
 use flightrec::analysis::findings::{Finding, Severity};
+use flightrec::report::format::when;
 
 #[derive(clap::Args)]
+#[command(
+    mut_arg("stuck_after", |a| a.help("A running session with no event for longer than this is stuck")),
+    mut_arg("json", |a| a.help("Print JSON (an array, one object per session) instead of lines"))
+)]
 pub struct Args {
     /// The session ids
     #[arg(required = true, value_name = "SESSION")]
     sessions: Vec<String>,
-    /// A running session with no event for longer than this is stuck
-    #[arg(long, value_name = "DUR", default_value = DEFAULT_STUCK_AFTER, value_parser = parse_duration_micros)]
-    stuck_after: i64,
-    /// The current time (RFC 3339), for tests [default: the wall clock]
-    #[arg(long, value_name = "TIME", hide = true, value_parser = parse_now)]
-    now: Option<i64>,
-    /// Print JSON (an array, one object per session) instead of lines
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    verdict: VerdictArgs,
     /// Also exit 1 when a finding of warning or worse exists anywhere in a session (an early
     /// refusal, an empty turn, a loop…), not only when its end state needs attention
     #[arg(long)]
@@ -49,14 +47,16 @@ struct Line {
 
 pub fn run(db: &Path, args: Args) -> Outcome {
     let store = open_existing(db)?;
-    let now = args.now.unwrap_or_else(wall_clock);
+    let (now, json) = (args.verdict.now(), args.verdict.json);
     let mut lines: Vec<Line> = Vec::new();
     let mut failed = false;
     for id in &args.sessions {
         let result = store
             .require_session(id)
             .map_err(anyhow::Error::from)
-            .and_then(|summary| explain_session(&store, &summary, None, now, args.stuck_after));
+            .and_then(|summary| {
+                explain_session(&store, &summary, None, now, args.verdict.stuck_after)
+            });
         match result {
             Ok(x) => {
                 let serious: Vec<Finding> = x
@@ -76,7 +76,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
                     silent_ms: x.silent_ms,
                     findings: args.findings.then_some(serious),
                 };
-                if !args.json {
+                if !json {
                     let flag = if line.attention { "ATTENTION" } else { "ok" };
                     output::print(format!(
                         "{}  {flag:<9}  {:<19}  {}",
@@ -88,7 +88,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
                             f.severity.as_str(),
                             f.code.as_str(),
                             f.turn,
-                            f.at.as_deref().unwrap_or("(queued)"),
+                            when(f.at.as_deref()),
                             f.message
                         ))?;
                     }
@@ -101,7 +101,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             }
         }
     }
-    if args.json {
+    if json {
         output::print_json(&lines)?;
     }
     Ok(if failed {

@@ -67,16 +67,15 @@ fn import_samples(store: &mut Store) -> anyhow::Result<(Vec<String>, u64)> {
 pub fn run(db: Option<PathBuf>, args: Args) -> Outcome {
     let path = demo_db(db);
     remove_database(&path)?;
-    let (sessions, events) = if args.offline {
+    let sessions = if args.offline {
         let mut store = Store::open(&path)?;
-        let r = import_samples(&mut store)?;
+        let (sessions, events) = import_samples(&mut store)?;
         output::print(format!(
-            "Loaded {} sample sessions ({} events) into {}\n",
-            r.0.len(),
-            r.1,
+            "Loaded {} sample sessions ({events} events) into {}\n",
+            sessions.len(),
             path.display()
         ))?;
-        r
+        sessions
     } else {
         record_over_http(&path)?
     };
@@ -90,13 +89,12 @@ pub fn run(db: Option<PathBuf>, args: Args) -> Outcome {
         output::print(timeline::session_table(&store, f)?)?;
         output::print(format!("\nWhy is it stuck? (flightrec explain {f})\n"))?;
         let summary = store.require_session(f)?;
-        let stuck_after = args::parse_duration_micros(explain::DEFAULT_STUCK_AFTER)
-            .map_err(anyhow::Error::msg)?;
+        let stuck_after =
+            args::parse_duration_micros(args::DEFAULT_STUCK_AFTER).map_err(anyhow::Error::msg)?;
         let why =
             explain::explain_session(&store, &summary, None, explain::wall_clock(), stuck_after)?;
         output::print(explain::text(&why))?;
     }
-    let _ = events;
     output::print(format!(
         "\nExplore: flightrec --db {0} explain SESSION   (or sessions, timeline, spans, state, search, stats, replay)\n\
          Share:   flightrec --db {0} export SESSION --format html --redact -o session.html   (or tape, md, perfetto, otlp; diff A B)",
@@ -107,7 +105,7 @@ pub fn run(db: Option<PathBuf>, args: Args) -> Outcome {
 
 /// Serves the samples from a scratch database over loopback with chaos on, records every session
 /// through the API into `path`, and checks the recording equals the samples.
-fn record_over_http(path: &Path) -> anyhow::Result<(Vec<String>, u64)> {
+fn record_over_http(path: &Path) -> anyhow::Result<Vec<String>> {
     let scratch = tempfile_dir()?;
     let source = scratch.join("samples.db");
     let (sessions, events) = {
@@ -207,7 +205,7 @@ fn record_over_http(path: &Path) -> anyhow::Result<(Vec<String>, u64)> {
     if !same {
         anyhow::bail!("the demo recording differs from the sample logs");
     }
-    Ok((sessions, events))
+    Ok(sessions)
 }
 
 /// Events in the database at `path` so far (0 while it does not exist yet).

@@ -3,16 +3,13 @@
 
 use std::path::Path;
 
-use super::args::{parse_duration_micros, parse_time};
+use super::args::VerdictArgs;
 use super::state::at_of;
 use super::{Outcome, exit, open_existing, output};
 use flightrec::analysis::explain::Explanation;
-pub use flightrec::analysis::explain::report::text;
 use flightrec::inspect::{self, ExplainAt};
+pub use flightrec::report::explain::text;
 use flightrec::store::{SessionSummary, Store};
-
-/// A running session silent for longer than this is stalled, unless --stuck-after says otherwise.
-pub const DEFAULT_STUCK_AFTER: &str = "10m";
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -21,23 +18,8 @@ pub struct Args {
     /// Explain the session as it stood at this point: an event id, a time, or +DURATION
     #[arg(long, value_name = "EVENT_ID|TIME")]
     at: Option<String>,
-    /// A running session with no event for longer than this is stalled
-    #[arg(long, value_name = "DUR", default_value = DEFAULT_STUCK_AFTER, value_parser = parse_duration_micros)]
-    stuck_after: i64,
-    /// The current time (RFC 3339), for tests [default: the wall clock]
-    #[arg(long, value_name = "TIME", hide = true, value_parser = parse_now)]
-    now: Option<i64>,
-    /// Print JSON instead of text
-    #[arg(long)]
-    json: bool,
-}
-
-/// `--now`: an absolute RFC 3339 time.
-pub fn parse_now(s: &str) -> Result<i64, String> {
-    match parse_time(s)? {
-        super::args::TimeArg::Absolute(t) => Ok(t),
-        super::args::TimeArg::AfterStart(_) => Err(format!("'{s}': --now takes an RFC 3339 time")),
-    }
+    #[command(flatten)]
+    verdict: VerdictArgs,
 }
 
 pub fn wall_clock() -> i64 {
@@ -66,9 +48,9 @@ pub fn explain_session(
 pub fn run(db: &Path, args: Args) -> Outcome {
     let store = open_existing(db)?;
     let summary = store.require_session(&args.session)?;
-    let now = args.now.unwrap_or_else(wall_clock);
-    let x = explain_session(&store, &summary, args.at.as_deref(), now, args.stuck_after)?;
-    if args.json {
+    let v = &args.verdict;
+    let x = explain_session(&store, &summary, args.at.as_deref(), v.now(), v.stuck_after)?;
+    if v.json {
         output::print_json(&x)?;
     } else {
         output::print(text(&x))?;

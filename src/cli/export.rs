@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::args::{parse_duration as duration, parse_duration_micros};
-use super::explain::{DEFAULT_STUCK_AFTER, parse_now, wall_clock};
+use super::args::{
+    DEFAULT_STUCK_AFTER, parse_duration as duration, parse_duration_micros, parse_now,
+};
+use super::explain::wall_clock;
 use super::redact_args::RedactArgs;
 use super::{Outcome, exit, open_existing, output};
 use flightrec::export::SessionDoc;

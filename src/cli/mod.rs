@@ -188,12 +188,7 @@ pub fn main() -> ExitCode {
 
 /// `--db`, else `$FLIGHTREC_DB` (clap reads it), else the user's data directory.
 fn db_path(db: Option<PathBuf>) -> PathBuf {
-    db.unwrap_or_else(|| {
-        dirs::data_dir()
-            .unwrap_or_else(|| PathBuf::from("."))
-            .join("flightrec")
-            .join("flightrec.db")
-    })
+    db.unwrap_or_else(flightrec::store::default_path)
 }
 
 /// Opens a database that must already exist, read-only (for reading commands).

@@ -10,6 +10,7 @@
 use comfy_table::{ContentArrangement, Table, presets};
 use flightrec::model::term::is_hazard;
 pub use flightrec::model::term::visible;
+use flightrec::report::Doc;
 use serde_json::ser::{Formatter, PrettyFormatter};
 use std::io::{self, IsTerminal, Write};
 
@@ -54,6 +55,18 @@ pub fn table(header: &[&str]) -> Table {
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header.iter().map(|h| h.to_string()));
     t
+}
+
+/// A report's text, its tables laid out as [`table`]s.
+pub fn render(doc: &Doc) -> String {
+    doc.render(|t| {
+        let header: Vec<&str> = t.header.iter().map(String::as_str).collect();
+        let mut laid = table(&header);
+        for row in &t.rows {
+            laid.add_row(row.clone());
+        }
+        laid.to_string()
+    })
 }
 
 /// Writes a table (or anything displayable) to stdout, with a final newline, control characters

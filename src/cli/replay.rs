@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::args::parse_duration_micros;
+use super::args::{parse_duration_micros, positive};
 use super::output::{ColorWhen, Painter, Style};
 use super::{Outcome, at, exit, open_existing};
 use flightrec::analysis::replay::{Cue, Pacing, Schedule, Window};
@@ -26,7 +26,7 @@ pub struct Args {
     /// The session id
     session: String,
     /// Play recorded time X times faster (0.5 is half speed)
-    #[arg(long, default_value = "1", value_name = "X", value_parser = positive)]
+    #[arg(long, default_value = "1", value_name = "X", value_parser = speed)]
     speed: f64,
     /// Shorten recorded gaps longer than DUR to DUR, before --speed applies (a note marks each)
     #[arg(long, default_value = "5s", value_name = "DUR", value_parser = parse_duration_micros)]
@@ -45,13 +45,9 @@ pub struct Args {
     color: ColorWhen,
 }
 
-fn positive(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-        _ => Err(format!(
-            "expected a positive number, got {s:?} (use --no-wait to print without waiting)"
-        )),
-    }
+/// `--speed`: [`positive`], pointing at `--no-wait` when it is not.
+fn speed(s: &str) -> Result<f64, String> {
+    positive(s).map_err(|e| format!("{e} (use --no-wait to print without waiting)"))
 }
 
 /// The style of an event's line: errors red, status changes green (running) or yellow (idle;

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use super::args::parse_duration as duration;
+use super::args::{parse_duration as duration, positive};
 use super::{Outcome, exit, output};
 use flightrec::serve::{Chaos, ServeOptions};
 use flightrec::store::Store;
@@ -75,13 +75,6 @@ pub struct Args {
     /// Serve this tape (flightrec export --format tape) instead of the database
     #[arg(long, value_name = "FILE")]
     tape: Option<std::path::PathBuf>,
-}
-
-fn positive(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-        _ => Err(format!("expected a positive number, got {s:?}")),
-    }
 }
 
 fn rate(s: &str) -> Result<f64, String> {

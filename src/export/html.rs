@@ -18,15 +18,26 @@ use sha2::{Digest, Sha256};
 use super::SessionDoc;
 use super::flow::{self, Facts};
 use crate::analysis::explain::Explanation;
-use crate::analysis::explain::report;
 use crate::analysis::summarize;
 use crate::model::typed::Event;
+use crate::report::explain as report;
 
 const CSS: &str = include_str!("html/page.css");
 const JS: &str = include_str!("html/page.js");
 
-/// `&`, `<`, `>`, `"` and `'` as entities: safe in text and in quoted attributes.
-pub fn esc(s: &str) -> String {
+/// Which quotes [`escape`] turns into entities besides `&`, `<` and `>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quotes {
+    /// `"` only: text in a Markdown transcript, where an apostrophe is frequent prose and never
+    /// ends anything (no event text goes into a single-quoted attribute there).
+    Double,
+    /// `"` and `'`: the HTML page, safe in text and in attributes quoted either way.
+    Both,
+}
+
+/// The one HTML escaper, for the page ([`esc`]) and the Markdown transcript
+/// (`md::html_escape`).
+pub fn escape(s: &str, quotes: Quotes) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
@@ -34,11 +45,16 @@ pub fn esc(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
+            '\'' if quotes == Quotes::Both => out.push_str("&#39;"),
             _ => out.push(c),
         }
     }
     out
+}
+
+/// `&`, `<`, `>`, `"` and `'` as entities: safe in text and in quoted attributes.
+pub fn esc(s: &str) -> String {
+    escape(s, Quotes::Both)
 }
 
 /// The policy: nothing may be fetched; styles inline; the one script by its hash.

@@ -17,9 +17,9 @@ pub use escape::{code, fence, html_escape, inline, prose};
 use super::SessionDoc;
 use super::flow::{self, Facts};
 use crate::analysis::explain::Explanation;
-use crate::analysis::explain::report;
 use crate::analysis::summarize;
 use crate::model::typed::{ContentBlock, Event, EventKind, blocks_text};
+use crate::report::explain as report;
 use crate::store::EventRow;
 
 /// A result longer than this (characters or lines) gets a fold of its own.

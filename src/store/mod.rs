@@ -53,6 +53,16 @@ pub const PAGE_SIZE: u32 = 16384;
 /// The sort key of an event whose `processed_at` is null: after everything processed.
 pub const QUEUED_SORT_TS: i64 = i64::MAX;
 
+/// The database of a user who names none (no `--db`, no `$FLIGHTREC_DB`): `flightrec.db` in a
+/// `flightrec` folder of the user's data directory (the current directory when there is none).
+/// The one definition the CLI and the viewer share.
+pub fn default_path() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("flightrec")
+        .join("flightrec.db")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{path}: cannot open database: {source}")]

@@ -15,12 +15,7 @@ const USAGE: &str = "usage: flightrec-ui [--db PATH] [--no-follow] [SESSION]";
 fn default_db() -> PathBuf {
     std::env::var_os("FLIGHTREC_DB")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            dirs::data_dir()
-                .unwrap_or_else(|| PathBuf::from("."))
-                .join("flightrec")
-                .join("flightrec.db")
-        })
+        .unwrap_or_else(flightrec::store::default_path)
 }
 
 /// What the command line asks for.

@@ -9,6 +9,7 @@ use super::calls::Calls;
 use super::parse::{self, ErrorFacts, IdleFacts};
 use super::{Code, Finding, Findings, OutcomeReport, Severity};
 use crate::analysis::capture::Gap;
+use crate::analysis::spans::StreamCopies;
 use crate::model::parse_timestamp_micros;
 use crate::store::EventRef;
 
@@ -89,8 +90,7 @@ pub struct FindingsBuilder {
     /// Queued user events, with whether each answers a call.
     queued: Vec<(Finding, bool)>,
     flagged_idles: HashSet<String>,
-    seen: Vec<String>,
-    seen_ts: Option<i64>,
+    copies: StreamCopies,
     out: Vec<Finding>,
 }
 
@@ -123,26 +123,9 @@ impl FindingsBuilder {
             spend: (None, None),
             queued: Vec::new(),
             flagged_idles: HashSet::new(),
-            seen: Vec::new(),
-            seen_ts: None,
+            copies: StreamCopies::default(),
             out: Vec::new(),
         }
-    }
-
-    /// Another stream's copy of an event already counted (copies share their processed_at).
-    fn is_copy(&mut self, row: &EventRef<'_>) -> bool {
-        if row.event_id.is_empty() {
-            return false;
-        }
-        if row.ts != self.seen_ts {
-            self.seen_ts = row.ts;
-            self.seen.clear();
-        }
-        if self.seen.iter().any(|s| s == row.event_id) {
-            return true;
-        }
-        self.seen.push(row.event_id.to_string());
-        false
     }
 
     fn emit(&mut self, code: Code, severity: Severity, spot: Spot, message: String) -> usize {
@@ -167,7 +150,7 @@ impl FindingsBuilder {
 
     /// Takes the next event in time order.
     pub fn push(&mut self, row: &EventRef<'_>) {
-        if self.is_copy(row) {
+        if self.copies.is_copy(row) {
             return;
         }
         if row.ts.is_none() {

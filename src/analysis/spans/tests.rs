@@ -157,3 +157,34 @@ fn spans_left_open_by_a_terminated_thread_or_session_say_so() {
     let u2 = find(&spans, SpanKind::Tool, "u2");
     assert_eq!(u2.detail.as_deref(), Some("session terminated while open"));
 }
+
+#[test]
+fn a_stream_copy_is_an_id_seen_again_at_the_same_time() {
+    let row = |id: &'static str, ts: Option<i64>| EventRef {
+        seq: 0,
+        event_id: id,
+        event_type: "agent.message",
+        processed_at: None,
+        ts,
+        thread_id: "",
+        link_id: None,
+        raw: "{}",
+    };
+    let mut c = StreamCopies::default();
+    assert!(!c.is_copy(&row("a", Some(1))));
+    assert!(!c.is_copy(&row("b", Some(1))));
+    assert!(c.is_copy(&row("a", Some(1))), "the other stream's copy");
+    assert!(
+        !c.is_copy(&row("a", Some(2))),
+        "a later time forgets the ids seen"
+    );
+    assert!(!c.is_copy(&row("c", Some(2))));
+    assert!(c.is_copy(&row("c", Some(2))));
+    assert!(!c.is_copy(&row("", Some(2))));
+    assert!(
+        !c.is_copy(&row("", Some(2))),
+        "rows without an id are never copies"
+    );
+    assert!(!c.is_copy(&row("q", None)));
+    assert!(c.is_copy(&row("q", None)), "queued copies too");
+}

@@ -1,18 +1,11 @@
 //! Event text made safe for markdown: no HTML, no stray formatting, fences nothing can close.
 
-/// `&`, `<`, `>` and `"` as entities: no event text becomes HTML in a markdown renderer.
+use crate::export::html::{Quotes, escape};
+
+/// `&`, `<`, `>` and `"` as entities: no event text becomes HTML in a markdown renderer. An
+/// apostrophe stays as it is (see [`Quotes::Double`]).
 pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    escape(s, Quotes::Double)
 }
 
 /// One line of literal text: HTML escaped, markdown punctuation backslash-escaped, newlines
@@ -81,6 +74,19 @@ pub fn fence(content: &str, lang: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_transcripts_escape_the_same_but_for_the_apostrophe() {
+        let s = r#"<a href="x" title='y'>&</a>"#;
+        assert_eq!(
+            html_escape(s),
+            "&lt;a href=&quot;x&quot; title='y'&gt;&amp;&lt;/a&gt;"
+        );
+        assert_eq!(
+            crate::export::html::esc(s),
+            "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
+        );
+    }
 
     #[test]
     fn prose_keeps_its_code_spans_and_escapes_the_rest() {

@@ -1,31 +1,13 @@
 //! The human report of an [`Explanation`]: the verdict line first, then blocking events with the
 //! requests that answer them, errors, spend, open spans, evidence and advice. Pure text, shared by
-//! `flightrec explain` and the transcript exports.
+//! `flightrec explain` and the transcript exports. A missing duration or amount shows as "?"
+//! ([`Missing::Question`]).
 
-use super::Explanation;
-use crate::model::time::format_duration_micros;
-
-fn when(at: &Option<String>) -> String {
-    at.clone().unwrap_or_else(|| "(queued)".into())
-}
+use super::format::{Missing, QUEUED, indent, point, when};
+use crate::analysis::explain::Explanation;
 
 fn ms(v: Option<i64>) -> String {
-    v.map(|v| format_duration_micros(v.saturating_mul(1000)))
-        .unwrap_or_else(|| "?".into())
-}
-
-fn indent(text: &str, pad: &str) -> String {
-    let lines: Vec<String> = text
-        .lines()
-        .map(|l| {
-            if l.is_empty() {
-                String::new()
-            } else {
-                format!("{pad}{l}")
-            }
-        })
-        .collect();
-    lines.join("\n")
+    super::format::ms(v, Missing::Question)
 }
 
 /// The whole-session findings, right after the verdict.
@@ -38,14 +20,14 @@ fn findings(x: &Explanation, out: &mut Vec<String>) {
     for f in &x.findings {
         let when = match f.offset_ms {
             Some(o) => format!("+{}", ms(Some(o))),
-            None => "(queued)".into(),
+            None => QUEUED.into(),
         };
         out.push(format!(
             "  {when:<9} {:<7}  turn {:<3} {:<17} {}  {}",
             f.severity.as_str(),
             f.turn,
             f.code.as_str(),
-            f.event_id.as_deref().unwrap_or("-"),
+            Missing::Dash.or(f.event_id.as_deref()),
             f.message
         ));
     }
@@ -56,13 +38,10 @@ pub fn text(x: &Explanation) -> String {
     let mut out: Vec<String> = Vec::new();
     let flag = if x.attention { "NEEDS ATTENTION" } else { "ok" };
     out.push(format!("{}: {} — {}", x.verdict, flag, x.summary));
-    let point =
-        x.at.as_ref()
-            .and_then(|a| a.event_id.clone().or(a.time.clone()));
     out.push(format!(
         "session {} at {}: status {}{}",
         x.session_id,
-        point.unwrap_or_else(|| "the end of the recording".into()),
+        point(x.at.as_ref()),
         x.state,
         x.stop_reason
             .as_ref()
@@ -87,7 +66,7 @@ pub fn text(x: &Explanation) -> String {
             let state = if b.resolution.as_deref() == Some("queued") {
                 format!(
                     "answer {} sent, queued (not yet processed by the server)",
-                    b.resolved_by.as_deref().unwrap_or("?")
+                    Missing::Question.or(b.resolved_by.as_deref())
                 )
             } else if b.resolved {
                 format!(
@@ -108,7 +87,7 @@ pub fn text(x: &Explanation) -> String {
                         ""
                     },
                     ms(b.waited_ms),
-                    when(&b.waiting_since),
+                    when(b.waiting_since.as_deref()),
                     b.waited_until_now_ms
                         .map(|n| format!(", {} until now", ms(Some(n))))
                         .unwrap_or_default()
@@ -138,7 +117,7 @@ pub fn text(x: &Explanation) -> String {
         for e in &x.errors {
             out.push(format!(
                 "  {} {}{}: {}",
-                when(&e.error.mark.at),
+                when(e.error.mark.at.as_deref()),
                 e.error.error_type,
                 e.error
                     .retry_status
@@ -154,12 +133,12 @@ pub fn text(x: &Explanation) -> String {
         out.push(String::new());
         out.push(format!(
             "spend: {}{} of a {} budget; {} model requests: input {} · output {} · cache read {} · cache write {}",
-            u.spent.as_deref().unwrap_or("?"),
+            Missing::Question.or(u.spent.as_deref()),
             u.session_usage
                 .as_ref()
-                .map(|s| format!(" (session.usage {} at {})", s.mark.event_id, when(&s.mark.at)))
+                .map(|s| format!(" (session.usage {} at {})", s.mark.event_id, when(s.mark.at.as_deref())))
                 .unwrap_or_default(),
-            u.budget_display.as_deref().unwrap_or("?"),
+            Missing::Question.or(u.budget_display.as_deref()),
             m.requests,
             m.input_tokens,
             m.output_tokens,
@@ -176,7 +155,7 @@ pub fn text(x: &Explanation) -> String {
                 s.kind,
                 s.name,
                 s.start_id,
-                when(&s.started_at),
+                when(s.started_at.as_deref()),
                 ms(s.age_ms)
             ));
         }
@@ -194,7 +173,7 @@ pub fn text(x: &Explanation) -> String {
         for e in &x.evidence {
             out.push(format!(
                 "  {}  {:<26} {}  {}",
-                when(&e.at),
+                when(e.at.as_deref()),
                 e.event_type,
                 e.event_id,
                 e.note
