@@ -2,13 +2,13 @@
 //! network tasks, commits whenever its queue runs dry (so latency stays low and throughput high),
 //! and publishes what the recorder's stop conditions need after every commit.
 
-use serde_json::json;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::import::{ThreadProbe, now};
+use crate::model::capture::{CaptureDetail, ErrorFrameDetail};
 use crate::model::{Envelope, Source};
 use crate::source::SseFrame;
 use crate::store::{
@@ -35,10 +35,9 @@ pub enum Msg {
     /// An entry for the capture log.
     Capture {
         thread_id: String,
-        kind: &'static str,
         started_at: String,
         ended_at: Option<String>,
-        detail: serde_json::Value,
+        detail: CaptureDetail,
     },
     /// The session object (`GET /v1/sessions/{id}`) as received.
     SessionObject { raw: String },
@@ -387,7 +386,6 @@ impl State {
             }
             Msg::Capture {
                 thread_id,
-                kind,
                 started_at,
                 ended_at,
                 detail,
@@ -395,10 +393,10 @@ impl State {
                 b.log_capture(
                     Some(&self.session_id),
                     &thread_id,
-                    kind,
+                    detail.kind(),
                     &started_at,
                     ended_at.as_deref(),
-                    &detail,
+                    &detail.to_value(),
                 )?;
             }
             Msg::SessionObject { raw } => b.set_session_object(&self.session_id, &raw, &now())?,
@@ -426,14 +424,17 @@ impl State {
         match f.name.as_str() {
             "ping" => return Ok(()),
             "error" => {
-                let detail = json!({ "connection": conn, "data": f.data });
+                let detail = CaptureDetail::from(ErrorFrameDetail::Stream {
+                    connection: conn,
+                    data: f.data.clone(),
+                });
                 b.log_capture(
                     Some(&self.session_id),
                     thread,
-                    "error_frame",
+                    detail.kind(),
                     at,
                     None,
-                    &detail,
+                    &detail.to_value(),
                 )?;
                 return Ok(());
             }
