@@ -62,12 +62,7 @@ pub fn spawn(
                     connection,
                     data: frame.data.clone(),
                 };
-                let msg = Msg::Capture {
-                    thread_id: thread_id.clone(),
-                    started_at: now(),
-                    ended_at: None,
-                    detail: detail.into(),
-                };
+                let msg = Msg::capture(thread_id.clone(), now(), None, detail);
                 let _ = tx.send(msg).await;
                 return EndCause::ErrorFrame(frame.data);
             }

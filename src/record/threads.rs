@@ -143,12 +143,7 @@ impl ThreadList {
     async fn note(&self, started_at: String, ended_at: Option<String>, detail: ThreadsDetail) {
         let _ = self
             .tx
-            .send(Msg::Capture {
-                thread_id: String::new(),
-                started_at,
-                ended_at,
-                detail: detail.into(),
-            })
+            .send(Msg::capture(String::new(), started_at, ended_at, detail))
             .await;
     }
 

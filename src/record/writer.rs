@@ -32,12 +32,13 @@ pub enum Msg {
         received_at: String,
         reply: oneshot::Sender<UpsertCounts>,
     },
-    /// An entry for the capture log.
+    /// An entry for the capture log; built by [`Msg::capture`] from a typed detail.
     Capture {
         thread_id: String,
+        kind: &'static str,
         started_at: String,
         ended_at: Option<String>,
-        detail: CaptureDetail,
+        detail: serde_json::Value,
     },
     /// The session object (`GET /v1/sessions/{id}`) as received.
     SessionObject { raw: String },
@@ -52,6 +53,25 @@ pub enum Msg {
         thread_id: String,
         reply: oneshot::Sender<Option<String>>,
     },
+}
+
+impl Msg {
+    /// A capture-log entry of `thread_id`: its kind and detail from the typed detail.
+    pub fn capture(
+        thread_id: String,
+        started_at: String,
+        ended_at: Option<String>,
+        detail: impl Into<CaptureDetail>,
+    ) -> Msg {
+        let detail = detail.into();
+        Msg::Capture {
+            thread_id,
+            kind: detail.kind(),
+            started_at,
+            ended_at,
+            detail: detail.to_value(),
+        }
+    }
 }
 
 /// What the writer publishes after each commit.
@@ -386,6 +406,7 @@ impl State {
             }
             Msg::Capture {
                 thread_id,
+                kind,
                 started_at,
                 ended_at,
                 detail,
@@ -393,10 +414,10 @@ impl State {
                 b.log_capture(
                     Some(&self.session_id),
                     &thread_id,
-                    detail.kind(),
+                    kind,
                     &started_at,
                     ended_at.as_deref(),
-                    &detail.to_value(),
+                    &detail,
                 )?;
             }
             Msg::SessionObject { raw } => b.set_session_object(&self.session_id, &raw, &now())?,

@@ -209,7 +209,7 @@ fn threads_bytes() {
 
 #[test]
 fn import_bytes() {
-    let collisions = vec!["a".to_string()];
+    let collisions = ["a".to_string()];
     pin(
         ImportDetail {
             duplicate: 3,

@@ -45,16 +45,27 @@ impl Target {
                         .await?
                 }
                 Next::Reconnect { reset_backoff } => {
-                    if reset_backoff {
-                        backoff.reset();
-                    }
-                    let delay = backoff.next_delay(None);
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = shutdown.wait_for(|s| *s), if self.thread.is_empty() => {}
-                    }
+                    self.pause(&mut backoff, reset_backoff, &mut shutdown).await
                 }
             }
+        }
+    }
+
+    /// The backoff's wait before reconnecting (from the floor again when events flowed); the
+    /// session's loop cuts it short on shutdown.
+    async fn pause(
+        &self,
+        backoff: &mut Backoff,
+        reset: bool,
+        shutdown: &mut watch::Receiver<bool>,
+    ) {
+        if reset {
+            backoff.reset();
+        }
+        let delay = backoff.next_delay(None);
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = shutdown.wait_for(|s| *s), if self.thread.is_empty() => {}
         }
     }
 

@@ -224,12 +224,12 @@ impl Target {
     ) {
         let _ = self
             .tx
-            .send(Msg::Capture {
-                thread_id: self.thread.clone(),
+            .send(Msg::capture(
+                self.thread.clone(),
                 started_at,
                 ended_at,
-                detail: detail.into(),
-            })
+                detail,
+            ))
             .await;
     }
 
