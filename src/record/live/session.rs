@@ -13,7 +13,6 @@ use crate::record::writer::Msg;
 
 impl Target {
     /// The session's loop, starting the threads' loops as threads appear.
-    /// The session's loop, starting the threads' loops as threads appear.
     pub(super) async fn session_run(
         &self,
         shutdown: watch::Receiver<bool>,
