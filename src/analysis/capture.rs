@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+use crate::model::capture::{self, ConnectDetail, ConnectionDetail, HistoryPass, kind};
 use crate::model::parse_timestamp_micros;
 use crate::store::CaptureEntry;
 
@@ -69,25 +70,24 @@ pub fn capture_report(
     let mut live = false;
     for e in entries {
         let d = detail(e);
-        let run = d.get("run").and_then(Value::as_str).map(str::to_string);
-        let number = d.get("connection").and_then(Value::as_u64).unwrap_or(0);
         for t in [Some(e.started_at.as_str()), e.ended_at.as_deref()]
             .into_iter()
             .flatten()
             .filter_map(ts)
         {
-            if e.kind != "import" {
+            if e.kind != kind::IMPORT {
                 window_start = Some(window_start.map_or(t, |w| w.min(t)));
                 window_end = Some(window_end.map_or(t, |w| w.max(t)));
             }
         }
         match e.kind.as_str() {
-            "connect" => {
+            kind::CONNECT => {
                 live = true;
+                let c: ConnectDetail = capture::read(&d);
                 connections.push(Connection {
-                    run,
+                    run: c.run,
                     thread_id: e.thread_id.clone(),
-                    number,
+                    number: c.connection,
                     opened_at: e.started_at.clone(),
                     closed_at: None,
                     duration_seconds: None,
@@ -95,20 +95,15 @@ pub fn capture_report(
                     cause: None,
                 });
             }
-            "connection" => {
+            kind::CONNECTION => {
                 live = true;
-                let found = connections.iter_mut().rev().find(|c| {
-                    c.run == run
-                        && c.thread_id == e.thread_id
-                        && c.number == number
-                        && c.cause.is_none()
+                let c: ConnectionDetail = capture::read(&d);
+                let found = connections.iter_mut().rev().find(|o| {
+                    o.run == c.run
+                        && o.thread_id == e.thread_id
+                        && o.number == c.connection
+                        && o.cause.is_none()
                 });
-                let cause = d
-                    .get("cause")
-                    .and_then(Value::as_str)
-                    .unwrap_or("unknown")
-                    .to_string();
-                let events = d.get("events").and_then(Value::as_u64);
                 let closed = e.ended_at.clone();
                 let duration = match (ts(&e.started_at), closed.as_deref().and_then(ts)) {
                     (Some(a), Some(b)) => {
@@ -118,31 +113,32 @@ pub fn capture_report(
                     _ => None,
                 };
                 let c = Connection {
-                    run,
+                    run: c.run,
                     thread_id: e.thread_id.clone(),
-                    number,
+                    number: c.connection,
                     opened_at: e.started_at.clone(),
                     closed_at: closed,
                     duration_seconds: duration,
-                    events,
-                    cause: Some(cause),
+                    events: c.events,
+                    cause: Some(c.cause),
                 };
                 match found {
                     Some(slot) => *slot = c,
                     None => connections.push(c),
                 }
             }
-            "history" => {
+            kind::HISTORY => {
                 passes += 1;
-                if d.get("complete").and_then(Value::as_bool) == Some(true)
+                let pass: HistoryPass = capture::read(&d);
+                if pass.complete
                     && let Some(t) = ts(&e.started_at)
                 {
                     proven_until = Some(proven_until.map_or(t, |p| p.max(t)));
                 }
             }
-            "retry" => retries += 1,
-            "error_frame" => error_frames += 1,
-            "import" => imports += 1,
+            kind::RETRY => retries += 1,
+            kind::ERROR_FRAME => error_frames += 1,
+            kind::IMPORT => imports += 1,
             _ => {}
         }
     }
@@ -203,6 +199,9 @@ fn gaps(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::capture::{
+        CaptureDetail, ErrorFrameDetail, HistoryDetail, ImportDetail, RetryDetail, ThreadsDetail,
+    };
 
     fn entry(kind: &str, start: &str, end: Option<&str>, detail: &str) -> CaptureEntry {
         CaptureEntry {
@@ -309,5 +308,149 @@ mod tests {
         let r = capture_report(&log, BTreeMap::new());
         assert_eq!(r.imports, 1);
         assert_eq!(r.gaps, None);
+    }
+    /// An entry as the recorder writes it: kind and detail from the typed detail.
+    fn written(detail: impl Into<CaptureDetail>, start: &str, end: Option<&str>) -> CaptureEntry {
+        let detail = detail.into();
+        entry(detail.kind(), start, end, &detail.to_value().to_string())
+    }
+
+    fn connect(n: u64) -> ConnectDetail {
+        ConnectDetail {
+            connection: n,
+            run: Some("r".into()),
+        }
+    }
+
+    fn closed(n: u64, cause: &str, events: u64) -> ConnectionDetail {
+        ConnectionDetail {
+            backfill_from: None,
+            cause: cause.into(),
+            connection: n,
+            events: Some(events),
+            run: Some("r".into()),
+        }
+    }
+
+    fn pass() -> HistoryPass {
+        HistoryPass {
+            complete: true,
+            pages: 1,
+            ..HistoryPass::default()
+        }
+    }
+
+    #[test]
+    fn connect_and_connection_entries_read_back_as_one_connection() {
+        let log = vec![
+            written(connect(1), T0, None),
+            written(pass(), T0, Some(T1)),
+            written(closed(1, "closed by the server", 9), T0, Some(T5)),
+        ];
+        let r = capture_report(&log, BTreeMap::new());
+        assert_eq!(
+            r.connections,
+            vec![Connection {
+                run: Some("r".into()),
+                thread_id: String::new(),
+                number: 1,
+                opened_at: T0.into(),
+                closed_at: Some(T5.into()),
+                duration_seconds: Some(5.0),
+                events: Some(9),
+                cause: Some("closed by the server".into()),
+            }]
+        );
+        assert_eq!(r.gaps, Some(vec![]));
+    }
+
+    #[test]
+    fn a_completed_history_pass_read_back_proves_what_came_before_it() {
+        let log = vec![
+            written(connect(1), T0, None),
+            written(closed(1, "closed by the server", 0), T0, Some(T1)),
+            written(connect(2), T6, None),
+            written(pass(), T6, Some(T6)),
+            written(closed(2, "stopped: session idle", 0), T6, Some(T9)),
+        ];
+        let r = capture_report(&log, BTreeMap::new());
+        assert_eq!(r.history_passes, 1);
+        assert_eq!(r.gaps, Some(vec![]));
+    }
+
+    #[test]
+    fn a_repeated_cursor_note_read_back_counts_but_proves_nothing() {
+        let log = vec![
+            written(connect(1), T0, None),
+            written(closed(1, "closed by the server", 0), T0, Some(T1)),
+            written(connect(2), T6, None),
+            written(HistoryDetail::repeated_cursor("c".into()), T6, Some(T6)),
+            written(closed(2, "stopped: session idle", 0), T6, Some(T9)),
+        ];
+        let r = capture_report(&log, BTreeMap::new());
+        assert_eq!(r.history_passes, 1);
+        assert_eq!(r.gaps.unwrap().len(), 1);
+    }
+
+    #[test]
+    fn retries_error_frames_threads_and_imports_read_back_as_counts() {
+        let log = vec![
+            written(
+                RetryDetail::connect("r", 1, Some(503), "busy".into()),
+                T0,
+                None,
+            ),
+            written(RetryDetail::history_page(1, None, "reset".into()), T0, None),
+            written(
+                ErrorFrameDetail::Stream {
+                    connection: 1,
+                    data: "{}".into(),
+                },
+                T1,
+                None,
+            ),
+            written(
+                ThreadsDetail::Stored {
+                    pages: 1,
+                    run: "r".into(),
+                    threads: 2,
+                    why: "start".into(),
+                },
+                T1,
+                Some(T5),
+            ),
+        ];
+        let r = capture_report(&log, BTreeMap::new());
+        assert_eq!((r.retries, r.error_frames, r.imports), (2, 1, 0));
+        assert_eq!(r.gaps, None, "no connection: not recorded live");
+        let log = vec![
+            written(
+                ImportDetail {
+                    duplicate: 0,
+                    error_frames: 1,
+                    file: "x".into(),
+                    format: "jsonl".into(),
+                    id_collisions: 0,
+                    new: 2,
+                    pings: 0,
+                    previews: 0,
+                    quarantined: 0,
+                    updated: 0,
+                },
+                T0,
+                Some(T1),
+            ),
+            written(
+                ErrorFrameDetail::File {
+                    data: "{}".into(),
+                    file: "x".into(),
+                    at: "line 2".into(),
+                },
+                T0,
+                None,
+            ),
+        ];
+        let r = capture_report(&log, BTreeMap::new());
+        assert_eq!((r.imports, r.error_frames, r.gaps), (1, 1, None));
     }
 }

@@ -4,6 +4,7 @@
 //! derived from it: the few promoted fields the store indexes ([`Envelope`], cheap to extract), and
 //! the typed view the analysis reads ([`typed::EventKind`]). Unknown types and fields are kept.
 
+pub mod capture;
 pub mod catalogue;
 pub mod envelope;
 pub mod search_text;

@@ -1,11 +1,11 @@
 //! `flightrec import`: reads files through [`crate::source`], stores through [`crate::store`].
 
 use serde::Serialize;
-use serde_json::json;
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
 
+use crate::model::capture::{CaptureDetail, ErrorFrameDetail, ImportDetail};
 use crate::model::{Envelope, Source};
 use crate::source::{self, Item, Origin, SourceError};
 use crate::store::{Store, StoreError, UpsertCounts, WriteBatch};
@@ -198,20 +198,25 @@ pub fn import_input<R: BufRead + Unpin>(
             format!("{name}: id {id} is used by a {stored} and a {new}: both kept, as two events")
         })
         .collect();
-    let detail = json!({
-        "file": report.path, "format": report.format, "new": report.counts.new,
-        "updated": report.counts.updated, "duplicate": report.counts.duplicate,
-        "previews": report.counts.previews, "quarantined": report.counts.quarantined,
-        "pings": report.pings, "error_frames": report.error_frames,
-        "id_collisions": report.id_collisions.len(),
+    let detail = CaptureDetail::from(ImportDetail {
+        duplicate: report.counts.duplicate,
+        error_frames: report.error_frames,
+        file: report.path.clone(),
+        format: report.format.clone(),
+        id_collisions: report.id_collisions.len(),
+        new: report.counts.new,
+        pings: report.pings,
+        previews: report.counts.previews,
+        quarantined: report.counts.quarantined,
+        updated: report.counts.updated,
     });
     batch.log_capture(
         Some(session_id),
         thread_id,
-        "import",
+        detail.kind(),
         &started_at,
         Some(&now()),
-        &detail,
+        &detail.to_value(),
     )?;
     batch.commit()?;
     Ok(report)
@@ -309,15 +314,18 @@ impl FileState<'_> {
             }
             Item::ErrorFrame { origin, data } => {
                 self.report.error_frames += 1;
-                let detail =
-                    json!({ "file": self.path, "where": origin.to_string(), "data": data });
+                let detail = CaptureDetail::from(ErrorFrameDetail::File {
+                    data: data.to_string(),
+                    file: self.path.to_string(),
+                    at: origin.to_string(),
+                });
                 batch.log_capture(
                     Some(session),
                     self.thread_id,
-                    "error_frame",
+                    detail.kind(),
                     self.received_at,
                     None,
-                    &detail,
+                    &detail.to_value(),
                 )?;
                 return Ok(());
             }

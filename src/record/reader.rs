@@ -1,7 +1,6 @@
 //! The stream reader: one task per connection, frames to the writer, and the reason it ended.
 
 use futures_util::StreamExt;
-use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -10,9 +9,10 @@ use tokio::task::JoinHandle;
 
 use super::import::now;
 use super::writer::Msg;
+use crate::model::capture::ErrorFrameDetail;
 use crate::source::api::FrameStream;
 
-/// Why a stream connection ended.
+/// Why a stream connection ended by itself (the recorder stopping one is not among these).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EndCause {
     /// The server closed the stream.
@@ -21,7 +21,7 @@ pub enum EndCause {
     ErrorFrame(String),
     /// The watchdog, a transport error or bad bytes.
     Broken(String),
-    /// The writer is gone (the recorder is stopping).
+    /// The writer is gone: its channel closed under the reader.
     WriterGone,
 }
 
@@ -58,14 +58,11 @@ pub fn spawn(
             };
             let arrived = Instant::now();
             if frame.name == "error" {
-                let detail = json!({ "connection": connection, "data": frame.data });
-                let msg = Msg::Capture {
-                    thread_id: thread_id.clone(),
-                    kind: "error_frame",
-                    started_at: now(),
-                    ended_at: None,
-                    detail,
+                let detail = ErrorFrameDetail::Stream {
+                    connection,
+                    data: frame.data.clone(),
                 };
+                let msg = Msg::capture(thread_id.clone(), now(), None, detail);
                 let _ = tx.send(msg).await;
                 return EndCause::ErrorFrame(frame.data);
             }

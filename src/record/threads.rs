@@ -10,7 +10,6 @@
 //! from a server without the endpoint, a 403) is noted once and the list is not asked for again
 //! in this recording.
 
-use serde_json::json;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -19,6 +18,7 @@ use tokio::sync::{mpsc, watch};
 use super::backoff::Backoff;
 use super::import::now;
 use super::writer::{Msg, Snapshot};
+use crate::model::capture::ThreadsDetail;
 use crate::source::api::{ApiClient, ApiError};
 
 /// How long a thread change waits before the list is fetched, so that a burst of changes costs
@@ -107,7 +107,12 @@ impl ThreadList {
                     return Fetched::Failed;
                 }
                 self.set_outcome(Ok(n));
-                let detail = json!({ "run": self.run, "why": why, "pages": pages, "threads": n });
+                let detail = ThreadsDetail::Stored {
+                    pages,
+                    run: self.run.clone(),
+                    threads: n,
+                    why: why.into(),
+                };
                 self.note(started_at, Some(received_at), detail).await;
                 Fetched::Stored(n)
             }
@@ -117,30 +122,28 @@ impl ThreadList {
                 if fatal {
                     self.off.store(true, Ordering::Relaxed);
                 }
-                let detail = json!({
-                    "run": self.run, "why": why, "status": e.status(), "error": e.to_string(),
-                    "warning": if fatal {
-                        "the thread list is not available; not asked for again in this recording"
+                let detail = ThreadsDetail::Failed {
+                    error: e.to_string(),
+                    run: self.run.clone(),
+                    status: e.status(),
+                    warning: if fatal {
+                        ThreadsDetail::UNAVAILABLE
                     } else {
-                        "the thread list could not be read; the next thread change or the end of the recording tries again"
-                    },
-                });
+                        ThreadsDetail::UNREAD
+                    }
+                    .into(),
+                    why: why.into(),
+                };
                 self.note(started_at, Some(now()), detail).await;
                 Fetched::Failed
             }
         }
     }
 
-    async fn note(&self, started_at: String, ended_at: Option<String>, detail: serde_json::Value) {
+    async fn note(&self, started_at: String, ended_at: Option<String>, detail: ThreadsDetail) {
         let _ = self
             .tx
-            .send(Msg::Capture {
-                thread_id: String::new(),
-                kind: "threads",
-                started_at,
-                ended_at,
-                detail,
-            })
+            .send(Msg::capture(String::new(), started_at, ended_at, detail))
             .await;
     }
 

@@ -2,13 +2,13 @@
 //! network tasks, commits whenever its queue runs dry (so latency stays low and throughput high),
 //! and publishes what the recorder's stop conditions need after every commit.
 
-use serde_json::json;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::import::{ThreadProbe, now};
+use crate::model::capture::{CaptureDetail, ErrorFrameDetail};
 use crate::model::{Envelope, Source};
 use crate::source::SseFrame;
 use crate::store::{
@@ -32,7 +32,7 @@ pub enum Msg {
         received_at: String,
         reply: oneshot::Sender<UpsertCounts>,
     },
-    /// An entry for the capture log.
+    /// An entry for the capture log; built by [`Msg::capture`] from a typed detail.
     Capture {
         thread_id: String,
         kind: &'static str,
@@ -53,6 +53,25 @@ pub enum Msg {
         thread_id: String,
         reply: oneshot::Sender<Option<String>>,
     },
+}
+
+impl Msg {
+    /// A capture-log entry of `thread_id`: its kind and detail from the typed detail.
+    pub fn capture(
+        thread_id: String,
+        started_at: String,
+        ended_at: Option<String>,
+        detail: impl Into<CaptureDetail>,
+    ) -> Msg {
+        let detail = detail.into();
+        Msg::Capture {
+            thread_id,
+            kind: detail.kind(),
+            started_at,
+            ended_at,
+            detail: detail.to_value(),
+        }
+    }
 }
 
 /// What the writer publishes after each commit.
@@ -426,14 +445,17 @@ impl State {
         match f.name.as_str() {
             "ping" => return Ok(()),
             "error" => {
-                let detail = json!({ "connection": conn, "data": f.data });
+                let detail = CaptureDetail::from(ErrorFrameDetail::Stream {
+                    connection: conn,
+                    data: f.data.clone(),
+                });
                 b.log_capture(
                     Some(&self.session_id),
                     thread,
-                    "error_frame",
+                    detail.kind(),
                     at,
                     None,
-                    &detail,
+                    &detail.to_value(),
                 )?;
                 return Ok(());
             }
