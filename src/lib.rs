@@ -12,6 +12,7 @@ pub mod model;
 mod props;
 pub mod record;
 pub mod redact;
+#[cfg(feature = "net")]
 pub mod serve;
 pub mod source;
 pub mod store;

@@ -6,6 +6,7 @@ pub mod flow;
 pub mod html;
 pub mod jsonl;
 pub mod md;
+#[cfg(feature = "otlp")]
 pub mod otlp;
 pub mod perfetto;
 pub mod tape;

@@ -1,15 +1,21 @@
 //! Getting events into the store: file imports, and the live recorder (stream + backfill +
 //! reconnects, and the session's thread list) with its writer thread.
 
+#[cfg(feature = "net")]
 pub mod backoff;
 pub mod import;
+#[cfg(feature = "net")]
 pub mod live;
+#[cfg(feature = "net")]
 mod reader;
 pub mod tape;
 #[cfg(test)]
 mod tape_props;
+#[cfg(feature = "net")]
 pub mod threads;
+#[cfg(feature = "net")]
 pub mod watch;
+#[cfg(feature = "net")]
 pub mod writer;
 
 pub use import::{

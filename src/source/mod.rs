@@ -4,12 +4,14 @@
 //! reason. It never interprets events beyond framing and never writes anywhere; the caller parses
 //! envelopes and stores.
 
+#[cfg(feature = "net")]
 pub mod api;
 mod detect;
 mod docs;
 mod dump;
 mod input;
 mod json;
+#[cfg(feature = "net")]
 pub mod redirect;
 mod scan;
 mod sse;
