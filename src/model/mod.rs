@@ -1,8 +1,9 @@
 //! The event vocabulary, with no I/O.
 //!
-//! The record of an event is the JSON text exactly as received ([`RawEvent`]). Everything else is
-//! derived from it: the few promoted fields the store indexes ([`Envelope`], cheap to extract), and
-//! the typed view the analysis reads ([`typed::EventKind`]). Unknown types and fields are kept.
+//! The record of an event is the JSON text exactly as received (kept whole, as `raw`). Everything
+//! else is derived from it: the few promoted fields the store indexes ([`Envelope`], cheap to
+//! extract), and the typed view the analysis reads ([`typed::EventKind`]). Unknown types and
+//! fields are kept.
 
 pub mod catalogue;
 pub mod envelope;
