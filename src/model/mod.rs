@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod envelope;
 pub mod search_text;
 pub mod term;
+pub mod text;
 pub mod time;
 pub mod typed;
 

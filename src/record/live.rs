@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::backoff::Backoff;
-use super::import::now;
 use super::reader::{self, EndCause};
 use super::threads::{FINAL_FETCH_LIMIT, ThreadList};
 use super::writer::{self, Msg, Snapshot};
+use crate::model::time::now;
 use crate::source::api::{ApiClient, ApiError, EventFilter, Page};
 use crate::store::{StoreError, UpsertCounts};
 

@@ -19,6 +19,6 @@ pub mod watch;
 pub mod writer;
 
 pub use import::{
-    FileReport, ImportError, ImportOptions, import_file, import_input, import_reader, now,
+    FileReport, ImportError, ImportOptions, import_file, import_input, import_reader,
     session_id_from_name,
 };
