@@ -1,7 +1,6 @@
 //! Writing a session out: every format reads one [`SessionDoc`], which redaction rewrites first
 //! when asked, so no format can leak what another would have masked.
 
-pub mod doc;
 pub mod flow;
 pub mod html;
 pub mod jsonl;
@@ -11,4 +10,4 @@ pub mod otlp;
 pub mod perfetto;
 pub mod tape;
 
-pub use doc::SessionDoc;
+pub use crate::doc::SessionDoc;
