@@ -1,5 +1,5 @@
-//! Getting events into the store: file imports, and the live recorder (stream + backfill +
-//! reconnects, and the session's thread list) with its writer thread.
+//! Getting events into the store: file imports, and (with the `net` feature) the live recorder
+//! (stream + backfill + reconnects, and the session's thread list) with its writer thread.
 
 #[cfg(feature = "net")]
 pub mod backoff;
