@@ -43,7 +43,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use flightrec::model::Envelope;
-use flightrec::record::{now, session_id_from_name};
+use flightrec::model::time::now;
+use flightrec::record::session_id_from_name;
 use flightrec::store::{QUEUED_SORT_TS, Store};
 
 type Res<T> = Result<T, Box<dyn Error>>;

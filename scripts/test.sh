@@ -31,5 +31,5 @@ fi
 
 # Every tier runs here, whatever the caller's shell says.
 unset FLIGHTREC_TEST_TIER
-echo "== cargo test --workspace $*"
-exec cargo test --workspace "$@"
+echo "== cargo test --locked --workspace $*"
+exec cargo test --locked --workspace "$@"

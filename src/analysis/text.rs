@@ -2,30 +2,7 @@
 
 use serde_json::Value;
 
-/// The first `max` characters of `s` on one line (newlines and tabs become spaces, runs of
-/// whitespace collapse), with `…` when cut.
-pub fn excerpt(s: &str, max: usize) -> String {
-    let mut out = String::with_capacity(max.min(s.len()) + 3);
-    let mut count = 0;
-    let mut last_space = true;
-    for c in s.chars() {
-        let c = if c.is_whitespace() { ' ' } else { c };
-        if c == ' ' && last_space {
-            continue;
-        }
-        last_space = c == ' ';
-        if count == max {
-            while out.ends_with(' ') {
-                out.pop();
-            }
-            out.push('…');
-            return out;
-        }
-        out.push(c);
-        count += 1;
-    }
-    out.trim_end().to_string()
-}
+pub use crate::model::text::excerpt;
 
 /// A tool input shown as what a person would recognise: bash's command, a file path, a pattern,
 /// a URL, a query; otherwise compact JSON.
@@ -62,17 +39,6 @@ pub fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn excerpts_are_one_line_and_marked_when_cut() {
-        assert_eq!(
-            excerpt("Three tests\nfail,   all in auth.", 100),
-            "Three tests fail, all in auth."
-        );
-        assert_eq!(excerpt("abcdef", 3), "abc…");
-        assert_eq!(excerpt("ab cdef", 3), "ab…");
-        assert_eq!(excerpt("é€😀x", 3), "é€😀…");
-    }
 
     #[test]
     fn tool_inputs_show_their_main_field() {

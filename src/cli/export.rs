@@ -166,7 +166,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             Format::Tape => {
                 let manifest_json = manifest.as_ref().map(serde_json::to_value).transpose()?;
                 let origins = store.preview_origins(&args.session)?;
-                let exported_at = flightrec::record::now();
+                let exported_at = flightrec::model::time::now();
                 let opts = TapeOptions {
                     capture_log: !args.no_capture_log,
                     compress: args.compress,

@@ -1,13 +1,13 @@
 //! Writing a session out: every format reads one [`SessionDoc`], which redaction rewrites first
 //! when asked, so no format can leak what another would have masked.
 
-pub mod doc;
 pub mod flow;
 pub mod html;
 pub mod jsonl;
 pub mod md;
+#[cfg(feature = "otlp")]
 pub mod otlp;
 pub mod perfetto;
 pub mod tape;
 
-pub use doc::SessionDoc;
+pub use crate::doc::SessionDoc;

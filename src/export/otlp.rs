@@ -13,6 +13,7 @@
 //! protobuf request, and the types' serde form is OTLP/JSON (lowerCamelCase names, hex ids,
 //! enums as integers, 64-bit integers as strings), which [`write_otlp_json`] writes.
 
+#[cfg(feature = "net")]
 pub mod push;
 
 use std::collections::BTreeMap;

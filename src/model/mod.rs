@@ -1,14 +1,16 @@
 //! The event vocabulary, with no I/O.
 //!
-//! The record of an event is the JSON text exactly as received ([`RawEvent`]). Everything else is
-//! derived from it: the few promoted fields the store indexes ([`Envelope`], cheap to extract), and
-//! the typed view the analysis reads ([`typed::EventKind`]). Unknown types and fields are kept.
+//! The record of an event is the JSON text exactly as received (kept whole, as `raw`). Everything
+//! else is derived from it: the few promoted fields the store indexes ([`Envelope`], cheap to
+//! extract), and the typed view the analysis reads ([`typed::EventKind`]). Unknown types and
+//! fields are kept.
 
 pub mod capture;
 pub mod catalogue;
 pub mod envelope;
 pub mod search_text;
 pub mod term;
+pub mod text;
 pub mod time;
 pub mod typed;
 

@@ -20,6 +20,14 @@ pub fn untimed_label(processed_at: Option<&str>) -> String {
     }
 }
 
+/// The current time as RFC 3339 UTC with milliseconds: when something was received, stored or
+/// written out.
+pub fn now() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
 /// Formats microseconds since the epoch as RFC 3339 UTC with milliseconds.
 pub fn format_micros(us: i64) -> String {
     match DateTime::from_timestamp_micros(us) {

@@ -6,6 +6,7 @@ use std::io::BufRead;
 use std::path::Path;
 
 use crate::model::capture::{CaptureDetail, ErrorFrameDetail, ImportDetail};
+use crate::model::time::now;
 use crate::model::{Envelope, Source};
 use crate::source::{self, Item, Origin, SourceError};
 use crate::store::{Store, StoreError, UpsertCounts, WriteBatch};
@@ -436,11 +437,4 @@ impl FileState<'_> {
             .push(format!("{at}: {reason} (quarantined)"));
         Ok(())
     }
-}
-
-/// The current time as RFC 3339 UTC with milliseconds.
-pub fn now() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
 }

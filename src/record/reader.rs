@@ -7,9 +7,9 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::import::now;
 use super::writer::Msg;
 use crate::model::capture::ErrorFrameDetail;
+use crate::model::time::now;
 use crate::source::api::FrameStream;
 
 /// Why a stream connection ended by itself (the recorder stopping one is not among these).
@@ -30,7 +30,7 @@ impl std::fmt::Display for EndCause {
         match self {
             EndCause::Closed => f.write_str("closed by the server"),
             EndCause::ErrorFrame(d) => {
-                write!(f, "error frame: {}", crate::analysis::text::excerpt(d, 200))
+                write!(f, "error frame: {}", crate::model::text::excerpt(d, 200))
             }
             EndCause::Broken(why) => f.write_str(why),
             EndCause::WriterGone => f.write_str("recorder stopping"),

@@ -16,9 +16,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::backoff::Backoff;
-use super::import::now;
 use super::writer::{Msg, Snapshot};
 use crate::model::capture::ThreadsDetail;
+use crate::model::time::now;
 use crate::source::api::{ApiClient, ApiError};
 
 /// How long a thread change waits before the list is fetched, so that a burst of changes costs

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::import::{ThreadProbe, now};
+use super::import::ThreadProbe;
 use crate::model::capture::{CaptureDetail, ErrorFrameDetail};
+use crate::model::time::now;
 use crate::model::{Envelope, Source};
 use crate::source::SseFrame;
 use crate::store::{

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::{Hit, Redactor, RuleInfo};
-use crate::export::SessionDoc;
+use crate::doc::SessionDoc;
 
 /// The version of the manifest's shape.
 pub const MANIFEST_VERSION: u32 = 1;

@@ -2,7 +2,7 @@
 //!
 //! A [`Redactor`] is built from the built-in rules (`rules.rs`), the user's `--redact-rule`
 //! regexes and `--redact-field` paths (`path.rs`), and a key. [`redact_doc`] rewrites every text
-//! of a [`SessionDoc`](crate::export::SessionDoc) in place (events, earlier revisions, previews,
+//! of a [`SessionDoc`](crate::doc::SessionDoc) in place (events, earlier revisions, previews,
 //! the session object, capture-log details, the title) and returns a [`Manifest`]: the rules
 //! applied and how often each masked something, never a secret. `walk.rs` rewrites one JSON text,
 //! touching only the string tokens that hold a secret; a text with no secret keeps its bytes.

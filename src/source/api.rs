@@ -364,7 +364,7 @@ async fn http_error(url: &str, resp: reqwest::Response) -> ApiError {
         url: url.to_string(),
         status,
         error_type: field("type").unwrap_or_else(|| "http_error".into()),
-        message: field("message").unwrap_or_else(|| crate::analysis::text::excerpt(&body, 200)),
+        message: field("message").unwrap_or_else(|| crate::model::text::excerpt(&body, 200)),
         request_id: parsed
             .as_ref()
             .and_then(|v| v.get("request_id"))

@@ -1,15 +1,18 @@
-//! Where events come from: files today (SSE captures, JSON Lines, list pages), the live API later.
+//! Where events come from: files (SSE captures, JSON Lines, JSON documents such as list pages and
+//! dumps, tapes) and, with the `net` feature, the live API (`api`, the client, and `redirect`).
 //!
 //! A source turns input into [`Item`]s: event texts with their origin, or bad frames with a
 //! reason. It never interprets events beyond framing and never writes anywhere; the caller parses
 //! envelopes and stores.
 
+#[cfg(feature = "net")]
 pub mod api;
 mod detect;
 mod docs;
 mod dump;
 mod input;
 mod json;
+#[cfg(feature = "net")]
 pub mod redirect;
 mod scan;
 mod sse;

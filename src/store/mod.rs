@@ -415,8 +415,8 @@ impl Store {
 
     /// Folds the WAL into the main file, so the database is one durable file again, when no
     /// other connection is in the way. A truncating checkpoint needs every reader on the newest
-    /// snapshot and no writer; beside others it waits only [`CHECKPOINT_WAIT`] and then leaves
-    /// the WAL to the automatic checkpoints and the last connection to close.
+    /// snapshot and no writer; beside others it waits only `CHECKPOINT_WAIT` (200 ms) and then
+    /// leaves the WAL to the automatic checkpoints and the last connection to close.
     pub fn checkpoint(&mut self) -> Result<()> {
         self.conn
             .busy_timeout(CHECKPOINT_WAIT)

@@ -257,7 +257,7 @@ pub struct State {
     pub turn: Turn,
     /// The turn that the newest turn-ending idle ended.
     pub last_turn: Option<Turn>,
-    /// Null for a verdict fold ([`StateBuilder::for_verdict`]).
+    /// Null for a verdict fold ([`StateBuilder::for_verdict`](super::StateBuilder::for_verdict)).
     pub ledger: Option<Ledger>,
     pub last_event: Option<Mark>,
     /// Where open spans and waits are aged: the point, or the end of the recording (µs).

@@ -11,8 +11,8 @@ use super::decide::{Attempt, ConnectionEnd, Next};
 use super::history::PassError;
 use super::{RecordError, Stopped, Target};
 use crate::model::capture::{ConnectDetail, ConnectionDetail, RetryDetail};
+use crate::model::time::now;
 use crate::record::backoff::Backoff;
-use crate::record::import::now;
 use crate::record::reader::{self, EndCause};
 use crate::source::api::ApiError;
 

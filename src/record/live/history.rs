@@ -6,8 +6,8 @@ use tokio::sync::{oneshot, watch};
 
 use super::Target;
 use crate::model::capture::{HistoryDetail, HistoryPass, RetryDetail};
+use crate::model::time::now;
 use crate::record::backoff::Backoff;
-use crate::record::import::now;
 use crate::record::writer::Msg;
 use crate::source::api::{ApiError, EventFilter, Page};
 use crate::store::UpsertCounts;

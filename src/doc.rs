@@ -1,4 +1,7 @@
-//! One session read whole into memory, as every export format consumes it.
+//! One session read whole into memory, as every export format and redaction consume it.
+//!
+//! Above the store and the analysis it reads through, below `export` and `redact` that both use
+//! it (redaction rewrites a document before any format writes it).
 
 use crate::analysis::capture::{CaptureReport, capture_report};
 use crate::analysis::explain::{ExplainInput, Explanation, explain};
