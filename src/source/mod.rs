@@ -138,10 +138,10 @@ pub enum SourceError {
 /// whose own error `E` comes back as it was returned (e.g. the database's), typed.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError<E> {
-    #[error("{0}")]
+    #[error(transparent)]
     Source(SourceError),
     /// The sink refused an item; reading stopped there.
-    #[error("{0}")]
+    #[error(transparent)]
     Sink(E),
 }
 
