@@ -61,7 +61,7 @@ pub enum StoreError {
     Open {
         path: String,
         error: rusqlite::Error,
-        /// SQLite's result code when `error`'s message leaves it out ([`code_beneath`]).
+        /// SQLite's result code when `error`'s message leaves it out: the next link of the chain.
         #[source]
         code: Option<rusqlite::ffi::Error>,
     },
@@ -94,7 +94,7 @@ pub enum StoreError {
         path: String,
         doing: &'static str,
         error: rusqlite::Error,
-        /// SQLite's result code when `error`'s message leaves it out ([`code_beneath`]).
+        /// SQLite's result code when `error`'s message leaves it out: the next link of the chain.
         #[source]
         code: Option<rusqlite::ffi::Error>,
     },
