@@ -111,9 +111,9 @@ fn import_one(store: &mut Store, file: &Path, opts: &ImportOptions) -> anyhow::R
         ));
     };
     let (input, size) =
-        open_input(file, &mut say_waiting).map_err(|source| ImportError::Source {
+        open_input(file, &mut say_waiting).map_err(|error| ImportError::Source {
             path: shown.clone(),
-            source,
+            error,
         })?;
     let bar = (size >= PROGRESS_MIN_BYTES && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(size);
@@ -152,7 +152,7 @@ fn import_stream<R: BufRead + Unpin>(
 ) -> anyhow::Result<FileReport> {
     let head = input.fill_buf().map_err(|e| ImportError::Source {
         path: name.to_string(),
-        source: e.into(),
+        error: e.into(),
     })?;
     if looks_like_tape(head) {
         // A tape names its own session and threads: `--session` may only repeat it.

@@ -15,21 +15,19 @@ use serde_json::ser::{Formatter, PrettyFormatter};
 use std::io::{self, IsTerminal, Write};
 
 /// Prints `flightrec: error: …` once, on one line, with the context chain joined by ": ".
+///
+/// The chain holds the contexts the command added and the error under them, each link printed
+/// once: a library error's message is whole (it includes what it wraps) and it has no
+/// `source()`, so no link repeats another (the convention in ARCHITECTURE.md, "Errors").
 pub fn error_line(e: &anyhow::Error) {
-    let mut msg = String::new();
-    for (i, cause) in e.chain().enumerate() {
-        let text = cause.to_string();
-        if i > 0 {
-            // Library errors already include their sources in their message; skip repeats.
-            if msg.contains(&text) {
-                continue;
-            }
-            msg.push_str(": ");
-        }
-        msg.push_str(&text);
-    }
-    let msg = msg.replace('\n', " ");
+    let msg = chain_line(e);
     let _ = writeln!(io::stderr(), "flightrec: error: {}", visible(&msg));
+}
+
+/// The chain of `e` on one line, its links joined by ": ".
+fn chain_line(e: &anyhow::Error) -> String {
+    let links: Vec<String> = e.chain().map(ToString::to_string).collect();
+    links.join(": ").replace('\n', " ")
 }
 
 /// Writes one line to stderr (a warning, a note), control characters shown visibly.
@@ -38,13 +36,18 @@ pub fn eprint_line(line: impl std::fmt::Display) -> io::Result<()> {
     writeln!(err, "{}", visible(&line.to_string()))
 }
 
-/// A closed stdout (e.g. `| head`) ends the command quietly.
+/// A closed stdout (e.g. `| head`) ends the command quietly. Library errors do not chain to what
+/// they wrap, so the ones that wrap a write to stdout are looked into here.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    use flightrec::export::tape::TapeWriteError;
+    use flightrec::store::StoreError;
+    let broken = |io: &io::Error| io.kind() == io::ErrorKind::BrokenPipe;
     e.chain().any(|c| {
-        c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
-            || c.downcast_ref::<flightrec::store::StoreError>().is_some_and(|s| {
-                matches!(s, flightrec::store::StoreError::Output(io) if io.kind() == io::ErrorKind::BrokenPipe)
-            })
+        c.downcast_ref::<io::Error>().is_some_and(broken)
+            || c.downcast_ref::<StoreError>()
+                .is_some_and(|s| matches!(s, StoreError::Output(io) if broken(io)))
+            || c.downcast_ref::<TapeWriteError>()
+                .is_some_and(|t| matches!(t, TapeWriteError::Output(io) if broken(io)))
     })
 }
 

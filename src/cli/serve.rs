@@ -136,7 +136,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         let ctrl_c = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        flightrec::serve::run(listener, opts, ctrl_c).await
+        anyhow::Ok(flightrec::serve::run(listener, opts, ctrl_c).await?)
     })?;
     drop(tape);
     Ok(exit::OK)

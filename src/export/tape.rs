@@ -27,13 +27,25 @@ pub struct TapeOptions<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum TapeWriteError {
     #[error("writing output: {0}")]
-    Output(#[from] std::io::Error),
+    Output(std::io::Error),
     #[error("encoding a tape record: {0}")]
-    Encode(#[from] serde_json::Error),
+    Encode(serde_json::Error),
     #[error("revision {id} belongs to event seq {seq}, which is not in the session")]
     OrphanRevision { id: i64, seq: i64 },
     #[error("preview seq {seq} has no stored origin")]
     OrphanPreview { seq: i64 },
+}
+
+impl From<std::io::Error> for TapeWriteError {
+    fn from(e: std::io::Error) -> Self {
+        TapeWriteError::Output(e)
+    }
+}
+
+impl From<serde_json::Error> for TapeWriteError {
+    fn from(e: serde_json::Error) -> Self {
+        TapeWriteError::Encode(e)
+    }
 }
 
 /// Writes `doc` as a tape to `out`. `preview_origins` are the thread, source and arrival time of

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::model::capture::{CaptureDetail, ErrorFrameDetail, ImportDetail};
 use crate::model::time::now;
 use crate::model::{Envelope, Source};
-use crate::source::{self, Item, Origin, SourceError};
+use crate::source::{self, Item, Origin, ReadError, SourceError};
 use crate::store::{Store, StoreError, UpsertCounts, WriteBatch};
 
 /// Events per transaction in a bulk import: bounds the WAL between checkpoints.
@@ -48,10 +48,10 @@ pub struct FileReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{path}: {source}")]
-    Source { path: String, source: SourceError },
-    #[error("no events in {path}: {source}")]
-    NoEvents { path: String, source: SourceError },
+    #[error("{path}: {error}")]
+    Source { path: String, error: SourceError },
+    #[error("no events in {path}: {error}")]
+    NoEvents { path: String, error: SourceError },
     #[error(
         "{path}: cannot tell which session this belongs to: pass --session sesn_… or put the session id in the file name"
     )]
@@ -83,9 +83,9 @@ pub fn import_file(
 ) -> Result<FileReport, ImportError> {
     let shown = path.display().to_string();
     let session_id = opts.session.clone().or_else(|| session_id_from_name(path));
-    let (input, total) = source::open_file(path).map_err(|source| ImportError::Source {
+    let (input, total) = source::open_file(path).map_err(|error| ImportError::Source {
         path: shown.clone(),
-        source,
+        error,
     })?;
     import_input(
         store,
@@ -152,8 +152,6 @@ pub fn import_input<R: BufRead + Unpin>(
         },
         since_flush: 0,
         last_flush: std::time::Instant::now(),
-        store_error: None,
-        no_session: false,
     };
     let mut done = 0u64;
     let mut progress = |n: u64| {
@@ -165,22 +163,20 @@ pub fn import_input<R: BufRead + Unpin>(
         &mut |item| state.take(&mut batch, item),
         &mut progress,
     );
-    if let Some(e) = state.store_error.take() {
-        return Err(e.into());
-    }
-    if state.no_session {
-        return Err(ImportError::NoSession {
+    let format = result.map_err(|e| match e {
+        ReadError::Sink(Refusal::Store(e)) => e.into(),
+        ReadError::Sink(Refusal::NoSession) => ImportError::NoSession {
             path: name.to_string(),
-        });
-    }
-    let format = result.map_err(|source| match source {
-        SourceError::Empty | SourceError::Blank { .. } => ImportError::NoEvents {
-            path: name.to_string(),
-            source,
         },
-        source => ImportError::Source {
+        ReadError::Source(error @ (SourceError::Empty | SourceError::Blank { .. })) => {
+            ImportError::NoEvents {
+                path: name.to_string(),
+                error,
+            }
+        }
+        ReadError::Source(error) => ImportError::Source {
             path: name.to_string(),
-            source,
+            error,
         },
     })?;
     let mut report = state.report;
@@ -233,9 +229,13 @@ struct FileState<'a> {
     report: FileReport,
     since_flush: u64,
     last_flush: std::time::Instant,
-    store_error: Option<StoreError>,
+}
+
+/// Why [`FileState::take`] stopped the read.
+enum Refusal {
     /// An event came before anything named its session.
-    no_session: bool,
+    NoSession,
+    Store(StoreError),
 }
 
 /// The two fields of a thread object (§6.3) the store promotes.
@@ -248,26 +248,18 @@ pub(super) struct ThreadProbe<'a> {
 }
 
 impl FileState<'_> {
-    /// Stores one item. A store failure stops the read; it is kept to be returned as itself.
-    fn take(&mut self, batch: &mut WriteBatch<'_>, item: Item<'_>) -> Result<(), String> {
+    /// Stores one item. A store failure, or an event of no known session, stops the read.
+    fn take(&mut self, batch: &mut WriteBatch<'_>, item: Item<'_>) -> Result<(), Refusal> {
         if self.session_id.is_none() {
             self.adopt_session(&item);
             if self.session_id.is_none() {
-                self.no_session = true;
-                return Err("no session".into());
+                return Err(Refusal::NoSession);
             }
         }
         let session = self.session_id.take().unwrap_or_default();
         let stored = self.store(batch, &session, item);
         self.session_id = Some(session);
-        match stored {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                let msg = e.to_string();
-                self.store_error = Some(e);
-                Err(msg)
-            }
-        }
+        stored.map_err(Refusal::Store)
     }
 
     /// Without a session yet, takes it from a session object (a dump's comes first).

@@ -12,8 +12,8 @@ use crate::store::{Incoming, Outcome, Store, StoreError, UpsertCounts, WriteBatc
 
 #[derive(Debug, thiserror::Error)]
 pub enum TapeImportError {
-    #[error("{path}: {source}")]
-    Read { path: String, source: TapeError },
+    #[error("{path}: {error}")]
+    Read { path: String, error: TapeError },
     #[error("{path}: {what}")]
     Invalid { path: String, what: String },
     #[error(transparent)]
@@ -28,9 +28,9 @@ pub fn import_tape(
     session: Option<&str>,
 ) -> Result<FileReport, TapeImportError> {
     let shown = path.display().to_string();
-    let tape = read_tape_file(path).map_err(|source| TapeImportError::Read {
+    let tape = read_tape_file(path).map_err(|error| TapeImportError::Read {
         path: shown.clone(),
-        source,
+        error,
     })?;
     restore_checked(store, shown, tape, session)
 }
@@ -42,9 +42,9 @@ pub fn import_tape_reader<R: std::io::BufRead>(
     input: R,
     session: Option<&str>,
 ) -> Result<FileReport, TapeImportError> {
-    let tape = read_tape(input).map_err(|source| TapeImportError::Read {
+    let tape = read_tape(input).map_err(|error| TapeImportError::Read {
         path: name.to_string(),
-        source,
+        error,
     })?;
     restore_checked(store, name.to_string(), tape, session)
 }

@@ -25,7 +25,6 @@ mod query_props;
 mod sink;
 mod stream;
 
-use anyhow::Context;
 use axum::Router;
 use axum::routing::get;
 use std::future::Future;
@@ -36,9 +35,29 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::store::StoreError;
 use db::Db;
+use error::ApiError;
 pub use guard::{Exposure, check_exposure};
 use live::Schedule;
+
+/// Why [`run`] could not start serving.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("speed must be a positive number, got {0}")]
+    Speed(f64),
+    #[error("the list error rate must be between 0 and 1, got {0}")]
+    ListErrorRate(f64),
+    #[error("reading the bound address: {0}")]
+    BoundAddress(std::io::Error),
+    #[error(transparent)]
+    Exposure(#[from] Exposure),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Reading the sessions to reveal (`--live`) failed.
+    #[error(transparent)]
+    Database(#[from] ApiError),
+}
 
 /// How to serve.
 #[derive(Clone)]
@@ -195,17 +214,17 @@ pub async fn run(
     listener: tokio::net::TcpListener,
     opts: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+) -> Result<(), ServeError> {
     if let Some(speed) = opts.speed
         && !(speed.is_finite() && speed > 0.0)
     {
-        anyhow::bail!("speed must be a positive number, got {speed}");
+        return Err(ServeError::Speed(speed));
     }
-    let bound = listener.local_addr().context("reading the bound address")?;
+    let bound = listener.local_addr().map_err(ServeError::BoundAddress)?;
     check_exposure(bound, opts.api_key.as_deref())?;
     let rate = opts.chaos.list_error_rate;
     if !(0.0..=1.0).contains(&rate) {
-        anyhow::bail!("the list error rate must be between 0 and 1, got {rate}");
+        return Err(ServeError::ListErrorRate(rate));
     }
     let db = Db::open(opts.db.clone())?;
     let live = if opts.live {

@@ -12,12 +12,12 @@
 use std::io::{BufRead, BufReader, Read, Seek, Write};
 
 use super::stream::{Got, Scanner};
-use super::{Item, Origin, SourceError, json, scan};
+use super::{Item, Origin, ReadError, SourceError, json, scan};
 
-pub(super) type Sink<'s> = &'s mut dyn FnMut(Item<'_>) -> Result<(), String>;
+pub(super) type Sink<'s, E> = &'s mut dyn FnMut(Item<'_>) -> Result<(), E>;
 
 /// What is done with each element of a streamed array: (sink, origin, bytes, offset).
-type Each<'e> = dyn FnMut(Sink<'_>, Origin, &[u8], u64) -> Result<(), SourceError> + 'e;
+type Each<'e, E> = dyn FnMut(Sink<'_, E>, Origin, &[u8], u64) -> Result<(), ReadError<E>> + 'e;
 
 /// How a streamed array or object ended.
 pub(super) enum End {
@@ -39,12 +39,12 @@ pub(super) fn too_long(len: u64, max: usize, kept: usize) -> String {
 }
 
 /// Hands over `bytes` as an event, or as a bad item when it is not UTF-8.
-pub(super) fn emit_text(
-    sink: Sink<'_>,
+pub(super) fn emit_text<E>(
+    sink: Sink<'_, E>,
     origin: Origin,
     bytes: &[u8],
     at: u64,
-) -> Result<(), SourceError> {
+) -> Result<(), ReadError<E>> {
     let item = match std::str::from_utf8(bytes) {
         Ok(text) => Item::Event {
             origin,
@@ -57,18 +57,18 @@ pub(super) fn emit_text(
             reason: format!("invalid UTF-8 at byte {}", at + e.valid_up_to() as u64),
         },
     };
-    sink(item).map_err(SourceError::Sink)
+    sink(item).map_err(ReadError::Sink)
 }
 
 /// The elements of an array whose `[` was just consumed, each handed to `each` with its origin
 /// and its offset; one over the cap is handed over as bad.
-fn stream_array<R: Read>(
+fn stream_array<R: Read, E>(
     sc: &mut Scanner<'_, R>,
     max: usize,
     origin_of: &dyn Fn(u64) -> Origin,
-    sink: Sink<'_>,
-    each: &mut Each<'_>,
-) -> Result<End, SourceError> {
+    sink: Sink<'_, E>,
+    each: &mut Each<'_, E>,
+) -> Result<End, ReadError<E>> {
     let mut buf = Vec::new();
     let mut n = 0u64;
     if sc.next_non_ws()? == Some(b']') {
@@ -92,14 +92,14 @@ fn stream_array<R: Read>(
                 raw: &buf,
                 reason: too_long(len, max, buf.len()),
             })
-            .map_err(SourceError::Sink)?,
+            .map_err(ReadError::Sink)?,
             Got::Truncated => {
                 sink(Item::Bad {
                     origin: origin_of(n),
                     raw: &buf,
                     reason: "invalid JSON: the input ends inside it".into(),
                 })
-                .map_err(SourceError::Sink)?;
+                .map_err(ReadError::Sink)?;
                 return Ok(End::Ended);
             }
         }
@@ -157,12 +157,12 @@ pub(super) fn next_key<R: Read>(
 }
 
 /// A list page whose `{` is next: the elements of its `data` array. Returns whether it had one.
-pub(super) fn stream_page<R: Read>(
+pub(super) fn stream_page<R: Read, E>(
     sc: &mut Scanner<'_, R>,
     max: usize,
     origin_of: &dyn Fn(u64) -> Origin,
-    sink: Sink<'_>,
-) -> Result<(End, bool), SourceError> {
+    sink: Sink<'_, E>,
+) -> Result<(End, bool), ReadError<E>> {
     sc.consume_byte();
     let mut saw_data = false;
     let mut first = true;
@@ -196,11 +196,11 @@ pub(super) fn stream_page<R: Read>(
 
 /// Reads documents until the input ends, or until one stops making sense (the rest is then
 /// handed over as one bad item, as far as the cap).
-pub(super) fn read_documents<R: Read>(
+pub(super) fn read_documents<R: Read, E>(
     input: R,
-    sink: Sink<'_>,
+    sink: Sink<'_, E>,
     on_bytes: &mut dyn FnMut(u64),
-) -> Result<(), SourceError> {
+) -> Result<(), ReadError<E>> {
     let max = super::max_item_bytes();
     let mut sc = Scanner::new(input, on_bytes);
     let mut doc = 0u64;
@@ -235,13 +235,13 @@ pub(super) fn read_documents<R: Read>(
 }
 
 /// Hands over the rest of the input (as far as the cap) as one bad item.
-fn bad_rest<R: Read>(
+fn bad_rest<R: Read, E>(
     sc: &mut Scanner<'_, R>,
     max: usize,
     origin: Origin,
     reason: String,
-    sink: Sink<'_>,
-) -> Result<(), SourceError> {
+    sink: Sink<'_, E>,
+) -> Result<(), ReadError<E>> {
     let mut raw = Vec::new();
     let mut len = 0u64;
     loop {
@@ -267,16 +267,16 @@ fn bad_rest<R: Read>(
         raw,
         reason,
     })
-    .map_err(SourceError::Sink)
+    .map_err(ReadError::Sink)
 }
 
 /// An object document whose `{` is next.
-fn object_document<R: Read>(
+fn object_document<R: Read, E>(
     sc: &mut Scanner<'_, R>,
     d: u64,
     max: usize,
-    sink: Sink<'_>,
-) -> Result<End, SourceError> {
+    sink: Sink<'_, E>,
+) -> Result<End, ReadError<E>> {
     let head = sc.peek_min(4096)?;
     let at = scan::skip_ws(head, 1);
     let key = scan::value_end(head, at)
@@ -289,7 +289,8 @@ fn object_document<R: Read>(
             if matches!(end, End::Done) && !saw_data {
                 return Err(SourceError::UnknownShape {
                     origin: Origin::Document(d),
-                });
+                }
+                .into());
             }
             Ok(end)
         }
@@ -308,13 +309,13 @@ fn object_document<R: Read>(
                     raw: &buf,
                     reason: too_long(len, max, buf.len()),
                 })
-                .map_err(SourceError::Sink)?,
+                .map_err(ReadError::Sink)?,
                 Got::Truncated => sink(Item::Bad {
                     origin,
                     raw: &buf,
                     reason: "invalid JSON: the input ends inside it".into(),
                 })
-                .map_err(SourceError::Sink)?,
+                .map_err(ReadError::Sink)?,
             }
             Ok(End::Done)
         }
@@ -345,12 +346,12 @@ impl Spill {
 }
 
 /// A dump whose `{` is next (see the module's doc for the order of its members).
-fn stream_dump<R: Read>(
+fn stream_dump<R: Read, E>(
     sc: &mut Scanner<'_, R>,
     d: u64,
     max: usize,
-    sink: Sink<'_>,
-) -> Result<End, SourceError> {
+    sink: Sink<'_, E>,
+) -> Result<End, ReadError<E>> {
     sc.consume_byte();
     let mut seen = [false; 3]; // session, events, threads
     let mut spilled: [Option<Spill>; 3] = [None, None, None];
@@ -415,13 +416,13 @@ fn truncated<R: Read>(sc: &Scanner<'_, R>, key: &str) -> End {
 }
 
 /// One of a dump's session (0), events (1) or threads (2), whose value is next.
-fn dump_member<R: Read>(
+fn dump_member<R: Read, E>(
     sc: &mut Scanner<'_, R>,
     d: u64,
     slot: usize,
     max: usize,
-    sink: Sink<'_>,
-) -> Result<End, SourceError> {
+    sink: Sink<'_, E>,
+) -> Result<End, ReadError<E>> {
     let at = |path: String| Origin::Path { document: d, path };
     let key = ["session", "events", "threads"][slot];
     if slot == 0 || sc.next_non_ws()? != Some(b'[') {
@@ -438,7 +439,7 @@ fn dump_member<R: Read>(
                     raw: &buf,
                     reason: format!("{key:?} is not an array"),
                 })
-                .map_err(SourceError::Sink)?;
+                .map_err(ReadError::Sink)?;
                 End::Done
             }
             Got::TooLong { len } => {
@@ -447,7 +448,7 @@ fn dump_member<R: Read>(
                     raw: &buf,
                     reason: too_long(len, max, buf.len()),
                 })
-                .map_err(SourceError::Sink)?;
+                .map_err(ReadError::Sink)?;
                 End::Done
             }
             Got::Truncated => {
@@ -456,7 +457,7 @@ fn dump_member<R: Read>(
                     raw: &buf,
                     reason: "invalid JSON: the input ends inside it".into(),
                 })
-                .map_err(SourceError::Sink)?;
+                .map_err(ReadError::Sink)?;
                 End::Done
             }
         });

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
 
-use super::{Item, Origin, SourceError};
+use super::{Item, Origin, ReadError};
 
 /// The top-level keys that tell a document's shape, read in one pass.
 #[derive(Deserialize, Default)]
@@ -81,13 +81,13 @@ impl<'de> Deserialize<'de> for Members<'de> {
 }
 
 /// Hands over the members of a dump whose shape was read.
-pub(super) fn emit(
+pub(super) fn emit<E>(
     shape: Shape<'_>,
     document: u64,
-    sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
-) -> Result<(), SourceError> {
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), E>,
+) -> Result<(), ReadError<E>> {
     let at = |path: String| Origin::Path { document, path };
-    let mut send = |item: Item<'_>| sink(item).map_err(SourceError::Sink);
+    let mut send = |item: Item<'_>| sink(item).map_err(ReadError::Sink);
     if let Some(session) = shape.session {
         send(Item::Event {
             origin: at("$.session".into()),
@@ -110,14 +110,14 @@ pub(super) fn emit(
 
 /// Hands over one element of a dump's `threads` (`$.threads[t]`): its object without `events`,
 /// then its events.
-pub(super) fn emit_thread(
+pub(super) fn emit_thread<E>(
     document: u64,
     t: usize,
     thread: &str,
-    sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
-) -> Result<(), SourceError> {
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), E>,
+) -> Result<(), ReadError<E>> {
     let at = |path: String| Origin::Path { document, path };
-    let mut send = |item: Item<'_>| sink(item).map_err(SourceError::Sink);
+    let mut send = |item: Item<'_>| sink(item).map_err(ReadError::Sink);
     let origin = at(format!("$.threads[{t}]"));
     let members = match serde_json::from_str::<Members<'_>>(thread) {
         Ok(m) => m.0,

@@ -8,7 +8,7 @@ use serde_json::value::RawValue;
 use std::io::{BufRead, Read};
 
 use super::stream::{Got, Scanner};
-use super::{Item, Origin, SourceError, docs, dump, scan};
+use super::{Item, Origin, ReadError, SourceError, docs, dump, scan};
 
 /// A list page: `{"data":[...],"next_page":...}`. An event always has a `type`; a page has none.
 #[derive(Deserialize)]
@@ -41,13 +41,13 @@ fn page_items(text: &str) -> Option<Vec<&RawValue>> {
 /// Hands over an object that is an event, a session or thread object, a page (whose events it
 /// expands) or a dump (`dump.rs`). `document` is the document's number when the object is a
 /// whole JSON document rather than a line: one of no known shape is then refused.
-pub(super) fn emit_object<'a>(
+pub(super) fn emit_object<'a, E>(
     text: &'a str,
     origin: Origin,
     document: Option<u64>,
     item_origin: &dyn Fn(u64) -> Origin,
-    sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
-) -> Result<(), SourceError> {
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), E>,
+) -> Result<(), ReadError<E>> {
     if looks_like_page(text)
         && let Some(items) = page_items(text)
     {
@@ -58,7 +58,7 @@ pub(super) fn emit_object<'a>(
                 frame_name: None,
                 text: raw.get(),
             })
-            .map_err(SourceError::Sink)?;
+            .map_err(ReadError::Sink)?;
         }
         return Ok(());
     }
@@ -72,7 +72,7 @@ pub(super) fn emit_object<'a>(
             return dump::emit(shape, d, sink);
         }
         if document.is_some() && !shape.is_eventlike() {
-            return Err(SourceError::UnknownShape { origin });
+            return Err(SourceError::UnknownShape { origin }.into());
         }
     }
     sink(Item::Event {
@@ -80,16 +80,16 @@ pub(super) fn emit_object<'a>(
         frame_name: None,
         text,
     })
-    .map_err(SourceError::Sink)
+    .map_err(ReadError::Sink)
 }
 
 /// Reads JSON Lines. A line over the cap is handed over as bad (its start kept), and a line
 /// that opens a list page (`{"data": [`) is streamed element by element like a document.
-pub(super) fn read_lines<R: Read>(
+pub(super) fn read_lines<R: Read, E>(
     input: R,
-    sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), E>,
     on_bytes: &mut dyn FnMut(u64),
-) -> Result<(), SourceError> {
+) -> Result<(), ReadError<E>> {
     let max = super::max_item_bytes();
     let mut sc = Scanner::new(input, on_bytes);
     let mut line = Vec::with_capacity(4096);
@@ -109,7 +109,7 @@ pub(super) fn read_lines<R: Read>(
                         raw: b"",
                         reason,
                     })
-                    .map_err(SourceError::Sink)?;
+                    .map_err(ReadError::Sink)?;
                 }
                 return Ok(());
             };
@@ -134,7 +134,7 @@ pub(super) fn read_lines<R: Read>(
                 raw: rest,
                 reason,
             })
-            .map_err(SourceError::Sink)?;
+            .map_err(ReadError::Sink)?;
             continue;
         }
         let got = match sc.read_line(max, &mut line)? {
@@ -148,7 +148,7 @@ pub(super) fn read_lines<R: Read>(
                 raw: &line,
                 reason: format!("the line is {}", docs::too_long(len, max, line.len())),
             })
-            .map_err(SourceError::Sink)?;
+            .map_err(ReadError::Sink)?;
             continue;
         }
         let bytes = line.trim_ascii();
@@ -173,7 +173,7 @@ pub(super) fn read_lines<R: Read>(
                     raw: bytes,
                     reason,
                 })
-                .map_err(SourceError::Sink)?;
+                .map_err(ReadError::Sink)?;
             }
         }
     }
@@ -199,11 +199,11 @@ fn opens_page(head: &[u8]) -> Option<usize> {
 /// A list page on one line that is not all UTF-8: its elements are handed on one by one, so
 /// only those holding a bad byte are bad. `false` when the line is no page (or not one whose
 /// elements can be told apart).
-fn bad_page_line(
+fn bad_page_line<E>(
     bytes: &[u8],
     line: u64,
-    sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
-) -> Result<bool, SourceError> {
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), E>,
+) -> Result<bool, ReadError<E>> {
     let Some(open) = scan::page_data_array(bytes) else {
         return Ok(false);
     };
@@ -229,7 +229,7 @@ fn bad_page_line(
                 reason: format!("invalid UTF-8 at column {}", a + e.valid_up_to() + 1),
             },
         };
-        sink(item).map_err(SourceError::Sink)?;
+        sink(item).map_err(ReadError::Sink)?;
     }
     Ok(true)
 }

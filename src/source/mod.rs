@@ -104,7 +104,7 @@ pub enum Item<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     #[error("cannot read: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     #[error("empty file")]
     Empty,
     #[error("only whitespace ({bytes} bytes)")]
@@ -135,9 +135,45 @@ pub enum SourceError {
     },
     #[error("a flightrec tape, not an event log: import it with `flightrec import FILE`")]
     Tape,
-    /// The caller's sink failed (e.g. the database); reading stops.
-    #[error("{0}")]
-    Sink(String),
+}
+
+/// Why [`read_events`] stopped early: the input (a [`SourceError`]), or the caller's sink,
+/// whose own error `E` comes back as it was returned (e.g. the database's), typed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError<E> {
+    #[error(transparent)]
+    Source(SourceError),
+    /// The sink refused an item; reading stopped there.
+    #[error(transparent)]
+    Sink(E),
+}
+
+impl From<std::io::Error> for SourceError {
+    fn from(e: std::io::Error) -> Self {
+        SourceError::Io(e)
+    }
+}
+
+impl ReadError<std::convert::Infallible> {
+    /// The input's error, from a read whose sink cannot fail.
+    pub fn into_source(self) -> SourceError {
+        match self {
+            ReadError::Source(e) => e,
+            ReadError::Sink(never) => match never {},
+        }
+    }
+}
+
+impl<E> From<SourceError> for ReadError<E> {
+    fn from(e: SourceError) -> Self {
+        ReadError::Source(e)
+    }
+}
+
+impl<E> From<std::io::Error> for ReadError<E> {
+    fn from(e: std::io::Error) -> Self {
+        ReadError::Source(SourceError::Io(e))
+    }
 }
 
 /// The largest single item (an SSE frame, a line, an element of a JSON document, a tape's header
@@ -151,19 +187,20 @@ pub fn max_item_bytes() -> usize {
 }
 
 /// Reads one input, detecting its format from its content, and hands every item to `sink`.
-/// `on_bytes` is told how many bytes were consumed, for progress bars.
-pub fn read_events<R: BufRead + Unpin>(
+/// `on_bytes` is told how many bytes were consumed, for progress bars. The first error the sink
+/// returns stops the read and comes back as [`ReadError::Sink`].
+pub fn read_events<R: BufRead + Unpin, E>(
     input: R,
-    sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), E>,
     on_bytes: &mut dyn FnMut(u64),
-) -> Result<Format, SourceError> {
+) -> Result<Format, ReadError<E>> {
     let mut input = detect::with_head(input)?;
     let format = detect::detect(&mut input)?;
     match format {
         Format::Sse => sse::read_sse(input, sink, on_bytes)?,
         Format::JsonLines => json::read_lines(input, sink, on_bytes)?,
         Format::JsonDocument => docs::read_documents(input, sink, on_bytes)?,
-        Format::Tape => return Err(SourceError::Tape),
+        Format::Tape => return Err(SourceError::Tape.into()),
     }
     Ok(format)
 }

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
+use std::convert::Infallible;
 use std::io::{BufRead, Read};
 
 use super::*;
@@ -101,9 +102,9 @@ fn own(item: Item<'_>) -> Got {
 
 type Read3 = fn(
     Pieces,
-    &mut dyn FnMut(Item<'_>) -> Result<(), String>,
+    &mut dyn FnMut(Item<'_>) -> Result<(), Infallible>,
     &mut dyn FnMut(u64),
-) -> Result<(), SourceError>;
+) -> Result<(), ReadError<Infallible>>;
 
 /// What `read` makes of `input` handed over in pieces ending at `cuts`: the items, the error if
 /// any, and the bytes it said it consumed.
@@ -123,25 +124,25 @@ fn run(read: Read3, input: &[u8], cuts: &[usize]) -> (Vec<Got>, Option<String>, 
 
 fn sse(
     input: Pieces,
-    sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), Infallible>,
     b: &mut dyn FnMut(u64),
-) -> Result<(), SourceError> {
+) -> Result<(), ReadError<Infallible>> {
     sse::read_sse(input, sink, b)
 }
 
 fn lines(
     input: Pieces,
-    sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), Infallible>,
     b: &mut dyn FnMut(u64),
-) -> Result<(), SourceError> {
+) -> Result<(), ReadError<Infallible>> {
     json::read_lines(input, sink, b)
 }
 
 fn any_format(
     input: Pieces,
-    sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), Infallible>,
     b: &mut dyn FnMut(u64),
-) -> Result<(), SourceError> {
+) -> Result<(), ReadError<Infallible>> {
     read_events(input, sink, b).map(|_| ())
 }
 

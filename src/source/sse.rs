@@ -9,7 +9,7 @@ use futures_util::stream;
 use std::io::{BufRead, Read};
 
 use super::stream::KEPT_PREFIX;
-use super::{Item, Origin, SourceError};
+use super::{Item, Origin, ReadError, SourceError};
 
 /// One decoded frame. `name` is the `event:` field ("message" when there was none).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -358,11 +358,11 @@ fn next_frame_len(b: &[u8]) -> usize {
     b.len()
 }
 
-pub(super) fn read_sse<R: BufRead + Unpin>(
+pub(super) fn read_sse<R: BufRead + Unpin, E>(
     input: R,
-    sink: &mut dyn FnMut(Item<'_>) -> Result<(), String>,
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), E>,
     on_bytes: &mut dyn FnMut(u64),
-) -> Result<(), SourceError> {
+) -> Result<(), ReadError<E>> {
     let bad = std::rc::Rc::new(std::cell::RefCell::new(std::collections::VecDeque::new()));
     let (bad_name, marker) = bad_marker();
     let chunks = FrameChunks {
@@ -389,9 +389,10 @@ pub(super) fn read_sse<R: BufRead + Unpin>(
                     offset,
                     line,
                     max,
-                });
+                }
+                .into());
             }
-            Err(e) => return Err(SourceError::Io(std::io::Error::other(e.to_string()))),
+            Err(e) => return Err(SourceError::Io(std::io::Error::other(e.to_string())).into()),
         };
         n += 1;
         let origin = Origin::Frame(n);
@@ -405,7 +406,7 @@ pub(super) fn read_sse<R: BufRead + Unpin>(
                     raw: &b.raw,
                     reason: b.reason,
                 })
-                .map_err(SourceError::Sink)?;
+                .map_err(ReadError::Sink)?;
                 continue;
             }
             "ping" => Item::Ping { origin },
@@ -419,7 +420,7 @@ pub(super) fn read_sse<R: BufRead + Unpin>(
                 text: &frame.data,
             },
         };
-        sink(item).map_err(SourceError::Sink)?;
+        sink(item).map_err(ReadError::Sink)?;
     }
     Ok(())
 }

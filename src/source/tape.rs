@@ -114,7 +114,7 @@ pub struct Tape {
 #[derive(Debug, thiserror::Error)]
 pub enum TapeError {
     #[error("cannot read: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     #[error("empty file")]
     Empty,
     #[error("line 1: not a flightrec tape header: {0}")]
@@ -144,6 +144,12 @@ pub enum TapeError {
         want: u64,
         line: u64,
     },
+}
+
+impl From<std::io::Error> for TapeError {
+    fn from(e: std::io::Error) -> Self {
+        TapeError::Io(e)
+    }
 }
 
 /// Whether the start of an input is a tape: gzip (only tapes are read compressed) or a tape
@@ -385,7 +391,12 @@ mod tests {
     #[test]
     fn the_event_log_reader_refuses_a_tape_rather_than_quarantining_it() {
         let tape = format!("{}\n", header(TapeCounts::default()));
-        let got = crate::source::read_events(tape.as_bytes(), &mut |_| Ok(()), &mut |_| {});
+        let got = crate::source::read_events(
+            tape.as_bytes(),
+            &mut |_| Ok::<(), std::convert::Infallible>(()),
+            &mut |_| {},
+        )
+        .map_err(crate::source::ReadError::into_source);
         assert!(
             matches!(got, Err(crate::source::SourceError::Tape)),
             "{got:?}"

@@ -30,10 +30,11 @@ fn read(input: &[u8]) -> Result<(Format, Vec<String>), SourceError> {
                     text,
                 } => format!("E {origin} @{thread_id}|{text}"),
             });
-            Ok(())
+            Ok::<(), std::convert::Infallible>(())
         },
         &mut |_| {},
-    )?;
+    )
+    .map_err(ReadError::into_source)?;
     Ok((format, items))
 }
 
@@ -260,4 +261,38 @@ fn a_streamed_dump_thread_keeps_its_members_and_events() {
             "B $.threads[1] a thread is not a JSON object |7",
         ]
     );
+}
+
+/// The error convention (ARCHITECTURE.md, "Errors"): the message includes what it wraps, and
+/// there is no `source()` to print it a second time.
+#[test]
+fn source_errors_include_their_cause_and_do_not_chain_to_it() {
+    use std::error::Error;
+    let io = SourceError::Io(std::io::Error::other("disk gone"));
+    assert_eq!(io.to_string(), "cannot read: disk gone");
+    assert!(io.source().is_none());
+    let tape = tape::TapeError::Io(std::io::Error::other("disk gone"));
+    assert_eq!(tape.to_string(), "cannot read: disk gone");
+    assert!(tape.source().is_none());
+    let sink: ReadError<std::io::Error> = ReadError::Sink(std::io::Error::other("db full"));
+    assert_eq!(sink.to_string(), "db full");
+    assert!(sink.source().is_none());
+}
+
+/// The sink's own error comes back as itself, typed, and stops the read at that item.
+#[test]
+fn a_sink_error_comes_back_typed_and_stops_the_read() {
+    #[derive(Debug, PartialEq)]
+    struct Full(usize);
+    let mut seen = 0;
+    let got = read_events(
+        &b"{\"type\":\"a\"}\n{\"type\":\"b\"}\n{\"type\":\"c\"}\n"[..],
+        &mut |_| {
+            seen += 1;
+            if seen == 2 { Err(Full(seen)) } else { Ok(()) }
+        },
+        &mut |_| {},
+    );
+    assert!(matches!(got, Err(ReadError::Sink(Full(2)))), "{got:?}");
+    assert_eq!(seen, 2);
 }

@@ -7,15 +7,15 @@ use std::io::{BufRead, BufReader, Read};
 
 use super::docs::{End, Sink, Spill, emit_text, next_key, too_long};
 use super::stream::{Got, Scanner};
-use super::{Item, Origin, SourceError};
+use super::{Item, Origin, ReadError};
 
 /// The elements of a dump's `threads` array, whose `[` was just consumed.
-pub(super) fn stream_threads<R: Read>(
+pub(super) fn stream_threads<R: Read, E>(
     sc: &mut Scanner<'_, R>,
     d: u64,
     max: usize,
-    sink: Sink<'_>,
-) -> Result<End, SourceError> {
+    sink: Sink<'_, E>,
+) -> Result<End, ReadError<E>> {
     let at = |path: String| Origin::Path { document: d, path };
     if sc.next_non_ws()? == Some(b']') {
         sc.consume_byte();
@@ -48,7 +48,7 @@ pub(super) fn stream_threads<R: Read>(
                     raw: &buf,
                     reason,
                 })
-                .map_err(SourceError::Sink)?;
+                .map_err(ReadError::Sink)?;
             }
         }
         t += 1;
@@ -59,13 +59,13 @@ pub(super) fn stream_threads<R: Read>(
 }
 
 /// One thread object whose `{` is next: its object (without `events`), then its events.
-fn stream_thread<R: Read>(
+fn stream_thread<R: Read, E>(
     sc: &mut Scanner<'_, R>,
     d: u64,
     t: usize,
     max: usize,
-    sink: Sink<'_>,
-) -> Result<End, SourceError> {
+    sink: Sink<'_, E>,
+) -> Result<End, ReadError<E>> {
     let at = |path: String| Origin::Path { document: d, path };
     sc.consume_byte();
     let mut object = b"{".to_vec();
@@ -127,14 +127,14 @@ fn stream_thread<R: Read>(
             origin,
             text: std::borrow::Cow::Borrowed(text),
         })
-        .map_err(SourceError::Sink)?,
+        .map_err(ReadError::Sink)?,
         (None, Err(_)) => emit_text(sink, origin, &object, 0)?,
         (Some(reason), _) => sink(Item::Bad {
             origin,
             raw: &object,
             reason,
         })
-        .map_err(SourceError::Sink)?,
+        .map_err(ReadError::Sink)?,
     }
     let (Some(Spill(file)), Some(id)) = (events, id) else {
         return Ok(End::Done);
@@ -165,7 +165,7 @@ fn stream_thread<R: Read>(
                     thread_id: &id,
                     text,
                 })
-                .map_err(SourceError::Sink)?,
+                .map_err(ReadError::Sink)?,
                 Err(_) => emit_text(sink, origin, &buf, item_at)?,
             },
             Got::TooLong { len } => sink(Item::Bad {
@@ -173,7 +173,7 @@ fn stream_thread<R: Read>(
                 raw: &buf,
                 reason: too_long(len, max, buf.len()),
             })
-            .map_err(SourceError::Sink)?,
+            .map_err(ReadError::Sink)?,
             Got::Truncated => return Ok(End::Done),
         }
     }

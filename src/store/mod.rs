@@ -12,6 +12,9 @@ mod search;
 mod viewer;
 mod write;
 
+#[cfg(test)]
+mod tests;
+
 pub use objects::{SessionObject, ThreadObject};
 pub use pages::{LiveRows, PageQuery, PageRow, SessionFacts, ThreadEvent};
 pub use read::{
@@ -65,10 +68,15 @@ pub fn default_path() -> PathBuf {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{path}: cannot open database: {source}")]
+    #[error("{dir}: cannot create the database's directory: {error}")]
+    CreateDir { dir: String, error: std::io::Error },
+    #[error("{path}: cannot open database: {error}")]
     Open {
         path: String,
-        source: rusqlite::Error,
+        error: rusqlite::Error,
+        /// SQLite's result code when `error`'s message leaves it out: the next link of the chain.
+        #[source]
+        code: Option<rusqlite::ffi::Error>,
     },
     #[error("{path}: not a database (expected a flightrec SQLite file)")]
     NotADatabase { path: String },
@@ -94,12 +102,38 @@ pub enum StoreError {
     NoSuchSession { id: String, path: String },
     #[error("writing output: {0}")]
     Output(std::io::Error),
-    #[error("{path}: database error while {doing}: {source}")]
+    #[error("{path}: database error while {doing}: {error}")]
     Sqlite {
         path: String,
         doing: &'static str,
-        source: rusqlite::Error,
+        error: rusqlite::Error,
+        /// SQLite's result code when `error`'s message leaves it out: the next link of the chain.
+        #[source]
+        code: Option<rusqlite::ffi::Error>,
     },
+}
+
+impl StoreError {
+    /// A database error at `path` while `doing`.
+    pub(crate) fn sqlite(path: String, doing: &'static str, error: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path,
+            doing,
+            code: code_beneath(&error),
+            error,
+        }
+    }
+}
+
+/// The cause beneath a SQLite failure that its message does not already say: SQLite's result
+/// code ("Error code 14: unable to open database file") when rusqlite's message is SQLite's own
+/// text. It is the one link a database error has below its message (see "Errors" in
+/// ARCHITECTURE.md): any other cause rusqlite has is already in its message.
+fn code_beneath(e: &rusqlite::Error) -> Option<rusqlite::ffi::Error> {
+    match e {
+        rusqlite::Error::SqliteFailure(code, Some(_)) => Some(*code),
+        _ => None,
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -127,7 +161,10 @@ impl Store {
     /// Opens the database at `path`, creating and migrating it as needed.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            let _ = std::fs::create_dir_all(dir);
+            std::fs::create_dir_all(dir).map_err(|error| StoreError::CreateDir {
+                dir: dir.display().to_string(),
+                error,
+            })?;
         }
         let conn = Connection::open(path).map_err(|source| Self::open_error(path, source))?;
         let mut store = Store {
@@ -183,9 +220,9 @@ impl Store {
         match Self::open_read_only(path) {
             Ok(store) => Ok(store),
             Err(StoreError::Outdated { .. }) => Self::open(path),
-            Err(StoreError::Sqlite { source, .. }) | Err(StoreError::Open { source, .. })
+            Err(StoreError::Sqlite { error, .. }) | Err(StoreError::Open { error, .. })
                 if matches!(
-                    source.sqlite_error_code(),
+                    error.sqlite_error_code(),
                     Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly)
                 ) =>
             {
@@ -258,11 +295,7 @@ impl Store {
                 path: self.display(),
             };
         }
-        StoreError::Sqlite {
-            path: self.display(),
-            doing,
-            source,
-        }
+        StoreError::sqlite(self.display(), doing, source)
     }
 
     fn open_error(path: &Path, source: rusqlite::Error) -> StoreError {
@@ -270,7 +303,11 @@ impl Store {
         if source.sqlite_error_code() == Some(ErrorCode::NotADatabase) {
             StoreError::NotADatabase { path }
         } else {
-            StoreError::Open { path, source }
+            StoreError::Open {
+                path,
+                code: code_beneath(&source),
+                error: source,
+            }
         }
     }
 
@@ -351,11 +388,7 @@ impl Store {
         for (i, sql) in MIGRATIONS.iter().enumerate() {
             let target = (i + 1) as i64;
             let path = self.display();
-            let wrap = |source| StoreError::Sqlite {
-                path: path.clone(),
-                doing: "migrating",
-                source,
-            };
+            let wrap = |error| StoreError::sqlite(path.clone(), "migrating", error);
             let tx = self
                 .conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -468,4 +501,80 @@ const WRITER_WAIT: Duration = Duration::from_secs(30 * 60);
 fn wait_for_writer(tries: i32) -> bool {
     std::thread::sleep(WRITER_POLL);
     u128::from(tries.unsigned_abs()) * WRITER_POLL.as_millis() < WRITER_WAIT.as_millis()
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+    use std::error::Error;
+
+    #[test]
+    fn a_directory_that_cannot_be_created_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file.txt");
+        std::fs::write(&file, "not a directory").unwrap();
+        let Err(e) = Store::open(&file.join("db.sqlite")) else {
+            panic!("a database under a file opened");
+        };
+        assert!(matches!(e, StoreError::CreateDir { .. }), "{e:?}");
+        let msg = e.to_string();
+        let want = format!(
+            "{}: cannot create the database's directory: ",
+            file.display()
+        );
+        assert!(msg.starts_with(&want), "{msg}");
+        assert!(!msg.contains('\n'), "{msg}");
+    }
+
+    /// The texts of `e`'s chain, outermost first.
+    fn chain(e: &dyn Error) -> Vec<String> {
+        let mut links = vec![e.to_string()];
+        let mut next = e.source();
+        while let Some(s) = next {
+            links.push(s.to_string());
+            next = s.source();
+        }
+        links
+    }
+
+    /// The error convention (ARCHITECTURE.md, "Errors"): a message includes the error it wraps,
+    /// and `source()` is only what that message leaves out, so no link of a chain repeats
+    /// another.
+    #[test]
+    fn no_link_of_a_database_errors_chain_repeats_another() {
+        let io = || std::io::Error::other("disk gone");
+        let failure = |msg: Option<&str>| {
+            rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                msg.map(String::from),
+            )
+        };
+        let errors = [
+            StoreError::CreateDir {
+                dir: "d".into(),
+                error: io(),
+            },
+            StoreError::Output(io()),
+            StoreError::sqlite("p".into(), "reading", rusqlite::Error::InvalidQuery),
+            StoreError::sqlite("p".into(), "reading", failure(None)),
+            StoreError::sqlite("p".into(), "reading", failure(Some("unable to open: p"))),
+            Store::open_error(Path::new("p"), failure(Some("unable to open: p"))),
+        ];
+        for e in &errors {
+            let links = chain(e);
+            for (i, link) in links.iter().enumerate().skip(1) {
+                let before = links[..i].join(": ");
+                assert!(!before.contains(link.as_str()), "{links:?}");
+            }
+        }
+        // SQLite's result code is the one link below: rusqlite's message leaves it out.
+        assert_eq!(
+            chain(&errors[4]),
+            [
+                "p: database error while reading: unable to open: p",
+                "Error code 14: unable to open database file"
+            ]
+        );
+        assert_eq!(chain(&errors[3]).len(), 1);
+    }
 }

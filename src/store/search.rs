@@ -183,11 +183,11 @@ impl Store {
         loop {
             let step = match self.index_chunk() {
                 Ok(step) => step,
-                Err(StoreError::Sqlite { source, .. }) => {
-                    let why = match source.sqlite_error_code() {
+                Err(StoreError::Sqlite { error, .. }) => {
+                    let why = match error.sqlite_error_code() {
                         Some(ErrorCode::ReadOnly) => Stale::ReadOnly,
                         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Stale::Busy,
-                        _ => return Err(self.classify("updating the search index", source)),
+                        _ => return Err(self.classify("updating the search index", error)),
                     };
                     return self.stale_update(total, why);
                 }
@@ -226,11 +226,7 @@ impl Store {
         let path = self.display();
         let wrap = |doing: &'static str| {
             let path = path.clone();
-            move |source| StoreError::Sqlite {
-                path,
-                doing,
-                source,
-            }
+            move |error| StoreError::sqlite(path, doing, error)
         };
         let tx = self
             .conn

@@ -120,11 +120,7 @@ impl WriteBatch<'_> {
 
 impl WriteBatch<'_> {
     pub(super) fn wrap(&self, doing: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        move |source| StoreError::Sqlite {
-            path: self.path.clone(),
-            doing,
-            source,
-        }
+        move |error| StoreError::sqlite(self.path.clone(), doing, error)
     }
 
     /// Makes sure the session has a row.

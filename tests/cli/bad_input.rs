@@ -253,3 +253,21 @@ fn bad_arguments_exit_2() {
     let o = run(&db, &["frobnicate"]);
     assert_eq!(code(&o), 2);
 }
+
+#[test]
+fn database_under_a_file_names_the_directory_it_cannot_create() {
+    let dir = tempdir();
+    let file = write(dir.path(), "file.txt", b"not a directory");
+    let db = Path::new(&file).join("db.sqlite");
+    let log = write(
+        dir.path(),
+        &format!("x.{S}.jsonl"),
+        b"{\"type\":\"agent.message\",\"id\":\"sevt_1\"}\n",
+    );
+    let o = run(&db, &["import", &log]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert_one_error(
+        &o,
+        &[&format!("{file}: cannot create the database's directory: ")],
+    );
+}

@@ -29,7 +29,7 @@ pub const SHARED: &str = "sesn_011CZsharedTimestamp0001";
 pub struct Server {
     pub base: String,
     stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<anyhow::Result<()>>,
+    task: JoinHandle<Result<(), flightrec::serve::ServeError>>,
 }
 
 impl Server {

@@ -44,6 +44,8 @@ fn findings_of<'a>(x: &'a Value, code_: &str) -> Vec<&'a Value> {
 }
 
 /// Defect 8: a turn with no agent.message and 0 output tokens read "end_turn: ok".
+///
+/// Issue 11. Sample: `sample-logs/real/empty-turn.sesn_011CZrealEmptyTurn000001.jsonl`.
 #[test]
 fn turn_that_produced_nothing_reads_ok() {
     let (_d, db, s) = db_with("empty-turn.");
@@ -67,6 +69,8 @@ fn turn_that_produced_nothing_reads_ok() {
 }
 
 /// Defect 8, second shape: a child thread that reported back an empty result.
+///
+/// Issue 11. Sample: `sample-logs/real/empty-child-report.sesn_011CZrealEmptyChild00002.jsonl`.
 #[test]
 fn child_thread_empty_report_reads_ok() {
     let (_d, db, s) = db_with("empty-child-report.");
@@ -85,6 +89,8 @@ fn child_thread_empty_report_reads_ok() {
 }
 
 /// Defect 13: an outcome that ended max_iterations_reached read "end_turn: ok".
+///
+/// Issue 11. Sample: `sample-logs/real/outcome-max-iterations.sesn_011CZrealOutcomeMaxItr04.jsonl`.
 #[test]
 fn unmet_outcome_ignored_by_the_verdict() {
     let (_d, db, s) = db_with("outcome-max-iterations.");
@@ -111,6 +117,8 @@ fn unmet_outcome_ignored_by_the_verdict() {
 
 /// Defect 15: one custom call issued four times with the same input, and a write retried after
 /// its tool answered is_error, went unnoticed.
+///
+/// Issue 11. Sample: `sample-logs/real/repeated-call.sesn_011CZrealRepeatedCall005.jsonl`.
 #[test]
 fn agent_loops_go_unnoticed() {
     let (_d, db, s) = db_with("repeated-call.");
@@ -132,6 +140,9 @@ fn agent_loops_go_unnoticed() {
 }
 
 /// An early refusal followed by a fine turn read "ok": the end state hid it.
+///
+/// Issue 11, "whole-session post-mortem".
+/// Sample: `sample-logs/real/refusal-then-fine.sesn_011CZrealRefusalThenOk06.jsonl`.
 #[test]
 fn early_refusal_hidden_by_a_later_fine_turn() {
     let (_d, db, s) = db_with("refusal-then-fine.");
@@ -159,6 +170,9 @@ fn early_refusal_hidden_by_a_later_fine_turn() {
 }
 
 /// A billing_error that used up the retries: the finding names the chain.
+///
+/// Issue 11, "whole-session post-mortem" (`retries_exhausted`).
+/// Sample: `sample-logs/real/billing-exhausted.sesn_011CZrealBillingExhaus03.jsonl`.
 #[test]
 fn exhausted_billing_error_without_its_chain() {
     let (_d, db, s) = db_with("billing-exhausted.");
@@ -180,6 +194,9 @@ fn exhausted_billing_error_without_its_chain() {
 
 /// A child thread left waiting on a confirmation while the session said end_turn, in the older
 /// generation's shapes (`requires_action.event_ids`, no `stop_details`, no `evaluation`).
+///
+/// Issue 11, "whole-session post-mortem" (`thread_blocked`).
+/// Sample: `sample-logs/real/child-waiting-old-shape.sesn_011CZrealChildWaitOld007.jsonl`.
 #[test]
 fn child_thread_left_waiting_under_end_turn() {
     let (_d, db, s) = db_with("child-waiting-old-shape.");
@@ -195,6 +212,9 @@ fn child_thread_left_waiting_under_end_turn() {
 }
 
 /// `--at` scopes the findings to the events at or before the point.
+///
+/// Issue 11, "whole-session post-mortem".
+/// Sample: `sample-logs/real/refusal-then-fine.sesn_011CZrealRefusalThenOk06.jsonl`.
 #[test]
 fn findings_at_a_point_include_later_events() {
     let (_d, db, s) = db_with("refusal-then-fine.");
@@ -211,6 +231,10 @@ fn findings_at_a_point_include_later_events() {
 
 /// A redacted answer whose `processed_at` is `"..."` was processed (at a time the recording does
 /// not tell): the explain verdict says so, and the findings must not call it queued.
+///
+/// Issue 11, defect 7, in the findings (`queued_answer`).
+/// Samples: `sample-logs/real/invalid-processed-at.sesn_011CZinvalidProcessedAt9.jsonl` and
+/// `queued-answer.sesn_011CZqueuedAnswer0000005.jsonl`.
 #[test]
 fn answer_with_a_processed_at_that_is_not_a_timestamp_is_not_a_queued_finding() {
     let (_dir, db, session) = db_with("invalid-processed-at.");

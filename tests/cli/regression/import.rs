@@ -18,6 +18,8 @@ fn query<T: rusqlite::types::FromSql>(db: &Path, sql: &str) -> Vec<T> {
 }
 
 /// Issue 11.1: a script's `{"session","events","threads"}` dump was quarantined whole.
+///
+/// Sample: `sample-logs/real/script-dump.sesn_011CZdumpThreads00000001.json`.
 #[test]
 fn dump_file_is_quarantined_whole() {
     let dir = tempdir();
@@ -64,6 +66,9 @@ fn dump_file_is_quarantined_whole() {
 }
 
 /// Issue 11: thread objects from a dump are stored (without their events), parent and all.
+/// (Defect 1.)
+///
+/// Sample: `sample-logs/real/script-dump.sesn_011CZdumpThreads00000001.json`.
 #[test]
 fn dump_thread_objects_are_not_stored() {
     let dir = tempdir();
@@ -103,6 +108,8 @@ fn dump_thread_objects_are_not_stored() {
 }
 
 /// Issue 11.1: a document of no known shape is refused, naming the shapes that are accepted.
+///
+/// The document is built in the test.
 #[test]
 fn unknown_document_shape_is_quarantined_as_an_event() {
     let dir = tempdir();

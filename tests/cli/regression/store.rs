@@ -220,6 +220,8 @@ const PLACEHOLDER: &str = "sesn_011CZplaceholderIds00001";
 /// Issue 11.2: official samples and redacted logs reuse one placeholder id on every event; import
 /// said "1 new, 2 updated" and the `agent.message` was gone. Same id, another type: both kept,
 /// named on stderr, exit 3; a re-import adds nothing.
+///
+/// Sample: `sample-logs/real/placeholder-ids.sesn_011CZplaceholderIds00001.jsonl`.
 #[test]
 fn an_id_reused_by_another_type_keeps_both_events() {
     let dir = tempdir();
@@ -347,6 +349,8 @@ done
 /// Issue 11.9: `export --format jsonl` wrote the events seen on the session stream and on a
 /// thread stream together (twice when on both), and re-importing moved the thread's events into
 /// the session's stream. An export of one stream now re-imports to the same rows.
+///
+/// The session is built in the test.
 #[test]
 fn a_jsonl_export_of_one_stream_reimports_to_the_same_rows() {
     let s = "sesn_011CZthreadStreams000001";

@@ -73,6 +73,10 @@ fn exported(db: &Path) -> Vec<String> {
     stdout(&o).lines().map(str::to_string).collect()
 }
 
+/// Issue 11, "use what real sessions carry": `record` did not fetch the session's thread
+/// objects (`GET /v1/sessions/{id}/threads`).
+/// Sample: `sample-logs/real/script-dump.sesn_011CZdumpThreads00000001.json`, served by
+/// `flightrec serve`.
 #[test]
 fn record_leaves_the_sessions_thread_objects_behind() {
     let dir = tempdir();
@@ -137,6 +141,9 @@ fn record_leaves_the_sessions_thread_objects_behind() {
     assert_eq!(thread_rows(&once), want);
 }
 
+/// Issue 11, "use what real sessions carry": `serve` answered the thread list with objects it
+/// made up rather than the stored ones.
+/// Sample: `sample-logs/real/script-dump.sesn_011CZdumpThreads00000001.json`.
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_invents_thread_objects_instead_of_serving_the_stored_ones() {
     let dir = tempdir();
@@ -264,6 +271,9 @@ fn record_without_thread_list(status: StatusCode) -> (PathBuf, PathBuf, usize, t
     (src, dst, asked.load(Ordering::SeqCst), dir)
 }
 
+/// Issue 11, "use what real sessions carry": a server without the thread list (404) must cost
+/// no event.
+/// Sample: `sample-logs/real/script-dump.sesn_011CZdumpThreads00000001.json`, behind a proxy.
 #[test]
 fn record_without_a_thread_list_endpoint_notes_it_and_keeps_every_event() {
     let (src, dst, asked, _dir) = record_without_thread_list(StatusCode::NOT_FOUND);
@@ -283,6 +293,8 @@ fn record_without_a_thread_list_endpoint_notes_it_and_keeps_every_event() {
     );
 }
 
+/// Issue 11, "use what real sessions carry": a failing thread list (5xx) must cost no event.
+/// Sample: `sample-logs/real/script-dump.sesn_011CZdumpThreads00000001.json`, behind a proxy.
 #[test]
 fn record_with_a_failing_thread_list_notes_it_and_keeps_every_event() {
     let (src, dst, asked, _dir) = record_without_thread_list(StatusCode::INTERNAL_SERVER_ERROR);

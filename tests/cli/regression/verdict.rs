@@ -38,6 +38,9 @@ fn text(v: &Value) -> String {
     v.to_string()
 }
 
+/// Issue 11, defect 3: a child thread that went idle (end_turn, never terminated) was shown as an
+/// OPEN span by `spans` and as "still open" by `explain`, while `state` said idle.
+/// Sample: `sample-logs/real/child-thread-idle.sesn_011CZchildThreadIdle0003.jsonl`.
 #[test]
 fn child_thread_idle_end_turn_is_not_shown_as_an_open_span() {
     let spans = json_of(&["spans", CHILD_IDLE, "--json"]);
@@ -61,6 +64,9 @@ fn child_thread_idle_end_turn_is_not_shown_as_an_open_span() {
     assert_eq!(s["open_spans"], serde_json::json!([]));
 }
 
+/// Issue 11, defect 4: on a capture that starts mid-request, `stats` dropped the request whose
+/// start is missing while `state` and `explain` counted it.
+/// Sample: `sample-logs/real/partial-capture.sesn_011CZpartialCapture00004.jsonl`.
 #[test]
 fn partial_capture_request_counted_alike_by_stats_state_and_explain() {
     let stats = json_of(&["stats", PARTIAL, "--json"]);
@@ -85,6 +91,9 @@ fn partial_capture_request_counted_alike_by_stats_state_and_explain() {
     );
 }
 
+/// Issue 11, defect 5: an answer sent but still queued (`processed_at: null`) was reported as
+/// "WAITING — answer it".
+/// Sample: `sample-logs/real/queued-answer.sesn_011CZqueuedAnswer0000005.jsonl`.
 #[test]
 fn queued_answer_is_reported_queued_not_waiting() {
     let x = explain(QUEUED, &[]);
@@ -101,6 +110,9 @@ fn queued_answer_is_reported_queued_not_waiting() {
     assert!(!stdout(&o).contains("WAITING"), "{}", stdout(&o));
 }
 
+/// Issue 11, defect 6: the older nested `stop_reason.requires_action.event_ids` shape was not
+/// read, and `explain` blamed a failed work claim.
+/// Sample: `sample-logs/real/nested-stop-reason.sesn_011CZnestedStopReason006.jsonl`.
 #[test]
 fn older_nested_requires_action_event_ids_are_read() {
     let x = explain(NESTED, &[]);
@@ -117,6 +129,9 @@ fn older_nested_requires_action_event_ids_are_read() {
     );
 }
 
+/// Issue 11, defect 7: an idle with no `stop_reason` was reported as an unknown stop reason
+/// "(none)".
+/// Sample: `sample-logs/real/missing-stop-reason.sesn_011CZmissingStopReason08.jsonl`.
 #[test]
 fn idle_without_stop_reason_says_it_is_missing() {
     let x = explain(NO_STOP, &[]);
@@ -126,6 +141,8 @@ fn idle_without_stop_reason_says_it_is_missing() {
     assert_eq!(x["stop_reason"], Value::Null);
 }
 
+/// Issue 11, defect 7: a `processed_at` that is not a timestamp (`"..."`) was treated as queued.
+/// Sample: `sample-logs/real/invalid-processed-at.sesn_011CZinvalidProcessedAt9.jsonl`.
 #[test]
 fn processed_at_that_is_not_a_timestamp_is_not_treated_as_queued() {
     let x = explain(BAD_TIME, &[]);
@@ -136,6 +153,11 @@ fn processed_at_that_is_not_a_timestamp_is_not_treated_as_queued() {
     assert!(!note.contains("still lists it after"), "{note}");
 }
 
+/// Issue 11, "use what real sessions carry": a self-hosted tool call (answered by the user's own
+/// worker) was said to wait for a person.
+/// Samples: `sample-logs/real/self-hosted-worker-died.sesn_011CZselfHostedDied00002.jsonl`,
+/// `self-hosted-tool-result.sesn_011CZselfHostedResult001.jsonl` and
+/// `builtin-and-custom.sesn_011CZbuiltinAndCustom010.jsonl`.
 #[test]
 fn self_hosted_tool_waits_for_the_users_worker_not_a_person() {
     let x = explain(WORKER_DIED, &[]);
@@ -161,6 +183,9 @@ fn self_hosted_tool_waits_for_the_users_worker_not_a_person() {
     assert_eq!(pending[0]["waiting_on"], "worker");
 }
 
+/// Issue 11, defect 10: a requires_action wait was measured against the wrong clock; it is told
+/// against the end of the recording, and when that was.
+/// Sample: `sample-logs/real/self-hosted-worker-died.sesn_011CZselfHostedDied00002.jsonl`.
 #[test]
 fn requires_action_wait_is_told_against_the_end_of_the_recording() {
     let x = explain(WORKER_DIED, &[]);
@@ -170,6 +195,9 @@ fn requires_action_wait_is_told_against_the_end_of_the_recording() {
     assert!(summary.contains("2026-08-10T10:00:02.200Z"), "{summary}");
 }
 
+/// Issue 11, defect 14: a capture cut off mid-run reported an earlier idle's stop reason next to
+/// `state: running`, and "no event for …".
+/// Sample: `sample-logs/real/cut-mid-run.sesn_011CZcutMidRun0000000007.jsonl`.
 #[test]
 fn running_session_has_no_stale_stop_reason() {
     let x = explain(CUT, &[]);
@@ -183,6 +211,8 @@ fn running_session_has_no_stale_stop_reason() {
     assert_eq!(s["stop_reason"], Value::Null, "{s}");
 }
 
+/// Issue 11, defect 11: the session id was interpolated unquoted into the suggested `curl` line.
+/// Sample: `sample-logs/real/nested-stop-reason.sesn_011CZnestedStopReason006.jsonl`.
 #[test]
 fn suggested_curl_quotes_the_url() {
     let x = explain(NESTED, &[]);
@@ -195,6 +225,9 @@ fn suggested_curl_quotes_the_url() {
     );
 }
 
+/// Issue 11, defect 11: `import --session` took any text as a session id, which then reached the
+/// suggested commands.
+/// Sample: `sample-logs/real/nested-stop-reason.sesn_011CZnestedStopReason006.jsonl`.
 #[test]
 fn session_id_that_is_not_an_id_is_refused_on_import() {
     let dir = tempdir();
@@ -218,6 +251,8 @@ fn session_id_that_is_not_an_id_is_refused_on_import() {
     assert!(err.contains("not a session id"), "{err}");
 }
 
+/// Issue 11, defect 11: the Markdown export printed `` \`unblock\` `` with literal backslashes.
+/// Sample: `sample-logs/real/nested-stop-reason.sesn_011CZnestedStopReason006.jsonl`.
 #[test]
 fn markdown_export_has_no_escaped_backticks_in_advice() {
     let dir = tempdir();
@@ -239,6 +274,8 @@ fn markdown_export_has_no_escaped_backticks_in_advice() {
     assert!(!md.contains(r"\`unblock\`"), "{md}");
 }
 
+/// Issue 11, defect 7, in `timeline`: a `processed_at` that is not a timestamp was shown as queued.
+/// Sample: `sample-logs/real/invalid-processed-at.sesn_011CZinvalidProcessedAt9.jsonl`.
 #[test]
 fn timeline_never_shows_an_invalid_processed_at_as_queued() {
     let o = run(real_db(), &["timeline", BAD_TIME]);
@@ -248,6 +285,8 @@ fn timeline_never_shows_an_invalid_processed_at_as_queued() {
     assert!(!out.contains("queued"), "{out}");
 }
 
+/// Issue 11, defect 14, in `sessions`: a running session listed an earlier idle's stop reason.
+/// Sample: `sample-logs/real/cut-mid-run.sesn_011CZcutMidRun0000000007.jsonl`.
 #[test]
 fn sessions_list_has_no_stale_stop_reason_for_a_running_session() {
     let list = json_of(&["sessions", "--json"]);
@@ -261,6 +300,9 @@ fn sessions_list_has_no_stale_stop_reason_for_a_running_session() {
     assert_eq!(cut["stop_reason"], Value::Null, "{cut}");
 }
 
+/// Issue 11, defect 11, for tapes: a tape's `session_id` that is not an id was taken as one.
+/// Sample: `sample-logs/real/nested-stop-reason.sesn_011CZnestedStopReason006.jsonl`, exported
+/// and edited.
 #[test]
 fn tape_whose_session_id_is_not_an_id_is_refused() {
     let dir = tempdir();
@@ -293,6 +335,8 @@ fn tape_whose_session_id_is_not_an_id_is_refused() {
     assert!(err.contains("is not a session id"), "{err}");
 }
 
+/// Issue 11, defect 6, in `timeline`: the ids of the older nested shape were not listed.
+/// Sample: `sample-logs/real/nested-stop-reason.sesn_011CZnestedStopReason006.jsonl`.
 #[test]
 fn timeline_lists_the_blocking_ids_of_the_older_nested_shape() {
     let o = run(real_db(), &["timeline", NESTED]);
@@ -304,6 +348,8 @@ fn timeline_lists_the_blocking_ids_of_the_older_nested_shape() {
     );
 }
 
+/// Issue 11, defect 5, in `state`'s text: a queued answer was not said to be queued.
+/// Sample: `sample-logs/real/queued-answer.sesn_011CZqueuedAnswer0000005.jsonl`.
 #[test]
 fn state_text_says_a_queued_answer_is_queued() {
     let o = run(real_db(), &["state", QUEUED]);
@@ -348,6 +394,8 @@ fn tree_outline(tree: &Value) -> Vec<(usize, String, String, String, String)> {
 /// Issue 11, "use what real sessions carry": the session object's stats, deployment and outcome
 /// evaluations, `session.usage`'s server tool use and active seconds, and the thread objects'
 /// tree and usage were stored but never shown.
+///
+/// Sample: `sample-logs/real/session-facts.sesn_011CZsessionFacts0000001.json`.
 #[test]
 fn state_shows_the_session_objects_facts_and_the_thread_tree() {
     let x = json_of(&["state", FACTS, "--json"]);
@@ -451,6 +499,9 @@ fn state_shows_the_session_objects_facts_and_the_thread_tree() {
 
 /// Before the session's first thread event, the tree holds only what the objects say; a thread
 /// object created after the point is left out.
+///
+/// Issue 11, "use what real sessions carry".
+/// Sample: `sample-logs/real/session-facts.sesn_011CZsessionFacts0000001.json`.
 #[test]
 fn state_at_a_point_leaves_out_threads_created_later() {
     let x = json_of(&[
@@ -469,6 +520,9 @@ fn state_at_a_point_leaves_out_threads_created_later() {
 }
 
 /// The script dump's primary thread is known only from its object, its child from both.
+///
+/// Issue 11, "use what real sessions carry".
+/// Sample: `sample-logs/real/script-dump.sesn_011CZdumpThreads00000001.json`.
 #[test]
 fn state_shows_the_dumps_thread_tree() {
     let x = json_of(&["state", DUMP, "--json"]);
