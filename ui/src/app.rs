@@ -1,7 +1,7 @@
 //! The viewer's state and its one frame: replies from the loader are applied, shortcuts and
 //! playback move the cursor, then the panels draw. The cursor (an event position and a time)
-//! drives every panel. Panels and shortcuts read the state through a [`ViewerContext`] and ask
-//! for changes with [`Command`]s, which [`ViewerApp`] applies in one place (`command.rs`).
+//! drives every panel. Panels and shortcuts read the state through a `ViewerContext` and ask
+//! for changes with `Command`s, which [`ViewerApp`] applies in one place (`command.rs`).
 
 use std::cell::RefCell;
 use std::path::PathBuf;

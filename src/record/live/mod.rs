@@ -5,7 +5,7 @@
 //! do it again, backfilling from the newest time proven complete (`created_at[gte]`, since events
 //! can share a timestamp). Every connection, history pass and retry goes to the capture log.
 //!
-//! Here: the options, the report and the shared plumbing of a stream's loop ([`Target`]). The
+//! Here: the options, the report and the shared plumbing of a stream's loop (`Target`). The
 //! session's loop and its threads' loops are in `session`, one stream's connection loop in
 //! `connection`, the history passes in `history`, and what the loop does after each connection
 //! (stop, retry, reconnect) in `decide`, without I/O.
