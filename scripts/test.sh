@@ -9,6 +9,7 @@
 #     real headless browser.
 #   - python3 with venv (apt) and the package registry (PyPI): tests/cli/sdk.rs makes a venv with
 #     the official Python SDK (anthropic 2.12.0) and runs it against `flightrec serve`.
+#   - zsh and fish (apt): tests/cli/shell.rs checks and runs the completion scripts in them.
 # Everything else is hermetic (loopback only). For quick iteration with nothing installed:
 #   FLIGHTREC_TEST_TIER=hermetic cargo test --workspace
 set -euo pipefail
@@ -23,8 +24,9 @@ probe=$(mktemp -d)
 python3 -m venv --without-pip "$probe/v" >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null \
     || need+=(python3-venv)
 rm -rf "$probe"
+for shell in zsh fish; do command -v "$shell" >/dev/null || need+=("$shell"); done
 if ((${#need[@]})); then
-    echo "== apt: ${need[*]} (for the Chromium and Python SDK tests)"
+    echo "== apt: ${need[*]} (for the Chromium, Python SDK and shell completion tests)"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
 fi

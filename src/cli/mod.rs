@@ -6,11 +6,13 @@ mod args;
 mod at;
 mod capture;
 mod check;
+mod completions;
 mod demo;
 mod diff;
 mod explain;
 mod export;
 mod import;
+mod man;
 mod output;
 mod record;
 mod redact;
@@ -59,7 +61,7 @@ pub mod exit {
 #[derive(Parser)]
 #[command(
     name = "flightrec",
-    version,
+    version = env!("FLIGHTREC_VERSION"),
     about = "Flight recorder and replay debugger for Claude Managed Agents sessions"
 )]
 struct Cli {
@@ -119,6 +121,13 @@ enum Command {
     Serve(serve::Args),
     /// Open the desktop viewer (flightrec-ui) on this database: timeline, events, why idle, playback
     View(view::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish); see --help to install
+    Completions(completions::Args),
+    /// Print the man page (roff), or write one page per command with --dir
+    Man(man::Args),
+    /// The session ids to complete (called by the completion scripts)
+    #[command(name = "__complete-sessions", hide = true)]
+    CompleteSessions(completions::SessionArgs),
 }
 
 /// What a subcommand reports back: the exit code to use.
@@ -175,6 +184,9 @@ pub fn main() -> ExitCode {
         Command::Watch(a) => watch::run(&db_path(db), a),
         Command::Serve(a) => serve::run(&db_path(db), a),
         Command::View(a) => view::run(&db_path(db), a),
+        Command::Completions(a) => completions::run(a),
+        Command::Man(a) => man::run(a),
+        Command::CompleteSessions(a) => completions::sessions(db, a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

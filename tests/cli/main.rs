@@ -19,6 +19,7 @@ mod round_trip;
 mod sdk;
 mod search;
 mod serve;
+mod shell;
 mod spans;
 mod state;
 mod stats;

@@ -44,6 +44,23 @@ pub fn tier_takes(what: &str) -> bool {
     true
 }
 
+/// Whether `program` is on PATH for a test that needs it. When it is not, the hermetic tier
+/// leaves the test out (saying so, as [`tier_takes`]); every other tier fails it, since
+/// `scripts/test.sh` installs it.
+#[allow(dead_code)]
+pub fn has_program(program: &str, what: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()));
+    if found {
+        return true;
+    }
+    assert!(
+        !tier_takes(what),
+        "this test needs {what}, not found on PATH (scripts/test.sh installs it)"
+    );
+    false
+}
+
 pub fn samples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
 }
