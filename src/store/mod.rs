@@ -9,6 +9,7 @@ mod pages;
 mod read;
 mod scan;
 mod search;
+mod sessions;
 mod viewer;
 mod write;
 
@@ -23,6 +24,7 @@ pub use search::{
     IndexUpdate, SearchError, SearchHit, SearchOrder, SearchQuery, SearchResults, Stale,
     plain_fts_query,
 };
+pub use sessions::{AgentRef, SessionFilter};
 pub use viewer::Fingerprint;
 pub use write::{Incoming, Outcome, UpsertCounts, WriteBatch};
 
