@@ -86,9 +86,12 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         until_ts: window.until,
         limit: args.limit,
     };
+    let filtered = filter != SessionFilter::default();
     let store = open_existing(db)?;
     let sessions = store.sessions_matching(&filter)?;
-    if args.json {
+    if filtered && sessions.is_empty() && !args.json {
+        output::eprint_line("flightrec: no sessions match these filters")?;
+    } else if args.json {
         let rows = sessions
             .iter()
             .map(|s| to_json(&store, s))
