@@ -399,3 +399,35 @@ fn sessions_json_shape() {
     );
     insta::assert_json_snapshot!("sessions-json-filtered", rows);
 }
+
+#[test]
+fn spans_take_a_window_of_overlap() {
+    let (_d, db) = db();
+    let names = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["spans", STUCK, "--json"];
+        args.extend_from_slice(extra);
+        json(&db, &args)
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    s["kind"].as_str().unwrap(),
+                    s["start_id"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(names(&[]).len(), 5);
+    // The last model request (+3m40s, 3.6s long) overlaps; the tool call after +3m44s does not.
+    assert_eq!(
+        names(&["--since", "+3m43s", "--until", "+3m44s"]),
+        ["model_request sevt_011CZkScpe7U7rAHinAkBto3"]
+    );
+    // The open tool call is still going at any later time.
+    let later = names(&["--since", "2026-08-08", "--now", "2026-08-09T00:00:00Z"]);
+    assert_eq!(later, ["custom_tool sevt_011CZkSdM9xUzC45mZmCzS1G"]);
+    assert_eq!(
+        names(&["--since", "1d", "--now", "2026-08-09T00:00:00Z"]),
+        later
+    );
+}
