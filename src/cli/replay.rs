@@ -34,10 +34,10 @@ pub struct Args {
     /// Print the events without waiting
     #[arg(long)]
     no_wait: bool,
-    /// Start at this event id or time (RFC 3339, or +DURATION after the first event)
+    /// Start at this event id or time (1h or 2d ago, a date, RFC 3339, or +DURATION after the first event)
     #[arg(long, value_name = "EVENT_ID|TIME")]
     from: Option<String>,
-    /// Stop after this event id or time (RFC 3339, or +DURATION after the first event)
+    /// Stop after this event id or time (the forms of --from)
     #[arg(long, value_name = "EVENT_ID|TIME")]
     to: Option<String>,
     /// Colour the lines: auto (when stdout is a terminal and NO_COLOR is unset), always, never

@@ -9,6 +9,7 @@
 use serde::Serialize;
 use std::path::Path;
 
+use super::args::WindowArgs;
 use super::{Outcome, exit, open_existing, output};
 use flightrec::analysis::text::excerpt;
 use flightrec::model::time::format_micros;
@@ -21,6 +22,10 @@ const DEFAULT_LIMIT: u64 = 20;
 const SNIPPET_CHARS: usize = 160;
 
 #[derive(clap::Args)]
+#[command(
+    mut_arg("since", |a| a.help("Only events at or after TIME: 1h, 30m, 2d (ago), a date, RFC 3339, or +DUR after the start of --session")),
+    mut_arg("until", |a| a.help("Only events at or before TIME (the forms of --since)"))
+)]
 pub struct Args {
     /// Words to find, all required (`get_weather`, `test_auth.py`, `"rm -rf"` or `-- rm -rf`; `pre*` for a prefix)
     #[arg(required = true, num_args = 1.., value_name = "QUERY")]
@@ -31,6 +36,8 @@ pub struct Args {
     /// Only events of this type (repeatable)
     #[arg(long = "type", value_name = "TYPE")]
     types: Vec<String>,
+    #[command(flatten)]
+    window: WindowArgs,
     /// At most N hits (0: all)
     #[arg(long, value_name = "N", default_value_t = DEFAULT_LIMIT)]
     limit: u64,
@@ -62,11 +69,20 @@ struct HitJson<'a> {
 
 pub fn run(db: &Path, args: Args) -> Outcome {
     let mut store = open(db)?;
+    // +DURATION counts from the first event of --session; without it there is no one start.
+    let window = match &args.session {
+        Some(id) => args
+            .window
+            .in_session(store.require_session(id)?.first_ts)?,
+        None => args.window.without_session()?,
+    };
     let q = SearchQuery {
         text: args.query.join(" "),
         raw_fts: args.raw_fts,
         session: args.session.clone(),
         types: args.types.clone(),
+        since_ts: window.since,
+        until_ts: window.until,
         // One more than shown, to tell whether there are more.
         limit: (args.limit > 0).then(|| args.limit.saturating_add(1)),
         order: match args.sort.as_str() {

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use super::args::{Window, WindowArgs};
 use super::{Outcome, at, exit, open_existing, output};
 use flightrec::analysis::spans::SpanBuilder;
 use flightrec::analysis::spans::{SLIM_TYPES, SPAN_TYPES};
@@ -10,6 +11,10 @@ use flightrec::model::time::format_duration_micros;
 use flightrec::store::{SessionSummary, Store, TimelineQuery};
 
 #[derive(clap::Args)]
+#[command(
+    mut_arg("since", |a| a.help("Only spans still going at or after TIME: 1h, 30m, 2d (ago), a date, RFC 3339, or +DUR after the start")),
+    mut_arg("until", |a| a.help("Only spans begun at or before TIME (the forms of --since)"))
+)]
 pub struct Args {
     /// The session id
     session: String,
@@ -23,9 +28,25 @@ pub struct Args {
     /// The spans as they stood at this point: an event id, a time, or +DURATION
     #[arg(long, value_name = "EVENT_ID|TIME")]
     at: Option<String>,
+    #[command(flatten)]
+    window: WindowArgs,
     /// Print JSON instead of a table
     #[arg(long)]
     json: bool,
+}
+
+/// Whether `s` overlaps the window: begun by its end (a span begun before the recording has) and
+/// not ended before its start (an open span has not).
+fn in_window(s: &Span, w: Window) -> bool {
+    let begun = match (w.until, s.start_ts) {
+        (Some(until), Some(start)) => start <= until,
+        _ => true,
+    };
+    let going = match (w.since, s.end_ts) {
+        (Some(since), Some(end)) => end >= since,
+        _ => true,
+    };
+    begun && going
 }
 
 fn parse_kind(s: &str) -> Result<SpanKind, String> {
@@ -38,13 +59,16 @@ fn parse_kind(s: &str) -> Result<SpanKind, String> {
 pub fn run(db: &Path, args: Args) -> Outcome {
     let store = open_existing(db)?;
     let summary = store.require_session(&args.session)?;
+    let window = args.window.in_session(summary.first_ts)?;
     let point = match &args.at {
         Some(a) => Some(at::resolve(&store, &summary, a)?),
         None => None,
     };
     let mut list = session_spans(&store, &summary, point)?;
     list.retain(|s| {
-        (!args.open || s.open) && (args.kinds.is_empty() || args.kinds.contains(&s.kind))
+        (!args.open || s.open)
+            && (args.kinds.is_empty() || args.kinds.contains(&s.kind))
+            && in_window(s, window)
     });
     if args.json {
         output::print_json(&list)?;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::args::{TimeArg, parse_time};
+use super::args::WindowArgs;
 use super::{Outcome, exit, open_existing, output};
 use flightrec::analysis::{TimelineRow, timeline_rows};
 use flightrec::model::time::format_duration_micros;
@@ -15,12 +15,8 @@ pub struct Args {
     /// Only events of this type (repeatable)
     #[arg(long = "type", value_name = "TYPE")]
     types: Vec<String>,
-    /// Only events at or after TIME (RFC 3339, or +DURATION after the first event)
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    since: Option<TimeArg>,
-    /// Only events at or before TIME (RFC 3339, or +DURATION after the first event)
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    until: Option<TimeArg>,
+    #[command(flatten)]
+    window: WindowArgs,
     /// At most N events
     #[arg(long, value_name = "N")]
     limit: Option<u64>,
@@ -42,10 +38,11 @@ pub fn run(db: &Path, args: Args) -> Outcome {
 
 fn rows(store: &Store, args: &Args) -> anyhow::Result<Vec<TimelineRow>> {
     let summary = store.require_session(&args.session)?;
+    let window = args.window.in_session(summary.first_ts)?;
     let q = TimelineQuery {
         types: args.types.clone(),
-        since_ts: args.since.as_ref().map(|t| t.resolve(summary.first_ts)),
-        until_ts: args.until.as_ref().map(|t| t.resolve(summary.first_ts)),
+        since_ts: window.since,
+        until_ts: window.until,
         limit: args.limit,
         ..TimelineQuery::default()
     };
@@ -58,8 +55,7 @@ pub fn session_table(store: &Store, session: &str) -> anyhow::Result<comfy_table
     let args = Args {
         session: session.to_string(),
         types: vec![],
-        since: None,
-        until: None,
+        window: WindowArgs::default(),
         limit: None,
         json: false,
     };

@@ -10,6 +10,7 @@ mod read;
 mod recent;
 mod scan;
 mod search;
+mod sessions;
 mod viewer;
 mod write;
 
@@ -27,6 +28,7 @@ pub use search::{
     IndexUpdate, SearchError, SearchHit, SearchOrder, SearchQuery, SearchResults, Stale,
     plain_fts_query,
 };
+pub use sessions::{AgentRef, SessionFilter};
 pub use viewer::Fingerprint;
 pub use write::{Incoming, Outcome, UpsertCounts, WriteBatch};
 

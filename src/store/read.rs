@@ -127,23 +127,6 @@ pub(super) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
 }
 
 impl Store {
-    /// All sessions, most recently active first.
-    pub fn sessions(&self) -> Result<Vec<SessionSummary>> {
-        let ids: Vec<String> = self
-            .conn
-            .prepare_cached("SELECT id FROM sessions")
-            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-            .map_err(self.err("listing sessions"))?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(s) = self.session_summary(&id)? {
-                out.push(s);
-            }
-        }
-        out.sort_by(|a, b| b.last_ts.cmp(&a.last_ts).then_with(|| a.id.cmp(&b.id)));
-        Ok(out)
-    }
-
     /// One session's summary, or `None` when it is not in the database.
     pub fn session_summary(&self, id: &str) -> Result<Option<SessionSummary>> {
         let row: Option<SummaryRow> = self

@@ -54,6 +54,9 @@ pub struct SearchQuery {
     pub session: Option<String>,
     /// Only events of these types (all when empty).
     pub types: Vec<String>,
+    /// Only events processed at or after / at or before these times (µs since the epoch).
+    pub since_ts: Option<i64>,
+    pub until_ts: Option<i64>,
     pub limit: Option<u64>,
     pub order: SearchOrder,
 }
@@ -340,6 +343,14 @@ impl Store {
                 args.push(t.clone().into());
             }
             sql.push(')');
+        }
+        if let Some(t) = q.since_ts {
+            sql.push_str(" AND e.sort_ts >= ?");
+            args.push(t.into());
+        }
+        if let Some(t) = q.until_ts {
+            sql.push_str(" AND e.sort_ts <= ?");
+            args.push(t.into());
         }
         sql.push_str(match q.order {
             SearchOrder::Rank => " ORDER BY s.rank, e.seq",

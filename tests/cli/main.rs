@@ -24,5 +24,6 @@ mod spans;
 mod state;
 mod stats;
 mod tape;
+mod time_filters;
 mod transcript;
 mod util;
