@@ -9,7 +9,7 @@
 use serde::Serialize;
 use std::path::Path;
 
-use super::{Outcome, exit, open_existing, output};
+use super::{Outcome, exit, open_existing, output, resolve};
 use flightrec::analysis::text::excerpt;
 use flightrec::model::time::format_micros;
 use flightrec::store::{SearchHit, SearchOrder, SearchQuery, Stale, Store};
@@ -25,7 +25,7 @@ pub struct Args {
     /// Words to find, all required (`get_weather`, `test_auth.py`, `"rm -rf"` or `-- rm -rf`; `pre*` for a prefix)
     #[arg(required = true, num_args = 1.., value_name = "QUERY")]
     query: Vec<String>,
-    /// Only in this session
+    /// Only in this session (its id, a unique prefix or suffix, latest or latest-stuck)
     #[arg(long, value_name = "SESSION")]
     session: Option<String>,
     /// Only events of this type (repeatable)
@@ -62,10 +62,14 @@ struct HitJson<'a> {
 
 pub fn run(db: &Path, args: Args) -> Outcome {
     let mut store = open(db)?;
+    let session = match &args.session {
+        Some(name) => Some(resolve::session_id(&store, name)?),
+        None => None,
+    };
     let q = SearchQuery {
         text: args.query.join(" "),
         raw_fts: args.raw_fts,
-        session: args.session.clone(),
+        session,
         types: args.types.clone(),
         // One more than shown, to tell whether there are more.
         limit: (args.limit > 0).then(|| args.limit.saturating_add(1)),

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{Outcome, at, exit, open_existing, output};
+use super::{Outcome, at, exit, open_existing, output, resolve};
 use flightrec::analysis::spans::SpanBuilder;
 use flightrec::analysis::spans::{SLIM_TYPES, SPAN_TYPES};
 use flightrec::analysis::{Point, Span, SpanKind};
@@ -11,7 +11,7 @@ use flightrec::store::{SessionSummary, Store, TimelineQuery};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The session id
+    /// The session: its id, a unique prefix or suffix, latest or latest-stuck
     session: String,
     /// Only spans still open (at the end of the recording, or at --at)
     #[arg(long)]
@@ -20,7 +20,7 @@ pub struct Args {
     /// model_request, outcome_evaluation, thread, workflow_run, workflow_phase
     #[arg(long = "kind", value_name = "KIND", value_parser = parse_kind)]
     kinds: Vec<SpanKind>,
-    /// The spans as they stood at this point: an event id, a time, or +DURATION
+    /// The spans as they stood at this point: an event id (or a unique prefix or suffix of one), a time, or +DURATION
     #[arg(long, value_name = "EVENT_ID|TIME")]
     at: Option<String>,
     /// Print JSON instead of a table
@@ -37,7 +37,7 @@ fn parse_kind(s: &str) -> Result<SpanKind, String> {
 
 pub fn run(db: &Path, args: Args) -> Outcome {
     let store = open_existing(db)?;
-    let summary = store.require_session(&args.session)?;
+    let summary = resolve::session(&store, &args.session)?;
     let point = match &args.at {
         Some(a) => Some(at::resolve(&store, &summary, a)?),
         None => None,

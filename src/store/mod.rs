@@ -7,6 +7,7 @@
 mod objects;
 mod pages;
 mod read;
+mod resolve;
 mod scan;
 mod search;
 mod viewer;
