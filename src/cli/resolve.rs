@@ -25,6 +25,8 @@ pub const LATEST_STUCK: &str = "latest-stuck";
 const SHOWN: usize = 5;
 /// Nearest ids suggested when nothing matches.
 const SUGGESTED: usize = 3;
+/// Names longer than this get no suggestions.
+const MAX_SUGGESTING: usize = 256;
 /// Event ids read when matching a prefix or suffix (enough to count "more than").
 const EVENT_MATCHES: usize = 100;
 
@@ -267,7 +269,8 @@ fn more(total: usize, shown: usize) -> String {
 pub fn nearest<'a>(name: &str, ids: impl Iterator<Item = &'a str>) -> Vec<String> {
     let typed: Vec<char> = name.chars().flat_map(char::to_lowercase).collect();
     // A name of one or two characters suggests nothing; one of three only the ids containing it.
-    if typed.len() < 3 {
+    // Nor does one longer than any id (the edit distance is quadratic).
+    if typed.len() < 3 || typed.len() > MAX_SUGGESTING {
         return Vec::new();
     }
     let allowed = if typed.len() < 4 {
