@@ -108,14 +108,6 @@ impl VerdictArgs {
     pub fn now(&self) -> i64 {
         self.now.unwrap_or_else(super::explain::wall_clock)
     }
-
-    /// How `latest-stuck` judges "needs attention" under these options.
-    pub fn attention(&self) -> super::resolve::Attention {
-        super::resolve::Attention {
-            now: self.now(),
-            stuck_after: self.stuck_after,
-        }
-    }
 }
 
 #[cfg(test)]

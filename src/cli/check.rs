@@ -51,8 +51,8 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     let mut lines: Vec<Line> = Vec::new();
     let mut failed = false;
     for id in &args.sessions {
-        let result =
-            resolve::session_at(&store, id, &args.verdict.attention()).and_then(|summary| {
+        let result = resolve::session_at(&store, id, &resolve::Attention::of(&args.verdict))
+            .and_then(|summary| {
                 explain_session(&store, &summary, None, now, args.verdict.stuck_after)
             });
         match result {

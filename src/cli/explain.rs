@@ -48,7 +48,7 @@ pub fn explain_session(
 pub fn run(db: &Path, args: Args) -> Outcome {
     let store = open_existing(db)?;
     let v = &args.verdict;
-    let summary = resolve::session_at(&store, &args.session, &v.attention())?;
+    let summary = resolve::session_at(&store, &args.session, &resolve::Attention::of(v))?;
     let x = explain_session(&store, &summary, args.at.as_deref(), v.now(), v.stuck_after)?;
     if v.json {
         output::print_json(&x)?;

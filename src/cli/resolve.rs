@@ -6,12 +6,13 @@
 //! an id that merely starts with it); `latest`, the session whose newest processed event
 //! (`events.sort_ts`, i.e. `processed_at`) is newest, the first row of `flightrec sessions`;
 //! `latest-stuck`, the most recent one that `check` would flag as needing attention; or a unique
-//! prefix or suffix of its id. An event of a session likewise by its id or a unique prefix or
-//! suffix of it.
+//! prefix or suffix of its id. Stored ids are all `sesn_…` (import, record and tapes refuse
+//! others), so no session can be called `latest`; the full id is looked up first all the same.
+//! An event of a session likewise by its id or a unique prefix or suffix of it.
 
 use anyhow::bail;
 
-use super::args::{DEFAULT_STUCK_AFTER, parse_duration_micros};
+use super::args::{DEFAULT_STUCK_AFTER, VerdictArgs, parse_duration_micros};
 use super::explain::{explain_session, wall_clock};
 use flightrec::model::time::format_micros;
 use flightrec::store::{EventRow, SessionSummary, Store};
@@ -34,6 +35,16 @@ const EVENT_MATCHES: usize = 100;
 pub struct Attention {
     pub now: i64,
     pub stuck_after: i64,
+}
+
+impl Attention {
+    /// The `--now` and `--stuck-after` of a command that gives a verdict.
+    pub fn of(v: &VerdictArgs) -> Attention {
+        Attention {
+            now: v.now(),
+            stuck_after: v.stuck_after,
+        }
+    }
 }
 
 impl Default for Attention {
