@@ -2,21 +2,21 @@
 
 use std::path::Path;
 
-use super::{Outcome, exit, open_existing, output};
+use super::{Outcome, exit, open_existing, output, resolve};
 use flightrec::analysis::capture::{CaptureReport, capture_report};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The session id
+    /// The session: its id, a unique prefix or suffix, latest or latest-stuck
     session: String,
     /// Print JSON instead of text
     #[arg(long)]
     json: bool,
 }
 
-pub fn run(db: &Path, args: Args) -> Outcome {
+pub fn run(db: &Path, mut args: Args) -> Outcome {
     let store = open_existing(db)?;
-    store.require_session(&args.session)?;
+    args.session = resolve::session_id(&store, &args.session)?;
     let report = capture_report(
         &store.capture_log(&args.session)?,
         store.events_by_source(&args.session)?,

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::args::VerdictArgs;
 use super::explain::explain_session;
-use super::{Outcome, exit, open_existing, output};
+use super::{Outcome, exit, open_existing, output, resolve};
 use flightrec::analysis::explain::Verdict;
 use flightrec::analysis::findings::{Finding, Severity};
 use flightrec::report::format::when;
@@ -19,7 +19,7 @@ use flightrec::report::format::when;
     mut_arg("json", |a| a.help("Print JSON (an array, one object per session) instead of lines"))
 )]
 pub struct Args {
-    /// The session ids
+    /// The sessions: ids, unique prefixes or suffixes, latest or latest-stuck
     #[arg(required = true, value_name = "SESSION")]
     sessions: Vec<String>,
     #[command(flatten)]
@@ -51,9 +51,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     let mut lines: Vec<Line> = Vec::new();
     let mut failed = false;
     for id in &args.sessions {
-        let result = store
-            .require_session(id)
-            .map_err(anyhow::Error::from)
+        let result = resolve::session_at(&store, id, &resolve::Attention::of(&args.verdict))
             .and_then(|summary| {
                 explain_session(&store, &summary, None, now, args.verdict.stuck_after)
             });

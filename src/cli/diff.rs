@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::args::VerdictArgs;
 use super::explain::explain_session;
-use super::{Outcome, exit, open_existing, output};
+use super::{Outcome, exit, open_existing, output, resolve};
 use flightrec::analysis::diff::{DiffOptions, Side, diff};
 use flightrec::analysis::explain::Explanation;
 use flightrec::analysis::stats::Stats;
@@ -46,10 +46,11 @@ struct Loaded {
 }
 
 impl Loaded {
-    fn read(store: &Store, id: &str, now: i64, stuck_after: i64) -> anyhow::Result<Loaded> {
-        let summary = store.require_session(id)?;
+    fn read(store: &Store, name: &str, now: i64, stuck_after: i64) -> anyhow::Result<Loaded> {
+        let attention = resolve::Attention { now, stuck_after };
+        let summary = resolve::session_at(store, name, &attention)?;
         Ok(Loaded {
-            events: store.events(id, &TimelineQuery::default())?,
+            events: store.events(&summary.id, &TimelineQuery::default())?,
             stats: flightrec::inspect::session_stats(store, &summary, false)?.report(),
             explanation: explain_session(store, &summary, None, now, stuck_after)?,
             summary,

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::args::VerdictArgs;
 use super::state::at_of;
-use super::{Outcome, exit, open_existing, output};
+use super::{Outcome, exit, open_existing, output, resolve};
 use flightrec::analysis::explain::Explanation;
 use flightrec::inspect::{self, ExplainAt};
 pub use flightrec::report::explain::text;
@@ -13,9 +13,9 @@ use flightrec::store::{SessionSummary, Store};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The session id
+    /// The session: its id, a unique prefix or suffix, latest or latest-stuck
     session: String,
-    /// Explain the session as it stood at this point: an event id, a time, or +DURATION
+    /// Explain the session as it stood at this point: an event id (or a unique prefix or suffix of one), a time, or +DURATION
     #[arg(long, value_name = "EVENT_ID|TIME")]
     at: Option<String>,
     #[command(flatten)]
@@ -47,8 +47,8 @@ pub fn explain_session(
 
 pub fn run(db: &Path, args: Args) -> Outcome {
     let store = open_existing(db)?;
-    let summary = store.require_session(&args.session)?;
     let v = &args.verdict;
+    let summary = resolve::session_at(&store, &args.session, &resolve::Attention::of(v))?;
     let x = explain_session(&store, &summary, args.at.as_deref(), v.now(), v.stuck_after)?;
     if v.json {
         output::print_json(&x)?;

@@ -13,7 +13,7 @@ use super::args::{
 };
 use super::explain::wall_clock;
 use super::redact_args::RedactArgs;
-use super::{Outcome, exit, open_existing, output};
+use super::{Outcome, exit, open_existing, output, resolve};
 use flightrec::export::SessionDoc;
 use flightrec::export::html::write_html;
 use flightrec::export::jsonl::{one_line, write_jsonl};
@@ -42,7 +42,7 @@ enum Format {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The session id
+    /// The session: its id, a unique prefix or suffix, latest or latest-stuck
     session: String,
     /// Output format [default: jsonl, or otlp with --otlp-endpoint]
     #[arg(long, value_enum)]
@@ -95,7 +95,7 @@ fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
     })
 }
 
-pub fn run(db: &Path, args: Args) -> Outcome {
+pub fn run(db: &Path, mut args: Args) -> Outcome {
     // Bad rules, flags, endpoints and headers are reported before anything is read or created.
     let redactor = args.redact.redactor()?;
     let target = match &args.otlp_endpoint {
@@ -121,7 +121,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     }
     let thread = args.thread.as_deref().unwrap_or("");
     let store = open_existing(db)?;
-    store.require_session(&args.session)?;
+    args.session = resolve::session_id(&store, &args.session)?;
     if target.is_none() && write == Some(Format::Jsonl) && redactor.is_none() {
         // Streamed from the store: no need to hold the session in memory.
         let mut out = open_output(args.output.as_deref())?;

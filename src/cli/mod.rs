@@ -18,6 +18,7 @@ mod record;
 mod redact;
 mod redact_args;
 mod replay;
+mod resolve;
 mod search;
 mod serve;
 mod sessions;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::api_args::{ApiArgs, recorder_runtime, shutdown_signal};
 use super::args::parse_duration as duration;
-use super::{Outcome, exit, output};
+use super::{Outcome, exit, open_existing, output, resolve};
 use flightrec::analysis::text::thousands;
 use flightrec::record::live::{
     RecordError, RecordOptions, Report, Stopped, Until, Watchers, record,
@@ -24,7 +24,7 @@ enum UntilArg {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The session id
+    /// The session id; or a unique prefix or suffix of a recorded one, latest or latest-stuck
     session: String,
     /// When to stop
     #[arg(long, value_enum, default_value = "idle")]
@@ -60,7 +60,13 @@ pub struct Args {
     api: ApiArgs,
 }
 
-pub fn run(db: &Path, args: Args) -> Outcome {
+pub fn run(db: &Path, mut args: Args) -> Outcome {
+    // A prefix, a suffix or `latest` names a session already recorded; a name that matches
+    // none is taken as the id of a session not recorded yet.
+    // A database that cannot be read here (an older schema) is the recorder's to upgrade.
+    if let Some(store) = db.exists().then(|| open_existing(db).ok()).flatten() {
+        args.session = resolve::session_id_or_itself(&store, &args.session)?;
+    }
     if !flightrec::model::is_session_id(&args.session) {
         anyhow::bail!(
             "{:?} is not a session id (sesn_ followed by letters and digits)",

@@ -6,13 +6,13 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::redact_args::RedactRuleArgs;
-use super::{Outcome, exit, open_existing, output};
+use super::{Outcome, exit, open_existing, output, resolve};
 use flightrec::export::SessionDoc;
 use flightrec::redact::{DocHit, Manifest, redact_doc_with_hits};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The session id
+    /// The session: its id, a unique prefix or suffix, latest or latest-stuck
     session: String,
     /// List every value that would be masked (required: this command never writes)
     #[arg(long)]
@@ -40,7 +40,8 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         );
     }
     let store = open_existing(db)?;
-    let mut doc = SessionDoc::load(&store, &args.session)?;
+    let id = resolve::session_id(&store, &args.session)?;
+    let mut doc = SessionDoc::load(&store, &id)?;
     let (manifest, hits) = redact_doc_with_hits(&mut doc, &redactor);
     if args.json {
         output::print_json(&Preview { hits, manifest })?;

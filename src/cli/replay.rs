@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::args::{parse_duration_micros, positive};
 use super::output::{ColorWhen, Painter, Style};
-use super::{Outcome, at, exit, open_existing};
+use super::{Outcome, at, exit, open_existing, resolve};
 use flightrec::analysis::replay::{Cue, Pacing, Schedule, Window};
 use flightrec::analysis::summarize;
 use flightrec::model::time::format_duration_micros;
@@ -23,7 +23,7 @@ const BATCH: u64 = 500;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The session id
+    /// The session: its id, a unique prefix or suffix, latest or latest-stuck
     session: String,
     /// Play recorded time X times faster (0.5 is half speed)
     #[arg(long, default_value = "1", value_name = "X", value_parser = speed)]
@@ -34,10 +34,10 @@ pub struct Args {
     /// Print the events without waiting
     #[arg(long)]
     no_wait: bool,
-    /// Start at this event id or time (1h or 2d ago, a date, RFC 3339, or +DURATION after the first event)
+    /// Start at this event (its id, or a unique prefix or suffix) or time (1h or 2d ago, a date, RFC 3339, or +DURATION after the first event)
     #[arg(long, value_name = "EVENT_ID|TIME")]
     from: Option<String>,
-    /// Stop after this event id or time (the forms of --from)
+    /// Stop after this event (its id, or a unique prefix or suffix) or time (the forms of --from)
     #[arg(long, value_name = "EVENT_ID|TIME")]
     to: Option<String>,
     /// Colour the lines: auto (when stdout is a terminal and NO_COLOR is unset), always, never
@@ -107,12 +107,12 @@ impl Printer {
 
 pub fn run(db: &Path, args: Args) -> Outcome {
     let store = open_existing(db)?;
-    let summary = store.require_session(&args.session)?;
-    let resolve = |a: &Option<String>| match a {
-        Some(a) => at::resolve(&store, &summary, a).map(Some),
+    let summary = resolve::session(&store, &args.session)?;
+    let resolve = |option: &str, a: &Option<String>| match a {
+        Some(a) => at::resolve_option(&store, &summary, option, a).map(Some),
         None => Ok(None),
     };
-    let (from, to) = (resolve(&args.from)?, resolve(&args.to)?);
+    let (from, to) = (resolve("--from", &args.from)?, resolve("--to", &args.to)?);
     // A time starts before every event at that time; an event id starts at that event.
     let window = Window {
         from: from.map(|p| (p.ts, if p.seq == i64::MAX { i64::MIN } else { p.seq })),

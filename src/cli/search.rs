@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::path::Path;
 
 use super::args::WindowArgs;
-use super::{Outcome, exit, open_existing, output};
+use super::{Outcome, exit, open_existing, output, resolve};
 use flightrec::analysis::text::excerpt;
 use flightrec::model::time::format_micros;
 use flightrec::store::{SearchHit, SearchOrder, SearchQuery, Stale, Store};
@@ -30,7 +30,7 @@ pub struct Args {
     /// Words to find, all required (`get_weather`, `test_auth.py`, `"rm -rf"` or `-- rm -rf`; `pre*` for a prefix)
     #[arg(required = true, num_args = 1.., value_name = "QUERY")]
     query: Vec<String>,
-    /// Only in this session
+    /// Only in this session (its id, a unique prefix or suffix, latest or latest-stuck)
     #[arg(long, value_name = "SESSION")]
     session: Option<String>,
     /// Only events of this type (repeatable)
@@ -69,8 +69,12 @@ struct HitJson<'a> {
 
 pub fn run(db: &Path, args: Args) -> Outcome {
     let mut store = open(db)?;
+    let session = match &args.session {
+        Some(name) => Some(resolve::session_id(&store, name)?),
+        None => None,
+    };
     // +DURATION counts from the first event of --session; without it there is no one start.
-    let window = match &args.session {
+    let window = match &session {
         Some(id) => args
             .window
             .in_session(store.require_session(id)?.first_ts)?,
@@ -79,7 +83,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     let q = SearchQuery {
         text: args.query.join(" "),
         raw_fts: args.raw_fts,
-        session: args.session.clone(),
+        session,
         types: args.types.clone(),
         since_ts: window.since,
         until_ts: window.until,

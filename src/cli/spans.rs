@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::args::{Window, WindowArgs};
-use super::{Outcome, at, exit, open_existing, output};
+use super::{Outcome, at, exit, open_existing, output, resolve};
 use flightrec::analysis::spans::SpanBuilder;
 use flightrec::analysis::spans::{SLIM_TYPES, SPAN_TYPES};
 use flightrec::analysis::{Point, Span, SpanKind};
@@ -16,7 +16,7 @@ use flightrec::store::{SessionSummary, Store, TimelineQuery};
     mut_arg("until", |a| a.help("Only spans begun at or before TIME (the forms of --since)"))
 )]
 pub struct Args {
-    /// The session id
+    /// The session: its id, a unique prefix or suffix, latest or latest-stuck
     session: String,
     /// Only spans still open (at the end of the recording, or at --at)
     #[arg(long)]
@@ -25,7 +25,7 @@ pub struct Args {
     /// model_request, outcome_evaluation, thread, workflow_run, workflow_phase
     #[arg(long = "kind", value_name = "KIND", value_parser = parse_kind)]
     kinds: Vec<SpanKind>,
-    /// The spans as they stood at this point: an event id, a time, or +DURATION
+    /// The spans as they stood at this point: an event id (or a unique prefix or suffix of one), a time, or +DURATION
     #[arg(long, value_name = "EVENT_ID|TIME")]
     at: Option<String>,
     #[command(flatten)]
@@ -58,7 +58,7 @@ fn parse_kind(s: &str) -> Result<SpanKind, String> {
 
 pub fn run(db: &Path, args: Args) -> Outcome {
     let store = open_existing(db)?;
-    let summary = store.require_session(&args.session)?;
+    let summary = resolve::session(&store, &args.session)?;
     let window = args.window.in_session(summary.first_ts)?;
     let point = match &args.at {
         Some(a) => Some(at::resolve(&store, &summary, a)?),

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use super::{Outcome, at, exit, open_existing, output};
+use super::{Outcome, at, exit, open_existing, output, resolve};
 use flightrec::analysis::Point;
 use flightrec::analysis::explain::{At, OpenSpan};
 use flightrec::inspect::{Scope, reconstruct, session_object_facts, thread_tree};
@@ -17,9 +17,9 @@ use flightrec::store::{SessionSummary, Store};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The session id
+    /// The session: its id, a unique prefix or suffix, latest or latest-stuck
     session: String,
-    /// The point: an event id, a time, or +DURATION [default: the end of the recording]
+    /// The point: an event id (or a unique prefix or suffix of one), a time, or +DURATION [default: the end of the recording]
     #[arg(long, value_name = "EVENT_ID|TIME")]
     at: Option<String>,
     /// Print JSON instead of text
@@ -36,11 +36,7 @@ pub fn at_of(
     let Some(a) = arg else {
         return Ok((None, None));
     };
-    // An event id is looked up once here; anything else goes to the shared resolver.
-    let (point, event_id) = match store.event_by_id(&summary.id, a)? {
-        Some(row) => (Point::at_event(&row), Some(row.event_id)),
-        None => (at::resolve(store, summary, a)?, None),
-    };
+    let (point, event_id) = at::resolve_with_id(store, summary, a)?;
     let at = At {
         event_id,
         time: point.time().map(format_micros),
@@ -51,7 +47,7 @@ pub fn at_of(
 
 pub fn run(db: &Path, args: Args) -> Outcome {
     let store = open_existing(db)?;
-    let summary = store.require_session(&args.session)?;
+    let summary = resolve::session(&store, &args.session)?;
     let (point, at) = at_of(&store, &summary, args.at.as_deref())?;
     let state = reconstruct(&store, &summary, point, Scope::Full)?;
     let ledger = state.ledger.clone().unwrap_or_default();

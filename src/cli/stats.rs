@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{Outcome, exit, open_existing, output};
+use super::{Outcome, exit, open_existing, output, resolve};
 use flightrec::analysis::stats::Accumulator;
 use flightrec::inspect;
 use flightrec::report::stats::{
@@ -11,7 +11,7 @@ use flightrec::report::stats::{
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The session id; without it, every session in the database (one row each, then totals)
+    /// The session (its id, a unique prefix or suffix, latest or latest-stuck); without it, every session in the database (one row each, then totals)
     session: Option<String>,
     /// Also list every model request: model, tokens, duration, estimated cost
     #[arg(long)]
@@ -25,7 +25,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     let store = open_existing(db)?;
     match &args.session {
         Some(id) => {
-            let summary = store.require_session(id)?;
+            let summary = resolve::session(&store, id)?;
             let stats = inspect::session_stats(&store, &summary, args.requests)?.report();
             if args.json {
                 output::print_json(&SessionReport {

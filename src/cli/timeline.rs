@@ -3,14 +3,14 @@
 use std::path::Path;
 
 use super::args::WindowArgs;
-use super::{Outcome, exit, open_existing, output};
+use super::{Outcome, exit, open_existing, output, resolve};
 use flightrec::analysis::{TimelineRow, timeline_rows};
 use flightrec::model::time::format_duration_micros;
 use flightrec::store::{Store, TimelineQuery};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The session id
+    /// The session: its id, a unique prefix or suffix, latest or latest-stuck
     session: String,
     /// Only events of this type (repeatable)
     #[arg(long = "type", value_name = "TYPE")]
@@ -37,7 +37,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
 }
 
 fn rows(store: &Store, args: &Args) -> anyhow::Result<Vec<TimelineRow>> {
-    let summary = store.require_session(&args.session)?;
+    let summary = resolve::session(store, &args.session)?;
     let window = args.window.in_session(summary.first_ts)?;
     let q = TimelineQuery {
         types: args.types.clone(),
@@ -46,7 +46,7 @@ fn rows(store: &Store, args: &Args) -> anyhow::Result<Vec<TimelineRow>> {
         limit: args.limit,
         ..TimelineQuery::default()
     };
-    let events = store.events(&args.session, &q)?;
+    let events = store.events(&summary.id, &q)?;
     Ok(timeline_rows(&events, summary.first_ts))
 }
 

@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{Outcome, exit};
+use super::{Outcome, exit, open_existing, resolve};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Open this session at once; or a tape file (flightrec export --format tape) to view it
+    /// Open this session at once (its id, a unique prefix or suffix, latest or latest-stuck); or a tape file (flightrec export --format tape) to view it
     #[arg(value_name = "SESSION|TAPE")]
     session: Option<String>,
     /// Do not reload the open session when the database changes
@@ -47,9 +47,14 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         Some(p) if p.is_file() => Some(super::import::tape_to_temp_db(p)?),
         _ => None,
     };
+    // A session named by a prefix, a suffix or `latest` is resolved here; the viewer takes ids.
+    let named = match (&tape, &args.session) {
+        (None, Some(name)) if db.exists() => Some(resolve::session_id(&open_existing(db)?, name)?),
+        _ => args.session.clone(),
+    };
     let (db, session) = match &tape {
         Some(t) => (t.db.as_path(), Some(t.session_id.as_str())),
-        None => (db, args.session.as_deref()),
+        None => (db, named.as_deref()),
     };
     let mut cmd = Command::new(&ui);
     cmd.arg("--db").arg(db);

@@ -8,6 +8,7 @@ mod objects;
 mod pages;
 mod read;
 mod recent;
+mod resolve;
 mod scan;
 mod search;
 mod sessions;
