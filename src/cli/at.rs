@@ -8,9 +8,15 @@ use flightrec::analysis::Point;
 use flightrec::store::{SessionSummary, Store};
 
 /// Resolves `at` in `session`: an event id of the session, a time ([`TIME_FORMS`]; `1h` counts
-/// back from the wall clock), or a unique prefix or suffix of an event id, in that order.
-pub fn resolve(store: &Store, summary: &SessionSummary, at: &str) -> anyhow::Result<Point> {
-    Ok(resolve_with_id(store, summary, at)?.0)
+/// back from `now`: the command's `--now`, else the wall clock), or a unique prefix or suffix of
+/// an event id, in that order.
+pub fn resolve(
+    store: &Store,
+    summary: &SessionSummary,
+    at: &str,
+    now: i64,
+) -> anyhow::Result<Point> {
+    Ok(resolve_with_id(store, summary, at, now)?.0)
 }
 
 /// As [`resolve`], for an option other than `--at` (`replay --from`), named in errors.
@@ -20,7 +26,7 @@ pub fn resolve_option(
     option: &str,
     at: &str,
 ) -> anyhow::Result<Point> {
-    Ok(resolve_named(store, summary, option, at)?.0)
+    Ok(resolve_named(store, summary, option, at, super::explain::wall_clock())?.0)
 }
 
 /// As [`resolve`], with the id of the event when `at` names one.
@@ -28,8 +34,9 @@ pub fn resolve_with_id(
     store: &Store,
     summary: &SessionSummary,
     at: &str,
+    now: i64,
 ) -> anyhow::Result<(Point, Option<String>)> {
-    resolve_named(store, summary, "--at", at)
+    resolve_named(store, summary, "--at", at, now)
 }
 
 fn resolve_named(
@@ -37,12 +44,13 @@ fn resolve_named(
     summary: &SessionSummary,
     option: &str,
     at: &str,
+    now: i64,
 ) -> anyhow::Result<(Point, Option<String>)> {
     if let Some(row) = store.event_by_id(&summary.id, at)? {
         return Ok((Point::at_event(&row), Some(row.event_id)));
     }
     if let Ok(t) = parse_time(at) {
-        return Ok((Point::at_time(t.resolve(summary.first_ts, super::explain::wall_clock())), None));
+        return Ok((Point::at_time(t.resolve(summary.first_ts, now)), None));
     }
     let nearest = match resolve::event(store, summary, at)? {
         EventMatch::Found(row) => return Ok((Point::at_event(&row), Some(row.event_id))),

@@ -35,7 +35,7 @@ pub fn explain_session(
     now: i64,
     stuck_after: i64,
 ) -> anyhow::Result<Explanation> {
-    let (point, at) = at_of(store, summary, at)?;
+    let (point, at) = at_of(store, summary, at, now)?;
     let x = ExplainAt {
         point,
         at,

@@ -61,7 +61,12 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     let summary = resolve::session(&store, &args.session)?;
     let window = args.window.in_session(summary.first_ts)?;
     let point = match &args.at {
-        Some(a) => Some(at::resolve(&store, &summary, a)?),
+        Some(a) => Some(at::resolve(
+            &store,
+            &summary,
+            a,
+            super::explain::wall_clock(),
+        )?),
         None => None,
     };
     let mut list = session_spans(&store, &summary, point)?;

@@ -32,11 +32,12 @@ pub fn at_of(
     store: &Store,
     summary: &SessionSummary,
     arg: Option<&str>,
+    now: i64,
 ) -> anyhow::Result<(Option<Point>, Option<At>)> {
     let Some(a) = arg else {
         return Ok((None, None));
     };
-    let (point, event_id) = at::resolve_with_id(store, summary, a)?;
+    let (point, event_id) = at::resolve_with_id(store, summary, a, now)?;
     let at = At {
         event_id,
         time: point.time().map(format_micros),
@@ -48,7 +49,12 @@ pub fn at_of(
 pub fn run(db: &Path, args: Args) -> Outcome {
     let store = open_existing(db)?;
     let summary = resolve::session(&store, &args.session)?;
-    let (point, at) = at_of(&store, &summary, args.at.as_deref())?;
+    let (point, at) = at_of(
+        &store,
+        &summary,
+        args.at.as_deref(),
+        super::explain::wall_clock(),
+    )?;
     let state = reconstruct(&store, &summary, point, Scope::Full)?;
     let ledger = state.ledger.clone().unwrap_or_default();
     let report = StateReport {

@@ -431,3 +431,26 @@ fn spans_take_a_window_of_overlap() {
         later
     );
 }
+
+/// `explain --at 2h --now T` counts the two hours back from T, not from the wall clock: the same
+/// command gives the same answer whatever the date it runs on.
+#[test]
+fn explain_at_a_relative_time_counts_back_from_now_when_given() {
+    let (_d, db) = db();
+    let o = run(
+        &db,
+        &[
+            "explain",
+            STUCK,
+            "--at",
+            "2h",
+            "--now",
+            "2026-08-07T14:00:00Z",
+            "--json",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let at = v["at"]["time"].as_str().unwrap_or_default();
+    assert!(at.starts_with("2026-08-07T12:00:00"), "{v}");
+}
