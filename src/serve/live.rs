@@ -98,6 +98,19 @@ impl Schedule {
         Schedule { logs }
     }
 
+    /// Adds copies to a log, each after every copy revealed at or before its time (sent events
+    /// are revealed when they arrive: after what a stream has already sent).
+    pub fn add(&mut self, session_id: &str, thread_id: &str, copies: Vec<Copy>) {
+        let log = self
+            .logs
+            .entry((session_id.to_string(), thread_id.to_string()))
+            .or_default();
+        for c in copies {
+            let at = log.partition_point(|x| x.at <= c.at);
+            log.insert(at, c);
+        }
+    }
+
     /// One log's copies in reveal order (empty for an unknown log).
     pub fn log(&self, session_id: &str, thread_id: &str) -> &[Copy] {
         self.logs

@@ -24,4 +24,5 @@ mod state;
 mod stats;
 mod tape;
 mod transcript;
+mod unblock;
 mod util;
