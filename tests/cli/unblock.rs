@@ -192,6 +192,30 @@ fn allow_yes_sends_the_confirmation_logs_it_and_records_the_echo() {
         );
     }
 
+    // Transcripts and tapes show who unblocked what and when.
+    let md = run(&db, &["export", PENDING, "--format", "md"]);
+    let md = stdout(&md);
+    let line = format!(
+        "**Confirmation** · queued · sent with `flightrec unblock` at {}",
+        entries[0].0
+    );
+    assert!(md.contains(&line), "{md}");
+    let tape = dir.path().join("s.tape");
+    let o = run(
+        &db,
+        &[
+            "export",
+            PENDING,
+            "--format",
+            "tape",
+            "-o",
+            tape.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let tape = std::fs::read(&tape).unwrap();
+    assert!(contains(&tape, "\"unblock\"") && contains(&tape, &id) && !contains(&tape, KEY));
+
     // Sending again is refused: the answer is queued.
     let again = unblock(&db, &live.base, &[PENDING, PENDING_USE, "--allow", "--yes"]);
     let err = one_line_error(&again);
@@ -447,4 +471,66 @@ async fn serve_without_live_refuses_sending_with_405() {
     assert!(err["error"]["message"].as_str().unwrap().contains("--live"));
     assert_eq!(event_rows(&db, PENDING).len(), before);
     server.stop().await;
+}
+
+/// `flightrec unblock ARGS` on a pseudo-terminal (util-linux `script`), `answer` typed in.
+fn unblock_on_a_terminal(db: &Path, base: &str, args: &[&str], answer: &str) -> Output {
+    use std::io::Write;
+    let mut line = format!(
+        "{} --db {} unblock",
+        env!("CARGO_BIN_EXE_flightrec"),
+        db.display()
+    );
+    for a in args {
+        line.push_str(&format!(" '{a}'"));
+    }
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_remove("FLIGHTREC_DB")
+        .env("ANTHROPIC_API_KEY", KEY)
+        .env("ANTHROPIC_BASE_URL", base)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn on_a_terminal_it_asks_and_sends_only_on_yes() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("left out: util-linux `script` (a pseudo-terminal) is not installed");
+        return;
+    }
+    let dir = tempdir();
+    let server_db = imported(dir.path(), "server.db", "pending-confirmation");
+    let db = imported(dir.path(), "client.db", "pending-confirmation");
+    let live = Live::start(&server_db);
+    let args = [PENDING, "--deny", "--message", "not on main"];
+
+    let no = unblock_on_a_terminal(&db, &live.base, &args, "n\n");
+    let out = stdout(&no);
+    assert!(
+        out.contains("Send it? [y/N]") && out.contains("not sent"),
+        "{out}"
+    );
+    assert_ne!(code(&no), 0);
+    assert!(stored(&server_db, PENDING, "user.tool_confirmation").is_empty());
+
+    let yes = unblock_on_a_terminal(&db, &live.base, &args, "y\n");
+    assert_eq!(code(&yes), 0, "{}", stdout(&yes));
+    let sent = stored(&server_db, PENDING, "user.tool_confirmation");
+    assert_eq!(sent.len(), 1);
+    assert!(
+        sent[0].1.contains(r#""deny_message":"not on main""#),
+        "{}",
+        sent[0].1
+    );
 }
