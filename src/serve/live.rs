@@ -229,6 +229,35 @@ mod tests {
     }
 
     #[test]
+    fn sent_copies_come_after_what_is_revealed_and_before_what_is_not() {
+        let mut s = Schedule::build(rows(), None);
+        let copy = |rev: Option<i64>| Copy {
+            at: 4 * S,
+            seq: 9,
+            rev,
+            sort_ts: QUEUED_SORT_TS,
+            event_type: Arc::from("user.tool_confirmation"),
+        };
+        s.add("sesn_a", "", vec![copy(Some(7)), copy(None)]);
+        let order: Vec<(i64, Option<i64>)> =
+            s.log("sesn_a", "").iter().map(|c| (c.seq, c.rev)).collect();
+        assert_eq!(
+            order,
+            [
+                (1, None),
+                (2, Some(1)),
+                (3, None),
+                (4, None),
+                (9, Some(7)),
+                (9, None),
+                (2, None)
+            ]
+        );
+        s.add("sesn_new", "", vec![copy(None)]);
+        assert_eq!(s.log("sesn_new", "").len(), 1);
+    }
+
+    #[test]
     fn long_gaps_are_compressed_in_order() {
         let full = Schedule::build(rows(), None);
         let short = Schedule::build(rows(), Some(S / 10));

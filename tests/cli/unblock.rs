@@ -534,3 +534,36 @@ fn on_a_terminal_it_asks_and_sends_only_on_yes() {
         sent[0].1
     );
 }
+
+#[test]
+fn with_several_events_waiting_it_lists_them_and_needs_one() {
+    let dir = tempdir();
+    // The two-blocking sample cut at its first idle: both calls still wait.
+    let text = std::fs::read_to_string(sample("two-blocking-one-resolved")).unwrap();
+    let head: String = text.lines().take(9).map(|l| format!("{l}\n")).collect();
+    assert!(head.trim_end().ends_with('}') && head.contains("requires_action"));
+    let file = dir.path().join(format!("cut.{TWO}.jsonl"));
+    std::fs::write(&file, head).unwrap();
+    let db = dir.path().join("client.db");
+    let o = run(&db, &["import", file.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let base = "http://127.0.0.1:9";
+
+    let err = one_line_error(&unblock(&db, base, &[TWO, "--allow", "--yes"]));
+    assert!(err.contains("is waiting on 2 events; name one:"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{TWO_ANSWERED} (get_weather, needs user.custom_tool_result)"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("needs user.tool_confirmation"), "{err}");
+    // Named, each takes its own answer.
+    let o = unblock(
+        &db,
+        base,
+        &[TWO, TWO_ANSWERED, "--result", "12 °C", "--dry-run"],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains(r#""custom_tool_use_id":"sevt_011CZkxsiwE9BtXB2YO29TAD","content":[{"type":"text","text":"12 °C"}]"#), "{}", stdout(&o));
+}
