@@ -32,6 +32,11 @@ pub struct ApiArgs {
 }
 
 impl ApiArgs {
+    /// The API base URL (for showing a request).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     pub fn client(&self) -> anyhow::Result<ApiClient> {
         let cfg = ApiConfig {
             base_url: self.base_url.clone(),

@@ -26,6 +26,7 @@ mod spans;
 mod state;
 mod stats;
 mod timeline;
+mod unblock;
 mod view;
 mod watch;
 
@@ -118,6 +119,8 @@ enum Command {
     Capture(capture::Args),
     /// Record every session of the workspace that is or becomes running, until Ctrl-C
     Watch(watch::Args),
+    /// Send the event explain proposes (a tool result, allow/deny, an interrupt) to a blocked session
+    Unblock(unblock::Args),
     /// Serve the database as the Managed Agents API (replay, live emission, chaos for testing clients)
     Serve(serve::Args),
     /// Open the desktop viewer (flightrec-ui) on this database: timeline, events, why idle, playback
@@ -183,6 +186,7 @@ pub fn main() -> ExitCode {
         Command::Record(a) => record::run(&db_path(db), a),
         Command::Capture(a) => capture::run(&db_path(db), a),
         Command::Watch(a) => watch::run(&db_path(db), a),
+        Command::Unblock(a) => unblock::run(&db_path(db), a),
         Command::Serve(a) => serve::run(&db_path(db), a),
         Command::View(a) => view::run(&db_path(db), a),
         Command::Completions(a) => completions::run(a),

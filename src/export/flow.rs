@@ -318,6 +318,29 @@ pub fn tool_input(raw: &str) -> String {
         .unwrap_or_else(|| "null".into())
 }
 
+/// When `flightrec unblock` sent the event `event_id` (its capture-log entry, kind `unblock`).
+pub fn sent_with_unblock(doc: &SessionDoc, event_id: &str) -> Option<String> {
+    use crate::model::capture::{UnblockDetail, kind, read};
+    if event_id.is_empty() {
+        return None;
+    }
+    doc.capture
+        .iter()
+        .filter(|c| c.kind == kind::UNBLOCK)
+        .find(|c| {
+            let v: Value = c
+                .detail
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok())
+                .unwrap_or(Value::Null);
+            read::<UnblockDetail>(&v)
+                .echoed_ids
+                .iter()
+                .any(|i| i == event_id)
+        })
+        .map(|c| c.started_at.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::pretty_json;

@@ -222,7 +222,7 @@ fn events(s: &mut String, doc: &SessionDoc, idles: &BTreeMap<usize, Explanation>
         );
         let _ = write!(
             s,
-            "<div class=\"ids\">{} · {} · {}</div>\n<pre>{}</pre></details>",
+            "<div class=\"ids\">{} · {} · {}{}</div>\n<pre>{}</pre></details>",
             esc(if e.event_id.is_empty() {
                 "(no id)"
             } else {
@@ -230,6 +230,9 @@ fn events(s: &mut String, doc: &SessionDoc, idles: &BTreeMap<usize, Explanation>
             }),
             esc(e.processed_at.as_deref().unwrap_or("queued")),
             esc(&e.source),
+            flow::sent_with_unblock(doc, &e.event_id)
+                .map(|t| format!(" · sent with flightrec unblock at {}", esc(&t)))
+                .unwrap_or_default(),
             esc(&flow::pretty_json(&e.raw).unwrap_or_else(|| e.raw.clone()))
         );
         if let Some(x) = idles.get(&i) {

@@ -311,7 +311,13 @@ fn is_error(raw: &str) -> bool {
 /// A confirmation or a result, inside its tool call's fold.
 fn reply(s: &mut String, doc: &SessionDoc, i: usize) {
     let e = &doc.events[i];
-    let when = flow::offset(doc, e);
+    let mut when = flow::offset(doc, e);
+    if let Some(t) = flow::sent_with_unblock(doc, &e.event_id) {
+        when.push_str(&format!(
+            " · sent with `flightrec unblock` at {}",
+            inline(&t)
+        ));
+    }
     let ev = Event::parse(&e.raw);
     match &ev.kind {
         EventKind::UserToolConfirmation {

@@ -23,6 +23,7 @@ pub mod kind {
     pub const ERROR_FRAME: &str = "error_frame";
     pub const THREADS: &str = "threads";
     pub const IMPORT: &str = "import";
+    pub const UNBLOCK: &str = "unblock";
 }
 
 /// `connect`: a stream connection opened (written as it opens, so a recorder killed with the
@@ -222,8 +223,33 @@ pub struct ImportDetail {
     pub updated: u64,
 }
 
+/// `unblock`: user events sent by `flightrec unblock` (`POST /v1/sessions/{id}/events`), so a
+/// transcript shows who answered what and when (the entry's `started_at`). Never the key: the
+/// request is its method, URL and body.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UnblockDetail {
+    /// `result`, `error result`, `allow`, `deny` or `interrupt`.
+    #[serde(deserialize_with = "lenient")]
+    pub action: String,
+    /// The ids the server gave the events, in the order sent.
+    #[serde(deserialize_with = "lenient")]
+    pub echoed_ids: Vec<String>,
+    /// The blocking event answered; `None` for an interrupt.
+    #[serde(deserialize_with = "lenient")]
+    pub event_id: Option<String>,
+    /// The request's JSON body, as sent.
+    #[serde(deserialize_with = "lenient")]
+    pub request_body: Value,
+    /// The answer's HTTP status.
+    #[serde(deserialize_with = "lenient")]
+    pub status: u16,
+    #[serde(deserialize_with = "lenient")]
+    pub url: String,
+}
+
 /// Any entry's detail; its variant is its kind.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum CaptureDetail {
     Connect(ConnectDetail),
@@ -233,6 +259,7 @@ pub enum CaptureDetail {
     ErrorFrame(ErrorFrameDetail),
     Threads(ThreadsDetail),
     Import(ImportDetail),
+    Unblock(UnblockDetail),
 }
 
 impl CaptureDetail {
@@ -246,6 +273,7 @@ impl CaptureDetail {
             CaptureDetail::ErrorFrame(_) => kind::ERROR_FRAME,
             CaptureDetail::Threads(_) => kind::THREADS,
             CaptureDetail::Import(_) => kind::IMPORT,
+            CaptureDetail::Unblock(_) => kind::UNBLOCK,
         }
     }
 
@@ -272,7 +300,8 @@ from_detail!(
     RetryDetail => Retry,
     ErrorFrameDetail => ErrorFrame,
     ThreadsDetail => Threads,
-    ImportDetail => Import
+    ImportDetail => Import,
+    UnblockDetail => Unblock
 );
 
 impl From<HistoryPass> for CaptureDetail {

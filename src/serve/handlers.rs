@@ -65,7 +65,7 @@ async fn session_view_of(app: &Arc<App>, id: String) -> Result<SessionView, ApiE
         .ok_or_else(|| no_session(&id))
 }
 
-async fn require_session(app: &Arc<App>, id: &str) -> Result<(), ApiError> {
+pub(super) async fn require_session(app: &Arc<App>, id: &str) -> Result<(), ApiError> {
     let sid = id.to_string();
     if app.db.call(move |s| s.has_session(&sid)).await? {
         Ok(())
@@ -287,8 +287,11 @@ async fn events(app: Arc<App>, session_id: String, thread_id: String, p: Params)
                 .collect()
         }
         Some(clock) => {
-            let log = clock.schedule.log(&session_id, &q.thread_id);
-            let copies = live::page(log, clock.elapsed(), &q);
+            let copies = live::page(
+                clock.schedule().log(&session_id, &q.thread_id),
+                clock.elapsed(),
+                &q,
+            );
             app.db
                 .call(move |s| {
                     let mut out = Vec::with_capacity(copies.len());

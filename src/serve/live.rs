@@ -98,6 +98,19 @@ impl Schedule {
         Schedule { logs }
     }
 
+    /// Adds copies to a log, each after every copy revealed at or before its time (sent events
+    /// are revealed when they arrive: after what a stream has already sent).
+    pub fn add(&mut self, session_id: &str, thread_id: &str, copies: Vec<Copy>) {
+        let log = self
+            .logs
+            .entry((session_id.to_string(), thread_id.to_string()))
+            .or_default();
+        for c in copies {
+            let at = log.partition_point(|x| x.at <= c.at);
+            log.insert(at, c);
+        }
+    }
+
     /// One log's copies in reveal order (empty for an unknown log).
     pub fn log(&self, session_id: &str, thread_id: &str) -> &[Copy] {
         self.logs
@@ -213,6 +226,35 @@ mod tests {
         let got: Vec<i64> = page(log, 9 * S, &timed).iter().map(|c| c.seq).collect();
         assert_eq!(got, [2, 3, 1]);
         assert!(revealed(log, -1) == 0 && revealed(log, 9 * S) == log.len());
+    }
+
+    #[test]
+    fn sent_copies_come_after_what_is_revealed_and_before_what_is_not() {
+        let mut s = Schedule::build(rows(), None);
+        let copy = |rev: Option<i64>| Copy {
+            at: 4 * S,
+            seq: 9,
+            rev,
+            sort_ts: QUEUED_SORT_TS,
+            event_type: Arc::from("user.tool_confirmation"),
+        };
+        s.add("sesn_a", "", vec![copy(Some(7)), copy(None)]);
+        let order: Vec<(i64, Option<i64>)> =
+            s.log("sesn_a", "").iter().map(|c| (c.seq, c.rev)).collect();
+        assert_eq!(
+            order,
+            [
+                (1, None),
+                (2, Some(1)),
+                (3, None),
+                (4, None),
+                (9, Some(7)),
+                (9, None),
+                (2, None)
+            ]
+        );
+        s.add("sesn_new", "", vec![copy(None)]);
+        assert_eq!(s.log("sesn_new", "").len(), 1);
     }
 
     #[test]

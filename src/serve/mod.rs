@@ -22,6 +22,7 @@ mod objects;
 mod query;
 #[cfg(test)]
 mod query_props;
+mod send;
 mod sink;
 mod stream;
 
@@ -145,17 +146,35 @@ pub struct Chaos {
     pub seed: u64,
 }
 
-/// Live mode's clock and schedule.
+/// Live mode's clock and schedule (which grows when events are sent to a session).
 pub(crate) struct Live {
     start: Instant,
     speed: f64,
-    schedule: Schedule,
+    schedule: std::sync::RwLock<Schedule>,
+    /// Bumped whenever copies are added, so open streams look again.
+    added: watch::Sender<u64>,
 }
 
 impl Live {
     /// Recorded µs revealed so far.
     fn elapsed(&self) -> i64 {
         (self.start.elapsed().as_secs_f64() * self.speed * 1e6) as i64
+    }
+
+    /// The schedule, to read.
+    fn schedule(&self) -> std::sync::RwLockReadGuard<'_, Schedule> {
+        self.schedule
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Adds copies revealed now to a log and wakes its streams.
+    fn add(&self, session_id: &str, thread_id: &str, copies: Vec<live::Copy>) {
+        self.schedule
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .add(session_id, thread_id, copies);
+        self.added.send_modify(|n| *n += 1);
     }
 
     /// When the copy revealed at `at` recorded µs is due.
@@ -193,7 +212,10 @@ fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/v1/sessions", get(list_sessions))
         .route("/v1/sessions/{id}", get(get_session))
-        .route("/v1/sessions/{id}/events", get(session_events))
+        .route(
+            "/v1/sessions/{id}/events",
+            get(session_events).post(send::send_events),
+        )
         .route("/v1/sessions/{id}/events/stream", get(session_stream))
         .route("/v1/sessions/{id}/threads", get(list_threads))
         .route("/v1/sessions/{id}/threads/{tid}", get(get_thread))
@@ -232,7 +254,11 @@ pub async fn run(
         Some(Live {
             start: Instant::now(),
             speed: opts.speed.unwrap_or(1.0),
-            schedule: Schedule::build(rows, opts.max_gap.map(|g| g.as_micros() as i64)),
+            schedule: std::sync::RwLock::new(Schedule::build(
+                rows,
+                opts.max_gap.map(|g| g.as_micros() as i64),
+            )),
+            added: watch::channel(0).0,
         })
     } else {
         None

@@ -4,7 +4,8 @@
 //! Replay mode sends every stored event of the log at once (or paced by `--speed`), then follows
 //! the database through the log's one watcher (`feed`): rows that arrive later, and rows
 //! replaced by a newer copy (sent again, as the API re-emits a processed echo). Live mode sends only what is revealed after the connection
-//! opened, at its time, then pings.
+//! opened, at its time, then pings, and
+//! what is sent to the session (`POST …/events`) as it arrives.
 
 use axum::body::Body;
 use axum::http::{HeaderValue, header};
@@ -236,10 +237,33 @@ async fn live_stream(
     spec: &Spec,
     sink: &mut Sink,
 ) -> Result<(), Stop> {
-    let log = live.schedule.log(&spec.session_id, &spec.thread_id);
-    let from = revealed(log, live.elapsed());
-    for copy in &log[from..] {
-        sink.idle_until(Some(live.due(copy.at))).await?;
+    let mut added = live.added.subscribe();
+    let mut next = revealed(
+        live.schedule().log(&spec.session_id, &spec.thread_id),
+        live.elapsed(),
+    );
+    loop {
+        // Copies sent to the session are added to the log while we wait: look again then.
+        let copy = live
+            .schedule()
+            .log(&spec.session_id, &spec.thread_id)
+            .get(next)
+            .cloned();
+        let Some(copy) = copy else {
+            tokio::select! {
+                idle = sink.idle_until(None) => idle?,
+                _ = added.changed() => {}
+            }
+            continue;
+        };
+        let due = live.due(copy.at);
+        if due > Instant::now() {
+            tokio::select! {
+                idle = sink.idle_until(Some(due)) => idle?,
+                _ = added.changed() => continue,
+            }
+        }
+        next += 1;
         let (seq, rev) = (copy.seq, copy.rev);
         let row = app
             .db
@@ -259,6 +283,4 @@ async fn live_stream(
             emit(app, spec, sink, row, rev.is_none()).await?;
         }
     }
-    sink.idle_until(None).await?;
-    Ok(())
 }

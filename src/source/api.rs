@@ -256,8 +256,34 @@ impl ApiClient {
         self.get_page(&url, &q).await
     }
 
+    /// `POST /v1/sessions/{id}/events` with `{"events": events}` (§1.7): returns the echoed
+    /// events (the `data` of the answer), each text as received, and the answer's status. The
+    /// events are JSON objects; the key travels in the client's default headers only.
+    pub async fn send_events(
+        &self,
+        session: &str,
+        events: &[&RawValue],
+    ) -> Result<(u16, Vec<String>), ApiError> {
+        let url = self.url(&Self::events_path(session, ""));
+        let body = serde_json::json!({ "events": events }).to_string();
+        let req = self
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body);
+        let resp = self.send(req, &url).await?;
+        let status = resp.status().as_u16();
+        let page = self.read_page(resp, &url).await?;
+        Ok((status, page.items))
+    }
+
     async fn get_page(&self, url: &str, query: &[(&str, &str)]) -> Result<Page, ApiError> {
         let resp = self.send(self.http.get(url).query(query), url).await?;
+        self.read_page(resp, url).await
+    }
+
+    /// A `{"data":[…]}` answer's items, each the exact text of the answer.
+    async fn read_page(&self, resp: reqwest::Response, url: &str) -> Result<Page, ApiError> {
         let body = resp.bytes().await.map_err(|e| ApiError::Transport {
             url: url.to_string(),
             message: e.to_string(),

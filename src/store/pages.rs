@@ -377,6 +377,34 @@ impl Store {
             .map_err(self.err("listing thread logs"))
     }
 
+    /// Where one event of a log is: its `seq` and the ids of its earlier copies
+    /// (`event_revisions`), oldest first; `None` when it is not stored.
+    pub fn event_copies(
+        &self,
+        session_id: &str,
+        thread_id: &str,
+        event_id: &str,
+    ) -> Result<Option<(i64, Vec<i64>)>> {
+        let seq: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT seq FROM events WHERE session_id = ?1 AND thread_id = ?2 AND event_id = ?3 \
+                 ORDER BY seq LIMIT 1",
+            )
+            .and_then(|mut s| {
+                s.query_row([session_id, thread_id, event_id], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(self.err("finding an event"))?;
+        let Some(seq) = seq else { return Ok(None) };
+        let revs = self
+            .conn
+            .prepare_cached("SELECT id FROM event_revisions WHERE event_seq = ?1 ORDER BY id")
+            .and_then(|mut s| s.query_map([seq], |r| r.get(0))?.collect())
+            .map_err(self.err("finding an event's copies"))?;
+        Ok(Some((seq, revs)))
+    }
+
     /// Every event and revision without its text, for the live schedule.
     pub fn live_rows(&self) -> Result<LiveRows> {
         let events = self

@@ -27,4 +27,5 @@ mod stats;
 mod tape;
 mod time_filters;
 mod transcript;
+mod unblock;
 mod util;

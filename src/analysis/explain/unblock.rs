@@ -15,6 +15,7 @@ const BETA: &str = "managed-agents-2026-04-01";
 #[derive(Debug, Clone, PartialEq)]
 pub enum J {
     Null,
+    Bool(bool),
     Str(String),
     Arr(Vec<J>),
     Obj(Vec<(&'static str, J)>),
@@ -25,10 +26,34 @@ impl J {
         J::Str(text.into())
     }
 
+    /// The value of `key` in an object.
+    pub fn get(&self, key: &str) -> Option<&J> {
+        match self {
+            J::Obj(fields) => fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Sets `key` in an object (replacing it in place, else appending); `None` removes it.
+    pub fn set(&mut self, key: &'static str, value: Option<J>) {
+        if let J::Obj(fields) = self {
+            let at = fields.iter().position(|(k, _)| *k == key);
+            match (at, value) {
+                (Some(i), Some(v)) => fields[i].1 = v,
+                (Some(i), None) => {
+                    fields.remove(i);
+                }
+                (None, Some(v)) => fields.push((key, v)),
+                (None, None) => {}
+            }
+        }
+    }
+
     /// Compact JSON text.
     pub fn json(&self) -> String {
         match self {
             J::Null => "null".into(),
+            J::Bool(b) => b.to_string(),
             J::Str(s) => quote(s),
             J::Arr(items) => format!(
                 "[{}]",
@@ -48,6 +73,8 @@ impl J {
     pub fn py(&self) -> String {
         match self {
             J::Null => "None".into(),
+            J::Bool(true) => "True".into(),
+            J::Bool(false) => "False".into(),
             J::Str(s) => quote(s),
             J::Arr(items) => format!(
                 "[{}]",
@@ -72,6 +99,7 @@ impl Serialize for J {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         match self {
             J::Null => ser.serialize_unit(),
+            J::Bool(b) => ser.serialize_bool(*b),
             J::Str(s) => ser.serialize_str(s),
             J::Arr(items) => {
                 let mut seq = ser.serialize_seq(Some(items.len()))?;
@@ -147,7 +175,8 @@ pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-fn curl(url: &str, body: &J) -> String {
+/// `POST url` with `body` as a curl command, the key read from `$ANTHROPIC_API_KEY`.
+pub fn curl(url: &str, body: &J) -> String {
     let data = shell_quote(&body.json());
     let url = shell_quote(url);
     format!(
@@ -219,7 +248,11 @@ mod tests {
                 .contains("'https://api.anthropic.com/v1/sessions/sesn_1' ")
         );
         assert!(u.curl.contains(r#"-d '{"budget":null}'"#));
-        let j = J::Obj(vec![("a", J::Arr(vec![J::Null, J::s("x\"y")]))]);
+        let mut j = J::Obj(vec![("a", J::Arr(vec![J::Null, J::s("x\"y")]))]);
+        j.set("b", Some(J::Bool(true)));
+        assert_eq!(j.py(), r#"{"a": [None, "x\"y"], "b": True}"#);
+        assert_eq!(j.get("b"), Some(&J::Bool(true)));
+        j.set("b", None);
         assert_eq!(j.py(), r#"{"a": [None, "x\"y"]}"#);
         assert_eq!(j.json(), r#"{"a":[null,"x\"y"]}"#);
     }
