@@ -10,6 +10,7 @@ mod read;
 mod scan;
 mod search;
 mod viewer;
+mod webhooks;
 mod write;
 
 #[cfg(test)]
@@ -27,6 +28,7 @@ pub use search::{
     plain_fts_query,
 };
 pub use viewer::Fingerprint;
+pub use webhooks::{NewWebhook, WebhookRefusalCount, WebhookRow};
 pub use write::{Incoming, Outcome, UpsertCounts, WriteBatch};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
@@ -42,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_search.sql"),
     include_str!("migrations/0003_event_errors.sql"),
     include_str!("migrations/0004_threads.sql"),
+    include_str!("migrations/0005_webhooks.sql"),
 ];
 
 /// The schema version this build writes.
