@@ -171,7 +171,10 @@ mod tests {
             .collect();
         assert_eq!(
             got,
-            [("bad_signature".into(), 1, "t3".into()), ("stale".into(), 2, "t2".into())]
+            [
+                ("bad_signature".into(), 1, "t3".into()),
+                ("stale".into(), 2, "t2".into())
+            ]
         );
     }
 }

@@ -7,8 +7,8 @@ mod verify;
 #[cfg(test)]
 mod tests;
 
-pub use payload::{Delivery, DeliveryData, Reaction, reaction};
-pub use verify::{Refusal, Verifier, SIGNATURE_TOLERANCE_SECS};
+pub use payload::{Delivery, DeliveryData, Nudge, Reaction, reaction};
+pub use verify::{Refusal, SIGNATURE_TOLERANCE_SECS, Verifier};
 
 /// The three Standard Webhooks headers of one delivery, as received (`None` when absent).
 #[derive(Debug, Clone, Copy, Default)]

@@ -56,3 +56,25 @@ pub fn reaction(data_type: &str) -> Reaction {
         _ => Reaction::Ignore,
     }
 }
+
+/// A session a delivery named, and what a watcher should do about it ([`Reaction::Record`]:
+/// record it unless it is recorded already; [`Reaction::Confirm`]: a history pass unless a
+/// recorder runs for it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nudge {
+    pub session_id: String,
+    pub reaction: Reaction,
+}
+
+impl Delivery {
+    /// The nudge this delivery asks of a watcher, if any (only `session.*` types react).
+    pub fn nudge(&self) -> Option<Nudge> {
+        match reaction(&self.data.kind) {
+            Reaction::Ignore => None,
+            reaction => Some(Nudge {
+                session_id: self.data.id.clone(),
+                reaction,
+            }),
+        }
+    }
+}

@@ -72,7 +72,9 @@ fn a_timestamp_over_five_minutes_ahead_is_refused() {
 #[test]
 fn any_one_valid_signature_among_several_is_enough() {
     let good = verifier().sign("msg_1", NOW, BODY);
-    let bad = Verifier::new("whsec_b3RoZXI=").unwrap().sign("msg_1", NOW, BODY);
+    let bad = Verifier::new("whsec_b3RoZXI=")
+        .unwrap()
+        .sign("msg_1", NOW, BODY);
     let list = format!("v2,abc {bad} v1,!!notbase64 {good}");
     assert_eq!(check(&list, NOW, BODY, NOW), Ok(NOW));
 }
@@ -93,10 +95,7 @@ fn malformed_headers_are_refused_by_name() {
         signature: Some(&good),
     };
     assert_eq!(verifier().verify(&h, BODY, NOW), Err(Refusal::BadTimestamp));
-    let h = Headers {
-        id: None,
-        ..h
-    };
+    let h = Headers { id: None, ..h };
     assert_eq!(
         verifier().verify(&h, BODY, NOW),
         Err(Refusal::MissingHeader("webhook-id"))
@@ -111,14 +110,20 @@ fn malformed_headers_are_refused_by_name() {
 #[test]
 fn a_key_that_is_not_base64_is_refused() {
     assert_eq!(Verifier::new("whsec_").unwrap_err(), Refusal::BadKey);
-    assert_eq!(Verifier::new("whsec_not base64!").unwrap_err(), Refusal::BadKey);
+    assert_eq!(
+        Verifier::new("whsec_not base64!").unwrap_err(),
+        Refusal::BadKey
+    );
     assert_eq!(Verifier::new("").unwrap_err(), Refusal::BadKey);
 }
 
 #[test]
 fn the_payload_keeps_unknown_types_and_ignores_unknown_fields() {
     let d = Delivery::parse(BODY).unwrap();
-    assert_eq!((d.id.as_str(), d.data.kind.as_str()), ("wevt_1", "session.idled"));
+    assert_eq!(
+        (d.id.as_str(), d.data.kind.as_str()),
+        ("wevt_1", "session.idled")
+    );
     assert_eq!(reaction(&d.data.kind), Reaction::Confirm);
     let d = Delivery::parse(
         br#"{"type":"event","id":"wevt_2","created_at":"x","extra":1,"data":{"type":"widget.spun","id":"w_1"}}"#,

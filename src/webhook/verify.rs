@@ -59,7 +59,10 @@ impl Verifier {
     /// The key as the platform shows it, `whsec_<base64>` (the prefix may be left out, as the
     /// reference libraries allow). Empty or not base64: [`Refusal::BadKey`].
     pub fn new(secret: &str) -> Result<Verifier, Refusal> {
-        let b64 = secret.trim().strip_prefix("whsec_").unwrap_or(secret.trim());
+        let b64 = secret
+            .trim()
+            .strip_prefix("whsec_")
+            .unwrap_or(secret.trim());
         match STANDARD.decode(b64) {
             Ok(key) if !key.is_empty() => Ok(Verifier { key }),
             _ => Err(Refusal::BadKey),
