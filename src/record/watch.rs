@@ -26,8 +26,10 @@ struct Recorders {
     db: PathBuf,
     template: RecordOptions,
     shutdown: watch::Receiver<bool>,
-    running: HashMap<String, JoinHandle<Outcome>>,
+    running: HashMap<String, JoinHandle<()>>,
     finished: Vec<Outcome>,
+    /// Each recording sends its outcome here as it ends, so it is reported then.
+    ended: mpsc::UnboundedSender<Outcome>,
 }
 
 impl Recorders {
@@ -42,10 +44,12 @@ impl Recorders {
             ..self.template.clone()
         };
         let (client, db, sd) = (self.client.clone(), self.db.clone(), self.shutdown.clone());
-        let owned = id.to_string();
+        let (owned, ended) = (id.to_string(), self.ended.clone());
         self.running.insert(
             owned.clone(),
-            tokio::spawn(async move { (owned, record(client, db, opts, sd, |_| {}).await) }),
+            tokio::spawn(async move {
+                let _ = ended.send((owned.clone(), record(client, db, opts, sd, |_| {}).await));
+            }),
         );
     }
 
@@ -57,22 +61,10 @@ impl Recorders {
         }
     }
 
-    /// Collects the recordings that ended.
-    async fn reap(&mut self, on_done: &mut impl FnMut(&Outcome)) {
-        let done: Vec<String> = self
-            .running
-            .iter()
-            .filter(|(_, h)| h.is_finished())
-            .map(|(k, _)| k.clone())
-            .collect();
-        for id in done {
-            if let Some(h) = self.running.remove(&id)
-                && let Ok(outcome) = h.await
-            {
-                on_done(&outcome);
-                self.finished.push(outcome);
-            }
-        }
+    fn ended(&mut self, outcome: Outcome, on_done: &mut impl FnMut(&Outcome)) {
+        self.running.remove(&outcome.0);
+        on_done(&outcome);
+        self.finished.push(outcome);
     }
 }
 
@@ -96,6 +88,7 @@ pub async fn watch_sessions(
     mut nudges: Option<mpsc::UnboundedReceiver<Nudge>>,
     mut on_done: impl FnMut(&Outcome),
 ) -> Result<Vec<Outcome>, ApiError> {
+    let (ended, mut outcomes) = mpsc::unbounded_channel();
     let mut rec = Recorders {
         client,
         db,
@@ -103,6 +96,7 @@ pub async fn watch_sessions(
         shutdown: shutdown.clone(),
         running: HashMap::new(),
         finished: Vec::new(),
+        ended,
     };
     'watch: loop {
         let ids = match list_active(&rec.client).await {
@@ -113,24 +107,22 @@ pub async fn watch_sessions(
         for id in ids {
             rec.start(&id, false);
         }
-        rec.reap(&mut on_done).await;
         let next_poll = tokio::time::Instant::now() + poll;
         loop {
             tokio::select! {
                 _ = tokio::time::sleep_until(next_poll) => break,
                 _ = shutdown.wait_for(|s| *s) => break 'watch,
-                Some(n) = next_nudge(&mut nudges) => {
-                    rec.nudge(&n);
-                    rec.reap(&mut on_done).await;
-                }
+                Some(outcome) = outcomes.recv() => rec.ended(outcome, &mut on_done),
+                Some(n) = next_nudge(&mut nudges) => rec.nudge(&n),
             }
         }
     }
-    for (_, h) in rec.running.drain() {
-        if let Ok(outcome) = h.await {
-            on_done(&outcome);
-            rec.finished.push(outcome);
-        }
+    let tasks: Vec<JoinHandle<()>> = rec.running.drain().map(|(_, h)| h).collect();
+    for h in tasks {
+        let _ = h.await;
+    }
+    while let Ok(outcome) = outcomes.try_recv() {
+        rec.ended(outcome, &mut on_done);
     }
     Ok(rec.finished)
 }

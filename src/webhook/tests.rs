@@ -115,6 +115,10 @@ fn a_key_that_is_not_base64_is_refused() {
         Refusal::BadKey
     );
     assert_eq!(Verifier::new("").unwrap_err(), Refusal::BadKey);
+    // Unpadded base64 is the same key, as the reference libraries read it.
+    let unpadded = Verifier::new("whsec_c2VjcmV0").unwrap();
+    let padded = Verifier::new("whsec_c2VjcmV0").unwrap();
+    assert_eq!(unpadded.sign("m", 1, b"x"), padded.sign("m", 1, b"x"));
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! `whsec_`, any listed `v1` signature matching (constant-time), the timestamp within five minutes.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -10,6 +11,12 @@ use super::Headers;
 
 /// How far a delivery's `webhook-timestamp` may be from now, either way (the standard's 5 minutes).
 pub const SIGNATURE_TOLERANCE_SECS: i64 = 5 * 60;
+
+/// Keys are read padded or not, as the reference libraries read them.
+const KEY_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// Why a delivery (or a signing key) is refused. The text is short and names nothing secret: it
 /// is the body of the 401 and the reason counted in the store.
@@ -63,7 +70,7 @@ impl Verifier {
             .trim()
             .strip_prefix("whsec_")
             .unwrap_or(secret.trim());
-        match STANDARD.decode(b64) {
+        match KEY_BASE64.decode(b64) {
             Ok(key) if !key.is_empty() => Ok(Verifier { key }),
             _ => Err(Refusal::BadKey),
         }

@@ -25,3 +25,4 @@ mod stats;
 mod tape;
 mod transcript;
 mod util;
+mod webhooks;
