@@ -121,6 +121,7 @@ mod webhook {
         mut shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<mpsc::UnboundedReceiver<Nudge>> {
         use anyhow::Context as _;
+        let store = flightrec::store::Store::open(db)?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("--webhook-listen: cannot listen on {addr}"))?;
@@ -130,15 +131,11 @@ mod webhook {
             flightrec::serve::webhooks::PATH
         ))?;
         let (tx, rx) = mpsc::unbounded_channel();
-        let db = db.to_path_buf();
         tokio::spawn(async move {
             let stop = async move {
                 let _ = shutdown.wait_for(|s| *s).await;
             };
-            if let Err(e) = flightrec::serve::webhooks::run(listener, &db, verifier, tx, stop).await
-            {
-                output::error_line(&anyhow::Error::new(e).context("webhook intake"));
-            }
+            flightrec::serve::webhooks::run(listener, store, verifier, tx, stop).await;
         });
         Ok(rx)
     }

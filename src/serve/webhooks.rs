@@ -14,13 +14,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use std::future::Future;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::store::{NewWebhook, Store, StoreError};
+use crate::store::{NewWebhook, Store};
 use crate::webhook::{Delivery, Headers, Nudge, Verifier};
 
 /// The path deliveries are POSTed to.
@@ -35,15 +34,15 @@ struct Intake {
     nudges: UnboundedSender<Nudge>,
 }
 
-/// Serves the intake on `listener` into the database at `db` until `shutdown` resolves.
+/// Serves the intake on `listener` into `store` (a connection of its own) until `shutdown`
+/// resolves.
 pub async fn run(
     listener: TcpListener,
-    db: &Path,
+    store: Store,
     verifier: Verifier,
     nudges: UnboundedSender<Nudge>,
     shutdown: impl Future<Output = ()>,
-) -> Result<(), StoreError> {
-    let store = Store::open(db)?;
+) {
     let intake = Arc::new(Intake {
         verifier,
         store: Mutex::new(store),
@@ -54,7 +53,6 @@ pub async fn run(
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(intake);
     super::accept::serve(listener, app, Duration::from_secs(10), 256, shutdown).await;
-    Ok(())
 }
 
 fn reason(status: StatusCode, text: &str) -> Response {
