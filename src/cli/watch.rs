@@ -20,6 +20,10 @@ pub struct Args {
     /// Also record live previews (event_start / event_delta)
     #[arg(long)]
     deltas: bool,
+    /// Also serve POST /webhooks/anthropic on ADDR for Anthropic's webhooks, verified with the
+    /// signing key in $ANTHROPIC_WEBHOOK_SIGNING_KEY (polling goes on)
+    #[arg(long, value_name = "ADDR")]
+    webhook_listen: Option<std::net::SocketAddr>,
     #[command(flatten)]
     api: ApiArgs,
 }
@@ -36,26 +40,44 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         page_size: 1000,
         history_only: false,
     };
+    let verifier = match args.webhook_listen {
+        Some(_) => Some(webhook::signing_key()?),
+        None => None,
+    };
     let db = db.to_path_buf();
     let rt = runtime()?;
     let result = rt.block_on(async move {
         let shutdown = shutdown_signal();
-        watch_sessions(client, db, template, args.poll, shutdown, |(id, r)| {
-            let line = match r {
-                Ok(rep) => format!(
-                    "{id}: {} new events; {}",
-                    rep.counts.new,
-                    match &rep.stopped {
-                        Stopped::Condition(w) => w.clone(),
-                        Stopped::Interrupted => "interrupted".into(),
-                    }
-                ),
-                Err(e) => format!("{id}: {e}"),
-            };
-            let _ = output::print(line);
-        })
-        .await
-    });
+        let nudges = match (args.webhook_listen, verifier) {
+            (Some(addr), Some(v)) => Some(webhook::listen(addr, &db, v, shutdown.clone()).await?),
+            _ => None,
+        };
+        anyhow::Ok(
+            watch_sessions(
+                client,
+                db,
+                template,
+                args.poll,
+                shutdown,
+                nudges,
+                |(id, r)| {
+                    let line = match r {
+                        Ok(rep) => format!(
+                            "{id}: {} new events; {}",
+                            rep.counts.new,
+                            match &rep.stopped {
+                                Stopped::Condition(w) => w.clone(),
+                                Stopped::Interrupted => "interrupted".into(),
+                            }
+                        ),
+                        Err(e) => format!("{id}: {e}"),
+                    };
+                    let _ = output::print(line);
+                },
+            )
+            .await,
+        )
+    })?;
     match result {
         Ok(outcomes) if outcomes.iter().all(|(_, r)| r.is_ok()) => Ok(exit::OK),
         Ok(_) => Ok(exit::ERROR),
@@ -67,5 +89,54 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             output::error_line(&anyhow::Error::new(e));
             Ok(code)
         }
+    }
+}
+
+/// `--webhook-listen`: the signing key and the intake.
+mod webhook {
+    use std::net::SocketAddr;
+    use std::path::Path;
+    use tokio::sync::{mpsc, watch};
+
+    use super::output;
+    use flightrec::webhook::{Nudge, Verifier};
+
+    /// The signing key from `ANTHROPIC_WEBHOOK_SIGNING_KEY`: missing, empty or not
+    /// `whsec_<base64>` refuses to start.
+    pub fn signing_key() -> anyhow::Result<Verifier> {
+        let key = std::env::var("ANTHROPIC_WEBHOOK_SIGNING_KEY").unwrap_or_default();
+        if key.trim().is_empty() {
+            anyhow::bail!(
+                "--webhook-listen needs the endpoint's signing key (whsec_...) in ANTHROPIC_WEBHOOK_SIGNING_KEY"
+            );
+        }
+        Verifier::new(&key).map_err(|e| anyhow::anyhow!("ANTHROPIC_WEBHOOK_SIGNING_KEY: {e}"))
+    }
+
+    /// Binds `addr`, says where on stdout, and serves the intake in a task until `shutdown`.
+    pub async fn listen(
+        addr: SocketAddr,
+        db: &Path,
+        verifier: Verifier,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> anyhow::Result<mpsc::UnboundedReceiver<Nudge>> {
+        use anyhow::Context as _;
+        let store = flightrec::store::Store::open(db)?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("--webhook-listen: cannot listen on {addr}"))?;
+        let bound = listener.local_addr().context("reading the bound address")?;
+        output::print(format!(
+            "webhooks: listening on http://{bound}{}",
+            flightrec::serve::webhooks::PATH
+        ))?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let stop = async move {
+                let _ = shutdown.wait_for(|s| *s).await;
+            };
+            flightrec::serve::webhooks::run(listener, store, verifier, tx, stop).await;
+        });
+        Ok(rx)
     }
 }

@@ -9,7 +9,8 @@
 //! session object when none was stored); `error` renders API errors
 //! and checks keys and `Host` names (with `guard`, which also says what may be served unkeyed);
 //! `accept` is the accept loop (header timeout, connection cap); `db` runs store reads off the
-//! async threads. All SQL is in `store::pages`.
+//! async threads. All SQL is in `store::pages`. `webhooks` is apart: the intake of Anthropic's
+//! webhooks that `watch --webhook-listen` serves.
 
 mod accept;
 mod db;
@@ -25,6 +26,7 @@ mod query_props;
 mod send;
 mod sink;
 mod stream;
+pub mod webhooks;
 
 use axum::Router;
 use axum::routing::get;

@@ -13,6 +13,7 @@ mod scan;
 mod search;
 mod sessions;
 mod viewer;
+mod webhooks;
 mod write;
 
 #[cfg(test)]
@@ -31,6 +32,7 @@ pub use search::{
 };
 pub use sessions::{AgentRef, SessionFilter};
 pub use viewer::Fingerprint;
+pub use webhooks::{NewWebhook, WebhookRefusalCount, WebhookRow};
 pub use write::{Incoming, Outcome, UpsertCounts, WriteBatch};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
@@ -46,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_search.sql"),
     include_str!("migrations/0003_event_errors.sql"),
     include_str!("migrations/0004_threads.sql"),
+    include_str!("migrations/0005_webhooks.sql"),
 ];
 
 /// The schema version this build writes.

@@ -29,3 +29,4 @@ mod time_filters;
 mod transcript;
 mod unblock;
 mod util;
+mod webhooks;

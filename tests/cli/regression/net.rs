@@ -526,8 +526,12 @@ fn serve_refuses_a_database_of_the_previous_schema_version() {
     let db = sample_db(dir.path());
     {
         let c = rusqlite::Connection::open(&db).unwrap();
-        c.execute_batch("DROP TABLE threads; PRAGMA user_version = 3;")
-            .unwrap();
+        // Back to version 3: the tables of migrations 0004 (threads) and 0005 (webhooks) gone.
+        c.execute_batch(
+            "DROP TABLE threads; DROP TABLE webhooks; DROP TABLE webhook_refusals; \
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
     }
     let o = serve_child(&db, &["--addr", "127.0.0.1:0"], &[]);
     assert!(
