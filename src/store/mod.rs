@@ -7,7 +7,6 @@
 mod objects;
 mod pages;
 mod read;
-mod recent;
 mod resolve;
 mod scan;
 mod search;

@@ -421,3 +421,19 @@ fn version_names_the_commit_it_was_built_from() {
         None => assert!(caps.get(1).is_none(), "no git here: {line}"),
     }
 }
+
+/// `latest` and `latest-stuck` are session names too: a word starting them completes to them;
+/// an empty word offers only ids, and an empty database offers nothing.
+#[test]
+fn complete_sessions_offers_latest_and_latest_stuck_for_a_word_starting_them() {
+    let db = samples_db();
+    let o = run(db, &["__complete-sessions", "l"]);
+    assert_eq!(
+        lines(&o),
+        vec!["latest".to_string(), "latest-stuck".to_string()]
+    );
+    let o = run(db, &["__complete-sessions", "latest-"]);
+    assert_eq!(lines(&o), vec!["latest-stuck".to_string()]);
+    let o = run(db, &["__complete-sessions"]);
+    assert!(!lines(&o).iter().any(|l| l.starts_with("latest")), "{o:?}");
+}

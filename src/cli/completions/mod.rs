@@ -117,12 +117,27 @@ pub fn sessions(db: Option<PathBuf>, args: SessionArgs) -> Outcome {
     Ok(exit::OK)
 }
 
-/// The ids starting with `prefix`, of those a shell can take as one plain word (an imported id
-/// holding `$(...)`, a space or a quote is left out: bash's `compgen -W` would expand it).
+/// The ids starting with `prefix`, most recently active first (the order of `sessions`), of
+/// those a shell can take as one plain word (an imported id holding `$(...)`, a space or a quote
+/// is left out: bash's `compgen -W` would expand it); then the names `latest` and `latest-stuck`
+/// when `prefix` is a non-empty start of them (so `l<TAB>` offers them, an empty word only ids).
 fn ids(db: &Path, prefix: &str) -> anyhow::Result<Vec<String>> {
     let store = Store::open_read_only(db)?;
-    let mut ids = store.session_ids_by_recency(prefix)?;
-    ids.retain(|id| is_plain_word(id));
+    let sessions = store.sessions_by_recency()?;
+    let any = !sessions.is_empty();
+    let mut ids: Vec<String> = sessions
+        .into_iter()
+        .map(|(id, _)| id)
+        .filter(|id| id.starts_with(prefix) && is_plain_word(id))
+        .collect();
+    if any && !prefix.is_empty() {
+        ids.extend(
+            [super::resolve::LATEST, super::resolve::LATEST_STUCK]
+                .iter()
+                .filter(|name| name.starts_with(prefix))
+                .map(|name| name.to_string()),
+        );
+    }
     Ok(ids)
 }
 
