@@ -24,6 +24,7 @@ mod sessions;
 mod spans;
 mod state;
 mod stats;
+mod tail;
 mod timeline;
 mod view;
 mod watch;
@@ -83,6 +84,8 @@ enum Command {
     Sessions(sessions::Args),
     /// Show a session's events in order, each with a one-line summary
     Timeline(timeline::Args),
+    /// Print a session's last events, then each new one as any process stores it (like tail -f)
+    Tail(tail::Args),
     /// Find events by their text: messages, tool names, inputs and results, outcomes, errors
     Search(search::Args),
     /// List a session's spans: tool calls, permission waits, model requests, threads, runs
@@ -169,6 +172,7 @@ pub fn main() -> ExitCode {
         Command::Import(a) => import::run(&db_path(db), a),
         Command::Sessions(a) => sessions::run(&db_path(db), a),
         Command::Timeline(a) => timeline::run(&db_path(db), a),
+        Command::Tail(a) => tail::run(&db_path(db), a),
         Command::Search(a) => search::run(&db_path(db), a),
         Command::Spans(a) => spans::run(&db_path(db), a),
         Command::Explain(a) => explain::run(&db_path(db), a),

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::args::WindowArgs;
+use super::tail::{self, FollowArgs};
 use super::{Outcome, exit, open_existing, output};
 use flightrec::analysis::{TimelineRow, timeline_rows};
 use flightrec::model::time::format_duration_micros;
@@ -21,12 +22,24 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     limit: Option<u64>,
     /// Print JSON instead of a table
-    #[arg(long)]
+    #[arg(long, conflicts_with = "follow")]
     json: bool,
+    /// Then print events as they are stored by any process (record, watch, import), one line
+    /// each, until Ctrl-C (or the session's end); `flightrec tail` starts with the last 10
+    #[arg(short = 'f', long)]
+    follow: bool,
+    #[command(flatten)]
+    follow_opts: FollowArgs,
 }
 
 pub fn run(db: &Path, args: Args) -> Outcome {
     let store = open_existing(db)?;
+    if args.follow {
+        return follow(&store, &args);
+    }
+    if args.follow_opts.until_idle {
+        anyhow::bail!("--until-idle is for following: add --follow");
+    }
     let rows = rows(&store, &args)?;
     if args.json {
         output::print_json(&rows)?;
@@ -50,6 +63,24 @@ fn rows(store: &Store, args: &Args) -> anyhow::Result<Vec<TimelineRow>> {
     Ok(timeline_rows(&events, summary.first_ts))
 }
 
+/// `--follow`: the window as lines, then what arrives. The newest `seq` is read first, so an
+/// event stored while the window is read is shown once, as an arrival.
+fn follow(store: &Store, args: &Args) -> Outcome {
+    let summary = store.require_session(&args.session)?;
+    let cursor = store.max_seq()?;
+    let window = args.window.in_session(summary.first_ts)?;
+    let q = TimelineQuery {
+        types: args.types.clone(),
+        since_ts: window.since,
+        until_ts: window.until,
+        limit: args.limit,
+        ..TimelineQuery::default()
+    };
+    let mut backlog = store.events(&args.session, &q)?;
+    backlog.retain(|e| e.seq <= cursor);
+    tail::follow(store, summary, backlog, cursor, &args.types, &args.follow_opts)
+}
+
 /// The timeline of `session` as a table (used by `demo` too).
 pub fn session_table(store: &Store, session: &str) -> anyhow::Result<comfy_table::Table> {
     let args = Args {
@@ -58,6 +89,8 @@ pub fn session_table(store: &Store, session: &str) -> anyhow::Result<comfy_table
         window: WindowArgs::default(),
         limit: None,
         json: false,
+        follow: false,
+        follow_opts: FollowArgs::default(),
     };
     Ok(table(&rows(store, &args)?))
 }
@@ -72,20 +105,43 @@ fn table(rows: &[TimelineRow]) -> comfy_table::Table {
     }
     let mut t = output::table(&header);
     for r in rows {
-        let time = match r.offset_us {
-            Some(us) => format!("+{}", format_duration_micros(us)),
-            None => flightrec::model::time::untimed_label(r.processed_at.as_deref()),
-        };
-        let mut row = vec![time, r.event_type.clone(), r.id.clone(), r.summary.clone()];
+        let [time, stream, event_type, id, summary] = cells(r);
+        let mut row = vec![time, event_type, id, summary];
         if streams {
-            let stream = if r.thread_id.is_empty() {
-                "session"
-            } else {
-                &r.thread_id
-            };
-            row.insert(1, stream.to_string());
+            row.insert(1, stream);
         }
         t.add_row(row);
     }
     t
+}
+
+/// How a row reads: its time (from the session's first event), stream ("session" or the
+/// thread id), type, id and summary. The table lays these out; [`line`] puts them on one line.
+fn cells(r: &TimelineRow) -> [String; 5] {
+    let time = match r.offset_us {
+        Some(us) if us < 0 => format!("-{}", format_duration_micros(-us)),
+        Some(us) => format!("+{}", format_duration_micros(us)),
+        None => flightrec::model::time::untimed_label(r.processed_at.as_deref()),
+    };
+    let stream = if r.thread_id.is_empty() {
+        "session"
+    } else {
+        &r.thread_id
+    };
+    [
+        time,
+        stream.to_string(),
+        r.event_type.clone(),
+        r.id.clone(),
+        r.summary.clone(),
+    ]
+}
+
+/// A row as one line, for following (a table cannot grow): [`cells`] in fixed columns, with
+/// `late` between the time and the stream when the event is older than one already shown.
+pub fn line(r: &TimelineRow, late: bool) -> String {
+    let [time, stream, event_type, id, summary] = cells(r);
+    let late = if late { "late" } else { "" };
+    let line = format!("{time:>9} {late:<4}  {stream:<7}  {event_type:<34} {id}  {summary}");
+    line.trim_end().to_string()
 }

@@ -1,0 +1,317 @@
+//! `flightrec tail SESSION` and `flightrec timeline SESSION --follow`: a session's events as any
+//! process (record, watch, import) stores them, like `tail -f`.
+//!
+//! The store is polled every [`POLL`]: `PRAGMA data_version` says whether anything was committed
+//! since the last look, and only then are the arrivals read, by `seq` (arrival order), each once.
+//! An event older than one already shown (a backfilled page) is marked late; a newer copy of an
+//! event already shown keeps its `seq` and is not shown again. Lines are timeline's
+//! ([`super::timeline::line`]), coloured as replay colours them. On a terminal a status line
+//! at the bottom says what `explain` says of the session and how long it has been silent.
+//! Ctrl-C ends it (exit 0); so does the session's end (terminated or deleted).
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::args::{DEFAULT_STUCK_AFTER, parse_duration_micros};
+use super::explain::{explain_session, text, wall_clock};
+use super::output::{self, ColorWhen, Painter};
+use super::{Outcome, exit, open_existing, replay, timeline};
+use flightrec::analysis::explain::Explanation;
+use flightrec::analysis::timeline_rows;
+use flightrec::model::time::format_duration_micros;
+use flightrec::store::{EventRow, SessionSummary, Store};
+
+/// How often the store is looked at.
+const POLL: Duration = Duration::from_millis(100);
+/// Events of the database scanned per read while catching up.
+const SCAN: u64 = 2000;
+/// How often the status line's verdict is worked out again while nothing arrives (it turns to
+/// stalled with time alone); the silence counter moves every second.
+const REEXPLAIN: Duration = Duration::from_secs(5);
+/// At most this often when events arrive (explaining reads the whole session).
+const REEXPLAIN_BUSY: Duration = Duration::from_millis(500);
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The session id
+    session: String,
+    /// Print the last N events first
+    #[arg(short = 'n', long = "lines", default_value = "10", value_name = "N")]
+    lines: u64,
+    /// Only events of this type (repeatable)
+    #[arg(long = "type", value_name = "TYPE")]
+    types: Vec<String>,
+    #[command(flatten)]
+    follow: FollowArgs,
+}
+
+/// The options of following, shared by `tail` and `timeline --follow`.
+#[derive(clap::Args)]
+pub struct FollowArgs {
+    /// Stop at the session's next idle (or its end) and print explain's verdict; exit 1 when
+    /// it needs attention, as `check` does
+    #[arg(long)]
+    pub until_idle: bool,
+    /// For the status line and --until-idle: a running session with no event for longer than
+    /// this is stalled
+    #[arg(long, value_name = "DUR", default_value = DEFAULT_STUCK_AFTER, value_parser = parse_duration_micros)]
+    pub stuck_after: i64,
+}
+
+impl Default for FollowArgs {
+    fn default() -> Self {
+        FollowArgs {
+            until_idle: false,
+            stuck_after: parse_duration_micros(DEFAULT_STUCK_AFTER).unwrap_or(600_000_000),
+        }
+    }
+}
+
+pub fn run(db: &std::path::Path, args: Args) -> Outcome {
+    let store = open_existing(db)?;
+    let summary = store.require_session(&args.session)?;
+    let cursor = store.max_seq()?;
+    let mut backlog = store.last_events(&summary.id, args.lines, cursor)?;
+    if !args.types.is_empty() {
+        // The last N of these types: read them as timeline reads them.
+        let q = flightrec::store::TimelineQuery {
+            types: args.types.clone(),
+            ..Default::default()
+        };
+        backlog = store.events(&summary.id, &q)?;
+        backlog.retain(|e| e.seq <= cursor);
+        let skip = backlog.len().saturating_sub(args.lines as usize);
+        backlog.drain(..skip);
+    }
+    follow(&store, summary, backlog, cursor, &args.types, &args.follow)
+}
+
+/// Prints `backlog`, then every event of the session stored after `seq` `cursor`, until Ctrl-C,
+/// the session's end, or (with `--until-idle`) its next idle.
+pub fn follow(
+    store: &Store,
+    summary: SessionSummary,
+    backlog: Vec<EventRow>,
+    cursor: i64,
+    types: &[String],
+    opts: &FollowArgs,
+) -> Outcome {
+    let interrupted = on_ctrl_c();
+    let terminal = std::io::stdout().is_terminal();
+    let mut f = Follower {
+        origin: summary.first_ts,
+        newest_ts: None,
+        color: ColorWhen::Auto.for_stdout(),
+        screen: Screen::new(terminal),
+        status: None,
+        stale: false,
+    };
+    f.show(&backlog, false)?;
+    let id = summary.id.clone();
+    if ended(summary.status.as_deref()) {
+        return f.finish(store, &id, opts);
+    }
+    f.refresh(store, &id, opts)?;
+    let (mut cursor, mut version) = (cursor, store.data_version()?);
+    loop {
+        if interrupted.load(Ordering::Relaxed) {
+            f.screen.clear();
+            return Ok(exit::OK);
+        }
+        let now = store.data_version()?;
+        let mut end = false;
+        if now != version {
+            version = now;
+            let mut arrived = Vec::new();
+            loop {
+                let a = store.arrivals(&id, cursor, SCAN)?;
+                let more = a.through > cursor;
+                cursor = a.through;
+                arrived.extend(a.events);
+                if !more {
+                    break;
+                }
+            }
+            arrived.retain(|e| types.is_empty() || types.contains(&e.event_type));
+            end = arrived.iter().any(|e| {
+                ended(type_status(&e.event_type))
+                    || (opts.until_idle && e.event_type == "session.status_idle")
+            });
+            f.show(&arrived, true)?;
+            f.stale |= !arrived.is_empty();
+        }
+        if end {
+            return f.finish(store, &id, opts);
+        }
+        f.refresh(store, &id, opts)?;
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Whether a session status means nothing more will happen.
+fn ended(status: Option<&str>) -> bool {
+    matches!(status, Some("terminated" | "deleted"))
+}
+
+/// The session status a session-level event type sets.
+fn type_status(event_type: &str) -> Option<&str> {
+    match event_type {
+        "session.status_terminated" => Some("terminated"),
+        "session.deleted" => Some("deleted"),
+        _ => None,
+    }
+}
+
+struct Follower {
+    origin: Option<i64>,
+    /// The newest `processed_at` shown: an event older than it is late.
+    newest_ts: Option<i64>,
+    color: bool,
+    screen: Screen,
+    /// The status line's explanation and when it was worked out.
+    status: Option<(Explanation, Instant)>,
+    /// Whether events arrived since.
+    stale: bool,
+}
+
+impl Follower {
+    /// One line per event, in the order given; `arrivals` marks those older than one shown.
+    fn show(&mut self, events: &[EventRow], arrivals: bool) -> std::io::Result<()> {
+        for r in timeline_rows(events, self.origin) {
+            let ts = r.offset_us.zip(self.origin).map(|(o, origin)| o + origin);
+            let late = arrivals && ts.is_some_and(|t| self.newest_ts.is_some_and(|n| t < n));
+            self.newest_ts = self.newest_ts.max(ts);
+            let line = paint(self.color, &r.event_type, &r.summary, &timeline::line(&r, late));
+            self.screen.line(&line)?;
+        }
+        Ok(())
+    }
+
+    /// Redraws the status line (on a terminal only): the verdict again when it is stale.
+    fn refresh(&mut self, store: &Store, id: &str, opts: &FollowArgs) -> anyhow::Result<()> {
+        if !self.screen.drawn() {
+            return Ok(());
+        }
+        let due = |at: &Instant| {
+            at.elapsed() >= REEXPLAIN || (self.stale && at.elapsed() >= REEXPLAIN_BUSY)
+        };
+        if self.status.as_ref().is_none_or(|(_, at)| due(at)) {
+            self.status = Some((explain_now(store, id, opts)?, Instant::now()));
+            self.stale = false;
+        }
+        if let Some((x, at)) = &self.status {
+            self.screen.status(status_text(x, at.elapsed()));
+        }
+        Ok(())
+    }
+
+    /// The end: explain's verdict with `--until-idle` (exit 1 when it needs attention), else a
+    /// note that the session is over.
+    fn finish(self, store: &Store, id: &str, opts: &FollowArgs) -> Outcome {
+        self.screen.clear();
+        let x = explain_now(store, id, opts)?;
+        if opts.until_idle {
+            output::print(text(&x))?;
+            return Ok(if x.attention { exit::ATTENTION } else { exit::OK });
+        }
+        output::eprint_line(format!("flightrec: {id} is {}: nothing more will come", x.state))?;
+        Ok(exit::OK)
+    }
+}
+
+fn explain_now(store: &Store, id: &str, opts: &FollowArgs) -> anyhow::Result<Explanation> {
+    let summary = store.require_session(id)?;
+    explain_session(store, &summary, None, wall_clock(), opts.stuck_after)
+}
+
+/// The status line: the verdict, how long the session has been silent, explain's summary.
+fn status_text(x: &Explanation, since: Duration) -> String {
+    let mut s = x.verdict.as_str().to_string();
+    if let Some(ms) = x.silent_ms {
+        let us = (ms + since.as_millis() as i64) * 1000;
+        let secs = us - us % 1_000_000;
+        s.push_str(&format!(" · waiting {}", format_duration_micros(secs)));
+    }
+    if !x.summary.is_empty() {
+        s.push_str(" · ");
+        s.push_str(&x.summary);
+    }
+    output::visible(&s).into_owned()
+}
+
+/// An event's line, coloured by its kind when `color` (as `replay` colours it). The line is
+/// made visible either way.
+pub fn paint(color: bool, event_type: &str, summary: &str, line: &str) -> String {
+    Painter { color }.paint(replay::line_style(event_type, summary), line)
+}
+
+/// Where lines go: straight to stdout, or above the status line on a terminal.
+struct Screen {
+    bar: Option<ProgressBar>,
+}
+
+impl Screen {
+    fn new(terminal: bool) -> Self {
+        let bar = terminal.then(|| {
+            let bar = ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stdout());
+            bar.set_style(
+                ProgressStyle::with_template("{wide_msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar
+        });
+        Screen { bar }
+    }
+
+    fn drawn(&self) -> bool {
+        self.bar.is_some()
+    }
+
+    fn line(&self, line: &str) -> std::io::Result<()> {
+        match &self.bar {
+            Some(bar) => {
+                bar.println(line);
+                Ok(())
+            }
+            None => {
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "{line}")?;
+                out.flush()
+            }
+        }
+    }
+
+    fn status(&self, text: String) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(text);
+        }
+    }
+
+    fn clear(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// A flag that Ctrl-C (or SIGTERM) sets, so that following ends with exit 0 and the status
+/// line cleared, instead of the signal killing the process mid-line.
+fn on_ctrl_c() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    if let Ok(rt) = rt {
+        std::thread::spawn(move || {
+            rt.block_on(async {
+                let _ = super::api_args::shutdown_signal().changed().await;
+            });
+            set.store(true, Ordering::Relaxed);
+        });
+    }
+    flag
+}
