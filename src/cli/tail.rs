@@ -184,7 +184,12 @@ impl Follower {
             let ts = r.offset_us.zip(self.origin).map(|(o, origin)| o + origin);
             let late = arrivals && ts.is_some_and(|t| self.newest_ts.is_some_and(|n| t < n));
             self.newest_ts = self.newest_ts.max(ts);
-            let line = paint(self.color, &r.event_type, &r.summary, &timeline::line(&r, late));
+            let line = paint(
+                self.color,
+                &r.event_type,
+                &r.summary,
+                &timeline::line(&r, late),
+            );
             self.screen.line(&line)?;
         }
         Ok(())
@@ -215,9 +220,16 @@ impl Follower {
         let x = explain_now(store, id, opts)?;
         if opts.until_idle {
             output::print(text(&x))?;
-            return Ok(if x.attention { exit::ATTENTION } else { exit::OK });
+            return Ok(if x.attention {
+                exit::ATTENTION
+            } else {
+                exit::OK
+            });
         }
-        output::eprint_line(format!("flightrec: {id} is {}: nothing more will come", x.state))?;
+        output::eprint_line(format!(
+            "flightrec: {id} is {}: nothing more will come",
+            x.state
+        ))?;
         Ok(exit::OK)
     }
 }

@@ -78,7 +78,14 @@ fn follow(store: &Store, args: &Args) -> Outcome {
     };
     let mut backlog = store.events(&args.session, &q)?;
     backlog.retain(|e| e.seq <= cursor);
-    tail::follow(store, summary, backlog, cursor, &args.types, &args.follow_opts)
+    tail::follow(
+        store,
+        summary,
+        backlog,
+        cursor,
+        &args.types,
+        &args.follow_opts,
+    )
 }
 
 /// The timeline of `session` as a table (used by `demo` too).

@@ -131,7 +131,11 @@ impl Follower {
             .read_to_string(&mut err)
             .unwrap();
         let status = self.child.wait().unwrap();
-        (status.code().unwrap_or(-1), std::mem::take(&mut self.seen), err)
+        (
+            status.code().unwrap_or(-1),
+            std::mem::take(&mut self.seen),
+            err,
+        )
     }
 }
 
@@ -149,17 +153,31 @@ fn timeline_follow_shows_what_another_process_imports_once_each_and_marks_late_o
     f.wait_for(HAPPY_LAST, Duration::from_secs(20));
 
     // A new event, stored by another process: on the follower's stdout soon after it exits.
-    let new = message("sevt_follow_new_1", "2026-08-07T09:20:00.000Z", "one more thing");
+    let new = message(
+        "sevt_follow_new_1",
+        "2026-08-07T09:20:00.000Z",
+        "one more thing",
+    );
     let exited = import_events(&db, HAPPY, "new.jsonl", std::slice::from_ref(&new));
     let (line, at) = f.wait_for("sevt_follow_new_1", Duration::from_secs(10));
     let latency = at.saturating_duration_since(exited);
-    eprintln!("follow latency: {} ms from the import's exit", latency.as_millis());
+    eprintln!(
+        "follow latency: {} ms from the import's exit",
+        latency.as_millis()
+    );
     assert!(latency < Duration::from_secs(1), "{latency:?}");
-    assert!(line.contains("user.message") && line.contains("session"), "{line}");
+    assert!(
+        line.contains("user.message") && line.contains("session"),
+        "{line}"
+    );
     assert!(!line.contains("late"), "{line}");
 
     // A backfilled event, older than one shown: shown, marked late.
-    let old = message("sevt_follow_old_1", "2026-08-07T09:14:10.000Z", "backfilled");
+    let old = message(
+        "sevt_follow_old_1",
+        "2026-08-07T09:14:10.000Z",
+        "backfilled",
+    );
     import_events(&db, HAPPY, "old.jsonl", &[old]);
     let (line, _) = f.wait_for("sevt_follow_old_1", Duration::from_secs(10));
     assert!(line.contains(" late "), "{line}");
@@ -213,7 +231,10 @@ fn tail_until_idle_ends_at_the_next_idle_with_explains_verdict() {
     let text = out.join("\n");
     assert!(text.contains("session.status_idle"), "{text}");
     assert!(text.contains("requires_action"), "{text}");
-    assert!(text.contains("Blocked on 1 of 1"), "explain's verdict: {text}");
+    assert!(
+        text.contains("Blocked on 1 of 1"),
+        "explain's verdict: {text}"
+    );
 }
 
 #[test]
@@ -254,9 +275,17 @@ fn on_a_terminal_lines_are_coloured_and_a_status_line_shows_the_verdict_and_the_
     std::thread::sleep(Duration::from_millis(2500));
     let _ = child.kill();
     let mut out = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
     let _ = child.wait();
-    assert!(out.contains("\x1b[1;33m"), "the blocking idle in bold yellow: {out:?}");
+    assert!(
+        out.contains("\x1b[1;33m"),
+        "the blocking idle in bold yellow: {out:?}"
+    );
     assert!(out.contains("requires_action · waiting "), "{out:?}");
     assert!(out.contains("\r\x1b[2K"), "redrawn in place: {out:?}");
 }
