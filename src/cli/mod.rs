@@ -4,6 +4,7 @@
 mod api_args;
 mod args;
 mod at;
+mod attach;
 mod capture;
 mod check;
 mod completions;

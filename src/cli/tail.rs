@@ -11,11 +11,13 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use super::api_args::ApiArgs;
 use super::args::{DEFAULT_STUCK_AFTER, parse_duration_micros};
+use super::attach::{self, Attached};
 use super::explain::{explain_session, text, wall_clock};
 use super::output::{self, ColorWhen, Painter};
 use super::{Outcome, exit, open_existing, replay, timeline};
@@ -30,6 +32,8 @@ const POLL: Duration = Duration::from_millis(100);
 const SCAN: u64 = 2000;
 /// How often the status line's verdict is worked out again while nothing arrives (it turns to
 /// stalled with time alone); the silence counter moves every second.
+/// How long a recorder may take to finish at the idle before it is stopped.
+const RECORDER_GRACE: Duration = Duration::from_secs(10);
 const REEXPLAIN: Duration = Duration::from_secs(5);
 /// At most this often when events arrive (explaining reads the whole session).
 const REEXPLAIN_BUSY: Duration = Duration::from_millis(500);
@@ -59,19 +63,37 @@ pub struct FollowArgs {
     /// this is stalled
     #[arg(long, value_name = "DUR", default_value = DEFAULT_STUCK_AFTER, value_parser = parse_duration_micros)]
     pub stuck_after: i64,
+    /// Also record the session from the API while following (as `flightrec record` does,
+    /// until the session is terminated or Ctrl-C); the database is created if need be
+    #[arg(long)]
+    pub record: bool,
+    #[command(flatten, next_help_heading = "Recording (--record)")]
+    pub api: ApiArgs,
 }
 
-impl Default for FollowArgs {
-    fn default() -> Self {
-        FollowArgs {
-            until_idle: false,
-            stuck_after: parse_duration_micros(DEFAULT_STUCK_AFTER).unwrap_or(600_000_000),
-        }
+/// Opens the database for following `session`: with `--record`, once the recorder started
+/// here has stored the session. `Err(code)` when there is nothing to follow (the recorder
+/// failed, or Ctrl-C came first).
+pub fn open(
+    db: &std::path::Path,
+    session: &str,
+    opts: &FollowArgs,
+) -> anyhow::Result<Result<(Store, Option<Attached>), u8>> {
+    if !opts.record {
+        return Ok(Ok((open_existing(db)?, None)));
+    }
+    let mut rec = attach::start(db, session, &opts.api, opts.until_idle)?;
+    match attach::wait_for_session(db, &mut rec, &|| interrupted().load(Ordering::Relaxed))? {
+        Ok(store) => Ok(Ok((store, Some(rec)))),
+        Err(code) => Ok(Err(rec.stop().unwrap_or(code))),
     }
 }
 
 pub fn run(db: &std::path::Path, args: Args) -> Outcome {
-    let store = open_existing(db)?;
+    let (store, rec) = match open(db, &args.session, &args.follow)? {
+        Ok(opened) => opened,
+        Err(code) => return Ok(code),
+    };
     let summary = store.require_session(&args.session)?;
     let cursor = store.max_seq()?;
     let mut backlog = store.last_events(&summary.id, args.lines, cursor)?;
@@ -86,20 +108,50 @@ pub fn run(db: &std::path::Path, args: Args) -> Outcome {
         let skip = backlog.len().saturating_sub(args.lines as usize);
         backlog.drain(..skip);
     }
-    follow(&store, summary, backlog, cursor, &args.types, &args.follow)
+    let from = Start {
+        summary,
+        backlog,
+        cursor,
+    };
+    follow(&store, from, &args.types, &args.follow, rec)
+}
+
+/// Where following starts: the session, the events shown first, the newest `seq` they cover.
+pub struct Start {
+    pub summary: SessionSummary,
+    pub backlog: Vec<EventRow>,
+    pub cursor: i64,
 }
 
 /// Prints `backlog`, then every event of the session stored after `seq` `cursor`, until Ctrl-C,
 /// the session's end, or (with `--until-idle`) its next idle.
+/// A recorder started with `--record` is stopped at the end; its failure is the exit code.
 pub fn follow(
     store: &Store,
-    summary: SessionSummary,
-    backlog: Vec<EventRow>,
-    cursor: i64,
+    from: Start,
     types: &[String],
     opts: &FollowArgs,
+    mut rec: Option<Attached>,
 ) -> Outcome {
-    let interrupted = on_ctrl_c();
+    let outcome = follow_until_done(store, from, types, opts, &mut rec);
+    match rec.and_then(Attached::stop) {
+        Some(code) => Ok(code),
+        None => outcome,
+    }
+}
+
+fn follow_until_done(
+    store: &Store,
+    Start {
+        summary,
+        backlog,
+        cursor,
+    }: Start,
+    types: &[String],
+    opts: &FollowArgs,
+    rec: &mut Option<Attached>,
+) -> Outcome {
+    let interrupted = interrupted();
     let terminal = std::io::stdout().is_terminal();
     let mut f = Follower {
         origin: summary.first_ts,
@@ -112,7 +164,7 @@ pub fn follow(
     f.show(&backlog, false)?;
     let id = summary.id.clone();
     if ended(summary.status.as_deref()) {
-        return f.finish(store, &id, opts);
+        return f.finish(store, &id, opts, rec);
     }
     f.refresh(store, &id, opts)?;
     let (mut cursor, mut version) = (cursor, store.data_version()?);
@@ -121,22 +173,20 @@ pub fn follow(
             f.screen.clear();
             return Ok(exit::OK);
         }
+        if let Some(code) = rec.as_mut().and_then(Attached::failed) {
+            f.screen.clear();
+            return Ok(code);
+        }
+        // A recorder that stopped at the idle (by itself) has stored all it will: what is read
+        // next is the last, and then it is the idle's turn.
+        let recorder_done = opts.until_idle && rec.as_ref().is_some_and(Attached::ended);
         let now = store.data_version()?;
-        let mut end = false;
+        let mut end = recorder_done;
         if now != version {
             version = now;
-            let mut arrived = Vec::new();
-            loop {
-                let a = store.arrivals(&id, cursor, SCAN)?;
-                let more = a.through > cursor;
-                cursor = a.through;
-                arrived.extend(a.events);
-                if !more {
-                    break;
-                }
-            }
+            let mut arrived = arrivals(store, &id, &mut cursor)?;
             arrived.retain(|e| types.is_empty() || types.contains(&e.event_type));
-            end = arrived.iter().any(|e| {
+            end |= arrived.iter().any(|e| {
                 ended(type_status(&e.event_type))
                     || (opts.until_idle && e.event_type == "session.status_idle")
             });
@@ -144,10 +194,24 @@ pub fn follow(
             f.stale |= !arrived.is_empty();
         }
         if end {
-            return f.finish(store, &id, opts);
+            return f.finish(store, &id, opts, rec);
         }
         f.refresh(store, &id, opts)?;
         std::thread::sleep(POLL);
+    }
+}
+
+/// Every event of the session stored after `cursor`, which moves past them.
+fn arrivals(store: &Store, id: &str, cursor: &mut i64) -> anyhow::Result<Vec<EventRow>> {
+    let mut arrived = Vec::new();
+    loop {
+        let a = store.arrivals(id, *cursor, SCAN)?;
+        let more = a.through > *cursor;
+        *cursor = a.through;
+        arrived.extend(a.events);
+        if !more {
+            return Ok(arrived);
+        }
     }
 }
 
@@ -180,6 +244,8 @@ struct Follower {
 impl Follower {
     /// One line per event, in the order given; `arrivals` marks those older than one shown.
     fn show(&mut self, events: &[EventRow], arrivals: bool) -> std::io::Result<()> {
+        // A session created by a recorder before its first event: times from that event.
+        self.origin = self.origin.or_else(|| events.iter().find_map(|e| e.ts));
         for r in timeline_rows(events, self.origin) {
             let ts = r.offset_us.zip(self.origin).map(|(o, origin)| o + origin);
             let late = arrivals && ts.is_some_and(|t| self.newest_ts.is_some_and(|n| t < n));
@@ -215,8 +281,18 @@ impl Follower {
 
     /// The end: explain's verdict with `--until-idle` (exit 1 when it needs attention), else a
     /// note that the session is over.
-    fn finish(self, store: &Store, id: &str, opts: &FollowArgs) -> Outcome {
+    fn finish(
+        self,
+        store: &Store,
+        id: &str,
+        opts: &FollowArgs,
+        rec: &mut Option<Attached>,
+    ) -> Outcome {
         self.screen.clear();
+        // A recorder stops at the idle by itself after its last check; explain what it proved.
+        if let Some(code) = rec.take().and_then(|r| r.finish(RECORDER_GRACE)) {
+            return Ok(code);
+        }
         let x = explain_now(store, id, opts)?;
         if opts.until_idle {
             output::print(text(&x))?;
@@ -310,20 +386,22 @@ impl Screen {
 }
 
 /// A flag that Ctrl-C (or SIGTERM) sets, so that following ends with exit 0 and the status
-/// line cleared, instead of the signal killing the process mid-line.
-fn on_ctrl_c() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let set = flag.clone();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
-    if let Ok(rt) = rt {
-        std::thread::spawn(move || {
-            rt.block_on(async {
-                let _ = super::api_args::shutdown_signal().changed().await;
+/// line cleared, instead of the signal killing the process mid-line. Installed on first use.
+fn interrupted() -> &'static AtomicBool {
+    static FLAG: OnceLock<&'static AtomicBool> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        if let Ok(rt) = rt {
+            std::thread::spawn(move || {
+                rt.block_on(async {
+                    let _ = super::api_args::shutdown_signal().changed().await;
+                });
+                flag.store(true, Ordering::Relaxed);
             });
-            set.store(true, Ordering::Relaxed);
-        });
-    }
-    flag
+        }
+        flag
+    })
 }

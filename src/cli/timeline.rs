@@ -33,13 +33,13 @@ pub struct Args {
 }
 
 pub fn run(db: &Path, args: Args) -> Outcome {
-    let store = open_existing(db)?;
     if args.follow {
-        return follow(&store, &args);
+        return follow(db, &args);
     }
-    if args.follow_opts.until_idle {
-        anyhow::bail!("--until-idle is for following: add --follow");
+    if args.follow_opts.until_idle || args.follow_opts.record {
+        anyhow::bail!("--until-idle and --record are for following: add --follow");
     }
+    let store = open_existing(db)?;
     let rows = rows(&store, &args)?;
     if args.json {
         output::print_json(&rows)?;
@@ -65,7 +65,11 @@ fn rows(store: &Store, args: &Args) -> anyhow::Result<Vec<TimelineRow>> {
 
 /// `--follow`: the window as lines, then what arrives. The newest `seq` is read first, so an
 /// event stored while the window is read is shown once, as an arrival.
-fn follow(store: &Store, args: &Args) -> Outcome {
+fn follow(db: &Path, args: &Args) -> Outcome {
+    let (store, rec) = match tail::open(db, &args.session, &args.follow_opts)? {
+        Ok(opened) => opened,
+        Err(code) => return Ok(code),
+    };
     let summary = store.require_session(&args.session)?;
     let cursor = store.max_seq()?;
     let window = args.window.in_session(summary.first_ts)?;
@@ -78,28 +82,19 @@ fn follow(store: &Store, args: &Args) -> Outcome {
     };
     let mut backlog = store.events(&args.session, &q)?;
     backlog.retain(|e| e.seq <= cursor);
-    tail::follow(
-        store,
+    let from = tail::Start {
         summary,
         backlog,
         cursor,
-        &args.types,
-        &args.follow_opts,
-    )
+    };
+    tail::follow(&store, from, &args.types, &args.follow_opts, rec)
 }
 
 /// The timeline of `session` as a table (used by `demo` too).
 pub fn session_table(store: &Store, session: &str) -> anyhow::Result<comfy_table::Table> {
-    let args = Args {
-        session: session.to_string(),
-        types: vec![],
-        window: WindowArgs::default(),
-        limit: None,
-        json: false,
-        follow: false,
-        follow_opts: FollowArgs::default(),
-    };
-    Ok(table(&rows(store, &args)?))
+    let summary = store.require_session(session)?;
+    let events = store.events(session, &TimelineQuery::default())?;
+    Ok(table(&timeline_rows(&events, summary.first_ts)))
 }
 
 /// The table of rows. A session whose events came on more than one stream gets a STREAM column

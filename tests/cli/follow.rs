@@ -289,3 +289,55 @@ fn on_a_terminal_lines_are_coloured_and_a_status_line_shows_the_verdict_and_the_
     assert!(out.contains("requires_action · waiting "), "{out:?}");
     assert!(out.contains("\r\x1b[2K"), "redrawn in place: {out:?}");
 }
+
+#[test]
+fn tail_record_records_a_live_session_and_shows_each_event_once_until_its_idle() {
+    let dir = tempdir();
+    let src = dir.path().join("src.db");
+    let o = run(&src, &["import", sample("happy-path").to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let ids: Vec<String> = stdout(&run(&src, &["export", HAPPY]))
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    // Live at 8x, the 33 s session takes about 4 s.
+    let (mut server, url) = crate::record::serve_process(&src, &["--live", "--speed", "8"]);
+    let dst = dir.path().join("rec.db");
+    let args = [
+        "tail",
+        HAPPY,
+        "--record",
+        "--base-url",
+        &url,
+        "--until-idle",
+    ];
+    let f = Follower::start(&dst, &args);
+    let (code, lines, err) = f.wait_exit(Duration::from_secs(60));
+    server.kill().unwrap();
+    let _ = server.wait();
+    assert_eq!(code, 0, "{err}");
+    let shown: Vec<&String> = lines.iter().filter(|l| l.contains("sevt_")).collect();
+    for id in &ids {
+        let n = shown
+            .iter()
+            .filter(|l| l.split_whitespace().nth(3) == Some(id))
+            .count();
+        assert_eq!(n, 1, "{id} shown {n} times:\n{}", lines.join("\n"));
+    }
+    let text = lines.join("\n");
+    assert!(text.contains("end_turn: ok"), "explain's verdict: {text}");
+    assert!(
+        text.contains("recorded live with no unproven interval"),
+        "{text}"
+    );
+    // What was followed was recorded.
+    assert_eq!(
+        stdout(&run(&dst, &["export", HAPPY])).lines().count(),
+        ids.len()
+    );
+}
