@@ -16,7 +16,7 @@ use flightrec::store::Store;
 pub struct Attached {
     session: String,
     stop: tokio::sync::watch::Sender<bool>,
-    handle: Option<JoinHandle<Result<Report, RecordError>>>,
+    handle: Option<JoinHandle<Result<Report, Box<RecordError>>>>,
 }
 
 /// Starts recording `session` into `db` until it is idle (`until_idle`) or terminated, or
@@ -48,7 +48,10 @@ pub fn start(
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let db = db.to_path_buf();
-    let handle = std::thread::spawn(move || rt.block_on(record(client, db, opts, stopped, |_| {})));
+    let handle = std::thread::spawn(move || {
+        rt.block_on(record(client, db, opts, stopped, |_| {}))
+            .map_err(Box::new)
+    });
     Ok(Attached {
         session: session.to_string(),
         stop,
@@ -93,7 +96,7 @@ impl Attached {
         let result = self.handle.take()?.join();
         let e = match result {
             Ok(Ok(_)) => return None,
-            Ok(Err(e)) => anyhow::Error::new(e),
+            Ok(Err(e)) => anyhow::Error::new(*e),
             Err(_) => anyhow::anyhow!("the recorder stopped unexpectedly"),
         };
         let code = e
