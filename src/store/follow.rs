@@ -84,3 +84,64 @@ impl Store {
             .map_err(self.err("reading the last events"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    // Test code: a failed unwrap is a failed test.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::model::{Envelope, Source};
+    use crate::store::Incoming;
+
+    fn put(store: &mut Store, session: &str, id: &str, at: &str) {
+        let raw = format!(r#"{{"type":"agent.message","id":"{id}","processed_at":"{at}"}}"#);
+        let env = Envelope::parse(&raw, None).unwrap();
+        let mut b = store.batch().unwrap();
+        b.upsert(&Incoming {
+            session_id: session,
+            thread_id: "",
+            envelope: &env,
+            source: Source::Stream,
+            received_at: "2026-08-07T14:00:00.000Z",
+            preview_ordinal: 1,
+        })
+        .unwrap();
+        b.commit().unwrap();
+    }
+
+    fn ids(rows: &[EventRow]) -> Vec<&str> {
+        rows.iter().map(|r| r.event_id.as_str()).collect()
+    }
+
+    #[test]
+    fn arrivals_are_a_sessions_events_after_a_seq_in_arrival_order_each_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.db");
+        let mut w = Store::open(&path).unwrap();
+        put(&mut w, "sesn_a", "e1", "2026-08-07T14:00:02Z");
+        let r = Store::open_reader(&path).unwrap();
+        let (start, version) = (r.max_seq().unwrap(), r.data_version().unwrap());
+        assert_eq!(r.data_version().unwrap(), version, "nothing committed");
+        put(&mut w, "sesn_b", "x1", "2026-08-07T14:00:03Z");
+        put(&mut w, "sesn_a", "e2", "2026-08-07T14:00:04Z");
+        put(&mut w, "sesn_a", "e0", "2026-08-07T14:00:01Z"); // older: a backfill
+        put(&mut w, "sesn_a", "e2", "2026-08-07T14:00:04Z"); // a copy: keeps its seq
+        assert_ne!(r.data_version().unwrap(), version, "another connection committed");
+
+        // Scanning two at a time walks past the other session's event.
+        let first = r.arrivals("sesn_a", start, 2).unwrap();
+        assert_eq!(ids(&first.events), ["e2"]);
+        let second = r.arrivals("sesn_a", first.through, 2).unwrap();
+        assert_eq!(ids(&second.events), ["e0"]);
+        let done = r.arrivals("sesn_a", second.through, 2).unwrap();
+        assert!(done.events.is_empty());
+        assert_eq!(done.through, second.through);
+        assert_eq!(done.through, r.max_seq().unwrap());
+
+        // The last two in time order, among those up to a seq.
+        let last = r.last_events("sesn_a", 2, r.max_seq().unwrap()).unwrap();
+        assert_eq!(ids(&last), ["e1", "e2"]);
+        assert_eq!(ids(&r.last_events("sesn_a", 9, start).unwrap()), ["e1"]);
+    }
+}
