@@ -127,7 +127,11 @@ mod tests {
         put(&mut w, "sesn_a", "e2", "2026-08-07T14:00:04Z");
         put(&mut w, "sesn_a", "e0", "2026-08-07T14:00:01Z"); // older: a backfill
         put(&mut w, "sesn_a", "e2", "2026-08-07T14:00:04Z"); // a copy: keeps its seq
-        assert_ne!(r.data_version().unwrap(), version, "another connection committed");
+        assert_ne!(
+            r.data_version().unwrap(),
+            version,
+            "another connection committed"
+        );
 
         // Scanning two at a time walks past the other session's event.
         let first = r.arrivals("sesn_a", start, 2).unwrap();

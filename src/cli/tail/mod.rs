@@ -9,11 +9,13 @@
 //! at the bottom says what `explain` says of the session and how long it has been silent.
 //! Ctrl-C ends it (exit 0); so does the session's end (terminated or deleted).
 
-use indicatif::{ProgressBar, ProgressStyle};
-use std::io::{IsTerminal, Write};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+mod screen;
+
+use std::io::IsTerminal;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+
+use screen::{Screen, interrupted};
 
 use super::api_args::ApiArgs;
 use super::args::{DEFAULT_STUCK_AFTER, parse_duration_micros};
@@ -184,34 +186,13 @@ fn follow_until_done(
         let mut end = recorder_done;
         if now != version {
             version = now;
-            let mut arrived = arrivals(store, &id, &mut cursor)?;
-            arrived.retain(|e| types.is_empty() || types.contains(&e.event_type));
-            end |= arrived.iter().any(|e| {
-                ended(type_status(&e.event_type))
-                    || (opts.until_idle && e.event_type == "session.status_idle")
-            });
-            f.show(&arrived, true)?;
-            f.stale |= !arrived.is_empty();
+            end |= f.catch_up(store, &id, &mut cursor, types, opts.until_idle)?;
         }
         if end {
             return f.finish(store, &id, opts, rec);
         }
         f.refresh(store, &id, opts)?;
         std::thread::sleep(POLL);
-    }
-}
-
-/// Every event of the session stored after `cursor`, which moves past them.
-fn arrivals(store: &Store, id: &str, cursor: &mut i64) -> anyhow::Result<Vec<EventRow>> {
-    let mut arrived = Vec::new();
-    loop {
-        let a = store.arrivals(id, *cursor, SCAN)?;
-        let more = a.through > *cursor;
-        *cursor = a.through;
-        arrived.extend(a.events);
-        if !more {
-            return Ok(arrived);
-        }
     }
 }
 
@@ -259,6 +240,35 @@ impl Follower {
             self.screen.line(&line)?;
         }
         Ok(())
+    }
+
+    /// Shows every event of the session stored after `cursor` (of `types`, when given), a
+    /// chunk of the database at a time, moving `cursor` past them. Whether one of them ends the
+    /// following: the session's end, or with `until_idle` an idle (whatever `types` says).
+    fn catch_up(
+        &mut self,
+        store: &Store,
+        id: &str,
+        cursor: &mut i64,
+        types: &[String],
+        until_idle: bool,
+    ) -> anyhow::Result<bool> {
+        let mut end = false;
+        loop {
+            let mut a = store.arrivals(id, *cursor, SCAN)?;
+            if a.through == *cursor {
+                return Ok(end);
+            }
+            *cursor = a.through;
+            end |= a.events.iter().any(|e| {
+                ended(type_status(&e.event_type))
+                    || (until_idle && e.event_type == "session.status_idle")
+            });
+            a.events
+                .retain(|e| types.is_empty() || types.contains(&e.event_type));
+            self.show(&a.events, true)?;
+            self.stale |= !a.events.is_empty();
+        }
     }
 
     /// Redraws the status line (on a terminal only): the verdict again when it is stale.
@@ -334,74 +344,4 @@ fn status_text(x: &Explanation, since: Duration) -> String {
 /// made visible either way.
 pub fn paint(color: bool, event_type: &str, summary: &str, line: &str) -> String {
     Painter { color }.paint(replay::line_style(event_type, summary), line)
-}
-
-/// Where lines go: straight to stdout, or above the status line on a terminal.
-struct Screen {
-    bar: Option<ProgressBar>,
-}
-
-impl Screen {
-    fn new(terminal: bool) -> Self {
-        let bar = terminal.then(|| {
-            let bar = ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stdout());
-            bar.set_style(
-                ProgressStyle::with_template("{wide_msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            bar
-        });
-        Screen { bar }
-    }
-
-    fn drawn(&self) -> bool {
-        self.bar.is_some()
-    }
-
-    fn line(&self, line: &str) -> std::io::Result<()> {
-        match &self.bar {
-            Some(bar) => {
-                bar.println(line);
-                Ok(())
-            }
-            None => {
-                let mut out = std::io::stdout().lock();
-                writeln!(out, "{line}")?;
-                out.flush()
-            }
-        }
-    }
-
-    fn status(&self, text: String) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(text);
-        }
-    }
-
-    fn clear(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-/// A flag that Ctrl-C (or SIGTERM) sets, so that following ends with exit 0 and the status
-/// line cleared, instead of the signal killing the process mid-line. Installed on first use.
-fn interrupted() -> &'static AtomicBool {
-    static FLAG: OnceLock<&'static AtomicBool> = OnceLock::new();
-    FLAG.get_or_init(|| {
-        let flag: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build();
-        if let Ok(rt) = rt {
-            std::thread::spawn(move || {
-                rt.block_on(async {
-                    let _ = super::api_args::shutdown_signal().changed().await;
-                });
-                flag.store(true, Ordering::Relaxed);
-            });
-        }
-        flag
-    })
 }
