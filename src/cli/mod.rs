@@ -4,6 +4,7 @@
 mod api_args;
 mod args;
 mod at;
+mod attach;
 mod capture;
 mod check;
 mod completions;
@@ -25,6 +26,7 @@ mod sessions;
 mod spans;
 mod state;
 mod stats;
+mod tail;
 mod timeline;
 mod unblock;
 mod view;
@@ -85,6 +87,8 @@ enum Command {
     Sessions(sessions::Args),
     /// Show a session's events in order, each with a one-line summary
     Timeline(timeline::Args),
+    /// Print a session's last events, then each new one as any process stores it (like tail -f)
+    Tail(tail::Args),
     /// Find events by their text: messages, tool names, inputs and results, outcomes, errors
     Search(search::Args),
     /// List a session's spans: tool calls, permission waits, model requests, threads, runs
@@ -173,6 +177,7 @@ pub fn main() -> ExitCode {
         Command::Import(a) => import::run(&db_path(db), a),
         Command::Sessions(a) => sessions::run(&db_path(db), a),
         Command::Timeline(a) => timeline::run(&db_path(db), a),
+        Command::Tail(a) => tail::run(&db_path(db), a),
         Command::Search(a) => search::run(&db_path(db), a),
         Command::Spans(a) => spans::run(&db_path(db), a),
         Command::Explain(a) => explain::run(&db_path(db), a),

@@ -128,15 +128,20 @@ pub fn run(db: &Path, mut args: Args) -> Outcome {
             Ok(exit::OK)
         }
         Some(Err(e)) => {
-            let code = match &e {
-                RecordError::Auth(_) => exit::AUTH,
-                RecordError::NotFound(_) => exit::NOT_FOUND,
-                RecordError::GaveUp { .. } => exit::GAVE_UP,
-                _ => exit::ERROR,
-            };
+            let code = exit_code(&e);
             output::error_line(&anyhow::Error::new(e).context(args.session.clone()));
             Ok(code)
         }
+    }
+}
+
+/// The exit code of a recorder's failure.
+pub fn exit_code(e: &RecordError) -> u8 {
+    match e {
+        RecordError::Auth(_) => exit::AUTH,
+        RecordError::NotFound(_) => exit::NOT_FOUND,
+        RecordError::GaveUp { .. } => exit::GAVE_UP,
+        _ => exit::ERROR,
     }
 }
 

@@ -53,7 +53,7 @@ fn speed(s: &str) -> Result<f64, String> {
 /// The style of an event's line: errors red, status changes green (running) or yellow (idle;
 /// bold when waiting on the client, magenta for other stop reasons and reschedules), user input
 /// cyan, agent messages bold.
-fn line_style(event_type: &str, summary: &str) -> Style {
+pub(super) fn line_style(event_type: &str, summary: &str) -> Style {
     if event_type.ends_with(".error")
         || event_type == "session.status_terminated"
         || event_type == "session.deleted"

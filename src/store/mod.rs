@@ -4,6 +4,7 @@
 //! writes. The schema is versioned with `PRAGMA user_version` through numbered migrations that are
 //! never edited once released; a database from a newer flightrec is refused.
 
+mod follow;
 mod objects;
 mod pages;
 mod read;
@@ -18,6 +19,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+pub use follow::Arrivals;
 pub use objects::{SessionObject, ThreadObject};
 pub use pages::{LiveRows, PageQuery, PageRow, SessionFacts, ThreadEvent};
 pub use read::{

@@ -10,6 +10,7 @@ mod concurrency;
 mod diff;
 mod explain;
 mod findings;
+mod follow;
 mod ids;
 mod otel;
 mod record;
