@@ -31,7 +31,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     if args.json {
         output::print_json(&rows)?;
     } else {
-        output::print(table(&rows))?;
+        output::print_styled(table(&rows))?;
     }
     Ok(exit::OK)
 }
@@ -51,7 +51,7 @@ fn rows(store: &Store, args: &Args) -> anyhow::Result<Vec<TimelineRow>> {
 }
 
 /// The timeline of `session` as a table (used by `demo` too).
-pub fn session_table(store: &Store, session: &str) -> anyhow::Result<comfy_table::Table> {
+pub fn session_table(store: &Store, session: &str) -> anyhow::Result<output::Table> {
     let args = Args {
         session: session.to_string(),
         types: vec![],
@@ -63,8 +63,10 @@ pub fn session_table(store: &Store, session: &str) -> anyhow::Result<comfy_table
 }
 
 /// The table of rows. A session whose events came on more than one stream gets a STREAM column
-/// ("session" or the thread id), so an event seen on both shows as two rows told apart.
-fn table(rows: &[TimelineRow]) -> comfy_table::Table {
+/// ("session" or the thread id), so an event seen on both shows as two rows told apart. With
+/// colour on, the TYPE is coloured by kind (as `replay` colours lines) and the ids are dim.
+fn table(rows: &[TimelineRow]) -> output::Table {
+    use output::Style;
     let streams = rows.iter().any(|r| !r.thread_id.is_empty());
     let mut header = vec!["TIME", "TYPE", "ID", "SUMMARY"];
     if streams {
@@ -76,16 +78,22 @@ fn table(rows: &[TimelineRow]) -> comfy_table::Table {
             Some(us) => format!("+{}", format_duration_micros(us)),
             None => flightrec::model::time::untimed_label(r.processed_at.as_deref()),
         };
-        let mut row = vec![time, r.event_type.clone(), r.id.clone(), r.summary.clone()];
+        let kind = output::event_style(&r.event_type, &r.summary);
+        let mut row = vec![
+            (Style::Plain, time),
+            (kind, r.event_type.clone()),
+            (Style::Dim, r.id.clone()),
+            (Style::Plain, r.summary.clone()),
+        ];
         if streams {
             let stream = if r.thread_id.is_empty() {
                 "session"
             } else {
                 &r.thread_id
             };
-            row.insert(1, stream.to_string());
+            row.insert(1, (Style::Dim, stream.to_string()));
         }
-        t.add_row(row);
+        t.add_styled_row(row);
     }
     t
 }
