@@ -10,6 +10,7 @@ mod concurrency;
 mod diff;
 mod explain;
 mod findings;
+mod manners;
 mod otel;
 mod record;
 mod redact;
