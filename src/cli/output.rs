@@ -68,6 +68,13 @@ pub fn finish() {
     pager::finish();
 }
 
+/// No pager for the rest of this command (a stream such as `timeline --follow`, which must show
+/// each line as it comes): what was held is printed now. A running pager is kept.
+#[allow(dead_code)]
+pub fn unpaged() -> io::Result<()> {
+    pager::direct()
+}
+
 /// The terminal's size (columns, rows) as stdout sees it.
 #[cfg(unix)]
 fn terminal_size() -> Option<(u16, u16)> {

@@ -134,6 +134,17 @@ fn spawn() -> Option<Child> {
     cmd.stdin(Stdio::piped()).spawn().ok()
 }
 
+/// Prints from here on directly (a command that streams, as `--follow`): what was held first.
+pub fn direct() -> io::Result<()> {
+    let mut sink = SINK.lock().unwrap_or_else(|p| p.into_inner());
+    if let Sink::Held { text, .. } = std::mem::replace(&mut *sink, Sink::Direct) {
+        let mut out = io::stdout().lock();
+        out.write_all(&text)?;
+        out.flush()?;
+    }
+    Ok(())
+}
+
 /// The end of the command: held output is printed, a pager is given the end of its input and
 /// waited for (the user reads, then quits it).
 pub fn finish() {
