@@ -10,6 +10,7 @@
 #   - python3 with venv (apt) and the package registry (PyPI): tests/cli/sdk.rs makes a venv with
 #     the official Python SDK (anthropic 2.12.0) and runs it against `flightrec serve`.
 #   - zsh and fish (apt): tests/cli/shell.rs checks and runs the completion scripts in them.
+#   - script(1) (apt: bsdutils): tests/cli/manners.rs runs the pager and colour on a pseudo-terminal.
 # Everything else is hermetic (loopback only). For quick iteration with nothing installed:
 #   FLIGHTREC_TEST_TIER=hermetic cargo test --workspace
 set -euo pipefail
@@ -25,8 +26,9 @@ python3 -m venv --without-pip "$probe/v" >/dev/null 2>&1 && python3 -c 'import e
     || need+=(python3-venv)
 rm -rf "$probe"
 for shell in zsh fish; do command -v "$shell" >/dev/null || need+=("$shell"); done
+command -v script >/dev/null || need+=(bsdutils)
 if ((${#need[@]})); then
-    echo "== apt: ${need[*]} (for the Chromium, Python SDK and shell completion tests)"
+    echo "== apt: ${need[*]} (for the Chromium, Python SDK, shell completion and pseudo-terminal tests)"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
 fi

@@ -78,7 +78,7 @@ fn print_text(session: &str, r: &CaptureReport) -> anyhow::Result<()> {
                     .unwrap_or_else(|| "(recorder stopped with it open)".into()),
             ]);
         }
-        output::print(t)?;
+        output::print_styled(t)?;
     }
     match &r.gaps {
         None => output::print(

@@ -80,13 +80,13 @@ pub fn run(db: Option<PathBuf>, args: Args) -> Outcome {
         record_over_http(&path)?
     };
     let store = Store::open_existing(&path)?;
-    output::print(sessions::table(&store.sessions()?))?;
+    output::print_styled(sessions::table(&store.sessions()?))?;
     let featured = sessions
         .iter()
         .find(|s| s.to_lowercase().contains("stuckcustomtool"));
     if let (false, Some(f)) = (args.quiet, featured) {
         output::print(format!("\nTimeline of {f} ({FEATURED}):\n"))?;
-        output::print(timeline::session_table(&store, f)?)?;
+        output::print_styled(timeline::session_table(&store, f)?)?;
         output::print(format!("\nWhy is it stuck? (flightrec explain {f})\n"))?;
         let summary = store.require_session(f)?;
         let stuck_after =

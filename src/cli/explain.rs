@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use super::args::VerdictArgs;
+use super::output::{self, Painter};
 use super::state::at_of;
-use super::{Outcome, exit, open_existing, output, resolve};
+use super::{Outcome, exit, open_existing, resolve};
 use flightrec::analysis::explain::Explanation;
 use flightrec::inspect::{self, ExplainAt};
 pub use flightrec::report::explain::text;
@@ -20,6 +21,17 @@ pub struct Args {
     at: Option<String>,
     #[command(flatten)]
     verdict: VerdictArgs,
+    /// text, md (Markdown, for an issue or a chat) or json (the same as --json)
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "json")]
+    format: Option<Format>,
+}
+
+/// `explain --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Md,
+    Json,
 }
 
 pub fn wall_clock() -> i64 {
@@ -50,10 +62,75 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     let v = &args.verdict;
     let summary = resolve::session_at(&store, &args.session, &resolve::Attention::of(v))?;
     let x = explain_session(&store, &summary, args.at.as_deref(), v.now(), v.stuck_after)?;
-    if v.json {
-        output::print_json(&x)?;
-    } else {
-        output::print(text(&x))?;
+    let format = match args.format {
+        Some(f) => f,
+        None if v.json => Format::Json,
+        None => Format::Text,
+    };
+    match format {
+        Format::Json => output::print_json(&x)?,
+        Format::Md => output::print(flightrec::export::md::explain_md(&x).trim_end())?,
+        Format::Text => output::print_styled(painted(&text(&x), output::painter()))?,
     }
     Ok(exit::OK)
+}
+
+/// The text report, styled when colour is on: the verdict bold, `NEEDS ATTENTION` yellow and
+/// `ok` green, the section headings bold, `WAITING` yellow, errors red. Every line is made
+/// visible first ([`Painter::paint`]), so only these styles reach the terminal.
+fn painted(text: &str, p: Painter) -> String {
+    use output::Style;
+    let mut section = "";
+    let lines = text.lines().enumerate().map(|(i, line)| {
+        if i == 0 {
+            return match line.split_once(": ") {
+                Some((verdict, rest)) => {
+                    let (flag, summary) = rest.split_once(" — ").unwrap_or((rest, ""));
+                    let style = if flag == "ok" {
+                        Style::Green
+                    } else {
+                        Style::BoldYellow
+                    };
+                    format!(
+                        "{}: {} — {}",
+                        p.paint(Style::Bold, verdict),
+                        p.paint(style, flag),
+                        p.paint(Style::Plain, summary)
+                    )
+                }
+                None => p.paint(Style::Bold, line),
+            };
+        }
+        if !line.starts_with(' ') && line.ends_with(':') || line.starts_with("findings (") {
+            section = if line.starts_with("errors") {
+                "errors"
+            } else {
+                ""
+            };
+            let style = if section == "errors" {
+                Style::Red
+            } else {
+                Style::Bold
+            };
+            return p.paint(style, line);
+        }
+        if let Some((head, tail)) = line.split_once("WAITING") {
+            return format!(
+                "{}{}{}",
+                p.paint(Style::Plain, head),
+                p.paint(Style::BoldYellow, "WAITING"),
+                p.paint(Style::Plain, tail)
+            );
+        }
+        if line.is_empty() {
+            section = "";
+        }
+        let style = if section == "errors" {
+            Style::Red
+        } else {
+            Style::Plain
+        };
+        p.paint(style, line)
+    });
+    lines.collect::<Vec<_>>().join("\n")
 }

@@ -73,6 +73,24 @@ struct Cli {
     #[arg(long, global = true, env = "FLIGHTREC_DB", value_name = "PATH")]
     db: Option<PathBuf>,
 
+    /// When to colour output: auto (on a terminal, unless NO_COLOR is set), always, never
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    color: output::ColorWhen,
+
+    /// Print long output directly, not through the pager ($FLIGHTREC_PAGER, $PAGER, less)
+    #[arg(long, global = true)]
+    no_pager: bool,
+
+    /// Print tables in full, not fitted to the terminal's width
+    #[arg(long, global = true)]
+    wide: bool,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -172,6 +190,7 @@ pub fn main() -> ExitCode {
         }
     };
     let db = cli.db.clone();
+    output::setup(cli.color, cli.wide, !cli.no_pager && pageable(&cli.command));
     let result = match cli.command {
         Command::Demo(a) => demo::run(db, a),
         Command::Import(a) => import::run(&db_path(db), a),
@@ -198,6 +217,7 @@ pub fn main() -> ExitCode {
         Command::Man(a) => man::run(a),
         Command::CompleteSessions(a) => completions::sessions(db, a),
     };
+    output::finish();
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) if output::is_broken_pipe(&e) => ExitCode::from(exit::OK),
@@ -206,6 +226,24 @@ pub fn main() -> ExitCode {
             ExitCode::from(exit::ERROR)
         }
     }
+}
+
+/// The commands whose output may be long: on a terminal, it goes through the pager.
+fn pageable(c: &Command) -> bool {
+    use Command::*;
+    matches!(
+        c,
+        Sessions(_)
+            | Timeline(_)
+            | Search(_)
+            | Spans(_)
+            | Explain(_)
+            | State(_)
+            | Stats(_)
+            | Diff(_)
+            | Capture(_)
+            | Redact(_)
+    )
 }
 
 /// `--db`, else `$FLIGHTREC_DB` (clap reads it), else the user's data directory.

@@ -1,5 +1,10 @@
-//! Output helpers: tables, JSON, the error line, warnings, colour, and quiet exits on a closed
-//! pipe.
+//! Output helpers: tables, JSON, the error line, warnings, colour, the pager, and quiet exits on
+//! a closed pipe.
+//!
+//! Terminal manners are decided once, here, from the global flags ([`setup`]): colour
+//! ([`color`]: `--color`, NO_COLOR), the pager ([`pager`]: long output on a terminal) and the
+//! table width ([`tables`]: fitted without breaking an id, or `--wide`). Into a pipe or a file
+//! the output is what it always was: no colour, no pager, no fitting.
 //!
 //! Every text a command prints passes through here, and here it is made harmless for the
 //! terminal: event text is anyone's, and a control character in it (ESC, a C1 control, CR, BS,
@@ -7,12 +12,79 @@
 //! terminal. flightrec's own styling is the one thing that is not: it is a [`Style`] applied by
 //! [`Painter::paint`] around text already made visible, so no text can turn into a colour.
 
-use comfy_table::{ContentArrangement, Table, presets};
+mod color;
+mod pager;
+mod tables;
+
 use flightrec::model::term::is_hazard;
 pub use flightrec::model::term::visible;
 use flightrec::report::Doc;
 use serde_json::ser::{Formatter, PrettyFormatter};
 use std::io::{self, IsTerminal, Write};
+use std::sync::OnceLock;
+
+pub use color::{ColorWhen, Painter, Style, event_style};
+pub use tables::{Table, table};
+
+/// The terminal manners of this run, decided once by [`setup`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Settings {
+    /// Style what goes to stdout.
+    pub color: bool,
+    /// Print tables in full, not fitted to the terminal.
+    pub wide: bool,
+}
+
+static SETTINGS: OnceLock<Settings> = OnceLock::new();
+
+/// Decides colour, width and paging from the global flags; `pageable` for a command whose
+/// output may be long (paged only on a terminal, unless `no_pager`).
+pub fn setup(color: ColorWhen, wide: bool, pager: bool) {
+    let env = |k: &str| std::env::var(k).ok();
+    let _ = SETTINGS.set(Settings {
+        color: color.decide(io::stdout().is_terminal(), env),
+        wide,
+    });
+    if pager {
+        pager::start();
+    }
+}
+
+/// The settings [`setup`] decided (defaults, all off, before it).
+pub fn settings() -> Settings {
+    SETTINGS.get().copied().unwrap_or_default()
+}
+
+/// The painter for stdout: styles when colour is on.
+pub fn painter() -> Painter {
+    Painter {
+        color: settings().color,
+    }
+}
+
+/// Ends paging: what was held is printed, a running pager is waited for. Called once, when the
+/// command has returned.
+pub fn finish() {
+    pager::finish();
+}
+
+/// No pager for the rest of this command (a stream such as `timeline --follow`, which must show
+/// each line as it comes): what was held is printed now. A running pager is kept.
+pub fn unpaged() -> io::Result<()> {
+    pager::direct()
+}
+
+/// The terminal's size (columns, rows) as stdout sees it.
+#[cfg(unix)]
+fn terminal_size() -> Option<(u16, u16)> {
+    let ws = rustix::termios::tcgetwinsize(io::stdout()).ok()?;
+    (ws.ws_col > 0 && ws.ws_row > 0).then_some((ws.ws_col, ws.ws_row))
+}
+
+#[cfg(not(unix))]
+fn terminal_size() -> Option<(u16, u16)> {
+    None
+}
 
 /// Prints `flightrec: error: …` once, on one line, with the context chain joined by ": ".
 ///
@@ -51,25 +123,9 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// A plain table that fits the terminal when there is one.
-pub fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_style(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header.iter().map(|h| h.to_string()));
-    t
-}
-
-/// A report's text, its tables laid out as [`table`]s.
+/// A report's text, its tables laid out as [`Table`]s.
 pub fn render(doc: &Doc) -> String {
-    doc.render(|t| {
-        let header: Vec<&str> = t.header.iter().map(String::as_str).collect();
-        let mut laid = table(&header);
-        for row in &t.rows {
-            laid.add_row(row.clone());
-        }
-        laid.to_string()
-    })
+    doc.render(tables::layout)
 }
 
 /// Writes a table (or anything displayable) to stdout, with a final newline, control characters
@@ -77,22 +133,26 @@ pub fn render(doc: &Doc) -> String {
 /// control's picture, so its columns stay aligned; a row holding DEL or a C1 control, whose
 /// forms are six columns wide, is pushed right by five columns for each.)
 pub fn print(s: impl std::fmt::Display) -> io::Result<()> {
-    let mut out = io::stdout().lock();
-    writeln!(out, "{}", visible(&s.to_string()))?;
-    out.flush()
+    pager::write(format!("{}\n", visible(&s.to_string())).as_bytes())
+}
+
+/// Writes text already made safe (a [`Table`], [`Painter`] output) to stdout with a final
+/// newline: its styles reach the terminal.
+pub fn print_styled(s: impl std::fmt::Display) -> io::Result<()> {
+    pager::write(format!("{s}\n").as_bytes())
 }
 
 /// Writes a value as pretty JSON to stdout. serde_json escapes C0 controls; DEL and the C1
 /// controls, which JSON allows raw, are escaped too (`\u007f`, `\u009b`): the same JSON value,
 /// nothing a terminal acts on.
 pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
-    let mut out = io::stdout().lock();
+    let mut out = Vec::new();
     let mut ser =
         serde_json::Serializer::with_formatter(&mut out, Escaping(PrettyFormatter::new()));
     // Unwrapped back to the io::Error, so a closed pipe is recognised as one.
     v.serialize(&mut ser).map_err(io::Error::from)?;
-    writeln!(out)?;
-    out.flush()?;
+    out.push(b'\n');
+    pager::write(&out)?;
     Ok(())
 }
 
@@ -216,79 +276,6 @@ impl<W: Write> Drop for Visible<W> {
         if self.held {
             let _ = self.inner.write_all(&[0xc2]);
             let _ = self.inner.flush();
-        }
-    }
-}
-
-/// `--color`: when to style output.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ColorWhen {
-    /// When stdout is a terminal and NO_COLOR is unset
-    Auto,
-    /// Always, even into a pipe or a file (for `less -R`)
-    Always,
-    /// Never
-    Never,
-}
-
-impl ColorWhen {
-    /// Whether to style what goes to stdout.
-    pub fn for_stdout(self) -> bool {
-        match self {
-            ColorWhen::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-            ColorWhen::Always => true,
-            ColorWhen::Never => false,
-        }
-    }
-}
-
-/// flightrec's own styles: the only escape sequences it ever writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Style {
-    Plain,
-    Dim,
-    Bold,
-    Red,
-    Green,
-    Yellow,
-    /// Bold yellow.
-    BoldYellow,
-    Magenta,
-    Cyan,
-}
-
-impl Style {
-    fn sgr(self) -> &'static str {
-        match self {
-            Style::Plain => "",
-            Style::Dim => "\x1b[2m",
-            Style::Bold => "\x1b[1m",
-            Style::Red => "\x1b[31m",
-            Style::Green => "\x1b[32m",
-            Style::Yellow => "\x1b[33m",
-            Style::BoldYellow => "\x1b[1;33m",
-            Style::Magenta => "\x1b[35m",
-            Style::Cyan => "\x1b[36m",
-        }
-    }
-}
-
-const RESET: &str = "\x1b[0m";
-
-/// Styles text when colour is on; shows its control characters visibly either way.
-#[derive(Clone, Copy, Debug)]
-pub struct Painter {
-    pub color: bool,
-}
-
-impl Painter {
-    /// `text` made visible, then wrapped in `style` if colour is on.
-    pub fn paint(&self, style: Style, text: &str) -> String {
-        let text = visible(text);
-        if self.color && style != Style::Plain {
-            format!("{}{text}{RESET}", style.sgr())
-        } else {
-            text.into_owned()
         }
     }
 }

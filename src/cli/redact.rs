@@ -60,7 +60,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         ]);
     }
     if !hits.is_empty() {
-        output::print(t)?;
+        output::print_styled(t)?;
     }
     output::print(totals(&manifest))?;
     Ok(exit::OK)

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::args::{parse_duration_micros, positive};
-use super::output::{ColorWhen, Painter, Style};
+use super::output::{self, Painter, Style, event_style};
 use super::{Outcome, at, exit, open_existing, resolve};
 use flightrec::analysis::replay::{Cue, Pacing, Schedule, Window};
 use flightrec::analysis::summarize;
@@ -40,43 +40,11 @@ pub struct Args {
     /// Stop after this event (its id, or a unique prefix or suffix) or time (the forms of --from)
     #[arg(long, value_name = "EVENT_ID|TIME")]
     to: Option<String>,
-    /// Colour the lines: auto (when stdout is a terminal and NO_COLOR is unset), always, never
-    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
-    color: ColorWhen,
 }
 
 /// `--speed`: [`positive`], pointing at `--no-wait` when it is not.
 fn speed(s: &str) -> Result<f64, String> {
     positive(s).map_err(|e| format!("{e} (use --no-wait to print without waiting)"))
-}
-
-/// The style of an event's line: errors red, status changes green (running) or yellow (idle;
-/// bold when waiting on the client, magenta for other stop reasons and reschedules), user input
-/// cyan, agent messages bold.
-pub(super) fn line_style(event_type: &str, summary: &str) -> Style {
-    if event_type.ends_with(".error")
-        || event_type == "session.status_terminated"
-        || event_type == "session.deleted"
-        || summary.contains("[error]")
-    {
-        return Style::Red;
-    }
-    match event_type {
-        "session.status_running" | "session.thread_status_running" => Style::Green,
-        "session.status_idle" | "session.thread_status_idle" => {
-            if summary.contains("requires_action") {
-                Style::BoldYellow
-            } else if summary.contains("end_turn") {
-                Style::Yellow
-            } else {
-                Style::Magenta
-            }
-        }
-        "session.status_rescheduled" | "session.thread_status_rescheduled" => Style::Magenta,
-        "agent.message" => Style::Bold,
-        t if t.starts_with("user.") => Style::Cyan,
-        _ => Style::Plain,
-    }
 }
 
 /// Every line goes through the painter: event text shown visibly, styled only by us.
@@ -97,7 +65,7 @@ impl Printer {
             let _ = write!(line, "  {summary}");
         }
         self.paint
-            .paint(line_style(&row.event_type, &summary), &line)
+            .paint(event_style(&row.event_type, &summary), &line)
     }
 
     fn note(&self, text: &str) -> String {
@@ -123,9 +91,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         max_gap_us: Some(args.max_gap.max(0)),
     };
     let printer = Printer {
-        paint: Painter {
-            color: args.color.for_stdout(),
-        },
+        paint: output::painter(),
         origin: summary.first_ts,
     };
     let mut out = std::io::stdout().lock();

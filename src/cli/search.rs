@@ -119,7 +119,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     } else if hits.is_empty() {
         output::eprint_line(format!("flightrec: no events match {}", q.text))?;
     } else {
-        output::print(table(&hits, args.session.is_none()))?;
+        output::print_styled(table(&hits, args.session.is_none()))?;
         if more {
             output::eprint_line(format!(
                 "flightrec: {} hits shown, more match; --limit N for more, --limit 0 for all",
@@ -151,7 +151,7 @@ fn to_json(h: &SearchHit) -> HitJson<'_> {
     }
 }
 
-fn table(hits: &[SearchHit], with_session: bool) -> comfy_table::Table {
+fn table(hits: &[SearchHit], with_session: bool) -> output::Table {
     let mut header = vec!["TIME", "TYPE", "ID", "MATCH"];
     if with_session {
         header.insert(0, "SESSION");

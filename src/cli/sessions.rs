@@ -98,7 +98,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             .collect::<anyhow::Result<Vec<SessionJson>>>()?;
         output::print_json(&rows)?;
     } else {
-        output::print(table(&sessions))?;
+        output::print_styled(table(&sessions))?;
     }
     Ok(exit::OK)
 }
@@ -134,7 +134,7 @@ fn duration(s: &SessionSummary) -> Option<i64> {
     Some(s.last_ts? - s.first_ts?)
 }
 
-pub fn table(sessions: &[SessionSummary]) -> comfy_table::Table {
+pub fn table(sessions: &[SessionSummary]) -> output::Table {
     let mut t = output::table(&[
         "SESSION",
         "TITLE",

@@ -78,7 +78,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     if args.json {
         output::print_json(&list)?;
     } else {
-        output::print(table(&list, summary.first_ts))?;
+        output::print_styled(table(&list, summary.first_ts))?;
     }
     Ok(exit::OK)
 }
@@ -110,7 +110,7 @@ fn ms(v: f64) -> String {
     format_duration_micros((v * 1000.0) as i64)
 }
 
-fn table(list: &[Span], origin: Option<i64>) -> comfy_table::Table {
+fn table(list: &[Span], origin: Option<i64>) -> output::Table {
     let mut t = output::table(&[
         "START", "KIND", "NAME", "DURATION", "STATUS", "START ID", "DETAIL",
     ]);

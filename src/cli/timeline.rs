@@ -44,7 +44,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     if args.json {
         output::print_json(&rows)?;
     } else {
-        output::print(table(&rows))?;
+        output::print_styled(table(&rows))?;
     }
     Ok(exit::OK)
 }
@@ -91,15 +91,17 @@ fn follow(db: &Path, args: &Args) -> Outcome {
 }
 
 /// The timeline of `session` as a table (used by `demo` too).
-pub fn session_table(store: &Store, session: &str) -> anyhow::Result<comfy_table::Table> {
+pub fn session_table(store: &Store, session: &str) -> anyhow::Result<output::Table> {
     let summary = store.require_session(session)?;
     let events = store.events(session, &TimelineQuery::default())?;
     Ok(table(&timeline_rows(&events, summary.first_ts)))
 }
 
 /// The table of rows. A session whose events came on more than one stream gets a STREAM column
-/// ("session" or the thread id), so an event seen on both shows as two rows told apart.
-fn table(rows: &[TimelineRow]) -> comfy_table::Table {
+/// ("session" or the thread id), so an event seen on both shows as two rows told apart. With
+/// colour on, the TYPE is coloured by kind (as `replay` colours lines) and the ids are dim.
+fn table(rows: &[TimelineRow]) -> output::Table {
+    use output::Style;
     let streams = rows.iter().any(|r| !r.thread_id.is_empty());
     let mut header = vec!["TIME", "TYPE", "ID", "SUMMARY"];
     if streams {
@@ -108,11 +110,17 @@ fn table(rows: &[TimelineRow]) -> comfy_table::Table {
     let mut t = output::table(&header);
     for r in rows {
         let [time, stream, event_type, id, summary] = cells(r);
-        let mut row = vec![time, event_type, id, summary];
+        let kind = output::event_style(&r.event_type, &r.summary);
+        let mut row = vec![
+            (Style::Plain, time),
+            (kind, event_type),
+            (Style::Dim, id),
+            (Style::Plain, summary),
+        ];
         if streams {
-            row.insert(1, stream);
+            row.insert(1, (Style::Dim, stream));
         }
-        t.add_row(row);
+        t.add_styled_row(row);
     }
     t
 }

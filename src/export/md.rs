@@ -11,8 +11,10 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 mod escape;
+mod explain;
 
 pub use escape::{code, fence, html_escape, inline, prose};
+pub use explain::explain_md;
 
 use super::SessionDoc;
 use super::flow::{self, Facts};

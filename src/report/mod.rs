@@ -17,6 +17,15 @@ pub mod stats;
 pub struct Table {
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// The columns holding ids (by index): never shortened or wrapped when laid out.
+    pub ids: Vec<usize>,
+}
+
+/// What a column holds, for the layout: an id is kept whole, text may be shortened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Text,
+    Id,
 }
 
 impl Table {
@@ -24,6 +33,22 @@ impl Table {
         Table {
             header: header.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
+            ids: Vec::new(),
+        }
+    }
+
+    /// Marks the columns at these indices as holding ids.
+    pub fn with_ids(mut self, ids: &[usize]) -> Table {
+        self.ids.extend_from_slice(ids);
+        self
+    }
+
+    /// What column `i` holds.
+    pub fn column(&self, i: usize) -> Column {
+        if self.ids.contains(&i) {
+            Column::Id
+        } else {
+            Column::Text
         }
     }
 

@@ -288,7 +288,8 @@ pub fn render(s: &Stats, many: bool) -> Doc {
     if s.errors.is_empty() {
         out.push_str("No errors.\n\n");
     } else {
-        let mut t = Table::new(&["SOURCE", "TYPE", "COUNT", "RETRY STATUS", "FIRST EVENT"]);
+        let mut t =
+            Table::new(&["SOURCE", "TYPE", "COUNT", "RETRY STATUS", "FIRST EVENT"]).with_ids(&[4]);
         for e in &s.errors {
             let statuses: Vec<String> = e
                 .retry_statuses
@@ -318,7 +319,7 @@ pub fn render(s: &Stats, many: bool) -> Doc {
         if many {
             header.push("SESSION");
         }
-        let mut t = Table::new(&header);
+        let mut t = Table::new(&header).with_ids(&[3, 5]);
         for x in &s.slowest_spans {
             let mut row = vec![
                 ms_f64(Some(x.duration_ms), Missing::Empty),
@@ -355,7 +356,8 @@ pub fn sessions_table(rows: &[SessionRow]) -> Table {
         "ERRORS",
         "LIST COST (EST.)",
         "REPORTED",
-    ]);
+    ])
+    .with_ids(&[0]);
     for r in rows {
         t.add_row(vec![
             r.id.to_string(),

@@ -12,6 +12,7 @@ mod explain;
 mod findings;
 mod follow;
 mod ids;
+mod manners;
 mod otel;
 mod record;
 mod redact;

@@ -16,6 +16,9 @@ pub fn run(db: &Path, args: &[&str]) -> Output {
         .arg(db)
         .args(args)
         .env_remove("FLIGHTREC_DB")
+        // Terminal manners from the caller's shell would change the output: none here.
+        .env_remove("COLUMNS")
+        .env_remove("CLICOLOR_FORCE")
         .output()
         .unwrap()
 }

@@ -21,8 +21,8 @@ use super::api_args::ApiArgs;
 use super::args::{DEFAULT_STUCK_AFTER, parse_duration_micros};
 use super::attach::{self, Attached};
 use super::explain::{explain_session, text, wall_clock};
-use super::output::{self, ColorWhen, Painter};
-use super::{Outcome, exit, open_existing, replay, resolve, timeline};
+use super::output::{self, Painter};
+use super::{Outcome, exit, open_existing, resolve, timeline};
 use flightrec::analysis::explain::Explanation;
 use flightrec::analysis::timeline_rows;
 use flightrec::model::time::format_duration_micros;
@@ -145,6 +145,8 @@ pub fn follow(
     opts: &FollowArgs,
     mut rec: Option<Attached>,
 ) -> Outcome {
+    // Lines must show as they come: no pager from here on (what was held is printed now).
+    output::unpaged()?;
     let outcome = follow_until_done(store, from, types, opts, &mut rec);
     match rec.and_then(Attached::stop) {
         Some(code) => Ok(code),
@@ -168,7 +170,7 @@ fn follow_until_done(
     let mut f = Follower {
         origin: summary.first_ts,
         newest_ts: None,
-        color: ColorWhen::Auto.for_stdout(),
+        color: output::painter().color,
         screen: Screen::new(terminal),
         status: None,
         stale: false,
@@ -350,8 +352,8 @@ fn status_text(x: &Explanation, since: Duration) -> String {
     output::visible(&s).into_owned()
 }
 
-/// An event's line, coloured by its kind when `color` (as `replay` colours it). The line is
+/// An event's line, coloured by its kind when `color` (the palette `replay` and `timeline` use). The line is
 /// made visible either way.
 pub fn paint(color: bool, event_type: &str, summary: &str, line: &str) -> String {
-    Painter { color }.paint(replay::line_style(event_type, summary), line)
+    Painter { color }.paint(output::event_style(event_type, summary), line)
 }
