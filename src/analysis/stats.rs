@@ -245,6 +245,13 @@ pub struct RequestRow {
     pub cache_read_input_tokens: u64,
     pub cache_creation_input_tokens: u64,
     pub cost_usd: Option<f64>,
+    /// When the request was made (its start, else its end), µs: the day `stats --by day` counts
+    /// it on.
+    #[serde(skip)]
+    pub ts: Option<i64>,
+    /// Its `span.model_request_start` is not in the recording ([`Tokens::partial_requests`]).
+    #[serde(skip)]
+    pub partial: bool,
 }
 
 /// The report.
@@ -652,6 +659,8 @@ impl Accumulator {
                 cache_read_input_tokens: u.cache_read_input_tokens,
                 cache_creation_input_tokens: u.cache_creation_input_tokens,
                 cost_usd: cost,
+                ts: s.start_ts.or(s.end_ts),
+                partial: s.partial,
             });
         }
     }
@@ -847,6 +856,8 @@ impl Accumulator {
         }
     }
 }
+
+pub mod groups;
 
 #[cfg(test)]
 mod tests;

@@ -13,6 +13,8 @@ use crate::analysis::prices;
 use crate::analysis::stats::{Stats, Tokens};
 use crate::store::SessionSummary;
 
+pub mod by;
+
 /// `--json` for one session.
 #[derive(Serialize)]
 pub struct SessionReport<'a> {

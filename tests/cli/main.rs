@@ -26,6 +26,7 @@ mod shell;
 mod spans;
 mod state;
 mod stats;
+mod stats_by;
 mod tape;
 mod time_filters;
 mod transcript;
