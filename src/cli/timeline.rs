@@ -7,7 +7,7 @@ use super::tail::{self, FollowArgs};
 use super::{Outcome, exit, open_existing, output, resolve};
 use flightrec::analysis::{TimelineRow, timeline_rows};
 use flightrec::model::time::format_duration_micros;
-use flightrec::store::{Store, TimelineQuery};
+use flightrec::store::{SessionSummary, Store, TimelineQuery};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -51,16 +51,20 @@ pub fn run(db: &Path, args: Args) -> Outcome {
 
 fn rows(store: &Store, args: &Args) -> anyhow::Result<Vec<TimelineRow>> {
     let summary = resolve::session(store, &args.session)?;
+    let events = store.events(&summary.id, &query(args, &summary)?)?;
+    Ok(timeline_rows(&events, summary.first_ts))
+}
+
+/// The events `args` asks for (types, window, limit) in the session `summary`.
+fn query(args: &Args, summary: &SessionSummary) -> anyhow::Result<TimelineQuery> {
     let window = args.window.in_session(summary.first_ts)?;
-    let q = TimelineQuery {
+    Ok(TimelineQuery {
         types: args.types.clone(),
         since_ts: window.since,
         until_ts: window.until,
         limit: args.limit,
         ..TimelineQuery::default()
-    };
-    let events = store.events(&summary.id, &q)?;
-    Ok(timeline_rows(&events, summary.first_ts))
+    })
 }
 
 /// `--follow`: the window as lines, then what arrives. The newest `seq` is read first, so an
@@ -72,15 +76,7 @@ fn follow(db: &Path, args: &Args) -> Outcome {
     };
     let summary = store.require_session(&id)?;
     let cursor = store.max_seq()?;
-    let window = args.window.in_session(summary.first_ts)?;
-    let q = TimelineQuery {
-        types: args.types.clone(),
-        since_ts: window.since,
-        until_ts: window.until,
-        limit: args.limit,
-        ..TimelineQuery::default()
-    };
-    let mut backlog = store.events(&id, &q)?;
+    let mut backlog = store.events(&id, &query(args, &summary)?)?;
     backlog.retain(|e| e.seq <= cursor);
     let from = tail::Start {
         summary,

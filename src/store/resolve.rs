@@ -138,20 +138,13 @@ impl Store {
         suffix: &str,
         limit: usize,
     ) -> Result<Vec<String>> {
-        let ids: Vec<String> = self
-            .conn
-            .prepare_cached(
-                "SELECT DISTINCT dedup_key FROM events INDEXED BY events_key WHERE session_id = ?1 \
-                 AND length(dedup_key) >= length(?2) AND substr(dedup_key, -length(?2)) = ?2 \
-                 ORDER BY dedup_key LIMIT ?3",
-            )
-            .and_then(|mut s| {
-                let n = i64::try_from(limit).unwrap_or(i64::MAX);
-                s.query_map(params![session_id, suffix, n], |r| r.get(0))?
-                    .collect()
-            })
-            .map_err(self.err("finding events by an id suffix"))?;
-        Ok(typed(ids))
+        self.event_ids_matching(
+            session_id,
+            "length(dedup_key) >= length(?2) AND substr(dedup_key, -length(?2)) = ?2",
+            suffix,
+            limit,
+            "finding events by an id suffix",
+        )
     }
 
     /// The distinct ids of a session's events that contain `part`, at most `limit`: the same
@@ -162,18 +155,38 @@ impl Store {
         part: &str,
         limit: usize,
     ) -> Result<Vec<String>> {
+        self.event_ids_matching(
+            session_id,
+            "instr(dedup_key, ?2) > 0",
+            part,
+            limit,
+            "finding events by a part of their id",
+        )
+    }
+
+    /// The distinct ids of a session's events for which `condition` (on `dedup_key`, with `text`
+    /// as `?2`) holds, at most `limit`, walking the session's part of `events_key`.
+    fn event_ids_matching(
+        &self,
+        session_id: &str,
+        condition: &'static str,
+        text: &str,
+        limit: usize,
+        what: &'static str,
+    ) -> Result<Vec<String>> {
+        let sql = format!(
+            "SELECT DISTINCT dedup_key FROM events INDEXED BY events_key WHERE session_id = ?1 \
+             AND {condition} ORDER BY dedup_key LIMIT ?3"
+        );
         let ids: Vec<String> = self
             .conn
-            .prepare_cached(
-                "SELECT DISTINCT dedup_key FROM events INDEXED BY events_key WHERE session_id = ?1 \
-                 AND instr(dedup_key, ?2) > 0 ORDER BY dedup_key LIMIT ?3",
-            )
+            .prepare_cached(&sql)
             .and_then(|mut s| {
                 let n = i64::try_from(limit).unwrap_or(i64::MAX);
-                s.query_map(params![session_id, part, n], |r| r.get(0))?
+                s.query_map(params![session_id, text, n], |r| r.get(0))?
                     .collect()
             })
-            .map_err(self.err("finding events by a part of their id"))?;
+            .map_err(self.err(what))?;
         Ok(typed(ids))
     }
 
