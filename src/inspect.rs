@@ -19,7 +19,7 @@ use crate::analysis::state::{
 };
 use crate::analysis::stats::{Accumulator, STATS_TYPES, StatsBuilder};
 use crate::analysis::threads::{THREAD_TYPES, ThreadTree, ThreadTreeBuilder};
-use crate::store::{EventRow, Result, SessionSummary, Store, TimelineQuery};
+use crate::store::{EventRef, EventRow, Result, SessionSummary, Store, TimelineQuery};
 
 /// How much of the fold to compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,13 +124,7 @@ pub fn reconstruct(
         slim_types: owned(SLIM_TYPES),
         ..TimelineQuery::default()
     };
-    store.scan_events(&summary.id, &q, |ev| {
-        let within = point.is_none_or(|p| p.includes_ref(&ev));
-        if within {
-            b.push(&ev);
-        }
-        within
-    })?;
+    scan_to_point(store, &summary.id, &q, point, |ev| b.push(ev))?;
     Ok(b.finish(point.and_then(|p| p.time()).or(summary.last_ts)))
 }
 
@@ -148,13 +142,7 @@ pub fn thread_tree(
         ..TimelineQuery::default()
     };
     let mut b = ThreadTreeBuilder::new();
-    store.scan_events(&summary.id, &q, |ev| {
-        let within = point.is_none_or(|p| p.includes_ref(&ev));
-        if within {
-            b.push(&ev);
-        }
-        within
-    })?;
+    scan_to_point(store, &summary.id, &q, point, |ev| b.push(ev))?;
     let objects = store.thread_objects(&summary.id)?;
     Ok(b.finish(&objects, point.and_then(|p| p.time())))
 }
@@ -209,13 +197,7 @@ pub fn findings(
         ..TimelineQuery::default()
     };
     let mut b = FindingsBuilder::new();
-    store.scan_events(&summary.id, &q, |ev| {
-        let within = point.is_none_or(|p| p.includes_ref(&ev));
-        if within {
-            b.push(&ev);
-        }
-        within
-    })?;
+    scan_to_point(store, &summary.id, &q, point, |ev| b.push(ev))?;
     Ok(b.finish(gaps))
 }
 
@@ -282,6 +264,24 @@ pub fn session_stats(
     let end = summary.last_ts;
     let b = store.scan_events_pipelined(&summary.id, &q, b, |b, ev| b.push(ev))?;
     Ok(b.finish(end))
+}
+
+/// Feeds `push` the session's events that `q` reads, in order, up to `point` (all of them for
+/// `None`), and stops reading at the first one past it.
+fn scan_to_point(
+    store: &Store,
+    session_id: &str,
+    q: &TimelineQuery,
+    point: Option<Point>,
+    mut push: impl FnMut(&EventRef<'_>),
+) -> Result<()> {
+    store.scan_events(session_id, q, |ev| {
+        let within = point.is_none_or(|p| p.includes_ref(&ev));
+        if within {
+            push(&ev);
+        }
+        within
+    })
 }
 
 #[cfg(test)]
