@@ -12,6 +12,7 @@ use crate::analysis::Point;
 use crate::analysis::capture::{Gap, capture_report};
 use crate::analysis::explain::{At, ExplainInput, Explanation, explain};
 use crate::analysis::findings::{Findings, FindingsBuilder, attach};
+use crate::analysis::rules::{self, Hit, Thresholds};
 use crate::analysis::session_facts::{SessionFacts, session_facts};
 use crate::analysis::spans::{SLIM_TYPES, SPAN_TYPES};
 use crate::analysis::state::{
@@ -282,6 +283,24 @@ fn scan_to_point(
         }
         within
     })
+}
+
+/// The rules' hits on a session at `now` (µs): its explanation at the end of the recording, read
+/// against `th` ([`crate::analysis::rules`]). What `check --all` and `watch` evaluate.
+pub fn rule_hits(
+    store: &Store,
+    summary: &SessionSummary,
+    now: i64,
+    th: &Thresholds,
+) -> Result<Vec<Hit>> {
+    let x = ExplainAt {
+        point: None,
+        at: None,
+        now,
+        stuck_after_us: th.silent_after_us,
+    };
+    let (explanation, _) = explain_session(store, summary, &x)?;
+    Ok(rules::from_explanation(&explanation, now, th))
 }
 
 #[cfg(test)]

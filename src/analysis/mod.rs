@@ -8,6 +8,7 @@ pub mod lanes;
 pub mod point;
 pub mod prices;
 pub mod replay;
+pub mod rules;
 pub mod session_facts;
 pub mod spans;
 pub mod state;
