@@ -1,6 +1,7 @@
 //! Anthropic's webhooks (`../shared/webhooks.md`): the Standard Webhooks signature check and the
-//! payload. No I/O and no clock: the intake (`record::webhook_intake`, with `net`) passes `now`.
+//! payload; `outgoing`: the sender's side (what `serve --live --webhook-url` sends). No I/O and no clock: the intake (`record::webhook_intake`, with `net`) passes `now`.
 
+pub mod outgoing;
 mod payload;
 mod verify;
 
