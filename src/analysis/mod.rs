@@ -1,6 +1,7 @@
 //! Pure functions over stored events: no I/O, no clock. The CLI and the viewer share them.
 
 pub mod capture;
+pub mod deployment;
 pub mod diff;
 pub mod explain;
 pub mod findings;

@@ -4,6 +4,7 @@
 //! writes. The schema is versioned with `PRAGMA user_version` through numbered migrations that are
 //! never edited once released; a database from a newer flightrec is refused.
 
+mod deployment_runs;
 mod follow;
 mod objects;
 mod pages;
@@ -19,6 +20,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;
 pub use objects::{SessionObject, ThreadObject};
 pub use pages::{LiveRows, PageQuery, PageRow, SessionFacts, ThreadEvent};
@@ -50,6 +52,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_event_errors.sql"),
     include_str!("migrations/0004_threads.sql"),
     include_str!("migrations/0005_webhooks.sql"),
+    // 0006 is another branch's; at merge it goes before this line.
+    include_str!("migrations/0007_deployment_runs.sql"),
 ];
 
 /// The schema version this build writes.
