@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use super::args::{parse_duration as duration, positive};
 use super::{Outcome, exit, output};
-use flightrec::serve::{Chaos, ServeOptions};
+use flightrec::analysis::deployment::RunFacts;
+use flightrec::serve::{Chaos, ServeOptions, WebhookTarget};
+use flightrec::webhook::Verifier;
+use flightrec::webhook::outgoing::Chaos as WebhookChaos;
 use flightrec::store::Store;
 
 #[derive(clap::Args)]
@@ -72,9 +75,48 @@ pub struct Args {
     /// Keep counters (database calls, open streams) in FILE as JSON, rewritten every 100 ms
     #[arg(long, value_name = "FILE", hide = true)]
     stats_file: Option<std::path::PathBuf>,
+    /// With --live: POST the platform's webhooks to URL as each session changes status
+    /// (session.created, session.running, session.requires_action, ...), signed with
+    /// --webhook-secret (Standard Webhooks)
+    #[arg(long, value_name = "URL", requires_all = ["live", "webhook_secret"])]
+    webhook_url: Option<String>,
+    /// The signing key of --webhook-url (whsec_ followed by base64)
+    #[arg(
+        long,
+        env = "FLIGHTREC_SERVE_WEBHOOK_SECRET",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    webhook_secret: Option<String>,
+    /// Chaos for --webhook-url, comma-separated: repeat=P (send a delivery twice with chance
+    /// P), delay=DUR (hold each send back up to DUR), reorder (swap about half the consecutive
+    /// deliveries), seed=N
+    #[arg(long, value_name = "SPEC", requires = "webhook_url", value_parser = webhook_chaos)]
+    webhook_chaos: Option<WebhookChaos>,
+    /// Serve this deployment run object (JSON) at GET /v1/deployment_runs/{id} (repeatable);
+    /// with --webhook-url, a failed one is also announced by a deployment_run.failed webhook
+    #[arg(long, value_name = "FILE")]
+    deployment_run: Vec<std::path::PathBuf>,
     /// Serve this tape (flightrec export --format tape) instead of the database
     #[arg(long, value_name = "FILE")]
     tape: Option<std::path::PathBuf>,
+}
+
+fn webhook_chaos(s: &str) -> Result<WebhookChaos, String> {
+    WebhookChaos::parse(s, duration)
+}
+
+/// Each `--deployment-run` file's text, checked to be a run object.
+fn deployment_runs(files: &[std::path::PathBuf]) -> anyhow::Result<Vec<String>> {
+    files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f)
+                .with_context(|| format!("--deployment-run: cannot read {}", f.display()))?;
+            RunFacts::parse(&text).with_context(|| format!("--deployment-run {}", f.display()))?;
+            Ok(text)
+        })
+        .collect()
 }
 
 fn rate(s: &str) -> Result<f64, String> {
@@ -97,7 +139,18 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     // Refuse a missing, foreign or newer database before listening; bring an older one up to
     // date (as every reading command does), so the pool's read-only connections can read it.
     drop(Store::open_reader(db)?);
+    let webhooks = match (args.webhook_url, args.webhook_secret) {
+        (Some(url), Some(secret)) => Some(WebhookTarget {
+            url,
+            key: Verifier::new(&secret).map_err(|e| anyhow::anyhow!("--webhook-secret: {e}"))?,
+            chaos: args.webhook_chaos.unwrap_or_default(),
+        }),
+        _ => None,
+    };
+    let deployment_runs = deployment_runs(&args.deployment_run)?;
     let opts = ServeOptions {
+        webhooks,
+        deployment_runs,
         db: db.to_path_buf(),
         speed: args.speed,
         live: args.live,

@@ -7,7 +7,7 @@ use super::api_args::{ApiArgs, runtime, shutdown_signal};
 use super::args::parse_duration as duration;
 use super::{Outcome, exit, output};
 use flightrec::record::live::{RecordOptions, Stopped, Until};
-use flightrec::record::watch::watch_sessions;
+use flightrec::record::watch::{WatchOptions, watch_sessions};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -24,6 +24,10 @@ pub struct Args {
     /// signing key in $ANTHROPIC_WEBHOOK_SIGNING_KEY (polling goes on)
     #[arg(long, value_name = "ADDR")]
     webhook_listen: Option<std::net::SocketAddr>,
+    /// Follow at most N sessions on a stream at once; others get a history pass each time they
+    /// are found or change status
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_streams: Option<u32>,
     #[command(flatten)]
     api: ApiArgs,
 }
@@ -44,10 +48,31 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         Some(_) => Some(webhook::signing_key()?),
         None => None,
     };
+    // Restart-safe: the sessions whose recording was interrupted are followed again at once.
+    let resume = flightrec::store::Store::open(db)?.interrupted_sessions()?;
     let db = db.to_path_buf();
     let rt = runtime()?;
-    let result = rt.block_on(async move {
+    let mut signalled = None;
+    let result = rt.block_on(async {
         let shutdown = shutdown_signal();
+        signalled = Some(shutdown.clone());
+        let (runs, mut fetched) =
+            tokio::sync::mpsc::unbounded_channel::<flightrec::record::watch::RunFetched>();
+        tokio::spawn(async move {
+            while let Some((id, got)) = fetched.recv().await {
+                let line = match got {
+                    Ok(run) => format!("{id}: deployment run {} stored", run.status),
+                    Err(e) => format!("{id}: deployment run not read: {e}"),
+                };
+                let _ = output::print(line);
+            }
+        });
+        let opts = WatchOptions {
+            max_streams: args.max_streams.map(|n| n as usize),
+            resume,
+            runs: Some(runs),
+            ..WatchOptions::new(args.poll)
+        };
         let nudges = match (args.webhook_listen, verifier) {
             (Some(addr), Some(v)) => Some(webhook::listen(addr, &db, v, shutdown.clone()).await?),
             _ => None,
@@ -57,7 +82,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
                 client,
                 db,
                 template,
-                args.poll,
+                opts,
                 shutdown,
                 nudges,
                 |(id, r)| {
@@ -78,7 +103,10 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             .await,
         )
     })?;
+    // Stopped by SIGTERM or Ctrl-C: a service's normal end (every failure was told as it came).
+    let stopped = signalled.is_some_and(|s| *s.borrow());
     match result {
+        Ok(_) if stopped => Ok(exit::OK),
         Ok(outcomes) if outcomes.iter().all(|(_, r)| r.is_ok()) => Ok(exit::OK),
         Ok(_) => Ok(exit::ERROR),
         Err(e) => {

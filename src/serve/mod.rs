@@ -9,7 +9,8 @@
 //! session object when none was stored); `error` renders API errors
 //! and checks keys and `Host` names (with `guard`, which also says what may be served unkeyed);
 //! `accept` is the accept loop (header timeout, connection cap); `db` runs store reads off the
-//! async threads. All SQL is in `store::pages`. `webhooks` is apart: the intake of Anthropic's
+//! async threads. All SQL is in `store::pages`. `platform` serves deployment runs and, live,
+//! sends the webhooks the platform would (`--webhook-url`). `webhooks` is apart: the intake of Anthropic's
 //! webhooks that `watch --webhook-listen` serves.
 
 mod accept;
@@ -20,6 +21,7 @@ mod guard;
 mod handlers;
 mod live;
 mod objects;
+mod platform;
 mod query;
 #[cfg(test)]
 mod query_props;
@@ -42,6 +44,7 @@ use crate::store::StoreError;
 use db::Db;
 use error::ApiError;
 pub use guard::{Exposure, check_exposure};
+pub use platform::WebhookTarget;
 use live::Schedule;
 
 /// Why [`run`] could not start serving.
@@ -89,6 +92,11 @@ pub struct ServeOptions {
     /// Where to keep counters (database calls, open streams) as JSON, rewritten every 100 ms:
     /// how tests and benchmarks see what following costs.
     pub stats_file: Option<PathBuf>,
+    /// Live: send the platform's webhooks here as sessions change status.
+    pub webhooks: Option<WebhookTarget>,
+    /// Deployment run objects (JSON texts) served by `GET /v1/deployment_runs/{id}` before the
+    /// database's `deployment_runs`.
+    pub deployment_runs: Vec<String>,
 }
 
 /// Shows whether a key is set, never the key.
@@ -106,6 +114,8 @@ impl std::fmt::Debug for ServeOptions {
             .field("stats_file", &self.stats_file)
             .field("header_timeout", &self.header_timeout)
             .field("max_connections", &self.max_connections)
+            .field("webhooks", &self.webhooks)
+            .field("deployment_runs", &self.deployment_runs.len())
             .finish()
     }
 }
@@ -125,6 +135,8 @@ impl ServeOptions {
             stats_file: None,
             header_timeout: Duration::from_secs(10),
             max_connections: 4096,
+            webhooks: None,
+            deployment_runs: Vec::new(),
         }
     }
 }
@@ -223,6 +235,10 @@ fn router(app: Arc<App>) -> Router {
         .route("/v1/sessions/{id}/threads/{tid}", get(get_thread))
         .route("/v1/sessions/{id}/threads/{tid}/events", get(thread_events))
         .route("/v1/sessions/{id}/threads/{tid}/stream", get(thread_stream))
+        .route(
+            "/v1/deployment_runs/{id}",
+            get(platform::get_deployment_run),
+        )
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
@@ -277,6 +293,9 @@ pub async fn run(
         connections: AtomicU64::new(0),
         streams: AtomicU64::new(0),
     });
+    if let Some(target) = app.opts.webhooks.clone() {
+        tokio::spawn(platform::send_webhooks(Arc::clone(&app), target));
+    }
     if let Some(path) = app.opts.stats_file.clone() {
         tokio::spawn(write_stats(Arc::clone(&app), path));
     }

@@ -208,6 +208,16 @@ impl ApiClient {
         })
     }
 
+    /// `GET /v1/deployment_runs/{id}`: the run object as text.
+    pub async fn get_deployment_run(&self, run: &str) -> Result<String, ApiError> {
+        let url = self.url(&format!("/v1/deployment_runs/{run}"));
+        let resp = self.send(self.http.get(&url), &url).await?;
+        resp.text().await.map_err(|e| ApiError::Transport {
+            url,
+            message: e.to_string(),
+        })
+    }
+
     /// One page of `GET /v1/sessions` (newest first), filtered by status.
     pub async fn list_sessions(
         &self,

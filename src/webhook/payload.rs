@@ -41,6 +41,8 @@ pub enum Reaction {
     Record,
     /// The session stopped (idle, waiting, out of budget, ended): confirm with a history pass.
     Confirm,
+    /// A deployment run failed: read the run (`GET /v1/deployment_runs/{id}`) and store it.
+    FetchRun,
     /// Nothing (other objects, other session changes, unknown types).
     Ignore,
 }
@@ -53,13 +55,14 @@ pub fn reaction(data_type: &str) -> Reaction {
         | "session.requires_action"
         | "session.budget_reached"
         | "session.status_terminated" => Reaction::Confirm,
+        "deployment_run.failed" => Reaction::FetchRun,
         _ => Reaction::Ignore,
     }
 }
 
 /// A session a delivery named, and what a watcher should do about it ([`Reaction::Record`]:
 /// record it unless it is recorded already; [`Reaction::Confirm`]: a history pass unless a
-/// recorder runs for it).
+/// recorder runs for it). For [`Reaction::FetchRun`], `session_id` is the run's id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nudge {
     pub session_id: String,
@@ -67,7 +70,8 @@ pub struct Nudge {
 }
 
 impl Delivery {
-    /// The nudge this delivery asks of a watcher, if any (only `session.*` types react).
+    /// The nudge this delivery asks of a watcher, if any (`session.*` types and
+    /// `deployment_run.failed` react).
     pub fn nudge(&self) -> Option<Nudge> {
         match reaction(&self.data.kind) {
             Reaction::Ignore => None,
