@@ -52,7 +52,10 @@ impl RunFacts {
     pub fn parse(text: &str) -> Result<RunFacts, NotARun> {
         let w: Wire = serde_json::from_str(text).map_err(|e| NotARun(e.to_string()))?;
         let (error_type, error_message) = match w.error {
-            Some(e) => (Some(e.kind.unwrap_or_else(|| "unknown_error".into())), e.message),
+            Some(e) => (
+                Some(e.kind.unwrap_or_else(|| "unknown_error".into())),
+                e.message,
+            ),
             None => (None, None),
         };
         let status = w.status.unwrap_or_else(|| {
@@ -111,21 +114,33 @@ pub fn failed_run_hit(run: &RunFacts) -> Option<Hit> {
 mod tests {
     use super::*;
 
-    const SAMPLE: &str = include_str!("../../sample-logs/deployment-runs/failed.drun_011CZdeployFailed00017.json");
+    const SAMPLE: &str =
+        include_str!("../../sample-logs/deployment-runs/failed.drun_011CZdeployFailed00017.json");
 
     #[test]
     fn a_failed_run_raises_one_hit_about_the_run() {
         let run = RunFacts::parse(SAMPLE).unwrap();
         assert_eq!(run.id, "drun_011CZdeployFailed00017");
         assert_eq!(run.status, "failed");
-        assert_eq!(run.error_type.as_deref(), Some("environment_archived_error"));
+        assert_eq!(
+            run.error_type.as_deref(),
+            Some("environment_archived_error")
+        );
         assert_eq!(run.session_id, None);
         let hit = failed_run_hit(&run).unwrap();
         assert_eq!(hit.rule, Rule::DeploymentRunFailed);
         assert_eq!(hit.session_id, "drun_011CZdeployFailed00017");
         assert_eq!(hit.event_id.as_deref(), Some("drun_011CZdeployFailed00017"));
-        assert!(hit.summary.contains("environment_archived_error"), "{}", hit.summary);
-        assert!(hit.summary.contains("depl_011CZnightlyReport0001"), "{}", hit.summary);
+        assert!(
+            hit.summary.contains("environment_archived_error"),
+            "{}",
+            hit.summary
+        );
+        assert!(
+            hit.summary.contains("depl_011CZnightlyReport0001"),
+            "{}",
+            hit.summary
+        );
     }
 
     #[test]

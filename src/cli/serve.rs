@@ -9,9 +9,9 @@ use super::args::{parse_duration as duration, positive};
 use super::{Outcome, exit, output};
 use flightrec::analysis::deployment::RunFacts;
 use flightrec::serve::{Chaos, ServeOptions, WebhookTarget};
+use flightrec::store::Store;
 use flightrec::webhook::Verifier;
 use flightrec::webhook::outgoing::Chaos as WebhookChaos;
-use flightrec::store::Store;
 
 #[derive(clap::Args)]
 pub struct Args {

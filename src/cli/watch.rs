@@ -78,28 +78,20 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             _ => None,
         };
         anyhow::Ok(
-            watch_sessions(
-                client,
-                db,
-                template,
-                opts,
-                shutdown,
-                nudges,
-                |(id, r)| {
-                    let line = match r {
-                        Ok(rep) => format!(
-                            "{id}: {} new events; {}",
-                            rep.counts.new,
-                            match &rep.stopped {
-                                Stopped::Condition(w) => w.clone(),
-                                Stopped::Interrupted => "interrupted".into(),
-                            }
-                        ),
-                        Err(e) => format!("{id}: {e}"),
-                    };
-                    let _ = output::print(line);
-                },
-            )
+            watch_sessions(client, db, template, opts, shutdown, nudges, |(id, r)| {
+                let line = match r {
+                    Ok(rep) => format!(
+                        "{id}: {} new events; {}",
+                        rep.counts.new,
+                        match &rep.stopped {
+                            Stopped::Condition(w) => w.clone(),
+                            Stopped::Interrupted => "interrupted".into(),
+                        }
+                    ),
+                    Err(e) => format!("{id}: {e}"),
+                };
+                let _ = output::print(line);
+            })
             .await,
         )
     })?;

@@ -103,7 +103,8 @@ impl Recorders {
         let task = tokio::spawn(async move {
             let _ = ended.send((owned.clone(), record(client, db, opts, sd, |_| {}).await));
         });
-        self.running.insert(id.to_string(), Running { task, stream });
+        self.running
+            .insert(id.to_string(), Running { task, stream });
     }
 
     fn nudge(&mut self, n: &Nudge) {

@@ -44,8 +44,8 @@ use crate::store::StoreError;
 use db::Db;
 use error::ApiError;
 pub use guard::{Exposure, check_exposure};
-pub use platform::WebhookTarget;
 use live::Schedule;
+pub use platform::WebhookTarget;
 
 /// Why [`run`] could not start serving.
 #[derive(Debug, thiserror::Error)]

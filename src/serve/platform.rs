@@ -55,7 +55,9 @@ pub async fn get_deployment_run(
     };
     match body {
         Some(b) => Ok(([(header::CONTENT_TYPE, "application/json")], b).into_response()),
-        None => Err(ApiError::not_found(format!("deployment run {id} not found"))),
+        None => Err(ApiError::not_found(format!(
+            "deployment run {id} not found"
+        ))),
     }
 }
 
@@ -137,7 +139,12 @@ pub(super) async fn send_webhooks(app: Arc<App>, target: WebhookTarget) {
         let p = &planned[s.delivery];
         let suffix = format!("{run}{:06}", s.delivery);
         let created_at = crate::model::time::now();
-        let body = payload(&format!("wevt_{suffix}"), &created_at, p.data_type, &p.data_id);
+        let body = payload(
+            &format!("wevt_{suffix}"),
+            &created_at,
+            p.data_type,
+            &p.data_id,
+        );
         tokio::spawn(deliver(
             http.clone(),
             target.clone(),

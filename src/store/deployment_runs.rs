@@ -189,9 +189,21 @@ mod tests {
         };
         log(&mut s, "sesn_killed", "", "connect", "");
         log(&mut s, "sesn_termed", "", "connect", "");
-        log(&mut s, "sesn_termed", "", "connection", "stopped: interrupted");
+        log(
+            &mut s,
+            "sesn_termed",
+            "",
+            "connection",
+            "stopped: interrupted",
+        );
         log(&mut s, "sesn_done", "", "connect", "");
-        log(&mut s, "sesn_done", "", "connection", "stopped: session idle");
+        log(
+            &mut s,
+            "sesn_done",
+            "",
+            "connection",
+            "stopped: session idle",
+        );
         log(&mut s, "sesn_done", "sthr_1", "connect", "");
         log(&mut s, "sesn_done", "", "history", "");
         assert_eq!(

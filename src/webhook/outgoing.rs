@@ -79,7 +79,11 @@ impl Chaos {
             match key {
                 "repeat" => match value.parse::<f64>() {
                     Ok(p) if (0.0..=1.0).contains(&p) => c.repeat = p,
-                    _ => return Err(format!("repeat: expected a chance from 0 to 1, got {value:?}")),
+                    _ => {
+                        return Err(format!(
+                            "repeat: expected a chance from 0 to 1, got {value:?}"
+                        ));
+                    }
                 },
                 "delay" => {
                     let d = parse_dur(value).map_err(|e| format!("delay: {e}"))?;

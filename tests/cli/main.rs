@@ -14,6 +14,7 @@ mod follow;
 mod ids;
 mod manners;
 mod otel;
+mod platform;
 mod record;
 mod redact;
 mod regression;
