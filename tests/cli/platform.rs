@@ -71,7 +71,7 @@ impl Proc {
     }
 
     /// SIGTERM; stdout lines, exit code, stderr.
-    fn stop(mut self) -> (Vec<String>, i32, String) {
+    fn stop(self) -> (Vec<String>, i32, String) {
         let pid = self.child.id().to_string();
         assert!(
             Command::new("kill")
