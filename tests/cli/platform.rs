@@ -336,3 +336,44 @@ fn with_max_streams_1_two_live_sessions_are_both_recorded_completely() {
     );
     assert!(history[0] >= 1, "{history:?}");
 }
+
+#[test]
+fn webhooks_sent_by_serve_are_verified_by_the_python_standardwebhooks_library() {
+    if !tier_takes("the standardwebhooks library from PyPI") {
+        return;
+    }
+    let python = crate::webhooks::venv();
+    let dir = tempdir();
+    let src = source(dir.path(), &[STUCK]);
+    let mut cmd = Command::new(python);
+    cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/webhooks/receive_verified.py"))
+        .arg(KEY);
+    let receiver = spawn(cmd);
+    let first = receiver.first_line();
+    let port: u16 = first.strip_prefix("listening ").unwrap().parse().unwrap();
+    let s = serve(
+        &src,
+        free_port(),
+        port,
+        KEY,
+        &["--webhook-chaos", "repeat=0.5,seed=2"],
+    );
+    let mut lines = Vec::new();
+    let end = Instant::now() + Duration::from_secs(40);
+    while !lines.iter().any(|l: &String| l.starts_with("ok session.requires_action ")) {
+        let left = end.saturating_duration_since(Instant::now());
+        match receiver.lines.recv_timeout(left) {
+            Ok(l) => lines.push(l),
+            Err(_) => panic!("no requires_action delivery within 40 s: {lines:?}"),
+        }
+    }
+    let _ = s.stop();
+    let _ = receiver.stop();
+    assert!(lines.iter().all(|l| l.starts_with("ok ")), "{lines:?}");
+    for t in ["session.created", "session.running", "session.status_idled"] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(&format!("ok {t} {STUCK} msg_"))),
+            "{t}: {lines:?}"
+        );
+    }
+}

@@ -307,7 +307,7 @@ fn watch_with_webhooks_refuses_to_start_without_a_signing_key() {
 const STANDARDWEBHOOKS: &str = "standardwebhooks==1.3.0";
 
 /// A venv with the reference library, made once per target directory.
-fn venv() -> PathBuf {
+pub(crate) fn venv() -> PathBuf {
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("standardwebhooks-venv");
     let python = venv.join("bin/python");
     let marker = venv.join(".flightrec-ok");
