@@ -360,7 +360,10 @@ fn webhooks_sent_by_serve_are_verified_by_the_python_standardwebhooks_library() 
     );
     let mut lines = Vec::new();
     let end = Instant::now() + Duration::from_secs(40);
-    while !lines.iter().any(|l: &String| l.starts_with("ok session.requires_action ")) {
+    while !lines
+        .iter()
+        .any(|l: &String| l.starts_with("ok session.requires_action "))
+    {
         let left = end.saturating_duration_since(Instant::now());
         match receiver.lines.recv_timeout(left) {
             Ok(l) => lines.push(l),
@@ -372,8 +375,65 @@ fn webhooks_sent_by_serve_are_verified_by_the_python_standardwebhooks_library() 
     assert!(lines.iter().all(|l| l.starts_with("ok ")), "{lines:?}");
     for t in ["session.created", "session.running", "session.status_idled"] {
         assert!(
-            lines.iter().any(|l| l.starts_with(&format!("ok {t} {STUCK} msg_"))),
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("ok {t} {STUCK} msg_"))),
             "{t}: {lines:?}"
         );
+    }
+}
+
+#[test]
+fn serve_refuses_bad_webhook_and_deployment_run_arguments_in_one_line() {
+    let dir = tempdir();
+    let src = source(dir.path(), &[STUCK]);
+    let not_json = dir.path().join("run.json");
+    std::fs::write(&not_json, "[1, 2]").unwrap();
+    let url = "http://127.0.0.1:9/webhooks/anthropic";
+    let live = ["--live", "--webhook-url", url, "--webhook-secret"];
+    // (arguments, what the error names, whether it is ours in one line rather than clap's usage)
+    let cases: Vec<(Vec<&str>, &str, bool)> = vec![
+        (vec!["--webhook-url", url], "--live", false),
+        (
+            [&live[..], &["whsec_not base64!"]].concat(),
+            "--webhook-secret",
+            true,
+        ),
+        (
+            [&live[..], &[KEY, "--webhook-chaos", "shuffle"]].concat(),
+            "shuffle",
+            false,
+        ),
+        (
+            vec!["--deployment-run", "/nonexistent/run.json"],
+            "/nonexistent/run.json",
+            true,
+        ),
+        (
+            vec!["--deployment-run", not_json.to_str().unwrap()],
+            "run.json",
+            true,
+        ),
+    ];
+    for (args, named, one_line) in cases {
+        let o = bin()
+            .arg("--db")
+            .arg(&src)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(&args)
+            .env_remove("FLIGHTREC_SERVE_WEBHOOK_SECRET")
+            .output()
+            .unwrap();
+        let err = stderr(&o);
+        assert_ne!(code(&o), 0, "{args:?}");
+        assert!(err.contains(named), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(
+            !err.contains("not base64!"),
+            "the secret is not echoed: {err}"
+        );
+        if one_line {
+            assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        }
     }
 }
