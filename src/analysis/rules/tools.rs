@@ -1,0 +1,77 @@
+//! A workspace's own call times per tool, for `tool_overdue`: the p99 of each tool's completed
+//! calls across sessions. Measured as `stats` measures tool latency (the span from the tool use
+//! to its result, less any wait for a permission; denied calls left out), from the same spans.
+
+use std::collections::BTreeMap;
+
+use crate::analysis::spans::{Span, SpanBuilder, SpanKind};
+use crate::analysis::stats::percentile;
+
+/// The event types a session's calls are read from: what a store read asks for.
+pub const TOOL_TYPES: &[&str] = &[
+    "agent.tool_use",
+    "agent.tool_result",
+    "user.tool_result",
+    "agent.mcp_tool_use",
+    "agent.mcp_tool_result",
+    "user.tool_confirmation",
+];
+
+/// The kinds of call `tool_overdue` watches: those the platform (or a self-hosted worker) runs.
+/// Custom tools and permissions wait on a client or a person: `requires_action` covers them.
+pub fn watched(kind: SpanKind) -> bool {
+    matches!(kind, SpanKind::Tool | SpanKind::McpTool)
+}
+
+/// The call times of many sessions. Feed each session's [`TOOL_TYPES`] events in time order
+/// through [`session`](Self::session), then read [`p99`](Self::p99).
+#[derive(Debug, Default)]
+pub struct ToolTimes {
+    /// Tool name → call times, µs.
+    times: BTreeMap<String, Vec<i64>>,
+}
+
+impl ToolTimes {
+    /// A fold for one session's events; hand it back with [`add`](Self::add).
+    pub fn session() -> SpanBuilder {
+        SpanBuilder::default()
+    }
+
+    /// Adds the completed calls of one session's spans.
+    pub fn add(&mut self, spans: SpanBuilder) {
+        self.add_spans(&spans.finish(None));
+    }
+
+    /// Adds the completed, undenied tool and MCP calls among `spans`.
+    pub fn add_spans(&mut self, spans: &[Span]) {
+        let waits: BTreeMap<&str, i64> = spans
+            .iter()
+            .filter(|s| s.kind == SpanKind::Permission)
+            .filter_map(|s| Some((s.start_id.as_str(), s.end_ts? - s.start_ts?)))
+            .collect();
+        for s in spans.iter().filter(|s| watched(s.kind) && !s.open) {
+            if s.detail.as_deref().is_some_and(|d| d.starts_with("denied")) {
+                continue;
+            }
+            let (Some(a), Some(b)) = (s.start_ts, s.end_ts) else {
+                continue;
+            };
+            let wait = waits.get(s.start_id.as_str()).copied().unwrap_or(0);
+            self.times
+                .entry(s.name.clone())
+                .or_default()
+                .push((b - a - wait).max(0));
+        }
+    }
+
+    /// Each tool's p99 call time (nearest rank), µs.
+    pub fn p99(mut self) -> BTreeMap<String, i64> {
+        self.times
+            .iter_mut()
+            .filter_map(|(tool, times)| {
+                times.sort_unstable();
+                Some((tool.clone(), percentile(times, 99.0)?))
+            })
+            .collect()
+    }
+}

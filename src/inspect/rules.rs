@@ -1,0 +1,97 @@
+//! The reads the rules need ([`crate::analysis::rules`]): a session's explanation, state and
+//! latest findings at the end of its recording, and the workspace's own call times per tool.
+//! Each reads as little as the answer needs, so a watcher can run them on every commit and
+//! every minute.
+
+use std::collections::BTreeMap;
+
+use super::{ExplainAt, explain_session, owned, turn_start};
+use crate::analysis::findings::{Findings, FindingsBuilder};
+use crate::analysis::rules::{self, Facts, Hit, TOOL_TYPES, Thresholds, ToolTimes};
+use crate::analysis::spans::SLIM_TYPES;
+use crate::analysis::threads::THREAD_TYPES;
+use crate::store::{Result, SessionFilter, SessionSummary, Store, TimelineQuery};
+
+/// The rules' hits on a session at `now` (µs): its explanation at the end of the recording, and
+/// when its turn is over the findings of that turn, read against `th`. What `check --all` and
+/// `watch` evaluate.
+pub fn rule_hits(
+    store: &Store,
+    summary: &SessionSummary,
+    now: i64,
+    th: &Thresholds,
+) -> Result<Vec<Hit>> {
+    let x = ExplainAt {
+        point: None,
+        at: None,
+        now,
+        stuck_after_us: th.silent_after_us,
+    };
+    let (explanation, state) = explain_session(store, summary, &x)?;
+    let findings = if rules::turn_over(&explanation) {
+        recent_findings(store, summary)?
+    } else {
+        Findings::default()
+    };
+    let facts = Facts {
+        explanation: &explanation,
+        state: &state,
+        findings: &findings,
+    };
+    Ok(rules::evaluate(&facts, now, th))
+}
+
+/// The findings of the session's last two turns (and the one in progress): every event from
+/// the second-newest turn-ending idle on, with the thread events before it (so children created
+/// earlier are known). The turn the verdict is about is read whole; earlier turns are not.
+pub fn recent_findings(store: &Store, summary: &SessionSummary) -> Result<Findings> {
+    let start = turn_start(store, summary, None)?;
+    let mut b = FindingsBuilder::new();
+    if let Some(start) = start {
+        let q = TimelineQuery {
+            types: owned(THREAD_TYPES),
+            until_ts: Some(start - 1),
+            ..TimelineQuery::default()
+        };
+        store.scan_events(&summary.id, &q, |ev| {
+            b.push(&ev);
+            true
+        })?;
+    }
+    let q = TimelineQuery {
+        since_ts: start,
+        slim_types: owned(SLIM_TYPES),
+        ..TimelineQuery::default()
+    };
+    store.scan_events(&summary.id, &q, |ev| {
+        b.push(&ev);
+        true
+    })?;
+    Ok(b.finish(&[]))
+}
+
+/// This workspace's p99 call time per tool (µs; `bash`, `server.tool` for MCP tools), over the
+/// calls of every session active at or after `since` (µs) that started then or later: what
+/// [`Thresholds::tool_p99_us`] holds. One indexed read of the tool events per session.
+pub fn workspace_tool_p99(store: &Store, since: i64) -> Result<BTreeMap<String, i64>> {
+    let filter = SessionFilter {
+        since_ts: Some(since),
+        ..SessionFilter::default()
+    };
+    let q = TimelineQuery {
+        types: owned(TOOL_TYPES),
+        since_ts: Some(since),
+        slim_types: owned(SLIM_TYPES),
+        ..TimelineQuery::default()
+    };
+    let mut times = ToolTimes::default();
+    for s in store.sessions_matching(&filter)? {
+        let mut b = ToolTimes::session();
+        store.scan_events(&s.id, &q, |ev| {
+            b.push(&ev);
+            true
+        })?;
+        times.add(b);
+    }
+    Ok(times.p99())
+}
