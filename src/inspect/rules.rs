@@ -95,3 +95,101 @@ pub fn workspace_tool_p99(store: &Store, since: i64) -> Result<BTreeMap<String, 
     }
     Ok(times.p99())
 }
+
+#[cfg(test)]
+mod tests {
+    // Test code: a failed unwrap is a failed test.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::analysis::explain::{ExplainInput, explain};
+    use crate::analysis::rules::Rule;
+    use crate::analysis::state::StateBuilder;
+    use crate::record::{ImportOptions, import_file};
+    use std::path::Path;
+
+    /// The rules fed every event of the session: what the narrow reads must agree with.
+    fn naive(store: &Store, summary: &SessionSummary, now: i64, th: &Thresholds) -> Vec<Hit> {
+        let events = store
+            .events(&summary.id, &TimelineQuery::default())
+            .unwrap();
+        let mut state = StateBuilder::new(&summary.id);
+        let mut findings = FindingsBuilder::new();
+        for r in &events {
+            state.push(&r.as_ref());
+            findings.push(&r.as_ref());
+        }
+        let state = state.finish(summary.last_ts);
+        let x = explain(
+            &state,
+            &ExplainInput {
+                session_id: &summary.id,
+                at: None,
+                capture: None,
+                now,
+                stuck_after: th.silent_after_us,
+            },
+        );
+        let facts = Facts {
+            explanation: &x,
+            state: &state,
+            findings: &findings.finish(&[]),
+        };
+        rules::evaluate(&facts, now, th)
+    }
+
+    fn key(h: &[Hit]) -> Vec<(Rule, Option<String>, Option<String>)> {
+        h.iter()
+            .map(|h| (h.rule, h.event_id.clone(), h.at.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn the_narrow_reads_give_the_hits_of_the_whole_session_on_every_sample() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+        let mut files = Vec::new();
+        for d in [samples.clone(), samples.join("real")] {
+            files.extend(
+                std::fs::read_dir(d)
+                    .unwrap()
+                    .map(|e| e.unwrap().path())
+                    .filter(|p| {
+                        matches!(
+                            p.extension().and_then(|e| e.to_str()),
+                            Some("jsonl" | "sse" | "json")
+                        )
+                    }),
+            );
+        }
+        files.sort();
+        for f in &files {
+            // Files with problems (placeholder ids) still import their events.
+            let _ = import_file(&mut store, f, &ImportOptions::default(), &mut |_, _| {});
+        }
+        let th = Thresholds::default();
+        let mut fired = std::collections::BTreeSet::new();
+        for summary in store.sessions().unwrap() {
+            let Some(end) = summary.last_ts else { continue };
+            for after in [1_000_000, 6 * 60_000_000, 11 * 60_000_000, 7_200_000_000] {
+                let now = end + after;
+                let want = naive(&store, &summary, now, &th);
+                let got = rule_hits(&store, &summary, now, &th).unwrap();
+                assert_eq!(key(&got), key(&want), "{} at +{after}µs", summary.id);
+                fired.extend(got.iter().map(|h| h.rule));
+            }
+        }
+        for rule in [
+            Rule::RequiresAction,
+            Rule::RunningSilent,
+            Rule::RescheduleLoop,
+            Rule::RetriesExhausted,
+            Rule::EmptyTurn,
+            Rule::ChildBlocked,
+            Rule::ToolOverdue,
+        ] {
+            assert!(fired.contains(&rule), "no sample fires {rule}: {fired:?}");
+        }
+    }
+}

@@ -58,11 +58,13 @@ pub fn reschedule_loop(f: &Facts<'_>, now: i64, th: &Thresholds) -> Option<Hit> 
 
 /// `tool_overdue`: while the session works, each tool or MCP call open longer than its tool's
 /// p99 in this workspace (never less than the floor), measured from the tool use to `now` (a
-/// wait for a confirmation included). Calls the session is blocked on are `requires_action`'s.
+/// wait for a confirmation included). Calls the session is blocked on are `requires_action`'s;
+/// calls made before the turn's newest reschedule were cut off by it (`reschedule_loop`'s).
 pub fn tool_overdue(f: &Facts<'_>, now: i64, th: &Thresholds) -> Vec<Hit> {
     if !busy(f) {
         return Vec::new();
     }
+    let restarted = f.state.turn.reschedules.last().and_then(|m| m.ts);
     let blocked = |id: &str| {
         f.explanation
             .blocking
@@ -71,7 +73,9 @@ pub fn tool_overdue(f: &Facts<'_>, now: i64, th: &Thresholds) -> Vec<Hit> {
     };
     let mut hits = Vec::new();
     for s in f.state.open_spans.iter().filter(|s| watched(s.kind)) {
-        let Some(start) = s.start_ts else { continue };
+        let Some(start) = s.start_ts.filter(|t| restarted.is_none_or(|r| *t > r)) else {
+            continue;
+        };
         let open_for = now - start;
         let limit = th.tool_limit_us(&s.name);
         if open_for <= limit || blocked(&s.start_id) {

@@ -195,6 +195,20 @@ fn a_reschedule_loop_fires_at_k_within_the_window_on_the_newest() {
         ..Thresholds::default()
     };
     assert_eq!(fired(&hits_with(&rescheduled(3), "00:04:00", &th)), []);
+    // A call made before the newest reschedule was cut off by it: not overdue.
+    let mut ev = rescheduled(3);
+    ev.insert(
+        2,
+        e(
+            "t1",
+            "00:00:10",
+            r#""type":"agent.tool_use","name":"bash","input":{"command":"make"}"#,
+        ),
+    );
+    assert_eq!(
+        fired(&hits(&ev, "00:09:00")),
+        [(Rule::RescheduleLoop, "s3")]
+    );
     // A turn that ended after its reschedules is not a loop any more.
     let mut ev = rescheduled(3);
     ev.push(e("m1", "00:03:40", SAID));
