@@ -339,7 +339,10 @@ fn check_with_no_hit_exits_0_quietly() {
 #[test]
 fn check_rule_options_are_refused_clearly() {
     for (args, names) in [
-        (vec!["--all", "--reschedule-loop", "0/5m"], "--reschedule-loop"),
+        (
+            vec!["--all", "--reschedule-loop", "0/5m"],
+            "--reschedule-loop",
+        ),
         (vec!["--all", "--tool-floor", "soon"], "--tool-floor"),
         (vec!["--since", "+5m"], "--since"),
         (vec!["--all", HAPPY], "--all"),
