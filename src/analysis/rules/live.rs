@@ -4,6 +4,7 @@
 use super::tools::watched;
 use super::{Facts, Hit, Rule, Thresholds, turn_over};
 use crate::analysis::findings::{Code, Finding, Severity};
+use crate::analysis::spans::SpanKind;
 use crate::model::time::format_duration_micros;
 
 fn hit(f: &Facts<'_>, rule: Rule, event_id: &str, at: Option<&str>, summary: String) -> Hit {
@@ -106,7 +107,7 @@ pub fn tool_overdue(f: &Facts<'_>, now: i64, th: &Thresholds) -> Vec<Hit> {
         let summary = format!(
             "{} call {} ({}){thread} has been open {}, longer than {} ({why}).",
             match s.kind {
-                crate::analysis::spans::SpanKind::McpTool => "MCP tool",
+                SpanKind::McpTool => "MCP tool",
                 _ => "Tool",
             },
             s.start_id,

@@ -104,7 +104,8 @@ impl std::fmt::Display for Rule {
 /// Each rule's threshold (µs where a duration).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Thresholds {
-    /// `requires_action` waiting longer than this fires (default 10 minutes).
+    /// `requires_action` waiting longer than this fires (default 10 minutes), and so does a
+    /// child thread left waiting on one while the session rests (`child_blocked`).
     pub stuck_after_us: i64,
     /// Running with no event for longer than this fires (default 10 minutes).
     pub silent_after_us: i64,

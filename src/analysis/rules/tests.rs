@@ -8,7 +8,6 @@ use super::*;
 use crate::analysis::explain::unblock::J;
 use crate::analysis::explain::{ExplainInput, explain};
 use crate::analysis::findings::FindingsBuilder;
-use crate::analysis::spans::SpanBuilder;
 use crate::analysis::state::StateBuilder;
 use crate::analysis::testing::rows;
 use crate::model::time::parse_timestamp_micros;
@@ -402,70 +401,6 @@ fn a_child_that_runs_again_or_a_session_waiting_on_it_is_not_child_blocked() {
     ));
     let h = hits(&ev, "01:00:00");
     assert_eq!(fired(&h), [(Rule::RequiresAction, "sevt_9")]);
-}
-
-#[test]
-fn the_workspace_p99_is_measured_like_stats_tool_latency() {
-    let mut times = ToolTimes::default();
-    // 100 bash calls of 1..=100 s; one read call that waited 60 s for a person, ran 2 s; a
-    // denied call that never ran.
-    let mut ev: Vec<String> = Vec::new();
-    for i in 1..=100u32 {
-        ev.push(e(
-            &format!("b{i}"),
-            &format!("{:02}:00:00", i / 10),
-            &format!(r#""type":"agent.tool_use","name":"bash","input":{{"n":{i}}}"#),
-        ));
-    }
-    let mut b = SpanBuilder::default();
-    let mut all = rows(&ev.join("\n"));
-    let results: Vec<String> = (1..=100u32)
-        .map(|i| {
-            let at = ts(&format!("{:02}:00:00", i / 10)) + i64::from(i) * 1_000_000;
-            format!(
-                r#"{{"id":"e{i}","processed_at":"{}","type":"agent.tool_result","tool_use_id":"b{i}","is_error":false}}"#,
-                crate::model::time::format_micros(at)
-            )
-        })
-        .collect();
-    all.extend(rows(&results.join("\n")));
-    let other = [
-        e(
-            "p1",
-            "12:00:00",
-            r#""type":"agent.tool_use","name":"read","input":{},"evaluated_permission":"ask""#,
-        ),
-        e(
-            "p2",
-            "12:01:00",
-            r#""type":"user.tool_confirmation","tool_use_id":"p1","result":"allow""#,
-        ),
-        e(
-            "p3",
-            "12:01:02",
-            r#""type":"agent.tool_result","tool_use_id":"p1","is_error":false"#,
-        ),
-        e(
-            "d1",
-            "13:00:00",
-            r#""type":"agent.tool_use","name":"rm","input":{},"evaluated_permission":"ask""#,
-        ),
-        e(
-            "d2",
-            "13:30:00",
-            r#""type":"user.tool_confirmation","tool_use_id":"d1","result":"deny""#,
-        ),
-    ];
-    all.extend(rows(&other.join("\n")));
-    all.sort_by_key(|r| (r.ts, r.seq));
-    for r in &all {
-        b.push(&r.as_ref());
-    }
-    times.add(b);
-    let p99 = times.p99();
-    assert_eq!(p99.get("bash"), Some(&99_000_000));
-    assert_eq!(p99.get("read"), Some(&2_000_000));
-    assert_eq!(p99.get("rm"), None, "a denied call did not run");
 }
 
 #[test]
