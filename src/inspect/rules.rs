@@ -168,6 +168,45 @@ mod tests {
             // Files with problems (placeholder ids) still import their events.
             let _ = import_file(&mut store, f, &ImportOptions::default(), &mut |_, _| {});
         }
+        // A child left waiting in turn 1 and still waiting after two more turns: the narrow read
+        // starts at turn 2's end, and must still know the child.
+        let lines: Vec<String> = [
+            (r#""type":"session.thread_created","session_thread_id":"sthr_c","agent_name":"Deployer""#, "00:00:01"),
+            (r#""type":"session.thread_status_idle","session_thread_id":"sthr_c","stop_reason":{"type":"requires_action","event_ids":["sevt_x"]}"#, "00:00:02"),
+            (r#""type":"agent.message","content":[{"type":"text","text":"Asked."}]"#, "00:00:03"),
+            (r#""type":"session.status_idle","stop_reason":{"type":"end_turn"}"#, "00:00:04"),
+            (r#""type":"agent.message","content":[{"type":"text","text":"Still here."}]"#, "00:01:00"),
+            (r#""type":"session.status_idle","stop_reason":{"type":"end_turn"}"#, "00:01:01"),
+            (r#""type":"agent.message","content":[{"type":"text","text":"And here."}]"#, "00:02:00"),
+            (r#""type":"session.status_idle","stop_reason":{"type":"end_turn"}"#, "00:02:01"),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, (body, at))| {
+            format!(r#"{{"id":"sevt_{i}","processed_at":"2026-01-01T{at}Z",{body}}}"#)
+        })
+        .collect();
+        let file = dir
+            .path()
+            .join("late.sesn_011CZchildStillWaiting00001.jsonl");
+        std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+        import_file(&mut store, &file, &ImportOptions::default(), &mut |_, _| {}).unwrap();
+        let late = store
+            .session_summary("sesn_011CZchildStillWaiting00001")
+            .unwrap()
+            .unwrap();
+        assert!(turn_start(&store, &late, None).unwrap().is_some());
+        let now = late.last_ts.unwrap() + 3_600_000_000;
+        let got = rule_hits(&store, &late, now, &Thresholds::default()).unwrap();
+        assert_eq!(
+            key(&got),
+            [(
+                Rule::ChildBlocked,
+                Some("sevt_1".to_string()),
+                Some("2026-01-01T00:00:02Z".to_string())
+            )]
+        );
+
         let th = Thresholds::default();
         let mut fired = std::collections::BTreeSet::new();
         for summary in store.sessions().unwrap() {
