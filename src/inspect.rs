@@ -12,7 +12,6 @@ use crate::analysis::Point;
 use crate::analysis::capture::{Gap, capture_report};
 use crate::analysis::explain::{At, ExplainInput, Explanation, explain};
 use crate::analysis::findings::{Findings, FindingsBuilder, attach};
-use crate::analysis::rules::{self, Hit, Thresholds};
 use crate::analysis::session_facts::{SessionFacts, session_facts};
 use crate::analysis::spans::{SLIM_TYPES, SPAN_TYPES};
 use crate::analysis::state::{
@@ -21,6 +20,9 @@ use crate::analysis::state::{
 use crate::analysis::stats::{Accumulator, STATS_TYPES, StatsBuilder};
 use crate::analysis::threads::{THREAD_TYPES, ThreadTree, ThreadTreeBuilder};
 use crate::store::{EventRef, EventRow, Result, SessionSummary, Store, TimelineQuery};
+
+mod rules;
+pub use rules::{recent_findings, rule_hits, workspace_tool_p99};
 
 /// How much of the fold to compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,24 +285,6 @@ fn scan_to_point(
         }
         within
     })
-}
-
-/// The rules' hits on a session at `now` (µs): its explanation at the end of the recording, read
-/// against `th` ([`crate::analysis::rules`]). What `check --all` and `watch` evaluate.
-pub fn rule_hits(
-    store: &Store,
-    summary: &SessionSummary,
-    now: i64,
-    th: &Thresholds,
-) -> Result<Vec<Hit>> {
-    let x = ExplainAt {
-        point: None,
-        at: None,
-        now,
-        stuck_after_us: th.silent_after_us,
-    };
-    let (explanation, _) = explain_session(store, summary, &x)?;
-    Ok(rules::from_explanation(&explanation, now, th))
 }
 
 #[cfg(test)]

@@ -2,6 +2,10 @@
 //! 0 when every session is healthy or finished, 1 when any needs attention (blocked, stalled,
 //! retries exhausted, budget reached, refused, terminated after errors), 2 on an error. With
 //! `--findings`, also 1 when a finding of warning or worse exists anywhere in a session.
+//! `--all`, `--running` and `--since` select sessions instead and apply `watch`'s rules to them
+//! (`check/rules.rs`).
+
+mod rules;
 
 use serde::Serialize;
 use std::path::Path;
@@ -15,19 +19,30 @@ use flightrec::report::format::when;
 
 #[derive(clap::Args)]
 #[command(
-    mut_arg("stuck_after", |a| a.help("A running session with no event for longer than this is stuck")),
-    mut_arg("json", |a| a.help("Print JSON (an array, one object per session) instead of lines"))
+    group(clap::ArgGroup::new("select").args(["all", "running", "since"]).multiple(true)),
+    override_usage = "flightrec check [OPTIONS] SESSION...\n       flightrec check [OPTIONS] --all | --running | --since TIME",
+    mut_arg("stuck_after", |a| a.help("A running session with no event for longer than this is stuck; with the rules, a requires_action wait (or a child thread's) longer than this fires")),
+    mut_arg("json", |a| a.help("Print JSON instead of lines: an array with one object per session, or with the rules one per hit")),
+    after_help = "Rules (with --all, --running or --since; one line per session with hits, exit 1 when any fires):\n  \
+                  requires_action, running_silent, reschedule_loop, retries_exhausted, budget_reached, refusal,\n  \
+                  empty_turn, child_blocked, tool_overdue (see README, \"Check a workspace\")."
 )]
 pub struct Args {
     /// The sessions: ids, unique prefixes or suffixes, latest or latest-stuck
-    #[arg(required = true, value_name = "SESSION")]
+    #[arg(
+        value_name = "SESSION",
+        required_unless_present = "select",
+        conflicts_with = "select"
+    )]
     sessions: Vec<String>,
     #[command(flatten)]
     verdict: VerdictArgs,
     /// Also exit 1 when a finding of warning or worse exists anywhere in a session (an early
     /// refusal, an empty turn, a loop…), not only when its end state needs attention
-    #[arg(long)]
+    #[arg(long, conflicts_with = "select")]
     findings: bool,
+    #[command(flatten)]
+    rules: rules::RuleArgs,
 }
 
 #[derive(Serialize)]
@@ -47,6 +62,9 @@ struct Line {
 
 pub fn run(db: &Path, args: Args) -> Outcome {
     let store = open_existing(db)?;
+    if args.rules.selects() {
+        return rules::run(&store, &args.verdict, &args.rules);
+    }
     let (now, json) = (args.verdict.now(), args.verdict.json);
     let mut lines: Vec<Line> = Vec::new();
     let mut failed = false;

@@ -1,17 +1,39 @@
 //! Rules: what makes a session worth someone's attention now, each with its own threshold. One
 //! engine for `flightrec check` (offline, over the database) and `flightrec watch` (on every
-//! commit and on a clock), turning a session's [`Explanation`] (and, as rules are added, its
-//! findings and the workspace's own figures) into [`Hit`]s.
+//! commit and on a clock), turning what a session's end says into [`Hit`]s. Pure: the clock
+//! (`now`) and the workspace's own figures ([`Thresholds::tool_p99_us`]) are inputs.
+//!
+//! - The verdict decides `requires_action`, `running_silent`, `retries_exhausted`,
+//!   `budget_reached` and `refusal` ([`from_explanation`], `verdict.rs`).
+//! - The state at the end decides `reschedule_loop` (the turn's reschedules within a window) and
+//!   `tool_overdue` (an open tool or MCP call past the workspace's p99 for that tool, or the
+//!   floor), `live.rs`.
+//! - The findings of the turn just ended decide `empty_turn` and `child_blocked`, read from the
+//!   same `empty_turn` and `thread_blocked` findings `explain` shows (`live.rs`): one engine.
+//! - `deployment_run_failed` is decided where deployment runs are stored, not here.
 //!
 //! A hit names the event that blocks or shows the problem: an alert is one per (session, rule,
 //! event), so a second tool call waiting after the first is a second alert, while the same one
 //! seen again is not.
 
+mod live;
+mod tools;
+mod verdict;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
+use crate::analysis::explain::Explanation;
 use crate::analysis::explain::unblock::Unblock;
-use crate::analysis::explain::{Explanation, Verdict};
-use crate::model::time::parse_timestamp_micros;
+use crate::analysis::findings::Findings;
+use crate::analysis::state::State;
+
+pub use tools::{TOOL_TYPES, ToolTimes};
+pub use verdict::from_explanation;
 
 /// A rule. The code (`as_str`) is what alerts, metrics labels and JSON carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -82,18 +104,48 @@ impl std::fmt::Display for Rule {
 /// Each rule's threshold (µs where a duration).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Thresholds {
-    /// `requires_action` waiting longer than this fires (default 10 minutes).
+    /// `requires_action` waiting longer than this fires (default 10 minutes), and so does a
+    /// child thread left waiting on one while the session rests (`child_blocked`).
     pub stuck_after_us: i64,
     /// Running with no event for longer than this fires (default 10 minutes).
     pub silent_after_us: i64,
+    /// This many session reschedules within `reschedule_window_us` of now, while the session
+    /// is still running or rescheduling, fire (default 3).
+    pub reschedule_count: usize,
+    /// (default 10 minutes)
+    pub reschedule_window_us: i64,
+    /// A tool or MCP call open longer than its tool's p99 here, and never less than
+    /// `tool_floor_us`, fires (default 5 minutes).
+    pub tool_floor_us: i64,
+    /// This workspace's p99 call time per tool (`bash`, `server.tool` for MCP tools), µs:
+    /// [`ToolTimes::p99`] over the stored calls (`inspect::workspace_tool_p99`). A tool not
+    /// listed has only the floor.
+    pub tool_p99_us: BTreeMap<String, i64>,
 }
+
+const MINUTE_US: i64 = 60 * 1_000_000;
 
 impl Default for Thresholds {
     fn default() -> Thresholds {
         Thresholds {
-            stuck_after_us: 10 * 60 * 1_000_000,
-            silent_after_us: 10 * 60 * 1_000_000,
+            stuck_after_us: 10 * MINUTE_US,
+            silent_after_us: 10 * MINUTE_US,
+            reschedule_count: 3,
+            reschedule_window_us: 10 * MINUTE_US,
+            tool_floor_us: 5 * MINUTE_US,
+            tool_p99_us: BTreeMap::new(),
         }
+    }
+}
+
+impl Thresholds {
+    /// How long a call of `tool` may stay open: its p99 here, never under the floor.
+    pub fn tool_limit_us(&self, tool: &str) -> i64 {
+        self.tool_p99_us
+            .get(tool)
+            .copied()
+            .unwrap_or(0)
+            .max(self.tool_floor_us)
     }
 }
 
@@ -114,129 +166,31 @@ pub struct Hit {
     pub unblock: Option<Unblock>,
 }
 
-/// The hits of the rules an explanation decides: `requires_action` past `stuck_after` (one per
-/// unanswered blocking event), a silent running session, `retries_exhausted`, `budget_reached`
-/// and `refusal`. `x` must be an explanation of the end of the recording at `now` (µs), made
-/// with `stuck_after` = `th.silent_after_us` (what makes a running session `stalled`). A blocking
-/// event has waited from its time (else the first idle naming it) to `now`.
-pub fn from_explanation(x: &Explanation, now: i64, th: &Thresholds) -> Vec<Hit> {
-    let hit = |rule: Rule, event_id: Option<String>, at: Option<String>, unblock| Hit {
-        session_id: x.session_id.clone(),
-        rule,
-        event_id,
-        at,
-        summary: x.summary.clone(),
-        unblock,
-    };
-    let last = || {
-        x.last_event
-            .as_ref()
-            .map(|m| (m.event_id.clone(), m.at.clone()))
-    };
-    let mut hits = Vec::new();
-    match x.verdict {
-        Verdict::RequiresAction => {
-            for b in x.blocking.iter().filter(|b| !b.resolved) {
-                let since = b.waiting_since.as_deref().and_then(parse_timestamp_micros);
-                if since.is_none_or(|t| now - t <= th.stuck_after_us) {
-                    continue;
-                }
-                let unblock = b.unblock.first().cloned();
-                hits.push(hit(
-                    Rule::RequiresAction,
-                    Some(b.event_id.clone()),
-                    b.waiting_since.clone(),
-                    unblock,
-                ));
-            }
-        }
-        Verdict::Stalled if x.silent_ms.is_some_and(|ms| ms * 1000 > th.silent_after_us) => {
-            let (id, at) = last().unzip();
-            hits.push(hit(Rule::RunningSilent, id, at.flatten(), None));
-        }
-        Verdict::RetriesExhausted | Verdict::BudgetReached | Verdict::Refusal => {
-            let rule = match x.verdict {
-                Verdict::RetriesExhausted => Rule::RetriesExhausted,
-                Verdict::BudgetReached => Rule::BudgetReached,
-                _ => Rule::Refusal,
-            };
-            let unblock = x.requests.first().cloned();
-            let (id, at) = last().unzip();
-            hits.push(hit(rule, id, at.flatten(), unblock));
-        }
-        _ => {}
-    }
+/// What the rules read about one session at the end of its recording.
+pub struct Facts<'a> {
+    /// Explained at `now` with `stuck_after` = [`Thresholds::silent_after_us`].
+    pub explanation: &'a Explanation,
+    /// The state it was explained from (the verdict fold is enough).
+    pub state: &'a State,
+    /// The findings of at least the turn the verdict is about (the whole session will do).
+    /// Read only when that turn is over (idle, and not `requires_action`): a shell may skip
+    /// the fold otherwise and pass empty findings.
+    pub findings: &'a Findings,
+}
+
+/// Every rule's hits on a session at `now` (µs), in [`Rule`] order.
+pub fn evaluate(f: &Facts<'_>, now: i64, th: &Thresholds) -> Vec<Hit> {
+    let mut hits = from_explanation(f.explanation, now, th);
+    hits.extend(live::reschedule_loop(f, now, th));
+    hits.extend(live::empty_turn(f));
+    hits.extend(live::child_blocked(f, now, th));
+    hits.extend(live::tool_overdue(f, now, th));
+    hits.sort_by_key(|h| h.rule);
     hits
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::analysis::explain::unblock::J;
-    use crate::analysis::explain::{ExplainInput, explain};
-    use crate::analysis::state::StateBuilder;
-    use crate::analysis::testing::rows;
-
-    fn ts(s: &str) -> i64 {
-        parse_timestamp_micros(s).unwrap()
-    }
-
-    /// The hits on `jsonl` at `now` with the default thresholds.
-    fn hits(jsonl: &str, now: &str) -> Vec<Hit> {
-        let events = rows(jsonl);
-        let mut b = StateBuilder::new("sesn_1");
-        for r in &events {
-            b.push(&r.as_ref());
-        }
-        let state = b.finish(events.last().and_then(|r| r.ts));
-        let th = Thresholds::default();
-        let input = ExplainInput {
-            session_id: "sesn_1",
-            at: None,
-            capture: None,
-            now: ts(now),
-            stuck_after: th.silent_after_us,
-        };
-        from_explanation(&explain(&state, &input), ts(now), &th)
-    }
-
-    const BLOCKED: &str = r#"{"type":"user.message","id":"u1","processed_at":"2026-01-01T00:00:00.000Z","content":[{"type":"text","text":"Look it up."}]}
-{"type":"session.status_running","id":"r1","processed_at":"2026-01-01T00:00:00.100Z"}
-{"type":"agent.custom_tool_use","id":"t1","processed_at":"2026-01-01T00:00:01.000Z","name":"lookup","input":{"q":"x"}}
-{"type":"session.status_idle","id":"i1","processed_at":"2026-01-01T00:00:02.000Z","stop_reason":{"type":"requires_action","event_ids":["t1"]}}"#;
-
-    #[test]
-    fn requires_action_fires_only_past_stuck_after_and_names_the_call() {
-        assert!(hits(BLOCKED, "2026-01-01T00:09:00Z").is_empty());
-        let h = hits(BLOCKED, "2026-01-01T00:11:00Z");
-        assert_eq!(h.len(), 1, "{h:?}");
-        assert_eq!(h[0].rule, Rule::RequiresAction);
-        assert_eq!(h[0].event_id.as_deref(), Some("t1"));
-        let body = &h[0].unblock.as_ref().expect("an unblock request").body;
-        assert_eq!(body.get("type"), Some(&J::s("user.custom_tool_result")));
-        assert_eq!(body.get("custom_tool_use_id"), Some(&J::s("t1")));
-    }
-
-    #[test]
-    fn end_turn_never_fires_and_silence_fires_past_its_threshold() {
-        let done = BLOCKED.replace(
-            r#""stop_reason":{"type":"requires_action","event_ids":["t1"]}"#,
-            r#""stop_reason":{"type":"end_turn"}"#,
-        );
-        assert!(hits(&done, "2026-01-02T00:00:00Z").is_empty());
-        let running: String = BLOCKED.lines().take(3).collect::<Vec<_>>().join("\n");
-        assert!(hits(&running, "2026-01-01T00:05:00Z").is_empty());
-        let h = hits(&running, "2026-01-01T00:11:00Z");
-        assert_eq!(h.len(), 1, "{h:?}");
-        assert_eq!(h[0].rule, Rule::RunningSilent);
-        assert_eq!(h[0].event_id.as_deref(), Some("t1"));
-    }
-
-    #[test]
-    fn codes_round_trip() {
-        for r in Rule::ALL {
-            assert_eq!(Rule::parse(r.as_str()), Some(r));
-        }
-        assert_eq!(Rule::parse("nope"), None);
-    }
+/// Whether the turn the verdict is about is over: what `empty_turn` and `child_blocked` need
+/// the findings for.
+pub fn turn_over(x: &Explanation) -> bool {
+    x.state == "idle" && x.stop_reason.as_deref() != Some("requires_action")
 }
