@@ -6,10 +6,14 @@
 //! `event_revisions`, or a current row still queued) is revealed at its arrival position: the
 //! newest time processed before it arrived in the same log. A current copy never comes before
 //! its earlier copies, so a queued echo and its processed copy both appear, in that order.
+//!
+//! Each session has a clock ([`hold::Clock`]): the server's, less the time it waited. With
+//! `--hold` it stops at each `requires_action` idle until a client answers it (see `hold`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::hold::{self, Clock};
 use crate::store::{LiveRows, PageQuery, QUEUED_SORT_TS};
 
 /// One copy of one event, in one log.
@@ -29,12 +33,15 @@ pub struct Copy {
 #[derive(Debug, Default)]
 pub struct Schedule {
     logs: HashMap<(String, String), Vec<Copy>>,
+    /// Each session's clock (a session without one has never waited and holds nowhere).
+    clocks: HashMap<String, Clock>,
 }
 
 impl Schedule {
     /// The schedule of `rows`; with `max_gap` (µs), no two consecutive reveals of a log are
-    /// further apart than that.
-    pub fn build(rows: LiveRows, max_gap: Option<i64>) -> Schedule {
+    /// further apart than that; with `hold`, each session waits at its `requires_action` idles
+    /// for a client's answers (the recorded answers left out).
+    pub fn build(rows: LiveRows, max_gap: Option<i64>, hold: bool) -> Schedule {
         let mut revisions: HashMap<i64, Vec<(i64, Option<i64>)>> = HashMap::new();
         for (id, seq, ts) in rows.revisions {
             revisions.entry(seq).or_default().push((id, ts));
@@ -95,7 +102,78 @@ impl Schedule {
                 compress(log, gap.max(0));
             }
         }
-        Schedule { logs }
+        let mut clocks = HashMap::new();
+        if hold {
+            let blocking: HashMap<i64, Vec<String>> = rows.blocking.into_iter().collect();
+            let answers: HashMap<i64, String> = rows.answers.into_iter().collect();
+            for ((session, thread), log) in logs.iter_mut() {
+                if !thread.is_empty() {
+                    continue;
+                }
+                let (holds, left_out) = hold::find(log, &blocking, &answers);
+                log.retain(|c| !left_out.contains(&c.seq));
+                if !holds.is_empty() {
+                    clocks.insert(session.clone(), Clock { offset: 0, holds });
+                }
+            }
+        }
+        Schedule { logs, clocks }
+    }
+
+    /// A session's reveal point when the server's clock reads `elapsed` (recorded µs).
+    pub fn now(&self, session_id: &str, elapsed: i64) -> i64 {
+        self.clocks
+            .get(session_id)
+            .map_or(elapsed, |c| c.now(elapsed))
+    }
+
+    /// The server's elapsed time at which a session's copy at `at` is revealed; `None` while
+    /// the session waits for an answer.
+    pub fn due(&self, session_id: &str, at: i64) -> Option<i64> {
+        match self.clocks.get(session_id) {
+            Some(c) => c.due(at),
+            None => Some(at),
+        }
+    }
+
+    /// The `processed_at` (µs) to give an event sent to a session now: the recorded answer's
+    /// when it answers what the session waits on (`answers`: the id it answers), else just after
+    /// the newest processed event revealed in the session's log; `None` when nothing is revealed.
+    pub fn stamp(&self, session_id: &str, answers: Option<&str>, elapsed: i64) -> Option<i64> {
+        if let Some(ts) = answers
+            .zip(self.clocks.get(session_id))
+            .and_then(|(id, c)| c.stamp(id))
+        {
+            return Some(ts);
+        }
+        let log = self.log(session_id, "");
+        log[..revealed(log, self.now(session_id, elapsed))]
+            .iter()
+            .map(|c| c.sort_ts)
+            .filter(|ts| *ts != QUEUED_SORT_TS)
+            .max()
+            .map(|ts| ts + 1000)
+    }
+
+    /// Copies sent to a session when the server's clock reads `elapsed`: revealed now (at the
+    /// session's reveal point), after which the answers among them (`answered`: the ids they
+    /// answer) may let a waiting session go on.
+    pub fn deliver(
+        &mut self,
+        session_id: &str,
+        thread_id: &str,
+        mut copies: Vec<Copy>,
+        answered: &[String],
+        elapsed: i64,
+    ) {
+        let at = self.now(session_id, elapsed);
+        for c in &mut copies {
+            c.at = at;
+        }
+        self.add(session_id, thread_id, copies);
+        if let Some(clock) = self.clocks.get_mut(session_id) {
+            clock.answered(answered, elapsed);
+        }
     }
 
     /// Adds copies to a log, each after every copy revealed at or before its time (sent events
@@ -182,12 +260,13 @@ mod tests {
                 ev(4, "user.interrupt", QUEUED_SORT_TS),
             ],
             revisions: vec![(1, 2, None)],
+            ..LiveRows::default()
         }
     }
 
     #[test]
     fn a_queued_echo_comes_before_its_processed_copy() {
-        let s = Schedule::build(rows(), None);
+        let s = Schedule::build(rows(), None, false);
         let log = s.log("sesn_a", "");
         let order: Vec<(i64, i64, Option<i64>)> =
             log.iter().map(|c| (c.at, c.seq, c.rev)).collect();
@@ -205,7 +284,7 @@ mod tests {
 
     #[test]
     fn the_list_shows_the_newest_revealed_copy() {
-        let s = Schedule::build(rows(), None);
+        let s = Schedule::build(rows(), None, false);
         let log = s.log("sesn_a", "");
         let q = PageQuery {
             limit: 10,
@@ -230,7 +309,7 @@ mod tests {
 
     #[test]
     fn sent_copies_come_after_what_is_revealed_and_before_what_is_not() {
-        let mut s = Schedule::build(rows(), None);
+        let mut s = Schedule::build(rows(), None, false);
         let copy = |rev: Option<i64>| Copy {
             at: 4 * S,
             seq: 9,
@@ -259,8 +338,8 @@ mod tests {
 
     #[test]
     fn long_gaps_are_compressed_in_order() {
-        let full = Schedule::build(rows(), None);
-        let short = Schedule::build(rows(), Some(S / 10));
+        let full = Schedule::build(rows(), None, false);
+        let short = Schedule::build(rows(), Some(S / 10), false);
         for (key, log) in &full.logs {
             let c = &short.logs[key];
             assert_eq!(
