@@ -162,3 +162,72 @@ fn unblock_follow_gives_up_in_one_line_when_the_session_never_goes_on() {
     );
     assert!(one_line_error(&o).contains("nothing to --follow"));
 }
+
+/// The stream's frames as (type, id).
+fn kinds(frames: &[crate::serve::Frame]) -> Vec<(String, String)> {
+    frames
+        .iter()
+        .map(|f| (f.event.clone(), crate::serve::id_of(&f.data)))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_session_goes_on_only_when_what_the_recording_answered_is_answered() {
+    use crate::serve::{Server, Sse, opts};
+    use std::time::Duration;
+    const TWO: &str = "sesn_011CZtwoBlocking00000004";
+    const WEATHER: &str = "sevt_011CZkxsiwE9BtXB2YO29TAD";
+    const ISSUE: &str = "sevt_011CZkxt2S539408qiF74UdZ";
+    const FIRST_WAIT: &str = "sevt_011CZkxt7XeXjk1bo1Gw1CnV";
+    const RECORDED_RESULT: &str = "sevt_011CZkxtn75CbFb5qudfJ6ap";
+    const SECOND_WAIT: &str = "sevt_011CZkxtoe4sf0QiqDAOLYBF";
+    let dir = tempdir();
+    let db = imported(dir.path(), "server.db", "two-blocking-one-resolved");
+    let mut o = opts(&db);
+    o.live = true;
+    o.hold = true;
+    o.max_gap = Some(Duration::from_millis(5));
+    let server = Server::start(o).await;
+    let url = server.url(&format!("/v1/sessions/{TWO}/events"));
+    let mut sse = Sse::open(&format!("{url}/stream")).await;
+    // It plays to its first wait (both ids) and holds there: the recorded answer is left out.
+    let frames = sse.events(20, Duration::from_secs(2)).await;
+    let seen = kinds(&frames);
+    assert_eq!(seen.last().unwrap().1, FIRST_WAIT, "{seen:?}");
+    assert!(seen.len() >= 8, "from the stream's opening on: {seen:?}");
+
+    // Answering what the recording did not answer changes nothing: the recording answered the
+    // weather, and that is what the session waits for.
+    let http = reqwest::Client::new();
+    let send = |body: String| http.post(&url).body(body).send();
+    let confirm = format!(
+        r#"{{"events":[{{"type":"user.tool_confirmation","tool_use_id":"{ISSUE}","result":"deny"}}]}}"#
+    );
+    assert_eq!(send(confirm).await.unwrap().status(), 200);
+    let frames = sse.events(20, Duration::from_millis(800)).await;
+    let seen = kinds(&frames);
+    assert_eq!(seen.len(), 2, "only the sent event's two copies: {seen:?}");
+    assert!(seen.iter().all(|(t, _)| t == "user.tool_confirmation"));
+
+    // The weather's result: the session goes on to the re-emitted idle naming the MCP call alone.
+    let result = format!(
+        r#"{{"events":[{{"type":"user.custom_tool_result","custom_tool_use_id":"{WEATHER}","content":[{{"type":"text","text":"17 C"}}]}}]}}"#
+    );
+    let res = send(result).await.unwrap();
+    let sent: serde_json::Value = res.json().await.unwrap();
+    let sent_id = sent["data"][0]["id"].as_str().unwrap().to_string();
+    let frames = sse.events(3, Duration::from_secs(3)).await;
+    let seen = kinds(&frames);
+    let ids: Vec<&str> = seen.iter().map(|(_, id)| id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [sent_id.as_str(), sent_id.as_str(), SECOND_WAIT],
+        "{seen:?}"
+    );
+    // The processed copy took the recorded answer's time.
+    let processed: serde_json::Value = serde_json::from_str(&frames[1].data).unwrap();
+    assert_eq!(processed["processed_at"], "2026-08-07T11:05:23.142Z");
+    let listed = crate::serve::all_pages(&url).await.0;
+    assert!(!listed.iter().any(|t| t.contains(RECORDED_RESULT)));
+    server.stop().await;
+}
