@@ -337,6 +337,53 @@ mod tests {
     }
 
     #[test]
+    fn with_hold_a_session_waits_at_its_idle_and_a_sent_answer_takes_the_recorded_ones_place() {
+        let ev = |seq: i64, t: &str, ts: i64| {
+            ("sesn_h".to_string(), String::new(), seq, t.to_string(), ts)
+        };
+        let rows = || LiveRows {
+            events: vec![
+                ev(1, "agent.tool_use", 5 * S),
+                ev(2, "session.status_idle", 10 * S),
+                ev(3, "user.tool_confirmation", 40 * S),
+                ev(4, "session.status_running", 41 * S),
+                ev(5, "session.status_idle", 50 * S),
+            ],
+            blocking: vec![(2, vec!["sevt_a".into()])],
+            answers: vec![(3, "sevt_a".into())],
+            ..LiveRows::default()
+        };
+        let order =
+            |s: &Schedule| -> Vec<i64> { s.log("sesn_h", "").iter().map(|c| c.seq).collect() };
+        assert_eq!(
+            order(&Schedule::build(rows(), None, false)),
+            [1, 2, 3, 4, 5]
+        );
+        let mut s = Schedule::build(rows(), None, true);
+        assert_eq!(order(&s), [1, 2, 4, 5], "the recorded answer is left out");
+        // Held at the idle (5 s after the first event) however long the server runs.
+        assert_eq!(s.now("sesn_h", 100 * S), 5 * S);
+        assert_eq!(s.due("sesn_h", 36 * S), None);
+        assert_eq!(s.stamp("sesn_h", Some("sevt_a"), 100 * S), Some(40 * S));
+        assert_eq!(s.stamp("sesn_h", None, 100 * S), Some(10 * S + 1000));
+        let sent = Copy {
+            at: 0,
+            seq: 9,
+            rev: None,
+            sort_ts: 40 * S,
+            event_type: Arc::from("user.tool_confirmation"),
+        };
+        s.deliver("sesn_h", "", vec![sent], &["sevt_a".into()], 100 * S);
+        assert_eq!(order(&s), [1, 2, 9, 4, 5]);
+        // On from the recorded answer's time: running 1 s after the answer, as recorded.
+        assert_eq!(s.now("sesn_h", 100 * S), 35 * S);
+        assert_eq!(s.due("sesn_h", 36 * S), Some(101 * S));
+        assert_eq!(revealed(s.log("sesn_h", ""), s.now("sesn_h", 100 * S)), 3);
+        // Other sessions keep the server's clock.
+        assert_eq!(s.now("sesn_other", 100 * S), 100 * S);
+    }
+
+    #[test]
     fn long_gaps_are_compressed_in_order() {
         let full = Schedule::build(rows(), None, false);
         let short = Schedule::build(rows(), Some(S / 10), false);
