@@ -35,6 +35,8 @@ pub struct Schedule {
     logs: HashMap<(String, String), Vec<Copy>>,
     /// Each session's clock (a session without one has never waited and holds nowhere).
     clocks: HashMap<String, Clock>,
+    /// Each session's first processed time (µs), which reveal times count from.
+    origins: HashMap<String, i64>,
 }
 
 impl Schedule {
@@ -117,7 +119,15 @@ impl Schedule {
                 }
             }
         }
-        Schedule { logs, clocks }
+        let origins = first
+            .into_iter()
+            .map(|(s, ts)| (s.to_string(), ts))
+            .collect();
+        Schedule {
+            logs,
+            clocks,
+            origins,
+        }
     }
 
     /// A session's reveal point when the server's clock reads `elapsed` (recorded µs).
@@ -125,6 +135,27 @@ impl Schedule {
         self.clocks
             .get(session_id)
             .map_or(elapsed, |c| c.now(elapsed))
+    }
+
+    /// How far into a session's recorded time (µs after its first event) its own log is revealed
+    /// when the server's clock reads `elapsed`: what its session object shows. The newest time
+    /// revealed rather than the clock, as `--max-gap` and holds make the two differ.
+    pub fn revealed_time(&self, session_id: &str, elapsed: i64) -> i64 {
+        let Some(origin) = self.origins.get(session_id) else {
+            return self.now(session_id, elapsed);
+        };
+        self.newest_revealed(session_id, elapsed)
+            .map_or(-1, |ts| ts - origin)
+    }
+
+    /// The newest `processed_at` (µs) revealed in a session's own log.
+    fn newest_revealed(&self, session_id: &str, elapsed: i64) -> Option<i64> {
+        let log = self.log(session_id, "");
+        log[..revealed(log, self.now(session_id, elapsed))]
+            .iter()
+            .map(|c| c.sort_ts)
+            .filter(|ts| *ts != QUEUED_SORT_TS)
+            .max()
     }
 
     /// The server's elapsed time at which a session's copy at `at` is revealed; `None` while
@@ -146,12 +177,7 @@ impl Schedule {
         {
             return Some(ts);
         }
-        let log = self.log(session_id, "");
-        log[..revealed(log, self.now(session_id, elapsed))]
-            .iter()
-            .map(|c| c.sort_ts)
-            .filter(|ts| *ts != QUEUED_SORT_TS)
-            .max()
+        self.newest_revealed(session_id, elapsed)
             .map(|ts| ts + 1000)
     }
 
@@ -366,6 +392,11 @@ mod tests {
         assert_eq!(s.due("sesn_h", 36 * S), None);
         assert_eq!(s.stamp("sesn_h", Some("sevt_a"), 100 * S), Some(40 * S));
         assert_eq!(s.stamp("sesn_h", None, 100 * S), Some(10 * S + 1000));
+        assert_eq!(
+            s.revealed_time("sesn_h", 100 * S),
+            5 * S,
+            "the session object: idle"
+        );
         let sent = Copy {
             at: 0,
             seq: 9,

@@ -221,7 +221,9 @@ pub(crate) struct App {
 impl App {
     /// In live mode, the recorded µs of a session revealed so far; `None` shows everything.
     fn reveal(&self, session_id: &str) -> Option<i64> {
-        self.live.as_ref().map(|l| l.now(session_id))
+        self.live
+            .as_ref()
+            .map(|l| l.schedule().revealed_time(session_id, l.elapsed()))
     }
 }
 
