@@ -82,12 +82,12 @@ fn unblock_follow_resumes_a_held_session_records_what_follows_and_explains_its_n
     );
     assert!(!rows.iter().any(|r| r.0 == RECORDED_ALLOW));
 
-    // Denied: it runs on to end_turn, explained, exit 0.
+    // Denied (the session named by a prefix): it runs on to end_turn, explained, exit 0.
     let o = unblock(
         &db,
         &live.base,
         &[
-            RESOLVED,
+            "sesn_011CZresolvedC",
             "--deny",
             "--message",
             "schema only",
