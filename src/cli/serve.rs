@@ -28,6 +28,11 @@ pub struct Args {
     /// With --live: shorten recorded gaps longer than DUR (e.g. 2s), so long sessions replay fast
     #[arg(long, value_name = "DUR", value_parser = duration)]
     max_gap: Option<Duration>,
+    /// With --live: each session waits at its requires_action idles until a client answers
+    /// them (POST …/events, e.g. `flightrec unblock`), then plays on; the recorded answers are
+    /// left out
+    #[arg(long, requires = "live")]
+    hold: bool,
     /// Require this key (as `Authorization: Bearer K` or `x-api-key: K`); prefer the variable,
     /// since a command line is visible to every user in `ps`. Needed to listen on any address
     /// other than loopback
@@ -155,6 +160,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         speed: args.speed,
         live: args.live,
         max_gap: args.max_gap,
+        hold: args.hold,
         api_key: args.api_key,
         allow_hosts: args.allow_host,
         stats_file: args.stats_file,

@@ -19,6 +19,9 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
     /// The columns holding ids (by index): never shortened or wrapped when laid out.
     pub ids: Vec<usize>,
+    /// Columns kept whole or left out (numbers, which say nothing cut), most important first:
+    /// a layout too narrow for them all leaves out the last listed first.
+    pub optional: Vec<usize>,
 }
 
 /// What a column holds, for the layout: an id is kept whole, text may be shortened.
@@ -26,6 +29,8 @@ pub struct Table {
 pub enum Column {
     Text,
     Id,
+    /// Kept whole, or left out when the table cannot fit.
+    Optional,
 }
 
 impl Table {
@@ -34,7 +39,14 @@ impl Table {
             header: header.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
             ids: Vec::new(),
+            optional: Vec::new(),
         }
+    }
+
+    /// Marks columns as kept whole or left out, most important first.
+    pub fn with_optional(mut self, optional: &[usize]) -> Table {
+        self.optional.extend_from_slice(optional);
+        self
     }
 
     /// Marks the columns at these indices as holding ids.
@@ -47,6 +59,8 @@ impl Table {
     pub fn column(&self, i: usize) -> Column {
         if self.ids.contains(&i) {
             Column::Id
+        } else if self.optional.contains(&i) {
+            Column::Optional
         } else {
             Column::Text
         }

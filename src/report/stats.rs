@@ -359,7 +359,9 @@ pub fn sessions_table(rows: &[SessionRow]) -> Table {
         "LIST COST (EST.)",
         "REPORTED",
     ])
-    .with_ids(&[0]);
+    .with_ids(&[0])
+    // On a narrow terminal: errors, cost and requests before the token detail.
+    .with_optional(&[10, 11, 3, 4, 5, 9, 2, 8, 6, 7, 12]);
     for r in rows {
         t.add_row(vec![
             r.id.to_string(),

@@ -56,7 +56,7 @@ fn no_session(id: &str) -> ApiError {
 }
 
 async fn session_view_of(app: &Arc<App>, id: String) -> Result<SessionView, ApiError> {
-    let reveal = app.reveal();
+    let reveal = app.reveal(&id);
     let sid = id.clone();
     let facts = app.db.call(move |s| s.session_facts(&sid, reveal)).await?;
     facts
@@ -95,7 +95,7 @@ fn no_thread(id: &str, tid: &str) -> ApiError {
 
 /// A thread whose log or stream may be read: one the session has an object, events or a log for.
 async fn require_thread(app: &Arc<App>, id: &str, tid: &str) -> Result<(), ApiError> {
-    let reveal = app.reveal();
+    let reveal = app.reveal(id);
     let (sid, t) = (id.to_string(), tid.to_string());
     let known = app
         .db
@@ -145,13 +145,13 @@ pub async fn list_sessions(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -
     let desc = p.desc(true)?;
     let statuses = p.statuses()?;
     let cursor = p.cursor(parse_session_cursor)?;
-    let reveal = app.reveal();
+    let app2 = Arc::clone(&app);
     let facts = app
         .db
         .call(move |s| {
             let mut all = Vec::new();
             for id in s.session_ids()? {
-                all.extend(s.session_facts(&id, reveal)?);
+                all.extend(s.session_facts(&id, app2.reveal(&id))?);
             }
             Ok(all)
         })
@@ -287,11 +287,8 @@ async fn events(app: Arc<App>, session_id: String, thread_id: String, p: Params)
                 .collect()
         }
         Some(clock) => {
-            let copies = live::page(
-                clock.schedule().log(&session_id, &q.thread_id),
-                clock.elapsed(),
-                &q,
-            );
+            let now = clock.now(&session_id);
+            let copies = live::page(clock.schedule().log(&session_id, &q.thread_id), now, &q);
             app.db
                 .call(move |s| {
                     let mut out = Vec::with_capacity(copies.len());

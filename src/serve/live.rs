@@ -6,10 +6,14 @@
 //! `event_revisions`, or a current row still queued) is revealed at its arrival position: the
 //! newest time processed before it arrived in the same log. A current copy never comes before
 //! its earlier copies, so a queued echo and its processed copy both appear, in that order.
+//!
+//! Each session has a clock ([`hold::Clock`]): the server's, less the time it waited. With
+//! `--hold` it stops at each `requires_action` idle until a client answers it (see `hold`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::hold::{self, Clock};
 use crate::store::{LiveRows, PageQuery, QUEUED_SORT_TS};
 
 /// One copy of one event, in one log.
@@ -29,12 +33,17 @@ pub struct Copy {
 #[derive(Debug, Default)]
 pub struct Schedule {
     logs: HashMap<(String, String), Vec<Copy>>,
+    /// Each session's clock (a session without one has never waited and holds nowhere).
+    clocks: HashMap<String, Clock>,
+    /// Each session's first processed time (µs), which reveal times count from.
+    origins: HashMap<String, i64>,
 }
 
 impl Schedule {
     /// The schedule of `rows`; with `max_gap` (µs), no two consecutive reveals of a log are
-    /// further apart than that.
-    pub fn build(rows: LiveRows, max_gap: Option<i64>) -> Schedule {
+    /// further apart than that; with `hold`, each session waits at its `requires_action` idles
+    /// for a client's answers (the recorded answers left out).
+    pub fn build(rows: LiveRows, max_gap: Option<i64>, hold: bool) -> Schedule {
         let mut revisions: HashMap<i64, Vec<(i64, Option<i64>)>> = HashMap::new();
         for (id, seq, ts) in rows.revisions {
             revisions.entry(seq).or_default().push((id, ts));
@@ -95,7 +104,102 @@ impl Schedule {
                 compress(log, gap.max(0));
             }
         }
-        Schedule { logs }
+        let mut clocks = HashMap::new();
+        if hold {
+            let blocking: HashMap<i64, Vec<String>> = rows.blocking.into_iter().collect();
+            let answers: HashMap<i64, String> = rows.answers.into_iter().collect();
+            for ((session, thread), log) in logs.iter_mut() {
+                if !thread.is_empty() {
+                    continue;
+                }
+                let (holds, left_out) = hold::find(log, &blocking, &answers);
+                log.retain(|c| !left_out.contains(&c.seq));
+                if !holds.is_empty() {
+                    clocks.insert(session.clone(), Clock { offset: 0, holds });
+                }
+            }
+        }
+        let origins = first
+            .into_iter()
+            .map(|(s, ts)| (s.to_string(), ts))
+            .collect();
+        Schedule {
+            logs,
+            clocks,
+            origins,
+        }
+    }
+
+    /// A session's reveal point when the server's clock reads `elapsed` (recorded µs).
+    pub fn now(&self, session_id: &str, elapsed: i64) -> i64 {
+        self.clocks
+            .get(session_id)
+            .map_or(elapsed, |c| c.now(elapsed))
+    }
+
+    /// How far into a session's recorded time (µs after its first event) its own log is revealed
+    /// when the server's clock reads `elapsed`: what its session object shows. The newest time
+    /// revealed rather than the clock, as `--max-gap` and holds make the two differ.
+    pub fn revealed_time(&self, session_id: &str, elapsed: i64) -> i64 {
+        let Some(origin) = self.origins.get(session_id) else {
+            return self.now(session_id, elapsed);
+        };
+        self.newest_revealed(session_id, elapsed)
+            .map_or(-1, |ts| ts - origin)
+    }
+
+    /// The newest `processed_at` (µs) revealed in a session's own log.
+    fn newest_revealed(&self, session_id: &str, elapsed: i64) -> Option<i64> {
+        let log = self.log(session_id, "");
+        log[..revealed(log, self.now(session_id, elapsed))]
+            .iter()
+            .map(|c| c.sort_ts)
+            .filter(|ts| *ts != QUEUED_SORT_TS)
+            .max()
+    }
+
+    /// The server's elapsed time at which a session's copy at `at` is revealed; `None` while
+    /// the session waits for an answer.
+    pub fn due(&self, session_id: &str, at: i64) -> Option<i64> {
+        match self.clocks.get(session_id) {
+            Some(c) => c.due(at),
+            None => Some(at),
+        }
+    }
+
+    /// The `processed_at` (µs) to give an event sent to a session now: the recorded answer's
+    /// when it answers what the session waits on (`answers`: the id it answers), else just after
+    /// the newest processed event revealed in the session's log; `None` when nothing is revealed.
+    pub fn stamp(&self, session_id: &str, answers: Option<&str>, elapsed: i64) -> Option<i64> {
+        if let Some(ts) = answers
+            .zip(self.clocks.get(session_id))
+            .and_then(|(id, c)| c.stamp(id))
+        {
+            return Some(ts);
+        }
+        self.newest_revealed(session_id, elapsed)
+            .map(|ts| ts + 1000)
+    }
+
+    /// Copies sent to a session when the server's clock reads `elapsed`: revealed now (at the
+    /// session's reveal point), after which the answers among them (`answered`: the ids they
+    /// answer) may let a waiting session go on.
+    pub fn deliver(
+        &mut self,
+        session_id: &str,
+        thread_id: &str,
+        mut copies: Vec<Copy>,
+        answered: &[String],
+        elapsed: i64,
+    ) {
+        let at = self.now(session_id, elapsed);
+        for c in &mut copies {
+            c.at = at;
+        }
+        self.add(session_id, thread_id, copies);
+        if let Some(clock) = self.clocks.get_mut(session_id) {
+            clock.answered(answered, elapsed);
+        }
     }
 
     /// Adds copies to a log, each after every copy revealed at or before its time (sent events
@@ -182,12 +286,13 @@ mod tests {
                 ev(4, "user.interrupt", QUEUED_SORT_TS),
             ],
             revisions: vec![(1, 2, None)],
+            ..LiveRows::default()
         }
     }
 
     #[test]
     fn a_queued_echo_comes_before_its_processed_copy() {
-        let s = Schedule::build(rows(), None);
+        let s = Schedule::build(rows(), None, false);
         let log = s.log("sesn_a", "");
         let order: Vec<(i64, i64, Option<i64>)> =
             log.iter().map(|c| (c.at, c.seq, c.rev)).collect();
@@ -205,7 +310,7 @@ mod tests {
 
     #[test]
     fn the_list_shows_the_newest_revealed_copy() {
-        let s = Schedule::build(rows(), None);
+        let s = Schedule::build(rows(), None, false);
         let log = s.log("sesn_a", "");
         let q = PageQuery {
             limit: 10,
@@ -230,7 +335,7 @@ mod tests {
 
     #[test]
     fn sent_copies_come_after_what_is_revealed_and_before_what_is_not() {
-        let mut s = Schedule::build(rows(), None);
+        let mut s = Schedule::build(rows(), None, false);
         let copy = |rev: Option<i64>| Copy {
             at: 4 * S,
             seq: 9,
@@ -258,9 +363,61 @@ mod tests {
     }
 
     #[test]
+    fn with_hold_a_session_waits_at_its_idle_and_a_sent_answer_takes_the_recorded_ones_place() {
+        let ev = |seq: i64, t: &str, ts: i64| {
+            ("sesn_h".to_string(), String::new(), seq, t.to_string(), ts)
+        };
+        let rows = || LiveRows {
+            events: vec![
+                ev(1, "agent.tool_use", 5 * S),
+                ev(2, "session.status_idle", 10 * S),
+                ev(3, "user.tool_confirmation", 40 * S),
+                ev(4, "session.status_running", 41 * S),
+                ev(5, "session.status_idle", 50 * S),
+            ],
+            blocking: vec![(2, vec!["sevt_a".into()])],
+            answers: vec![(3, "sevt_a".into())],
+            ..LiveRows::default()
+        };
+        let order =
+            |s: &Schedule| -> Vec<i64> { s.log("sesn_h", "").iter().map(|c| c.seq).collect() };
+        assert_eq!(
+            order(&Schedule::build(rows(), None, false)),
+            [1, 2, 3, 4, 5]
+        );
+        let mut s = Schedule::build(rows(), None, true);
+        assert_eq!(order(&s), [1, 2, 4, 5], "the recorded answer is left out");
+        // Held at the idle (5 s after the first event) however long the server runs.
+        assert_eq!(s.now("sesn_h", 100 * S), 5 * S);
+        assert_eq!(s.due("sesn_h", 36 * S), None);
+        assert_eq!(s.stamp("sesn_h", Some("sevt_a"), 100 * S), Some(40 * S));
+        assert_eq!(s.stamp("sesn_h", None, 100 * S), Some(10 * S + 1000));
+        assert_eq!(
+            s.revealed_time("sesn_h", 100 * S),
+            5 * S,
+            "the session object: idle"
+        );
+        let sent = Copy {
+            at: 0,
+            seq: 9,
+            rev: None,
+            sort_ts: 40 * S,
+            event_type: Arc::from("user.tool_confirmation"),
+        };
+        s.deliver("sesn_h", "", vec![sent], &["sevt_a".into()], 100 * S);
+        assert_eq!(order(&s), [1, 2, 9, 4, 5]);
+        // On from the recorded answer's time: running 1 s after the answer, as recorded.
+        assert_eq!(s.now("sesn_h", 100 * S), 35 * S);
+        assert_eq!(s.due("sesn_h", 36 * S), Some(101 * S));
+        assert_eq!(revealed(s.log("sesn_h", ""), s.now("sesn_h", 100 * S)), 3);
+        // Other sessions keep the server's clock.
+        assert_eq!(s.now("sesn_other", 100 * S), 100 * S);
+    }
+
+    #[test]
     fn long_gaps_are_compressed_in_order() {
-        let full = Schedule::build(rows(), None);
-        let short = Schedule::build(rows(), Some(S / 10));
+        let full = Schedule::build(rows(), None, false);
+        let short = Schedule::build(rows(), Some(S / 10), false);
         for (key, log) in &full.logs {
             let c = &short.logs[key];
             assert_eq!(

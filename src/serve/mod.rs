@@ -4,7 +4,8 @@
 //! `handlers` serves sessions, threads and event pages (texts verbatim, keyset cursors);
 //! `stream` the SSE endpoints (following the database through `feed`: one watcher per log,
 //! whatever the number of streams), writing through `sink`, which owns the bytes and the chaos
-//! options; `live` is the schedule that reveals sessions progressively; `query` decodes query
+//! options; `live` is the schedule that reveals sessions progressively (`hold`: where they wait
+//! for a client's answers); `query` decodes query
 //! strings and cursors; `objects` serves stored session and thread objects (and synthesizes a
 //! session object when none was stored); `error` renders API errors
 //! and checks keys and `Host` names (with `guard`, which also says what may be served unkeyed);
@@ -19,6 +20,7 @@ mod error;
 mod feed;
 mod guard;
 mod handlers;
+mod hold;
 mod live;
 mod objects;
 mod platform;
@@ -76,6 +78,9 @@ pub struct ServeOptions {
     pub live: bool,
     /// Live: recorded gaps longer than this are shortened to it (hours of idle become seconds).
     pub max_gap: Option<Duration>,
+    /// Live: each session waits at its `requires_action` idles until a client answers them
+    /// (`POST …/events`), then plays on; the recorded answers are left out.
+    pub hold: bool,
     /// When set, requests must carry it (`Authorization: Bearer` or `x-api-key`). Must not be
     /// empty; without it, only a loopback address may be served.
     pub api_key: Option<String>,
@@ -107,6 +112,7 @@ impl std::fmt::Debug for ServeOptions {
             .field("speed", &self.speed)
             .field("live", &self.live)
             .field("max_gap", &self.max_gap)
+            .field("hold", &self.hold)
             .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
             .field("allow_hosts", &self.allow_hosts)
             .field("ping_interval", &self.ping_interval)
@@ -128,6 +134,7 @@ impl ServeOptions {
             speed: None,
             live: false,
             max_gap: None,
+            hold: false,
             api_key: None,
             allow_hosts: Vec::new(),
             ping_interval: Duration::from_secs(15),
@@ -170,9 +177,14 @@ pub(crate) struct Live {
 }
 
 impl Live {
-    /// Recorded µs revealed so far.
+    /// Recorded µs since the server started.
     fn elapsed(&self) -> i64 {
         (self.start.elapsed().as_secs_f64() * self.speed * 1e6) as i64
+    }
+
+    /// A session's reveal point now (recorded µs; behind [`Live::elapsed`] once it has waited).
+    fn now(&self, session_id: &str) -> i64 {
+        self.schedule().now(session_id, self.elapsed())
     }
 
     /// The schedule, to read.
@@ -182,18 +194,22 @@ impl Live {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Adds copies revealed now to a log and wakes its streams.
-    fn add(&self, session_id: &str, thread_id: &str, copies: Vec<live::Copy>) {
+    /// Adds copies sent now to a session's log (answers to `answered` ids may let it go on) and
+    /// wakes its streams.
+    fn deliver(&self, session_id: &str, copies: Vec<live::Copy>, answered: &[String]) {
+        let elapsed = self.elapsed();
         self.schedule
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .add(session_id, thread_id, copies);
+            .deliver(session_id, "", copies, answered, elapsed);
         self.added.send_modify(|n| *n += 1);
     }
 
-    /// When the copy revealed at `at` recorded µs is due.
-    fn due(&self, at: i64) -> Instant {
-        self.start + Duration::from_secs_f64((at.max(0) as f64 / 1e6 / self.speed).min(1e12))
+    /// When a session's copy revealed at `at` recorded µs is due; `None` while the session
+    /// waits for an answer.
+    fn due(&self, session_id: &str, at: i64) -> Option<Instant> {
+        let at = self.schedule().due(session_id, at)?;
+        Some(self.start + Duration::from_secs_f64((at.max(0) as f64 / 1e6 / self.speed).min(1e12)))
     }
 }
 
@@ -215,9 +231,11 @@ pub(crate) struct App {
 }
 
 impl App {
-    /// In live mode, the recorded µs revealed so far; `None` shows everything.
-    fn reveal(&self) -> Option<i64> {
-        self.live.as_ref().map(Live::elapsed)
+    /// In live mode, the recorded µs of a session revealed so far; `None` shows everything.
+    fn reveal(&self, session_id: &str) -> Option<i64> {
+        self.live
+            .as_ref()
+            .map(|l| l.schedule().revealed_time(session_id, l.elapsed()))
     }
 }
 
@@ -275,6 +293,7 @@ pub async fn run(
             schedule: std::sync::RwLock::new(Schedule::build(
                 rows,
                 opts.max_gap.map(|g| g.as_micros() as i64),
+                opts.hold,
             )),
             added: watch::channel(0).0,
         })

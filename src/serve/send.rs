@@ -5,6 +5,12 @@
 //! streams and pages show the queued echo and then the processed copy. The answer is
 //! `{"data":[…]}` with the queued echoes. Without `--live` a recording is replayed as it was:
 //! sending is refused with 405 and an API error body.
+//!
+//! The processed copy is stamped in the recording's time, as the session's other events are:
+//! an answer to what a held session waits on (`--hold`) takes the `processed_at` of the
+//! recorded answer it replaces, anything else comes 1 ms after the newest event revealed; and
+//! answers (tool confirmations, custom and self-hosted tool results) may let a held session go
+//! on.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -16,7 +22,7 @@ use std::sync::Arc;
 use super::App;
 use super::error::ApiError;
 use super::live::Copy;
-use crate::model::time::now;
+use crate::model::time::{format_micros, now};
 use crate::model::{Envelope, Source, parse_timestamp_micros};
 use crate::store::{Incoming, QUEUED_SORT_TS, Store};
 
@@ -97,6 +103,16 @@ pub fn check_body(body: &[u8]) -> Result<Vec<Map<String, Value>>, String> {
         .collect()
 }
 
+/// The id an answer event answers (`tool_use_id` or `custom_tool_use_id`).
+fn answers(obj: &Map<String, Value>) -> Option<String> {
+    let field = match obj.get("type").and_then(Value::as_str)? {
+        "user.tool_confirmation" | "user.tool_result" => "tool_use_id",
+        "user.custom_tool_result" => "custom_tool_use_id",
+        _ => return None,
+    };
+    obj.get(field).and_then(Value::as_str).map(str::to_string)
+}
+
 /// An id shaped like the API's (`sevt_` and 24 letters and digits).
 fn event_id() -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -128,6 +144,18 @@ pub async fn send_events(
     };
     let inputs = check_body(&body).map_err(ApiError::invalid)?;
     super::handlers::require_session(&app, &id).await?;
+    let answered: Vec<Option<String>> = inputs.iter().map(answers).collect();
+    let stamps: Vec<Option<String>> = {
+        let (schedule, elapsed) = (live.schedule(), live.elapsed());
+        answered
+            .iter()
+            .map(|a| {
+                schedule
+                    .stamp(&id, a.as_deref(), elapsed)
+                    .map(format_micros)
+            })
+            .collect()
+    };
     let echoes: Vec<String> = inputs
         .into_iter()
         .map(|mut obj| {
@@ -137,16 +165,15 @@ pub async fn send_events(
         })
         .collect();
     let (path, sid, texts) = (app.opts.db.clone(), id.clone(), echoes.clone());
-    let stored = tokio::task::spawn_blocking(move || store(&path, &sid, &texts))
+    let stored = tokio::task::spawn_blocking(move || store(&path, &sid, &texts, &stamps))
         .await
         .map_err(|e| ApiError::hidden(format!("storing sent events: {e}")))??;
-    let elapsed = live.elapsed();
+    let mut copies = vec![];
     for s in stored {
         let event_type: Arc<str> = Arc::from(s.event_type.as_str());
-        let mut copies = vec![];
         if let Some(rev) = s.queued_rev {
             copies.push(Copy {
-                at: elapsed,
+                at: 0,
                 seq: s.seq,
                 rev: Some(rev),
                 sort_ts: QUEUED_SORT_TS,
@@ -154,25 +181,28 @@ pub async fn send_events(
             });
         }
         copies.push(Copy {
-            at: elapsed,
+            at: 0,
             seq: s.seq,
             rev: None,
             sort_ts: s.processed_ts,
             event_type,
         });
-        live.add(&id, "", copies);
     }
+    let answered: Vec<String> = answered.into_iter().flatten().collect();
+    live.deliver(&id, copies, &answered);
     let mut out = String::from("{\"data\":[");
     out.push_str(&echoes.join(","));
     out.push_str("]}");
     Ok(([(header::CONTENT_TYPE, "application/json")], out).into_response())
 }
 
-/// Stores each echo queued, then its processed copy; returns where they are.
+/// Stores each echo queued, then its processed copy (processed at its stamp, else now);
+/// returns where they are.
 fn store(
     path: &std::path::Path,
     session: &str,
     echoes: &[String],
+    stamps: &[Option<String>],
 ) -> Result<Vec<Stored>, ApiError> {
     let mut st = Store::open(path)?;
     let received = now();
@@ -183,10 +213,11 @@ fn store(
     batch.commit()?;
     let mut processed = Vec::with_capacity(echoes.len());
     let mut batch = st.batch()?;
-    for text in echoes {
+    for (i, text) in echoes.iter().enumerate() {
         let mut v: Value = serde_json::from_str(text)
             .map_err(|e| ApiError::hidden(format!("re-reading a sent event: {e}")))?;
-        v["processed_at"] = Value::String(now());
+        let at = stamps.get(i).cloned().flatten().unwrap_or_else(now);
+        v["processed_at"] = Value::String(at);
         let text = v.to_string();
         put(&mut batch, session, &text, &now())?;
         processed.push(v);

@@ -238,10 +238,8 @@ async fn live_stream(
     sink: &mut Sink,
 ) -> Result<(), Stop> {
     let mut added = live.added.subscribe();
-    let mut next = revealed(
-        live.schedule().log(&spec.session_id, &spec.thread_id),
-        live.elapsed(),
-    );
+    let now = live.now(&spec.session_id);
+    let mut next = revealed(live.schedule().log(&spec.session_id, &spec.thread_id), now);
     loop {
         // Copies sent to the session are added to the log while we wait: look again then.
         let copy = live
@@ -256,10 +254,11 @@ async fn live_stream(
             }
             continue;
         };
-        let due = live.due(copy.at);
-        if due > Instant::now() {
+        // A session waiting for an answer (`--hold`) goes on when one is sent (`added`).
+        let due = live.due(&spec.session_id, copy.at);
+        if due.is_none_or(|due| due > Instant::now()) {
             tokio::select! {
-                idle = sink.idle_until(Some(due)) => idle?,
+                idle = sink.idle_until(due) => idle?,
                 _ = added.changed() => continue,
             }
         }

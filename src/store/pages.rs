@@ -90,6 +90,10 @@ pub struct LiveRows {
     pub events: Vec<(String, String, i64, String, i64)>,
     /// (revision id, event seq, its `processed_at` in µs), oldest first.
     pub revisions: Vec<(i64, i64, Option<i64>)>,
+    /// (seq, the blocking event ids) of every `requires_action` idle.
+    pub blocking: Vec<(i64, Vec<String>)>,
+    /// (seq, the id it answers) of every tool confirmation and custom or self-hosted tool result.
+    pub answers: Vec<(i64, String)>,
 }
 
 const THREAD_TYPES: &str = "'session.thread_created', 'session.thread_status_running', \
@@ -434,6 +438,42 @@ impl Store {
                 .collect()
             })
             .map_err(self.err("reading the revision index"))?;
-        Ok(LiveRows { events, revisions })
+        let blocking = self
+            .conn
+            .prepare(
+                "SELECT seq, raw ->> '$.stop_reason.event_ids' FROM events \
+                 WHERE type = 'session.status_idle' \
+                 AND raw ->> '$.stop_reason.type' = 'requires_action'",
+            )
+            .and_then(|mut s| {
+                s.query_map([], |r| {
+                    let ids: Option<String> = r.get(1)?;
+                    let ids: Vec<String> = ids
+                        .and_then(|t| serde_json::from_str(&t).ok())
+                        .unwrap_or_default();
+                    Ok((r.get(0)?, ids))
+                })?
+                .collect()
+            })
+            .map_err(self.err("reading the blocking idles"))?;
+        let answers = self
+            .conn
+            .prepare(
+                "SELECT seq, coalesce(raw ->> '$.tool_use_id', raw ->> '$.custom_tool_use_id') \
+                 FROM events WHERE type IN \
+                 ('user.tool_confirmation', 'user.custom_tool_result', 'user.tool_result')",
+            )
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get(0)?, r.get::<_, Option<String>>(1)?)))?
+                    .filter_map(|r| r.map(|(seq, id)| id.map(|id| (seq, id))).transpose())
+                    .collect()
+            })
+            .map_err(self.err("reading the answers"))?;
+        Ok(LiveRows {
+            events,
+            revisions,
+            blocking,
+            answers,
+        })
     }
 }

@@ -32,5 +32,6 @@ mod tape;
 mod time_filters;
 mod transcript;
 mod unblock;
+mod unblock_follow;
 mod util;
 mod webhooks;

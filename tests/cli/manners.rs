@@ -225,11 +225,29 @@ fn an_80_column_table_keeps_every_id_whole_and_shortens_text_with_an_ellipsis() 
     let full = stdout(&run_env(db, &["timeline", MULTI], &[]));
     assert!(full.contains("MySQL 8.4 LTS"));
     assert!(!text.contains("MySQL 8.4 LTS"), "not shortened:\n{text}");
-    // 13 columns cannot fit 80 even shortened to 3: the session ids stay whole all the same.
+    // stats' 13 columns cannot fit 80: the least important numbers are left out (never cut),
+    // and it says so; --wide shows them all.
     let o = run_env(db, &["stats"], &cols);
     let table = stdout(&o);
     let table = table.split("Totals").next().unwrap();
-    assert_fits_with_ids_whole(table, 100, &sessions);
+    assert_fits_with_ids_whole(table, 80, &sessions);
+    assert!(
+        table.contains("LIST COST (EST.)") && table.contains("ERRORS"),
+        "{table}"
+    );
+    assert!(
+        !table.contains("CACHE WRITE") && !table.contains(",…"),
+        "{table}"
+    );
+    assert!(
+        table.contains("8 columns left out to fit 80 columns: --wide shows them"),
+        "{table}"
+    );
+    let wide = stdout(&run_env(db, &["stats", "--wide"], &cols));
+    assert!(
+        wide.contains("CACHE WRITE") && !wide.contains("left out"),
+        "{wide}"
+    );
     // The pseudo-terminal's own width, no COLUMNS.
     let Some(tty) = on_pty("$FR sessions --no-pager", 40, 80, &[]) else {
         return;

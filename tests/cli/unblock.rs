@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::serve::{Server, Sse, opts};
 use crate::util::*;
 
-const KEY: &str = "sk-ant-test-unblock-7f3a9c2e51d8";
+pub const KEY: &str = "sk-ant-test-unblock-7f3a9c2e51d8";
 const PENDING: &str = "sesn_011CZpendingConfirm00003";
 const PENDING_USE: &str = "sevt_011CZllSlsEY6TJPwBBHNXqc";
 const CUSTOM: &str = "sesn_011CZstuckCustomTool0002";
@@ -19,7 +19,7 @@ const CUSTOM_USE: &str = "sevt_011CZkSdM9xUzC45mZmCzS1G";
 const TWO: &str = "sesn_011CZtwoBlocking00000004";
 const TWO_ANSWERED: &str = "sevt_011CZkxsiwE9BtXB2YO29TAD";
 
-fn sample(name: &str) -> PathBuf {
+pub fn sample(name: &str) -> PathBuf {
     let found = sample_files()
         .into_iter()
         .chain(real_sample_files())
@@ -27,7 +27,7 @@ fn sample(name: &str) -> PathBuf {
     found.unwrap()
 }
 
-fn imported(dir: &Path, db: &str, sample_name: &str) -> PathBuf {
+pub fn imported(dir: &Path, db: &str, sample_name: &str) -> PathBuf {
     let db = dir.join(db);
     let file = sample(sample_name);
     let o = run(&db, &["import", file.to_str().unwrap()]);
@@ -36,13 +36,18 @@ fn imported(dir: &Path, db: &str, sample_name: &str) -> PathBuf {
 }
 
 /// `flightrec serve --live` as a child process, keyed, on an ephemeral port.
-struct Live {
+pub struct Live {
     child: Child,
-    base: String,
+    pub base: String,
 }
 
 impl Live {
-    fn start(db: &Path) -> Live {
+    pub fn start(db: &Path) -> Live {
+        Live::start_with(db, &[])
+    }
+
+    /// With more options for `serve` (e.g. `--hold`).
+    pub fn start_with(db: &Path, more: &[&str]) -> Live {
         let mut child = bin()
             .arg("--db")
             .arg(db)
@@ -54,6 +59,7 @@ impl Live {
                 "--addr",
                 "127.0.0.1:0",
             ])
+            .args(more)
             .env("FLIGHTREC_SERVE_API_KEY", KEY)
             .env_remove("FLIGHTREC_DB")
             .stdout(Stdio::piped())
@@ -81,7 +87,7 @@ impl Drop for Live {
 }
 
 /// `flightrec --db DB unblock ARGS` against `base`, with the key in the environment.
-fn unblock(db: &Path, base: &str, args: &[&str]) -> Output {
+pub fn unblock(db: &Path, base: &str, args: &[&str]) -> Output {
     let mut cmd: Command = bin();
     cmd.arg("--db")
         .arg(db)
@@ -107,7 +113,7 @@ fn contains(hay: &[u8], needle: &str) -> bool {
 }
 
 /// The stored events of `session` of type `t`: (processed_at, raw).
-fn stored(db: &Path, session: &str, t: &str) -> Vec<(Option<String>, String)> {
+pub fn stored(db: &Path, session: &str, t: &str) -> Vec<(Option<String>, String)> {
     event_rows(db, session)
         .into_iter()
         .filter(|r| r.1 == t)
@@ -115,7 +121,7 @@ fn stored(db: &Path, session: &str, t: &str) -> Vec<(Option<String>, String)> {
         .collect()
 }
 
-fn capture_entries(db: &Path, kind: &str) -> Vec<(String, String)> {
+pub fn capture_entries(db: &Path, kind: &str) -> Vec<(String, String)> {
     let c = rusqlite::Connection::open(db).unwrap();
     let mut s = c
         .prepare("SELECT started_at, detail FROM capture_log WHERE kind = ?1 ORDER BY id")
@@ -126,7 +132,7 @@ fn capture_entries(db: &Path, kind: &str) -> Vec<(String, String)> {
         .unwrap()
 }
 
-fn one_line_error(o: &Output) -> String {
+pub fn one_line_error(o: &Output) -> String {
     assert_ne!(code(o), 0, "{}", stdout(o));
     let err = stderr(o);
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");

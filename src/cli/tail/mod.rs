@@ -135,6 +135,17 @@ pub struct Start {
     pub cursor: i64,
 }
 
+/// What ends following, besides Ctrl-C and the session's end: an arrival (then explain's
+/// verdict is printed, as with `--until-idle`), or a deadline.
+pub struct End<'a> {
+    /// Whether a stored event ends it.
+    pub arrival: &'a dyn Fn(&EventRow) -> bool,
+    /// When to give up: the exit code is [`exit::TIMED_OUT`], after this one-line message.
+    pub deadline: Option<(Instant, String)>,
+    /// How long a recorder may take to end by itself at the end before it is stopped.
+    pub grace: Duration,
+}
+
 /// Prints `backlog`, then every event of the session stored after `seq` `cursor`, until Ctrl-C,
 /// the session's end, or (with `--until-idle`) its next idle.
 /// A recorder started with `--record` is stopped at the end; its failure is the exit code.
@@ -143,11 +154,29 @@ pub fn follow(
     from: Start,
     types: &[String],
     opts: &FollowArgs,
+    rec: Option<Attached>,
+) -> Outcome {
+    let idle = |e: &EventRow| opts.until_idle && e.event_type == "session.status_idle";
+    let end = End {
+        arrival: &idle,
+        deadline: None,
+        grace: RECORDER_GRACE,
+    };
+    follow_to(store, from, types, opts, rec, &end)
+}
+
+/// [`follow`], ended by `end`.
+pub fn follow_to(
+    store: &Store,
+    from: Start,
+    types: &[String],
+    opts: &FollowArgs,
     mut rec: Option<Attached>,
+    end: &End<'_>,
 ) -> Outcome {
     // Lines must show as they come: no pager from here on (what was held is printed now).
     output::unpaged()?;
-    let outcome = follow_until_done(store, from, types, opts, &mut rec);
+    let outcome = follow_until_done(store, from, types, opts, &mut rec, end);
     match rec.and_then(Attached::stop) {
         Some(code) => Ok(code),
         None => outcome,
@@ -164,6 +193,7 @@ fn follow_until_done(
     types: &[String],
     opts: &FollowArgs,
     rec: &mut Option<Attached>,
+    until: &End<'_>,
 ) -> Outcome {
     let interrupted = interrupted();
     let terminal = std::io::stdout().is_terminal();
@@ -178,7 +208,7 @@ fn follow_until_done(
     f.show(&backlog, false)?;
     let id = summary.id.clone();
     if ended(summary.status.as_deref()) {
-        return f.finish(store, &id, opts, rec);
+        return f.finish(store, &id, opts, rec, until.grace);
     }
     f.refresh(store, &id, opts)?;
     let (mut cursor, mut version) = (cursor, store.data_version()?);
@@ -191,6 +221,15 @@ fn follow_until_done(
             f.screen.clear();
             return Ok(code);
         }
+        if let Some((_, why)) = until
+            .deadline
+            .as_ref()
+            .filter(|(d, _)| Instant::now() >= *d)
+        {
+            f.screen.clear();
+            output::error_line(&anyhow::anyhow!("{why}"));
+            return Ok(exit::TIMED_OUT);
+        }
         // A recorder that stopped at the idle (by itself) has stored all it will: what is read
         // next is the last, and then it is the idle's turn.
         let recorder_done = opts.until_idle && rec.as_ref().is_some_and(Attached::ended);
@@ -198,10 +237,10 @@ fn follow_until_done(
         let mut end = recorder_done;
         if now != version {
             version = now;
-            end |= f.catch_up(store, &id, &mut cursor, types, opts.until_idle)?;
+            end |= f.catch_up(store, &id, &mut cursor, types, until.arrival)?;
         }
         if end {
-            return f.finish(store, &id, opts, rec);
+            return f.finish(store, &id, opts, rec, until.grace);
         }
         f.refresh(store, &id, opts)?;
         std::thread::sleep(POLL);
@@ -256,14 +295,14 @@ impl Follower {
 
     /// Shows every event of the session stored after `cursor` (of `types`, when given), a
     /// chunk of the database at a time, moving `cursor` past them. Whether one of them ends the
-    /// following: the session's end, or with `until_idle` an idle (whatever `types` says).
+    /// following: the session's end, or one `ends` (whatever `types` says).
     fn catch_up(
         &mut self,
         store: &Store,
         id: &str,
         cursor: &mut i64,
         types: &[String],
-        until_idle: bool,
+        ends: &dyn Fn(&EventRow) -> bool,
     ) -> anyhow::Result<bool> {
         let mut end = false;
         loop {
@@ -272,10 +311,10 @@ impl Follower {
                 return Ok(end);
             }
             *cursor = a.through;
-            end |= a.events.iter().any(|e| {
-                ended(type_status(&e.event_type))
-                    || (until_idle && e.event_type == "session.status_idle")
-            });
+            end |= a
+                .events
+                .iter()
+                .any(|e| ended(type_status(&e.event_type)) || ends(e));
             a.events
                 .retain(|e| types.is_empty() || types.contains(&e.event_type));
             self.show(&a.events, true)?;
@@ -309,10 +348,11 @@ impl Follower {
         id: &str,
         opts: &FollowArgs,
         rec: &mut Option<Attached>,
+        grace: Duration,
     ) -> Outcome {
         self.screen.clear();
         // A recorder stops at the idle by itself after its last check; explain what it proved.
-        if let Some(code) = rec.take().and_then(|r| r.finish(RECORDER_GRACE)) {
+        if let Some(code) = rec.take().and_then(|r| r.finish(grace)) {
             return Ok(code);
         }
         let x = explain_now(store, id, opts)?;

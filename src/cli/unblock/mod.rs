@@ -2,7 +2,10 @@
 //! (`POST /v1/sessions/{id}/events`), after showing the exact request and asking; `--dry-run`
 //! prints it as curl. The request comes from explain's own (`Blocking::unblock`), with the
 //! answer's text, error flag or deny message filled in. What was sent is written to the capture
-//! log (kind `unblock`) and the echoed events to the recording.
+//! log (kind `unblock`) and the echoed events to the recording. `--follow` then records the
+//! session and shows its events until its next idle, and explains it (`follow`).
+
+mod follow;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -11,9 +14,9 @@ use anyhow::{Context, bail};
 use serde_json::value::RawValue;
 
 use super::api_args::{ApiArgs, runtime};
-use super::args::{DEFAULT_STUCK_AFTER, parse_duration_micros};
+use super::args::{DEFAULT_STUCK_AFTER, parse_duration, parse_duration_micros};
 use super::explain::{explain_session, wall_clock};
-use super::{Outcome, exit, open_existing, output};
+use super::{Outcome, exit, open_existing, output, resolve};
 use flightrec::analysis::explain::Explanation;
 use flightrec::analysis::explain::blocking::Blocking;
 use flightrec::analysis::explain::unblock::{J, curl, text_content};
@@ -52,6 +55,13 @@ pub struct Args {
     /// Print the request as a curl command and send nothing
     #[arg(long)]
     dry_run: bool,
+    /// Then record the session and show its events until its next idle (or its end), and
+    /// explain it; exit 1 when the verdict needs attention, as `check` does
+    #[arg(long)]
+    follow: bool,
+    /// With --follow: give up (exit 7) when the session has not reached its next idle by then
+    #[arg(long, value_name = "DUR", default_value = "10m", value_parser = parse_duration, requires = "follow")]
+    follow_timeout: std::time::Duration,
     #[command(flatten)]
     api: ApiArgs,
 }
@@ -65,14 +75,23 @@ struct Request {
 
 pub fn run(db: &Path, args: Args) -> Outcome {
     check_flags(&args)?;
-    let req = {
+    let (req, summary, before) = {
         let store = open_existing(db)?;
-        let summary = store.require_session(&args.session)?;
+        let summary = resolve::session(&store, &args.session)?;
         let stuck = parse_duration_micros(DEFAULT_STUCK_AFTER).map_err(anyhow::Error::msg)?;
         let x = explain_session(&store, &summary, None, wall_clock(), stuck)?;
-        request(&args, &x)?
+        let req = request(&args, &x)?;
+        let before = match args.follow {
+            true => Some(follow::Before::of(
+                &store,
+                &summary.id,
+                req.event_id.as_deref(),
+            )?),
+            false => None,
+        };
+        (req, summary, before)
     };
-    let session = args.session.as_str();
+    let session = summary.id.as_str();
     let url = format!(
         "{}/v1/sessions/{session}/events",
         args.api.base_url().trim_end_matches('/')
@@ -98,7 +117,10 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         req.action,
         ids.join(", ")
     ))?;
-    Ok(exit::OK)
+    match before {
+        Some(before) => follow::run(db, session, &before, &args.api, args.follow_timeout),
+        None => Ok(exit::OK),
+    }
 }
 
 /// One answer, and the flags that go with it (checked here so each mistake is one line).
@@ -131,6 +153,9 @@ fn check_flags(args: &Args) -> anyhow::Result<()> {
     }
     if args.yes && args.dry_run {
         bail!("--dry-run sends nothing: it does not go with --yes");
+    }
+    if args.follow && args.dry_run {
+        bail!("--dry-run sends nothing: there is nothing to --follow");
     }
     Ok(())
 }
