@@ -4,6 +4,7 @@
 //! writes. The schema is versioned with `PRAGMA user_version` through numbered migrations that are
 //! never edited once released; a database from a newer flightrec is refused.
 
+mod alerts;
 mod follow;
 mod objects;
 mod pages;
@@ -33,6 +34,7 @@ pub use search::{
 };
 pub use sessions::{AgentRef, SessionFilter};
 pub use viewer::Fingerprint;
+pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt};
 pub use webhooks::{NewWebhook, WebhookRefusalCount, WebhookRow};
 pub use write::{Incoming, Outcome, UpsertCounts, WriteBatch};
 
@@ -50,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_event_errors.sql"),
     include_str!("migrations/0004_threads.sql"),
     include_str!("migrations/0005_webhooks.sql"),
+    include_str!("migrations/0006_alerts.sql"),
 ];
 
 /// The schema version this build writes.
