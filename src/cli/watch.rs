@@ -25,6 +25,8 @@ pub struct Args {
     #[arg(long, value_name = "ADDR")]
     webhook_listen: Option<std::net::SocketAddr>,
     #[command(flatten)]
+    alerts: super::watch_alerts::AlertArgs,
+    #[command(flatten)]
     api: ApiArgs,
 }
 
@@ -52,6 +54,8 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             (Some(addr), Some(v)) => Some(webhook::listen(addr, &db, v, shutdown.clone()).await?),
             _ => None,
         };
+        let (nudges, _alerting) =
+            super::watch_alerts::start(&args.alerts, &db, args.poll, shutdown.clone(), nudges);
         anyhow::Ok(
             watch_sessions(
                 client,
@@ -59,7 +63,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
                 template,
                 args.poll,
                 shutdown,
-                nudges,
+                Some(nudges),
                 |(id, r)| {
                     let line = match r {
                         Ok(rep) => format!(

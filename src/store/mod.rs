@@ -20,6 +20,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt};
 pub use follow::Arrivals;
 pub use objects::{SessionObject, ThreadObject};
 pub use pages::{LiveRows, PageQuery, PageRow, SessionFacts, ThreadEvent};
@@ -34,7 +35,6 @@ pub use search::{
 };
 pub use sessions::{AgentRef, SessionFilter};
 pub use viewer::Fingerprint;
-pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt};
 pub use webhooks::{NewWebhook, WebhookRefusalCount, WebhookRow};
 pub use write::{Incoming, Outcome, UpsertCounts, WriteBatch};
 
