@@ -90,9 +90,13 @@ pub fn start(
     let mut targets = Vec::new();
     targets.extend(args.alert_exec.clone().map(Target::Exec));
     targets.extend(args.alert_webhook.clone().map(Target::Webhook));
-    let mut thresholds = Thresholds::default();
-    thresholds.stuck_after_us = args.stuck_after;
-    thresholds.silent_after_us = args.silent_after;
+    // `..default()` so thresholds added by new rules keep their defaults.
+    #[allow(clippy::needless_update)]
+    let thresholds = Thresholds {
+        stuck_after_us: args.stuck_after,
+        silent_after_us: args.silent_after,
+        ..Thresholds::default()
+    };
     let opts = AlertOptions {
         targets,
         thresholds,

@@ -196,6 +196,9 @@ fn a_stuck_session_alerts_once_past_stuck_after_resolves_when_answered_and_an_en
     let hook = receiver(200);
     let (mut server, api) = serve_process(&src, &["--live"]);
     let db = dir.path().join("watched.db");
+    // An old import, blocked for months: history, not a session to alert on.
+    let old = samples_dir().join("stuck-custom-tool.sesn_011CZstuckCustomTool0002.jsonl");
+    assert_eq!(code(&run(&db, &["import", old.to_str().unwrap()])), 0);
     let file = dir.path().join("alerts.jsonl");
     let env_file = dir.path().join("env.txt");
     let exec = format!(

@@ -6,12 +6,13 @@
 //! new event. Every `confirm_every` it asks the recorder (a [`Nudge`]) for a history pass of
 //! each session with an open alert, which is how an answer sent by someone else is seen.
 //!
-//! What the watcher knows lives in the table, so a restart neither fires again nor forgets an
-//! open alert.
+//! Only sessions recorded over the API are judged (a session only imported from a file is
+//! history: `flightrec check` judges those). What the watcher knows lives in the table, so a
+//! restart neither fires again nor forgets an open alert.
 
 pub mod deliver;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
@@ -82,6 +83,7 @@ pub fn spawn(
             store,
             opts,
             watched: BTreeSet::new(),
+            api: HashSet::new(),
             seq: 0,
             version: 0,
             rt,
@@ -126,6 +128,8 @@ struct Alerter<'a, F: FnMut(&AlertEvent)> {
     opts: AlertOptions,
     /// The sessions evaluated on the clock: live ones and those with an open alert.
     watched: BTreeSet<String>,
+    /// The sessions known to be recorded over the API.
+    api: HashSet<String>,
     /// The highest event `seq` seen, and the `data_version` when it was read.
     seq: i64,
     version: i64,
@@ -198,6 +202,10 @@ impl<F: FnMut(&AlertEvent)> Alerter<'_, F> {
             self.watched.remove(id);
             return Ok(());
         };
+        if !self.over_api(id)? {
+            self.watched.remove(id);
+            return Ok(());
+        }
         let hits = rule_hits(&self.store, &summary, now_us(), &self.opts.thresholds)?;
         let known = self.store.known_alerts(id)?;
         let at = now();
@@ -259,6 +267,23 @@ impl<F: FnMut(&AlertEvent)> Alerter<'_, F> {
             payload,
         };
         self.deliverer.send(&self.rt, &notice, &self.report);
+    }
+
+    /// Whether the session was recorded over the API (a stream or a history pass), not only
+    /// imported from a file: an old import is not a session anyone can still answer.
+    fn over_api(&mut self, id: &str) -> crate::store::Result<bool> {
+        if self.api.contains(id) {
+            return Ok(true);
+        }
+        let recorded = self
+            .store
+            .events_by_source(id)?
+            .keys()
+            .any(|source| source != "import");
+        if recorded {
+            self.api.insert(id.to_string());
+        }
+        Ok(recorded)
     }
 
     /// Stores one delivery attempt and reports it.
