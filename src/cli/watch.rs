@@ -54,8 +54,14 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             (Some(addr), Some(v)) => Some(webhook::listen(addr, &db, v, shutdown.clone()).await?),
             _ => None,
         };
-        let (nudges, _alerting) =
-            super::watch_alerts::start(&args.alerts, &db, args.poll, shutdown.clone(), nudges);
+        let (nudges, _alerting) = super::watch_alerts::start(
+            &args.alerts,
+            &db,
+            args.poll,
+            shutdown.clone(),
+            nudges,
+            |_| {},
+        );
         anyhow::Ok(
             watch_sessions(
                 client,

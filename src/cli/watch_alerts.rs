@@ -2,8 +2,9 @@
 //! on every commit and every second, alerts stored (`flightrec alerts` lists them), notices to
 //! `--alert-exec` and `--alert-webhook`, and one line per alert on stdout.
 //!
-//! Metrics hook: every transition passes through [`report`] as an
-//! [`AlertEvent::Transition`] (rule, state), the place to count `flightrec_alerts_total`.
+//! Metrics hook: every [`AlertEvent`] (a transition carries its rule and state) is passed to the
+//! `observe` callback given to [`start`], after the line is printed: the place to count
+//! `flightrec_alerts_total{rule,state}`.
 
 use std::path::Path;
 use std::thread::JoinHandle;
@@ -75,6 +76,7 @@ pub fn start(
     poll: Duration,
     shutdown: watch::Receiver<bool>,
     intake: Option<mpsc::UnboundedReceiver<Nudge>>,
+    mut observe: impl FnMut(&AlertEvent) + Send + 'static,
 ) -> (mpsc::UnboundedReceiver<Nudge>, Alerting) {
     let (tx, rx) = mpsc::unbounded_channel();
     if let Some(mut intake) = intake {
@@ -107,7 +109,10 @@ pub fn start(
         every: Duration::from_secs(1),
         confirm_every: poll.max(Duration::from_secs(1)),
     };
-    let thread = spawn(db.to_path_buf(), opts, shutdown, tx, report);
+    let thread = spawn(db.to_path_buf(), opts, shutdown, tx, move |e| {
+        report(e);
+        observe(e);
+    });
     (rx, Alerting(Some(thread)))
 }
 
