@@ -5,10 +5,12 @@
 //! Nothing here waits on recording, and recording never waits on this.
 
 use serde_json::Value;
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt as _;
+use tokio::task::JoinHandle;
 
 use crate::analysis::alerts::{AlertState, webhook_body};
 use crate::model::text::excerpt;
@@ -85,6 +87,8 @@ pub struct Deliverer {
     targets: Vec<Target>,
     client: reqwest::Client,
     policy: Policy,
+    /// The firing notices' deliveries by (alert, target), until their alert resolves.
+    firing: Mutex<HashMap<(i64, usize), JoinHandle<()>>>,
 }
 
 impl Deliverer {
@@ -93,10 +97,13 @@ impl Deliverer {
             targets,
             client: reqwest::Client::new(),
             policy,
+            firing: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Starts delivering `notice` to every target on `rt`, each attempt reported on `report`.
+    /// Starts delivering `notice` to every target on `rt`, each attempt reported on `report`. A
+    /// resolved notice goes to a target only once the firing notice's attempts there are over,
+    /// so a receiver never hears "resolved" before "firing".
     pub fn send(
         self: &Arc<Self>,
         rt: &tokio::runtime::Handle,
@@ -105,7 +112,22 @@ impl Deliverer {
     ) {
         for i in 0..self.targets.len() {
             let (me, n, r) = (Arc::clone(self), notice.clone(), report.clone());
-            rt.spawn(async move { me.deliver(i, n, r).await });
+            let key = (notice.alert_id, i);
+            let mut firing = self.firing.lock().unwrap_or_else(|p| p.into_inner());
+            match notice.state {
+                AlertState::Firing => {
+                    firing.insert(key, rt.spawn(async move { me.deliver(i, n, r).await }));
+                }
+                AlertState::Resolved => {
+                    let before = firing.remove(&key);
+                    rt.spawn(async move {
+                        if let Some(h) = before {
+                            let _ = h.await;
+                        }
+                        me.deliver(i, n, r).await
+                    });
+                }
+            }
         }
     }
 
@@ -224,5 +246,34 @@ mod tests {
             .await
             .unwrap_err();
         assert!(e.contains('3') && e.ends_with(": nope"), "{e}");
+    }
+
+    /// A loopback server answering every request with `status`; its URL (with a secret path).
+    fn server(status: u16) -> String {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/services/SECRET", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for mut conn in listener.incoming().map_while(Result::ok) {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                let answer = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\n\r\n");
+                let _ = conn.write_all(answer.as_bytes());
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_webhook_failure_names_the_status_or_cause_never_the_url() {
+        let client = reqwest::Client::new();
+        assert_eq!(post(&client, &server(204), &notice()).await, Ok(()));
+        let e = post(&client, &server(500), &notice()).await.unwrap_err();
+        assert!(e.starts_with("HTTP 500"), "{e}");
+        // Nothing listens on port 9 of loopback: a connection error, without the URL.
+        let e = post(&client, "http://127.0.0.1:9/services/SECRET", &notice())
+            .await
+            .unwrap_err();
+        assert!(e.starts_with("POST failed") && !e.contains("SECRET"), "{e}");
     }
 }

@@ -123,7 +123,7 @@ pub fn spawn(
     })
 }
 
-struct Alerter<'a, F: FnMut(&AlertEvent)> {
+struct Alerter<'a> {
     store: Store,
     opts: AlertOptions,
     /// The sessions evaluated on the clock: live ones and those with an open alert.
@@ -136,7 +136,7 @@ struct Alerter<'a, F: FnMut(&AlertEvent)> {
     rt: tokio::runtime::Handle,
     deliverer: Arc<Deliverer>,
     report: std_mpsc::Sender<Attempt>,
-    on_event: &'a mut F,
+    on_event: &'a mut dyn FnMut(&AlertEvent),
 }
 
 /// Whether a session may still come to need attention on its own: running, rescheduling, or
@@ -155,7 +155,7 @@ fn now_us() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
-impl<F: FnMut(&AlertEvent)> Alerter<'_, F> {
+impl Alerter<'_> {
     fn error(&mut self, message: String) {
         (self.on_event)(&AlertEvent::Error(message));
     }
@@ -316,3 +316,6 @@ impl<F: FnMut(&AlertEvent)> Alerter<'_, F> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
