@@ -335,9 +335,9 @@ fn a_failing_alert_command_is_retried_with_its_error_recorded_and_a_restart_does
                     .any(|d| d["attempts"] == 3)
             })
     });
-    let (code, _, err) = stop(child);
+    let (exit, _, err) = stop(child);
     assert!(done, "three attempts not recorded: {err}");
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(exit, 0, "{err}");
     let listed = alerts_json(&db);
     assert_eq!(listed.len(), 1, "{listed:#?}");
     let d = &listed[0]["deliveries"][0];
@@ -346,6 +346,18 @@ fn a_failing_alert_command_is_retried_with_its_error_recorded_and_a_restart_does
     let e = d["last_error"].as_str().unwrap();
     assert!(e.contains('3') && e.ends_with("the pager is down"), "{e}");
     assert!(err.contains("attempt 3 of 3 failed"), "{err}");
+    let recent = stdout(&run(&db, &["alerts", "--since", "1h", "--json"]));
+    assert_eq!(
+        serde_json::from_str::<Vec<Value>>(&recent).unwrap().len(),
+        1
+    );
+    let o = run(&db, &["alerts", "--since", "soon"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("'soon' is not a duration"),
+        "{}",
+        stderr(&o)
+    );
     let table = stdout(&run(&db, &["alerts", "--open"]));
     assert!(
         table.contains(STUCK) && table.contains("exec failed ×3"),
