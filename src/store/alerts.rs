@@ -228,6 +228,38 @@ impl Store {
             .map_err(self.err("reading alert deliveries"))
     }
 
+    /// The notices to send (again) to `target` when a watcher starts, (alert id, `firing` or
+    /// `resolved`, the firing notice, resolved_at): the firing notice of each open alert not
+    /// delivered there with fewer than `max_attempts` attempts (none yet, or cut short by a
+    /// stop), and each resolved notice whose attempts there were cut short the same way.
+    pub fn pending_notices(
+        &self,
+        target: &str,
+        max_attempts: i64,
+    ) -> Result<Vec<(i64, String, String, Option<String>)>> {
+        self.conn
+            .prepare_cached(
+                "SELECT a.id, 'firing', a.payload, a.resolved_at FROM alerts a \
+                 LEFT JOIN alert_deliveries d \
+                   ON d.alert_id = a.id AND d.state = 'firing' AND d.target = ?1 \
+                 WHERE a.state = 'firing' \
+                   AND (d.alert_id IS NULL OR (d.delivered_at IS NULL AND d.attempts < ?2)) \
+                 UNION ALL \
+                 SELECT a.id, 'resolved', a.payload, a.resolved_at FROM alerts a \
+                 JOIN alert_deliveries d \
+                   ON d.alert_id = a.id AND d.state = 'resolved' AND d.target = ?1 \
+                 WHERE d.delivered_at IS NULL AND d.attempts < ?2 \
+                 ORDER BY 1",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![target, max_attempts], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })?
+                .collect()
+            })
+            .map_err(self.err("reading undelivered alert notices"))
+    }
+
     /// The sessions with an event that arrived after `seq` `after`, and the highest `seq` now
     /// stored (the next call's `after`).
     pub fn sessions_changed_after(&self, after: i64) -> Result<(Vec<String>, i64)> {
@@ -326,5 +358,51 @@ mod tests {
         assert_eq!(d[0].attempts, 2);
         assert_eq!(d[0].delivered_at.as_deref(), Some("a2"));
         assert_eq!(d[0].last_error.as_deref(), Some("exit status 3"));
+    }
+
+    #[test]
+    fn pending_notices_are_the_undelivered_ones_with_attempts_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("a.db")).unwrap();
+        let cut = s.insert_alert(&new("t1", "f1")).unwrap().unwrap();
+        let fresh = s.insert_alert(&new("t2", "f2")).unwrap().unwrap();
+        let sent = s.insert_alert(&new("t3", "f3")).unwrap().unwrap();
+        let spent = s.insert_alert(&new("t4", "f4")).unwrap().unwrap();
+        let attempt = |id, state, error| NewAttempt {
+            alert_id: id,
+            state,
+            target: "exec",
+            at: "a",
+            error,
+        };
+        s.record_alert_attempt(&attempt(cut, "firing", Some("e")))
+            .unwrap();
+        s.record_alert_attempt(&attempt(sent, "firing", None))
+            .unwrap();
+        for _ in 0..3 {
+            s.record_alert_attempt(&attempt(spent, "firing", Some("e")))
+                .unwrap();
+        }
+        // Resolved and its resolved notice cut short: that notice only.
+        s.record_alert_attempt(&attempt(fresh, "firing", None))
+            .unwrap();
+        s.resolve_alert(fresh, "r2").unwrap();
+        s.record_alert_attempt(&attempt(fresh, "resolved", Some("e")))
+            .unwrap();
+        let got: Vec<(i64, String)> = s
+            .pending_notices("exec", 3)
+            .unwrap()
+            .into_iter()
+            .map(|(id, state, _, _)| (id, state))
+            .collect();
+        assert_eq!(got, [(cut, "firing".into()), (fresh, "resolved".into())]);
+        // Another target has delivered nothing: every open alert's firing notice.
+        let got: Vec<i64> = s
+            .pending_notices("webhook", 3)
+            .unwrap()
+            .into_iter()
+            .map(|(id, ..)| id)
+            .collect();
+        assert_eq!(got, [cut, sent, spent]);
     }
 }

@@ -314,7 +314,8 @@ fn a_stuck_session_alerts_once_past_stuck_after_resolves_when_answered_and_an_en
 }
 
 #[test]
-fn a_failing_alert_command_is_retried_with_its_error_recorded_and_a_restart_does_not_fire_again() {
+fn a_failing_alert_command_is_retried_with_its_error_recorded_and_a_restart_sends_it_without_firing_again()
+ {
     let dir = tempdir();
     let src = source(dir.path());
     let (mut server, api) = serve_process(&src, &["--live"]);
@@ -364,23 +365,38 @@ fn a_failing_alert_command_is_retried_with_its_error_recorded_and_a_restart_does
         "{table}"
     );
 
-    // Restarted on the same database: the open alert is not fired again, and resolves once
-    // the session is answered.
+    // Restarted on the same database with a working command and 5 attempts: the open alert
+    // is not fired again, but its undelivered notice (3 attempts of 5) is sent, once; answered,
+    // it resolves.
     let file = dir.path().join("after-restart.jsonl");
     let exec = format!("cat >> '{}'", file.display());
     let child = watch(&db, &api, &["--alert-exec", &exec]);
-    std::thread::sleep(Duration::from_secs(3));
-    assert!(notices(&file).is_empty(), "{:?}", notices(&file));
+    assert!(eventually(20, || !notices(&file).is_empty()));
+    std::thread::sleep(Duration::from_secs(2));
     answer(&api);
-    let resolved = eventually(30, || !notices(&file).is_empty());
+    let resolved = eventually(30, || notices(&file).len() >= 2);
     let (_, out, err) = stop(child);
     server.kill().unwrap();
     assert!(resolved, "{out}\n{err}");
-    let got = notices(&file);
-    assert_eq!(got.len(), 1, "{got:?}");
+    let got: Vec<(String, String)> = notices(&file)
+        .iter()
+        .map(|n| {
+            let s = |k: &str| n[k].as_str().unwrap().to_string();
+            (s("state"), s("event_id"))
+        })
+        .collect();
     assert_eq!(
-        (got[0]["state"].as_str(), got[0]["event_id"].as_str()),
-        (Some("resolved"), Some(CALL))
+        got,
+        [
+            ("firing".into(), CALL.into()),
+            ("resolved".into(), CALL.into())
+        ]
     );
-    assert!(!out.contains("alert firing"), "{out}");
+    assert!(!out.contains("alert firing"), "not fired again: {out}");
+    let d = &alerts_json(&db)[0]["deliveries"][0];
+    assert_eq!(
+        (d["state"].as_str(), d["attempts"].as_i64()),
+        (Some("firing"), Some(4))
+    );
+    assert!(d["delivered_at"].is_string());
 }

@@ -101,9 +101,12 @@ impl Deliverer {
         }
     }
 
-    /// Starts delivering `notice` to every target on `rt`, each attempt reported on `report`. A
-    /// resolved notice goes to a target only once the firing notice's attempts there are over,
-    /// so a receiver never hears "resolved" before "firing".
+    /// The targets' kinds, in order (a target is named by its index).
+    pub fn kinds(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.targets.iter().map(Target::kind)
+    }
+
+    /// Starts delivering `notice` to every target on `rt`, each attempt reported on `report`.
     pub fn send(
         self: &Arc<Self>,
         rt: &tokio::runtime::Handle,
@@ -111,22 +114,35 @@ impl Deliverer {
         report: &Sender<Attempt>,
     ) {
         for i in 0..self.targets.len() {
-            let (me, n, r) = (Arc::clone(self), notice.clone(), report.clone());
-            let key = (notice.alert_id, i);
-            let mut firing = self.firing.lock().unwrap_or_else(|p| p.into_inner());
-            match notice.state {
-                AlertState::Firing => {
-                    firing.insert(key, rt.spawn(async move { me.deliver(i, n, r).await }));
-                }
-                AlertState::Resolved => {
-                    let before = firing.remove(&key);
-                    rt.spawn(async move {
-                        if let Some(h) = before {
-                            let _ = h.await;
-                        }
-                        me.deliver(i, n, r).await
-                    });
-                }
+            self.send_to(rt, notice, report, i);
+        }
+    }
+
+    /// Starts delivering `notice` to target `i`. A resolved notice goes there only once the
+    /// firing notice's attempts there are over, so a receiver never hears "resolved" before
+    /// "firing".
+    pub fn send_to(
+        self: &Arc<Self>,
+        rt: &tokio::runtime::Handle,
+        notice: &Notice,
+        report: &Sender<Attempt>,
+        i: usize,
+    ) {
+        let (me, n, r) = (Arc::clone(self), notice.clone(), report.clone());
+        let key = (notice.alert_id, i);
+        let mut firing = self.firing.lock().unwrap_or_else(|p| p.into_inner());
+        match notice.state {
+            AlertState::Firing => {
+                firing.insert(key, rt.spawn(async move { me.deliver(i, n, r).await }));
+            }
+            AlertState::Resolved => {
+                let before = firing.remove(&key);
+                rt.spawn(async move {
+                    if let Some(h) = before {
+                        let _ = h.await;
+                    }
+                    me.deliver(i, n, r).await
+                });
             }
         }
     }

@@ -8,7 +8,8 @@
 //!
 //! Only sessions recorded over the API are judged (a session only imported from a file is
 //! history: `flightrec check` judges those). What the watcher knows lives in the table, so a
-//! restart neither fires again nor forgets an open alert.
+//! restart neither fires again nor forgets an open alert, and sends again the notices a stop cut
+//! short (not delivered, attempts left).
 
 pub mod deliver;
 
@@ -171,6 +172,34 @@ impl Alerter<'_> {
             }
         }
         self.watched.extend(self.store.sessions_with_open_alerts()?);
+        self.resend()
+    }
+
+    /// Sends again what a stop cut short: notices not delivered to a target that have attempts
+    /// left there (and, to a target added since, the open alerts' firing notices).
+    fn resend(&mut self) -> crate::store::Result<()> {
+        let kinds: Vec<&'static str> = self.deliverer.kinds().collect();
+        let max = i64::from(self.opts.policy.attempts);
+        for (i, kind) in kinds.into_iter().enumerate() {
+            for (alert_id, state, payload, resolved_at) in self.store.pending_notices(kind, max)? {
+                let fired = serde_json::from_str(&payload).unwrap_or_default();
+                let notice = if state == "resolved" {
+                    let at = resolved_at.unwrap_or_default();
+                    Notice {
+                        alert_id,
+                        state: AlertState::Resolved,
+                        payload: resolved(&fired, &at),
+                    }
+                } else {
+                    Notice {
+                        alert_id,
+                        state: AlertState::Firing,
+                        payload: fired,
+                    }
+                };
+                self.deliverer.send_to(&self.rt, &notice, &self.report, i);
+            }
+        }
         Ok(())
     }
 
