@@ -63,6 +63,17 @@ pub struct NewAttempt<'a> {
     pub error: Option<&'a str>,
 }
 
+/// A notice a stop cut short.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingNotice {
+    pub alert_id: i64,
+    /// `firing` or `resolved`.
+    pub state: String,
+    /// The firing notice as stored.
+    pub payload: String,
+    pub resolved_at: Option<String>,
+}
+
 /// Which alerts to list.
 #[derive(Debug, Clone, Default)]
 pub struct AlertQuery {
@@ -228,15 +239,10 @@ impl Store {
             .map_err(self.err("reading alert deliveries"))
     }
 
-    /// The notices to send (again) to `target` when a watcher starts, (alert id, `firing` or
-    /// `resolved`, the firing notice, resolved_at): the firing notice of each open alert not
+    /// The notices to send (again) to `target` when a watcher starts: the firing notice of each open alert not
     /// delivered there with fewer than `max_attempts` attempts (none yet, or cut short by a
     /// stop), and each resolved notice whose attempts there were cut short the same way.
-    pub fn pending_notices(
-        &self,
-        target: &str,
-        max_attempts: i64,
-    ) -> Result<Vec<(i64, String, String, Option<String>)>> {
+    pub fn pending_notices(&self, target: &str, max_attempts: i64) -> Result<Vec<PendingNotice>> {
         self.conn
             .prepare_cached(
                 "SELECT a.id, 'firing', a.payload, a.resolved_at FROM alerts a \
@@ -253,7 +259,12 @@ impl Store {
             )
             .and_then(|mut s| {
                 s.query_map(params![target, max_attempts], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    Ok(PendingNotice {
+                        alert_id: r.get(0)?,
+                        state: r.get(1)?,
+                        payload: r.get(2)?,
+                        resolved_at: r.get(3)?,
+                    })
                 })?
                 .collect()
             })
@@ -393,7 +404,7 @@ mod tests {
             .pending_notices("exec", 3)
             .unwrap()
             .into_iter()
-            .map(|(id, state, _, _)| (id, state))
+            .map(|p| (p.alert_id, p.state))
             .collect();
         assert_eq!(got, [(cut, "firing".into()), (fresh, "resolved".into())]);
         // Another target has delivered nothing: every open alert's firing notice.
@@ -401,7 +412,7 @@ mod tests {
             .pending_notices("webhook", 3)
             .unwrap()
             .into_iter()
-            .map(|(id, ..)| id)
+            .map(|p| p.alert_id)
             .collect();
         assert_eq!(got, [cut, sent, spent]);
     }

@@ -20,7 +20,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt};
+pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt, PendingNotice};
 pub use follow::Arrivals;
 pub use objects::{SessionObject, ThreadObject};
 pub use pages::{LiveRows, PageQuery, PageRow, SessionFacts, ThreadEvent};

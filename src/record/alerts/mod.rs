@@ -181,10 +181,11 @@ impl Alerter<'_> {
         let kinds: Vec<&'static str> = self.deliverer.kinds().collect();
         let max = i64::from(self.opts.policy.attempts);
         for (i, kind) in kinds.into_iter().enumerate() {
-            for (alert_id, state, payload, resolved_at) in self.store.pending_notices(kind, max)? {
-                let fired = serde_json::from_str(&payload).unwrap_or_default();
-                let notice = if state == "resolved" {
-                    let at = resolved_at.unwrap_or_default();
+            for p in self.store.pending_notices(kind, max)? {
+                let alert_id = p.alert_id;
+                let fired = serde_json::from_str(&p.payload).unwrap_or_default();
+                let notice = if p.state == "resolved" {
+                    let at = p.resolved_at.unwrap_or_default();
                     Notice {
                         alert_id,
                         state: AlertState::Resolved,
