@@ -1,5 +1,6 @@
 //! Pure functions over stored events: no I/O, no clock. The CLI and the viewer share them.
 
+pub mod alerts;
 pub mod capture;
 pub mod deployment;
 pub mod diff;

@@ -1,6 +1,7 @@
 //! The `flightrec` command line: argument parsing, one file per subcommand, and the one place
 //! where errors become messages and exit codes.
 
+mod alerts;
 mod api_args;
 mod args;
 mod at;
@@ -31,6 +32,7 @@ mod timeline;
 mod unblock;
 mod view;
 mod watch;
+mod watch_alerts;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
@@ -141,6 +143,8 @@ enum Command {
     Capture(capture::Args),
     /// Record every session of the workspace that is or becomes running, until Ctrl-C
     Watch(watch::Args),
+    /// The alerts watch raised (stuck, silent, failed sessions): open and recent, with their deliveries
+    Alerts(alerts::Args),
     /// Send the event explain proposes (a tool result, allow/deny, an interrupt) to a blocked session
     Unblock(unblock::Args),
     /// Serve the database as the Managed Agents API (replay, live emission, chaos for testing clients)
@@ -210,6 +214,7 @@ pub fn main() -> ExitCode {
         Command::Record(a) => record::run(&db_path(db), a),
         Command::Capture(a) => capture::run(&db_path(db), a),
         Command::Watch(a) => watch::run(&db_path(db), a),
+        Command::Alerts(a) => alerts::run(&db_path(db), a),
         Command::Unblock(a) => unblock::run(&db_path(db), a),
         Command::Serve(a) => serve::run(&db_path(db), a),
         Command::View(a) => view::run(&db_path(db), a),

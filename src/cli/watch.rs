@@ -29,6 +29,8 @@ pub struct Args {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_streams: Option<u32>,
     #[command(flatten)]
+    alerts: super::watch_alerts::AlertArgs,
+    #[command(flatten)]
     api: ApiArgs,
 }
 
@@ -77,21 +79,37 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             (Some(addr), Some(v)) => Some(webhook::listen(addr, &db, v, shutdown.clone()).await?),
             _ => None,
         };
+        let (nudges, _alerting) = super::watch_alerts::start(
+            &args.alerts,
+            &db,
+            args.poll,
+            shutdown.clone(),
+            nudges,
+            |_| {},
+        );
         anyhow::Ok(
-            watch_sessions(client, db, template, opts, shutdown, nudges, |(id, r)| {
-                let line = match r {
-                    Ok(rep) => format!(
-                        "{id}: {} new events; {}",
-                        rep.counts.new,
-                        match &rep.stopped {
-                            Stopped::Condition(w) => w.clone(),
-                            Stopped::Interrupted => "interrupted".into(),
-                        }
-                    ),
-                    Err(e) => format!("{id}: {e}"),
-                };
-                let _ = output::print(line);
-            })
+            watch_sessions(
+                client,
+                db,
+                template,
+                opts,
+                shutdown,
+                Some(nudges),
+                |(id, r)| {
+                    let line = match r {
+                        Ok(rep) => format!(
+                            "{id}: {} new events; {}",
+                            rep.counts.new,
+                            match &rep.stopped {
+                                Stopped::Condition(w) => w.clone(),
+                                Stopped::Interrupted => "interrupted".into(),
+                            }
+                        ),
+                        Err(e) => format!("{id}: {e}"),
+                    };
+                    let _ = output::print(line);
+                },
+            )
             .await,
         )
     })?;

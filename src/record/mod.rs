@@ -2,6 +2,8 @@
 //! (stream + backfill + reconnects, and the session's thread list) with its writer thread.
 
 #[cfg(feature = "net")]
+pub mod alerts;
+#[cfg(feature = "net")]
 pub mod backoff;
 pub mod import;
 #[cfg(feature = "net")]

@@ -4,6 +4,7 @@
 //! writes. The schema is versioned with `PRAGMA user_version` through numbered migrations that are
 //! never edited once released; a database from a newer flightrec is refused.
 
+mod alerts;
 mod deployment_runs;
 mod follow;
 mod objects;
@@ -20,6 +21,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt, PendingNotice};
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;
 pub use objects::{SessionObject, ThreadObject};
@@ -52,7 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_event_errors.sql"),
     include_str!("migrations/0004_threads.sql"),
     include_str!("migrations/0005_webhooks.sql"),
-    // 0006 is another branch's; at merge it goes before this line.
+    include_str!("migrations/0006_alerts.sql"),
     include_str!("migrations/0007_deployment_runs.sql"),
 ];
 

@@ -3,6 +3,7 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod alerts;
 mod bad_input;
 mod check;
 mod commands;
