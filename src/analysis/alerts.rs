@@ -10,9 +10,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::rules::Hit;
-#[cfg(test)]
-use super::rules::Rule;
+use super::rules::{Hit, Rule};
 
 /// Where an alert stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -76,7 +74,8 @@ pub enum Transition {
 
 /// The transitions that bring `known` (one session's alerts) in line with `hits` (the same
 /// session's current hits): each hit not known fires (once, however often it repeats), each
-/// open alert without a hit resolves. Hits in order, then resolutions in `known` order.
+/// open alert without a hit resolves. Hits in order, then resolutions in `known` order. A failed
+/// deployment run is about the run, not the session's events: the session's hits never resolve it.
 pub fn step(known: &[Known], hits: &[Hit]) -> Vec<Transition> {
     let mut out = Vec::new();
     let mut fired: Vec<AlertKey> = Vec::new();
@@ -88,7 +87,8 @@ pub fn step(known: &[Known], hits: &[Hit]) -> Vec<Transition> {
         fired.push(key);
         out.push(Transition::Fire(hit.clone()));
     }
-    for k in known.iter().filter(|k| k.open) {
+    let about_the_session = |k: &&Known| k.key.rule != Rule::DeploymentRunFailed.as_str();
+    for k in known.iter().filter(|k| k.open).filter(about_the_session) {
         if !hits.iter().any(|h| AlertKey::of(h) == k.key) {
             out.push(Transition::Resolve {
                 id: k.id,
@@ -187,6 +187,16 @@ mod tests {
             key: AlertKey::of(&hit(rule, event)),
             open,
         }
+    }
+
+    #[test]
+    fn a_failed_deployment_run_is_not_resolved_by_the_sessions_hits() {
+        let run = known(3, Rule::DeploymentRunFailed, "drun_1", true);
+        assert!(step(std::slice::from_ref(&run), &[]).is_empty());
+        let other = known(4, Rule::RequiresAction, "sevt_1", true);
+        let t = step(&[run, other], &[]);
+        assert_eq!(t.len(), 1, "{t:?}");
+        assert!(matches!(&t[0], Transition::Resolve { id: 4, .. }));
     }
 
     #[test]

@@ -165,11 +165,13 @@ impl Store {
             .map_err(self.err("reading a session's alerts"))
     }
 
-    /// The sessions with an alert still firing.
+    /// The sessions with an alert still firing about their events (a failed deployment run's
+    /// alert is about the run: no history pass of its session can clear it).
     pub fn sessions_with_open_alerts(&self) -> Result<Vec<String>> {
         self.conn
             .prepare_cached(
-                "SELECT DISTINCT session_id FROM alerts WHERE state = 'firing' ORDER BY session_id",
+                "SELECT DISTINCT session_id FROM alerts WHERE state = 'firing' \
+                 AND rule <> 'deployment_run_failed' ORDER BY session_id",
             )
             .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
             .map_err(self.err("reading the open alerts"))

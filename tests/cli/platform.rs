@@ -181,7 +181,9 @@ fn webhooks_from_serve_live_record_a_session_once_under_chaos_and_a_failed_run_i
     let src = source(dir.path(), &[HAPPY]);
     let dst = dir.path().join("watched.db");
     let (api, hook) = (free_port(), free_port());
-    let w = watch(&dst, api, hook, &[]);
+    let notices = dir.path().join("notices.jsonl");
+    let exec = format!("cat >> '{}'", notices.display());
+    let w = watch(&dst, api, hook, &["--alert-exec", &exec]);
     let s = serve(
         &src,
         api,
@@ -211,6 +213,12 @@ fn webhooks_from_serve_live_record_a_session_once_under_chaos_and_a_failed_run_i
         }
         std::thread::sleep(Duration::from_millis(200));
     };
+    // The alert on the failed run comes at the alert loop's next clock tick (every second).
+    let end = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < end && !std::fs::read_to_string(&notices).is_ok_and(|t| t.contains(RUN))
+    {
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let (lines, code, err) = w.stop();
     let _ = s.stop();
     assert_eq!(code, 0, "{err}");
@@ -240,6 +248,28 @@ fn webhooks_from_serve_live_record_a_session_once_under_chaos_and_a_failed_run_i
             .iter()
             .any(|l| l == &format!("{RUN}: deployment run failed stored")),
         "{lines:?}"
+    );
+    // And it alerted, once, naming the run: the session that never started.
+    let alerts: Vec<String> = sql(
+        &dst,
+        "SELECT rule || ' ' || event_id || ' ' || state FROM alerts",
+    );
+    assert_eq!(
+        alerts,
+        [format!("deployment_run_failed {RUN} firing")],
+        "{lines:?}"
+    );
+    let sent = std::fs::read_to_string(&notices).unwrap_or_default();
+    let sent: Vec<serde_json::Value> = sent
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["rule"], "deployment_run_failed");
+    assert_eq!(sent[0]["event_id"], RUN);
+    assert!(
+        sent[0]["summary"].as_str().unwrap().contains("failed"),
+        "{sent:?}"
     );
 }
 

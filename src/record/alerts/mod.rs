@@ -21,6 +21,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, watch};
 
 use crate::analysis::alerts::{AlertState, Transition, firing, resolved, step};
+use crate::analysis::deployment::{RunFacts, failed_run_hit};
 use crate::analysis::rules::Thresholds;
 use crate::inspect::rule_hits;
 use crate::model::time::now;
@@ -57,6 +58,10 @@ pub enum AlertEvent {
     /// Something failed (the alert loop goes on).
     Error(String),
 }
+
+/// How far back a stored failed deployment run still alerts (a watcher started late still
+/// tells of the runs its intake stored while it was down, not of last month's).
+const RUNS_LOOK_BACK_US: i64 = 24 * 3600 * 1_000_000;
 
 /// How often commits are looked for.
 const TICK: Duration = Duration::from_millis(200);
@@ -109,6 +114,7 @@ pub fn spawn(
                 next_eval = Instant::now() + w.opts.every;
                 let all: Vec<String> = w.watched.iter().cloned().collect();
                 w.evaluate(&all);
+                w.failed_runs();
             } else if !changed.is_empty() {
                 w.evaluate(&changed);
             }
@@ -273,6 +279,54 @@ impl Alerter<'_> {
             self.watched.remove(id);
         }
         Ok(())
+    }
+
+    /// Fires once for each failed deployment run stored (read after its webhook) in the last day:
+    /// the session that never started. Such an alert stays open: the run does not recover.
+    fn failed_runs(&mut self) {
+        let since = crate::model::time::format_micros(now_us() - RUNS_LOOK_BACK_US);
+        let rows = match self.store.failed_deployment_runs("") {
+            Ok(rows) => rows,
+            Err(e) => return self.error(format!("alerts: {e}")),
+        };
+        let at = now();
+        for row in rows.into_iter().filter(|r| r.fetched_at >= since) {
+            let Some(hit) = RunFacts::parse(&row.body)
+                .ok()
+                .as_ref()
+                .and_then(failed_run_hit)
+            else {
+                continue;
+            };
+            let payload = firing(&hit, &at);
+            let text = payload.to_string();
+            let event_id = hit.event_id.clone().unwrap_or_default();
+            let new = NewAlert {
+                session_id: &hit.session_id,
+                rule: hit.rule.as_str(),
+                event_id: &event_id,
+                at: hit.at.as_deref(),
+                fired_at: &at,
+                summary: &hit.summary,
+                payload: &text,
+            };
+            match self.store.insert_alert(&new) {
+                Ok(Some(alert_id)) => {
+                    let rule = hit.rule.as_str().to_string();
+                    let session = hit.session_id.clone();
+                    self.notify(
+                        alert_id,
+                        &session,
+                        rule,
+                        event_id,
+                        AlertState::Firing,
+                        payload,
+                    );
+                }
+                Ok(None) => {}
+                Err(e) => self.error(format!("alerts: {e}")),
+            }
+        }
     }
 
     fn notify(
