@@ -25,12 +25,14 @@ pub struct Args {
     #[arg(long, value_name = "ADDR")]
     webhook_listen: Option<std::net::SocketAddr>,
     #[command(flatten)]
+    fleet: super::fleet::FleetArgs,
+    #[command(flatten)]
     api: ApiArgs,
 }
 
 pub fn run(db: &Path, args: Args) -> Outcome {
     let client = args.api.client()?;
-    let template = RecordOptions {
+    let mut template = RecordOptions {
         session: String::new(),
         until: Until::Idle,
         deltas: args.deltas,
@@ -39,6 +41,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         threads: true,
         page_size: 1000,
         history_only: false,
+        metrics: None,
     };
     let verifier = match args.webhook_listen {
         Some(_) => Some(webhook::signing_key()?),
@@ -48,8 +51,13 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     let rt = runtime()?;
     let result = rt.block_on(async move {
         let shutdown = shutdown_signal();
+        let fleet = super::fleet::start(&db, &args.fleet, shutdown.clone()).await?;
+        template.metrics = Some(fleet.metrics.clone());
+        let m = Some(fleet.metrics.clone());
         let nudges = match (args.webhook_listen, verifier) {
-            (Some(addr), Some(v)) => Some(webhook::listen(addr, &db, v, shutdown.clone()).await?),
+            (Some(addr), Some(v)) => {
+                Some(webhook::listen(addr, &db, v, m, shutdown.clone()).await?)
+            }
             _ => None,
         };
         anyhow::Ok(
@@ -60,7 +68,9 @@ pub fn run(db: &Path, args: Args) -> Outcome {
                 args.poll,
                 shutdown,
                 nudges,
-                |(id, r)| {
+                |outcome| {
+                    fleet.ended(outcome);
+                    let (id, r) = outcome;
                     let line = match r {
                         Ok(rep) => format!(
                             "{id}: {} new events; {}",
@@ -99,6 +109,7 @@ mod webhook {
     use tokio::sync::{mpsc, watch};
 
     use super::output;
+    use flightrec::record::metrics::Metrics;
     use flightrec::webhook::{Nudge, Verifier};
 
     /// The signing key from `ANTHROPIC_WEBHOOK_SIGNING_KEY`: missing, empty or not
@@ -118,6 +129,7 @@ mod webhook {
         addr: SocketAddr,
         db: &Path,
         verifier: Verifier,
+        metrics: Option<Metrics>,
         mut shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<mpsc::UnboundedReceiver<Nudge>> {
         use anyhow::Context as _;
@@ -135,7 +147,7 @@ mod webhook {
             let stop = async move {
                 let _ = shutdown.wait_for(|s| *s).await;
             };
-            flightrec::serve::webhooks::run(listener, store, verifier, tx, stop).await;
+            flightrec::serve::webhooks::run(listener, store, verifier, tx, metrics, stop).await;
         });
         Ok(rx)
     }

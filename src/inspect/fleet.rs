@@ -106,9 +106,10 @@ impl Survey {
             let key = (summary.event_count, summary.last_ts, summary.status.clone());
             let status = summary.status.clone();
             let moving = !matches!(status.as_deref(), Some("idle" | "terminated" | "deleted"));
-            let reuse = self.entries.get(id).is_some_and(|e| {
-                e.key == key && !moving && now - e.evaluated_at < REEVALUATE_US
-            });
+            let reuse = self
+                .entries
+                .get(id)
+                .is_some_and(|e| e.key == key && !moving && now - e.evaluated_at < REEVALUATE_US);
             if !reuse {
                 let changed_at = self
                     .entries
@@ -133,11 +134,10 @@ impl Survey {
                 .or_default() += 1;
             let mut held: Vec<Rule> = Vec::new();
             for h in &entry.hits {
-                let waited = h
-                    .at
-                    .as_deref()
-                    .and_then(parse_timestamp_micros)
-                    .map(|t| now - t);
+                let waited =
+                    h.at.as_deref()
+                        .and_then(parse_timestamp_micros)
+                        .map(|t| now - t);
                 if h.rule == Rule::RequiresAction {
                     if let Some(w) = waited {
                         view.oldest_wait_us = Some(view.oldest_wait_us.map_or(w, |o| o.max(w)));
@@ -211,14 +211,18 @@ mod tests {
             ..Thresholds::default()
         };
         let mut survey = Survey::default();
-        let early = survey.refresh(&store, &ids, since + 30_000_000, &th).unwrap();
+        let early = survey
+            .refresh(&store, &ids, since + 30_000_000, &th)
+            .unwrap();
         assert_eq!(early.oldest_wait_us, Some(30_000_000));
         assert_eq!(early.stuck_by_rule[&Rule::RequiresAction], 0);
         assert_eq!(early.stuck_sessions, 0);
         assert_eq!(early.by_status.get("idle"), Some(&2), "{early:?}");
         assert_eq!(early.stuck_by_rule.len(), Rule::ALL.len());
         // From the cache: the same session, later.
-        let late = survey.refresh(&store, &ids, since + 90_000_000, &th).unwrap();
+        let late = survey
+            .refresh(&store, &ids, since + 90_000_000, &th)
+            .unwrap();
         assert_eq!(late.oldest_wait_us, Some(90_000_000));
         assert_eq!(late.stuck_by_rule[&Rule::RequiresAction], 1);
         assert_eq!(late.stuck_sessions, 1);

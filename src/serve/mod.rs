@@ -19,6 +19,7 @@ mod feed;
 mod guard;
 mod handlers;
 mod live;
+pub mod metrics;
 mod objects;
 mod query;
 #[cfg(test)]

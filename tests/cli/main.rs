@@ -13,6 +13,7 @@ mod findings;
 mod follow;
 mod ids;
 mod manners;
+mod metrics;
 mod otel;
 mod record;
 mod redact;
