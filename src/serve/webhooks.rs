@@ -116,17 +116,14 @@ async fn deliver(
         })
     })
     .await;
-    let (kind, session) = (
-        Some(delivery.data.kind.as_str()),
-        Some(delivery.data.id.as_str()),
-    );
     if let Some(m) = &intake.metrics {
         let outcome = match &stored {
             Ok(Ok(true)) => "accepted",
             Ok(Ok(false)) => "repeat",
             _ => "not_stored",
         };
-        m.webhook_delivery(outcome, kind, session);
+        let data = &delivery.data;
+        m.webhook_delivery(outcome, Some(&data.kind), Some(&data.id));
     }
     match stored {
         Ok(Ok(is_new)) => {

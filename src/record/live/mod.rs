@@ -129,8 +129,11 @@ pub async fn record(
     shutdown: watch::Receiver<bool>,
     on_start: impl FnOnce(Watchers),
 ) -> Result<Report, RecordError> {
-    let _live =
-        (opts.metrics.as_ref()).map(|m| m.recording_started(&opts.session, opts.history_only));
+    // Counted live (and told) until this recording ends.
+    let _live = opts
+        .metrics
+        .as_ref()
+        .map(|m| m.recording_started(&opts.session, opts.history_only));
     let w = writer::start(db, opts.session.clone(), opts.metrics.clone())?;
     let (live_tx, live_rx) = watch::channel(LiveStatus::default());
     on_start(Watchers {
