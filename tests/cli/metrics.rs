@@ -73,8 +73,11 @@ fn watch(db: &Path, api: &str, poll: &str, extra: &[&str]) -> Watcher {
 }
 
 impl Watcher {
-    /// Waits (up to 20 s) for a stdout line starting with `prefix`.
+    /// The first stdout line starting with `prefix`, waiting up to 20 s for it.
     fn wait_for(&mut self, prefix: &str) -> String {
+        if let Some(l) = self.seen.iter().find(|l| l.starts_with(prefix)) {
+            return l.clone();
+        }
         let end = Instant::now() + Duration::from_secs(20);
         while let Some(left) = end.checked_duration_since(Instant::now()) {
             let Ok(line) = self.lines.recv_timeout(left) else {
@@ -121,14 +124,29 @@ impl Watcher {
 
 /// GET `url`: the status code and body.
 fn http_get(url: &str) -> (u16, String) {
+    try_get(url).unwrap_or_else(|e| panic!("GET {url}: {e}"))
+}
+
+/// GET `url`, or why not (refused while a server starts).
+fn try_get(url: &str) -> Result<(u16, String), reqwest::Error> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
-        let r = reqwest::get(url).await.unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
+        let r = reqwest::get(url).await?;
+        Ok((r.status().as_u16(), r.text().await?))
     })
+}
+
+/// A child process killed when the test ends, passed or not.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// The value of the series written exactly `series` (name and labels) in an exposition.
@@ -349,25 +367,27 @@ fn prometheus_scrapes_watch_and_the_stuck_rule_fires() {
         ),
     )
     .unwrap();
-    let mut prom = Command::new("prometheus")
-        .arg(format!("--config.file={}", conf.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.path().join("tsdb").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut prom = KillOnDrop(
+        Command::new("prometheus")
+            .arg(format!("--config.file={}", conf.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     nudge(&w);
     w.wait_for(&format!("{STUCK}: "));
     let alerts = format!("http://127.0.0.1:{port}/api/v1/alerts");
     let end = Instant::now() + Duration::from_secs(60);
     let mut last = String::new();
     let firing = loop {
-        if let Ok(r) = std::panic::catch_unwind(|| http_get(&alerts)) {
-            last = r.1;
+        if let Ok((_, text)) = try_get(&alerts) {
+            last = text;
             let v: Value = serde_json::from_str(&last).unwrap_or(Value::Null);
             let found = v["data"]["alerts"].as_array().and_then(|a| {
                 a.iter()
@@ -383,13 +403,12 @@ fn prometheus_scrapes_watch_and_the_stuck_rule_fires() {
         }
         std::thread::sleep(Duration::from_millis(500));
     };
-    prom.kill().unwrap();
+    prom.0.kill().unwrap();
     let prom_log = {
         let mut s = String::new();
-        let _ = prom.stderr.take().unwrap().read_to_string(&mut s);
+        let _ = prom.0.stderr.take().unwrap().read_to_string(&mut s);
         s
     };
-    let _ = prom.wait();
     let (code, err) = w.stop();
     server.kill().unwrap();
     assert_eq!(code, 0, "{err}");
