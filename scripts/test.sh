@@ -11,6 +11,8 @@
 #     the official Python SDK (anthropic 2.12.0) and runs it against `flightrec serve`.
 #   - zsh and fish (apt): tests/cli/shell.rs checks and runs the completion scripts in them.
 #   - script(1) (apt: bsdutils): tests/cli/manners.rs runs the pager and colour on a pseudo-terminal.
+#   - Debian's Prometheus (apt: prometheus, which brings promtool): tests/cli/metrics.rs checks
+#     `watch --metrics-addr` with `promtool check metrics` and a real Prometheus scraping it.
 # Everything else is hermetic (loopback only). For quick iteration with nothing installed:
 #   FLIGHTREC_TEST_TIER=hermetic cargo test --workspace
 set -euo pipefail
@@ -31,6 +33,13 @@ if ((${#need[@]})); then
     echo "== apt: ${need[*]} (for the Chromium, Python SDK, shell completion and pseudo-terminal tests)"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+fi
+if [[ ! -x /usr/bin/prometheus || ! -x /usr/bin/promtool ]]; then
+    echo "== apt: prometheus (for the Prometheus tests)"
+    $SUDO apt-get update -qq
+    # Without recommends (the node exporter and its services). The package's own service is not
+    # needed, the test starts a Prometheus of its own, and where services cannot start it is left.
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus
 fi
 
 # Every tier runs here, whatever the caller's shell says.

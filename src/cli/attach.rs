@@ -45,6 +45,7 @@ pub fn start(
         threads: true,
         page_size: 1000,
         history_only: false,
+        metrics: None,
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let db = db.to_path_buf();

@@ -157,6 +157,7 @@ fn record_over_http(path: &Path) -> anyhow::Result<Vec<String>> {
                 threads: true,
                 page_size: 10,
                 history_only: false,
+                metrics: None,
             };
             let (c, p, n) = (client.clone(), path.to_path_buf(), stop.clone());
             tasks.push(tokio::spawn(

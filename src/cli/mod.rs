@@ -13,6 +13,7 @@ mod demo;
 mod diff;
 mod explain;
 mod export;
+mod fleet;
 mod import;
 mod man;
 mod output;

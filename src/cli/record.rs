@@ -87,6 +87,7 @@ pub fn run(db: &Path, mut args: Args) -> Outcome {
         threads: !args.no_threads,
         page_size: args.page_size.clamp(1, 1000),
         history_only: args.no_stream,
+        metrics: None,
     };
     let rt = recorder_runtime()?;
     let quiet = args.quiet;

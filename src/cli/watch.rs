@@ -31,12 +31,14 @@ pub struct Args {
     #[command(flatten)]
     alerts: super::watch_alerts::AlertArgs,
     #[command(flatten)]
+    fleet: super::fleet::FleetArgs,
+    #[command(flatten)]
     api: ApiArgs,
 }
 
 pub fn run(db: &Path, args: Args) -> Outcome {
     let client = args.api.client()?;
-    let template = RecordOptions {
+    let mut template = RecordOptions {
         session: String::new(),
         until: Until::Idle,
         deltas: args.deltas,
@@ -45,6 +47,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         threads: true,
         page_size: 1000,
         history_only: false,
+        metrics: None,
     };
     let verifier = match args.webhook_listen {
         Some(_) => Some(webhook::signing_key()?),
@@ -57,6 +60,10 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     let mut signalled = None;
     let result = rt.block_on(async {
         let shutdown = shutdown_signal();
+        let thresholds = args.alerts.thresholds();
+        let fleet = super::fleet::start(&db, &args.fleet, thresholds, shutdown.clone()).await?;
+        template.metrics = Some(fleet.metrics.clone());
+        let m = Some(fleet.metrics.clone());
         signalled = Some(shutdown.clone());
         let (runs, mut fetched) =
             tokio::sync::mpsc::unbounded_channel::<flightrec::record::watch::RunFetched>();
@@ -76,7 +83,9 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             ..WatchOptions::new(args.poll)
         };
         let nudges = match (args.webhook_listen, verifier) {
-            (Some(addr), Some(v)) => Some(webhook::listen(addr, &db, v, shutdown.clone()).await?),
+            (Some(addr), Some(v)) => {
+                Some(webhook::listen(addr, &db, v, m, shutdown.clone()).await?)
+            }
             _ => None,
         };
         let (nudges, _alerting) = super::watch_alerts::start(
@@ -85,7 +94,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             args.poll,
             shutdown.clone(),
             nudges,
-            |_| {},
+            alert_metrics(fleet.metrics.clone()),
         );
         anyhow::Ok(
             watch_sessions(
@@ -95,7 +104,9 @@ pub fn run(db: &Path, args: Args) -> Outcome {
                 opts,
                 shutdown,
                 Some(nudges),
-                |(id, r)| {
+                |outcome| {
+                    fleet.ended(outcome);
+                    let (id, r) = outcome;
                     let line = match r {
                         Ok(rep) => format!(
                             "{id}: {} new events; {}",
@@ -137,6 +148,7 @@ mod webhook {
     use tokio::sync::{mpsc, watch};
 
     use super::output;
+    use flightrec::record::metrics::Metrics;
     use flightrec::webhook::{Nudge, Verifier};
 
     /// The signing key from `ANTHROPIC_WEBHOOK_SIGNING_KEY`: missing, empty or not
@@ -156,6 +168,7 @@ mod webhook {
         addr: SocketAddr,
         db: &Path,
         verifier: Verifier,
+        metrics: Option<Metrics>,
         mut shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<mpsc::UnboundedReceiver<Nudge>> {
         use anyhow::Context as _;
@@ -173,8 +186,19 @@ mod webhook {
             let stop = async move {
                 let _ = shutdown.wait_for(|s| *s).await;
             };
-            flightrec::serve::webhooks::run(listener, store, verifier, tx, stop).await;
+            flightrec::serve::webhooks::run(listener, store, verifier, tx, metrics, stop).await;
         });
         Ok(rx)
+    }
+}
+
+/// Counts each alert that fires or resolves in `flightrec_alerts_total{rule,state}`.
+fn alert_metrics(
+    m: flightrec::record::metrics::Metrics,
+) -> impl FnMut(&flightrec::record::alerts::AlertEvent) + Send + 'static {
+    move |e| {
+        if let flightrec::record::alerts::AlertEvent::Transition { rule, state, .. } = e {
+            m.alert(rule, state.as_str());
+        }
     }
 }

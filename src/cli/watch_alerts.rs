@@ -68,6 +68,18 @@ impl Drop for Alerting {
     }
 }
 
+impl AlertArgs {
+    /// The rules' thresholds these flags set (the others at their defaults); the metrics'
+    /// survey uses them too.
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            stuck_after_us: self.stuck_after,
+            silent_after_us: self.silent_after,
+            ..Thresholds::default()
+        }
+    }
+}
+
 /// Starts the alert thread (inside the runtime) and returns the nudges the recorder reads: the
 /// alert thread's confirming passes, and the webhook intake's nudges forwarded among them.
 pub fn start(
@@ -92,13 +104,7 @@ pub fn start(
     let mut targets = Vec::new();
     targets.extend(args.alert_exec.clone().map(Target::Exec));
     targets.extend(args.alert_webhook.clone().map(Target::Webhook));
-    // `..default()` so thresholds added by new rules keep their defaults.
-    #[allow(clippy::needless_update)]
-    let thresholds = Thresholds {
-        stuck_after_us: args.stuck_after,
-        silent_after_us: args.silent_after,
-        ..Thresholds::default()
-    };
+    let thresholds = args.thresholds();
     let opts = AlertOptions {
         targets,
         thresholds,

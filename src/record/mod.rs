@@ -9,6 +9,8 @@ pub mod import;
 #[cfg(feature = "net")]
 pub mod live;
 #[cfg(feature = "net")]
+pub mod metrics;
+#[cfg(feature = "net")]
 mod reader;
 pub mod tape;
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::import::ThreadProbe;
+use super::metrics::Metrics;
 use crate::model::capture::{CaptureDetail, ErrorFrameDetail};
 use crate::model::time::now;
 use crate::model::{Envelope, Source};
@@ -172,7 +173,11 @@ pub struct Writer {
 }
 
 /// Starts the writer thread on the database at `db` for `session_id`.
-pub fn start(db: PathBuf, session_id: String) -> Result<Writer, StoreError> {
+pub fn start(
+    db: PathBuf,
+    session_id: String,
+    metrics: Option<Metrics>,
+) -> Result<Writer, StoreError> {
     let mut store = Store::open(&db)?;
     let initial = Snapshot {
         state: store.recording_state(&session_id)?,
@@ -198,7 +203,7 @@ pub fn start(db: PathBuf, session_id: String) -> Result<Writer, StoreError> {
     let handle = std::thread::Builder::new()
         .name("flightrec-writer".into())
         .spawn(move || {
-            let result = run(&mut store, &session_id, rx, &snap_tx);
+            let result = run(&mut store, &session_id, rx, &snap_tx, metrics);
             drop(done_tx);
             if let Err(e) = &result {
                 snap_tx.send_modify(|s| s.failed = Some(e.to_string()));
@@ -250,6 +255,7 @@ fn run(
     session_id: &str,
     mut rx: mpsc::Receiver<Msg>,
     snapshots: &watch::Sender<Snapshot>,
+    metrics: Option<Metrics>,
 ) -> Result<UpsertCounts, StoreError> {
     let mut st = State {
         session_id: session_id.to_string(),
@@ -273,6 +279,7 @@ fn run(
         } else {
             rx.try_recv().ok()
         };
+        let new_before = st.counts.new;
         let mut batch = store.batch()?;
         let started = Instant::now();
         let mut n = 0;
@@ -321,9 +328,13 @@ fn run(
         batch.commit()?;
         let committed = Instant::now();
         for arrived in st.pending_arrivals.drain(..) {
-            st.latency
-                .record(committed.duration_since(arrived).as_micros() as u64);
+            let micros = committed.duration_since(arrived).as_micros() as u64;
+            st.latency.record(micros);
+            metrics.iter().for_each(|m| m.latency_micros(micros));
         }
+        metrics
+            .iter()
+            .for_each(|m| m.committed(st.counts.new - new_before));
         // The snapshot goes out before flush replies, so a flusher then sees the flushed state.
         // Under a flood it is refreshed at most every SNAPSHOT_EVERY; always when the writer
         // catches up or someone flushed.

@@ -22,6 +22,7 @@ mod guard;
 mod handlers;
 mod hold;
 mod live;
+pub mod metrics;
 mod objects;
 mod platform;
 mod query;

@@ -4,7 +4,8 @@
 //!
 //! 204 for a valid delivery (a repeat too), 401 with a short JSON reason for a missing or wrong
 //! signature or a timestamp more than 5 minutes off, 400 for a verified body that is not the
-//! payload, 413 above [`MAX_BODY_BYTES`]. Refusals are counted per reason in the store.
+//! payload, 413 above [`MAX_BODY_BYTES`]. Refusals are counted per reason in the store, and
+//! every outcome in the watcher's [`Metrics`] when it keeps them.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::record::metrics::Metrics;
 use crate::store::{NewWebhook, Store};
 use crate::webhook::{Delivery, Headers, Nudge, Verifier};
 
@@ -32,21 +34,24 @@ struct Intake {
     verifier: Verifier,
     store: Mutex<Store>,
     nudges: UnboundedSender<Nudge>,
+    metrics: Option<Metrics>,
 }
 
-/// Serves the intake on `listener` into `store` (a connection of its own) until `shutdown`
-/// resolves.
+/// Serves the intake on `listener` into `store` (a connection of its own), counting outcomes in
+/// `metrics`, until `shutdown` resolves.
 pub async fn run(
     listener: TcpListener,
     store: Store,
     verifier: Verifier,
     nudges: UnboundedSender<Nudge>,
+    metrics: Option<Metrics>,
     shutdown: impl Future<Output = ()>,
 ) {
     let intake = Arc::new(Intake {
         verifier,
         store: Mutex::new(store),
         nudges,
+        metrics,
     });
     let app = Router::new()
         .route(PATH, post(deliver))
@@ -111,6 +116,15 @@ async fn deliver(
         })
     })
     .await;
+    if let Some(m) = &intake.metrics {
+        let outcome = match &stored {
+            Ok(Ok(true)) => "accepted",
+            Ok(Ok(false)) => "repeat",
+            _ => "not_stored",
+        };
+        let data = &delivery.data;
+        m.webhook_delivery(outcome, Some(&data.kind), Some(&data.id));
+    }
     match stored {
         Ok(Ok(is_new)) => {
             if is_new && let Some(n) = delivery.nudge() {
@@ -126,6 +140,9 @@ async fn deliver(
 
 /// Counts a refusal; a failure to count is not the sender's problem and is left out.
 async fn count_refusal(intake: &Arc<Intake>, code: &'static str) {
+    if let Some(m) = &intake.metrics {
+        m.webhook_delivery(code, None, None);
+    }
     let intake = Arc::clone(intake);
     let _ = tokio::task::spawn_blocking(move || {
         let mut store = intake.store.lock().unwrap_or_else(|p| p.into_inner());

@@ -14,6 +14,7 @@ mod findings;
 mod follow;
 mod ids;
 mod manners;
+mod metrics;
 mod otel;
 mod platform;
 mod record;

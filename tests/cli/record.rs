@@ -91,6 +91,7 @@ fn options(session: &str, until: Until) -> RecordOptions {
         threads: true,
         page_size: 7,
         history_only: false,
+        metrics: None,
     }
 }
 

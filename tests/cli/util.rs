@@ -36,7 +36,7 @@ pub fn code(o: &Output) -> i32 {
 }
 
 /// Whether this run takes the tests that need something from outside the repository (Debian's
-/// Chromium, the official Python SDK from PyPI). `FLIGHTREC_TEST_TIER=hermetic` leaves them out,
+/// Chromium and Prometheus, the official Python SDK from PyPI). `FLIGHTREC_TEST_TIER=hermetic` leaves them out,
 /// for quick iteration with nothing installed; `scripts/test.sh` (the README's test command, which
 /// CI runs) installs what they need and clears that variable, so they always run there.
 pub fn tier_takes(what: &str) -> bool {

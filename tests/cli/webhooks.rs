@@ -15,8 +15,8 @@ use hmac::{Hmac, Mac};
 
 use crate::util::*;
 
-const KEY: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-const WRONG_KEY: &str = "whsec_d3Jvbmcta2V5LXdyb25nLWtleQ==";
+pub const KEY: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub const WRONG_KEY: &str = "whsec_d3Jvbmcta2V5LXdyb25nLWtleQ==";
 /// Idle at the end of its log: a history pass records it and ends.
 const IDLED: &str = "sesn_011CZhappyPath0000000001";
 /// Also idle at the end: recording it (`session.created`) ends at once.
@@ -128,7 +128,7 @@ fn sign(key: &str, msg_id: &str, ts: i64, body: &[u8]) -> String {
     format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
 }
 
-fn body(id: &str, data_type: &str, data_id: &str) -> String {
+pub fn body(id: &str, data_type: &str, data_id: &str) -> String {
     format!(
         r#"{{"type":"event","id":"{id}","created_at":"2026-12-01T10:00:00Z","data":{{"type":"{data_type}","id":"{data_id}","organization_id":"org_1","workspace_id":"wrkspc_1"}}}}"#
     )
@@ -160,7 +160,7 @@ fn post(addr: &str, headers: &[(&str, String)], body: &[u8]) -> u16 {
 }
 
 /// POSTs a delivery signed with `key`, `age` seconds old.
-fn deliver(addr: &str, key: &str, msg_id: &str, age: i64, body: &str) -> u16 {
+pub fn deliver(addr: &str, key: &str, msg_id: &str, age: i64, body: &str) -> u16 {
     let ts = now() - age;
     let headers = [
         ("webhook-id", msg_id.to_string()),
@@ -195,7 +195,7 @@ fn refusals(db: &Path) -> Vec<(String, i64)> {
         .collect()
 }
 
-fn source(dir: &Path) -> PathBuf {
+pub fn source(dir: &Path) -> PathBuf {
     let db = dir.join("source.db");
     import_samples(&db);
     db

@@ -78,6 +78,9 @@ impl Target {
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<Attempt, RecordError> {
         let from = proven_until.clone();
+        if let Some(m) = self.opts.metrics.as_ref().filter(|_| conn > 1) {
+            m.reconnect(&self.opts.session, &self.thread, conn);
+        }
         let opened_at = now();
         let opened = tokio::select! {
             r = self.client.open_stream(&self.opts.session, &self.thread, self.opts.deltas, self.opts.idle_timeout) => r,

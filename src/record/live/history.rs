@@ -77,6 +77,7 @@ impl Target {
             updated: counts.updated,
         };
         self.capture(started_at, Some(now()), detail).await;
+        self.opts.metrics.iter().for_each(|m| m.history_pass());
         Ok(counts)
     }
 

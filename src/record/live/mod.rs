@@ -51,6 +51,8 @@ pub struct RecordOptions {
     pub page_size: u32,
     /// Only page through the event log once (no stream): for finished sessions.
     pub history_only: bool,
+    /// `watch`'s telemetry: events, latencies, reconnects and history passes are counted there.
+    pub metrics: Option<super::metrics::Metrics>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,7 +129,12 @@ pub async fn record(
     shutdown: watch::Receiver<bool>,
     on_start: impl FnOnce(Watchers),
 ) -> Result<Report, RecordError> {
-    let w = writer::start(db, opts.session.clone())?;
+    // Counted live (and told) until this recording ends.
+    let _live = opts
+        .metrics
+        .as_ref()
+        .map(|m| m.recording_started(&opts.session, opts.history_only));
+    let w = writer::start(db, opts.session.clone(), opts.metrics.clone())?;
     let (live_tx, live_rx) = watch::channel(LiveStatus::default());
     on_start(Watchers {
         snapshots: w.snapshots.clone(),
