@@ -222,8 +222,21 @@ fn metrics_count_what_watch_records_and_json_logs_tell_each_happening() {
         v(r#"flightrec_stuck_sessions{rule="retries_exhausted"}"#),
         0.0
     );
-    // No alert notice went out: the family has no series, and the text format shows none.
-    assert!(!text.contains("flightrec_alerts_total"), "{text}");
+    // The stuck session's alert fired once (stuck after 1 s), counted as it is stored.
+    let fired = r#"flightrec_alerts_total{rule="requires_action",state="firing"}"#;
+    let text = w.scrape_until(|t| value(t, fired) == Some(1.0));
+    let alerts: Vec<String> = {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        let mut st = c
+            .prepare("SELECT session_id || ' ' || rule FROM alerts")
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(alerts, [format!("{STUCK} requires_action")], "{text}");
+    assert_eq!(value(&text, fired), Some(1.0), "{text}");
     assert!(text.contains("# TYPE flightrec_arrival_to_commit_seconds histogram"));
 
     if has_program("promtool", "Debian's prometheus package (promtool)") {
