@@ -23,7 +23,7 @@ use tokio::sync::{mpsc, watch};
 use crate::analysis::alerts::{AlertState, Transition, firing, resolved, step};
 use crate::analysis::deployment::{RunFacts, failed_run_hit};
 use crate::analysis::rules::Thresholds;
-use crate::inspect::rule_hits;
+use crate::inspect::{rule_hits, workspace_tool_p99};
 use crate::model::time::now;
 use crate::store::{NewAlert, NewAttempt, SessionSummary, Store};
 use crate::webhook::{Nudge, Reaction};
@@ -63,6 +63,11 @@ pub enum AlertEvent {
 /// tells of the runs its intake stored while it was down, not of last month's).
 const RUNS_LOOK_BACK_US: i64 = 24 * 3600 * 1_000_000;
 
+/// How often this workspace's p99 call time per tool (`tool_overdue`'s limit) is measured
+/// again, and over how long.
+const TOOL_P99_EVERY: Duration = Duration::from_secs(60);
+const TOOL_P99_OVER_US: i64 = 7 * 24 * 3600 * 1_000_000;
+
 /// How often commits are looked for.
 const TICK: Duration = Duration::from_millis(200);
 
@@ -101,6 +106,7 @@ pub fn spawn(
             return w.error(format!("alerts: {e}"));
         }
         let mut next_eval = Instant::now();
+        let mut next_p99 = Instant::now();
         let mut next_confirm = Instant::now() + w.opts.confirm_every;
         while !*shutdown.borrow() && !confirm.is_closed() {
             for a in attempts.try_iter() {
@@ -110,6 +116,10 @@ pub fn spawn(
                 w.error(format!("alerts: {e}"));
                 Vec::new()
             });
+            if Instant::now() >= next_p99 {
+                next_p99 = Instant::now() + TOOL_P99_EVERY;
+                w.tool_p99();
+            }
             if Instant::now() >= next_eval {
                 next_eval = Instant::now() + w.opts.every;
                 let all: Vec<String> = w.watched.iter().cloned().collect();
@@ -279,6 +289,15 @@ impl Alerter<'_> {
             self.watched.remove(id);
         }
         Ok(())
+    }
+
+    /// Measures this workspace's p99 call time per tool again (the calls of the last week), so
+    /// `tool_overdue` fires on a call slower than this workspace's own, not a guess.
+    fn tool_p99(&mut self) {
+        match workspace_tool_p99(&self.store, now_us() - TOOL_P99_OVER_US) {
+            Ok(p99) => self.opts.thresholds.tool_p99_us = p99,
+            Err(e) => self.error(format!("alerts: measuring tool times: {e}")),
+        }
     }
 
     /// Fires once for each failed deployment run stored (read after its webhook) in the last day:
