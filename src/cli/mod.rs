@@ -14,6 +14,7 @@ mod explain;
 mod export;
 mod import;
 mod man;
+mod otlp_args;
 mod output;
 mod record;
 mod redact;

@@ -29,6 +29,8 @@ pub struct Args {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_streams: Option<u32>,
     #[command(flatten)]
+    otlp: super::otlp_args::Args,
+    #[command(flatten)]
     api: ApiArgs,
 }
 
@@ -50,6 +52,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     };
     // Restart-safe: the sessions whose recording was interrupted are followed again at once.
     let resume = flightrec::store::Store::open(db)?.interrupted_sessions()?;
+    let otlp = args.otlp.start(db)?;
     let db = db.to_path_buf();
     let rt = runtime()?;
     let mut signalled = None;
@@ -94,7 +97,9 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             })
             .await,
         )
-    })?;
+    });
+    super::otlp_args::finish(otlp);
+    let result = result?;
     // Stopped by SIGTERM or Ctrl-C: a service's normal end (every failure was told as it came).
     let stopped = signalled.is_some_and(|s| *s.borrow());
     match result {

@@ -7,6 +7,7 @@
 mod deployment_runs;
 mod follow;
 mod objects;
+mod otlp_pushes;
 mod pages;
 mod read;
 mod resolve;
@@ -23,6 +24,7 @@ mod tests;
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;
 pub use objects::{SessionObject, ThreadObject};
+pub use otlp_pushes::{Changed, PushedSpan};
 pub use pages::{LiveRows, PageQuery, PageRow, SessionFacts, ThreadEvent};
 pub use read::{
     CaptureEntry, EventRow, PreviewOrigin, PreviewRow, QuarantineRow, RecordingState, RevisionRow,
@@ -54,6 +56,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_webhooks.sql"),
     // 0006 is another branch's; at merge it goes before this line.
     include_str!("migrations/0007_deployment_runs.sql"),
+    include_str!("migrations/0008_otlp_pushes.sql"),
 ];
 
 /// The schema version this build writes.
