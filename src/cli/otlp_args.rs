@@ -10,7 +10,7 @@ use flightrec::export::otlp::live::{LivePush, LiveReport};
 use flightrec::export::otlp::push::PushTarget;
 
 #[derive(clap::Args)]
-pub struct Args {
+pub struct OtlpArgs {
     /// Push each session's spans as they close, and its root span when it idles or ends, to
     /// this OpenTelemetry collector (OTLP/HTTP protobuf, POST URL/v1/traces), with the trace
     /// and span ids `export --format otlp` gives
@@ -29,7 +29,7 @@ pub struct Args {
     otlp_timeout: Duration,
 }
 
-impl Args {
+impl OtlpArgs {
     /// Starts the pusher when an endpoint is given (a bad endpoint or header is an error before
     /// anything starts), saying where it pushes on stdout.
     pub fn start(&self, db: &Path) -> anyhow::Result<Option<LivePush>> {

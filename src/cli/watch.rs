@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_streams: Option<u32>,
     #[command(flatten)]
-    otlp: super::otlp_args::Args,
+    otlp: super::otlp_args::OtlpArgs,
     #[command(flatten)]
     api: ApiArgs,
 }

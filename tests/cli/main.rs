@@ -14,6 +14,7 @@ mod follow;
 mod ids;
 mod manners;
 mod otel;
+mod otlp_live;
 mod platform;
 mod record;
 mod redact;
