@@ -51,8 +51,8 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         None => None,
     };
     // Restart-safe: the sessions whose recording was interrupted are followed again at once.
-    let resume = flightrec::store::Store::open(db)?.interrupted_sessions()?;
     let otlp = args.otlp.start(db)?;
+    let resume = flightrec::store::Store::open(db)?.interrupted_sessions()?;
     let db = db.to_path_buf();
     let rt = runtime()?;
     let mut signalled = None;

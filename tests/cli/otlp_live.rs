@@ -264,3 +264,30 @@ fn watch_stopped_mid_session_and_restarted_pushes_nothing_twice() {
     assert_eq!(code, 0, "{err}");
     check_exactly_the_export(&want, &c);
 }
+
+#[test]
+fn watch_refuses_a_bad_endpoint_or_header_in_one_line() {
+    let dir = tempdir();
+    let db = dir.path().join("w.db");
+    let cases = [
+        (vec!["--otlp-endpoint", "ftp://collector:4318"], "--otlp-endpoint"),
+        (
+            vec!["--otlp-endpoint", "http://127.0.0.1:4318", "--otlp-header", "Bearer s3cr3t"],
+            "--otlp-header",
+        ),
+    ];
+    for (args, named) in cases {
+        let o = bin()
+            .arg("--db")
+            .arg(&db)
+            .args(["watch", "--base-url", "http://127.0.0.1:9"])
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = stderr(&o);
+        assert_eq!(code(&o), 2, "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(named), "{err}");
+        assert!(!err.contains("s3cr3t"), "{err}");
+    }
+}

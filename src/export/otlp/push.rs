@@ -305,6 +305,29 @@ mod tests {
     }
 
     #[test]
+    fn only_what_may_land_later_is_retried() {
+        let refused = |status| PushError::Refused {
+            url: "u".into(),
+            status,
+            body: "b".into(),
+        };
+        for status in [500, 502, 503, 504, 429] {
+            assert!(refused(status).is_retryable(), "{status}");
+        }
+        for status in [400, 401, 403, 404, 413] {
+            assert!(!refused(status).is_retryable(), "{status}");
+        }
+        let connect = PushError::Connect {
+            url: "u".into(),
+            message: "refused".into(),
+        };
+        assert!(connect.is_retryable());
+        assert!(!PushError::BadHeader("k".into(), "why").is_retryable());
+        let t = PushTarget::new("http://user:pw@host:4318/?token=x#f", None, &[], Duration::ZERO);
+        assert_eq!(t.unwrap().endpoint_key(), "http://host:4318/v1/traces");
+    }
+
+    #[test]
     fn header_errors_never_show_values() {
         let e = parse_headers(&["Authorization=Bearer secret\u{7}x".into()]).unwrap_err();
         assert!(e.to_string().contains("Authorization"), "{e}");
