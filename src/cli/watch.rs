@@ -50,8 +50,8 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         Some(_) => Some(webhook::signing_key()?),
         None => None,
     };
-    // Restart-safe: the sessions whose recording was interrupted are followed again at once.
     let otlp = args.otlp.start(db)?;
+    // Restart-safe: the sessions whose recording was interrupted are followed again at once.
     let resume = flightrec::store::Store::open(db)?.interrupted_sessions()?;
     let db = db.to_path_buf();
     let rt = runtime()?;
