@@ -60,15 +60,22 @@ impl Store {
                  WHERE endpoint = ?1 AND session_id = ?2",
             )
             .and_then(|mut s| {
-                s.query_map(params![endpoint, session_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect()
+                s.query_map(params![endpoint, session_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect()
             })
             .map_err(self.err("reading the spans pushed"))
     }
 
     /// Notes spans the collector at `endpoint` acknowledged, in one transaction; a span noted
     /// before gets the newer digest.
-    pub fn note_otlp_pushed(&mut self, endpoint: &str, spans: &[PushedSpan], at: &str) -> Result<()> {
+    pub fn note_otlp_pushed(
+        &mut self,
+        endpoint: &str,
+        spans: &[PushedSpan],
+        at: &str,
+    ) -> Result<()> {
         let done = (|| {
             let tx = self.conn.transaction()?;
             {
@@ -91,12 +98,21 @@ impl Store {
             .prepare_cached(
                 "SELECT event_seq, revision_id FROM otlp_watermarks WHERE endpoint = ?1",
             )
-            .and_then(|mut s| s.query_row([endpoint], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .and_then(|mut s| {
+                s.query_row([endpoint], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
             .map_err(self.err("reading the push watermark"))
     }
 
     /// Sets the arrival point up to which every change was pushed to `endpoint`.
-    pub fn set_otlp_watermark(&mut self, endpoint: &str, seq: i64, revision: i64, at: &str) -> Result<()> {
+    pub fn set_otlp_watermark(
+        &mut self,
+        endpoint: &str,
+        seq: i64,
+        revision: i64,
+        at: &str,
+    ) -> Result<()> {
         self.conn
             .prepare_cached(
                 "INSERT OR REPLACE INTO otlp_watermarks (endpoint, event_seq, revision_id, updated_at) \
@@ -121,17 +137,30 @@ mod tests {
             span_id: id.into(),
             digest: d.into(),
         };
-        s.note_otlp_pushed("http://a/v1/traces", &[span("01", "aa"), span("02", "bb")], "t")
-            .unwrap();
+        s.note_otlp_pushed(
+            "http://a/v1/traces",
+            &[span("01", "aa"), span("02", "bb")],
+            "t",
+        )
+        .unwrap();
         s.note_otlp_pushed("http://a/v1/traces", &[span("02", "cc")], "t")
             .unwrap();
         let got = s.otlp_pushed("http://a/v1/traces", "sesn_a").unwrap();
         assert_eq!(got.len(), 2);
         assert_eq!(got["02"], "cc");
-        assert!(s.otlp_pushed("http://b/v1/traces", "sesn_a").unwrap().is_empty());
+        assert!(
+            s.otlp_pushed("http://b/v1/traces", "sesn_a")
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(s.otlp_watermark("http://a/v1/traces").unwrap(), None);
-        s.set_otlp_watermark("http://a/v1/traces", 7, 2, "t").unwrap();
-        s.set_otlp_watermark("http://a/v1/traces", 9, 3, "t").unwrap();
-        assert_eq!(s.otlp_watermark("http://a/v1/traces").unwrap(), Some((9, 3)));
+        s.set_otlp_watermark("http://a/v1/traces", 7, 2, "t")
+            .unwrap();
+        s.set_otlp_watermark("http://a/v1/traces", 9, 3, "t")
+            .unwrap();
+        assert_eq!(
+            s.otlp_watermark("http://a/v1/traces").unwrap(),
+            Some((9, 3))
+        );
     }
 }

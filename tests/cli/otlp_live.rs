@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -143,7 +143,10 @@ fn wait_all_arrived(db: &Path, c: &Collector) -> ExportTraceServiceRequest {
                 .into_iter()
                 .map(|(_, s)| (s.span_id.clone(), s))
                 .collect();
-            if spans_of(&want).iter().all(|s| got.get(&s.span_id) == Some(s)) {
+            if spans_of(&want)
+                .iter()
+                .all(|s| got.get(&s.span_id) == Some(s))
+            {
                 return want;
             }
         }
@@ -169,7 +172,10 @@ fn check_exactly_the_export(want: &ExportTraceServiceRequest, c: &Collector) {
     let spans = spans_of(want);
     assert_eq!(got.len(), spans.len(), "{got:?}");
     for s in spans {
-        assert!(got.iter().any(|(_, g)| g == s), "missing or different: {s:?}");
+        assert!(
+            got.iter().any(|(_, g)| g == s),
+            "missing or different: {s:?}"
+        );
     }
     // The root (no parent) is the session, with the export's end: it came after the idle.
     let root = spans.iter().find(|s| s.parent_span_id.is_empty()).unwrap();
@@ -211,7 +217,9 @@ fn watch_pushes_every_span_of_a_live_session_once_with_the_exports_ids() {
     assert!(c.received.0.lock().unwrap().len() > 1, "{lines:?}");
     let n = spans_of(&want).len();
     assert!(
-        lines.iter().any(|l| l.starts_with(&format!("otlp: {n} spans pushed in "))),
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("otlp: {n} spans pushed in "))),
         "{lines:?}"
     );
     never_stored(&dst, SECRET);
@@ -256,7 +264,10 @@ fn watch_stopped_mid_session_and_restarted_pushes_nothing_twice() {
     assert_eq!(code, 0, "{err}");
     let first = arrived(&c).len();
     let whole = exported(&src, HAPPY).unwrap();
-    assert!(first < spans_of(&whole).len(), "stopped mid-session: {first}");
+    assert!(
+        first < spans_of(&whole).len(),
+        "stopped mid-session: {first}"
+    );
     let w = watch(&dst, api, addr);
     let want = wait_all_arrived(&dst, &c);
     let (_, code, err) = w.stop();
@@ -270,9 +281,17 @@ fn watch_refuses_a_bad_endpoint_or_header_in_one_line() {
     let dir = tempdir();
     let db = dir.path().join("w.db");
     let cases = [
-        (vec!["--otlp-endpoint", "ftp://collector:4318"], "--otlp-endpoint"),
         (
-            vec!["--otlp-endpoint", "http://127.0.0.1:4318", "--otlp-header", "Bearer s3cr3t"],
+            vec!["--otlp-endpoint", "ftp://collector:4318"],
+            "--otlp-endpoint",
+        ),
+        (
+            vec![
+                "--otlp-endpoint",
+                "http://127.0.0.1:4318",
+                "--otlp-header",
+                "Bearer s3cr3t",
+            ],
             "--otlp-header",
         ),
     ];

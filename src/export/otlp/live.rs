@@ -237,7 +237,10 @@ impl Pusher {
                 continue;
             };
             if doc.object.is_none() && !last {
-                let since = *self.first_seen.entry(id.clone()).or_insert_with(Instant::now);
+                let since = *self
+                    .first_seen
+                    .entry(id.clone())
+                    .or_insert_with(Instant::now);
                 if since.elapsed() < HOLD_FOR_OBJECT {
                     waiting.insert(id);
                     continue;
@@ -342,7 +345,6 @@ impl Pusher {
             self.first_seen.remove(&session);
         }
     }
-
 }
 
 /// The spans of `doc` that are due and differ from what was `pushed` (span id → digest), with
@@ -413,7 +415,11 @@ fn batches(
 fn session_of(r: &ResourceSpans) -> String {
     r.resource
         .as_ref()
-        .and_then(|r| r.attributes.iter().find(|kv| kv.key == "gen_ai.conversation.id"))
+        .and_then(|r| {
+            r.attributes
+                .iter()
+                .find(|kv| kv.key == "gen_ai.conversation.id")
+        })
         .and_then(|kv| kv.value.as_ref())
         .and_then(|v| match &v.value {
             Some(Any::StringValue(s)) => Some(s.clone()),

@@ -323,7 +323,12 @@ mod tests {
         };
         assert!(connect.is_retryable());
         assert!(!PushError::BadHeader("k".into(), "why").is_retryable());
-        let t = PushTarget::new("http://user:pw@host:4318/?token=x#f", None, &[], Duration::ZERO);
+        let t = PushTarget::new(
+            "http://user:pw@host:4318/?token=x#f",
+            None,
+            &[],
+            Duration::ZERO,
+        );
         assert_eq!(t.unwrap().endpoint_key(), "http://host:4318/v1/traces");
     }
 

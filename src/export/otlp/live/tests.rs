@@ -66,8 +66,14 @@ fn closed_spans_go_once_the_root_at_idle_and_open_ones_at_the_end() {
 
     // Terminated: the root again (it ends later now, under the same id) and the open call.
     let (_, due) = due_spans(&doc(9, "terminated"), &pushed);
-    assert_eq!(names(&due), ["invoke_agent Triager", "execute_tool get_weather"]);
-    assert!(pushed.contains_key(&hex(&due[0].span_id)), "the root's id is kept");
+    assert_eq!(
+        names(&due),
+        ["invoke_agent Triager", "execute_tool get_weather"]
+    );
+    assert!(
+        pushed.contains_key(&hex(&due[0].span_id)),
+        "the root's id is kept"
+    );
     assert_eq!(open_attr(&due[1]), Some(true));
 }
 
