@@ -23,6 +23,8 @@ use crate::platform::{Proc, free_port, source, spawn};
 use crate::util::*;
 
 const HAPPY: &str = "sesn_011CZhappyPath0000000001";
+/// Threads, a workflow run and its phases: spans under other spans than the root.
+const WORKFLOW: &str = "sesn_011CZworkflowRun00000014";
 const SECRET: &str = "s3cr3t-collector-key";
 
 /// The collector: answers 503 to the first `fail` requests, then decodes and keeps each one.
@@ -135,10 +137,10 @@ fn watch(db: &Path, api: u16, collector: SocketAddr) -> Proc {
 
 /// Waits up to 60 s until every span of the recorded session's export has arrived, the root
 /// with the export's end (it comes after the idle); the export then.
-fn wait_all_arrived(db: &Path, c: &Collector) -> ExportTraceServiceRequest {
+fn wait_all_arrived(db: &Path, c: &Collector, session: &str) -> ExportTraceServiceRequest {
     let end = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Some(want) = exported(db, HAPPY) {
+        if let Some(want) = exported(db, session) {
             let got: BTreeMap<Vec<u8>, OtelSpan> = arrived(c)
                 .into_iter()
                 .map(|(_, s)| (s.span_id.clone(), s))
@@ -152,23 +154,31 @@ fn wait_all_arrived(db: &Path, c: &Collector) -> ExportTraceServiceRequest {
         }
         assert!(
             Instant::now() < end,
-            "not every span arrived within 60 s: {} of them",
+            "{session}: not every span arrived within 60 s: {} spans in all",
             arrived(c).len()
         );
         std::thread::sleep(Duration::from_millis(300));
     }
 }
 
-/// Every span arrived once, equal to the export's, under the export's resource.
+/// Every span of the export's trace arrived once, equal to the export's, under its resource.
 fn check_exactly_the_export(want: &ExportTraceServiceRequest, c: &Collector) {
-    let got = arrived(c);
+    let trace = &spans_of(want)[0].trace_id;
+    let got: Vec<_> = arrived(c)
+        .into_iter()
+        .filter(|(_, s)| &s.trace_id == trace)
+        .collect();
     let mut seen = BTreeMap::new();
     for (resource, span) in &got {
         assert_eq!(resource.as_ref(), want.resource_spans[0].resource.as_ref());
         *seen.entry(span.span_id.clone()).or_insert(0) += 1;
     }
-    let repeated: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(repeated.is_empty(), "spans pushed twice: {repeated:?}");
+    let repeated: Vec<_> = got
+        .iter()
+        .filter(|(_, s)| seen[&s.span_id] > 1)
+        .map(|(_, s)| s)
+        .collect();
+    assert!(repeated.is_empty(), "spans pushed twice: {repeated:#?}");
     let spans = spans_of(want);
     assert_eq!(got.len(), spans.len(), "{got:?}");
     for s in spans {
@@ -200,22 +210,29 @@ fn never_stored(db: &Path, secret: &str) {
 }
 
 #[test]
-fn watch_pushes_every_span_of_a_live_session_once_with_the_exports_ids() {
+fn watch_pushes_every_span_of_live_sessions_once_with_the_exports_ids() {
     let dir = tempdir();
-    let src = source(dir.path(), &[HAPPY]);
+    let src = source(dir.path(), &[HAPPY, WORKFLOW]);
     let dst = dir.path().join("watched.db");
     let (addr, c) = collector(0);
     let api = free_port();
     let w = watch(&dst, api, addr);
     let s = serve(&src, api, true);
-    let want = wait_all_arrived(&dst, &c);
+    let happy = wait_all_arrived(&dst, &c, HAPPY);
+    let workflow = wait_all_arrived(&dst, &c, WORKFLOW);
     let (lines, code, err) = w.stop();
     let _ = s.stop();
     assert_eq!(code, 0, "{err}");
-    check_exactly_the_export(&want, &c);
+    check_exactly_the_export(&happy, &c);
+    check_exactly_the_export(&workflow, &c);
+    let nested = spans_of(&workflow)
+        .iter()
+        .filter(|s| s.name.starts_with("workflow_phase"))
+        .count();
+    assert!(nested > 0, "phases under their run");
     // More than one request: spans went as they closed, not all at the end.
     assert!(c.received.0.lock().unwrap().len() > 1, "{lines:?}");
-    let n = spans_of(&want).len();
+    let n = spans_of(&happy).len() + spans_of(&workflow).len();
     assert!(
         lines
             .iter()
@@ -234,7 +251,7 @@ fn a_collector_answering_503_twice_still_gets_every_span() {
     let api = free_port();
     let w = watch(&dst, api, addr);
     let s = serve(&src, api, true);
-    let want = wait_all_arrived(&dst, &c);
+    let want = wait_all_arrived(&dst, &c, HAPPY);
     let (lines, code, err) = w.stop();
     let _ = s.stop();
     assert_eq!(code, 0, "{err}");
@@ -269,7 +286,7 @@ fn watch_stopped_mid_session_and_restarted_pushes_nothing_twice() {
         "stopped mid-session: {first}"
     );
     let w = watch(&dst, api, addr);
-    let want = wait_all_arrived(&dst, &c);
+    let want = wait_all_arrived(&dst, &c, HAPPY);
     let (_, code, err) = w.stop();
     let _ = s.stop();
     assert_eq!(code, 0, "{err}");

@@ -38,6 +38,9 @@ use crate::store::{PushedSpan, Store, StoreError, TimelineQuery};
 pub const MAX_BATCH: usize = 512;
 /// How long a session's spans wait for its object before they go without it.
 pub const HOLD_FOR_OBJECT: Duration = Duration::from_secs(10);
+/// How long a session at rest must stay unchanged before its root goes (events that trail an
+/// idle, such as threads terminating after a workflow run, would change it again).
+pub const ROOT_QUIET: Duration = Duration::from_secs(2);
 /// How often the store is asked for changes.
 const TICK: Duration = Duration::from_secs(1);
 const BACKOFF_FLOOR: Duration = Duration::from_secs(1);
@@ -99,6 +102,7 @@ impl LivePush {
             dirty: BTreeSet::new(),
             pushed: HashMap::new(),
             first_seen: HashMap::new(),
+            changed_at: HashMap::new(),
             backoff: BACKOFF_FLOOR,
             retry_at: None,
             report: LiveReport::default(),
@@ -133,6 +137,8 @@ struct Pusher {
     pushed: HashMap<String, HashMap<String, String>>,
     /// When each session without its object was first looked at.
     first_seen: HashMap<String, Instant>,
+    /// When each session last changed, as far as the pusher saw.
+    changed_at: HashMap<String, Instant>,
     backoff: Duration,
     retry_at: Option<Instant>,
     report: LiveReport,
@@ -226,6 +232,10 @@ impl Pusher {
             .store
             .changed_since(self.seq, self.revision)
             .map_err(Stall::Store)?;
+        let now = Instant::now();
+        for id in &changed.sessions {
+            self.changed_at.insert(id.clone(), now);
+        }
         self.dirty.extend(changed.sessions);
         (self.seq, self.revision) = (changed.seq, changed.revision);
 
@@ -256,10 +266,20 @@ impl Pusher {
                     self.pushed.entry(id.clone()).or_insert(p)
                 }
             };
-            let (resource, spans) = due_spans(&doc, pushed);
-            if spans.is_empty() {
-                self.dirty.remove(&id);
-            } else {
+            let quiet = last
+                || self
+                    .changed_at
+                    .get(&id)
+                    .is_none_or(|t| t.elapsed() >= ROOT_QUIET);
+            let Due {
+                resource,
+                spans,
+                root_held,
+            } = due_spans(&doc, pushed, quiet);
+            if root_held {
+                waiting.insert(id.clone());
+            }
+            if !spans.is_empty() {
                 due.push((resource, spans));
             }
         }
@@ -307,7 +327,7 @@ impl Pusher {
             }
         }
         // Every due span was acknowledged or refused; only the sessions waiting for their
-        // object stay. With none, every change is pushed whole: a restart may start from here.
+        // object or for quiet before their root stay. With none, every change is pushed whole: a restart may start from here.
         self.dirty.retain(|id| waiting.contains(id));
         if self.dirty.is_empty() && self.saved != Some((self.seq, self.revision)) {
             let at = crate::model::time::now();
@@ -347,15 +367,22 @@ impl Pusher {
     }
 }
 
-/// The spans of `doc` that are due and differ from what was `pushed` (span id → digest), with
-/// the resource they go under.
-pub fn due_spans(
-    doc: &SessionDoc,
-    pushed: &HashMap<String, String>,
-) -> (ResourceSpans, Vec<OtelSpan>) {
+/// What of a session is due.
+#[derive(Debug)]
+pub struct Due {
+    /// The resource its spans go under.
+    pub resource: ResourceSpans,
+    pub spans: Vec<OtelSpan>,
+    /// The root is due but waits for the session to stay unchanged (`quiet`).
+    pub root_held: bool,
+}
+
+/// The spans of `doc` that are due and differ from what was `pushed` (span id → digest).
+/// Closed spans are due; the root once the session is at rest (idle with no workflow run open,
+/// or ended) and `quiet`; open spans once it ended.
+pub fn due_spans(doc: &SessionDoc, pushed: &HashMap<String, String>, quiet: bool) -> Due {
     let status = doc.summary.status.as_deref();
     let ended = matches!(status, Some("terminated" | "deleted"));
-    let resting = ended || status == Some("idle");
     let mut req = otlp_request(doc);
     let mut resource = req.resource_spans.swap_remove(0);
     let spans = resource
@@ -363,15 +390,43 @@ pub fn due_spans(
         .first_mut()
         .map(|s| std::mem::take(&mut s.spans))
         .unwrap_or_default();
-    let due = spans
-        .into_iter()
-        .filter(|s| match open_attr(s) {
-            None => resting, // the root
-            Some(open) => !open || ended,
+    let run_open = spans.iter().any(|s| {
+        open_attr(s) == Some(true) && str_attr(s, "flightrec.span.kind") == Some("workflow_run")
+    });
+    let at_rest = ended || (status == Some("idle") && !run_open);
+    let changed = |s: &OtelSpan| pushed.get(&hex(&s.span_id)) != Some(&digest(s));
+    let mut root_held = false;
+    let mut due = Vec::new();
+    for s in spans {
+        let go = match open_attr(&s) {
+            None => {
+                // The root.
+                let go = at_rest && changed(&s);
+                root_held = go && !quiet;
+                go && quiet
+            }
+            Some(open) => (!open || ended) && changed(&s),
+        };
+        if go {
+            due.push(s);
+        }
+    }
+    Due {
+        resource,
+        spans: due,
+        root_held,
+    }
+}
+
+fn str_attr<'a>(s: &'a OtelSpan, key: &str) -> Option<&'a str> {
+    s.attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+        .and_then(|v| match &v.value {
+            Some(Any::StringValue(s)) => Some(s.as_str()),
+            _ => None,
         })
-        .filter(|s| pushed.get(&hex(&s.span_id)) != Some(&digest(s)))
-        .collect();
-    (resource, due)
 }
 
 /// `flightrec.open` of a span; `None` for the root, which has none.

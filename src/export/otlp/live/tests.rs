@@ -51,21 +51,33 @@ fn ack(pushed: &mut HashMap<String, String>, spans: &[OtelSpan]) {
 fn closed_spans_go_once_the_root_at_idle_and_open_ones_at_the_end() {
     let mut pushed = HashMap::new();
     // Running, the model request closed, the tool call open: only the model request.
-    let (resource, due) = due_spans(&doc(5, "running"), &pushed);
+    let Due {
+        resource,
+        spans: due,
+        ..
+    } = due_spans(&doc(5, "running"), &pushed, true);
     assert_eq!(names(&due), ["chat claude-sonnet-4-6"]);
     assert_eq!(session_of(&resource), "sesn_live");
     ack(&mut pushed, &due);
-    assert!(due_spans(&doc(5, "running"), &pushed).1.is_empty());
+    assert!(
+        due_spans(&doc(5, "running"), &pushed, true)
+            .spans
+            .is_empty()
+    );
 
     // Idle waiting on the custom tool: the tool call closed since, and the root; the custom
     // tool call is open and waits.
-    let (_, due) = due_spans(&doc(8, "idle"), &pushed);
+    // Not quiet yet: the root waits, the rest goes.
+    let held = due_spans(&doc(8, "idle"), &pushed, false);
+    assert_eq!(names(&held.spans), ["execute_tool bash"]);
+    assert!(held.root_held);
+    let due = due_spans(&doc(8, "idle"), &pushed, true).spans;
     assert_eq!(names(&due), ["invoke_agent Triager", "execute_tool bash"]);
     ack(&mut pushed, &due);
-    assert!(due_spans(&doc(8, "idle"), &pushed).1.is_empty());
+    assert!(due_spans(&doc(8, "idle"), &pushed, true).spans.is_empty());
 
     // Terminated: the root again (it ends later now, under the same id) and the open call.
-    let (_, due) = due_spans(&doc(9, "terminated"), &pushed);
+    let due = due_spans(&doc(9, "terminated"), &pushed, true).spans;
     assert_eq!(
         names(&due),
         ["invoke_agent Triager", "execute_tool get_weather"]
@@ -80,17 +92,19 @@ fn closed_spans_go_once_the_root_at_idle_and_open_ones_at_the_end() {
 #[test]
 fn due_spans_are_the_exports_spans() {
     let d = doc(9, "terminated");
-    let (_, due) = due_spans(&d, &HashMap::new());
+    let due = due_spans(&d, &HashMap::new(), true).spans;
     let export = otlp_request(&d);
     assert_eq!(due, export.resource_spans[0].scope_spans[0].spans);
 }
 
 #[test]
 fn batches_hold_at_most_max_spans_and_keep_each_sessions_resource() {
-    let (r1, s1) = due_spans(&doc(9, "terminated"), &HashMap::new());
+    let d1 = due_spans(&doc(9, "terminated"), &HashMap::new(), true);
+    let (r1, s1) = (d1.resource, d1.spans);
     let mut other = doc(9, "terminated");
     other.summary.id = "sesn_other".into();
-    let (r2, s2) = due_spans(&other, &HashMap::new());
+    let d2 = due_spans(&other, &HashMap::new(), true);
+    let (r2, s2) = (d2.resource, d2.spans);
     let total = s1.len() + s2.len();
     let out = batches(vec![(r1, s1), (r2, s2)], 3);
     let sizes: Vec<usize> = out
@@ -108,4 +122,17 @@ fn batches_hold_at_most_max_spans_and_keep_each_sessions_resource() {
         };
         assert!(spans.iter().all(|s| s.trace_id == want), "{session}");
     }
+}
+
+#[test]
+fn an_idle_session_with_a_workflow_run_open_is_not_at_rest() {
+    let run = r#"{"type":"user.message","id":"sevt_u1","processed_at":"2026-08-07T09:00:00.000Z","content":[]}
+{"type":"session.status_running","id":"sevt_r1","processed_at":"2026-08-07T09:00:00.100Z"}
+{"type":"workflow_run.created","id":"sevt_w1","workflow_run_id":"wrun_1","name":"review","processed_at":"2026-08-07T09:00:01.000Z"}
+{"type":"session.status_idle","id":"sevt_i1","stop_reason":{"type":"end_turn"},"processed_at":"2026-08-07T09:00:02.000Z"}"#;
+    let mut d = doc(0, "idle");
+    d.events = rows(run);
+    let due = due_spans(&d, &HashMap::new(), true);
+    assert!(due.spans.is_empty(), "{:?}", names(&due.spans));
+    assert!(!due.root_held);
 }
