@@ -6,8 +6,9 @@
 //! since the last arrival point (`Store::changed_since`), reads each of them, encodes it with
 //! the export's own code ([`otlp_request`]: the same trace and span ids, names and attributes as
 //! `export --format otlp`), and keeps the spans that are due and not yet acknowledged in that
-//! form: closed spans; the root once the session is idle, terminated or deleted; open spans too
-//! once it is terminated or deleted (as the export shows them). What a collector acknowledged
+//! form: closed spans; the root once the session is at rest (idle with no workflow run open, or
+//! terminated or deleted) and unchanged for [`ROOT_QUIET`], since events that trail an idle would
+//! change it again; open spans too once it is terminated or deleted (as the export shows them). What a collector acknowledged
 //! is noted per span with a digest of its encoding (`otlp_pushed_spans`), so a restarted
 //! watcher sends only what changed, and a span that changed since (the root at the next idle)
 //! is sent again under its same id. Batches hold at most [`MAX_BATCH`] spans; a collector that
