@@ -27,12 +27,15 @@ const HAPPY: &str = "sesn_011CZhappyPath0000000001";
 const WORKFLOW: &str = "sesn_011CZworkflowRun00000014";
 const SECRET: &str = "s3cr3t-collector-key";
 
-/// The collector: answers 503 to the first `fail` requests, then decodes and keeps each one.
+/// The collector: answers `refusal` to the first `fail` requests (keeping their bodies), then
+/// decodes and keeps each one.
 #[derive(Clone)]
 struct Collector {
     received: Received,
     fail: Arc<AtomicUsize>,
     refused: Arc<AtomicUsize>,
+    refusal: StatusCode,
+    refused_bodies: Arc<std::sync::Mutex<Vec<Bytes>>>,
 }
 
 async fn flaky(
@@ -44,16 +47,23 @@ async fn flaky(
     if left > 0 {
         c.fail.store(left - 1, Ordering::SeqCst);
         c.refused.fetch_add(1, Ordering::SeqCst);
-        return (StatusCode::SERVICE_UNAVAILABLE, b"overloaded".to_vec());
+        c.refused_bodies.lock().unwrap().push(body);
+        return (c.refusal, b"refused".to_vec());
     }
     traces(State(c.received.clone()), headers, body).await
 }
 
 fn collector(fail: usize) -> (SocketAddr, Collector) {
+    refusing(fail, StatusCode::SERVICE_UNAVAILABLE)
+}
+
+fn refusing(fail: usize, refusal: StatusCode) -> (SocketAddr, Collector) {
     let c = Collector {
         received: Received::default(),
         fail: Arc::new(AtomicUsize::new(fail)),
         refused: Arc::new(AtomicUsize::new(0)),
+        refusal,
+        refused_bodies: Arc::default(),
     };
     let app = axum::Router::new()
         .route("/v1/traces", axum::routing::post(flaky))
@@ -260,6 +270,56 @@ fn a_collector_answering_503_twice_still_gets_every_span() {
     let retried: Vec<&String> = lines.iter().filter(|l| l.contains("503")).collect();
     assert_eq!(retried.len(), 2, "{lines:?}");
     assert!(retried[0].ends_with("trying again"), "{lines:?}");
+}
+
+#[test]
+fn a_collector_answering_400_is_not_asked_again() {
+    let dir = tempdir();
+    let src = source(dir.path(), &[HAPPY]);
+    let dst = dir.path().join("watched.db");
+    let (addr, c) = refusing(usize::MAX, StatusCode::BAD_REQUEST);
+    let api = free_port();
+    let w = watch(&dst, api, addr);
+    let s = serve(&src, api, true);
+    let n = spans_of(&exported(&src, HAPPY).unwrap()).len();
+    let end = Instant::now() + Duration::from_secs(60);
+    let spans_refused = || -> usize {
+        let bodies = c.refused_bodies.lock().unwrap();
+        bodies
+            .iter()
+            .map(|b| {
+                let req = <ExportTraceServiceRequest as prost::Message>::decode(b.clone()).unwrap();
+                req.resource_spans[0].scope_spans[0].spans.len()
+            })
+            .sum()
+    };
+    while spans_refused() < n {
+        assert!(
+            Instant::now() < end,
+            "{} of {n} spans offered",
+            spans_refused()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // Time for a retry, were there one.
+    std::thread::sleep(Duration::from_secs(2));
+    let (lines, code, err) = w.stop();
+    let _ = s.stop();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(spans_refused(), n, "each span offered once: {lines:?}");
+    assert!(c.received.0.lock().unwrap().is_empty());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("answered 400") && l.ends_with("spans dropped")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&format!(
+            "otlp: 0 spans pushed in 0 requests (0 retried, {n} refused)"
+        )),
+        "{lines:?}"
+    );
 }
 
 #[test]
