@@ -25,6 +25,8 @@ use crate::util::*;
 const HAPPY: &str = "sesn_011CZhappyPath0000000001";
 /// Threads, a workflow run and its phases: spans under other spans than the root.
 const WORKFLOW: &str = "sesn_011CZworkflowRun00000014";
+/// Rescheduled, then terminated with a tool call open: that call (open) and the root go at the end.
+const TERMINATED: &str = "sesn_011CZreschedTerminated08";
 const SECRET: &str = "s3cr3t-collector-key";
 
 /// The collector: answers `refusal` to the first `fail` requests (keeping their bodies), then
@@ -222,7 +224,7 @@ fn never_stored(db: &Path, secret: &str) {
 #[test]
 fn watch_pushes_every_span_of_live_sessions_once_with_the_exports_ids() {
     let dir = tempdir();
-    let src = source(dir.path(), &[HAPPY, WORKFLOW]);
+    let src = source(dir.path(), &[HAPPY, WORKFLOW, TERMINATED]);
     let dst = dir.path().join("watched.db");
     let (addr, c) = collector(0);
     let api = free_port();
@@ -230,11 +232,13 @@ fn watch_pushes_every_span_of_live_sessions_once_with_the_exports_ids() {
     let s = serve(&src, api, true);
     let happy = wait_all_arrived(&dst, &c, HAPPY);
     let workflow = wait_all_arrived(&dst, &c, WORKFLOW);
+    let terminated = wait_all_arrived(&dst, &c, TERMINATED);
     let (lines, code, err) = w.stop();
     let _ = s.stop();
     assert_eq!(code, 0, "{err}");
     check_exactly_the_export(&happy, &c);
     check_exactly_the_export(&workflow, &c);
+    check_exactly_the_export(&terminated, &c);
     let nested = spans_of(&workflow)
         .iter()
         .filter(|s| s.name.starts_with("workflow_phase"))
@@ -242,7 +246,10 @@ fn watch_pushes_every_span_of_live_sessions_once_with_the_exports_ids() {
     assert!(nested > 0, "phases under their run");
     // More than one request: spans went as they closed, not all at the end.
     assert!(c.received.0.lock().unwrap().len() > 1, "{lines:?}");
-    let n = spans_of(&happy).len() + spans_of(&workflow).len();
+    let n = [happy, workflow, terminated]
+        .iter()
+        .map(|t| spans_of(t).len())
+        .sum::<usize>();
     assert!(
         lines
             .iter()

@@ -245,6 +245,7 @@ impl Pusher {
 
         let mut due: Vec<(ResourceSpans, Vec<OtelSpan>)> = Vec::new();
         let mut waiting = BTreeSet::new();
+        let mut ended = BTreeSet::new();
         for id in self.dirty.clone() {
             let Some(doc) = self.read(&id).map_err(Stall::Store)? else {
                 self.dirty.remove(&id);
@@ -282,6 +283,12 @@ impl Pusher {
             } = due_spans(&doc, pushed, quiet);
             if root_held {
                 waiting.insert(id.clone());
+            }
+            if matches!(
+                doc.summary.status.as_deref(),
+                Some("terminated" | "deleted")
+            ) {
+                ended.insert(id.clone());
             }
             if !spans.is_empty() {
                 due.push((resource, spans));
@@ -331,8 +338,15 @@ impl Pusher {
             }
         }
         // Every due span was acknowledged or refused; only the sessions waiting for their
-        // object or for quiet before their root stay. With none, every change is pushed whole: a restart may start from here.
+        // object or for quiet before their root stay. With none, every change is pushed whole:
+        // a restart may start from here. An ended session is forgotten (it changes no more;
+        // should it, what was pushed is read back from the database).
         self.dirty.retain(|id| waiting.contains(id));
+        for id in ended.difference(&waiting) {
+            self.pushed.remove(id);
+            self.changed_at.remove(id);
+            self.first_seen.remove(id);
+        }
         if self.dirty.is_empty() && self.saved != Some((self.seq, self.revision)) {
             let at = crate::model::time::now();
             self.store
