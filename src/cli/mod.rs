@@ -16,6 +16,7 @@ mod export;
 mod fleet;
 mod import;
 mod man;
+mod otlp_args;
 mod output;
 mod record;
 mod redact;

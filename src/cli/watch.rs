@@ -33,6 +33,8 @@ pub struct Args {
     #[command(flatten)]
     fleet: super::fleet::FleetArgs,
     #[command(flatten)]
+    otlp: super::otlp_args::OtlpArgs,
+    #[command(flatten)]
     api: ApiArgs,
 }
 
@@ -53,6 +55,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         Some(_) => Some(webhook::signing_key()?),
         None => None,
     };
+    let otlp = args.otlp.start(db)?;
     // Restart-safe: the sessions whose recording was interrupted are followed again at once.
     let resume = flightrec::store::Store::open(db)?.interrupted_sessions()?;
     let db = db.to_path_buf();
@@ -123,7 +126,9 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             )
             .await,
         )
-    })?;
+    });
+    super::otlp_args::finish(otlp);
+    let result = result?;
     // Stopped by SIGTERM or Ctrl-C: a service's normal end (every failure was told as it came).
     let stopped = signalled.is_some_and(|s| *s.borrow());
     match result {

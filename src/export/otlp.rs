@@ -14,6 +14,8 @@
 //! enums as integers, 64-bit integers as strings), which [`write_otlp_json`] writes.
 
 #[cfg(feature = "net")]
+pub mod live;
+#[cfg(feature = "net")]
 pub mod push;
 
 use std::collections::BTreeMap;

@@ -8,6 +8,7 @@ mod alerts;
 mod deployment_runs;
 mod follow;
 mod objects;
+mod otlp_pushes;
 mod pages;
 mod read;
 mod resolve;
@@ -25,6 +26,7 @@ pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt, Pendin
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;
 pub use objects::{SessionObject, ThreadObject};
+pub use otlp_pushes::{Changed, PushedSpan};
 pub use pages::{LiveRows, PageQuery, PageRow, SessionFacts, ThreadEvent};
 pub use read::{
     CaptureEntry, EventRow, PreviewOrigin, PreviewRow, QuarantineRow, RecordingState, RevisionRow,
@@ -56,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_webhooks.sql"),
     include_str!("migrations/0006_alerts.sql"),
     include_str!("migrations/0007_deployment_runs.sql"),
+    include_str!("migrations/0008_otlp_pushes.sql"),
 ];
 
 /// The schema version this build writes.

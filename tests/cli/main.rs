@@ -16,6 +16,7 @@ mod ids;
 mod manners;
 mod metrics;
 mod otel;
+mod otlp_live;
 mod platform;
 mod record;
 mod redact;

@@ -436,11 +436,11 @@ fn otlp_failed_tools_have_error_status_and_threads_nest() {
 
 /// What the receiver got: decoded requests with the headers they came with.
 #[derive(Clone, Default)]
-struct Received(Arc<Mutex<Vec<(ExportTraceServiceRequest, HeaderMap)>>>);
+pub(crate) struct Received(pub(crate) Arc<Mutex<Vec<(ExportTraceServiceRequest, HeaderMap)>>>);
 
 /// The OTLP/HTTP traces endpoint, built on the official protobuf types: a body they cannot
 /// decode is a 400, as a collector answers it.
-async fn traces(
+pub(crate) async fn traces(
     State(r): State<Received>,
     headers: HeaderMap,
     body: Bytes,

@@ -17,7 +17,7 @@ const HAPPY: &str = "sesn_011CZhappyPath0000000001";
 const STUCK: &str = "sesn_011CZstuckCustomTool0002";
 const RUN: &str = "drun_011CZdeployFailed00017";
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -26,7 +26,7 @@ fn free_port() -> u16 {
 }
 
 /// A database holding only `sessions` (imported from their sample files).
-fn source(dir: &Path, sessions: &[&str]) -> PathBuf {
+pub(crate) fn source(dir: &Path, sessions: &[&str]) -> PathBuf {
     let db = dir.join("source.db");
     for f in sample_files() {
         if sessions.iter().any(|s| f.to_string_lossy().contains(s)) {
@@ -42,12 +42,12 @@ fn run_file() -> PathBuf {
 }
 
 /// A process and its stdout lines as they come.
-struct Proc {
+pub(crate) struct Proc {
     child: Child,
-    lines: mpsc::Receiver<String>,
+    pub(crate) lines: mpsc::Receiver<String>,
 }
 
-fn spawn(mut cmd: Command) -> Proc {
+pub(crate) fn spawn(mut cmd: Command) -> Proc {
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -66,12 +66,12 @@ fn spawn(mut cmd: Command) -> Proc {
 }
 
 impl Proc {
-    fn first_line(&self) -> String {
+    pub(crate) fn first_line(&self) -> String {
         self.lines.recv_timeout(Duration::from_secs(20)).unwrap()
     }
 
     /// SIGTERM; stdout lines, exit code, stderr.
-    fn stop(self) -> (Vec<String>, i32, String) {
+    pub(crate) fn stop(self) -> (Vec<String>, i32, String) {
         let pid = self.child.id().to_string();
         assert!(
             Command::new("kill")

@@ -29,6 +29,20 @@ pub enum PushError {
     Transport { url: String, message: String },
 }
 
+impl PushError {
+    /// Whether the same request may land later: the collector unreachable, slow, overloaded
+    /// (5xx) or throttling (429). Any other refusal would be refused again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            PushError::Connect { .. } | PushError::Timeout { .. } | PushError::Transport { .. } => {
+                true
+            }
+            PushError::Refused { status, .. } => *status >= 500 || *status == 429,
+            PushError::BadEndpoint(..) | PushError::BadHeader(..) => false,
+        }
+    }
+}
+
 /// Where and how to push.
 #[derive(Debug, Clone)]
 pub struct PushTarget {
@@ -69,24 +83,43 @@ impl PushTarget {
         self.url.as_str()
     }
 
+    /// The collector's traces URL without user info, query or fragment: what the pushes of
+    /// `watch --otlp-endpoint` are remembered under, so no credential reaches the database.
+    pub fn endpoint_key(&self) -> String {
+        let mut u = self.url.clone();
+        let _ = u.set_username("");
+        let _ = u.set_password(None);
+        u.set_query(None);
+        u.set_fragment(None);
+        u.to_string()
+    }
+
     /// POSTs `body` (an encoded `ExportTraceServiceRequest`), waiting for the answer.
     pub fn push(&self, body: Vec<u8>) -> Result<(), PushError> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| self.transport(e.to_string()))?;
-        rt.block_on(self.send(body))
+        rt.block_on(async {
+            let client = self.client()?;
+            self.send(&client, body).await
+        })
     }
 
-    async fn send(&self, body: Vec<u8>) -> Result<(), PushError> {
-        let url = self.url.as_str().to_string();
-        let client = reqwest::Client::builder()
+    /// An HTTP client for pushes to this target (one connection pool for many pushes).
+    pub fn client(&self) -> Result<reqwest::Client, PushError> {
+        reqwest::Client::builder()
             .user_agent(concat!("flightrec/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(self.timeout.min(Duration::from_secs(10)))
             .timeout(self.timeout)
             .redirect(crate::source::redirect::same_origin_only())
             .build()
-            .map_err(|e| self.transport(e.to_string()))?;
+            .map_err(|e| self.transport(e.to_string()))
+    }
+
+    /// POSTs `body` with `client` (from [`PushTarget::client`]).
+    pub async fn send(&self, client: &reqwest::Client, body: Vec<u8>) -> Result<(), PushError> {
+        let url = self.url.as_str().to_string();
         let resp = client
             .post(self.url.clone())
             .headers(self.headers.clone())
@@ -269,6 +302,34 @@ mod tests {
         assert!(!e.to_string().contains("secret"), "{e}");
         assert_eq!(percent_decode("a+b%2Cc"), Some("a+b,c".into()));
         assert_eq!(percent_decode("%"), None);
+    }
+
+    #[test]
+    fn only_what_may_land_later_is_retried() {
+        let refused = |status| PushError::Refused {
+            url: "u".into(),
+            status,
+            body: "b".into(),
+        };
+        for status in [500, 502, 503, 504, 429] {
+            assert!(refused(status).is_retryable(), "{status}");
+        }
+        for status in [400, 401, 403, 404, 413] {
+            assert!(!refused(status).is_retryable(), "{status}");
+        }
+        let connect = PushError::Connect {
+            url: "u".into(),
+            message: "refused".into(),
+        };
+        assert!(connect.is_retryable());
+        assert!(!PushError::BadHeader("k".into(), "why").is_retryable());
+        let t = PushTarget::new(
+            "http://user:pw@host:4318/?token=x#f",
+            None,
+            &[],
+            Duration::ZERO,
+        );
+        assert_eq!(t.unwrap().endpoint_key(), "http://host:4318/v1/traces");
     }
 
     #[test]

@@ -527,10 +527,11 @@ fn serve_refuses_a_database_of_the_previous_schema_version() {
     {
         let c = rusqlite::Connection::open(&db).unwrap();
         // Back to version 3: the tables of migrations 0004 (threads), 0005 (webhooks), 0006
-        // (alerts) and 0007 (deployment runs) gone.
+        // (alerts), 0007 (deployment runs) and 0008 (OTLP pushes) gone.
         c.execute_batch(
             "DROP TABLE threads; DROP TABLE webhooks; DROP TABLE webhook_refusals; \
              DROP TABLE alerts; DROP TABLE alert_deliveries; DROP TABLE deployment_runs; \
+             DROP TABLE otlp_pushed_spans; DROP TABLE otlp_watermarks; \
              PRAGMA user_version = 3;",
         )
         .unwrap();
