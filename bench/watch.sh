@@ -139,7 +139,8 @@ for i in range(SESSIONS):
     with open(os.path.join(logs, f"w.{sid}.jsonl"), "w") as f:
         for e in events:
             f.write(json.dumps(e, separators=(",", ":")) + "\n")
-subprocess.run([BIN, "--db", src, "import", logs], check=True, capture_output=True)
+files = sorted(os.path.join(logs, f) for f in os.listdir(logs))
+subprocess.run([BIN, "--db", src, "import", *files], check=True, capture_output=True)
 wait = t0 - time.time()
 if wait < 0:
     print(f"note: generation took {-wait:.1f} s longer than planned: event times run that much early")
