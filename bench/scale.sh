@@ -29,6 +29,7 @@
 #   RUNS=K                timed runs of each command after one warm-up (default 3)
 #   IMPORT_RUNS=K         imports of LARGE and ceilings, alternating (default 3)
 #   WS_SESSIONS, WS_EVENTS  the workspace (defaults 10000 and 10000000); WS=0 skips it
+#   SKIP_SESSIONS=1       skip parts 1 and 2 (the single sessions and the storage figures)
 #   SKIP_SHARE=1          skip the export/diff part (bench/share.sh)
 #   FLIGHTREC_BIN=PATH    measure this flightrec binary (default: build target/release/flightrec)
 #   REV=...               what to call the measured source (default: git HEAD, +dirty if src/ differs)
@@ -51,6 +52,7 @@ WS=${WS:-1}
 WS_SESSIONS=${WS_SESSIONS:-10000}
 WS_EVENTS=${WS_EVENTS:-10000000}
 SKIP_SHARE=${SKIP_SHARE:-0}
+SKIP_SESSIONS=${SKIP_SESSIONS:-0}
 DATA=$ROOT/bench/data
 mkdir -p "$DATA"
 EX=$ROOT/target/release/examples
@@ -97,8 +99,9 @@ session() {
 
 SESSION_SIZES=("$SMALL" "$LARGE")
 [[ $FULL == 1 ]] && SESSION_SIZES+=("$HUGE")
+[[ $SKIP_SESSIONS == 1 ]] && SESSION_SIZES=()
 SESSION_SPECS=()
-for n in "${SESSION_SIZES[@]}"; do
+for n in ${SESSION_SIZES[@]+"${SESSION_SIZES[@]}"}; do
     SESSION_SPECS+=("$n $(session "$n")")
 done
 
@@ -134,5 +137,5 @@ fi
 
 export FLIGHTREC_BIN RUNS IMPORT_RUNS REV DATA EX LOAD_START WS_SPEC SHARE_JSON LARGE
 export SESSION_SPECS_STR
-SESSION_SPECS_STR=$(printf '%s\n' "${SESSION_SPECS[@]}")
+SESSION_SPECS_STR=$(printf '%s\n' ${SESSION_SPECS[@]+"${SESSION_SPECS[@]}"})
 exec python3 "$ROOT/bench/scale_measure.py"
