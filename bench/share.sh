@@ -9,6 +9,8 @@
 #
 # Environment: RUNS=K (default 5), SESSION_NO=I (default 3; diff compares it with I+1).
 # Needs: cargo, python3, /usr/bin/time; the debugger benchmark's data (it is made if missing).
+# The figures of the last run are also written to bench/data/share-last.json (bench/scale.sh reads
+# them).
 
 set -euo pipefail
 
@@ -101,4 +103,9 @@ print("| output | size |")
 print("|---|---:|")
 for n, s in sizes.items():
     print(f"| {n} | {s / 1e6:.1f} MB |")
+json.dump({"rev": os.environ["REV"], "session": session, "session_events": n_events, "runs": RUNS,
+           "commands": [{"name": n, "median_ms": round(ms, 1), "peak_rss_mib": round(rss, 1)}
+                        for n, ms, rss in results],
+           "output_bytes": sizes},
+          open(os.path.join(os.environ["DATA"], "share-last.json"), "w"), indent=1)
 PY

@@ -2,10 +2,21 @@
 //! import benchmark (`bench/import.sh`).
 //!
 //! ```text
-//! cargo run --release --example synth -- [--events N] [--sessions S] [--seed X] --out FILE
+//! cargo run --release --example synth -- [--events N] [--sessions S] [--seed X] [--days D] --out FILE
 //! ```
 //!
-//! Defaults: N = 1_000_000, S = 1, X = 42. The same arguments always give byte-identical files.
+//! Defaults: N = 1_000_000, S = 1, X = 42, D = 0. The same arguments always give byte-identical
+//! files.
+//!
+//! `--days D` (D > 0) makes "a workspace" for `bench/scale.sh`: the S sessions start spread evenly
+//! (plus up to an hour of jitter) over the D days before 2026-12-01T00:00:00Z, oldest first; each
+//! `session.updated` names one of five agents (skewed: 40/25/15/12/8 %) with its model; and each
+//! session ends the way real ones do instead of wherever its share runs out: it runs whole turns
+//! until its share is used, then ends idle after `end_turn` (~90 %), blocked on a custom tool
+//! (`requires_action`, never answered: stuck, ~4 %), after `retries_exhausted` (~2 %),
+//! terminated after a terminal error (~1.5 %), or still running mid-step (~2.5 %; stale unless it
+//! is among the newest). So a session overshoots its share by up to one turn, and the summary
+//! line gives the actual counts. Without `--days`, the files are as before (byte-identical).
 //!
 //! Files and session ids:
 //! - S = 1: writes FILE exactly. Name it with a `sesn_…` id (e.g. `synth.sesn_011CZ….jsonl`) so
@@ -44,6 +55,7 @@ fn main() -> Res<()> {
     let opts = Opts::parse(std::env::args().skip(1))?;
     let mut files = Vec::new();
     let mut total_bytes = 0u64;
+    let mut total_events = 0u64;
     let mut ids = IdGen { counter: 0 };
     for s in 0..opts.sessions {
         let session_id = format!("sesn_011CZsynth{:014}", s + 1);
@@ -54,6 +66,16 @@ fn main() -> Res<()> {
         };
         let n = opts.events / opts.sessions + u64::from(s < opts.events % opts.sessions);
         let mut rng = Rng::new(opts.seed ^ (s + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        // 2026-08-07T09:00:00Z plus an hour per session; with --days, spread over the days
+        // before 2026-12-01T00:00:00Z.
+        let start_ms = if opts.days == 0 {
+            1_786_093_200_000 + i64::try_from(s)? * 3_600_000
+        } else {
+            let span = i64::try_from(opts.days)? * 86_400_000;
+            let step = span / i64::try_from(opts.sessions)?;
+            1_796_083_200_000 - span + i64::try_from(s)? * step + rng.ms(0, 3_600_000)
+        };
+        let workspace = (opts.days > 0).then(|| Workspace::pick(&mut rng));
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
@@ -62,9 +84,10 @@ fn main() -> Res<()> {
             out,
             rng: &mut rng,
             ids: &mut ids,
-            // 2026-08-07T09:00:00Z plus an hour per session.
-            now_ms: 1_786_093_200_000 + i64::try_from(s)? * 3_600_000,
+            now_ms: start_ms,
             left: n,
+            written: 0,
+            workspace,
             bytes: 0,
             line: String::with_capacity(32 << 10),
             usage: Usage::default(),
@@ -75,16 +98,18 @@ fn main() -> Res<()> {
         files.push(serde_json::json!({
             "path": path.display().to_string(),
             "session": session_id,
-            "events": n,
+            "events": g.written,
             "bytes": g.bytes,
         }));
+        total_events += g.written;
     }
     let summary = serde_json::json!({
-        "events": opts.events,
+        "events": total_events,
         "sessions": opts.sessions,
         "seed": opts.seed,
+        "days": opts.days,
         "bytes": total_bytes,
-        "avg_event_bytes": if opts.events == 0 { 0.0 } else { total_bytes as f64 / opts.events as f64 },
+        "avg_event_bytes": if total_events == 0 { 0.0 } else { total_bytes as f64 / total_events as f64 },
         "files": files,
     });
     println!("{summary}");
@@ -95,6 +120,7 @@ struct Opts {
     events: u64,
     sessions: u64,
     seed: u64,
+    days: u64,
     out: PathBuf,
 }
 
@@ -104,6 +130,7 @@ impl Opts {
             events: 1_000_000,
             sessions: 1,
             seed: 42,
+            days: 0,
             out: PathBuf::new(),
         };
         let num = |v: Option<String>, name: &str| -> Res<u64> {
@@ -117,10 +144,11 @@ impl Opts {
                 "--events" => o.events = num(args.next(), "--events")?,
                 "--sessions" => o.sessions = num(args.next(), "--sessions")?,
                 "--seed" => o.seed = num(args.next(), "--seed")?,
+                "--days" => o.days = num(args.next(), "--days")?,
                 "--out" => o.out = args.next().ok_or("--out needs a value")?.into(),
                 "-h" | "--help" => {
                     println!(
-                        "synth [--events N] [--sessions S] [--seed X] --out FILE\n\
+                        "synth [--events N] [--sessions S] [--seed X] [--days D] --out FILE\n\
                          Writes N synthetic session events as JSON Lines (see the source for details)."
                     );
                     std::process::exit(0);
@@ -262,6 +290,46 @@ struct Usage {
     active_ms: u64,
 }
 
+/// The agents of a `--days` workspace: name, model, share in per mille (cumulative).
+const AGENTS: &[(&str, &str, u64)] = &[
+    ("code-reviewer", "claude-sonnet-4-5", 400),
+    ("test-fixer", "claude-sonnet-4-5", 650),
+    ("triage-bot", "claude-haiku-4-5", 800),
+    ("migration-runner", "claude-opus-4-1", 920),
+    ("docs-writer", "claude-haiku-4-5", 1000),
+];
+
+/// How a `--days` session ends.
+#[derive(Clone, Copy)]
+enum Ending {
+    EndTurn,
+    Stuck,
+    RetriesExhausted,
+    Terminated,
+    Running,
+}
+
+#[derive(Clone, Copy)]
+struct Workspace {
+    agent: usize,
+    ending: Ending,
+}
+
+impl Workspace {
+    fn pick(rng: &mut Rng) -> Workspace {
+        let a = rng.range(0, 999);
+        let agent = AGENTS.iter().position(|x| a < x.2).unwrap_or(0);
+        let ending = match rng.range(0, 999) {
+            0..=899 => Ending::EndTurn,
+            900..=939 => Ending::Stuck,
+            940..=959 => Ending::RetriesExhausted,
+            960..=974 => Ending::Terminated,
+            _ => Ending::Running,
+        };
+        Workspace { agent, ending }
+    }
+}
+
 /// Stops generation once the session has its share of events.
 #[derive(Debug)]
 struct Done;
@@ -280,6 +348,10 @@ struct Gen<'r, W: Write> {
     ids: &'r mut IdGen,
     now_ms: i64,
     left: u64,
+    /// Events written so far.
+    written: u64,
+    /// With `--days`: the session's agent and how it ends (whole turns, then the ending).
+    workspace: Option<Workspace>,
     bytes: u64,
     line: String,
     usage: Usage,
@@ -420,7 +492,7 @@ const ERRORS: &[(&str, &str)] = &[
 impl<W: Write> Gen<'_, W> {
     /// Starts an event: `{"type":T,"id":ID`. Returns the id.
     fn begin(&mut self, ty: &str) -> Res<String> {
-        if self.left == 0 {
+        if self.left == 0 && self.workspace.is_none() {
             return Err(Box::new(Done));
         }
         let id = self.ids.next(self.rng);
@@ -463,7 +535,8 @@ impl<W: Write> Gen<'_, W> {
         self.line.push_str("}\n");
         self.out.write_all(self.line.as_bytes())?;
         self.bytes += self.line.len() as u64;
-        self.left -= 1;
+        self.left = self.left.saturating_sub(1);
+        self.written += 1;
         Ok(())
     }
 
@@ -545,15 +618,79 @@ impl<W: Write> Gen<'_, W> {
                 .pick(&["dependency", "test", "refactor", "migration", "triage"])
         );
         self.field_str("title", &title);
+        if let Some(w) = self.workspace {
+            let (name, model, _) = AGENTS[w.agent];
+            self.field_raw(
+                "agent",
+                &format!(
+                    "{{\"type\":\"agent\",\"id\":\"agent_011CZsynthAgent{:010}\",\"name\":\"{name}\",\"version\":1,\"model\":{{\"id\":\"{model}\"}}}}",
+                    w.agent + 1
+                ),
+            );
+        }
         self.end(50, 500)?;
         loop {
+            if let Some(w) = self.workspace
+                && self.left == 0
+            {
+                return self.ending(w.ending);
+            }
             self.turn()?;
         }
     }
 
+    /// The end of a `--days` session, after its last whole turn.
+    fn ending(&mut self, ending: Ending) -> Res<()> {
+        if let Ending::EndTurn = ending {
+            return Ok(());
+        }
+        self.user_message()?;
+        self.simple("session.status_running", 200, 500)?;
+        let start = self.simple("span.model_request_start", 100, 300)?;
+        match ending {
+            Ending::EndTurn => {}
+            Ending::Stuck => {
+                self.custom_tool_use(&start)?;
+            }
+            Ending::RetriesExhausted | Ending::Terminated => {
+                let (retry, status) = match ending {
+                    Ending::Terminated => ("terminal", None),
+                    _ => ("exhausted", Some("retries_exhausted")),
+                };
+                self.begin("session.error")?;
+                self.field_raw(
+                    "error",
+                    &format!(
+                        "{{\"type\":\"unknown_error\",\"message\":\"An unexpected error occurred.\",\"retry_status\":{{\"type\":\"{retry}\"}}}}"
+                    ),
+                );
+                self.end(1_000, 30_000)?;
+                match status {
+                    Some(reason) => {
+                        self.begin("session.status_idle")?;
+                        self.field_raw("stop_reason", &format!("{{\"type\":\"{reason}\"}}"));
+                        self.field_raw("stop_details", "null");
+                        self.end(100, 300)?;
+                    }
+                    None => {
+                        self.simple("session.status_terminated", 100, 300)?;
+                    }
+                }
+            }
+            Ending::Running => {
+                self.simple("agent.thinking", 800, 4_000)?;
+            }
+        }
+        Ok(())
+    }
+
     fn turn(&mut self) -> Res<()> {
-        let id = self.begin("user.message")?;
-        let _ = id;
+        self.user_message()?;
+        self.turn_rest()
+    }
+
+    fn user_message(&mut self) -> Res<()> {
+        self.begin("user.message")?;
         let ask = format!(
             "{} Please look at {} and {}",
             self.sentence(8, 30),
@@ -568,8 +705,12 @@ impl<W: Write> Gen<'_, W> {
         self.line.push_str("}\n");
         self.out.write_all(self.line.as_bytes())?;
         self.bytes += self.line.len() as u64;
-        self.left -= 1;
+        self.left = self.left.saturating_sub(1);
+        self.written += 1;
+        Ok(())
+    }
 
+    fn turn_rest(&mut self) -> Res<()> {
         self.simple("session.status_running", 200, 500)?;
         let steps = self.rng.range(2, 12);
         let custom_at = if self.rng.chance(80) {
@@ -766,23 +907,7 @@ impl<W: Write> Gen<'_, W> {
 
     fn custom_tool(&mut self) -> Res<()> {
         let start = self.simple("span.model_request_start", 100, 300)?;
-        let name = self.rng.pick(CUSTOM_TOOLS);
-        let use_id = self.begin("agent.custom_tool_use")?;
-        self.field_str("name", name);
-        let arg = self.rng.range(1_000, 99_999);
-        self.field_raw(
-            "input",
-            &format!("{{\"id\":\"{name}-{arg}\",\"verbose\":false}}"),
-        );
-        self.end(500, 3_000)?;
-        self.model_end(&start)?;
-        self.begin("session.status_idle")?;
-        self.field_raw(
-            "stop_reason",
-            &format!("{{\"type\":\"requires_action\",\"event_ids\":[\"{use_id}\"]}}"),
-        );
-        self.field_raw("stop_details", "null");
-        self.end(100, 300)?;
+        let (use_id, name, arg) = self.custom_tool_use(&start)?;
         self.begin("user.custom_tool_result")?;
         self.field_str("custom_tool_use_id", &use_id);
         let payload = format!(
@@ -795,6 +920,28 @@ impl<W: Write> Gen<'_, W> {
         self.end(1_000, 120_000)?;
         self.simple("session.status_running", 100, 400)?;
         Ok(())
+    }
+
+    /// A custom tool call from the model request `start`, and the idle that waits on it.
+    fn custom_tool_use(&mut self, start: &str) -> Res<(String, &'static str, u64)> {
+        let name = self.rng.pick(CUSTOM_TOOLS);
+        let use_id = self.begin("agent.custom_tool_use")?;
+        self.field_str("name", name);
+        let arg = self.rng.range(1_000, 99_999);
+        self.field_raw(
+            "input",
+            &format!("{{\"id\":\"{name}-{arg}\",\"verbose\":false}}"),
+        );
+        self.end(500, 3_000)?;
+        self.model_end(start)?;
+        self.begin("session.status_idle")?;
+        self.field_raw(
+            "stop_reason",
+            &format!("{{\"type\":\"requires_action\",\"event_ids\":[\"{use_id}\"]}}"),
+        );
+        self.field_raw("stop_details", "null");
+        self.end(100, 300)?;
+        Ok((use_id, name, arg))
     }
 
     fn error(&mut self) -> Res<()> {
