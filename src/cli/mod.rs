@@ -12,6 +12,7 @@ mod demo;
 mod diff;
 mod explain;
 mod export;
+mod gc;
 mod import;
 mod man;
 mod output;
@@ -141,6 +142,8 @@ enum Command {
     Capture(capture::Args),
     /// Record every session of the workspace that is or becomes running, until Ctrl-C
     Watch(watch::Args),
+    /// Delete sessions older than a time, with every row of theirs, and give the space back
+    Gc(gc::Args),
     /// Send the event explain proposes (a tool result, allow/deny, an interrupt) to a blocked session
     Unblock(unblock::Args),
     /// Serve the database as the Managed Agents API (replay, live emission, chaos for testing clients)
@@ -210,6 +213,7 @@ pub fn main() -> ExitCode {
         Command::Record(a) => record::run(&db_path(db), a),
         Command::Capture(a) => capture::run(&db_path(db), a),
         Command::Watch(a) => watch::run(&db_path(db), a),
+        Command::Gc(a) => gc::run(&db_path(db), a),
         Command::Unblock(a) => unblock::run(&db_path(db), a),
         Command::Serve(a) => serve::run(&db_path(db), a),
         Command::View(a) => view::run(&db_path(db), a),

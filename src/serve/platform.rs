@@ -130,28 +130,55 @@ pub(super) async fn send_webhooks(app: Arc<App>, target: WebhookTarget) {
         .unwrap_or_default();
     // Unique per server run, so a second run's deliveries are not taken for repeats.
     let run = format!("{:012x}", fastrand::u64(..) >> 16);
-    let mut stop = app.stop.clone();
+    let planned = Arc::new(planned);
+    let mut tasks = tokio::task::JoinSet::new();
     for s in sends {
-        tokio::select! {
-            _ = tokio::time::sleep_until(live.due(s.at)) => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
-        let p = &planned[s.delivery];
+        let (app, target, http, planned) =
+            (app.clone(), target.clone(), http.clone(), planned.clone());
         let suffix = format!("{run}{:06}", s.delivery);
-        let created_at = crate::model::time::now();
-        let body = payload(
-            &format!("wevt_{suffix}"),
-            &created_at,
-            p.data_type,
-            &p.data_id,
-        );
-        tokio::spawn(deliver(
-            http.clone(),
-            target.clone(),
-            format!("msg_{suffix}"),
-            body,
-            app.stop.clone(),
-        ));
+        tasks.spawn(async move {
+            let p = &planned[s.delivery];
+            if !wait_until_due(&app, &p.data_id, s.at).await {
+                return;
+            }
+            let body = payload(
+                &format!("wevt_{suffix}"),
+                &crate::model::time::now(),
+                p.data_type,
+                &p.data_id,
+            );
+            deliver(
+                http,
+                target,
+                format!("msg_{suffix}"),
+                body,
+                app.stop.clone(),
+            )
+            .await;
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// Waits until a send due at `at` (recorded µs) in `session_id`'s log is due on the live clock:
+/// a session held at a `requires_action` idle (`serve --hold`) sends what follows only once it
+/// goes on, and an answer can move its clock, so the time is read again as it nears. False when
+/// the server stops first.
+async fn wait_until_due(app: &App, session_id: &str, at: i64) -> bool {
+    let Some(live) = app.live.as_ref() else {
+        return false;
+    };
+    let mut stop = app.stop.clone();
+    loop {
+        let next = match live.due(session_id, at) {
+            Some(t) if t <= tokio::time::Instant::now() => return true,
+            Some(t) => t.min(tokio::time::Instant::now() + Duration::from_millis(100)),
+            None => tokio::time::Instant::now() + Duration::from_millis(100),
+        };
+        tokio::select! {
+            _ = tokio::time::sleep_until(next) => {}
+            _ = stop.wait_for(|s| *s) => return false,
+        }
     }
 }
 

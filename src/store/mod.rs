@@ -6,6 +6,7 @@
 
 mod deployment_runs;
 mod follow;
+mod gc;
 mod objects;
 mod pages;
 mod read;
@@ -22,6 +23,7 @@ mod tests;
 
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;
+pub use gc::{Deleted, GcCandidate, GcOptions, Space};
 pub use objects::{SessionObject, ThreadObject};
 pub use pages::{LiveRows, PageQuery, PageRow, SessionFacts, ThreadEvent};
 pub use read::{
@@ -54,6 +56,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_webhooks.sql"),
     // 0006 is another branch's; at merge it goes before this line.
     include_str!("migrations/0007_deployment_runs.sql"),
+    // 0008 is another branch's (h-otlp); at merge it goes before this line.
+    include_str!("migrations/0009_retention.sql"),
 ];
 
 /// The schema version this build writes.
@@ -335,8 +339,11 @@ impl Store {
         let header = self.check_identity()?;
         // A new database gets 16 KiB pages (events are ~0.6 KiB of JSON; fewer, fuller pages
         // measured 1.2x faster inserts). Only possible before the first table and before WAL.
+        // It also gets incremental auto-vacuum, so `gc` can give the space of deleted sessions
+        // back in short steps (`store/gc.rs`); an older database needs one `gc --vacuum` for it.
         if header.tables == 0 {
             self.pragma("page_size", &PAGE_SIZE.to_string())?;
+            self.pragma("auto_vacuum", "INCREMENTAL")?;
         }
         // Switching to WAL takes an exclusive lock, and SQLite answers "locked" at once rather
         // than waiting when another connection is opening the same new file: retry a while.
