@@ -430,3 +430,7 @@ fn delete_events(tx: &Transaction<'_>, id: &str, chunk: usize) -> rusqlite::Resu
     }
     Ok((seqs.len() as u64, rows))
 }
+
+#[cfg(test)]
+#[path = "gc_tests.rs"]
+mod tests;
