@@ -197,3 +197,61 @@ fn size(bytes: u64) -> String {
         format!("{v:.1} {}", UNITS[unit])
     }
 }
+
+/// How often `watch --retain` runs the gc (and once as it starts).
+const RETAIN_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// `watch --retain DUR`: the gc of `--older-than DUR --keep-stuck` now and every hour, on a
+/// blocking thread, until `shutdown`. Sessions under a recorder (an open connection in the
+/// capture log, as every stream of the watcher's has) are never chosen, and one that becomes
+/// active while being deleted is left alone (`store/gc.rs`).
+pub async fn retain(
+    db: std::path::PathBuf,
+    retain_us: i64,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let path = db.clone();
+        let line = match tokio::task::spawn_blocking(move || retain_once(&path, retain_us)).await {
+            Ok(Ok(Some(line))) => Some(line),
+            Ok(Ok(None)) => None,
+            Ok(Err(e)) => Some(format!("retention: {e:#}")),
+            Err(e) => Some(format!("retention: {e}")),
+        };
+        if let Some(line) = line {
+            let _ = output::print(line);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(RETAIN_EVERY) => {}
+            _ = shutdown.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// One pass of `watch --retain`: a line when it deleted something.
+fn retain_once(db: &Path, retain_us: i64) -> anyhow::Result<Option<String>> {
+    let now = super::explain::wall_clock();
+    let cutoff = now.saturating_sub(retain_us);
+    let mut store = Store::open(db)?;
+    let stuck_after = parse_duration_micros(DEFAULT_STUCK_AFTER).map_err(anyhow::Error::msg)?;
+    let policy = Policy {
+        cutoff,
+        now,
+        keep_stuck: true,
+        stuck_after_us: stuck_after,
+        ..Policy::default()
+    };
+    let planned = retention::plan(&store, &policy)?;
+    if planned.iter().all(|p| p.kept.is_some()) {
+        return Ok(None);
+    }
+    let report = retention::run(
+        &mut store,
+        &planned,
+        cutoff,
+        false,
+        &GcOptions::default(),
+        |_, _| {},
+    )?;
+    Ok(Some(format!("retention: {}", summary(&report, false, cutoff))))
+}

@@ -344,11 +344,15 @@ impl Store {
             if steps > 0 {
                 std::thread::sleep(opts.pause);
             }
+            // One page per step of the statement: step it to the end (one transaction).
+            let sql = format!("PRAGMA incremental_vacuum({})", opts.vacuum_pages.max(1));
             self.conn
-                .execute_batch(&format!(
-                    "PRAGMA incremental_vacuum({})",
-                    opts.vacuum_pages.max(1)
-                ))
+                .prepare(&sql)
+                .and_then(|mut st| {
+                    let mut rows = st.query([])?;
+                    while rows.next()?.is_some() {}
+                    Ok(())
+                })
                 .map_err(self.err("giving free pages back"))?;
             steps += 1;
             let left = self.space()?.freelist_count;
