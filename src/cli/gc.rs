@@ -253,5 +253,8 @@ fn retain_once(db: &Path, retain_us: i64) -> anyhow::Result<Option<String>> {
         &GcOptions::default(),
         |_, _| {},
     )?;
-    Ok(Some(format!("retention: {}", summary(&report, false, cutoff))))
+    Ok(Some(format!(
+        "retention: {}",
+        summary(&report, false, cutoff)
+    )))
 }

@@ -46,7 +46,11 @@ fn msg(id: &str, at: &str, text: &str) -> String {
 fn fill(store: &mut Store, session: &str, hour: u32, word: &str) {
     let at = |m: u32| format!("2026-08-07T{hour:02}:{m:02}:00.000Z");
     upsert(store, session, &msg(&format!("{session}_m1"), "", word));
-    upsert(store, session, &msg(&format!("{session}_m2"), &at(1), "plain words"));
+    upsert(
+        store,
+        session,
+        &msg(&format!("{session}_m2"), &at(1), "plain words"),
+    );
     upsert(
         store,
         session,
@@ -100,7 +104,9 @@ fn owner(table: &str) -> Option<&'static str> {
         // high-water marks, refusal counters, push watermarks per collector.
         t if t == "search_index" || t.starts_with("search_index_") => return None,
         "search_state" | "retention" | "webhook_refusals" | "otlp_watermarks" => return None,
-        t => panic!("table {t}: gc does not know it; say in store/gc.rs how it is kept per session"),
+        t => {
+            panic!("table {t}: gc does not know it; say in store/gc.rs how it is kept per session")
+        }
     })
 }
 
@@ -197,7 +203,10 @@ fn every_table_loses_the_deleted_sessions_rows_and_keeps_the_others() {
 
     let candidates = s.gc_candidates(CUTOFF, None).unwrap();
     assert_eq!(
-        candidates.iter().map(|c| c.session_id.as_str()).collect::<Vec<_>>(),
+        candidates
+            .iter()
+            .map(|c| c.session_id.as_str())
+            .collect::<Vec<_>>(),
         [OLD]
     );
     assert_eq!(candidates[0].events, 3);
@@ -223,7 +232,11 @@ fn search_forgets_the_deleted_session_and_still_finds_the_kept_one() {
     let (_d, mut s) = temp_store();
     fill(&mut s, OLD, 9, "zebra");
     fill(&mut s, KEPT, 15, "giraffe");
-    upsert(&mut s, KEPT, &msg("kept_zebra", "2026-08-07T16:00:00Z", "zebra too"));
+    upsert(
+        &mut s,
+        KEPT,
+        &msg("kept_zebra", "2026-08-07T16:00:00Z", "zebra too"),
+    );
     assert_eq!(search(&mut s, "zebra"), [OLD, KEPT]);
     s.gc_delete_session(OLD, CUTOFF, &small_chunks()).unwrap();
     assert_eq!(search(&mut s, "zebra"), [KEPT]);
@@ -232,7 +245,10 @@ fn search_forgets_the_deleted_session_and_still_finds_the_kept_one() {
         .conn
         .query_row("SELECT count(*) FROM search_dirty", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(dirty, 0, "the deleted rows left the index with no mark to act on");
+    assert_eq!(
+        dirty, 0,
+        "the deleted rows left the index with no mark to act on"
+    );
     // The index holds no row for a deleted event: its row count is the kept events'.
     let indexed: i64 = s
         .conn
@@ -251,7 +267,10 @@ fn numbers_of_deleted_events_and_revisions_are_never_handed_out_again() {
     let top_rev = max(&s, "SELECT max(id) FROM event_revisions");
     s.gc_delete_session(OLD, CUTOFF, &GcOptions::default())
         .unwrap();
-    assert!(max(&s, "SELECT max(seq) FROM events") < top_seq, "OLD held the newest");
+    assert!(
+        max(&s, "SELECT max(seq) FROM events") < top_seq,
+        "OLD held the newest"
+    );
     upsert(&mut s, KEPT, &msg("late", "", "late"));
     upsert(&mut s, KEPT, &msg("late", "2026-08-07T17:00:00Z", "late"));
     assert_eq!(max(&s, "SELECT max(seq) FROM events"), top_seq + 1);
@@ -279,8 +298,15 @@ fn a_session_active_again_or_recorded_is_left_alone() {
             [OLD],
         )
         .unwrap();
-    assert!(s.gc_candidates(CUTOFF, None).unwrap().is_empty(), "being recorded");
-    assert!(!s.gc_delete_session(OLD, CUTOFF, &small_chunks()).unwrap().complete);
+    assert!(
+        s.gc_candidates(CUTOFF, None).unwrap().is_empty(),
+        "being recorded"
+    );
+    assert!(
+        !s.gc_delete_session(OLD, CUTOFF, &small_chunks())
+            .unwrap()
+            .complete
+    );
 }
 
 #[test]
@@ -293,7 +319,11 @@ fn a_session_without_processed_events_is_dated_by_its_arrivals() {
     let c = s.gc_candidates(later, None).unwrap();
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].last_active_ts, Some(CUTOFF + 2 * 3_600_000_000));
-    assert!(s.gc_candidates(later, Some(&[KEPT.to_string()])).unwrap().is_empty());
+    assert!(
+        s.gc_candidates(later, Some(&[KEPT.to_string()]))
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -317,14 +347,21 @@ fn a_new_database_gives_space_back_in_steps_and_an_old_one_after_one_vacuum() {
     }
     b.commit().unwrap();
     let before = s.space().unwrap();
-    assert_eq!(before.auto_vacuum, 2, "new databases have incremental auto-vacuum");
-    s.gc_delete_session(OLD, CUTOFF, &GcOptions::default()).unwrap();
+    assert_eq!(
+        before.auto_vacuum, 2,
+        "new databases have incremental auto-vacuum"
+    );
+    s.gc_delete_session(OLD, CUTOFF, &GcOptions::default())
+        .unwrap();
     assert!(s.space().unwrap().freelist_count > 50);
     let steps = s.reclaim(&small_chunks()).unwrap();
     let after = s.space().unwrap();
     assert_eq!(after.freelist_count, 0);
     assert!(steps > 10, "{steps} steps of 4 pages");
-    assert!(after.bytes() + 1_000_000 < before.bytes(), "{before:?} → {after:?}");
+    assert!(
+        after.bytes() + 1_000_000 < before.bytes(),
+        "{before:?} → {after:?}"
+    );
 
     // A database from before: no auto-vacuum, pages only freed, until one vacuum.
     s.conn
@@ -332,9 +369,14 @@ fn a_new_database_gives_space_back_in_steps_and_an_old_one_after_one_vacuum() {
         .unwrap();
     assert_eq!(s.space().unwrap().auto_vacuum, 0);
     for i in 0..50 {
-        upsert(&mut s, OLD, &msg(&format!("a{i}"), "2026-08-07T09:00:00Z", &big));
+        upsert(
+            &mut s,
+            OLD,
+            &msg(&format!("a{i}"), "2026-08-07T09:00:00Z", &big),
+        );
     }
-    s.gc_delete_session(OLD, CUTOFF, &GcOptions::default()).unwrap();
+    s.gc_delete_session(OLD, CUTOFF, &GcOptions::default())
+        .unwrap();
     assert_eq!(s.reclaim(&GcOptions::default()).unwrap(), 0);
     assert!(s.space().unwrap().freelist_count > 0);
     s.vacuum().unwrap();

@@ -11,6 +11,7 @@ mod diff;
 mod explain;
 mod findings;
 mod follow;
+mod gc;
 mod ids;
 mod manners;
 mod otel;
