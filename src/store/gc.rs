@@ -171,7 +171,7 @@ impl Store {
                     .and_then(crate::model::time::parse_timestamp_micros)),
             };
             // A session with no time at all is kept: nothing says it is old.
-            if !active.is_some_and(|t| t < cutoff) || self.recording(&id)? {
+            if active.is_none_or(|t| t >= cutoff) || self.recording(&id)? {
                 continue;
             }
             let (events, bytes) = self.session_size(&id)?;
