@@ -14,6 +14,7 @@ mod resolve;
 mod scan;
 mod search;
 mod sessions;
+mod space;
 mod viewer;
 mod webhooks;
 mod write;
@@ -23,7 +24,7 @@ mod tests;
 
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;
-pub use gc::{Deleted, GcCandidate, GcOptions, Space};
+pub use gc::{Deleted, GcCandidate, GcOptions};
 pub use objects::{SessionObject, ThreadObject};
 pub use pages::{LiveRows, PageQuery, PageRow, SessionFacts, ThreadEvent};
 pub use read::{
@@ -36,6 +37,7 @@ pub use search::{
     plain_fts_query,
 };
 pub use sessions::{AgentRef, SessionFilter};
+pub use space::Space;
 pub use viewer::Fingerprint;
 pub use webhooks::{NewWebhook, WebhookRefusalCount, WebhookRow};
 pub use write::{Incoming, Outcome, UpsertCounts, WriteBatch};
