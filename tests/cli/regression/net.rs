@@ -529,6 +529,7 @@ fn serve_refuses_a_database_of_the_previous_schema_version() {
         // Back to version 3: the tables of migrations 0004 (threads) and 0005 (webhooks) gone.
         c.execute_batch(
             "DROP TABLE threads; DROP TABLE webhooks; DROP TABLE webhook_refusals; \
+             DROP TABLE deployment_runs; DROP TABLE retention; \
              PRAGMA user_version = 3;",
         )
         .unwrap();
