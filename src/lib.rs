@@ -19,6 +19,7 @@ mod props;
 pub mod record;
 pub mod redact;
 pub mod report;
+pub mod retention;
 #[cfg(feature = "net")]
 pub mod serve;
 pub mod source;

@@ -14,6 +14,7 @@ mod diff;
 mod explain;
 mod export;
 mod fleet;
+mod gc;
 mod import;
 mod man;
 mod otlp_args;
@@ -147,6 +148,8 @@ enum Command {
     Watch(watch::Args),
     /// The alerts watch raised (stuck, silent, failed sessions): open and recent, with their deliveries
     Alerts(alerts::Args),
+    /// Delete sessions older than a time, with every row of theirs, and give the space back
+    Gc(gc::Args),
     /// Send the event explain proposes (a tool result, allow/deny, an interrupt) to a blocked session
     Unblock(unblock::Args),
     /// Serve the database as the Managed Agents API (replay, live emission, chaos for testing clients)
@@ -217,6 +220,7 @@ pub fn main() -> ExitCode {
         Command::Capture(a) => capture::run(&db_path(db), a),
         Command::Watch(a) => watch::run(&db_path(db), a),
         Command::Alerts(a) => alerts::run(&db_path(db), a),
+        Command::Gc(a) => gc::run(&db_path(db), a),
         Command::Unblock(a) => unblock::run(&db_path(db), a),
         Command::Serve(a) => serve::run(&db_path(db), a),
         Command::View(a) => view::run(&db_path(db), a),

@@ -28,6 +28,10 @@ pub struct Args {
     /// are found or change status
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_streams: Option<u32>,
+    /// Also delete the sessions whose newest event is older than DUR (90d), now and every hour,
+    /// keeping those that need attention and those being recorded (`gc --older-than DUR --keep-stuck`)
+    #[arg(long, value_name = "DUR", value_parser = super::args::parse_duration_micros)]
+    retain: Option<i64>,
     #[command(flatten)]
     alerts: super::watch_alerts::AlertArgs,
     #[command(flatten)]
@@ -68,6 +72,9 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         template.metrics = Some(fleet.metrics.clone());
         let m = Some(fleet.metrics.clone());
         signalled = Some(shutdown.clone());
+        if let Some(retain) = args.retain {
+            tokio::spawn(super::gc::retain(db.clone(), retain, shutdown.clone()));
+        }
         let (runs, mut fetched) =
             tokio::sync::mpsc::unbounded_channel::<flightrec::record::watch::RunFetched>();
         tokio::spawn(async move {

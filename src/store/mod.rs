@@ -7,6 +7,7 @@
 mod alerts;
 mod deployment_runs;
 mod follow;
+mod gc;
 mod objects;
 mod otlp_pushes;
 mod pages;
@@ -15,6 +16,7 @@ mod resolve;
 mod scan;
 mod search;
 mod sessions;
+mod space;
 mod viewer;
 mod webhooks;
 mod write;
@@ -25,6 +27,7 @@ mod tests;
 pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt, PendingNotice};
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;
+pub use gc::{Deleted, GcCandidate, GcOptions};
 pub use objects::{SessionObject, ThreadObject};
 pub use otlp_pushes::{Changed, PushedSpan};
 pub use pages::{LiveRows, PageQuery, PageRow, SessionFacts, ThreadEvent};
@@ -38,6 +41,7 @@ pub use search::{
     plain_fts_query,
 };
 pub use sessions::{AgentRef, SessionFilter};
+pub use space::Space;
 pub use viewer::Fingerprint;
 pub use webhooks::{NewWebhook, WebhookRefusalCount, WebhookRow};
 pub use write::{Incoming, Outcome, UpsertCounts, WriteBatch};
@@ -59,6 +63,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_alerts.sql"),
     include_str!("migrations/0007_deployment_runs.sql"),
     include_str!("migrations/0008_otlp_pushes.sql"),
+    include_str!("migrations/0009_retention.sql"),
 ];
 
 /// The schema version this build writes.
@@ -340,8 +345,11 @@ impl Store {
         let header = self.check_identity()?;
         // A new database gets 16 KiB pages (events are ~0.6 KiB of JSON; fewer, fuller pages
         // measured 1.2x faster inserts). Only possible before the first table and before WAL.
+        // It also gets incremental auto-vacuum, so `gc` can give the space of deleted sessions
+        // back in short steps (`store/gc.rs`); an older database needs one `gc --vacuum` for it.
         if header.tables == 0 {
             self.pragma("page_size", &PAGE_SIZE.to_string())?;
+            self.pragma("auto_vacuum", "INCREMENTAL")?;
         }
         // Switching to WAL takes an exclusive lock, and SQLite answers "locked" at once rather
         // than waiting when another connection is opening the same new file: retry a while.

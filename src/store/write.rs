@@ -77,6 +77,11 @@ const INSERT_EVENT: &str = "INSERT INTO events (seq, session_id, thread_id, even
      sort_ts, link_id, source, received_at, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
      ON CONFLICT (session_id, thread_id, dedup_key) DO NOTHING";
 
+/// The next free seq: above every stored event and every one `gc` deleted (numbers are never
+/// handed out twice: followers and watermarks remember them).
+const NEXT_SEQ: &str = "SELECT max(coalesce((SELECT max(seq) FROM events), 0), \
+     (SELECT max_seq FROM retention WHERE id = 1)) + 1";
+
 impl Store {
     /// Starts a write transaction.
     pub fn batch(&mut self) -> Result<WriteBatch<'_>> {
@@ -98,7 +103,7 @@ impl Store {
 
 /// The pause between two transactions of one batch: longer than a waiting writer's poll
 /// (`store::WRITER_POLL`), so it gets the lock.
-const HANDOFF: std::time::Duration = std::time::Duration::from_millis(6);
+pub(super) const HANDOFF: std::time::Duration = std::time::Duration::from_millis(6);
 
 impl WriteBatch<'_> {
     /// Takes the write lock and reads the next free seq under it (seq is assigned here, not by
@@ -110,9 +115,7 @@ impl WriteBatch<'_> {
         self.open = true;
         self.next_seq = self
             .tx
-            .query_row("SELECT coalesce(max(seq), 0) + 1 FROM events", [], |r| {
-                r.get(0)
-            })
+            .query_row(NEXT_SEQ, [], |r| r.get(0))
             .map_err(self.wrap("starting a write"))?;
         Ok(())
     }
@@ -262,8 +265,10 @@ impl WriteBatch<'_> {
         }
         self.tx
             .prepare_cached(
-                "INSERT INTO event_revisions (event_seq, source, received_at, replaced_at, raw) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO event_revisions (id, event_seq, source, received_at, replaced_at, raw) \
+                 VALUES (max(coalesce((SELECT max(id) FROM event_revisions), 0), \
+                             (SELECT max_revision_id FROM retention WHERE id = 1)) + 1, \
+                         ?1, ?2, ?3, ?4, ?5)",
             )
             .and_then(|mut s| s.execute(params![seq, source, received_at, inc.received_at, raw]))
             .map_err(self.wrap("keeping a replaced event"))?;

@@ -12,6 +12,7 @@ mod diff;
 mod explain;
 mod findings;
 mod follow;
+mod gc;
 mod ids;
 mod manners;
 mod metrics;
