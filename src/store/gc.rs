@@ -124,7 +124,7 @@ const fn keyed(table: &'static str, rows: &'static str) -> Keyed {
 
 impl Store {
     /// The sessions whose newest activity is before `cutoff` (µs), oldest first, leaving out
-    /// those being recorded (see [`RECORDING`]). `only`: just these sessions (ids).
+    /// those being recorded (see `RECORDING`). `only`: just these sessions (ids).
     pub fn gc_candidates(&self, cutoff: i64, only: Option<&[String]>) -> Result<Vec<GcCandidate>> {
         let ids: Vec<(String, Option<i64>, Option<String>)> = self
             .conn

@@ -4,7 +4,7 @@
 //!
 //! The store is the queue. On each tick (1 s) the pusher asks the store which sessions changed
 //! since the last arrival point (`Store::changed_since`), reads each of them, encodes it with
-//! the export's own code ([`otlp_request`]: the same trace and span ids, names and attributes as
+//! the export's own code ([`otlp_request`](super::otlp_request): the same trace and span ids, names and attributes as
 //! `export --format otlp`), and keeps the spans that are due and not yet acknowledged in that
 //! form: closed spans; the root once the session is at rest (idle with no workflow run open, or
 //! terminated or deleted) and unchanged for [`ROOT_QUIET`], since events that trail an idle would
