@@ -7,11 +7,15 @@ usage: receive_verified.py KEY
 
 import json
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 KEY = sys.argv[1]
+
+
+OUT = threading.Lock()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -25,7 +29,11 @@ class Handler(BaseHTTPRequestHandler):
         except (WebhookVerificationError, KeyError, ValueError) as e:
             line = "bad %s" % (str(e) or type(e).__name__)
             status = 401
-        print(line, flush=True)
+        # One write per line under a lock: the server answers on several threads, and print's
+        # text and newline are two writes that another thread's line can come between.
+        with OUT:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
         self.send_response(status)
         self.send_header("content-length", "0")
         self.end_headers()
