@@ -149,9 +149,7 @@ pub async fn record_with(
         .metrics
         .as_ref()
         .map(|m| m.recording_started(&opts.session, opts.history_only));
-    let w = writer
-        .attach(&opts.session, opts.metrics.clone())
-        .await?;
+    let w = writer.attach(&opts.session, opts.metrics.clone()).await?;
     let (live_tx, live_rx) = watch::channel(LiveStatus::default());
     on_start(Watchers {
         snapshots: w.snapshots.clone(),

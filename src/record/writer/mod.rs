@@ -239,6 +239,5 @@ const SNAPSHOT_EVERY: std::time::Duration = std::time::Duration::from_millis(50)
 /// History items written per commit, between bursts of live frames.
 const HISTORY_SLICE: usize = 100;
 
-
 #[cfg(test)]
 mod tests;

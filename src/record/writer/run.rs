@@ -10,8 +10,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::state::{HistoryJob, State};
 use super::{
-    Attached, Control, HISTORY_SLICE, MAX_BATCH_TIME, MAX_PER_COMMIT, Msg, SNAPSHOT_EVERY,
-    Snapshot,
+    Attached, Control, HISTORY_SLICE, MAX_BATCH_TIME, MAX_PER_COMMIT, Msg, SNAPSHOT_EVERY, Snapshot,
 };
 use crate::record::metrics::Metrics;
 use crate::store::{Store, StoreError, UpsertCounts};

@@ -110,9 +110,7 @@ async fn a_history_pass_and_another_recordings_live_frames_interleave_without_lo
     // A history page of 6,000 events: written 100 at a time while live frames wait.
     const PAGE: usize = 6000;
     let (reply, mut page_done) = oneshot::channel::<UpsertCounts>();
-    let events = (0..PAGE)
-        .map(|i| event("agent.message", "H", i))
-        .collect();
+    let events = (0..PAGE).map(|i| event("agent.message", "H", i)).collect();
     wa.tx
         .send(Msg::History {
             thread_id: String::new(),
