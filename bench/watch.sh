@@ -10,7 +10,8 @@
 #    (requires_action), the others end their turn. `flightrec serve --live` replays them all at
 #    once on loopback; `flightrec watch --poll 2s --stuck-after STUCK_AFTER` records them and
 #    alerts. Measured: watch's CPU time (user + system, from /proc) over the wall time, its peak
-#    RSS (VmHWM), events lost or stored twice (every session's event ids against the source's),
+#    RSS (VmHWM), its most threads (sampled every 2 s), how long it takes to stop on SIGTERM,
+#    events lost or stored twice (every session's event ids against the source's),
 #    and each alert's latency after its threshold: fired_at − (the blocking event's time +
 #    stuck-after), p50 / p99 / max. The first event of every session is stamped with the moment
 #    the server is about to start, so event times are wall-clock times, as on the real API.
@@ -155,8 +156,10 @@ watch = subprocess.Popen([BIN, "--db", dst, "watch", "--base-url", api, "--poll"
 want = {sid: n for sid, n in q(src, "SELECT session_id, count(*) FROM events GROUP BY session_id")}
 deadline = started + MINUTES * 60 + STUCK_AFTER + 180
 done_at = None
+threads = 0
 while time.time() < deadline:
     time.sleep(2)
+    threads = max(threads, len(os.listdir(f"/proc/{watch.pid}/task")))
     try:
         got = dict(q(dst, "SELECT session_id, count(*) FROM events GROUP BY session_id"))
         alerts = q(dst, "SELECT count(*) FROM alerts WHERE rule = 'requires_action'")[0][0]
@@ -167,8 +170,15 @@ while time.time() < deadline:
         break
 cpu, rss = cpu_seconds(watch.pid), rss_peak(watch.pid)
 wall = time.time() - started
+stop_began = time.time()
 watch.terminate(); serve.terminate()
-watch.wait(30); serve.wait(30)
+try:
+    watch.wait(120)
+    stopped = f"{time.time() - stop_began:.1f} s"
+except subprocess.TimeoutExpired:
+    watch.kill(); watch.wait()
+    stopped = "more than 120 s (killed)"
+serve.wait(30)
 
 lost = twice = 0
 for sid in want:
@@ -190,7 +200,7 @@ print(f"rev {REV}: {SESSIONS} sessions x {MINUTES:g} min, {total} events "
 print(f"  all stored after {((done_at or time.time()) - started):.0f} s "
       f"({'complete' if done_at else 'NOT complete by the deadline'})")
 print(f"  watch: CPU {cpu:.1f} s over {wall:.0f} s wall = {100 * cpu / wall:.0f}% of one core; "
-      f"peak RSS {rss:.0f} MB")
+      f"peak RSS {rss:.0f} MB, {threads} threads at most; stopped on SIGTERM in {stopped}")
 print(f"  events lost {lost}, stored twice {twice}")
 print(f"  requires_action alerts: {len(latencies)} for {len(stuck_ids)} stuck sessions "
       f"(right sessions: {alerted == stuck_ids}); latency after the threshold "

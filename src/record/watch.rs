@@ -14,7 +14,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::live::{RecordError, RecordOptions, Report, record};
+use super::live::{RecordError, RecordOptions, Report, record_with};
+use super::writer::SharedWriter;
 use crate::analysis::deployment::RunFacts;
 use crate::source::api::{ApiClient, ApiError};
 use crate::store::{DeploymentRunRow, Store};
@@ -67,6 +68,8 @@ struct Running {
 struct Recorders {
     client: ApiClient,
     db: PathBuf,
+    /// One writer (one connection) for every recording, started with the first.
+    writer: Option<SharedWriter>,
     template: RecordOptions,
     max_streams: usize,
     shutdown: watch::Receiver<bool>,
@@ -98,10 +101,22 @@ impl Recorders {
             history_only: !stream,
             ..self.template.clone()
         };
-        let (client, db, sd) = (self.client.clone(), self.db.clone(), self.shutdown.clone());
+        let (client, sd) = (self.client.clone(), self.shutdown.clone());
         let (owned, ended) = (id.to_string(), self.ended.clone());
+        let writer = match &self.writer {
+            Some(w) => Ok(w.handle()),
+            None => SharedWriter::start(&self.db).map(|w| {
+                let handle = w.handle();
+                self.writer = Some(w);
+                handle
+            }),
+        };
         let task = tokio::spawn(async move {
-            let _ = ended.send((owned.clone(), record(client, db, opts, sd, |_| {}).await));
+            let report = match writer {
+                Ok(w) => record_with(&w, client, opts, sd, |_| {}).await,
+                Err(e) => Err(RecordError::Store(e)),
+            };
+            let _ = ended.send((owned, report));
         });
         self.running
             .insert(id.to_string(), Running { task, stream });
@@ -196,6 +211,7 @@ pub async fn watch_sessions(
     let mut rec = Recorders {
         client,
         db,
+        writer: None,
         template,
         max_streams: opts.max_streams.unwrap_or(usize::MAX),
         shutdown: shutdown.clone(),
@@ -234,6 +250,9 @@ pub async fn watch_sessions(
     }
     while let Ok(outcome) = outcomes.try_recv() {
         rec.ended(outcome, &mut on_done);
+    }
+    if let Some(w) = rec.writer.take() {
+        let _ = tokio::task::spawn_blocking(move || w.close()).await;
     }
     Ok(rec.finished)
 }

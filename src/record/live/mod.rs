@@ -21,7 +21,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::threads::{FINAL_FETCH_LIMIT, ThreadList};
-use super::writer::{self, Msg, Snapshot};
+use super::writer::{Msg, SharedWriter, Snapshot, WriterHandle};
 use crate::model::capture::CaptureDetail;
 use crate::source::api::{ApiClient, ApiError};
 use crate::store::{StoreError, UpsertCounts};
@@ -121,10 +121,25 @@ pub struct Watchers {
     pub live: watch::Receiver<LiveStatus>,
 }
 
-/// Records until the stop condition, `shutdown` turning true, or a fatal error.
+/// Records until the stop condition, `shutdown` turning true, or a fatal error, with a writer of
+/// its own.
 pub async fn record(
     client: ApiClient,
     db: PathBuf,
+    opts: RecordOptions,
+    shutdown: watch::Receiver<bool>,
+    on_start: impl FnOnce(Watchers),
+) -> Result<Report, RecordError> {
+    let shared = SharedWriter::start(&db)?;
+    let result = record_with(&shared.handle(), client, opts, shutdown, on_start).await;
+    let _ = tokio::task::spawn_blocking(move || shared.close()).await;
+    result
+}
+
+/// [`record`] on a writer shared with other recordings (`watch`).
+pub async fn record_with(
+    writer: &WriterHandle,
+    client: ApiClient,
     opts: RecordOptions,
     shutdown: watch::Receiver<bool>,
     on_start: impl FnOnce(Watchers),
@@ -134,7 +149,7 @@ pub async fn record(
         .metrics
         .as_ref()
         .map(|m| m.recording_started(&opts.session, opts.history_only));
-    let w = writer::start(db, opts.session.clone(), opts.metrics.clone())?;
+    let w = writer.attach(&opts.session, opts.metrics.clone()).await?;
     let (live_tx, live_rx) = watch::channel(LiveStatus::default());
     on_start(Watchers {
         snapshots: w.snapshots.clone(),
@@ -167,12 +182,7 @@ pub async fn record(
     drop(thread_list);
     let snapshots = w.snapshots.clone();
     drop(target);
-    drop(w.tx);
-    let joined = tokio::task::spawn_blocking(move || w.handle.join()).await;
-    let counts = match joined {
-        Ok(Ok(r)) => r?,
-        _ => return Err(RecordError::Writer("the writer thread panicked".into())),
-    };
+    let counts = w.finish().await.map_err(RecordError::Writer)?;
     let (stopped, connections) = result?;
     let snap = snapshots.borrow().clone();
     Ok(Report {
