@@ -400,7 +400,7 @@ impl Metrics {
     ) {
         let m = self.clone();
         let opened = tokio::task::spawn_blocking(move || {
-            let store = Store::open(&db)?;
+            let store = Store::open(&db)?.unmapped()?;
             m.watch_sessions(seed(&store)?);
             Ok::<_, crate::store::StoreError>(store)
         })

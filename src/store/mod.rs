@@ -333,6 +333,14 @@ impl Store {
         }
     }
 
+    /// This connection reads through SQLite's page cache instead of the memory map. For a process
+    /// that runs for weeks with several connections to a growing file (`watch`): mapped pages
+    /// count in its RSS, up to the whole file per connection, where the page cache is bounded.
+    pub fn unmapped(self) -> Result<Store> {
+        self.pragma("mmap_size", "0")?;
+        Ok(self)
+    }
+
     fn pragma(&self, name: &str, value: &str) -> Result<()> {
         // journal_mode returns a row; pragma_update handles both kinds.
         self.conn

@@ -360,3 +360,16 @@ fn a_pipelined_scan_lends_the_same_rows_in_the_same_order() {
     assert_eq!(direct.len(), 2500);
     assert_eq!(piped, direct);
 }
+
+#[test]
+fn an_unmapped_connection_reads_through_the_page_cache() {
+    let (_dir, store) = temp_store();
+    let mmap = |s: &Store| -> i64 {
+        s.conn
+            .query_row("PRAGMA mmap_size", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(mmap(&store), MMAP_BYTES as i64);
+    let store = store.unmapped().unwrap();
+    assert_eq!(mmap(&store), 0);
+}

@@ -89,7 +89,7 @@ impl LivePush {
         target: PushTarget,
         note: impl FnMut(String) + Send + 'static,
     ) -> Result<LivePush, StartError> {
-        let store = Store::open(&db)?;
+        let store = Store::open(&db)?.unmapped()?;
         let endpoint = target.endpoint_key();
         let (seq, revision) = match store.otlp_watermark(&endpoint)? {
             Some(w) => w,

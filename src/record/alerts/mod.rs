@@ -84,7 +84,7 @@ pub fn spawn(
     let rt = tokio::runtime::Handle::current();
     std::thread::spawn(move || {
         let mut on_event = on_event;
-        let store = match Store::open(&db) {
+        let store = match Store::open(&db).and_then(Store::unmapped) {
             Ok(s) => s,
             Err(e) => return on_event(&AlertEvent::Error(format!("alerts: {e}"))),
         };

@@ -157,11 +157,11 @@ fn thread_error(e: std::io::Error) -> StoreError {
 impl SharedWriter {
     /// Opens the database at `db` and starts the writer thread and its checkpointer.
     pub fn start(db: &Path) -> Result<SharedWriter, StoreError> {
-        let mut store = Store::open(db)?;
+        let mut store = Store::open(db)?.unmapped()?;
         // Checkpoints would stall the writer (and every frame queued behind it): another
         // connection does them, on its own thread, while the writer runs.
         store.set_autocheckpoint(0)?;
-        let checkpointer = Store::open(db)?;
+        let checkpointer = Store::open(db)?.unmapped()?;
         let (control, control_rx) = mpsc::unbounded_channel();
         let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
         std::thread::Builder::new()
