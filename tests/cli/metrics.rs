@@ -3,7 +3,7 @@
 //! package) whose alerting rule `flightrec_stuck_sessions > 0` must fire; and the JSON log lines.
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -30,28 +30,16 @@ struct Watcher {
 
 /// `watch` of `api` into `db` with metrics and webhooks on free loopback ports and `extra`.
 fn watch(db: &Path, api: &str, poll: &str, extra: &[&str]) -> Watcher {
-    let mut child = bin()
-        .arg("--db")
+    let mut cmd = bin();
+    cmd.arg("--db")
         .arg(db)
         .args(["watch", "--poll", poll, "--idle-timeout", "3s"])
         .args(["--base-url", api, "--api-key", "test-key"])
         .args(["--metrics-addr", "127.0.0.1:0"])
         .args(["--webhook-listen", "127.0.0.1:0"])
         .args(extra)
-        .env("ANTHROPIC_WEBHOOK_SIGNING_KEY", KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = BufReader::new(child.stdout.take().unwrap());
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in out.lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+        .env("ANTHROPIC_WEBHOOK_SIGNING_KEY", KEY);
+    let (child, lines) = crate::util::spawn_lines(cmd);
     let next = || lines.recv_timeout(Duration::from_secs(20)).unwrap();
     let (first, second) = (next(), next());
     let metrics = first

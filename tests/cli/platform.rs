@@ -2,9 +2,8 @@
 //! end on loopback: real processes, real HTTP, real SQLite. The watcher polls once an hour, so
 //! only the webhooks `serve` signs and sends make it record.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -47,21 +46,8 @@ pub(crate) struct Proc {
     pub(crate) lines: mpsc::Receiver<String>,
 }
 
-pub(crate) fn spawn(mut cmd: Command) -> Proc {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = BufReader::new(child.stdout.take().unwrap());
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in out.lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+pub(crate) fn spawn(cmd: Command) -> Proc {
+    let (child, lines) = crate::util::spawn_lines(cmd);
     Proc { child, lines }
 }
 

@@ -310,3 +310,25 @@ pub fn output_of(cmd: &mut Command) -> Output {
         }
     }
 }
+
+/// Starts `cmd` with its stdout and stderr piped, and its stdout lines sent, as they come, to the
+/// receiver (by a thread that ends with the output). Long-running processes (`watch`, `serve`)
+/// are read this way.
+pub fn spawn_lines(mut cmd: Command) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, lines)
+}

@@ -3,7 +3,7 @@
 //! are signed in the test (hermetic) and by the reference Python library `standardwebhooks`
 //! (PyPI, in a venv this test makes).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -33,8 +33,8 @@ struct Watcher {
 }
 
 fn watch(db: &Path, api: &str) -> Watcher {
-    let mut child = bin()
-        .arg("--db")
+    let mut cmd = bin();
+    cmd.arg("--db")
         .arg(db)
         .args([
             "watch",
@@ -46,20 +46,8 @@ fn watch(db: &Path, api: &str) -> Watcher {
             api,
         ])
         .args(["--webhook-listen", "127.0.0.1:0"])
-        .env("ANTHROPIC_WEBHOOK_SIGNING_KEY", KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = BufReader::new(child.stdout.take().unwrap());
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in out.lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+        .env("ANTHROPIC_WEBHOOK_SIGNING_KEY", KEY);
+    let (child, lines) = crate::util::spawn_lines(cmd);
     let first = lines.recv_timeout(Duration::from_secs(20)).unwrap();
     let url = first
         .strip_prefix("webhooks: listening on http://")
