@@ -107,17 +107,8 @@ pub fn reconstruct(
             }
             // Rare types: one indexed scan each, merged in time order.
             Scope::Verdict => {
-                let mut rows: Vec<EventRow> = Vec::new();
-                for t in VERDICT_PREFIX_TYPES {
-                    let q = TimelineQuery {
-                        types: vec![t.to_string()],
-                        until_ts: until,
-                        ..TimelineQuery::default()
-                    };
-                    rows.extend(store.events(&summary.id, &q)?);
-                }
-                rows.sort_by_key(|r| (r.ts.unwrap_or(i64::MAX), r.seq));
-                for r in &rows {
+                let before = Point::at_time(start - 1);
+                for r in &rare_events(store, &summary.id, VERDICT_PREFIX_TYPES, Some(before))? {
                     b.push(&r.as_ref());
                 }
             }
@@ -141,13 +132,10 @@ pub fn thread_tree(
     summary: &SessionSummary,
     point: Option<Point>,
 ) -> Result<ThreadTree> {
-    let q = TimelineQuery {
-        types: owned(THREAD_TYPES),
-        until_ts: point.and_then(|p| p.time()),
-        ..TimelineQuery::default()
-    };
     let mut b = ThreadTreeBuilder::new();
-    scan_to_point(store, &summary.id, &q, point, |ev| b.push(ev))?;
+    for r in &rare_events(store, &summary.id, THREAD_TYPES, point)? {
+        b.push(&r.as_ref());
+    }
     let objects = store.thread_objects(&summary.id)?;
     Ok(b.finish(&objects, point.and_then(|p| p.time())))
 }
@@ -269,6 +257,33 @@ pub fn session_stats(
     let end = summary.last_ts;
     let b = store.scan_events_pipelined(&summary.id, &q, b, |b, ev| b.push(ev))?;
     Ok(b.finish(end))
+}
+
+/// The session's events of a few rare `types` up to `point`, in time order: one scan of the
+/// `events_type` index per type, merged. A scan of all of them at once would walk every event
+/// of the session in time order (SQLite picks `events_time` for a long `IN` list).
+fn rare_events(
+    store: &Store,
+    session_id: &str,
+    types: &[&str],
+    point: Option<Point>,
+) -> Result<Vec<EventRow>> {
+    let mut rows: Vec<EventRow> = Vec::new();
+    for t in types {
+        let q = TimelineQuery {
+            types: vec![t.to_string()],
+            until_ts: point.and_then(|p| p.time()),
+            ..TimelineQuery::default()
+        };
+        rows.extend(
+            store
+                .events(session_id, &q)?
+                .into_iter()
+                .filter(|r| point.is_none_or(|p| p.includes(r))),
+        );
+    }
+    rows.sort_by_key(|r| (r.ts.unwrap_or(i64::MAX), r.seq));
+    Ok(rows)
 }
 
 /// Feeds `push` the session's events that `q` reads, in order, up to `point` (all of them for
