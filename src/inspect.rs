@@ -6,6 +6,7 @@
 //! before that only the few types that carry across turns (threads, workflow runs, session
 //! updates and usage): a 100,000-event session is answered in milliseconds.
 
+pub mod checkpoints;
 pub mod fleet;
 
 use std::collections::BTreeMap;
@@ -85,11 +86,17 @@ pub fn reconstruct(
     point: Option<Point>,
     scope: Scope,
 ) -> Result<State> {
+    let start = turn_start(store, summary, point)?;
+    if scope == Scope::Full {
+        let at = point.map_or((i64::MAX, i64::MAX), |p| (p.ts, p.seq));
+        if let Some((b, from)) = checkpoints::load(store, &summary.id, at)? {
+            return resume(store, summary, point, start, b, from);
+        }
+    }
     let mut b = match scope {
         Scope::Verdict => StateBuilder::for_verdict(&summary.id),
         Scope::Full => StateBuilder::new(&summary.id),
     };
-    let start = turn_start(store, summary, point)?;
     if let Some(start) = start {
         let until = Some(start - 1);
         match scope {
@@ -121,6 +128,49 @@ pub fn reconstruct(
         ..TimelineQuery::default()
     };
     scan_to_point(store, &summary.id, &q, point, |ev| b.push(ev))?;
+    Ok(b.finish(point.and_then(|p| p.time()).or(summary.last_ts)))
+}
+
+/// [`reconstruct`]'s full fold gone on from a checkpoint `b` (the fold of every event up to
+/// `from`): before the turn start, only the types that carry across turns, as from the start.
+fn resume(
+    store: &Store,
+    summary: &SessionSummary,
+    point: Option<Point>,
+    start: Option<i64>,
+    mut b: StateBuilder,
+    from: checkpoints::Position,
+) -> Result<State> {
+    let after = |ev: &EventRef<'_>| (ev.ts.unwrap_or(i64::MAX), ev.seq) > from;
+    let main_from = match start.filter(|&s| s > from.0) {
+        Some(s) => {
+            let q = TimelineQuery {
+                types: full_prefix_types().map(str::to_string).collect(),
+                since_ts: Some(from.0),
+                until_ts: Some(s - 1),
+                ..TimelineQuery::default()
+            };
+            store.scan_events(&summary.id, &q, |ev| {
+                if after(&ev) {
+                    b.push(&ev);
+                }
+                true
+            })?;
+            s
+        }
+        None => from.0,
+    };
+    let q = TimelineQuery {
+        since_ts: Some(main_from),
+        until_ts: point.and_then(|p| p.time()),
+        slim_types: owned(SLIM_TYPES),
+        ..TimelineQuery::default()
+    };
+    scan_to_point(store, &summary.id, &q, point, |ev| {
+        if after(ev) {
+            b.push(ev)
+        }
+    })?;
     Ok(b.finish(point.and_then(|p| p.time()).or(summary.last_ts)))
 }
 
@@ -305,6 +355,8 @@ fn scan_to_point(
 }
 
 #[cfg(test)]
+mod checkpoint_tests;
+#[cfg(test)]
 mod tests {
     // Test code: a failed unwrap is a failed test.
     #![allow(clippy::unwrap_used)]
@@ -314,7 +366,7 @@ mod tests {
     use std::path::Path;
 
     /// The fold fed every event up to the point: what the fast reads must agree with.
-    fn naive(store: &Store, summary: &SessionSummary, point: Option<Point>) -> State {
+    pub(super) fn naive(store: &Store, summary: &SessionSummary, point: Option<Point>) -> State {
         let mut b = StateBuilder::new(&summary.id);
         for r in store
             .events(&summary.id, &TimelineQuery::default())
@@ -327,10 +379,8 @@ mod tests {
         b.finish(point.and_then(|p| p.time()).or(summary.last_ts))
     }
 
-    #[test]
-    fn fast_reads_equal_the_full_fold_at_every_event_of_every_sample() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    /// Every file of `sample-logs/` (its top folder), sorted.
+    pub(super) fn sample_files() -> Vec<std::path::PathBuf> {
         let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
         let mut files: Vec<_> = std::fs::read_dir(&samples)
             .unwrap()
@@ -343,7 +393,14 @@ mod tests {
             })
             .collect();
         files.sort();
-        for f in &files {
+        files
+    }
+
+    #[test]
+    fn fast_reads_equal_the_full_fold_at_every_event_of_every_sample() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        for f in &sample_files() {
             import_file(&mut store, f, &ImportOptions::default(), &mut |_, _| {}).unwrap();
         }
         let mut prefixed = 0;

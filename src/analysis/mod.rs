@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod capture;
+pub mod checkpoint;
 pub mod deployment;
 pub mod diff;
 pub mod explain;

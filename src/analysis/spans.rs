@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
 
+use crate::analysis::checkpoint;
 use crate::model::typed::{ModelUsage, WorkflowPhase};
 use crate::store::{EventRef, EventRow};
 
@@ -117,7 +118,7 @@ impl std::fmt::Display for SpanKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Span {
     pub kind: SpanKind,
     /// Tool name (`github.create_issue` for MCP tools), agent name for threads, run or phase
@@ -126,20 +127,24 @@ pub struct Span {
     /// The session thread the span ran on (`sthr_…`), `None` for the primary thread.
     pub thread_id: Option<String>,
     pub start_id: String,
-    pub start_type: &'static str,
+    #[serde(deserialize_with = "span_type")]
+    pub start_type: checkpoint::StaticStr,
     pub end_id: Option<String>,
-    pub end_type: Option<&'static str>,
+    #[serde(default, deserialize_with = "opt_span_type")]
+    pub end_type: Option<checkpoint::StaticStr>,
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
-    /// µs since the epoch (internal; the JSON carries the RFC 3339 times).
-    #[serde(skip)]
+    /// µs since the epoch (internal; the JSON carries the RFC 3339 times, checkpoints both).
+    #[serde(default, skip_serializing_if = "checkpoint::outside")]
     pub start_ts: Option<i64>,
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "checkpoint::outside")]
     pub end_ts: Option<i64>,
+    #[serde(default, with = "checkpoint::opt_f64")]
     pub duration_ms: Option<f64>,
     /// True when the span has no closing event in the recording.
     pub open: bool,
     /// For open spans: how long it had been open at the end of the recording.
+    #[serde(default, with = "checkpoint::opt_f64")]
     pub age_ms: Option<f64>,
     pub is_error: bool,
     /// Model usage (model requests and outcome evaluations).
@@ -150,12 +155,23 @@ pub struct Span {
     /// Only the closing event is in the recording (a capture that began mid-request): the span
     /// is counted, its start and duration unknown. `start_id` is then the id the closing event
     /// links to.
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub partial: bool,
 }
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+/// A span's event type back from a checkpoint, as one of [`SPAN_TYPES`].
+fn span_type<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    Ok(static_type(&String::deserialize(d)?))
+}
+
+fn opt_span_type<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<&'static str>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(|t| static_type(&t)))
 }
 
 impl Span {
@@ -278,16 +294,20 @@ fn text(v: &Option<Cow<'_, str>>) -> String {
 
 /// Pairs what is open with what closes it, in one pass over time-ordered events: feed it with
 /// [`SpanBuilder::push`], then [`SpanBuilder::finish`].
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct SpanBuilder {
     spans: Vec<Span>,
     /// Opening event id (or thread / run id) → index in `spans`, per kind.
+    #[serde(with = "checkpoint::pairs")]
     open: HashMap<(SpanKind, String), usize>,
     /// Ongoing marks per (outcome, iteration), counted onto the evaluation span.
+    #[serde(with = "checkpoint::pairs")]
     evaluations: HashMap<(String, u32), usize>,
     /// How many `ongoing` marks each evaluation span (by index) received.
+    #[serde(with = "checkpoint::pairs")]
     ongoing: HashMap<usize, u32>,
     /// Phase names per (run id, phase id), from `workflow_run.created`.
+    #[serde(with = "checkpoint::pairs")]
     phase_names: HashMap<(String, String), String>,
     /// Threads created in the recording: (agent name, detail) of their spans, to reopen one when
     /// an idle thread runs again.
@@ -299,7 +319,7 @@ pub struct SpanBuilder {
 /// (the session's and a thread's) is stored twice with the same id and `processed_at`, and
 /// counted once. Copies share their `processed_at`, so only the ids seen at the current time are
 /// kept.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct StreamCopies {
     /// Ids seen at `ts`; the first `len` strings are live (their buffers are reused).
     seen: Vec<String>,
@@ -618,6 +638,33 @@ impl SpanBuilder {
                 }
             }
         }
+    }
+
+    /// Removes the closed model requests and gives them back, so a fold that only sums them
+    /// (the state's ledger) keeps no more than the open ones (a checkpoint stays small). A
+    /// closed model request never changes again.
+    pub fn take_closed_model_requests(&mut self) -> Vec<Span> {
+        let mut taken = Vec::new();
+        let mut kept = Vec::new();
+        let mut moved: HashMap<usize, usize> = HashMap::default();
+        for (i, s) in std::mem::take(&mut self.spans).into_iter().enumerate() {
+            if s.kind == SpanKind::ModelRequest && !s.open {
+                taken.push(s);
+            } else {
+                moved.insert(i, kept.len());
+                kept.push(s);
+            }
+        }
+        self.spans = kept;
+        for i in self.open.values_mut().chain(self.evaluations.values_mut()) {
+            // Open spans and evaluations are never taken: each index moves.
+            *i = moved.get(i).copied().unwrap_or(*i);
+        }
+        self.ongoing = std::mem::take(&mut self.ongoing)
+            .into_iter()
+            .filter_map(|(i, n)| Some((*moved.get(&i)?, n)))
+            .collect();
+        taken
     }
 
     /// The spans, in order of their opening event; open ones aged at `end_ts` (µs).

@@ -19,6 +19,8 @@ mod types;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use serde::{Deserialize, Serialize};
+
 use crate::analysis::explain::blocking::{self, BlockingInput, Reply, ToolUse};
 use crate::analysis::spans::{SpanBuilder, SpanKind, StreamCopies};
 use crate::model::typed::{Budget, Presence};
@@ -70,6 +72,8 @@ pub fn full_prefix_types() -> impl Iterator<Item = &'static str> {
 }
 
 /// The fold. Feed it events in time order with [`push`](Self::push), then [`finish`](Self::finish).
+/// It serializes (see `analysis::checkpoint`), so a fold can stop and go on later.
+#[derive(Serialize, Deserialize)]
 pub struct StateBuilder {
     session_id: String,
     status: Option<StatusMark>,
@@ -118,6 +122,17 @@ impl StateBuilder {
         StateBuilder {
             ledger: None,
             ..StateBuilder::new(session_id)
+        }
+    }
+
+    /// Sums the closed model requests into the ledger now rather than at the end, so the fold
+    /// holds only what is still open (before writing a checkpoint): the answer is the same.
+    pub fn compact(&mut self) {
+        let closed = self.requests.take_closed_model_requests();
+        if let Some(l) = &mut self.ledger {
+            for s in &closed {
+                l.model_requests.add_span(s);
+            }
         }
     }
 

@@ -88,6 +88,8 @@ const KEYED: &[Keyed] = &[
     keyed("quarantine", "session_id = ?1"),
     keyed("capture_log", "session_id = ?1"),
     keyed("threads", "session_id = ?1"),
+    // Migration 0010: the folds' checkpoints, a cache of the events deleted with them.
+    keyed("fold_checkpoints", "session_id = ?1"),
     // Webhook deliveries about the session (data.id is its id for session.* events).
     keyed("webhooks", "data_id = ?1"),
     // The deployment run that created the session; runs that created none stay.
@@ -278,7 +280,7 @@ impl Store {
         }
     }
 
-    fn has_table(&self, name: &str) -> Result<bool> {
+    pub(super) fn has_table(&self, name: &str) -> Result<bool> {
         self.conn
             .query_row(
                 "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = ?1",

@@ -5,6 +5,7 @@
 //! never edited once released; a database from a newer flightrec is refused.
 
 mod alerts;
+mod checkpoints;
 mod deployment_runs;
 mod follow;
 mod gc;
@@ -24,6 +25,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+pub use checkpoints::{CheckpointWrite, FoldCheckpoint};
 pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt, PendingNotice};
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;
@@ -64,6 +66,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_deployment_runs.sql"),
     include_str!("migrations/0008_otlp_pushes.sql"),
     include_str!("migrations/0009_retention.sql"),
+    include_str!("migrations/0010_fold_checkpoints.sql"),
 ];
 
 /// The schema version this build writes.

@@ -69,6 +69,8 @@ pub struct WriteBatch<'s> {
     next_seq: i64,
     sessions: HashSet<String>,
     new_per_session: Vec<(String, u64)>,
+    /// Per session, the earliest sort_ts whose fold checkpoints this transaction invalidates.
+    invalid_from: Vec<(String, i64)>,
     counts: UpsertCounts,
     collisions: Vec<(String, String, String)>,
 }
@@ -93,6 +95,7 @@ impl Store {
             next_seq: 0,
             sessions: HashSet::new(),
             new_per_session: Vec::new(),
+            invalid_from: Vec::new(),
             counts: UpsertCounts::default(),
             collisions: Vec::new(),
         };
@@ -188,6 +191,8 @@ impl WriteBatch<'_> {
             }
             self.next_seq += 1;
             self.count_new(inc.session_id);
+            // Its seq is the newest: it sorts before a checkpoint only with an earlier time.
+            self.invalidate_from(inc.session_id, sort_ts.saturating_add(1));
         }
         Ok(inserted == 1)
     }
@@ -195,6 +200,14 @@ impl WriteBatch<'_> {
     /// Ids reused by events of another type seen by this batch: (id, stored type, new type).
     pub fn collisions(&self) -> &[(String, String, String)] {
         &self.collisions
+    }
+
+    /// Notes that the session's fold checkpoints at or after `sort_ts` no longer hold.
+    fn invalidate_from(&mut self, session_id: &str, sort_ts: i64) {
+        match self.invalid_from.iter_mut().find(|(s, _)| s == session_id) {
+            Some((_, from)) => *from = (*from).min(sort_ts),
+            None => self.invalid_from.push((session_id.to_string(), sort_ts)),
+        }
     }
 
     fn count_new(&mut self, session_id: &str) {
@@ -221,10 +234,10 @@ impl WriteBatch<'_> {
         first: bool,
     ) -> Result<Outcome> {
         let env = inc.envelope;
-        let existing: Option<(i64, String, Option<String>, String, String, String)> = self
+        let existing: Option<(i64, String, Option<String>, String, String, String, i64)> = self
             .tx
             .prepare_cached(
-                "SELECT seq, raw, processed_at, source, received_at, type FROM events \
+                "SELECT seq, raw, processed_at, source, received_at, type, sort_ts FROM events \
                  WHERE session_id = ?1 AND thread_id = ?2 AND dedup_key = ?3",
             )
             .and_then(|mut s| {
@@ -236,12 +249,14 @@ impl WriteBatch<'_> {
                         r.get(3)?,
                         r.get(4)?,
                         r.get(5)?,
+                        r.get(6)?,
                     ))
                 })
                 .optional()
             })
             .map_err(self.wrap("reading a stored event"))?;
-        let Some((seq, raw, processed_at, source, received_at, stored_type)) = existing else {
+        let Some((seq, raw, processed_at, source, received_at, stored_type, stored_ts)) = existing
+        else {
             return Ok(Outcome::Duplicate);
         };
         if stored_type != env.event_type.as_ref() {
@@ -291,6 +306,8 @@ impl WriteBatch<'_> {
             })
             .map_err(self.wrap("replacing an event"))?;
         self.mark_error(seq, env.is_error)?;
+        // The folds saw the old copy where it sorted, and will see the new one where it sorts.
+        self.invalidate_from(inc.session_id, stored_ts.min(sort_ts));
         Ok(Outcome::Updated)
     }
 
@@ -408,6 +425,10 @@ impl WriteBatch<'_> {
             self.tx
                 .prepare_cached("UPDATE sessions SET event_count = event_count + ?2 WHERE id = ?1")
                 .and_then(|mut s| s.execute(params![session, i64::try_from(n).unwrap_or(i64::MAX)]))
+                .map_err(self.wrap("committing"))?;
+        }
+        for (session, from) in std::mem::take(&mut self.invalid_from) {
+            super::checkpoints::invalidate(self.tx, &session, from)
                 .map_err(self.wrap("committing"))?;
         }
         self.tx

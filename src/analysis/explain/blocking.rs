@@ -7,7 +7,7 @@
 //! self-hosted tool allowed but not yet run) was not. A call from a child thread that has since
 //! terminated takes no reply.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
 use super::unblock::{J, Unblock, send_event, text_content};
@@ -19,7 +19,7 @@ use crate::model::typed::{Event, EventKind};
 const INPUT_CHARS: usize = 120;
 
 /// A tool use of the turn, kept raw until it turns out to block.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolUse {
     pub mark: Mark,
     pub raw: String,
@@ -27,7 +27,7 @@ pub struct ToolUse {
 
 /// A user reply linked to a tool use (`user.custom_tool_result`, `user.tool_confirmation`,
 /// `user.tool_result`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reply {
     pub mark: Mark,
     /// `allow` / `deny` on confirmations.

@@ -217,3 +217,14 @@ pub fn message(mark: Mark, thread_id: Option<String>, raw: &str) -> Message {
         excerpt: excerpt(&blocks_text(&f.content), EXCERPT_CHARS),
     }
 }
+
+/// `Idle::stop_reason_problem` back from a checkpoint: one of the problems [`stop_reason`] names.
+pub(super) fn stop_reason_problem<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<&'static str>, D::Error> {
+    let s: Option<String> = serde::Deserialize::deserialize(d)?;
+    Ok(s.map(|s| match s.as_str() {
+        "missing" => "missing",
+        _ => "invalid",
+    }))
+}

@@ -1,6 +1,8 @@
 //! What the state fold produces: marks of events, turns, threads, usage and the state itself.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::checkpoint;
 use serde_json::Value;
 
 use super::parse;
@@ -10,15 +12,15 @@ use crate::model::typed::{Budget, ModelUsage, SessionUsage};
 use crate::store::EventRef;
 
 /// One event, as evidence: its id, type and time.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mark {
     pub event_id: String,
     #[serde(rename = "type")]
     pub event_type: String,
     /// `processed_at` as received (null while queued).
     pub at: Option<String>,
-    /// µs since the epoch.
-    #[serde(skip)]
+    /// µs since the epoch (in checkpoints only).
+    #[serde(default, skip_serializing_if = "checkpoint::outside")]
     pub ts: Option<i64>,
 }
 
@@ -50,7 +52,7 @@ pub(super) fn set_text(buf: &mut String, text: &str) {
 }
 
 /// An event kept whole (its raw text) until the end of the fold.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Kept {
     pub(super) mark: Mark,
     stream: String,
@@ -83,7 +85,7 @@ impl Kept {
 }
 
 /// The session's status, from its newest `session.status_*` or `session.deleted` event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatusMark {
     /// running | idle | rescheduling | terminated | deleted
     pub status: String,
@@ -92,7 +94,7 @@ pub struct StatusMark {
 }
 
 /// A session-level idle.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Idle {
     #[serde(flatten)]
     pub mark: Mark,
@@ -103,15 +105,19 @@ pub struct Idle {
     pub stop_details: Option<Value>,
     /// `missing` when the idle has no `stop_reason`, `invalid` when it is not an object with a
     /// string `type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stop_reason_problem: Option<&'static str>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "parse::stop_reason_problem"
+    )]
+    pub stop_reason_problem: Option<checkpoint::StaticStr>,
     /// An invalid `stop_reason` as received (JSON text).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_reason_raw: Option<String>,
 }
 
 /// A `session.error` or `workflow_run.error`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorMark {
     #[serde(flatten)]
     pub mark: Mark,
@@ -132,7 +138,7 @@ pub struct ErrorMark {
 }
 
 /// A user or agent message, cut to an excerpt.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     #[serde(flatten)]
     pub mark: Mark,
@@ -143,7 +149,7 @@ pub struct Message {
 
 /// One turn: from the end of the previous one to a session-level idle that is not
 /// `requires_action` (or to the point, for the turn in progress).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Turn {
     /// Its first `session.status_running`.
     pub started: Option<Mark>,
@@ -160,7 +166,7 @@ pub struct Turn {
 }
 
 /// A session thread's status, from `session.thread_created` and `session.thread_status_*`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadState {
     pub thread_id: String,
     pub agent_name: Option<String>,
@@ -173,7 +179,7 @@ pub struct ThreadState {
 }
 
 /// Token counts summed over `span.model_request_end.model_usage`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TokenSums {
     pub requests: u64,
     pub failed_requests: u64,
@@ -207,7 +213,7 @@ impl TokenSums {
 }
 
 /// The newest `session.usage`: the server's cumulative figures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UsageMark {
     #[serde(flatten)]
     pub mark: Mark,
@@ -215,7 +221,7 @@ pub struct UsageMark {
 }
 
 /// The budget in force, from the newest `session.updated` that set one or `session.usage`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BudgetMark {
     /// Null when the session has no budget (never had one, or it was removed).
     pub budget: Option<Budget>,
@@ -223,7 +229,7 @@ pub struct BudgetMark {
 }
 
 /// Messages read on one stream.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ThreadMessages {
     /// Null for the session's own stream.
     pub thread_id: Option<String>,
@@ -233,7 +239,7 @@ pub struct ThreadMessages {
 }
 
 /// What only the full fold vouches for: it needs every event of [`super::full_prefix_types`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ledger {
     pub model_requests: TokenSums,
     pub session_usage: Option<UsageMark>,

@@ -1,0 +1,121 @@
+//! The serialized form of a fold in progress (a checkpoint, see `inspect::checkpoints`): the
+//! builders' state as JSON, so a read at a point can go on from the newest checkpoint before it
+//! instead of folding the session from its start.
+//!
+//! The builders hold the same types the reports print (`Mark`, `Span`, …), whose JSON leaves out
+//! what the reports do not show (times in µs, …). A checkpoint needs everything, so those fields
+//! are written only while [`to_json`] runs (`skip_serializing_if = "checkpoint::outside"`): the
+//! reports' JSON is unchanged. Floats are written as their bits, so they come back exactly.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+thread_local! {
+    static WRITING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// `&'static str` by another name: serde borrows a field spelled `&str` from its input, which
+/// a checkpoint's fields (names from a fixed set, read back through `deserialize_with`) must not.
+pub type StaticStr = &'static str;
+
+/// `value` as a checkpoint's JSON: every field, floats exact.
+pub fn to_json<T: Serialize>(value: &T) -> serde_json::Result<Vec<u8>> {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            WRITING.set(self.0);
+        }
+    }
+    let _reset = Reset(WRITING.replace(true));
+    serde_json::to_vec(value)
+}
+
+/// A value back from [`to_json`]'s text.
+pub fn from_json<T: DeserializeOwned>(json: &[u8]) -> serde_json::Result<T> {
+    serde_json::from_slice(json)
+}
+
+/// For `skip_serializing_if`: true (leave the field out) unless a checkpoint is being written.
+pub fn outside<T>(_: &T) -> bool {
+    !WRITING.get()
+}
+
+/// `Option<f64>` as the reports print it, or as its bits in a checkpoint.
+pub mod opt_f64 {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(f) if WRITING.get() => s.serialize_some(&f.to_bits()),
+            Some(f) => s.serialize_some(f),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Checkpoints only: the bits.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        Ok(Option::<u64>::deserialize(d)?.map(f64::from_bits))
+    }
+}
+
+/// A map whose keys are not strings (JSON's only keys), as a list of pairs.
+pub mod pairs {
+    use super::*;
+
+    pub fn serialize<K, V, H, S>(m: &HashMap<K, V, H>, s: S) -> Result<S::Ok, S::Error>
+    where
+        K: Serialize,
+        V: Serialize,
+        S: Serializer,
+    {
+        s.collect_seq(m.iter())
+    }
+
+    pub fn deserialize<'de, K, V, H, D>(d: D) -> Result<HashMap<K, V, H>, D::Error>
+    where
+        K: Deserialize<'de> + Eq + Hash,
+        V: Deserialize<'de>,
+        H: BuildHasher + Default,
+        D: Deserializer<'de>,
+    {
+        Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // Test code: a failed unwrap is a failed test.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[derive(Serialize, Deserialize, PartialEq, Debug)]
+    struct T {
+        #[serde(default, skip_serializing_if = "outside")]
+        hidden: Option<i64>,
+        #[serde(with = "opt_f64")]
+        f: Option<f64>,
+    }
+
+    #[test]
+    fn hidden_fields_and_exact_floats_are_written_only_in_a_checkpoint() {
+        let t = T {
+            hidden: Some(7),
+            f: Some(0.1 + 0.2),
+        };
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            r#"{"f":0.30000000000000004}"#
+        );
+        let back: T = from_json(&to_json(&t).unwrap()).unwrap();
+        assert_eq!(back, t);
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            r#"{"f":0.30000000000000004}"#
+        );
+    }
+}
