@@ -226,7 +226,8 @@ pub fn explain_session(
 }
 
 /// The findings of a session up to `point` (all of it for `None`): one streaming pass over every
-/// event, large tool results read as just `{is_error}`. `gaps`: the capture's unproven intervals
+/// event after the newest checkpoint at or before the point (see [`checkpoints`]), large tool
+/// results read as just `{is_error}`. `gaps`: the capture's unproven intervals
 /// at or before the point (an `Explanation`'s `capture_gaps`).
 pub fn findings(
     store: &Store,
@@ -234,13 +235,22 @@ pub fn findings(
     point: Option<Point>,
     gaps: &[Gap],
 ) -> Result<Findings> {
+    let at = point.map_or((i64::MAX, i64::MAX), |p| (p.ts, p.seq));
+    let (mut b, from) = match checkpoints::load_findings(store, &summary.id, at)? {
+        Some((b, from)) => (b, Some(from)),
+        None => (FindingsBuilder::new(), None),
+    };
     let q = TimelineQuery {
+        since_ts: from.map(|f| f.0),
         until_ts: point.and_then(|p| p.time()),
         slim_types: owned(SLIM_TYPES),
         ..TimelineQuery::default()
     };
-    let mut b = FindingsBuilder::new();
-    scan_to_point(store, &summary.id, &q, point, |ev| b.push(ev))?;
+    scan_to_point(store, &summary.id, &q, point, |ev| {
+        if from.is_none_or(|f| (ev.ts.unwrap_or(i64::MAX), ev.seq) > f) {
+            b.push(ev)
+        }
+    })?;
     Ok(b.finish(gaps))
 }
 

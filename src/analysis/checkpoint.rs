@@ -44,6 +44,34 @@ pub fn outside<T>(_: &T) -> bool {
     !WRITING.get()
 }
 
+/// The fixed words the folds keep as `&'static str` (statuses, call kinds), back from a
+/// checkpoint; a word not among them reads as `unknown`.
+pub mod known {
+    use super::*;
+
+    const WORDS: &[&str] = &[
+        "unknown",
+        "created",
+        "running",
+        "idle",
+        "rescheduling",
+        "terminated",
+        "deleted",
+        "tool",
+        "MCP tool",
+        "custom tool",
+    ];
+
+    pub fn serialize<S: Serializer>(v: &StaticStr, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(v)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<StaticStr, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(WORDS.iter().find(|w| **w == s).copied().unwrap_or("unknown"))
+    }
+}
+
 /// `Option<f64>` as the reports print it, or as its bits in a checkpoint.
 pub mod opt_f64 {
     use super::*;

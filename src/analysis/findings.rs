@@ -17,13 +17,15 @@ mod verdict;
 #[cfg(test)]
 mod tests;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::checkpoint;
 
 pub use track::FindingsBuilder;
 pub use verdict::attach;
 
 /// A finding's stable code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Code {
     EmptyTurn,
@@ -62,7 +64,7 @@ impl Code {
 }
 
 /// How bad a finding is. `check --findings` exits 1 on `warning` or worse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Worth knowing, nothing to do: a tool error the agent went on from, an interrupt.
@@ -84,7 +86,7 @@ impl Severity {
 }
 
 /// One problem, at one event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub code: Code,
     pub severity: Severity,
@@ -99,7 +101,7 @@ pub struct Finding {
     pub offset_ms: Option<i64>,
     /// One sentence for people; do not parse.
     pub message: String,
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "checkpoint::outside")]
     pub ts: Option<i64>,
 }
 
@@ -122,7 +124,7 @@ impl Findings {
 }
 
 /// A `user.define_outcome` and where its grading stands.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutcomeReport {
     pub outcome_id: Option<String>,
     pub description: Option<String>,
@@ -142,6 +144,6 @@ pub struct OutcomeReport {
     /// `true` satisfied, `false` a final result that is not (or the turn ended without one),
     /// null while grading goes on.
     pub met: Option<bool>,
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "checkpoint::outside")]
     pub evaluated_ts: Option<i64>,
 }

@@ -6,6 +6,7 @@ use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use super::{Outcome, exit, output};
+use flightrec::inspect;
 use flightrec::record::tape::{import_tape, import_tape_reader};
 use flightrec::record::{
     FileReport, ImportError, ImportOptions, import_input, session_id_from_name,
@@ -72,6 +73,16 @@ pub fn run(db: &Path, args: Args) -> Outcome {
                 failed = true;
                 output::error_line(&e);
             }
+        }
+    }
+    // The state fold's checkpoints of the sessions touched, in one pass each: later reads fold
+    // only from the newest one before their point. A cache: failing to write it fails nothing.
+    let mut touched: Vec<&str> = reports.iter().map(|r| r.session_id.as_str()).collect();
+    touched.sort_unstable();
+    touched.dedup();
+    for id in touched.into_iter().filter(|id| !id.is_empty()) {
+        if let Err(e) = inspect::checkpoints::update(&store, id, inspect::checkpoints::EVERY) {
+            output::error_line(&anyhow::Error::from(e).context("writing checkpoints"));
         }
     }
     if bulk {

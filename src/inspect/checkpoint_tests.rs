@@ -1,4 +1,4 @@
-//! The state read through checkpoints equals the whole fold: at every event of every sample,
+//! The state and findings read through checkpoints equal the whole folds: at every event of every sample,
 //! and after writes that land before checkpoints (a page of earlier events, a replaced copy).
 
 // Test code: a failed unwrap is a failed test.
@@ -11,7 +11,18 @@ use crate::record::{ImportOptions, import_file, import_reader};
 /// Checkpoints every few events, so reads go on from them.
 const EVERY: u64 = 3;
 
-/// `state` at every event (and the end) of every session equals the whole fold; returns at how
+/// The findings fold fed every event up to the point, as `findings` reads them, from the start.
+fn naive_findings(store: &Store, summary: &SessionSummary, point: Option<Point>) -> Findings {
+    let q = TimelineQuery {
+        slim_types: owned(SLIM_TYPES),
+        ..TimelineQuery::default()
+    };
+    let mut b = FindingsBuilder::new();
+    scan_to_point(store, &summary.id, &q, point, |ev| b.push(ev)).unwrap();
+    b.finish(&[])
+}
+
+/// `state` and the findings at every event (and the end) of every session equals the whole fold; returns at how
 /// many points a checkpoint was used.
 fn assert_equal_everywhere(store: &Store) -> usize {
     let mut used = 0;
@@ -24,8 +35,16 @@ fn assert_equal_everywhere(store: &Store) -> usize {
             let want = naive(store, &summary, point);
             let got = reconstruct(store, &summary, point, Scope::Full).unwrap();
             assert_eq!(got, want, "{} at {point:?}", summary.id);
+            let want = naive_findings(store, &summary, point);
+            let got = findings(store, &summary, point, &[]).unwrap();
+            assert_eq!(got, want, "findings of {} at {point:?}", summary.id);
             let at = point.map_or((i64::MAX, i64::MAX), |p| (p.ts, p.seq));
             used += usize::from(checkpoints::load(store, &summary.id, at).unwrap().is_some());
+            used += usize::from(
+                checkpoints::load_findings(store, &summary.id, at)
+                    .unwrap()
+                    .is_some(),
+            );
         }
     }
     used

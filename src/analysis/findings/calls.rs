@@ -10,16 +10,21 @@ use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::checkpoint::{self, StaticStr};
+
 use super::parse::Call;
 use super::track::Spot;
 
 /// Calls seen this many times are a loop.
 pub const LOOP_AT: usize = 3;
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Group {
     tool: String,
-    kind: &'static str,
+    #[serde(with = "checkpoint::known")]
+    kind: StaticStr,
     thread_id: Option<String>,
     excerpt: String,
     count: usize,
@@ -32,7 +37,7 @@ struct Group {
 }
 
 /// The calls of one turn.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Calls {
     groups: HashMap<u64, Group>,
     /// Tool-use event id → its group.

@@ -14,7 +14,7 @@ use crate::model::typed::{BlockType, ContentBlock, blocks_text};
 pub const EXCERPT_CHARS: usize = 80;
 
 /// A stop reason: its type and the events it names.
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, Deserialize)]
 pub struct Stop {
     pub kind: Option<String>,
     pub event_ids: Vec<String>,
@@ -85,7 +85,7 @@ struct ErrorFields {
 }
 
 /// A `session.error`'s or `workflow_run.error`'s error object.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, Deserialize)]
 pub struct ErrorFacts {
     pub error_type: String,
     pub retry_status: Option<String>,

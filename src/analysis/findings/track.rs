@@ -5,16 +5,19 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use serde::{Deserialize, Serialize};
+
 use super::calls::Calls;
 use super::parse::{self, ErrorFacts, IdleFacts};
 use super::{Code, Finding, Findings, OutcomeReport, Severity};
 use crate::analysis::capture::Gap;
+use crate::analysis::checkpoint::{self, StaticStr};
 use crate::analysis::spans::StreamCopies;
 use crate::model::parse_timestamp_micros;
 use crate::store::EventRef;
 
 /// An event a finding points at.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Spot {
     pub event_id: String,
     pub at: Option<String>,
@@ -31,7 +34,7 @@ impl Spot {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct TurnError {
     spot: Spot,
     facts: ErrorFacts,
@@ -40,7 +43,7 @@ struct TurnError {
 }
 
 /// What the turn in progress has done so far.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct Turn {
     agent_messages: usize,
     model_requests: usize,
@@ -52,15 +55,16 @@ struct Turn {
     calls: Calls,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Child {
     agent_name: Option<String>,
-    status: &'static str,
+    #[serde(with = "checkpoint::known")]
+    status: StaticStr,
     stop: parse::Stop,
     idle: Option<Spot>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Outcome {
     report: OutcomeReport,
     turn: usize,
@@ -69,14 +73,16 @@ struct Outcome {
 
 /// The fold. Feed it events in time order with [`push`](Self::push), then
 /// [`finish`](Self::finish).
-#[derive(Debug)]
+/// It serializes (see `analysis::checkpoint`), so a fold can stop and go on later.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct FindingsBuilder {
     first_ts: Option<i64>,
     turn_no: usize,
     /// The time of each turn-ending idle, oldest first.
     turn_ends: Vec<Option<i64>>,
     turn: Turn,
-    status: &'static str,
+    #[serde(with = "checkpoint::known")]
+    status: StaticStr,
     /// The newest session status is an idle that ended a turn, with its stop reason.
     ended: Option<String>,
     children: BTreeMap<String, Child>,
