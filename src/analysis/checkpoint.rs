@@ -68,7 +68,11 @@ pub mod known {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<StaticStr, D::Error> {
         let s = String::deserialize(d)?;
-        Ok(WORDS.iter().find(|w| **w == s).copied().unwrap_or("unknown"))
+        Ok(WORDS
+            .iter()
+            .find(|w| **w == s)
+            .copied()
+            .unwrap_or("unknown"))
     }
 }
 

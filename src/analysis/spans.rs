@@ -168,9 +168,7 @@ fn span_type<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::
     Ok(static_type(&String::deserialize(d)?))
 }
 
-fn opt_span_type<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<&'static str>, D::Error> {
+fn opt_span_type<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'static str>, D::Error> {
     Ok(Option::<String>::deserialize(d)?.map(|t| static_type(&t)))
 }
 

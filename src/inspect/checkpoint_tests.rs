@@ -112,7 +112,11 @@ fn earlier_events_written_after_the_checkpoints_delete_those_they_precede() {
     assert!(checkpoints::update(&store, id, EVERY).unwrap() > 0);
     assert!(checkpoint_count(&store, id) > 0);
     import(&mut store, early);
-    assert_eq!(checkpoint_count(&store, id), 0, "stale checkpoints were kept");
+    assert_eq!(
+        checkpoint_count(&store, id),
+        0,
+        "stale checkpoints were kept"
+    );
     assert_equal_everywhere(&store);
     // Checkpointed again, then a replaced copy of an early event: the checkpoints from it go.
     assert!(checkpoints::update(&store, id, EVERY).unwrap() > 0);

@@ -90,7 +90,11 @@ fn newest(store: &Store, session_id: &str) -> Result<Option<(Folds, Position, u6
     ) else {
         return Ok(None);
     };
-    Ok(Some((Folds { state, findings }, (s.sort_ts, s.seq), s.events)))
+    Ok(Some((
+        Folds { state, findings },
+        (s.sort_ts, s.seq),
+        s.events,
+    )))
 }
 
 /// Brings the session's checkpoints up to date: from the newest (or the session's start),
@@ -144,7 +148,9 @@ pub fn update(store: &Store, session_id: &str, every: u64) -> Result<usize> {
         }
         failed.is_none()
     })?;
-    if let Some((pos, n)) = last.filter(|l| out.last().is_none_or(|c| (c.0.sort_ts, c.0.seq) != l.0)) {
+    if let Some((pos, n)) =
+        last.filter(|l| out.last().is_none_or(|c| (c.0.sort_ts, c.0.seq) != l.0))
+    {
         match snapshot(&mut b, pos, n) {
             Ok(c) => out.push(c),
             Err(e) => failed = Some(e),

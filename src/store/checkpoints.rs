@@ -111,7 +111,12 @@ pub struct CheckpointWrite<'s> {
 
 impl CheckpointWrite<'_> {
     /// Deletes the session's checkpoints of `fold` after (`sort_ts`, `seq`) (all for `None`).
-    pub fn clear_after(&self, session_id: &str, fold: &str, after: Option<(i64, i64)>) -> Result<()> {
+    pub fn clear_after(
+        &self,
+        session_id: &str,
+        fold: &str,
+        after: Option<(i64, i64)>,
+    ) -> Result<()> {
         let (ts, seq) = after.unwrap_or((i64::MIN, i64::MIN));
         self.store
             .conn
@@ -171,7 +176,11 @@ impl Drop for CheckpointWrite<'_> {
 /// Deletes the checkpoints that events written in this transaction invalidate: for each
 /// session, those at or after the earliest sort position written (`from`: sort_ts). Appends at
 /// the end delete nothing. Called by `write.rs` before it commits.
-pub(super) fn invalidate(tx: &rusqlite::Connection, session_id: &str, from: i64) -> rusqlite::Result<()> {
+pub(super) fn invalidate(
+    tx: &rusqlite::Connection,
+    session_id: &str,
+    from: i64,
+) -> rusqlite::Result<()> {
     tx.prepare_cached("DELETE FROM fold_checkpoints WHERE session_id = ?1 AND sort_ts >= ?2")?
         .execute(params![session_id, from])?;
     Ok(())

@@ -25,8 +25,8 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-pub use checkpoints::{CheckpointWrite, FoldCheckpoint};
 pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt, PendingNotice};
+pub use checkpoints::{CheckpointWrite, FoldCheckpoint};
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;
 pub use gc::{Deleted, GcCandidate, GcOptions};

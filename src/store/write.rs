@@ -75,6 +75,10 @@ pub struct WriteBatch<'s> {
     collisions: Vec<(String, String, String)>,
 }
 
+/// A stored event as a replacement weighs it: seq, raw, processed_at, source, received_at, type,
+/// sort_ts.
+type StoredCopy = (i64, String, Option<String>, String, String, String, i64);
+
 const INSERT_EVENT: &str = "INSERT INTO events (seq, session_id, thread_id, event_id, dedup_key, type, processed_at, \
      sort_ts, link_id, source, received_at, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
      ON CONFLICT (session_id, thread_id, dedup_key) DO NOTHING";
@@ -234,7 +238,7 @@ impl WriteBatch<'_> {
         first: bool,
     ) -> Result<Outcome> {
         let env = inc.envelope;
-        let existing: Option<(i64, String, Option<String>, String, String, String, i64)> = self
+        let existing: Option<StoredCopy> = self
             .tx
             .prepare_cached(
                 "SELECT seq, raw, processed_at, source, received_at, type, sort_ts FROM events \
