@@ -41,7 +41,7 @@ fn msg(id: &str, at: &str, text: &str) -> String {
 
 /// A session with a row in every table keyed by sessions: events (one replaced after it was
 /// indexed, so a revision and a search_dirty mark; one error), a preview, quarantine, capture
-/// log, thread object, session object, webhook delivery and deployment run. `hour`: when its
+/// log, thread object, session object, webhook delivery, deployment run and fold checkpoint. `hour`: when its
 /// events happened on 2026-08-07.
 fn fill(store: &mut Store, session: &str, hour: u32, word: &str) {
     let at = |m: u32| format!("2026-08-07T{hour:02}:{m:02}:00.000Z");
@@ -76,7 +76,9 @@ fn fill(store: &mut Store, session: &str, hour: u32, word: &str) {
          INSERT INTO webhooks (id, webhook_id, received_at, timestamp, data_type, data_id, body) \
            VALUES ('wevt_{session}', 'msg_{session}', '{t}', 1, 'session.status_idle', '{session}', x'7b7d'); \
          INSERT INTO deployment_runs (id, status, session_id, fetched_at, body) \
-           VALUES ('drun_{session}', 'succeeded', '{session}', '{t}', '{{}}');",
+           VALUES ('drun_{session}', 'succeeded', '{session}', '{t}', '{{}}'); \
+         INSERT INTO fold_checkpoints (session_id, fold, sort_ts, seq, events, data) \
+           VALUES ('{session}', 'state', 1, 1, 1, x'00');",
         t = at(4)
     ))
     .unwrap();
@@ -88,7 +90,7 @@ fn fill(store: &mut Store, session: &str, hour: u32, word: &str) {
 fn owner(table: &str) -> Option<&'static str> {
     Some(match table {
         "events" | "previews" | "quarantine" | "capture_log" | "threads" | "deployment_runs"
-        | "alerts" | "otlp_pushed_spans" => "SELECT session_id AS o FROM {t}",
+        | "alerts" | "otlp_pushed_spans" | "fold_checkpoints" => "SELECT session_id AS o FROM {t}",
         "sessions" => "SELECT id AS o FROM sessions",
         "webhooks" => "SELECT data_id AS o FROM webhooks",
         "event_revisions" => {
