@@ -8,6 +8,7 @@ pub mod md;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 pub mod perfetto;
+pub mod stream;
 pub mod tape;
 
 pub use crate::doc::SessionDoc;
