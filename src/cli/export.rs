@@ -15,7 +15,7 @@ use super::explain::wall_clock;
 use super::redact_args::RedactArgs;
 use super::{Outcome, exit, open_existing, output, resolve};
 use flightrec::export::SessionDoc;
-use flightrec::export::html::write_html;
+use flightrec::export::html::{write_html, write_html_streamed};
 use flightrec::export::jsonl::{one_line, write_jsonl, write_jsonl_redacted};
 use flightrec::export::stream::Session;
 use flightrec::export::md::write_md;
@@ -136,6 +136,19 @@ pub fn run(db: &Path, mut args: Args) -> Outcome {
         };
         out.flush()?;
         note_other_streams(other, thread);
+        if let Some(m) = &manifest {
+            output::eprint_line(m.summary_line())?;
+        }
+        return Ok(exit::OK);
+    }
+    if target.is_none() && write == Some(Format::Html) {
+        // Streamed: a pass for the facts, verdict and timeline, then one writing the events.
+        let session = Session::open(&store, &args.session, redactor.as_ref())?;
+        let manifest = session.manifest_with(|_| Ok(()))?;
+        let now = args.now.unwrap_or_else(wall_clock);
+        let mut out = open_output(args.output.as_deref())?;
+        write_html_streamed(&session, now, args.stuck_after, &mut out)?;
+        out.flush()?;
         if let Some(m) = &manifest {
             output::eprint_line(m.summary_line())?;
         }

@@ -10,5 +10,6 @@ pub mod otlp;
 pub mod perfetto;
 pub mod stream;
 pub mod tape;
+pub mod transcript;
 
 pub use crate::doc::SessionDoc;

@@ -16,7 +16,7 @@ use crate::redact::{
     revision_place, title_place,
 };
 use crate::store::{
-    CaptureEntry, EventRow, PreviewRow, Result, RevisionRow, SessionObject, SessionSummary, Store,
+    CaptureEntry, EventRef, EventRow, PreviewRow, Result, RevisionRow, SessionObject, SessionSummary, Store,
     TimelineQuery,
 };
 
@@ -77,6 +77,25 @@ impl<'a> Session<'a> {
                 self.redact(&mut e.raw);
                 f(e)
             })
+    }
+
+    /// Lends the events `q` selects to `f`, borrowed and redacted, until `f` returns `false`
+    /// (a scan for a fold: nothing is copied but a text that redaction changes).
+    pub fn scan_redacted(
+        &self,
+        q: &TimelineQuery,
+        mut f: impl FnMut(EventRef<'_>) -> bool,
+    ) -> Result<()> {
+        self.store.scan_events(self.id(), q, |e| match self.redactor {
+            Some(r) => match r.redact_json(e.raw) {
+                (std::borrow::Cow::Owned(new), hits) if !hits.is_empty() => f(EventRef {
+                    raw: &new,
+                    ..e
+                }),
+                _ => f(e),
+            },
+            None => f(e),
+        })
     }
 
     /// Lends every event to `f` in arrival order (`seq`), redacted.

@@ -9,6 +9,7 @@ use super::Session;
 use crate::export::jsonl::{one_line, write_jsonl_redacted};
 use crate::export::tape::{TapeOptions, write_tape, write_tape_streamed};
 use crate::export::SessionDoc;
+use crate::export::html::{write_html, write_html_streamed};
 use crate::record::import::{ImportOptions, import_file};
 use crate::redact::{RedactKey, Redactor, redact_doc};
 use crate::store::Store;
@@ -99,4 +100,36 @@ fn streamed_jsonl_and_tape_equal_the_whole_document_exports_on_every_sample() {
     assert!(masked > 1000, "the redactor masked only {masked} values");
     eprintln!("revisions {revisions} previews {previews} capture {capture}");
     assert!(capture > 0);
+}
+
+/// A fixed "now" (µs) and stall threshold for the transcripts.
+const NOW: i64 = 1_790_000_000_000_000;
+const STUCK_AFTER: i64 = 600_000_000;
+
+#[test]
+fn streamed_html_equals_the_whole_document_page_on_every_sample() {
+    let (_dir, store) = samples();
+    for s in &store.sessions().unwrap() {
+        for r in &redactors() {
+            let (doc, _) = doc(&store, &s.id, r.as_ref());
+            let session = Session::open(&store, &s.id, r.as_ref()).unwrap();
+            let x = doc.explain(NOW, STUCK_AFTER);
+            let mut want = Vec::new();
+            write_html(&doc, &x, STUCK_AFTER, &mut want).unwrap();
+            let mut got = Vec::new();
+            write_html_streamed(&session, NOW, STUCK_AFTER, &mut got).unwrap();
+            let (got, want) = (String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
+            if got != want {
+                let at = got.bytes().zip(want.bytes()).take_while(|(a, b)| a == b).count();
+                let from = at.saturating_sub(200);
+                panic!(
+                    "html {} redacted {}: differs at byte {at}\ngot:  {}\nwant: {}",
+                    s.id,
+                    r.is_some(),
+                    &got[from..(at + 200).min(got.len())],
+                    &want[from..(at + 200).min(want.len())]
+                );
+            }
+        }
+    }
 }
