@@ -18,7 +18,7 @@ use flightrec::export::SessionDoc;
 use flightrec::export::html::{write_html, write_html_streamed};
 use flightrec::export::jsonl::{one_line, write_jsonl, write_jsonl_redacted};
 use flightrec::export::stream::Session;
-use flightrec::export::md::write_md;
+use flightrec::export::md::{write_md, write_md_streamed};
 use flightrec::export::otlp::{encode_protobuf, otlp_request, push::PushTarget, write_otlp_json};
 use flightrec::export::perfetto::write_perfetto;
 use flightrec::export::tape::{TapeOptions, write_tape, write_tape_streamed};
@@ -141,13 +141,17 @@ pub fn run(db: &Path, mut args: Args) -> Outcome {
         }
         return Ok(exit::OK);
     }
-    if target.is_none() && write == Some(Format::Html) {
+    if target.is_none() && matches!(write, Some(Format::Html | Format::Md)) {
         // Streamed: a pass for the facts, verdict and timeline, then one writing the events.
         let session = Session::open(&store, &args.session, redactor.as_ref())?;
-        let manifest = session.manifest_with(|_| Ok(()))?;
+        let manifest = session.manifest()?;
         let now = args.now.unwrap_or_else(wall_clock);
         let mut out = open_output(args.output.as_deref())?;
-        write_html_streamed(&session, now, args.stuck_after, &mut out)?;
+        if write == Some(Format::Md) {
+            write_md_streamed(&session, now, args.stuck_after, &mut out)?;
+        } else {
+            write_html_streamed(&session, now, args.stuck_after, &mut out)?;
+        }
         out.flush()?;
         if let Some(m) = &manifest {
             output::eprint_line(m.summary_line())?;
@@ -158,7 +162,7 @@ pub fn run(db: &Path, mut args: Args) -> Outcome {
         // Streamed: a redacted tape's header holds the manifest, so redaction tallies it in a
         // first pass that keeps nothing, then redacts each row again as it is written.
         let session = Session::open(&store, &args.session, redactor.as_ref())?;
-        let manifest = session.manifest_with(|_| Ok(()))?;
+        let manifest = session.manifest()?;
         let manifest_json = manifest.as_ref().map(serde_json::to_value).transpose()?;
         let exported_at = flightrec::model::time::now();
         let opts = TapeOptions {

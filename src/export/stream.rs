@@ -109,6 +109,15 @@ impl<'a> Session<'a> {
         })
     }
 
+    /// The event stored at `seq`, redacted; `None` when it is not this session's.
+    pub fn event_by_seq(&self, seq: i64) -> Result<Option<EventRow>> {
+        let mut row = self.store.event_by_seq(self.id(), seq)?;
+        if let Some(e) = row.as_mut() {
+            self.redact(&mut e.raw);
+        }
+        Ok(row)
+    }
+
     /// The earlier copies newer ones replaced, in the order they were replaced, redacted.
     pub fn revisions(&self) -> Result<Vec<RevisionRow>> {
         let mut v = self.store.session_revisions(self.id())?;
@@ -143,6 +152,15 @@ impl<'a> Session<'a> {
     /// it), with event counts per source.
     pub fn capture_report(&self, capture: &[CaptureEntry]) -> Result<CaptureReport> {
         Ok(capture_report(capture, self.events_by_source()?))
+    }
+
+    /// The redaction manifest, `None` (at once) when not redacting: a pass over every text that
+    /// keeps nothing.
+    pub fn manifest(&self) -> Result<Option<Manifest>> {
+        if self.redactor.is_none() {
+            return Ok(None);
+        }
+        self.manifest_with(|_| Ok(()))
     }
 
     /// The redaction manifest, `None` when not redacting (the events are lent all the same): every text of the session redacted

@@ -291,6 +291,15 @@ impl Store {
         Ok(())
     }
 
+    /// The session's event stored at `seq` (its arrival number), if any.
+    pub fn event_by_seq(&self, session_id: &str, seq: i64) -> Result<Option<EventRow>> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = ?1 AND session_id = ?2");
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row(params![seq, session_id], event_row).optional())
+            .map_err(self.err("reading an event"))
+    }
+
     /// One event by id (the first stream that has it: the session's own, else a thread's).
     pub fn event_by_id(&self, session_id: &str, event_id: &str) -> Result<Option<EventRow>> {
         // The session's own stream first: one unique-index probe. Other streams need a walk

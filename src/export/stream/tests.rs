@@ -9,6 +9,7 @@ use super::Session;
 use crate::export::jsonl::{one_line, write_jsonl_redacted};
 use crate::export::tape::{TapeOptions, write_tape, write_tape_streamed};
 use crate::export::SessionDoc;
+use crate::export::md::{write_md, write_md_streamed};
 use crate::export::html::{write_html, write_html_streamed};
 use crate::record::import::{ImportOptions, import_file};
 use crate::redact::{RedactKey, Redactor, redact_doc};
@@ -130,6 +131,29 @@ fn streamed_html_equals_the_whole_document_page_on_every_sample() {
                     &want[from..(at + 200).min(want.len())]
                 );
             }
+        }
+    }
+}
+
+#[test]
+fn streamed_markdown_equals_the_whole_document_transcript_on_every_sample() {
+    let (_dir, store) = samples();
+    for s in &store.sessions().unwrap() {
+        for r in &redactors() {
+            let (doc, _) = doc(&store, &s.id, r.as_ref());
+            let session = Session::open(&store, &s.id, r.as_ref()).unwrap();
+            let x = doc.explain(NOW, STUCK_AFTER);
+            let mut want = Vec::new();
+            write_md(&doc, &x, STUCK_AFTER, &mut want).unwrap();
+            let mut got = Vec::new();
+            write_md_streamed(&session, NOW, STUCK_AFTER, &mut got).unwrap();
+            assert!(
+                got == want,
+                "md {} redacted {}:\n{}",
+                s.id,
+                r.is_some(),
+                String::from_utf8_lossy(&got)
+            );
         }
     }
 }
