@@ -17,10 +17,10 @@ use super::{Outcome, exit, open_existing, output, resolve};
 use flightrec::export::SessionDoc;
 use flightrec::export::html::{write_html, write_html_streamed};
 use flightrec::export::jsonl::{one_line, write_jsonl, write_jsonl_redacted};
-use flightrec::export::stream::Session;
 use flightrec::export::md::{write_md, write_md_streamed};
 use flightrec::export::otlp::{encode_protobuf, otlp_request, push::PushTarget, write_otlp_json};
 use flightrec::export::perfetto::write_perfetto;
+use flightrec::export::stream::Session;
 use flightrec::export::tape::{TapeOptions, write_tape, write_tape_streamed};
 use flightrec::redact::redact_doc;
 
@@ -127,7 +127,10 @@ pub fn run(db: &Path, mut args: Args) -> Outcome {
         // Streamed from the store, redacted row by row when asked: the session is never held.
         let mut out = open_output(args.output.as_deref())?;
         let (other, manifest) = match &redactor {
-            None => (write_jsonl(&store, &args.session, thread, &mut out)?.1, None),
+            None => (
+                write_jsonl(&store, &args.session, thread, &mut out)?.1,
+                None,
+            ),
             Some(r) => {
                 let session = Session::open(&store, &args.session, Some(r))?;
                 let (_, other, m) = write_jsonl_redacted(&session, thread, &mut out)?;

@@ -19,11 +19,11 @@ use super::SessionDoc;
 use super::flow::{self, Facts};
 use super::stream::Session;
 use super::transcript::{IdleVerdicts, Survey};
-use crate::store::EventRow;
 use crate::analysis::explain::Explanation;
 use crate::analysis::summarize;
 use crate::model::typed::Event;
 use crate::report::explain as report;
+use crate::store::EventRow;
 
 const CSS: &str = include_str!("html/page.css");
 const JS: &str = include_str!("html/page.js");

@@ -16,8 +16,8 @@ use crate::redact::{
     revision_place, title_place,
 };
 use crate::store::{
-    CaptureEntry, EventRef, EventRow, PreviewRow, Result, RevisionRow, SessionObject, SessionSummary, Store,
-    TimelineQuery,
+    CaptureEntry, EventRef, EventRow, PreviewRow, Result, RevisionRow, SessionObject,
+    SessionSummary, Store, TimelineQuery,
 };
 
 /// A session about to be streamed: what is known before reading its events.
@@ -86,16 +86,16 @@ impl<'a> Session<'a> {
         q: &TimelineQuery,
         mut f: impl FnMut(EventRef<'_>) -> bool,
     ) -> Result<()> {
-        self.store.scan_events(self.id(), q, |e| match self.redactor {
-            Some(r) => match r.redact_json(e.raw) {
-                (std::borrow::Cow::Owned(new), hits) if !hits.is_empty() => f(EventRef {
-                    raw: &new,
-                    ..e
-                }),
-                _ => f(e),
-            },
-            None => f(e),
-        })
+        self.store
+            .scan_events(self.id(), q, |e| match self.redactor {
+                Some(r) => match r.redact_json(e.raw) {
+                    (std::borrow::Cow::Owned(new), hits) if !hits.is_empty() => {
+                        f(EventRef { raw: &new, ..e })
+                    }
+                    _ => f(e),
+                },
+                None => f(e),
+            })
     }
 
     /// Lends every event to `f` in arrival order (`seq`), redacted.

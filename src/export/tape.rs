@@ -235,12 +235,12 @@ fn write_plain(
     let mut revisions: Vec<_> = t.revisions.iter().collect();
     revisions.sort_by_key(|r| r.id);
     for r in revisions {
-        let event = seqs
-            .binary_search(&r.event_seq)
-            .map_err(|_| TapeWriteError::OrphanRevision {
-                id: r.id,
-                seq: r.event_seq,
-            })? as u64;
+        let event =
+            seqs.binary_search(&r.event_seq)
+                .map_err(|_| TapeWriteError::OrphanRevision {
+                    id: r.id,
+                    seq: r.event_seq,
+                })? as u64;
         line(
             out,
             &Record::Revision {

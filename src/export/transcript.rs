@@ -94,7 +94,10 @@ impl Survey {
             if is_reply(&e.event_type)
                 && let Some(link) = e.link_id.as_deref().filter(|l| !l.is_empty())
             {
-                replies.entry(link.to_string()).or_default().push((i, e.seq));
+                replies
+                    .entry(link.to_string())
+                    .or_default()
+                    .push((i, e.seq));
             }
             if let Some(ts) = e.ts {
                 if let Some(st) = status_of(&e.event_type) {
@@ -116,11 +119,7 @@ impl Survey {
             }
             Ok(())
         })?;
-        let agent = s
-            .object
-            .as_ref()
-            .and_then(|o| agent_of(&o.raw))
-            .or(agent);
+        let agent = s.object.as_ref().and_then(|o| agent_of(&o.raw)).or(agent);
         let explanation = explain(
             &state.finish(end_ts),
             &ExplainInput {

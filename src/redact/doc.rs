@@ -138,7 +138,12 @@ impl<'r> Tally<'r> {
 
     /// Redacts one text (`json`: as JSON, else as plain text), counting its hits at the place
     /// `place` names (made only when something matched). The new text when it changed.
-    pub fn text(&mut self, text: &str, json: bool, place: impl FnOnce() -> Place) -> Option<String> {
+    pub fn text(
+        &mut self,
+        text: &str,
+        json: bool,
+        place: impl FnOnce() -> Place,
+    ) -> Option<String> {
         let (new, found) = if json {
             self.r.redact_json(text)
         } else {

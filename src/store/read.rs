@@ -273,7 +273,8 @@ impl Store {
             .map_err(self.err("reading events"))?;
         for batch in seqs.chunks(BATCH) {
             let marks = vec!["?"; batch.len()].join(", ");
-            let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq IN ({marks}) ORDER BY seq");
+            let sql =
+                format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq IN ({marks}) ORDER BY seq");
             let mut stmt = self
                 .conn
                 .prepare_cached(&sql)

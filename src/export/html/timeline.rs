@@ -164,13 +164,7 @@ fn status(s: &mut String, changes: &[StatusChange], sc: &Scale, end: i64) {
     }
 }
 
-fn span(
-    s: &mut String,
-    sp: &Span,
-    sc: &Scale,
-    end: i64,
-    index_of: &dyn Fn(&str) -> Option<usize>,
-) {
+fn span(s: &mut String, sp: &Span, sc: &Scale, end: i64, index_of: &dyn Fn(&str) -> Option<usize>) {
     let Some(start) = sp.start_ts else { return };
     let stop = sp.end_ts.unwrap_or(end);
     let (lane, kind) = *SPAN_LANES.of(sp.kind);

@@ -6,11 +6,11 @@
 use std::path::Path;
 
 use super::Session;
-use crate::export::jsonl::{one_line, write_jsonl_redacted};
-use crate::export::tape::{TapeOptions, write_tape, write_tape_streamed};
 use crate::export::SessionDoc;
-use crate::export::md::{write_md, write_md_streamed};
 use crate::export::html::{write_html, write_html_streamed};
+use crate::export::jsonl::{one_line, write_jsonl_redacted};
+use crate::export::md::{write_md, write_md_streamed};
+use crate::export::tape::{TapeOptions, write_tape, write_tape_streamed};
 use crate::record::import::{ImportOptions, import_file};
 use crate::redact::{RedactKey, Redactor, redact_doc};
 use crate::store::Store;
@@ -77,7 +77,11 @@ fn streamed_jsonl_and_tape_equal_the_whole_document_exports_on_every_sample() {
             }
             let mut got = Vec::new();
             let (_, _, m) = write_jsonl_redacted(&session, "", &mut got).unwrap();
-            assert_eq!(String::from_utf8(got), String::from_utf8(want), "jsonl {what}");
+            assert_eq!(
+                String::from_utf8(got),
+                String::from_utf8(want),
+                "jsonl {what}"
+            );
             let m = m.map(|m| serde_json::to_value(m).unwrap());
             assert_eq!(m, manifest, "manifest {what}");
             masked += m.and_then(|m| m["masked"].as_u64()).unwrap_or(0);
@@ -94,7 +98,11 @@ fn streamed_jsonl_and_tape_equal_the_whole_document_exports_on_every_sample() {
                 write_tape(&doc, &origins, &opts, &mut want).unwrap();
                 let mut got = Vec::new();
                 write_tape_streamed(&session, &opts, &mut got).unwrap();
-                assert_eq!(String::from_utf8(got), String::from_utf8(want), "tape {what}");
+                assert_eq!(
+                    String::from_utf8(got),
+                    String::from_utf8(want),
+                    "tape {what}"
+                );
             }
         }
     }
@@ -119,9 +127,16 @@ fn streamed_html_equals_the_whole_document_page_on_every_sample() {
             write_html(&doc, &x, STUCK_AFTER, &mut want).unwrap();
             let mut got = Vec::new();
             write_html_streamed(&session, NOW, STUCK_AFTER, &mut got).unwrap();
-            let (got, want) = (String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
+            let (got, want) = (
+                String::from_utf8(got).unwrap(),
+                String::from_utf8(want).unwrap(),
+            );
             if got != want {
-                let at = got.bytes().zip(want.bytes()).take_while(|(a, b)| a == b).count();
+                let at = got
+                    .bytes()
+                    .zip(want.bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count();
                 let from = at.saturating_sub(200);
                 panic!(
                     "html {} redacted {}: differs at byte {at}\ngot:  {}\nwant: {}",
