@@ -107,8 +107,11 @@ fn streamed_jsonl_and_tape_equal_the_whole_document_exports_on_every_sample() {
         }
     }
     assert!(masked > 1000, "the redactor masked only {masked} values");
-    eprintln!("revisions {revisions} previews {previews} capture {capture}");
-    assert!(capture > 0);
+    // The samples hold every kind of row a tape carries.
+    assert!(
+        revisions > 0 && previews > 0 && capture > 0,
+        "revisions {revisions} previews {previews} capture {capture}"
+    );
 }
 
 /// A fixed "now" (µs) and stall threshold for the transcripts.
