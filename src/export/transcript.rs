@@ -4,7 +4,8 @@
 //! from the store's scans exactly as `flow::idle_verdicts` folds a whole document.
 //!
 //! What stays O(events): the first index of each event id (to show each event once and to link
-//! spans to their events) and the spans; every other fact is per message, per idle or per reply.
+//! spans to their events), the spans, and the events of the types a verdict carries across turns
+//! (thread and model-request marks); every other fact is per message, per idle or per reply.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -215,6 +216,9 @@ pub struct IdleVerdicts<'a, 's> {
     stuck_after: i64,
     /// The times of the turn-ending idles passed so far.
     turn_ends: Vec<i64>,
+    /// The events passed so far of the types that carry across turns (thread creations and
+    /// statuses, model request marks): small texts, O(such events).
+    prefix: Vec<EventRow>,
 }
 
 impl<'a, 's> IdleVerdicts<'a, 's> {
@@ -224,12 +228,16 @@ impl<'a, 's> IdleVerdicts<'a, 's> {
             capture,
             stuck_after,
             turn_ends: Vec::new(),
+            prefix: Vec::new(),
         }
     }
 
     /// The verdict at `e` when it is a session-level idle that is shown (`shown`); call it for
     /// every event, in session order.
     pub fn at(&mut self, e: &EventRow, shown: bool) -> Result<Option<Explanation>> {
+        if VERDICT_PREFIX_TYPES.contains(&e.event_type.as_str()) {
+            self.prefix.push(e.clone());
+        }
         let Some(ts) = e.ts else { return Ok(None) };
         if !shown || e.event_type != "session.status_idle" || !e.thread_id.is_empty() {
             return Ok(None);
@@ -250,15 +258,15 @@ impl<'a, 's> IdleVerdicts<'a, 's> {
             (StateBuilder::for_verdict(self.session.id()), start)
         };
         if let Some(start) = start {
-            let q = TimelineQuery {
-                types: VERDICT_PREFIX_TYPES.iter().map(|t| t.to_string()).collect(),
-                until_ts: Some(start - 1),
-                ..TimelineQuery::default()
-            };
-            self.session.scan_redacted(&q, |row| {
-                b.push(&row);
-                true
-            })?;
+            // Before the window only the types that carry across turns, kept as they passed
+            // (a scan of them per idle would walk the whole index up to the window each time).
+            for p in self
+                .prefix
+                .iter()
+                .take_while(|p| p.ts.is_some_and(|t| t < start))
+            {
+                b.push(&p.as_ref());
+            }
         }
         let q = TimelineQuery {
             since_ts: start,
