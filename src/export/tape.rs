@@ -64,7 +64,7 @@ impl From<serde_json::Error> for TapeWriteError {
     }
 }
 
-/// Everything of a tape but its events, which are lent one at a time (see [`Tape::events`]).
+/// Everything of a tape but its events, which are lent one at a time (see [`Events`]).
 pub struct Tape<'a> {
     pub session_id: &'a str,
     pub object: Option<&'a SessionObject>,
