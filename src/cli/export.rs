@@ -15,12 +15,13 @@ use super::explain::wall_clock;
 use super::redact_args::RedactArgs;
 use super::{Outcome, exit, open_existing, output, resolve};
 use flightrec::export::SessionDoc;
-use flightrec::export::html::write_html;
-use flightrec::export::jsonl::{one_line, write_jsonl};
-use flightrec::export::md::write_md;
+use flightrec::export::html::{write_html, write_html_streamed};
+use flightrec::export::jsonl::{one_line, write_jsonl, write_jsonl_redacted};
+use flightrec::export::md::{write_md, write_md_streamed};
 use flightrec::export::otlp::{encode_protobuf, otlp_request, push::PushTarget, write_otlp_json};
 use flightrec::export::perfetto::write_perfetto;
-use flightrec::export::tape::{TapeOptions, write_tape};
+use flightrec::export::stream::Session;
+use flightrec::export::tape::{TapeOptions, write_tape, write_tape_streamed};
 use flightrec::redact::redact_doc;
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -122,12 +123,63 @@ pub fn run(db: &Path, mut args: Args) -> Outcome {
     let thread = args.thread.as_deref().unwrap_or("");
     let store = open_existing(db)?;
     args.session = resolve::session_id(&store, &args.session)?;
-    if target.is_none() && write == Some(Format::Jsonl) && redactor.is_none() {
-        // Streamed from the store: no need to hold the session in memory.
+    if target.is_none() && write == Some(Format::Jsonl) {
+        // Streamed from the store, redacted row by row when asked: the session is never held.
         let mut out = open_output(args.output.as_deref())?;
-        let (_, other) = write_jsonl(&store, &args.session, thread, &mut out)?;
+        let (other, manifest) = match &redactor {
+            None => (
+                write_jsonl(&store, &args.session, thread, &mut out)?.1,
+                None,
+            ),
+            Some(r) => {
+                let session = Session::open(&store, &args.session, Some(r))?;
+                let (_, other, m) = write_jsonl_redacted(&session, thread, &mut out)?;
+                (other, m)
+            }
+        };
         out.flush()?;
         note_other_streams(other, thread);
+        if let Some(m) = &manifest {
+            output::eprint_line(m.summary_line())?;
+        }
+        return Ok(exit::OK);
+    }
+    if target.is_none() && matches!(write, Some(Format::Html | Format::Md)) {
+        // Streamed: a pass for the facts, verdict and timeline, then one writing the events.
+        let session = Session::open(&store, &args.session, redactor.as_ref())?;
+        let manifest = session.manifest()?;
+        let now = args.now.unwrap_or_else(wall_clock);
+        let mut out = open_output(args.output.as_deref())?;
+        if write == Some(Format::Md) {
+            write_md_streamed(&session, now, args.stuck_after, &mut out)?;
+        } else {
+            write_html_streamed(&session, now, args.stuck_after, &mut out)?;
+        }
+        out.flush()?;
+        if let Some(m) = &manifest {
+            output::eprint_line(m.summary_line())?;
+        }
+        return Ok(exit::OK);
+    }
+    if target.is_none() && write == Some(Format::Tape) {
+        // Streamed: a redacted tape's header holds the manifest, so redaction tallies it in a
+        // first pass that keeps nothing, then redacts each row again as it is written.
+        let session = Session::open(&store, &args.session, redactor.as_ref())?;
+        let manifest = session.manifest()?;
+        let manifest_json = manifest.as_ref().map(serde_json::to_value).transpose()?;
+        let exported_at = flightrec::model::time::now();
+        let opts = TapeOptions {
+            capture_log: !args.no_capture_log,
+            compress: args.compress,
+            redaction: manifest_json.as_ref(),
+            exported_at: &exported_at,
+        };
+        let mut out = open_output(args.output.as_deref())?;
+        write_tape_streamed(&session, &opts, &mut out)?;
+        out.flush()?;
+        if let Some(m) = &manifest {
+            output::eprint_line(m.summary_line())?;
+        }
         return Ok(exit::OK);
     }
     // Every other path reads the session once, and redacts it before any format or push sees it.

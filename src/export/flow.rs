@@ -11,7 +11,7 @@ use crate::analysis::explain::{At, ExplainInput, Explanation, explain};
 use crate::analysis::state::{StateBuilder, VERDICT_PREFIX_TYPES, idle_ends_turn};
 use crate::model::time::{format_duration_micros, format_micros};
 use crate::model::typed::Event;
-use crate::store::EventRow;
+use crate::store::{CaptureEntry, EventRow};
 
 /// The facts a transcript opens with.
 #[derive(Debug, Clone, PartialEq)]
@@ -215,7 +215,12 @@ fn first_at_ts(events: &[EventRow], i: usize) -> usize {
 
 /// `+1.2s`: an event's offset from the first event of the session.
 pub fn offset(doc: &SessionDoc, e: &EventRow) -> String {
-    match (doc.summary.first_ts, e.ts) {
+    offset_from(doc.summary.first_ts, e)
+}
+
+/// `+1.2s`: an event's offset from `first_ts`, the session's first event (µs).
+pub fn offset_from(first_ts: Option<i64>, e: &EventRow) -> String {
+    match (first_ts, e.ts) {
         (Some(a), Some(b)) => format!("+{}", format_duration_micros(b - a)),
         _ => crate::model::time::untimed_label(e.processed_at.as_deref()),
     }
@@ -320,11 +325,16 @@ pub fn tool_input(raw: &str) -> String {
 
 /// When `flightrec unblock` sent the event `event_id` (its capture-log entry, kind `unblock`).
 pub fn sent_with_unblock(doc: &SessionDoc, event_id: &str) -> Option<String> {
+    sent_with_unblock_in(&doc.capture, event_id)
+}
+
+/// When `flightrec unblock` sent the event `event_id`, from the session's capture log.
+pub fn sent_with_unblock_in(capture: &[CaptureEntry], event_id: &str) -> Option<String> {
     use crate::model::capture::{UnblockDetail, kind, read};
     if event_id.is_empty() {
         return None;
     }
-    doc.capture
+    capture
         .iter()
         .filter(|c| c.kind == kind::UNBLOCK)
         .find(|c| {

@@ -8,7 +8,7 @@
 
 mod timeline;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -17,10 +17,13 @@ use sha2::{Digest, Sha256};
 
 use super::SessionDoc;
 use super::flow::{self, Facts};
+use super::stream::Session;
+use super::transcript::{IdleVerdicts, Survey};
 use crate::analysis::explain::Explanation;
 use crate::analysis::summarize;
 use crate::model::typed::Event;
 use crate::report::explain as report;
+use crate::store::EventRow;
 
 const CSS: &str = include_str!("html/page.css");
 const JS: &str = include_str!("html/page.js");
@@ -75,6 +78,75 @@ pub fn write_html(
 ) -> io::Result<()> {
     let facts = flow::facts(doc);
     let mut s = String::with_capacity(doc.events.iter().map(|e| e.raw.len() * 2).sum());
+    head(&mut s, &facts, x);
+    timeline::write(&mut s, doc);
+    let shown = flow::unique(doc);
+    let types: BTreeSet<&str> = shown
+        .iter()
+        .map(|&i| doc.events[i].event_type.as_str())
+        .collect();
+    list_head(&mut s, types);
+    let idles = flow::idle_verdicts(doc, stuck_after);
+    for i in shown {
+        let e = &doc.events[i];
+        let sent = flow::sent_with_unblock(doc, &e.event_id);
+        item(&mut s, i, e, doc.summary.first_ts, sent, idles.get(&i));
+    }
+    s.push_str(TAIL);
+    out.write_all(s.as_bytes())
+}
+
+/// Writes the page of a streamed session: the survey's pass first (facts, verdict, timeline,
+/// types), then each event as it is read again, with the verdict at each idle folded as it is
+/// reached. Memory holds the survey's small facts and one event.
+pub fn write_html_streamed(
+    session: &Session<'_>,
+    now: i64,
+    stuck_after: i64,
+    out: &mut dyn Write,
+) -> crate::store::Result<()> {
+    let sv = Survey::read(session, now, stuck_after)?;
+    let mut s = String::new();
+    head(&mut s, &sv.facts, &sv.explanation);
+    let parts = timeline::Parts {
+        first_ts: session.summary.first_ts,
+        end_ts: sv.end_ts,
+        status: &sv.status,
+        spans: &sv.spans,
+        index_of: &|id| sv.index_of(id),
+        markers: &sv.markers,
+    };
+    timeline::write_parts(&mut s, &parts);
+    list_head(&mut s, sv.types.iter().map(String::as_str));
+    let mut verdicts = IdleVerdicts::new(session, &sv.capture_report, stuck_after);
+    let mut i = 0;
+    session.each_event(|e| {
+        let n = i;
+        i += 1;
+        let shown = sv.is_shown(n, &e.event_id);
+        let x = verdicts.at(&e, shown).map_err(io::Error::other)?;
+        if shown {
+            let sent = flow::sent_with_unblock_in(&sv.capture, &e.event_id);
+            item(&mut s, n, &e, session.summary.first_ts, sent, x.as_ref());
+            out.write_all(s.as_bytes())?;
+            s.clear();
+        }
+        Ok(())
+    })?;
+    s.push_str(TAIL);
+    out.write_all(s.as_bytes())
+        .map_err(crate::store::StoreError::Output)
+}
+
+/// The page after the last event: the list's end and the one script.
+const TAIL: &str = concat!(
+    "</ol>\n</section>\n<script>",
+    include_str!("html/page.js"),
+    "</script>\n</body>\n</html>\n"
+);
+
+/// The page up to the timeline: the document head, the facts and the verdict.
+fn head(s: &mut String, facts: &Facts, x: &Explanation) {
     let _ = write!(
         s,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -86,12 +158,8 @@ pub fn write_html(
         esc(&content_security_policy()),
         esc(facts.title.as_deref().unwrap_or(&facts.id)),
     );
-    header(&mut s, &facts);
-    verdict(&mut s, x);
-    timeline::write(&mut s, doc);
-    events(&mut s, doc, &flow::idle_verdicts(doc, stuck_after));
-    let _ = write!(s, "<script>{JS}</script>\n</body>\n</html>\n");
-    out.write_all(s.as_bytes())
+    header(s, facts);
+    verdict(s, x);
 }
 
 fn header(s: &mut String, f: &Facts) {
@@ -180,12 +248,8 @@ pub(crate) fn is_error(event_type: &str, raw: &str) -> bool {
             .unwrap_or(false)
 }
 
-fn events(s: &mut String, doc: &SessionDoc, idles: &BTreeMap<usize, Explanation>) {
-    let shown = flow::unique(doc);
-    let types: BTreeSet<&str> = shown
-        .iter()
-        .map(|&i| doc.events[i].event_type.as_str())
-        .collect();
+/// The events section up to its list: the search box and the type menu.
+fn list_head<'t>(s: &mut String, types: impl IntoIterator<Item = &'t str>) {
     s.push_str("<section id=\"events\">\n<h2>Events</h2>\n<div class=\"controls\">\n");
     s.push_str(
         "<input type=\"search\" id=\"q\" placeholder=\"Search events (text, ids, JSON)\" aria-label=\"Search events\">\n",
@@ -193,62 +257,68 @@ fn events(s: &mut String, doc: &SessionDoc, idles: &BTreeMap<usize, Explanation>
     s.push_str(
         "<select id=\"type\" aria-label=\"Event type\"><option value=\"\">all types</option>",
     );
-    for t in &types {
+    for t in types {
         let _ = write!(s, "<option value=\"{0}\">{0}</option>", esc(t));
     }
     s.push_str("</select>\n<span id=\"count\"></span>\n</div>\n<ol id=\"list\">\n");
-    for i in shown {
-        let e = &doc.events[i];
-        let ev = Event::parse(&e.raw);
-        let class = if is_error(&e.event_type, &e.raw) {
-            "e-err"
-        } else if e.event_type.ends_with("message")
-            || e.event_type.starts_with("agent.thread_message")
-        {
-            "e-msg"
+}
+
+/// One event of the list (index `i`): its fold, and the verdict when it is an idle.
+fn item(
+    s: &mut String,
+    i: usize,
+    e: &EventRow,
+    first_ts: Option<i64>,
+    sent_with_unblock: Option<String>,
+    x: Option<&Explanation>,
+) {
+    let ev = Event::parse(&e.raw);
+    let class = if is_error(&e.event_type, &e.raw) {
+        "e-err"
+    } else if e.event_type.ends_with("message") || e.event_type.starts_with("agent.thread_message")
+    {
+        "e-msg"
+    } else {
+        "e-other"
+    };
+    let thread = flow::thread_of(e)
+        .map(|t| format!(" <span class=\"th\">thread {}</span>", esc(&t)))
+        .unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "<li id=\"e{i}\" class=\"{class}\" data-type=\"{}\"><details><summary><span class=\"off\">{}</span> <span class=\"ty\">{}</span>{thread} <span class=\"sum\">{}</span></summary>",
+        esc(&e.event_type),
+        esc(&flow::offset_from(first_ts, e)),
+        esc(&e.event_type),
+        esc(&summarize(&ev))
+    );
+    let _ = write!(
+        s,
+        "<div class=\"ids\">{} · {} · {}{}</div>\n<pre>{}</pre></details>",
+        esc(if e.event_id.is_empty() {
+            "(no id)"
         } else {
-            "e-other"
-        };
-        let thread = flow::thread_of(e)
-            .map(|t| format!(" <span class=\"th\">thread {}</span>", esc(&t)))
-            .unwrap_or_default();
+            &e.event_id
+        }),
+        esc(e.processed_at.as_deref().unwrap_or("queued")),
+        esc(&e.source),
+        sent_with_unblock
+            .map(|t| format!(" · sent with flightrec unblock at {}", esc(&t)))
+            .unwrap_or_default(),
+        esc(&flow::pretty_json(&e.raw).unwrap_or_else(|| e.raw.clone()))
+    );
+    if let Some(x) = x {
         let _ = writeln!(
             s,
-            "<li id=\"e{i}\" class=\"{class}\" data-type=\"{}\"><details><summary><span class=\"off\">{}</span> <span class=\"ty\">{}</span>{thread} <span class=\"sum\">{}</span></summary>",
-            esc(&e.event_type),
-            esc(&flow::offset(doc, e)),
-            esc(&e.event_type),
-            esc(&summarize(&ev))
-        );
-        let _ = write!(
-            s,
-            "<div class=\"ids\">{} · {} · {}{}</div>\n<pre>{}</pre></details>",
-            esc(if e.event_id.is_empty() {
-                "(no id)"
+            "<div class=\"at-verdict\">Verdict here: <span class=\"mono\">{}</span>{} — {}</div>",
+            esc(x.verdict.as_str()),
+            if x.attention {
+                " (needs attention)"
             } else {
-                &e.event_id
-            }),
-            esc(e.processed_at.as_deref().unwrap_or("queued")),
-            esc(&e.source),
-            flow::sent_with_unblock(doc, &e.event_id)
-                .map(|t| format!(" · sent with flightrec unblock at {}", esc(&t)))
-                .unwrap_or_default(),
-            esc(&flow::pretty_json(&e.raw).unwrap_or_else(|| e.raw.clone()))
+                ""
+            },
+            esc(&x.summary)
         );
-        if let Some(x) = idles.get(&i) {
-            let _ = writeln!(
-                s,
-                "<div class=\"at-verdict\">Verdict here: <span class=\"mono\">{}</span>{} — {}</div>",
-                esc(x.verdict.as_str()),
-                if x.attention {
-                    " (needs attention)"
-                } else {
-                    ""
-                },
-                esc(&x.summary)
-            );
-        }
-        s.push_str("</li>\n");
     }
-    s.push_str("</ol>\n</section>\n");
+    s.push_str("</li>\n");
 }

@@ -3,7 +3,9 @@
 use std::borrow::Cow;
 use std::io::Write;
 
-use crate::store::{Result, Store, TimelineQuery};
+use super::stream::Session;
+use crate::redact::Manifest;
+use crate::store::{EventRow, Result, Store, TimelineQuery};
 
 /// Writes the events of one stream of `session_id` to `out` (`thread_id` "" for the session's
 /// own, else that thread's), ordered by processed_at then arrival, so that importing the output
@@ -15,18 +17,51 @@ pub fn write_jsonl(
     thread_id: &str,
     out: &mut dyn Write,
 ) -> Result<(u64, u64)> {
-    let (mut n, mut other) = (0, 0);
-    store.for_each_event(session_id, &TimelineQuery::default(), |row| {
-        if row.thread_id != thread_id {
-            other += 1;
+    let mut w = Lines::new(thread_id, out);
+    store.for_each_event(session_id, &TimelineQuery::default(), |row| w.row(&row))?;
+    Ok((w.n, w.other))
+}
+
+/// As [`write_jsonl`], from a session read with redaction: each event redacted as it is read,
+/// in the same pass that tallies the manifest (returned with the counts).
+pub fn write_jsonl_redacted(
+    session: &Session<'_>,
+    thread_id: &str,
+    out: &mut dyn Write,
+) -> Result<(u64, u64, Option<Manifest>)> {
+    let mut w = Lines::new(thread_id, out);
+    let manifest = session.manifest_with(|row| w.row(&row))?;
+    Ok((w.n, w.other, manifest))
+}
+
+/// Writes the rows of one stream, counting them and the rows of other streams.
+struct Lines<'a, 'o> {
+    thread_id: &'a str,
+    out: &'o mut dyn Write,
+    n: u64,
+    other: u64,
+}
+
+impl<'a, 'o> Lines<'a, 'o> {
+    fn new(thread_id: &'a str, out: &'o mut dyn Write) -> Self {
+        Lines {
+            thread_id,
+            out,
+            n: 0,
+            other: 0,
+        }
+    }
+
+    fn row(&mut self, row: &EventRow) -> std::io::Result<()> {
+        if row.thread_id != self.thread_id {
+            self.other += 1;
             return Ok(());
         }
-        out.write_all(one_line(&row.raw).as_bytes())?;
-        out.write_all(b"\n")?;
-        n += 1;
+        self.out.write_all(one_line(&row.raw).as_bytes())?;
+        self.out.write_all(b"\n")?;
+        self.n += 1;
         Ok(())
-    })?;
-    Ok((n, other))
+    }
 }
 
 /// The text on one line. Text as received is kept unless it spans lines (an event taken from a

@@ -6,7 +6,7 @@
 //! text is markdown-escaped, and code fences are longer than any backtick run they hold. Control
 //! characters are shown, not obeyed (`model::term`), for whoever `cat`s the file.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -18,11 +18,13 @@ pub use explain::explain_md;
 
 use super::SessionDoc;
 use super::flow::{self, Facts};
+use super::stream::Session;
+use super::transcript::{IdleVerdicts, Survey};
 use crate::analysis::explain::Explanation;
 use crate::analysis::summarize;
 use crate::model::typed::{ContentBlock, Event, EventKind, blocks_text};
 use crate::report::explain as report;
-use crate::store::EventRow;
+use crate::store::{CaptureEntry, EventRow};
 
 /// A result longer than this (characters or lines) gets a fold of its own.
 const LONG_CHARS: usize = 2000;
@@ -40,9 +42,64 @@ pub fn write_md(
     header(&mut s, &flow::facts(doc));
     verdict(&mut s, x);
     s.push_str("\n## Transcript\n");
-    body(&mut s, doc, &flow::idle_verdicts(doc, stuck_after));
+    let idles = flow::idle_verdicts(doc, stuck_after);
+    let all = flow::replies(doc);
+    let mut f = Flow::new(doc.summary.first_ts, &doc.capture);
+    for i in flow::unique(doc) {
+        let mut replies = |id: &str| {
+            Ok(all
+                .get(id)
+                .map(|r| r.iter().map(|&j| (j, doc.events[j].clone())).collect())
+                .unwrap_or_default())
+        };
+        f.event(&mut s, i, &doc.events[i], idles.get(&i), &mut replies)?;
+    }
     // People `cat` transcripts: control characters in event text are shown, not obeyed.
     out.write_all(crate::model::term::visible(&s).as_bytes())
+}
+
+/// Writes the markdown transcript of a streamed session: the survey's pass first (facts,
+/// verdict), then each event as it is read again, a tool call's replies read by seq when the
+/// call is reached, and the verdict at each idle folded as it is reached. Memory holds the
+/// survey's small facts, one event and the replies of one tool call.
+pub fn write_md_streamed(
+    session: &Session<'_>,
+    now: i64,
+    stuck_after: i64,
+    out: &mut dyn Write,
+) -> crate::store::Result<()> {
+    let sv = Survey::read(session, now, stuck_after)?;
+    let mut s = String::new();
+    header(&mut s, &sv.facts);
+    verdict(&mut s, &sv.explanation);
+    s.push_str("\n## Transcript\n");
+    let mut verdicts = IdleVerdicts::new(session, &sv.capture_report, stuck_after);
+    let mut f = Flow::new(session.summary.first_ts, &sv.capture);
+    let mut i = 0;
+    session.each_event(|e| {
+        let n = i;
+        i += 1;
+        let shown = sv.is_shown(n, &e.event_id);
+        let x = verdicts.at(&e, shown).map_err(io::Error::other)?;
+        if shown {
+            let mut replies = |id: &str| -> io::Result<Vec<(usize, EventRow)>> {
+                let mut rows = Vec::new();
+                for &(j, seq) in sv.replies.get(id).map(Vec::as_slice).unwrap_or_default() {
+                    match session.event_by_seq(seq).map_err(io::Error::other)? {
+                        Some(row) => rows.push((j, row)),
+                        None => return Err(io::Error::other(format!("event seq {seq} is gone"))),
+                    }
+                }
+                Ok(rows)
+            };
+            f.event(&mut s, n, &e, x.as_ref(), &mut replies)?;
+            out.write_all(crate::model::term::visible(&s).as_bytes())?;
+            s.clear();
+        }
+        Ok(())
+    })?;
+    out.write_all(crate::model::term::visible(&s).as_bytes())
+        .map_err(crate::store::StoreError::Output)
 }
 
 /// A block quote of message text: HTML escaped, the text's own markdown kept.
@@ -113,23 +170,55 @@ fn verdict(s: &mut String, x: &Explanation) {
     s.push_str("\n</details>\n");
 }
 
-fn body(s: &mut String, doc: &SessionDoc, idles: &BTreeMap<usize, Explanation>) {
-    let replies = flow::replies(doc);
-    let mut shown: HashSet<usize> = HashSet::new();
-    let mut names: HashMap<String, String> = HashMap::new();
-    for i in flow::unique(doc) {
-        if shown.contains(&i) {
-            continue;
+/// The replies to the event with an id, with their indices, in session order.
+type Replies<'r> = dyn FnMut(&str) -> io::Result<Vec<(usize, EventRow)>> + 'r;
+
+/// The transcript's flow as it is written, event after event.
+struct Flow<'a> {
+    first_ts: Option<i64>,
+    capture: &'a [CaptureEntry],
+    /// Replies already written under their tool call.
+    shown: HashSet<usize>,
+    /// Thread names, from the `session.thread_created` events so far.
+    names: HashMap<String, String>,
+}
+
+impl<'a> Flow<'a> {
+    fn new(first_ts: Option<i64>, capture: &'a [CaptureEntry]) -> Self {
+        Flow {
+            first_ts,
+            capture,
+            shown: HashSet::new(),
+            names: HashMap::new(),
         }
-        let e = &doc.events[i];
+    }
+
+    /// Writes the event `e` (index `i`, shown once), unless it was written under its tool call.
+    fn event(
+        &mut self,
+        s: &mut String,
+        i: usize,
+        e: &EventRow,
+        idle_verdict: Option<&Explanation>,
+        replies: &mut Replies<'_>,
+    ) -> io::Result<()> {
+        if self.shown.contains(&i) {
+            return Ok(());
+        }
         let ev = Event::parse(&e.raw);
-        let when = flow::offset(doc, e);
+        let when = flow::offset_from(self.first_ts, e);
         let thread = flow::thread_of(e)
-            .map(|t| match names.get(&t) {
+            .map(|t| match self.names.get(&t) {
                 Some(n) => format!(" · thread {} ({})", code(&t), inline(n)),
                 None => format!(" · thread {}", code(&t)),
             })
             .unwrap_or_default();
+        let mut tool_call = |s: &mut String, name: &str| -> io::Result<()> {
+            let r = replies(&e.event_id)?;
+            tool(s, self.first_ts, self.capture, e, name, &when, &thread, &r);
+            self.shown.extend(r.iter().map(|(j, _)| *j));
+            Ok(())
+        };
         use EventKind::*;
         match &ev.kind {
             UserMessage { content, .. } => message(s, "User", &when, &thread, content),
@@ -161,21 +250,12 @@ fn body(s: &mut String, doc: &SessionDoc, idles: &BTreeMap<usize, Explanation>) 
                 );
                 message(s, &from, &when, &thread, content)
             }
-            AgentToolUse { name, .. } | AgentCustomToolUse { name, .. } => {
-                let r = replies.get(e.event_id.as_str()).map(Vec::as_slice);
-                tool(s, doc, e, name, &when, &thread, r);
-                shown.extend(r.unwrap_or_default());
-            }
+            AgentToolUse { name, .. } | AgentCustomToolUse { name, .. } => tool_call(s, name)?,
             AgentMcpToolUse {
                 mcp_server_name,
                 name,
                 ..
-            } => {
-                let r = replies.get(e.event_id.as_str()).map(Vec::as_slice);
-                let full = format!("{mcp_server_name}/{name}");
-                tool(s, doc, e, &full, &when, &thread, r);
-                shown.extend(r.unwrap_or_default());
-            }
+            } => tool_call(s, &format!("{mcp_server_name}/{name}"))?,
             SessionError { error, .. } => {
                 let retry = error
                     .retry_status
@@ -189,13 +269,14 @@ fn body(s: &mut String, doc: &SessionDoc, idles: &BTreeMap<usize, Explanation>) 
                     inline(error.message.as_deref().unwrap_or("(no message)"))
                 );
             }
-            SessionStatusIdle { .. } => idle(s, &when, &ev, idles.get(&i)),
+            SessionStatusIdle { .. } => idle(s, &when, &ev, idle_verdict),
             SessionThreadCreated {
                 session_thread_id,
                 agent_name,
                 ..
             } => {
-                names.insert(session_thread_id.clone(), agent_name.clone());
+                self.names
+                    .insert(session_thread_id.clone(), agent_name.clone());
                 status(s, &when, &summarize(&ev), e)
             }
             AgentThinking { .. } | SpanModelRequestStart { .. } | SpanModelRequestEnd { .. } => {}
@@ -203,10 +284,8 @@ fn body(s: &mut String, doc: &SessionDoc, idles: &BTreeMap<usize, Explanation>) 
             // An event the typed view cannot read (a tool input nested past serde_json's 128
             // levels, a missing field): shown from its raw text rather than lost.
             Invalid { .. } if flow::is_tool_use(&e.event_type) => {
-                let r = replies.get(e.event_id.as_str()).map(Vec::as_slice);
                 let name = flow::tool_name(&e.raw).unwrap_or_else(|| "?".into());
-                tool(s, doc, e, &name, &when, &thread, r);
-                shown.extend(r.unwrap_or_default());
+                tool_call(s, &name)?
             }
             Invalid { .. } if !flow::is_reply(&e.event_type) => raw_event(s, &when, &ev, e),
             _ if flow::is_reply(&e.event_type) => {
@@ -215,10 +294,11 @@ fn body(s: &mut String, doc: &SessionDoc, idles: &BTreeMap<usize, Explanation>) 
                     "\n**Reply to {}** · {when}{thread}\n",
                     code(e.link_id.as_deref().unwrap_or("?"))
                 );
-                reply(s, doc, i);
+                reply(s, self.first_ts, self.capture, e);
             }
             _ => status(s, &when, &summarize(&ev), e),
         }
+        Ok(())
     }
 }
 
@@ -266,19 +346,20 @@ fn idle(s: &mut String, when: &str, ev: &Event, x: Option<&Explanation>) {
     s.push_str("\n---\n");
 }
 
+#[allow(clippy::too_many_arguments)]
 fn tool(
     s: &mut String,
-    doc: &SessionDoc,
+    first_ts: Option<i64>,
+    capture: &[CaptureEntry],
     e: &EventRow,
     name: &str,
     when: &str,
     thread: &str,
-    replies: Option<&[usize]>,
+    replies: &[(usize, EventRow)],
 ) {
-    let replies = replies.unwrap_or_default();
     let results: Vec<&EventRow> = replies
         .iter()
-        .map(|&r| &doc.events[r])
+        .map(|(_, r)| r)
         .filter(|r| r.event_type != "user.tool_confirmation")
         .collect();
     let outcome = match results.last() {
@@ -300,8 +381,8 @@ fn tool(
     }
     s.push_str("**Input**\n\n");
     s.push_str(&fence(&flow::tool_input(&e.raw), "json"));
-    for &r in replies {
-        reply(s, doc, r);
+    for (_, r) in replies {
+        reply(s, first_ts, capture, r);
     }
     s.push_str("\n</details>\n");
 }
@@ -311,10 +392,9 @@ fn is_error(raw: &str) -> bool {
 }
 
 /// A confirmation or a result, inside its tool call's fold.
-fn reply(s: &mut String, doc: &SessionDoc, i: usize) {
-    let e = &doc.events[i];
-    let mut when = flow::offset(doc, e);
-    if let Some(t) = flow::sent_with_unblock(doc, &e.event_id) {
+fn reply(s: &mut String, first_ts: Option<i64>, capture: &[CaptureEntry], e: &EventRow) {
+    let mut when = flow::offset_from(first_ts, e);
+    if let Some(t) = flow::sent_with_unblock_in(capture, &e.event_id) {
         when.push_str(&format!(
             " · sent with `flightrec unblock` at {}",
             inline(&t)

@@ -6,9 +6,13 @@
 use std::collections::HashMap;
 use std::io::Write;
 
+use crate::analysis::capture::{CaptureReport, capture_report};
 use crate::export::SessionDoc;
+use crate::export::stream::Session;
 use crate::source::tape::{Record, TAPE_VERSION, TapeCounts, TapeHeader, TapeSession};
-use crate::store::PreviewOrigin;
+use crate::store::{
+    CaptureEntry, EventRow, PreviewOrigin, PreviewRow, RevisionRow, SessionObject, StoreError,
+};
 
 /// What to put in a tape besides the session's rows.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +38,18 @@ pub enum TapeWriteError {
     OrphanRevision { id: i64, seq: i64 },
     #[error("preview seq {seq} has no stored origin")]
     OrphanPreview { seq: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl TapeWriteError {
+    /// As an I/O error, to pass through a store scan's callback (which gives it back).
+    fn into_io(self) -> std::io::Error {
+        match self {
+            TapeWriteError::Output(e) => e,
+            other => std::io::Error::other(other),
+        }
+    }
 }
 
 impl From<std::io::Error> for TapeWriteError {
@@ -48,6 +64,55 @@ impl From<serde_json::Error> for TapeWriteError {
     }
 }
 
+/// Everything of a tape but its events, which are lent one at a time (see [`Events`]).
+pub struct Tape<'a> {
+    pub session_id: &'a str,
+    pub object: Option<&'a SessionObject>,
+    pub capture_report: CaptureReport,
+    pub event_count: u64,
+    pub revisions: Vec<RevisionRow>,
+    pub previews: Vec<PreviewRow>,
+    /// The thread, source and arrival time of each preview frame (by seq).
+    pub preview_origins: Vec<PreviewOrigin>,
+    pub capture: Vec<CaptureEntry>,
+}
+
+/// Lends each event of a session, in arrival order, to the writer it is given.
+pub type Events<'e> =
+    dyn FnMut(&mut dyn FnMut(&EventRow) -> std::io::Result<()>) -> Result<(), TapeWriteError> + 'e;
+
+impl<'a> Tape<'a> {
+    /// The parts of `doc`'s tape.
+    pub fn of_doc(doc: &'a SessionDoc, preview_origins: &[PreviewOrigin]) -> Tape<'a> {
+        Tape {
+            session_id: &doc.summary.id,
+            object: doc.object.as_ref(),
+            capture_report: doc.capture_report(),
+            event_count: doc.events.len() as u64,
+            revisions: doc.revisions.clone(),
+            previews: doc.previews.clone(),
+            preview_origins: preview_origins.to_vec(),
+            capture: doc.capture.clone(),
+        }
+    }
+
+    /// The parts of a streamed session's tape (redacted as the session is).
+    pub fn of_session(s: &'a Session<'_>) -> Result<Tape<'a>, StoreError> {
+        let capture = s.capture()?;
+        let by_source = s.events_by_source()?;
+        Ok(Tape {
+            session_id: s.id(),
+            object: s.object.as_ref(),
+            event_count: by_source.values().sum(),
+            capture_report: capture_report(&capture, by_source),
+            revisions: s.revisions()?,
+            previews: s.previews()?,
+            preview_origins: s.store.preview_origins(s.id())?,
+            capture,
+        })
+    }
+}
+
 /// Writes `doc` as a tape to `out`. `preview_origins` are the thread, source and arrival time of
 /// `doc.previews` (by seq). Returns the counts written.
 pub fn write_tape(
@@ -56,38 +121,77 @@ pub fn write_tape(
     opts: &TapeOptions<'_>,
     out: &mut dyn Write,
 ) -> Result<TapeCounts, TapeWriteError> {
+    let tape = Tape::of_doc(doc, preview_origins);
+    let mut events = |f: &mut dyn FnMut(&EventRow) -> std::io::Result<()>| {
+        let mut events: Vec<_> = doc.events.iter().collect();
+        events.sort_by_key(|e| e.seq);
+        for e in events {
+            f(e)?;
+        }
+        Ok(())
+    };
+    write_parts(&tape, &mut events, opts, out)
+}
+
+/// Writes a streamed session as a tape to `out`, its events read in arrival order as they are
+/// written: memory holds one event, the small tables and the session's seqs (8 bytes an event,
+/// to number the revisions' events). Returns the counts written.
+pub fn write_tape_streamed(
+    s: &Session<'_>,
+    opts: &TapeOptions<'_>,
+    out: &mut dyn Write,
+) -> Result<TapeCounts, TapeWriteError> {
+    let tape = Tape::of_session(s)?;
+    let mut events = |f: &mut dyn FnMut(&EventRow) -> std::io::Result<()>| {
+        s.each_event_by_arrival(|e| f(&e))
+            .map_err(TapeWriteError::from)
+    };
+    write_parts(&tape, &mut events, opts, out)
+}
+
+/// Writes a tape of `tape` and the `events` it lends.
+pub fn write_parts(
+    tape: &Tape<'_>,
+    events: &mut Events<'_>,
+    opts: &TapeOptions<'_>,
+    out: &mut dyn Write,
+) -> Result<TapeCounts, TapeWriteError> {
     if opts.compress {
         // The JSON writer makes many small writes; the encoder pays per call, so buffer them.
         let gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
         let mut buffered = std::io::BufWriter::with_capacity(1 << 16, gz);
-        let counts = write_plain(doc, preview_origins, opts, &mut buffered)?;
+        let counts = write_plain(tape, events, opts, &mut buffered)?;
         let gz = buffered.into_inner().map_err(|e| e.into_error())?;
         gz.finish()?;
         Ok(counts)
     } else {
-        write_plain(doc, preview_origins, opts, out)
+        write_plain(tape, events, opts, out)
     }
 }
 
 /// The header of `doc`'s tape.
 pub fn header(doc: &SessionDoc, opts: &TapeOptions<'_>) -> Result<TapeHeader, TapeWriteError> {
+    tape_header(&Tape::of_doc(doc, &[]), opts)
+}
+
+fn tape_header(t: &Tape<'_>, opts: &TapeOptions<'_>) -> Result<TapeHeader, TapeWriteError> {
     Ok(TapeHeader {
         flightrec_tape: TAPE_VERSION,
         flightrec_version: env!("CARGO_PKG_VERSION").to_string(),
-        session_id: doc.summary.id.clone(),
+        session_id: t.session_id.to_string(),
         exported_at: opts.exported_at.to_string(),
         session: TapeSession {
-            object: doc.object.as_ref().map(|o| o.raw.clone()),
-            fetched_at: doc.object.as_ref().and_then(|o| o.fetched_at.clone()),
+            object: t.object.map(|o| o.raw.clone()),
+            fetched_at: t.object.and_then(|o| o.fetched_at.clone()),
         },
-        capture: serde_json::to_value(doc.capture_report())?,
+        capture: serde_json::to_value(&t.capture_report)?,
         redaction: opts.redaction.cloned(),
         counts: TapeCounts {
-            events: doc.events.len() as u64,
-            revisions: doc.revisions.len() as u64,
-            previews: doc.previews.len() as u64,
+            events: t.event_count,
+            revisions: t.revisions.len() as u64,
+            previews: t.previews.len() as u64,
             capture_log: if opts.capture_log {
-                doc.capture.len() as u64
+                t.capture.len() as u64
             } else {
                 0
             },
@@ -102,23 +206,19 @@ fn line(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), TapeWr
 }
 
 fn write_plain(
-    doc: &SessionDoc,
-    preview_origins: &[PreviewOrigin],
+    t: &Tape<'_>,
+    events: &mut Events<'_>,
     opts: &TapeOptions<'_>,
     out: &mut dyn Write,
 ) -> Result<TapeCounts, TapeWriteError> {
-    let header = header(doc, opts)?;
+    let header = tape_header(t, opts)?;
     line(out, &header)?;
     // Events in arrival order, so a restore gives them the same relative order (ties in
-    // processed_at and queued events are ordered by arrival).
-    let mut events: Vec<_> = doc.events.iter().collect();
-    events.sort_by_key(|e| e.seq);
-    let position: HashMap<i64, u64> = events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.seq, i as u64))
-        .collect();
-    for e in &events {
+    // processed_at and queued events are ordered by arrival). Their seqs, ascending, number
+    // the events the revisions belong to.
+    let mut seqs: Vec<i64> = Vec::with_capacity(usize::try_from(t.event_count).unwrap_or(0));
+    events(&mut |e: &EventRow| {
+        seqs.push(e.seq);
         line(
             out,
             &Record::Event {
@@ -129,17 +229,18 @@ fn write_plain(
                 revision: e.revision,
                 raw: e.raw.as_str().into(),
             },
-        )?;
-    }
-    let mut revisions: Vec<_> = doc.revisions.iter().collect();
+        )
+        .map_err(TapeWriteError::into_io)
+    })?;
+    let mut revisions: Vec<_> = t.revisions.iter().collect();
     revisions.sort_by_key(|r| r.id);
     for r in revisions {
-        let event = *position
-            .get(&r.event_seq)
-            .ok_or(TapeWriteError::OrphanRevision {
-                id: r.id,
-                seq: r.event_seq,
-            })?;
+        let event =
+            seqs.binary_search(&r.event_seq)
+                .map_err(|_| TapeWriteError::OrphanRevision {
+                    id: r.id,
+                    seq: r.event_seq,
+                })? as u64;
         line(
             out,
             &Record::Revision {
@@ -152,8 +253,8 @@ fn write_plain(
         )?;
     }
     let origins: HashMap<i64, &PreviewOrigin> =
-        preview_origins.iter().map(|o| (o.seq, o)).collect();
-    let mut previews: Vec<_> = doc.previews.iter().collect();
+        t.preview_origins.iter().map(|o| (o.seq, o)).collect();
+    let mut previews: Vec<_> = t.previews.iter().collect();
     previews.sort_by_key(|p| p.seq);
     for p in previews {
         let o = origins
@@ -172,7 +273,7 @@ fn write_plain(
         )?;
     }
     if opts.capture_log {
-        let mut capture: Vec<_> = doc.capture.iter().collect();
+        let mut capture: Vec<_> = t.capture.iter().collect();
         capture.sort_by_key(|c| c.id);
         for c in capture {
             line(

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::{Hit, Redactor, RuleInfo};
 use crate::doc::SessionDoc;
+use crate::store::{CaptureEntry, EventRow, PreviewRow};
 
 /// The version of the manifest's shape.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -115,54 +116,145 @@ pub fn redact_doc(doc: &mut SessionDoc, r: &Redactor) -> Manifest {
     redact_doc_with_hits(doc, r).0
 }
 
-/// Redacts every text of `doc` in place: each event, each earlier revision, each preview frame,
-/// the session object, each capture-log detail, and the title. Returns the manifest and every hit
-/// with its place, in that order.
-pub fn redact_doc_with_hits(doc: &mut SessionDoc, r: &Redactor) -> (Manifest, Vec<DocHit>) {
-    let mut m = Manifest::new(r);
-    let mut hits = Vec::new();
-    let mut record = |text: &mut String, place: Place, json: bool| {
+/// Redacts texts one at a time and tallies what was masked into a [`Manifest`]: how a whole
+/// document is redacted, and how a streaming export redacts each row as it reads it.
+#[derive(Clone)]
+pub struct Tally<'r> {
+    r: &'r Redactor,
+    manifest: Manifest,
+    /// Every hit with its place, when asked for (`redact --preview`).
+    hits: Option<Vec<DocHit>>,
+}
+
+impl<'r> Tally<'r> {
+    /// An empty tally under `r`'s rules.
+    pub fn new(r: &'r Redactor) -> Tally<'r> {
+        Tally {
+            r,
+            manifest: Manifest::new(r),
+            hits: None,
+        }
+    }
+
+    /// Redacts one text (`json`: as JSON, else as plain text), counting its hits at the place
+    /// `place` names (made only when something matched). The new text when it changed.
+    pub fn text(
+        &mut self,
+        text: &str,
+        json: bool,
+        place: impl FnOnce() -> Place,
+    ) -> Option<String> {
         let (new, found) = if json {
-            r.redact_json(text)
+            self.r.redact_json(text)
         } else {
-            r.redact_plain(text)
+            self.r.redact_plain(text)
         };
+        if found.is_empty() {
+            return None;
+        }
         let new = match new {
             std::borrow::Cow::Owned(s) => Some(s),
             std::borrow::Cow::Borrowed(_) => None,
         };
-        if found.is_empty() {
-            return;
-        }
+        let place = place();
+        let m = &mut self.manifest;
+        let key = place.key();
         for h in found {
             *m.counts.entry(h.rule.clone()).or_insert(0) += 1;
-            *m.places.entry(place.key()).or_insert(0) += 1;
+            *m.places.entry(key.clone()).or_insert(0) += 1;
             m.masked += 1;
-            hits.push(DocHit {
-                place: place.clone(),
-                hit: h,
-            });
+            if let Some(hits) = self.hits.as_mut() {
+                hits.push(DocHit {
+                    place: place.clone(),
+                    hit: h,
+                });
+            }
         }
-        if let Some(s) = new {
-            *text = s;
+        if new.is_some() {
             m.texts_changed += 1;
         }
-    };
+        new
+    }
+
+    /// As [`Tally::text`], rewriting `text` in place.
+    pub fn rewrite(&mut self, text: &mut String, json: bool, place: impl FnOnce() -> Place) {
+        if let Some(new) = self.text(text, json, place) {
+            *text = new;
+        }
+    }
+
+    /// The manifest of every text redacted so far.
+    pub fn manifest(self) -> Manifest {
+        self.manifest
+    }
+}
+
+/// The place of an event's text.
+pub fn event_place(e: &EventRow) -> Place {
+    Place {
+        kind: "event",
+        id: Some(e.event_id.clone()),
+        of_type: Some(e.event_type.clone()),
+    }
+}
+
+/// The place of an earlier copy of the event with `id` and `of_type` (when still stored).
+pub fn revision_place(event: Option<(String, String)>) -> Place {
+    let (id, of_type) = event.unzip();
+    Place {
+        kind: "revision",
+        id,
+        of_type,
+    }
+}
+
+/// The place of a preview frame's text.
+pub fn preview_place(p: &PreviewRow) -> Place {
+    Place {
+        kind: "preview",
+        id: Some(p.event_id.clone()),
+        of_type: Some(p.preview_type.clone()),
+    }
+}
+
+/// The place of a capture-log entry's detail.
+pub fn capture_place(c: &CaptureEntry) -> Place {
+    Place {
+        kind: "capture",
+        id: Some(c.id.to_string()),
+        of_type: Some(c.kind.clone()),
+    }
+}
+
+/// The place of the session's title.
+pub fn title_place() -> Place {
+    Place {
+        kind: "title",
+        id: None,
+        of_type: None,
+    }
+}
+
+/// The place of the session object.
+pub fn object_place(session_id: &str) -> Place {
+    Place {
+        kind: "session_object",
+        id: Some(session_id.to_string()),
+        of_type: None,
+    }
+}
+
+/// Redacts every text of `doc` in place: each event, each earlier revision, each preview frame,
+/// the session object, each capture-log detail, and the title. Returns the manifest and every hit
+/// with its place, in that order.
+pub fn redact_doc_with_hits(doc: &mut SessionDoc, r: &Redactor) -> (Manifest, Vec<DocHit>) {
+    let mut t = Tally::new(r);
+    t.hits = Some(Vec::new());
     if let Some(title) = doc.summary.title.as_mut() {
-        let place = Place {
-            kind: "title",
-            id: None,
-            of_type: None,
-        };
-        record(title, place, false);
+        t.rewrite(title, false, title_place);
     }
     if let Some(obj) = doc.object.as_mut() {
-        let place = Place {
-            kind: "session_object",
-            id: Some(doc.summary.id.clone()),
-            of_type: None,
-        };
-        record(&mut obj.raw, place, true);
+        t.rewrite(&mut obj.raw, true, || object_place(&doc.summary.id));
     }
     let by_seq: HashMap<i64, (String, String)> = doc
         .events
@@ -170,39 +262,26 @@ pub fn redact_doc_with_hits(doc: &mut SessionDoc, r: &Redactor) -> (Manifest, Ve
         .map(|e| (e.seq, (e.event_id.clone(), e.event_type.clone())))
         .collect();
     for e in &mut doc.events {
-        let place = Place {
-            kind: "event",
-            id: Some(e.event_id.clone()),
-            of_type: Some(e.event_type.clone()),
-        };
-        record(&mut e.raw, place, true);
-    }
-    for rev in &mut doc.revisions {
-        let (id, ty) = by_seq.get(&rev.event_seq).cloned().unzip();
-        let place = Place {
-            kind: "revision",
-            id,
-            of_type: ty,
-        };
-        record(&mut rev.raw, place, true);
-    }
-    for p in &mut doc.previews {
-        let place = Place {
-            kind: "preview",
-            id: Some(p.event_id.clone()),
-            of_type: Some(p.preview_type.clone()),
-        };
-        record(&mut p.raw, place, true);
-    }
-    for c in &mut doc.capture {
-        if let Some(detail) = c.detail.as_mut() {
-            let place = Place {
-                kind: "capture",
-                id: Some(c.id.to_string()),
-                of_type: Some(c.kind.clone()),
-            };
-            record(detail, place, true);
+        if let Some(new) = t.text(&e.raw, true, || event_place(e)) {
+            e.raw = new;
         }
     }
-    (m, hits)
+    for rev in &mut doc.revisions {
+        let event = by_seq.get(&rev.event_seq).cloned();
+        t.rewrite(&mut rev.raw, true, || revision_place(event));
+    }
+    for p in &mut doc.previews {
+        if let Some(new) = t.text(&p.raw, true, || preview_place(p)) {
+            p.raw = new;
+        }
+    }
+    for c in &mut doc.capture {
+        if let Some(detail) = c.detail.as_ref()
+            && let Some(new) = t.text(detail, true, || capture_place(c))
+        {
+            c.detail = Some(new);
+        }
+    }
+    let hits = t.hits.take().unwrap_or_default();
+    (t.manifest, hits)
 }

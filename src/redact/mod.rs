@@ -30,7 +30,10 @@ use aho_corasick::AhoCorasick;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-pub use doc::{DocHit, Manifest, Place, redact_doc, redact_doc_with_hits};
+pub use doc::{
+    DocHit, Manifest, Place, Tally, capture_place, event_place, object_place, preview_place,
+    redact_doc, redact_doc_with_hits, revision_place, title_place,
+};
 pub use path::FieldPath;
 pub use rules::{RuleInfo, SECRET_FIELD_NAMES};
 

@@ -257,6 +257,50 @@ impl Store {
         Ok(())
     }
 
+    /// Streams a session's events in arrival order (`seq`) to `f`: the session's seqs first (8
+    /// bytes an event, read from an index), then the rows by seq a batch at a time, so memory
+    /// holds one batch and never the session (an `ORDER BY seq` would sort every row's text).
+    pub fn for_each_event_by_arrival(
+        &self,
+        session_id: &str,
+        mut f: impl FnMut(EventRow) -> std::io::Result<()>,
+    ) -> Result<()> {
+        const BATCH: usize = 256;
+        let seqs: Vec<i64> = self
+            .conn
+            .prepare_cached("SELECT seq FROM events WHERE session_id = ?1 ORDER BY seq")
+            .and_then(|mut s| s.query_map([session_id], |r| r.get(0))?.collect())
+            .map_err(self.err("reading events"))?;
+        for batch in seqs.chunks(BATCH) {
+            let marks = vec!["?"; batch.len()].join(", ");
+            let sql =
+                format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq IN ({marks}) ORDER BY seq");
+            let mut stmt = self
+                .conn
+                .prepare_cached(&sql)
+                .map_err(self.err("reading events"))?;
+            let mut rows = stmt
+                .query(params_from_iter(batch))
+                .map_err(self.err("reading events"))?;
+            while let Some(r) = rows.next().map_err(self.err("reading events"))? {
+                let row = event_row(r).map_err(self.err("reading events"))?;
+                if let Err(e) = f(row) {
+                    return Err(StoreError::Output(e));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The session's event stored at `seq` (its arrival number), if any.
+    pub fn event_by_seq(&self, session_id: &str, seq: i64) -> Result<Option<EventRow>> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = ?1 AND session_id = ?2");
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row(params![seq, session_id], event_row).optional())
+            .map_err(self.err("reading an event"))
+    }
+
     /// One event by id (the first stream that has it: the session's own, else a thread's).
     pub fn event_by_id(&self, session_id: &str, event_id: &str) -> Result<Option<EventRow>> {
         // The session's own stream first: one unique-index probe. Other streams need a walk

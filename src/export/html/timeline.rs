@@ -10,6 +10,7 @@ use crate::analysis::lanes::Grouping;
 use crate::analysis::spans::Span;
 use crate::export::SessionDoc;
 use crate::export::flow;
+use crate::export::transcript::{Marker, StatusChange, status_of};
 use crate::model::time::format_duration_micros;
 
 const WIDTH: f64 = 1000.0;
@@ -45,9 +46,58 @@ fn lane_y(name: &str) -> f64 {
     20.0 + i as f64 * LANE
 }
 
-/// Writes the timeline section; nothing when no event has a time.
+/// Writes the timeline section of `doc`; nothing when no event has a time.
 pub fn write(s: &mut String, doc: &SessionDoc) {
-    let (Some(t0), Some(t1)) = (doc.summary.first_ts, doc.end_ts()) else {
+    let unique = flow::unique(doc);
+    let ids: HashMap<&str, usize> = unique
+        .iter()
+        .map(|&i| (doc.events[i].event_id.as_str(), i))
+        .collect();
+    let mut status = Vec::new();
+    let mut markers = Vec::new();
+    for &i in &unique {
+        let e = &doc.events[i];
+        let Some(ts) = e.ts else { continue };
+        if let Some(st) = status_of(&e.event_type) {
+            status.push((i, ts, st));
+        }
+        let t = e.event_type.as_str();
+        let class = if is_error(t, &e.raw) {
+            "m-err"
+        } else if t.ends_with("message") || t.starts_with("agent.thread_message") {
+            "m-msg"
+        } else if t == "session.status_idle" {
+            "m-idle"
+        } else {
+            continue;
+        };
+        markers.push((i, ts, class, e.event_type.clone()));
+    }
+    let parts = Parts {
+        first_ts: doc.summary.first_ts,
+        end_ts: doc.end_ts(),
+        status: &status,
+        spans: &doc.spans(),
+        index_of: &|id| ids.get(id).copied(),
+        markers: &markers,
+    };
+    write_parts(s, &parts);
+}
+
+/// What the timeline draws, gathered from a document or from a streamed session's survey.
+pub struct Parts<'a> {
+    pub first_ts: Option<i64>,
+    pub end_ts: Option<i64>,
+    pub status: &'a [StatusChange],
+    pub spans: &'a [Span],
+    /// The index of the event shown for an id, which a span's rectangle opens.
+    pub index_of: &'a dyn Fn(&str) -> Option<usize>,
+    pub markers: &'a [Marker],
+}
+
+/// Writes the timeline section; nothing when no event has a time.
+pub fn write_parts(s: &mut String, p: &Parts<'_>) {
+    let (Some(t0), Some(t1)) = (p.first_ts, p.end_ts) else {
         return;
     };
     let sc = Scale {
@@ -67,15 +117,11 @@ pub fn write(s: &mut String, doc: &SessionDoc) {
             lane_y(l) + 13.0
         );
     }
-    status(s, doc, &sc, t1);
-    let ids: HashMap<&str, usize> = flow::unique(doc)
-        .into_iter()
-        .map(|i| (doc.events[i].event_id.as_str(), i))
-        .collect();
-    for sp in doc.spans() {
-        span(s, &sp, &sc, t1, &ids);
+    status(s, p.status, &sc, t1);
+    for sp in p.spans {
+        span(s, sp, &sc, t1, p.index_of);
     }
-    markers(s, doc, &sc);
+    markers(s, p.markers, &sc);
     let _ = writeln!(
         s,
         "<text class=\"lane\" x=\"{LEFT}\" y=\"{:.1}\">+0</text><text class=\"lane\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">+{}</text>",
@@ -99,28 +145,18 @@ fn rect(s: &mut String, class: &str, lane: &str, x0: f64, x1: f64, title: &str, 
     );
 }
 
+/// An event's offset from the first event (every event drawn has a time).
+fn offset(sc: &Scale, ts: i64) -> String {
+    format!("+{}", format_duration_micros(ts - sc.t0))
+}
+
 /// Session status segments: each status from its event to the next one (or the end).
-fn status(s: &mut String, doc: &SessionDoc, sc: &Scale, end: i64) {
-    let changes: Vec<(usize, i64, &str)> = flow::unique(doc)
-        .into_iter()
-        .filter_map(|i| {
-            let e = &doc.events[i];
-            let status = match e.event_type.as_str() {
-                "session.status_running" => "running",
-                "session.status_idle" => "idle",
-                "session.status_rescheduled" => "rescheduling",
-                "session.status_terminated" => "terminated",
-                "session.deleted" => "deleted",
-                _ => return None,
-            };
-            Some((i, e.ts?, status))
-        })
-        .collect();
+fn status(s: &mut String, changes: &[StatusChange], sc: &Scale, end: i64) {
     for (n, &(i, ts, status)) in changes.iter().enumerate() {
         let next = changes.get(n + 1).map_or(end, |c| c.1);
         let title = format!(
             "{status} at {} for {}",
-            flow::offset(doc, &doc.events[i]),
+            offset(sc, ts),
             format_duration_micros(next - ts)
         );
         let class = format!("s-{status}");
@@ -128,7 +164,7 @@ fn status(s: &mut String, doc: &SessionDoc, sc: &Scale, end: i64) {
     }
 }
 
-fn span(s: &mut String, sp: &Span, sc: &Scale, end: i64, ids: &HashMap<&str, usize>) {
+fn span(s: &mut String, sp: &Span, sc: &Scale, end: i64, index_of: &dyn Fn(&str) -> Option<usize>) {
     let Some(start) = sp.start_ts else { return };
     let stop = sp.end_ts.unwrap_or(end);
     let (lane, kind) = *SPAN_LANES.of(sp.kind);
@@ -149,32 +185,20 @@ fn span(s: &mut String, sp: &Span, sc: &Scale, end: i64, ids: &HashMap<&str, usi
         sp.name,
         if sp.is_error { " (error)" } else { "" }
     );
-    let ev = ids.get(sp.start_id.as_str()).copied();
+    let ev = index_of(sp.start_id.as_str());
     rect(s, &class, lane, sc.x(start), sc.x(stop), &title, ev);
 }
 
 /// Markers: messages, errors and session idles.
-fn markers(s: &mut String, doc: &SessionDoc, sc: &Scale) {
+fn markers(s: &mut String, markers: &[Marker], sc: &Scale) {
     let y = lane_y("events") + LANE / 2.0;
-    for i in flow::unique(doc) {
-        let e = &doc.events[i];
-        let Some(ts) = e.ts else { continue };
-        let t = e.event_type.as_str();
-        let class = if is_error(t, &e.raw) {
-            "m-err"
-        } else if t.ends_with("message") || t.starts_with("agent.thread_message") {
-            "m-msg"
-        } else if t == "session.status_idle" {
-            "m-idle"
-        } else {
-            continue;
-        };
+    for (i, ts, class, t) in markers {
         let _ = writeln!(
             s,
             "<circle class=\"{class}\" cx=\"{:.1}\" cy=\"{y:.1}\" r=\"5\" data-ev=\"e{i}\"><title>{} {}</title></circle>",
-            sc.x(ts),
+            sc.x(*ts),
             esc(t),
-            esc(&flow::offset(doc, e))
+            esc(&offset(sc, *ts))
         );
     }
 }

@@ -1,0 +1,177 @@
+#![allow(clippy::unwrap_used)]
+
+//! The streamed exports against the whole-document ones (`SessionDoc`, `redact_doc`) over every
+//! sample, plain and redacted: byte for byte the same output and the same manifest.
+
+use std::path::Path;
+
+use super::Session;
+use crate::export::SessionDoc;
+use crate::export::html::{write_html, write_html_streamed};
+use crate::export::jsonl::{one_line, write_jsonl_redacted};
+use crate::export::md::{write_md, write_md_streamed};
+use crate::export::tape::{TapeOptions, write_tape, write_tape_streamed};
+use crate::record::import::{ImportOptions, import_file};
+use crate::redact::{RedactKey, Redactor, redact_doc};
+use crate::store::Store;
+
+/// A store holding every sample session (the catalogue's and the real ones).
+fn samples() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let mut files = Vec::new();
+    for d in [root.clone(), root.join("real")] {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("jsonl" | "sse" | "json")
+            ) {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    for f in &files {
+        import_file(&mut store, f, &ImportOptions::default(), &mut |_, _| {}).unwrap();
+    }
+    (dir, store)
+}
+
+/// No redaction, and a redactor whose own rules match in nearly every event (the samples hold
+/// no real secret), so that every kind of text is rewritten and tallied.
+fn redactors() -> Vec<Option<Redactor>> {
+    let rules = ["tool".to_string(), "[0-9]{3}".to_string()];
+    let fields = ["$.name".to_string()];
+    let key = RedactKey::given("a fixed key").unwrap();
+    vec![None, Some(Redactor::new(&rules, &fields, key).unwrap())]
+}
+
+/// The session read whole and redacted, as the exports did before they streamed.
+fn doc(store: &Store, id: &str, r: Option<&Redactor>) -> (SessionDoc, Option<serde_json::Value>) {
+    let mut doc = SessionDoc::load(store, id).unwrap();
+    let m = r.map(|r| serde_json::to_value(redact_doc(&mut doc, r)).unwrap());
+    (doc, m)
+}
+
+#[test]
+fn streamed_jsonl_and_tape_equal_the_whole_document_exports_on_every_sample() {
+    let (_dir, store) = samples();
+    let sessions = store.sessions().unwrap();
+    assert!(sessions.len() >= 20, "{}", sessions.len());
+    let (mut masked, mut revisions, mut previews, mut capture) = (0, 0, 0, 0);
+    for s in &sessions {
+        for r in &redactors() {
+            let (doc, manifest) = doc(&store, &s.id, r.as_ref());
+            revisions += doc.revisions.len();
+            previews += doc.previews.len();
+            capture += doc.capture.len();
+            let session = Session::open(&store, &s.id, r.as_ref()).unwrap();
+            let what = format!("{} redacted {}", s.id, r.is_some());
+
+            let mut want = Vec::new();
+            for e in doc.events.iter().filter(|e| e.thread_id.is_empty()) {
+                want.extend_from_slice(one_line(&e.raw).as_bytes());
+                want.push(b'\n');
+            }
+            let mut got = Vec::new();
+            let (_, _, m) = write_jsonl_redacted(&session, "", &mut got).unwrap();
+            assert_eq!(
+                String::from_utf8(got),
+                String::from_utf8(want),
+                "jsonl {what}"
+            );
+            let m = m.map(|m| serde_json::to_value(m).unwrap());
+            assert_eq!(m, manifest, "manifest {what}");
+            masked += m.and_then(|m| m["masked"].as_u64()).unwrap_or(0);
+
+            let origins = store.preview_origins(&s.id).unwrap();
+            for capture_log in [true, false] {
+                let opts = TapeOptions {
+                    capture_log,
+                    compress: false,
+                    redaction: manifest.as_ref(),
+                    exported_at: "2026-01-02T00:00:00.000Z",
+                };
+                let mut want = Vec::new();
+                write_tape(&doc, &origins, &opts, &mut want).unwrap();
+                let mut got = Vec::new();
+                write_tape_streamed(&session, &opts, &mut got).unwrap();
+                assert_eq!(
+                    String::from_utf8(got),
+                    String::from_utf8(want),
+                    "tape {what}"
+                );
+            }
+        }
+    }
+    assert!(masked > 1000, "the redactor masked only {masked} values");
+    // The samples hold every kind of row a tape carries.
+    assert!(
+        revisions > 0 && previews > 0 && capture > 0,
+        "revisions {revisions} previews {previews} capture {capture}"
+    );
+}
+
+/// A fixed "now" (µs) and stall threshold for the transcripts.
+const NOW: i64 = 1_790_000_000_000_000;
+const STUCK_AFTER: i64 = 600_000_000;
+
+#[test]
+fn streamed_html_equals_the_whole_document_page_on_every_sample() {
+    let (_dir, store) = samples();
+    for s in &store.sessions().unwrap() {
+        for r in &redactors() {
+            let (doc, _) = doc(&store, &s.id, r.as_ref());
+            let session = Session::open(&store, &s.id, r.as_ref()).unwrap();
+            let x = doc.explain(NOW, STUCK_AFTER);
+            let mut want = Vec::new();
+            write_html(&doc, &x, STUCK_AFTER, &mut want).unwrap();
+            let mut got = Vec::new();
+            write_html_streamed(&session, NOW, STUCK_AFTER, &mut got).unwrap();
+            let (got, want) = (
+                String::from_utf8(got).unwrap(),
+                String::from_utf8(want).unwrap(),
+            );
+            if got != want {
+                let at = got
+                    .bytes()
+                    .zip(want.bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                let from = at.saturating_sub(200);
+                panic!(
+                    "html {} redacted {}: differs at byte {at}\ngot:  {}\nwant: {}",
+                    s.id,
+                    r.is_some(),
+                    &got[from..(at + 200).min(got.len())],
+                    &want[from..(at + 200).min(want.len())]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn streamed_markdown_equals_the_whole_document_transcript_on_every_sample() {
+    let (_dir, store) = samples();
+    for s in &store.sessions().unwrap() {
+        for r in &redactors() {
+            let (doc, _) = doc(&store, &s.id, r.as_ref());
+            let session = Session::open(&store, &s.id, r.as_ref()).unwrap();
+            let x = doc.explain(NOW, STUCK_AFTER);
+            let mut want = Vec::new();
+            write_md(&doc, &x, STUCK_AFTER, &mut want).unwrap();
+            let mut got = Vec::new();
+            write_md_streamed(&session, NOW, STUCK_AFTER, &mut got).unwrap();
+            assert!(
+                got == want,
+                "md {} redacted {}:\n{}",
+                s.id,
+                r.is_some(),
+                String::from_utf8_lossy(&got)
+            );
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! What the streamed transcripts (markdown and HTML) need from the whole session before they
+//! write, gathered in one pass over its events that keeps no event text ([`Survey`]), and the
+//! verdict at each session-level idle as the writing pass reaches it ([`IdleVerdicts`]), folded
+//! from the store's scans exactly as `flow::idle_verdicts` folds a whole document.
+//!
+//! What stays O(events): the first index of each event id (to show each event once and to link
+//! spans to their events), the spans, and the events of the types a verdict carries across turns
+//! (thread and model-request marks); every other fact is per message, per idle or per reply.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use super::flow::{Facts, is_reply};
+use super::html::is_error as is_error_event;
+use super::stream::Session;
+use crate::analysis::capture::CaptureReport;
+use crate::analysis::explain::{At, ExplainInput, Explanation, explain};
+use crate::analysis::spans::{Span, SpanBuilder};
+use crate::analysis::state::{StateBuilder, VERDICT_PREFIX_TYPES, idle_ends_turn};
+use crate::model::time::{format_duration_micros, format_micros};
+use crate::model::typed::Event;
+use crate::store::{CaptureEntry, EventRow, Result, TimelineQuery};
+
+/// A session status change the timeline draws: (event index, time, status).
+pub type StatusChange = (usize, i64, &'static str);
+
+/// A marker the timeline draws: (event index, time, CSS class, event type).
+pub type Marker = (usize, i64, &'static str, String);
+
+/// The small facts of a session, from one pass over its (redacted) events.
+pub struct Survey {
+    pub facts: Facts,
+    /// The newest processed event's time (µs).
+    pub end_ts: Option<i64>,
+    /// The verdict at the end of the recording.
+    pub explanation: Explanation,
+    pub spans: Vec<Span>,
+    /// The types of the events shown (once each).
+    pub types: BTreeSet<String>,
+    /// The index of each event id's first event: the one shown.
+    first: HashMap<String, usize>,
+    /// The last event with no id (each is shown).
+    last_without_id: Option<usize>,
+    /// The replies to each event, by its id: (index, seq) in session order.
+    pub replies: HashMap<String, Vec<(usize, i64)>>,
+    pub status: Vec<StatusChange>,
+    pub markers: Vec<Marker>,
+    /// The capture log, redacted, and the report made from it.
+    pub capture: Vec<CaptureEntry>,
+    pub capture_report: CaptureReport,
+}
+
+impl Survey {
+    /// Reads `s` once. `now` (µs) ages a running session; `stuck_after` (µs) is how long a
+    /// silent running session takes to count as stalled.
+    pub fn read(s: &Session<'_>, now: i64, stuck_after: i64) -> Result<Survey> {
+        let capture = s.capture()?;
+        let capture_report = s.capture_report(&capture)?;
+        let mut state = StateBuilder::new(s.id());
+        let mut spans = SpanBuilder::default();
+        let (mut n, mut end_ts) = (0usize, None::<i64>);
+        let mut agent: Option<Value> = None;
+        let mut types = BTreeSet::new();
+        let mut first: HashMap<String, usize> = HashMap::new();
+        let mut last_without_id = None;
+        let mut replies: HashMap<String, Vec<(usize, i64)>> = HashMap::new();
+        let (mut status, mut markers) = (Vec::new(), Vec::new());
+        s.each_event(|e| {
+            let i = n;
+            n += 1;
+            state.push(&e.as_ref());
+            spans.push(&e.as_ref());
+            end_ts = end_ts.max(e.ts);
+            if e.event_type == "session.updated"
+                && let Some(a) = agent_of(&e.raw)
+            {
+                agent = Some(a);
+            }
+            let unique = if e.event_id.is_empty() {
+                last_without_id = Some(i);
+                true
+            } else if first.contains_key(&e.event_id) {
+                false
+            } else {
+                first.insert(e.event_id.clone(), i);
+                true
+            };
+            if !unique {
+                return Ok(());
+            }
+            if !types.contains(&e.event_type) {
+                types.insert(e.event_type.clone());
+            }
+            if is_reply(&e.event_type)
+                && let Some(link) = e.link_id.as_deref().filter(|l| !l.is_empty())
+            {
+                replies
+                    .entry(link.to_string())
+                    .or_default()
+                    .push((i, e.seq));
+            }
+            if let Some(ts) = e.ts {
+                if let Some(st) = status_of(&e.event_type) {
+                    status.push((i, ts, st));
+                }
+                let t = e.event_type.as_str();
+                let class = if is_error_event(t, &e.raw) {
+                    Some("m-err")
+                } else if t.ends_with("message") || t.starts_with("agent.thread_message") {
+                    Some("m-msg")
+                } else if t == "session.status_idle" {
+                    Some("m-idle")
+                } else {
+                    None
+                };
+                if let Some(c) = class {
+                    markers.push((i, ts, c, e.event_type.clone()));
+                }
+            }
+            Ok(())
+        })?;
+        let agent = s.object.as_ref().and_then(|o| agent_of(&o.raw)).or(agent);
+        let explanation = explain(
+            &state.finish(end_ts),
+            &ExplainInput {
+                session_id: s.id(),
+                at: None,
+                capture: Some(&capture_report),
+                now,
+                stuck_after,
+            },
+        );
+        Ok(Survey {
+            facts: facts(s, n, agent),
+            end_ts,
+            explanation,
+            spans: spans.finish(end_ts),
+            types,
+            first,
+            last_without_id,
+            replies,
+            status,
+            markers,
+            capture,
+            capture_report,
+        })
+    }
+
+    /// Whether the event at index `i` with `id` is shown (the first of its id).
+    pub fn is_shown(&self, i: usize, id: &str) -> bool {
+        id.is_empty() || self.first.get(id) == Some(&i)
+    }
+
+    /// The index of the event shown for `id`.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        if id.is_empty() {
+            self.last_without_id
+        } else {
+            self.first.get(id).copied()
+        }
+    }
+}
+
+fn agent_of(raw: &str) -> Option<Value> {
+    serde_json::from_str::<Value>(raw)
+        .ok()
+        .and_then(|v| v.get("agent").filter(|a| a.is_object()).cloned())
+}
+
+/// The status a session status event sets.
+pub fn status_of(event_type: &str) -> Option<&'static str> {
+    Some(match event_type {
+        "session.status_running" => "running",
+        "session.status_idle" => "idle",
+        "session.status_rescheduled" => "rescheduling",
+        "session.status_terminated" => "terminated",
+        "session.deleted" => "deleted",
+        _ => return None,
+    })
+}
+
+/// The facts as `flow::facts` gives them for the whole document.
+fn facts(s: &Session<'_>, events: usize, agent: Option<Value>) -> Facts {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let model = agent.as_ref().and_then(|a| match a.get("model") {
+        Some(Value::String(m)) => Some(m.clone()),
+        Some(m) => text(m.get("id")),
+        None => None,
+    });
+    let sum = &s.summary;
+    Facts {
+        id: sum.id.clone(),
+        title: sum.title.clone(),
+        status: sum.status.clone().unwrap_or_else(|| "unknown".into()),
+        stop_reason: sum.stop_reason.clone(),
+        started: sum.first_ts.map(format_micros),
+        ended: sum.last_ts.map(format_micros),
+        duration: sum
+            .first_ts
+            .zip(sum.last_ts)
+            .map(|(a, b)| format_duration_micros(b - a)),
+        events,
+        agent: agent.as_ref().and_then(|a| text(a.get("name"))),
+        model,
+    }
+}
+
+/// The verdict at each session-level idle, as the writing pass reaches it: the session as it
+/// stood at that idle, folded like `flightrec explain --at IDLE` (every event since the
+/// second-newest turn-ending idle, and before it only the types that carry across turns), each
+/// read again from the store (redacted), so memory holds one fold.
+pub struct IdleVerdicts<'a, 's> {
+    session: &'a Session<'s>,
+    capture: &'a CaptureReport,
+    stuck_after: i64,
+    /// The times of the turn-ending idles passed so far.
+    turn_ends: Vec<i64>,
+    /// The events passed so far of the types that carry across turns (thread creations and
+    /// statuses, model request marks): small texts, O(such events).
+    prefix: Vec<EventRow>,
+}
+
+impl<'a, 's> IdleVerdicts<'a, 's> {
+    pub fn new(session: &'a Session<'s>, capture: &'a CaptureReport, stuck_after: i64) -> Self {
+        IdleVerdicts {
+            session,
+            capture,
+            stuck_after,
+            turn_ends: Vec::new(),
+            prefix: Vec::new(),
+        }
+    }
+
+    /// The verdict at `e` when it is a session-level idle that is shown (`shown`); call it for
+    /// every event, in session order.
+    pub fn at(&mut self, e: &EventRow, shown: bool) -> Result<Option<Explanation>> {
+        if VERDICT_PREFIX_TYPES.contains(&e.event_type.as_str()) {
+            self.prefix.push(e.clone());
+        }
+        let Some(ts) = e.ts else { return Ok(None) };
+        if !shown || e.event_type != "session.status_idle" || !e.thread_id.is_empty() {
+            return Ok(None);
+        }
+        if idle_ends_turn(&e.raw) {
+            self.turn_ends.push(ts);
+        }
+        let n = self.turn_ends.len();
+        let start = (n >= 2).then(|| self.turn_ends[n - 2]);
+        let budget = Event::parse(&e.raw)
+            .kind
+            .stop_reason()
+            .is_some_and(|s| s.kind.as_str() == "budget_reached");
+        // The spend needs the full fold (the ledger), from the first event.
+        let (mut b, start) = if budget {
+            (StateBuilder::new(self.session.id()), None)
+        } else {
+            (StateBuilder::for_verdict(self.session.id()), start)
+        };
+        if let Some(start) = start {
+            // Before the window only the types that carry across turns, kept as they passed
+            // (a scan of them per idle would walk the whole index up to the window each time).
+            for p in self
+                .prefix
+                .iter()
+                .take_while(|p| p.ts.is_some_and(|t| t < start))
+            {
+                b.push(&p.as_ref());
+            }
+        }
+        let q = TimelineQuery {
+            since_ts: start,
+            until_ts: Some(ts),
+            ..TimelineQuery::default()
+        };
+        self.session.scan_redacted(&q, |row| {
+            if row.ts.is_some() {
+                b.push(&row);
+            }
+            row.seq != e.seq
+        })?;
+        let state = b.finish(e.ts);
+        let at = At {
+            event_id: Some(e.event_id.clone()),
+            time: e.processed_at.clone(),
+            ts: e.ts,
+        };
+        Ok(Some(explain(
+            &state,
+            &ExplainInput {
+                session_id: self.session.id(),
+                at: Some(at),
+                capture: Some(self.capture),
+                now: ts,
+                stuck_after: self.stuck_after,
+            },
+        )))
+    }
+}
