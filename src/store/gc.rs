@@ -110,6 +110,8 @@ const KEYED: &[Keyed] = &[
         key: "(endpoint, session_id, span_id)",
         optional: true,
     },
+    // Migration 0011: the session's rollup, written again after each chunk of events.
+    keyed("session_rollups", "session_id = ?1"),
     keyed("sessions", "id = ?1"),
 ];
 
@@ -245,6 +247,7 @@ impl Store {
             let events =
                 delete_events(&tx, id, chunk).map_err(wrap("deleting a session's events"))?;
             if events.0 > 0 {
+                super::rollups::refresh(&tx, id).map_err(wrap("deleting a session's events"))?;
                 done.events += events.0;
                 done.rows += events.1;
                 tx.commit().map_err(wrap("deleting a session's events"))?;

@@ -13,6 +13,7 @@ mod otlp_pushes;
 mod pages;
 mod read;
 mod resolve;
+mod rollups;
 mod scan;
 mod search;
 mod sessions;
@@ -64,6 +65,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_deployment_runs.sql"),
     include_str!("migrations/0008_otlp_pushes.sql"),
     include_str!("migrations/0009_retention.sql"),
+    rollups::MIGRATION,
 ];
 
 /// The schema version this build writes.
@@ -433,6 +435,9 @@ impl Store {
                 continue;
             }
             tx.execute_batch(sql).map_err(wrap)?;
+            if *sql == rollups::MIGRATION {
+                rollups::refresh_all(&tx).map_err(wrap)?;
+            }
             tx.pragma_update(None, "user_version", target)
                 .map_err(wrap)?;
             tx.pragma_update(None, "application_id", APPLICATION_ID)
