@@ -218,3 +218,7 @@ pub(super) fn reference_summary(
         stop_reason: r.stop_reason,
     }))
 }
+
+#[cfg(test)]
+#[path = "rollups_tests.rs"]
+mod tests;
