@@ -110,7 +110,14 @@ const KEYED: &[Keyed] = &[
         key: "(endpoint, session_id, span_id)",
         optional: true,
     },
-    // Migration 0011: the session's rollup, written again after each chunk of events.
+    // Migration 0011: the session's cached analyses and rollup (the rollup is written again,
+    // and the cache emptied, after each chunk of events).
+    Keyed {
+        table: "session_cache",
+        rows: "session_id = ?1",
+        key: "(session_id, kind)",
+        optional: false,
+    },
     keyed("session_rollups", "session_id = ?1"),
     keyed("sessions", "id = ?1"),
 ];

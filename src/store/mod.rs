@@ -5,6 +5,7 @@
 //! never edited once released; a database from a newer flightrec is refused.
 
 mod alerts;
+mod cache;
 mod deployment_runs;
 mod follow;
 mod gc;
@@ -26,6 +27,7 @@ mod write;
 mod tests;
 
 pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt, PendingNotice};
+pub use cache::{CacheEntry, Cached};
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;
 pub use gc::{Deleted, GcCandidate, GcOptions};

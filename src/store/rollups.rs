@@ -140,16 +140,24 @@ fn agent(conn: &Connection, id: &str) -> rusqlite::Result<(Option<String>, Optio
         .unwrap_or((None, None)))
 }
 
-/// Writes session `id`'s row again from [`compute`] (deletes it when the session is gone).
+/// Writes session `id`'s row again from [`compute`], counting the write, and drops what was
+/// cached about it (`session_cache`); deletes the row when the session is gone.
 pub(super) fn refresh(conn: &Connection, id: &str) -> rusqlite::Result<()> {
     let Some(r) = compute(conn, id)? else {
+        conn.prepare_cached("DELETE FROM session_cache WHERE session_id = ?1")?
+            .execute([id])?;
         conn.prepare_cached("DELETE FROM session_rollups WHERE session_id = ?1")?
             .execute([id])?;
         return Ok(());
     };
+    conn.prepare_cached("DELETE FROM session_cache WHERE session_id = ?1")?
+        .execute([id])?;
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO session_rollups (session_id, status, stop_reason, first_sort_ts, \
-         last_ts, title, agent_id, agent_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO session_rollups (session_id, status, stop_reason, first_sort_ts, last_ts, \
+         title, agent_id, agent_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+         ON CONFLICT (session_id) DO UPDATE SET status = ?2, stop_reason = ?3, \
+         first_sort_ts = ?4, last_ts = ?5, title = ?6, agent_id = ?7, agent_name = ?8, \
+         writes = writes + 1",
     )?
     .execute(params![
         id,
@@ -204,10 +212,11 @@ pub(super) fn reference_summary(
     let Some(r) = compute(conn, id)? else {
         return Ok(None);
     };
-    let event_count: i64 =
-        conn.query_row("SELECT event_count FROM sessions WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })?;
+    let event_count: i64 = conn.query_row(
+        "SELECT event_count FROM sessions WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
     Ok(Some(SessionSummary {
         id: id.to_string(),
         title: r.title,

@@ -108,8 +108,15 @@ fn assert_filters_match(store: &Store, reference: &[SessionSummary]) {
         if let Some(n) = filter.limit {
             want.truncate(n as usize);
         }
-        assert!(!want.is_empty(), "{filter:?} selects nothing in the samples");
-        assert_eq!(store.sessions_matching(&filter).unwrap(), want, "{filter:?}");
+        assert!(
+            !want.is_empty(),
+            "{filter:?} selects nothing in the samples"
+        );
+        assert_eq!(
+            store.sessions_matching(&filter).unwrap(),
+            want,
+            "{filter:?}"
+        );
     }
 }
 
@@ -174,7 +181,8 @@ fn the_migration_fills_the_rollups_of_an_existing_database() {
     store
         .conn
         .execute_batch(&format!(
-            "DROP TABLE session_rollups; PRAGMA user_version = {before};"
+            "DROP TABLE session_rollups; DROP TABLE session_cache; \
+             PRAGMA user_version = {before};"
         ))
         .unwrap();
     drop(store);

@@ -533,7 +533,7 @@ fn serve_refuses_a_database_of_the_previous_schema_version() {
             "DROP TABLE threads; DROP TABLE webhooks; DROP TABLE webhook_refusals; \
              DROP TABLE alerts; DROP TABLE alert_deliveries; DROP TABLE deployment_runs; \
              DROP TABLE otlp_pushed_spans; DROP TABLE otlp_watermarks; DROP TABLE retention; \
-             DROP TABLE session_rollups; \
+             DROP TABLE session_rollups; DROP TABLE session_cache; \
              PRAGMA user_version = 3;",
         )
         .unwrap();
