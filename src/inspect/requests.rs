@@ -206,7 +206,12 @@ mod tests {
             version: stale.version,
             body: "[]".into(),
         };
-        assert_eq!(store.put_session_cache(KIND, &[entry.clone()]).unwrap(), 0);
+        assert_eq!(
+            store
+                .put_session_cache(KIND, std::slice::from_ref(&entry))
+                .unwrap(),
+            0
+        );
         let now = store.session_cached(KIND, id).unwrap().unwrap();
         assert!(now.version > stale.version);
         assert_eq!(
