@@ -65,6 +65,9 @@ fn assert_rollups_match(store: &Store) -> Vec<SessionSummary> {
     want
 }
 
+/// Which reference summaries a filter keeps.
+type Keep = Box<dyn Fn(&SessionSummary) -> bool>;
+
 /// Each filter of the listing selects what the reference summaries say, in the same order.
 fn assert_filters_match(store: &Store, reference: &[SessionSummary]) {
     let mut sorted = reference.to_vec();
@@ -76,7 +79,7 @@ fn assert_filters_match(store: &Store, reference: &[SessionSummary]) {
         ts.sort();
         ts[ts.len() / 2]
     };
-    let cases: Vec<(SessionFilter, Box<dyn Fn(&SessionSummary) -> bool>)> = vec![
+    let cases: Vec<(SessionFilter, Keep)> = vec![
         (
             SessionFilter {
                 statuses: vec!["idle".into(), "terminated".into()],
