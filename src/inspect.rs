@@ -24,7 +24,9 @@ use crate::analysis::stats::{Accumulator, STATS_TYPES, StatsBuilder};
 use crate::analysis::threads::{THREAD_TYPES, ThreadTree, ThreadTreeBuilder};
 use crate::store::{EventRef, EventRow, Result, SessionSummary, Store, TimelineQuery};
 
+mod requests;
 mod rules;
+pub use requests::{requests_of, session_requests};
 pub use rules::{recent_findings, rule_hits, workspace_tool_p99};
 
 /// How much of the fold to compute.

@@ -106,16 +106,12 @@ fn grouped(
     sessions: &[SessionSummary],
 ) -> Outcome {
     let mut g = Grouper::new(by, since, until);
-    for s in sessions {
-        let stats = inspect::session_stats(store, s, true)?.report();
+    for (s, requests) in sessions.iter().zip(inspect::requests_of(store, sessions)?) {
         let agent = match by {
             By::Agent => store.session_agent_ref(&s.id)?,
             _ => None,
         };
-        g.add_session(
-            agent.as_ref(),
-            stats.requests.as_deref().unwrap_or_default(),
-        );
+        g.add_session(agent.as_ref(), &requests);
     }
     let grouped = g.finish();
     let window = (since.map(format_micros), until.map(format_micros));

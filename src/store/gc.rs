@@ -112,6 +112,15 @@ const KEYED: &[Keyed] = &[
         key: "(endpoint, session_id, span_id)",
         optional: true,
     },
+    // Migration 0011: the session's cached analyses and rollup (the rollup is written again,
+    // and the cache emptied, after each chunk of events).
+    Keyed {
+        table: "session_cache",
+        rows: "session_id = ?1",
+        key: "(session_id, kind)",
+        optional: false,
+    },
+    keyed("session_rollups", "session_id = ?1"),
     keyed("sessions", "id = ?1"),
 ];
 
@@ -247,6 +256,7 @@ impl Store {
             let events =
                 delete_events(&tx, id, chunk).map_err(wrap("deleting a session's events"))?;
             if events.0 > 0 {
+                super::rollups::refresh(&tx, id).map_err(wrap("deleting a session's events"))?;
                 done.events += events.0;
                 done.rows += events.1;
                 tx.commit().map_err(wrap("deleting a session's events"))?;

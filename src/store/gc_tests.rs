@@ -92,6 +92,7 @@ fn owner(table: &str) -> Option<&'static str> {
         "events" | "previews" | "quarantine" | "capture_log" | "threads" | "deployment_runs"
         | "alerts" | "otlp_pushed_spans" | "fold_checkpoints" => "SELECT session_id AS o FROM {t}",
         "sessions" => "SELECT id AS o FROM sessions",
+        "session_rollups" | "session_cache" => "SELECT session_id AS o FROM {t}",
         "webhooks" => "SELECT data_id AS o FROM webhooks",
         "event_revisions" => {
             "SELECT e.session_id AS o FROM event_revisions r LEFT JOIN events e ON e.seq = r.event_seq"

@@ -6,6 +6,7 @@
 
 mod alerts;
 mod checkpoints;
+mod cache;
 mod deployment_runs;
 mod follow;
 mod gc;
@@ -14,6 +15,7 @@ mod otlp_pushes;
 mod pages;
 mod read;
 mod resolve;
+mod rollups;
 mod scan;
 mod search;
 mod sessions;
@@ -27,6 +29,7 @@ mod tests;
 
 pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt, PendingNotice};
 pub use checkpoints::{CheckpointWrite, FoldCheckpoint};
+pub use cache::{CacheEntry, Cached};
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;
 pub use gc::{Deleted, GcCandidate, GcOptions};
@@ -67,6 +70,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_otlp_pushes.sql"),
     include_str!("migrations/0009_retention.sql"),
     include_str!("migrations/0010_fold_checkpoints.sql"),
+    rollups::MIGRATION,
 ];
 
 /// The schema version this build writes.
@@ -436,6 +440,9 @@ impl Store {
                 continue;
             }
             tx.execute_batch(sql).map_err(wrap)?;
+            if *sql == rollups::MIGRATION {
+                rollups::refresh_all(&tx).map_err(wrap)?;
+            }
             tx.pragma_update(None, "user_version", target)
                 .map_err(wrap)?;
             tx.pragma_update(None, "application_id", APPLICATION_ID)

@@ -5,7 +5,6 @@ use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 use serde::Serialize;
 
 use super::{QUEUED_SORT_TS, Result, Store, StoreError};
-use crate::model::catalogue::{SESSION_STATUS_TYPES, status_of_type};
 
 /// One session with the facts the `sessions` listing shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -104,9 +103,6 @@ pub struct TimelineQuery {
     pub slim_types: Vec<String>,
 }
 
-/// event_count, object title, first and last sort_ts.
-type SummaryRow = (i64, Option<String>, Option<i64>, Option<i64>);
-
 pub(super) const EVENT_COLUMNS: &str = "seq, event_id, type, processed_at, sort_ts, thread_id, link_id, source, received_at, revision, raw";
 
 pub(super) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
@@ -127,44 +123,34 @@ pub(super) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
 }
 
 impl Store {
-    /// One session's summary, or `None` when it is not in the database.
+    /// One session's summary, or `None` when it is not in the database: its rollup row
+    /// (`store/rollups.rs`), one probe of two primary keys.
     pub fn session_summary(&self, id: &str) -> Result<Option<SessionSummary>> {
-        let row: Option<SummaryRow> = self
+        let sql = format!(
+            "SELECT {}, r.session_id IS NULL FROM sessions s \
+             LEFT JOIN session_rollups r ON r.session_id = s.id WHERE s.id = ?1",
+            super::rollups::SUMMARY_COLUMNS
+        );
+        let row: Option<(SessionSummary, bool)> = self
             .conn
-            .prepare_cached(
-                "SELECT event_count, object ->> '$.title', \
-                   (SELECT min(sort_ts) FROM events WHERE session_id = ?1), \
-                   (SELECT max(sort_ts) FROM events WHERE session_id = ?1 AND sort_ts < ?2) \
-                 FROM sessions WHERE id = ?1",
-            )
+            .prepare_cached(&sql)
             .and_then(|mut s| {
-                s.query_row(params![id, QUEUED_SORT_TS], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                })
-                .optional()
+                s.query_row([id], |r| Ok((super::rollups::summary_row(r)?, r.get(7)?)))
+                    .optional()
             })
             .map_err(self.err("summarising a session"))?;
-        let Some((event_count, object_title, first, last)) = row else {
-            return Ok(None);
-        };
-        let first_ts = first.filter(|t| *t != QUEUED_SORT_TS);
-        let status = self.newest_status(id)?;
-        let stop_reason = self
-            .newest_of_type(id, "session.status_idle", "raw ->> '$.stop_reason.type'")?
-            .flatten();
-        let title = match object_title {
-            Some(t) => Some(t),
-            None => self.newest_title(id)?,
-        };
-        Ok(Some(SessionSummary {
-            id: id.to_string(),
-            title,
-            event_count: u64::try_from(event_count).unwrap_or(0),
-            first_ts,
-            last_ts: last,
-            status,
-            stop_reason,
-        }))
+        match row {
+            // A row is written with every commit that touches the session; should one be
+            // missing all the same, the facts are read from the events.
+            Some((_, true)) => self.reference_summary(id),
+            other => Ok(other.map(|(s, _)| s)),
+        }
+    }
+
+    /// A session's summary read from its events rather than its rollup row: the reference the
+    /// rollups are tested against.
+    pub fn reference_summary(&self, id: &str) -> Result<Option<SessionSummary>> {
+        super::rollups::reference_summary(&self.conn, id).map_err(self.err("summarising a session"))
     }
 
     /// The summary of a session that must exist.
@@ -174,53 +160,6 @@ impl Store {
                 id: id.to_string(),
                 path: self.display(),
             })
-    }
-
-    /// The status set by the newest `session.status_*` or `session.deleted` event.
-    fn newest_status(&self, id: &str) -> Result<Option<String>> {
-        let mut best: Option<(i64, i64, &str)> = None;
-        for t in SESSION_STATUS_TYPES {
-            let found: Option<(i64, i64)> = self
-                .conn
-                .prepare_cached(
-                    "SELECT sort_ts, seq FROM events WHERE session_id = ?1 AND type = ?2 \
-                     ORDER BY sort_ts DESC, seq DESC LIMIT 1",
-                )
-                .and_then(|mut s| {
-                    s.query_row(params![id, t], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()
-                })
-                .map_err(self.err("finding the session status"))?;
-            if let Some((ts, seq)) = found
-                && best.is_none_or(|(bts, bseq, _)| (ts, seq) > (bts, bseq))
-            {
-                best = Some((ts, seq, t));
-            }
-        }
-        Ok(best
-            .and_then(|(_, _, t)| status_of_type(t))
-            .map(str::to_string))
-    }
-
-    /// `expr` evaluated on the newest event of type `t`, if there is one.
-    fn newest_of_type(&self, id: &str, t: &str, expr: &str) -> Result<Option<Option<String>>> {
-        let sql = format!(
-            "SELECT {expr} FROM events WHERE session_id = ?1 AND type = ?2 ORDER BY sort_ts DESC, seq DESC LIMIT 1"
-        );
-        self.conn
-            .prepare_cached(&sql)
-            .and_then(|mut s| s.query_row(params![id, t], |r| r.get(0)).optional())
-            .map_err(self.err("reading the newest event of a type"))
-    }
-
-    fn newest_title(&self, id: &str) -> Result<Option<String>> {
-        self.conn
-            .prepare_cached(
-                "SELECT raw ->> '$.title' FROM events WHERE session_id = ?1 AND type = 'session.updated' \
-                 AND raw ->> '$.title' IS NOT NULL ORDER BY sort_ts DESC, seq DESC LIMIT 1",
-            )
-            .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
-            .map_err(self.err("reading the session title"))
     }
 
     /// A session's events in order, filtered by `q`.

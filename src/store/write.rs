@@ -68,6 +68,8 @@ pub struct WriteBatch<'s> {
     path: String,
     next_seq: i64,
     sessions: HashSet<String>,
+    /// Sessions whose rollup (`store/rollups.rs`) is written again before the next commit.
+    touched: HashSet<String>,
     new_per_session: Vec<(String, u64)>,
     /// Per session, the earliest sort_ts whose fold checkpoints this transaction invalidates.
     invalid_from: Vec<(String, i64)>,
@@ -98,6 +100,7 @@ impl Store {
             path,
             next_seq: 0,
             sessions: HashSet::new(),
+            touched: HashSet::new(),
             new_per_session: Vec::new(),
             invalid_from: Vec::new(),
             counts: UpsertCounts::default(),
@@ -138,12 +141,23 @@ impl WriteBatch<'_> {
         if self.sessions.contains(session_id) {
             return Ok(());
         }
-        self.tx
+        let added = self
+            .tx
             .prepare_cached("INSERT INTO sessions (id) VALUES (?1) ON CONFLICT DO NOTHING")
             .and_then(|mut s| s.execute([session_id]))
             .map_err(self.wrap("adding a session"))?;
+        if added == 1 {
+            self.touch(session_id);
+        }
         self.sessions.insert(session_id.to_string());
         Ok(())
+    }
+
+    /// Marks the session's rollup for writing again at commit.
+    fn touch(&mut self, session_id: &str) {
+        if !self.touched.contains(session_id) {
+            self.touched.insert(session_id.to_string());
+        }
     }
 
     /// Stores one event by id: new, replacing an older copy, or a no-op for a repeat.
@@ -153,6 +167,7 @@ impl WriteBatch<'_> {
         let outcome = if env.is_preview() {
             self.insert_preview(inc)?
         } else {
+            self.touch(inc.session_id);
             let sort_ts = env.ts_micros.unwrap_or(QUEUED_SORT_TS);
             let key = dedup_key(env, self.next_seq);
             if self.insert_row(inc, &key, sort_ts)? {
@@ -435,6 +450,10 @@ impl WriteBatch<'_> {
             super::checkpoints::invalidate(self.tx, &session, from)
                 .map_err(self.wrap("committing"))?;
         }
+        // After the counts: the rollups read them.
+        for session in std::mem::take(&mut self.touched) {
+            super::rollups::refresh(self.tx, &session).map_err(self.wrap("committing"))?;
+        }
         self.tx
             .execute_batch("COMMIT")
             .map_err(self.wrap("committing"))?;
@@ -450,6 +469,7 @@ impl WriteBatch<'_> {
         fetched_at: &str,
     ) -> Result<()> {
         self.ensure_session(session_id)?;
+        self.touch(session_id);
         self.tx
             .prepare_cached("UPDATE sessions SET object = ?2, object_at = ?3 WHERE id = ?1")
             .and_then(|mut s| s.execute(params![session_id, raw, fetched_at]))
@@ -540,6 +560,7 @@ impl WriteBatch<'_> {
         fetched_at: Option<&str>,
     ) -> Result<()> {
         self.ensure_session(session_id)?;
+        self.touch(session_id);
         self.tx
             .prepare_cached("UPDATE sessions SET object = ?2, object_at = ?3 WHERE id = ?1")
             .and_then(|mut s| s.execute(params![session_id, raw, fetched_at]))

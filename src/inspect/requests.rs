@@ -1,0 +1,230 @@
+//! The model requests of many sessions, for `stats --by`: each session's from its cache entry
+//! (`store/cache.rs`, kind [`KIND`]), else from [`session_stats`] over its events, then offered
+//! to the cache, so a second question about the same sessions reads no events.
+//!
+//! An entry is every [`RequestRow`] in order, floats as their bits, so a row read back is the
+//! row computed, bit for bit.
+
+use serde::{Deserialize, Serialize};
+
+use super::session_stats;
+use crate::analysis::stats::RequestRow;
+use crate::store::{CacheEntry, Result, SessionSummary, Store};
+
+/// The cache kind of a session's requests.
+pub const KIND: &str = "requests";
+
+/// A [`RequestRow`] as cached (its session is the entry's).
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    start_id: String,
+    started_at: Option<String>,
+    thread_id: Option<String>,
+    model: Option<String>,
+    speed: Option<String>,
+    duration_bits: Option<u64>,
+    is_error: bool,
+    input_tokens: u64,
+    output_tokens: u64,
+    cache_read_input_tokens: u64,
+    cache_creation_input_tokens: u64,
+    cost_bits: Option<u64>,
+    ts: Option<i64>,
+    partial: bool,
+}
+
+impl Stored {
+    fn of(r: &RequestRow) -> Stored {
+        Stored {
+            start_id: r.start_id.clone(),
+            started_at: r.started_at.clone(),
+            thread_id: r.thread_id.clone(),
+            model: r.model.clone(),
+            speed: r.speed.clone(),
+            duration_bits: r.duration_ms.map(f64::to_bits),
+            is_error: r.is_error,
+            input_tokens: r.input_tokens,
+            output_tokens: r.output_tokens,
+            cache_read_input_tokens: r.cache_read_input_tokens,
+            cache_creation_input_tokens: r.cache_creation_input_tokens,
+            cost_bits: r.cost_usd.map(f64::to_bits),
+            ts: r.ts,
+            partial: r.partial,
+        }
+    }
+
+    fn row(self, session_id: &str) -> RequestRow {
+        RequestRow {
+            session_id: session_id.to_string(),
+            start_id: self.start_id,
+            started_at: self.started_at,
+            thread_id: self.thread_id,
+            model: self.model,
+            speed: self.speed,
+            duration_ms: self.duration_bits.map(f64::from_bits),
+            is_error: self.is_error,
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            cache_read_input_tokens: self.cache_read_input_tokens,
+            cache_creation_input_tokens: self.cache_creation_input_tokens,
+            cost_usd: self.cost_bits.map(f64::from_bits),
+            ts: self.ts,
+            partial: self.partial,
+        }
+    }
+}
+
+/// The requests of a session computed from its events: the reference the cache must equal.
+pub fn session_requests(store: &Store, summary: &SessionSummary) -> Result<Vec<RequestRow>> {
+    Ok(session_stats(store, summary, true)?
+        .report()
+        .requests
+        .unwrap_or_default())
+}
+
+/// Each session's requests, in the order given: cached, else computed (and then cached when the
+/// database can be written; a read-only one is only read).
+pub fn requests_of(store: &Store, sessions: &[SessionSummary]) -> Result<Vec<Vec<RequestRow>>> {
+    let mut out = Vec::with_capacity(sessions.len());
+    let mut fresh = Vec::new();
+    for s in sessions {
+        let cached = store.session_cached(KIND, &s.id)?;
+        let stored = cached
+            .as_ref()
+            .and_then(|c| c.body.as_deref())
+            .and_then(|b| serde_json::from_str::<Vec<Stored>>(b).ok());
+        if let Some(rows) = stored {
+            out.push(rows.into_iter().map(|r| r.row(&s.id)).collect());
+            continue;
+        }
+        let rows = session_requests(store, s)?;
+        if let Some(c) = cached {
+            let stored: Vec<Stored> = rows.iter().map(Stored::of).collect();
+            if let Ok(body) = serde_json::to_string(&stored) {
+                fresh.push(CacheEntry {
+                    session_id: s.id.clone(),
+                    version: c.version,
+                    body,
+                });
+            }
+        }
+        out.push(rows);
+    }
+    // The answer is complete without the cache: a database this process cannot write (or a
+    // writer holding the lock past the busy timeout) only means the next run computes again.
+    let _ = store.put_session_cache(KIND, &fresh);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    // Test code: a failed unwrap is a failed test.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::record::{ImportOptions, import_file};
+    use std::path::Path;
+
+    #[test]
+    fn cached_requests_equal_the_fold_over_every_sample() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+        let mut files = Vec::new();
+        for d in [root.clone(), root.join("real")] {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                if matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("jsonl" | "sse" | "json")
+                ) {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        let (first, rest) = files.split_at(files.len() / 2);
+        let import = |store: &mut Store, fs: &[std::path::PathBuf]| {
+            for f in fs {
+                import_file(store, f, &ImportOptions::default(), &mut |_, _| {}).unwrap();
+            }
+        };
+        import(&mut store, first);
+        let check = |store: &Store| {
+            let sessions = store.sessions().unwrap();
+            let want: Vec<Vec<RequestRow>> = sessions
+                .iter()
+                .map(|s| session_requests(store, s).unwrap())
+                .collect();
+            // Computed and cached, then read back from the cache.
+            assert_eq!(requests_of(store, &sessions).unwrap(), want);
+            let cached = sessions
+                .iter()
+                .filter(|s| {
+                    let c = store.session_cached(KIND, &s.id).unwrap().unwrap();
+                    c.body.is_some()
+                })
+                .count();
+            assert_eq!(cached, sessions.len());
+            assert_eq!(requests_of(store, &sessions).unwrap(), want);
+            want
+        };
+        let before = check(&store);
+        assert!(before.iter().any(|r| !r.is_empty()));
+        // The rest, and the first half again in reverse (repeats, replaced copies): every
+        // session written drops its entry and is computed again.
+        import(&mut store, rest);
+        let mut again = first.to_vec();
+        again.reverse();
+        import(&mut store, &again);
+        check(&store);
+    }
+
+    #[test]
+    fn an_entry_computed_before_a_write_is_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let f = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sample-logs/happy-path.sesn_011CZhappyPath0000000001.jsonl");
+        import_file(&mut store, &f, &ImportOptions::default(), &mut |_, _| {}).unwrap();
+        let id = "sesn_011CZhappyPath0000000001";
+        let stale = store.session_cached(KIND, id).unwrap().unwrap();
+        assert_eq!(stale.body, None);
+        // A write lands between the read of the version and the offer.
+        import_file(
+            &mut store,
+            &f,
+            &ImportOptions {
+                session: Some(id.into()),
+                ..ImportOptions::default()
+            },
+            &mut |_, _| {},
+        )
+        .unwrap();
+        let entry = CacheEntry {
+            session_id: id.into(),
+            version: stale.version,
+            body: "[]".into(),
+        };
+        assert_eq!(
+            store
+                .put_session_cache(KIND, std::slice::from_ref(&entry))
+                .unwrap(),
+            0
+        );
+        let now = store.session_cached(KIND, id).unwrap().unwrap();
+        assert!(now.version > stale.version);
+        assert_eq!(
+            store
+                .put_session_cache(
+                    KIND,
+                    &[CacheEntry {
+                        version: now.version,
+                        ..entry
+                    }]
+                )
+                .unwrap(),
+            1
+        );
+    }
+}
