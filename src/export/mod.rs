@@ -11,3 +11,6 @@ pub mod perfetto;
 pub mod tape;
 
 pub use crate::doc::SessionDoc;
+
+#[cfg(test)]
+mod streaming_tests;
