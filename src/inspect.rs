@@ -6,6 +6,7 @@
 //! before that only the few types that carry across turns (threads, workflow runs, session
 //! updates and usage): a 100,000-event session is answered in milliseconds.
 
+pub mod diff;
 pub mod fleet;
 
 use std::collections::BTreeMap;

@@ -13,4 +13,4 @@ pub mod tape;
 pub use crate::doc::SessionDoc;
 
 #[cfg(test)]
-mod streaming_tests;
+pub(crate) mod streaming_tests;

@@ -23,7 +23,7 @@ fn recordings(dir: &Path, into: &mut Vec<PathBuf>) {
 }
 
 /// A store holding every sample, and the directory that keeps it.
-fn every_sample() -> (tempfile::TempDir, Store) {
+pub(crate) fn every_sample() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("s.db")).unwrap();
     let mut files = Vec::new();
