@@ -1,5 +1,6 @@
 //! Writing a session out: every format reads one [`SessionDoc`], which redaction rewrites first
-//! when asked, so no format can leak what another would have masked.
+//! when asked, so no format can leak what another would have masked. Unredacted, JSON Lines,
+//! Perfetto and OTLP read the store in scans instead, and write the same bytes.
 
 pub mod flow;
 pub mod html;
