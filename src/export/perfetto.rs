@@ -49,7 +49,8 @@ struct Item {
     cat: &'static str,
     ts: i64,
     dur: Option<i64>,
-    args: Value,
+    /// The `args` object as JSON text: a few hundred bytes, not a tree of them.
+    args: Box<str>,
 }
 
 /// Writes the trace of `doc` to `out` (a redacted document; [`write_perfetto_from_store`] reads
@@ -178,7 +179,7 @@ impl Gathered {
             cat: if is_error { "error" } else { "message" },
             ts,
             dur: None,
-            args: Value::Object(args),
+            args: Value::Object(args).to_string().into_boxed_str(),
         });
     }
 
@@ -218,15 +219,15 @@ fn write_gathered(
     let mut items = Vec::new();
     status_bands(&g.statuses, t0, end, &mut items);
     let mut agent_names = BTreeMap::new();
-    for s in &spans {
+    // Each span is dropped once drawn: the spans and their items are not held twice.
+    for s in spans {
         if s.kind == SpanKind::Thread
             && let Some(t) = &s.thread_id
         {
             agent_names.insert(t.clone(), s.name.clone());
         }
-        items.push(span_item(s, t0, end, &g.inputs));
+        items.push(span_item(&s, t0, end, &g.inputs));
     }
-    drop(spans);
     items.extend(g.instants.into_iter().map(|mut i| {
         i.ts -= t0;
         i
@@ -333,9 +334,12 @@ fn write_gathered(
                 e.insert("s".into(), "t".into());
             }
         }
-        e.insert("args".into(), item.args);
+        // Keys are written sorted, and `args` sorts first.
+        let rest = serde_json::to_string(&e)?;
+        out.write_all(b",{\"args\":")?;
+        out.write_all(item.args.as_bytes())?;
         out.write_all(b",")?;
-        serde_json::to_writer(&mut *out, &e)?;
+        out.write_all(rest.get(1..).unwrap_or_default().as_bytes())?;
     }
     out.write_all(b"]}\n")
 }
@@ -449,7 +453,7 @@ fn span_item(s: &Span, t0: i64, end: i64, inputs: &BTreeMap<String, String>) -> 
         cat: s.kind.as_str(),
         ts: start - t0,
         dur: Some((stop - start).max(0)),
-        args: Value::Object(args),
+        args: Value::Object(args).to_string().into_boxed_str(),
     }
 }
 
@@ -468,7 +472,7 @@ fn status_bands(statuses: &[Status], t0: i64, end: i64, items: &mut Vec<Item>) {
             cat: "status",
             ts: st.ts - t0,
             dur: Some((next - st.ts).max(0)),
-            args: Value::Object(args),
+            args: Value::Object(args).to_string().into_boxed_str(),
         });
     }
 }

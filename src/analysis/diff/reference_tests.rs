@@ -172,11 +172,7 @@ fn the_streamed_diff_equals_the_whole_one_on_pairs_of_every_sample() {
                 let ea = shown_events(&store, &a.0.id, sa, &shown_a).unwrap();
                 let eb = shown_events(&store, &b.0.id, sb, &shown_b).unwrap();
                 let (fa, fb) = (fact(a, *na), fact(b, *nb));
-                let got = report(
-                    &al,
-                    (&fa, &sa, &|i| ea.get(&i)),
-                    (&fb, &sb, &|i| eb.get(&i)),
-                );
+                let got = report(&al, (&fa, sa, &|i| ea.get(&i)), (&fb, sb, &|i| eb.get(&i)));
                 assert_eq!(got.as_ref(), Some(&want), "{} vs {}", a.0.id, b.0.id);
                 diverged += usize::from(!want.same);
             }
