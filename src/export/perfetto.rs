@@ -70,15 +70,14 @@ pub fn write_perfetto_from_store(
     store: &Store,
     summary: &SessionSummary,
     out: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> crate::store::Result<()> {
     let g = store.scan_events_pipelined(
         &summary.id,
         &TimelineQuery::default(),
         Gathered::default(),
         |g, ev| g.push(ev),
     )?;
-    write_gathered(g, summary, out)?;
-    Ok(())
+    write_gathered(g, summary, out).map_err(crate::store::StoreError::Output)
 }
 
 /// A session status event (the first copy of each).
