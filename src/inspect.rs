@@ -7,6 +7,7 @@
 //! updates and usage): a 100,000-event session is answered in milliseconds.
 
 pub mod checkpoints;
+pub mod diff;
 pub mod fleet;
 
 use std::collections::BTreeMap;

@@ -11,15 +11,18 @@ pub mod deltas;
 pub mod signature;
 
 #[cfg(test)]
+mod reference_tests;
+#[cfg(test)]
 mod tests;
 
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 pub use align::{Op, Row, align};
 pub use deltas::{Count, Deltas, Measure, Sizes};
-pub use signature::{Step, steps};
+pub use signature::{Sig, Signer, Step, steps};
 
 use super::explain::Explanation;
 use super::stats::Stats;
@@ -149,13 +152,100 @@ pub struct Change {
     pub b: Option<Value>,
 }
 
-/// Compares `a` with `b`.
+/// Compares `a` with `b`, both in memory.
 pub fn diff(a: &Side<'_>, b: &Side<'_>, opts: &DiffOptions) -> SessionDiff {
-    let sa = steps(a.events);
-    let sb = steps(b.events);
-    let rows = align(&sa, &sb, opts.deadline);
+    let sigs = |events: &[EventRow]| {
+        let mut signer = Signer::default();
+        for e in events {
+            signer.push(&e.as_ref());
+        }
+        signer.finish()
+    };
+    let (sa, sb) = (sigs(a.events), sigs(b.events));
+    let al = Alignment::new(&sa, &sb, opts);
+    report(
+        &al,
+        (&a.facts(), &sa, &|i| a.events.get(i)),
+        (&b.facts(), &sb, &|i| b.events.get(i)),
+    )
+    .expect("every event is in memory")
+}
+
+impl<'a> Side<'a> {
+    fn facts(&self) -> SideFacts<'a> {
+        SideFacts {
+            summary: self.summary,
+            event_count: self.events.len() as u64,
+            stats: self.stats,
+            explanation: self.explanation,
+        }
+    }
+}
+
+/// One session as the diff reads it when its events are not in memory: its facts; its steps
+/// come as [`Sig`]natures and the few events shown are read back by index.
+pub struct SideFacts<'a> {
+    pub summary: &'a SessionSummary,
+    pub event_count: u64,
+    pub stats: &'a Stats,
+    pub explanation: &'a Explanation,
+}
+
+/// A side's facts, its step signatures, and its events by index (those the alignment shows).
+pub type Reader<'s, 'e> = (
+    &'s SideFacts<'s>,
+    &'s [Sig],
+    &'s dyn Fn(usize) -> Option<&'e EventRow>,
+);
+
+/// Two sessions' steps aligned, before any event is read back.
+pub struct Alignment {
+    rows: Vec<Row>,
+    /// The first row that is not equal, and the rows shown around it.
+    first: Option<usize>,
+    shown: std::ops::Range<usize>,
+}
+
+impl Alignment {
+    pub fn new(sa: &[Sig], sb: &[Sig], opts: &DiffOptions) -> Alignment {
+        let rows = align(sa, sb, opts.deadline);
+        let first = rows.iter().position(|r| r.op != Op::Equal);
+        let shown = match first {
+            None => 0..0,
+            Some(at) => at.saturating_sub(opts.context)..(at + opts.context + 1).min(rows.len()),
+        };
+        Alignment { rows, first, shown }
+    }
+
+    /// The steps at the divergence: A's and B's (for a step only one side has, what the other
+    /// side does next).
+    fn at_divergence(&self) -> (Option<usize>, Option<usize>) {
+        let Some(at) = self.first else {
+            return (None, None);
+        };
+        let row = self.rows[at];
+        let ia = row.a.or_else(|| self.rows[at..].iter().find_map(|r| r.a));
+        let ib = row.b.or_else(|| self.rows[at..].iter().find_map(|r| r.b));
+        (ia, ib)
+    }
+
+    /// The positions among A's and B's steps whose events the report shows.
+    pub fn shown_steps(&self) -> (BTreeSet<usize>, BTreeSet<usize>) {
+        let (ia, ib) = self.at_divergence();
+        let rows = &self.rows[self.shown.clone()];
+        let a = rows.iter().filter_map(|r| r.a).chain(ia).collect();
+        let b = rows.iter().filter_map(|r| r.b).chain(ib).collect();
+        (a, b)
+    }
+}
+
+/// The comparison of two aligned sessions; `None` when an event the alignment shows is not
+/// given.
+pub fn report(al: &Alignment, a: Reader<'_, '_>, b: Reader<'_, '_>) -> Option<SessionDiff> {
+    let (fa, sa, ea) = a;
+    let (fb, sb, eb) = b;
     let mut alignment = AlignmentSummary::default();
-    for r in &rows {
+    for r in &al.rows {
         match r.op {
             Op::Equal => alignment.equal += 1,
             Op::Changed => alignment.changed += 1,
@@ -163,43 +253,40 @@ pub fn diff(a: &Side<'_>, b: &Side<'_>, opts: &DiffOptions) -> SessionDiff {
             Op::OnlyInB => alignment.only_in_b += 1,
         }
     }
-    let first = rows.iter().position(|r| r.op != Op::Equal);
-    let refer_a = |i: usize| step_ref(&sa[i], i, a.summary.first_ts);
-    let refer_b = |i: usize| step_ref(&sb[i], i, b.summary.first_ts);
-    let (first_divergence, context) = match first {
+    let step_a = |i: usize| Some(sa.get(i)?.step(ea(sa.get(i)?.index)?));
+    let step_b = |i: usize| Some(sb.get(i)?.step(eb(sb.get(i)?.index)?));
+    let refer_a = |i: usize| Some(step_ref(&step_a(i)?, i, fa.summary.first_ts));
+    let refer_b = |i: usize| Some(step_ref(&step_b(i)?, i, fb.summary.first_ts));
+    let (first_divergence, context) = match al.first {
         None => (None, Vec::new()),
         Some(at) => {
-            let row = rows[at];
-            // For a step only one side has, show what the other side does next.
-            let ia = row.a.or_else(|| rows[at..].iter().find_map(|r| r.a));
-            let ib = row.b.or_else(|| rows[at..].iter().find_map(|r| r.b));
+            let row = al.rows[at];
+            let (ia, ib) = al.at_divergence();
             let (differs, changes) = match (ia, ib) {
-                (Some(i), Some(j)) => compare(&sa[i], &sb[j]),
+                (Some(i), Some(j)) => compare(&step_a(i)?, &step_b(j)?),
                 _ => (Vec::new(), Changes::default()),
             };
             let divergence = Divergence {
                 op: row.op,
-                a: ia.map(refer_a),
-                b: ib.map(refer_b),
+                a: given(ia.map(refer_a))?,
+                b: given(ib.map(refer_b))?,
                 differs,
                 changes: changes.listed,
                 more_changes: changes.more,
             };
-            let from = at.saturating_sub(opts.context);
-            let to = (at + opts.context + 1).min(rows.len());
-            let context = rows[from..to]
-                .iter()
-                .map(|r| AlignedStep {
+            let mut context = Vec::new();
+            for r in &al.rows[al.shown.clone()] {
+                context.push(AlignedStep {
                     op: r.op,
-                    a: r.a.map(refer_a),
-                    b: r.b.map(refer_b),
-                })
-                .collect();
+                    a: given(r.a.map(refer_a))?,
+                    b: given(r.b.map(refer_b))?,
+                });
+            }
             (Some(divergence), context)
         }
     };
-    let sizes = |s: &Side<'_>, n: usize| Sizes {
-        events: s.events.len() as u64,
+    let sizes = |s: &SideFacts<'_>, n: usize| Sizes {
+        events: s.event_count,
         steps: n as u64,
         duration_ms: s
             .summary
@@ -207,23 +294,32 @@ pub fn diff(a: &Side<'_>, b: &Side<'_>, opts: &DiffOptions) -> SessionDiff {
             .zip(s.summary.last_ts)
             .map(|(f, l)| (l - f) as f64 / 1000.0),
     };
-    SessionDiff {
-        a: side_info(a, sa.len()),
-        b: side_info(b, sb.len()),
+    Some(SessionDiff {
+        a: side_info(fa, sa.len()),
+        b: side_info(fb, sb.len()),
         same: first_divergence.is_none(),
         alignment,
         first_divergence,
         context,
-        deltas: deltas::deltas(a.stats, b.stats, sizes(a, sa.len()), sizes(b, sb.len())),
+        deltas: deltas::deltas(fa.stats, fb.stats, sizes(fa, sa.len()), sizes(fb, sb.len())),
+    })
+}
+
+/// `Some(None)` for no step, `None` for a step whose event was not given.
+fn given<T>(step: Option<Option<T>>) -> Option<Option<T>> {
+    match step {
+        None => Some(None),
+        Some(None) => None,
+        found => found,
     }
 }
 
-fn side_info(s: &Side<'_>, steps: usize) -> SideInfo {
+fn side_info(s: &SideFacts<'_>, steps: usize) -> SideInfo {
     let x = s.explanation;
     SideInfo {
         session_id: s.summary.id.clone(),
         title: s.summary.title.clone(),
-        event_count: s.events.len() as u64,
+        event_count: s.event_count,
         steps: steps as u64,
         first_event_at: s.summary.first_ts.map(format_micros),
         last_event_at: s.summary.last_ts.map(format_micros),

@@ -8,11 +8,13 @@ use std::time::{Duration, Instant};
 use super::args::VerdictArgs;
 use super::explain::explain_session;
 use super::{Outcome, exit, open_existing, output, resolve};
-use flightrec::analysis::diff::{DiffOptions, Side, diff};
+use anyhow::Context;
+use flightrec::analysis::diff::{Alignment, DiffOptions, SideFacts, Sig, report};
 use flightrec::analysis::explain::Explanation;
 use flightrec::analysis::stats::Stats;
+use flightrec::inspect::diff::{shown_events, step_signatures};
 use flightrec::report::diff::text;
-use flightrec::store::{EventRow, SessionSummary, Store, TimelineQuery};
+use flightrec::store::{SessionSummary, Store};
 
 /// How long the alignment may search for the shortest alignment before settling.
 const ALIGN_BUDGET: Duration = Duration::from_secs(2);
@@ -37,10 +39,11 @@ pub struct Args {
     verdict: VerdictArgs,
 }
 
-/// One side read from its database.
+/// One side read from its database: its facts and its steps' signatures, never its events.
 struct Loaded {
     summary: SessionSummary,
-    events: Vec<EventRow>,
+    event_count: u64,
+    sigs: Vec<Sig>,
     stats: Stats,
     explanation: Explanation,
 }
@@ -49,18 +52,20 @@ impl Loaded {
     fn read(store: &Store, name: &str, now: i64, stuck_after: i64) -> anyhow::Result<Loaded> {
         let attention = resolve::Attention { now, stuck_after };
         let summary = resolve::session_at(store, name, &attention)?;
+        let (event_count, sigs) = step_signatures(store, &summary.id)?;
         Ok(Loaded {
-            events: store.events(&summary.id, &TimelineQuery::default())?,
+            event_count,
+            sigs,
             stats: flightrec::inspect::session_stats(store, &summary, false)?.report(),
             explanation: explain_session(store, &summary, None, now, stuck_after)?,
             summary,
         })
     }
 
-    fn side(&self) -> Side<'_> {
-        Side {
+    fn facts(&self) -> SideFacts<'_> {
+        SideFacts {
             summary: &self.summary,
-            events: &self.events,
+            event_count: self.event_count,
             stats: &self.stats,
             explanation: &self.explanation,
         }
@@ -70,19 +75,30 @@ impl Loaded {
 pub fn run(db: &Path, args: Args) -> Outcome {
     let (now, stuck_after) = (args.verdict.now(), args.verdict.stuck_after);
     let store_a = open_existing(db)?;
-    let a = Loaded::read(&store_a, &args.a, now, stuck_after)?;
-    let b = match &args.db_b {
-        Some(path) => Loaded::read(&open_existing(path)?, &args.b, now, stuck_after)?,
-        None => Loaded::read(&store_a, &args.b, now, stuck_after)?,
+    let store_b = match &args.db_b {
+        Some(path) => Some(open_existing(path)?),
+        None => None,
     };
-    let d = diff(
-        &a.side(),
-        &b.side(),
+    let store_b = store_b.as_ref().unwrap_or(&store_a);
+    let a = Loaded::read(&store_a, &args.a, now, stuck_after)?;
+    let b = Loaded::read(store_b, &args.b, now, stuck_after)?;
+    let al = Alignment::new(
+        &a.sigs,
+        &b.sigs,
         &DiffOptions {
             context: args.context,
             deadline: Some(Instant::now() + ALIGN_BUDGET),
         },
     );
+    let (shown_a, shown_b) = al.shown_steps();
+    let ea = shown_events(&store_a, &a.summary.id, &a.sigs, &shown_a)?;
+    let eb = shown_events(store_b, &b.summary.id, &b.sigs, &shown_b)?;
+    let d = report(
+        &al,
+        (&a.facts(), &a.sigs, &|i| ea.get(&i)),
+        (&b.facts(), &b.sigs, &|i| eb.get(&i)),
+    )
+    .context("a session changed while it was compared: run the diff again")?;
     if args.verdict.json {
         output::print_json(&d)?;
     } else {

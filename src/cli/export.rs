@@ -18,8 +18,8 @@ use flightrec::export::SessionDoc;
 use flightrec::export::html::{write_html, write_html_streamed};
 use flightrec::export::jsonl::{one_line, write_jsonl, write_jsonl_redacted};
 use flightrec::export::md::{write_md, write_md_streamed};
-use flightrec::export::otlp::{encode_protobuf, otlp_request, push::PushTarget, write_otlp_json};
-use flightrec::export::perfetto::write_perfetto;
+use flightrec::export::otlp::{Trace, encode_protobuf, push::PushTarget, write_otlp_json};
+use flightrec::export::perfetto::{write_perfetto, write_perfetto_from_store};
 use flightrec::export::stream::Session;
 use flightrec::export::tape::{TapeOptions, write_tape, write_tape_streamed};
 use flightrec::redact::redact_doc;
@@ -182,23 +182,27 @@ pub fn run(db: &Path, mut args: Args) -> Outcome {
         }
         return Ok(exit::OK);
     }
+    if redactor.is_none() && matches!(write, None | Some(Format::Perfetto | Format::Otlp)) {
+        // Traces are folded over scans of the store: the events are never held.
+        let summary = store.require_session(&args.session)?;
+        if let Some(target) = &target {
+            push(target, &Trace::from_store(&store, &summary)?, &args.session)?;
+        }
+        if let Some(format) = write {
+            let mut out = open_output(args.output.as_deref())?;
+            match format {
+                Format::Perfetto => write_perfetto_from_store(&store, &summary, &mut out)?,
+                _ => Trace::from_store(&store, &summary)?.write_json(&mut out)?,
+            }
+            out.flush()?;
+        }
+        return Ok(exit::OK);
+    }
     // Every other path reads the session once, and redacts it before any format or push sees it.
     let mut doc = SessionDoc::load(&store, &args.session)?;
     let manifest = redactor.as_ref().map(|r| redact_doc(&mut doc, r));
     if let Some(target) = &target {
-        let req = otlp_request(&doc);
-        let count: usize = req
-            .resource_spans
-            .iter()
-            .flat_map(|r| &r.scope_spans)
-            .map(|s| s.spans.len())
-            .sum();
-        target.push(encode_protobuf(&req))?;
-        output::eprint_line(format!(
-            "pushed {count} spans of {} to {}",
-            args.session,
-            target.url()
-        ))?;
+        push(target, &Trace::of_doc(&doc), &args.session)?;
     }
     if let Some(format) = write {
         let mut out = open_output(args.output.as_deref())?;
@@ -243,6 +247,23 @@ pub fn run(db: &Path, mut args: Args) -> Outcome {
         output::eprint_line(m.summary_line())?;
     }
     Ok(exit::OK)
+}
+
+/// Pushes the trace `req` of `session` to `target`, and says so on stderr.
+fn push(target: &PushTarget, trace: &Trace, session: &str) -> anyhow::Result<()> {
+    let req = trace.request();
+    let count: usize = req
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .map(|s| s.spans.len())
+        .sum();
+    target.push(encode_protobuf(&req))?;
+    output::eprint_line(format!(
+        "pushed {count} spans of {session} to {}",
+        target.url()
+    ))?;
+    Ok(())
 }
 
 /// Says on stderr that events of other streams were left out of a JSON Lines export, and how to

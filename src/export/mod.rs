@@ -1,6 +1,7 @@
-//! Writing a session out. Perfetto and OTLP read one [`SessionDoc`], which redaction rewrites
-//! first when asked; JSON Lines, tape, markdown and HTML stream the session ([`stream::Session`]),
-//! each row redacted with the same rules as it is read, so no format can leak what another masks.
+//! Writing a session out. Unredacted, Perfetto and OTLP are folded over scans of the store; with
+//! `--redact` they read one [`SessionDoc`], which redaction rewrites first. JSON Lines, tape,
+//! markdown and HTML stream the session ([`stream::Session`]), each row redacted with the same
+//! rules as it is read, so no format can leak what another masks.
 
 pub mod flow;
 pub mod html;
@@ -14,3 +15,6 @@ pub mod tape;
 pub mod transcript;
 
 pub use crate::doc::SessionDoc;
+
+#[cfg(test)]
+pub(crate) mod streaming_tests;

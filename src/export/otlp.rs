@@ -32,7 +32,8 @@ use prost::Message;
 use serde_json::Value;
 
 use super::SessionDoc;
-use crate::analysis::spans::{Span, SpanKind};
+use crate::analysis::spans::{SLIM_TYPES, SPAN_TYPES, Span, SpanBuilder, SpanKind};
+use crate::store::{SessionSummary, Store, TimelineQuery};
 
 /// The GenAI provider of every model request.
 const PROVIDER: &str = "anthropic";
@@ -64,139 +65,239 @@ impl AgentInfo {
 
 /// The trace of `doc` as an OTLP export request.
 pub fn otlp_request(doc: &SessionDoc) -> ExportTraceServiceRequest {
-    let session = doc.summary.id.as_str();
-    let agent = doc
-        .object
-        .as_ref()
-        .map(|o| AgentInfo::from_session_object(&o.raw))
-        .unwrap_or_default();
-    let t0 = doc.events.iter().filter_map(|e| e.ts).min().unwrap_or(0);
-    let end = doc.end_ts().unwrap_or(t0);
-    let spans = doc.spans();
-    let trace = trace_id(session).to_vec();
-    let root_id = hash8(&["root", session]).to_vec();
+    Trace::of_doc(doc).request()
+}
 
-    // The span of each child thread, and each workflow run's span with its time range.
-    let mut threads = BTreeMap::new();
-    let mut runs = Vec::new();
-    let mut tools = BTreeMap::new();
-    for s in &spans {
-        if matches!(s.kind, SpanKind::Tool | SpanKind::McpTool) {
-            tools.insert(s.start_id.as_str(), span_id(session, s));
-        }
-        if s.kind == SpanKind::Thread
-            && let Some(t) = &s.thread_id
-        {
-            // A thread has a span per busy stretch (running to idle), in time order.
-            threads
-                .entry(t.clone())
-                .or_insert_with(Vec::new)
-                .push((s.start_ts.unwrap_or(t0), span_id(session, s)));
-        }
-        if s.kind == SpanKind::WorkflowRun {
-            let (a, b) = times(s, t0, end);
-            runs.push((s.thread_id.clone(), a, b, span_id(session, s)));
+/// What a session's trace is made of: its summary, agent, time range and spans. Read from a
+/// (redacted) document or straight from the store; either way the same spans, ids and bytes.
+pub struct Trace {
+    summary: SessionSummary,
+    agent: AgentInfo,
+    t0: i64,
+    end: i64,
+    spans: Vec<Span>,
+}
+
+impl Trace {
+    /// The trace of a document read whole.
+    pub fn of_doc(doc: &SessionDoc) -> Trace {
+        let t0 = doc.events.iter().filter_map(|e| e.ts).min().unwrap_or(0);
+        Trace {
+            summary: doc.summary.clone(),
+            agent: doc
+                .object
+                .as_ref()
+                .map(|o| AgentInfo::from_session_object(&o.raw))
+                .unwrap_or_default(),
+            t0,
+            end: doc.end_ts().unwrap_or(t0),
+            spans: doc.spans(),
         }
     }
 
-    let mut out = Vec::with_capacity(spans.len() + 1);
-    let mut root = OtelSpan {
-        trace_id: trace.clone(),
-        span_id: root_id.clone(),
-        name: match &agent.name {
-            Some(n) => format!("invoke_agent {n}"),
-            None => "invoke_agent".into(),
-        },
-        kind: OtelKind::Client as i32,
-        start_time_unix_nano: nanos(t0),
-        end_time_unix_nano: nanos(end),
-        ..Default::default()
-    };
-    let mut attrs = vec![
-        kv("gen_ai.operation.name", "invoke_agent"),
-        kv("gen_ai.provider.name", PROVIDER),
-        kv("gen_ai.system", PROVIDER),
-        kv("gen_ai.conversation.id", session),
-    ];
-    attrs.extend(agent.id.as_deref().map(|v| kv("gen_ai.agent.id", v)));
-    attrs.extend(agent.name.as_deref().map(|v| kv("gen_ai.agent.name", v)));
-    attrs.extend(
-        agent
-            .model
-            .as_deref()
-            .map(|v| kv("gen_ai.request.model", v)),
-    );
-    let usage = spans
-        .iter()
-        .filter(|s| s.kind == SpanKind::ModelRequest)
-        .filter_map(|s| s.usage.as_ref());
-    let (mut input, mut output) = (0u64, 0u64);
-    for u in usage {
-        input += u.input_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens;
-        output += u.output_tokens;
-    }
-    attrs.push(kv_int("gen_ai.usage.input_tokens", input));
-    attrs.push(kv_int("gen_ai.usage.output_tokens", output));
-    if let Some(title) = &doc.summary.title {
-        attrs.push(kv("flightrec.session.title", title));
-    }
-    if let Some(status) = &doc.summary.status {
-        attrs.push(kv("flightrec.session.status", status));
-    }
-    if let Some(reason) = &doc.summary.stop_reason {
-        attrs.push(kv("flightrec.session.stop_reason", reason));
-        if reason == "retries_exhausted" {
-            attrs.push(kv("error.type", reason));
-            root.status = Some(status(StatusCode::Error, reason));
-        }
-    }
-    root.attributes = attrs;
-    out.push(root);
-
-    for s in &spans {
-        let parent = match s.kind {
-            SpanKind::Thread => root_id.clone(),
-            SpanKind::Permission => tools
-                .get(s.start_id.as_str())
-                .map_or_else(|| root_id.clone(), |id| id.to_vec()),
-            SpanKind::WorkflowPhase => {
-                let (a, b) = times(s, t0, end);
-                let run = runs
-                    .iter()
-                    .find(|(t, ra, rb, _)| *t == s.thread_id && *ra <= a && b <= *rb);
-                match run {
-                    Some(r) => r.3.to_vec(),
-                    None => thread_parent(s, &threads, &root_id),
-                }
-            }
-            _ => thread_parent(s, &threads, &root_id),
+    /// The trace of session `summary`, its spans folded over a scan of only the events spans
+    /// read (tool results slimmed to their error flag): the events are never held.
+    pub fn from_store(store: &Store, summary: &SessionSummary) -> crate::store::Result<Trace> {
+        let q = TimelineQuery {
+            types: SPAN_TYPES.iter().map(|t| t.to_string()).collect(),
+            slim_types: SLIM_TYPES.iter().map(|t| t.to_string()).collect(),
+            ..TimelineQuery::default()
         };
-        out.push(convert(s, session, &agent, &trace, parent, t0, end));
+        let builder =
+            store.scan_events_pipelined(&summary.id, &q, SpanBuilder::default(), |b, ev| {
+                b.push(ev)
+            })?;
+        let t0 = summary.first_ts.unwrap_or(0);
+        Ok(Trace {
+            agent: store
+                .session_object(&summary.id)?
+                .map(|o| AgentInfo::from_session_object(&o.raw))
+                .unwrap_or_default(),
+            t0,
+            end: summary.last_ts.unwrap_or(t0),
+            spans: builder.finish(summary.last_ts),
+            summary: summary.clone(),
+        })
     }
 
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![
-                    kv("service.name", "flightrec"),
-                    kv("service.version", env!("CARGO_PKG_VERSION")),
-                    kv("gen_ai.conversation.id", session),
-                ],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                scope: Some(InstrumentationScope {
-                    name: "flightrec".into(),
-                    version: env!("CARGO_PKG_VERSION").into(),
+    /// The whole trace as one OTLP export request.
+    pub fn request(&self) -> ExportTraceServiceRequest {
+        let mut spans = Vec::with_capacity(self.spans.len() + 1);
+        self.for_each_span(|s| spans.push(s));
+        self.envelope(spans)
+    }
+
+    /// Writes the trace as OTLP/JSON, converting one span at a time: the same bytes as
+    /// serializing [`Trace::request`], without holding every converted span.
+    pub fn write_json(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let shell = serde_json::to_string(&self.envelope(Vec::new()))?;
+        let (head, tail) = shell
+            .split_once(EMPTY_SPANS)
+            .ok_or_else(|| std::io::Error::other("OTLP/JSON without a span list"))?;
+        out.write_all(head.as_bytes())?;
+        out.write_all(b"\"spans\":[")?;
+        let mut first = true;
+        let mut result = Ok(());
+        self.for_each_span(|s| {
+            if result.is_err() {
+                return;
+            }
+            if !first {
+                result = out.write_all(b",");
+            }
+            first = false;
+            if result.is_ok() {
+                result = serde_json::to_writer(&mut *out, &s).map_err(std::io::Error::from);
+            }
+        });
+        result?;
+        out.write_all(b"]")?;
+        out.write_all(tail.as_bytes())?;
+        out.write_all(b"\n")
+    }
+
+    /// The resource and scope around `spans`.
+    fn envelope(&self, spans: Vec<OtelSpan>) -> ExportTraceServiceRequest {
+        let session = self.summary.id.as_str();
+        ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![
+                        kv("service.name", "flightrec"),
+                        kv("service.version", env!("CARGO_PKG_VERSION")),
+                        kv("gen_ai.conversation.id", session),
+                    ],
                     ..Default::default()
                 }),
-                spans: out,
+                scope_spans: vec![ScopeSpans {
+                    scope: Some(InstrumentationScope {
+                        name: "flightrec".into(),
+                        version: env!("CARGO_PKG_VERSION").into(),
+                        ..Default::default()
+                    }),
+                    spans,
+                    ..Default::default()
+                }],
                 ..Default::default()
             }],
+        }
+    }
+
+    /// Hands `f` the root span, then every span in order of its opening event.
+    fn for_each_span(&self, mut f: impl FnMut(OtelSpan)) {
+        let Trace {
+            summary,
+            agent,
+            t0,
+            end,
+            spans,
+        } = self;
+        let (t0, end) = (*t0, *end);
+        let session = summary.id.as_str();
+        let trace = trace_id(session).to_vec();
+        let root_id = hash8(&["root", session]).to_vec();
+
+        // The span of each child thread, and each workflow run's span with its time range.
+        let mut threads = BTreeMap::new();
+        let mut runs = Vec::new();
+        let mut tools = BTreeMap::new();
+        for s in spans {
+            if matches!(s.kind, SpanKind::Tool | SpanKind::McpTool) {
+                tools.insert(s.start_id.as_str(), span_id(session, s));
+            }
+            if s.kind == SpanKind::Thread
+                && let Some(t) = &s.thread_id
+            {
+                // A thread has a span per busy stretch (running to idle), in time order.
+                threads
+                    .entry(t.clone())
+                    .or_insert_with(Vec::new)
+                    .push((s.start_ts.unwrap_or(t0), span_id(session, s)));
+            }
+            if s.kind == SpanKind::WorkflowRun {
+                let (a, b) = times(s, t0, end);
+                runs.push((s.thread_id.clone(), a, b, span_id(session, s)));
+            }
+        }
+
+        let mut root = OtelSpan {
+            trace_id: trace.clone(),
+            span_id: root_id.clone(),
+            name: match &agent.name {
+                Some(n) => format!("invoke_agent {n}"),
+                None => "invoke_agent".into(),
+            },
+            kind: OtelKind::Client as i32,
+            start_time_unix_nano: nanos(t0),
+            end_time_unix_nano: nanos(end),
             ..Default::default()
-        }],
+        };
+        let mut attrs = vec![
+            kv("gen_ai.operation.name", "invoke_agent"),
+            kv("gen_ai.provider.name", PROVIDER),
+            kv("gen_ai.system", PROVIDER),
+            kv("gen_ai.conversation.id", session),
+        ];
+        attrs.extend(agent.id.as_deref().map(|v| kv("gen_ai.agent.id", v)));
+        attrs.extend(agent.name.as_deref().map(|v| kv("gen_ai.agent.name", v)));
+        attrs.extend(
+            agent
+                .model
+                .as_deref()
+                .map(|v| kv("gen_ai.request.model", v)),
+        );
+        let usage = spans
+            .iter()
+            .filter(|s| s.kind == SpanKind::ModelRequest)
+            .filter_map(|s| s.usage.as_ref());
+        let (mut input, mut output) = (0u64, 0u64);
+        for u in usage {
+            input += u.input_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens;
+            output += u.output_tokens;
+        }
+        attrs.push(kv_int("gen_ai.usage.input_tokens", input));
+        attrs.push(kv_int("gen_ai.usage.output_tokens", output));
+        if let Some(title) = &summary.title {
+            attrs.push(kv("flightrec.session.title", title));
+        }
+        if let Some(status) = &summary.status {
+            attrs.push(kv("flightrec.session.status", status));
+        }
+        if let Some(reason) = &summary.stop_reason {
+            attrs.push(kv("flightrec.session.stop_reason", reason));
+            if reason == "retries_exhausted" {
+                attrs.push(kv("error.type", reason));
+                root.status = Some(status(StatusCode::Error, reason));
+            }
+        }
+        root.attributes = attrs;
+        f(root);
+
+        for s in spans {
+            let parent = match s.kind {
+                SpanKind::Thread => root_id.clone(),
+                SpanKind::Permission => tools
+                    .get(s.start_id.as_str())
+                    .map_or_else(|| root_id.clone(), |id| id.to_vec()),
+                SpanKind::WorkflowPhase => {
+                    let (a, b) = times(s, t0, end);
+                    let run = runs
+                        .iter()
+                        .find(|(t, ra, rb, _)| *t == s.thread_id && *ra <= a && b <= *rb);
+                    match run {
+                        Some(r) => r.3.to_vec(),
+                        None => thread_parent(s, &threads, &root_id),
+                    }
+                }
+                _ => thread_parent(s, &threads, &root_id),
+            };
+            f(convert(s, session, agent, &trace, parent, t0, end));
+        }
     }
 }
+
+/// How an empty span list reads in OTLP/JSON: where [`Trace::write_json`] puts the spans.
+const EMPTY_SPANS: &str = "\"spans\":[]";
 
 /// The body of an OTLP/HTTP request in `application/x-protobuf`.
 pub fn encode_protobuf(req: &ExportTraceServiceRequest) -> Vec<u8> {
@@ -205,8 +306,7 @@ pub fn encode_protobuf(req: &ExportTraceServiceRequest) -> Vec<u8> {
 
 /// Writes the trace of `doc` as OTLP/JSON (`application/json`, one request object).
 pub fn write_otlp_json(doc: &SessionDoc, out: &mut dyn Write) -> std::io::Result<()> {
-    serde_json::to_writer(&mut *out, &otlp_request(doc))?;
-    out.write_all(b"\n")
+    Trace::of_doc(doc).write_json(out)
 }
 
 /// The trace id of session `id`: 16 bytes derived from it alone.

@@ -19,11 +19,12 @@ use serde_json::{Map, Value, json};
 
 use super::SessionDoc;
 use crate::analysis::lanes::Grouping;
-use crate::analysis::spans::{Span, SpanKind};
+use crate::analysis::spans::{Span, SpanBuilder, SpanKind};
 use crate::analysis::summary::summarize;
 use crate::analysis::text::{excerpt, input_excerpt};
 use crate::model::catalogue::status_of_type;
 use crate::model::typed::Event;
+use crate::store::{EventRef, SessionSummary, Store, TimelineQuery};
 
 /// The one process id: the session.
 const PID: u32 = 1;
@@ -48,33 +49,188 @@ struct Item {
     cat: &'static str,
     ts: i64,
     dur: Option<i64>,
-    args: Value,
+    /// The `args` object as JSON text: a few hundred bytes, not a tree of them.
+    args: Box<str>,
 }
 
-/// Writes the trace of `doc` to `out`, one event at a time (keys sorted, events in a fixed
-/// order: the process and track names, then slices and instants by time).
+/// Writes the trace of `doc` to `out` (a redacted document; [`write_perfetto_from_store`] reads
+/// the store itself and writes the same bytes).
 pub fn write_perfetto(doc: &SessionDoc, out: &mut dyn Write) -> std::io::Result<()> {
-    let t0 = doc
-        .events
-        .iter()
-        .filter_map(|e| e.ts)
-        .min()
-        .unwrap_or_default();
-    let end = doc.end_ts().unwrap_or(t0);
-    let spans = doc.spans();
+    let mut g = Gathered::default();
+    for e in &doc.events {
+        g.push(&e.as_ref());
+    }
+    write_gathered(g, &doc.summary, out)
+}
+
+/// Writes the trace of session `summary` to `out`, gathered in one scan of its events: only what
+/// the trace draws (spans, status bands, messages and errors as short excerpts, tool inputs) is
+/// kept, never the events themselves.
+pub fn write_perfetto_from_store(
+    store: &Store,
+    summary: &SessionSummary,
+    out: &mut dyn Write,
+) -> crate::store::Result<()> {
+    let g = store.scan_events_pipelined(
+        &summary.id,
+        &TimelineQuery::default(),
+        Gathered::default(),
+        |g, ev| g.push(ev),
+    )?;
+    write_gathered(g, summary, out).map_err(crate::store::StoreError::Output)
+}
+
+/// A session status event (the first copy of each).
+struct Status {
+    event_id: String,
+    status: &'static str,
+    ts: i64,
+    stop_reason: Option<String>,
+}
+
+/// What the trace needs of a session's events, gathered one event at a time in session order.
+#[derive(Default)]
+struct Gathered {
+    /// The first processed time and the `processed_at` of the first event at it.
+    t0: Option<i64>,
+    start_time: Option<String>,
+    end: Option<i64>,
+    spans: SpanBuilder,
+    statuses: Vec<Status>,
+    status_seen: HashSet<String>,
+    /// Messages and errors, timed in µs since the epoch until the start is known.
+    instants: Vec<Item>,
+    instant_seen: HashSet<String>,
+    /// Tool inputs by the id of their `agent.*tool_use` event, shortened for display.
+    inputs: BTreeMap<String, String>,
+}
+
+impl Gathered {
+    fn push(&mut self, e: &EventRef<'_>) {
+        if let Some(ts) = e.ts {
+            if self.t0.is_none_or(|t0| ts < t0) {
+                self.t0 = Some(ts);
+                self.start_time = None;
+            }
+            if self.t0 == Some(ts) && self.start_time.is_none() {
+                self.start_time = e.processed_at.map(str::to_string);
+            }
+            self.end = Some(self.end.map_or(ts, |end| end.max(ts)));
+        }
+        self.spans.push(e);
+        self.status(e);
+        self.instant(e);
+        self.tool_input(e);
+    }
+
+    fn status(&mut self, e: &EventRef<'_>) {
+        if !e.thread_id.is_empty() {
+            return;
+        }
+        let (Some(status), Some(ts)) = (status_of_type(e.event_type), e.ts) else {
+            return;
+        };
+        if !(e.event_id.is_empty() || self.status_seen.insert(e.event_id.to_string())) {
+            return;
+        }
+        let stop_reason = Event::parse(e.raw)
+            .kind
+            .stop_reason()
+            .map(|sr| sr.kind.as_str().to_string());
+        self.statuses.push(Status {
+            event_id: e.event_id.to_string(),
+            status,
+            ts,
+            stop_reason,
+        });
+    }
+
+    /// Messages on their thread's lane, errors on the errors lane.
+    fn instant(&mut self, e: &EventRef<'_>) {
+        let Some(ts) = e.ts else { return };
+        let t = e.event_type;
+        let is_message = matches!(t, "user.message" | "agent.message");
+        let is_error = matches!(t, "session.error" | "workflow_run.error");
+        if !(is_message || is_error)
+            || !(e.event_id.is_empty() || self.instant_seen.insert(e.event_id.to_string()))
+        {
+            return;
+        }
+        let event = Event::parse(e.raw);
+        let thread = serde_json::from_str::<ThreadOf>(e.raw)
+            .ok()
+            .and_then(|t| t.session_thread_id)
+            .filter(|s| !s.is_empty())
+            .or_else(|| (!e.thread_id.is_empty()).then(|| e.thread_id.to_string()));
+        let mut args = Map::new();
+        args.insert("event_id".into(), e.event_id.into());
+        args.insert("summary".into(), excerpt(&summarize(&event), 300).into());
+        if let Some(t) = &thread {
+            args.insert("thread_id".into(), t.clone().into());
+        }
+        self.instants.push(Item {
+            lane: if is_error {
+                Lane::Errors
+            } else {
+                Lane::Thread(thread)
+            },
+            name: t.to_string(),
+            cat: if is_error { "error" } else { "message" },
+            ts,
+            dur: None,
+            args: Value::Object(args).to_string().into_boxed_str(),
+        });
+    }
+
+    fn tool_input(&mut self, e: &EventRef<'_>) {
+        if !matches!(
+            e.event_type,
+            "agent.tool_use" | "agent.mcp_tool_use" | "agent.custom_tool_use"
+        ) || self.inputs.contains_key(e.event_id)
+        {
+            return;
+        }
+        let Ok(t) = serde_json::from_str::<ToolUse<'_>>(e.raw) else {
+            return;
+        };
+        let name = t.name.unwrap_or_default();
+        // An input nested past the 128 levels a `Value` allows is shown as its raw text.
+        let text = match t.input.map(|r| serde_json::from_str::<Value>(r.get())) {
+            None => input_excerpt(&name, &Value::Null, 200),
+            Some(Ok(input)) => input_excerpt(&name, &input, 200),
+            Some(Err(_)) => excerpt(t.input.map_or("", |r| r.get()), 200),
+        };
+        self.inputs.insert(e.event_id.to_string(), text);
+    }
+}
+
+/// Writes the trace of what was gathered, one event at a time (keys sorted, events in a fixed
+/// order: the process and track names, then slices and instants by time).
+fn write_gathered(
+    g: Gathered,
+    summary: &SessionSummary,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let t0 = g.t0.unwrap_or_default();
+    let end = g.end.unwrap_or(t0);
+    let start_time = g.start_time;
+    let spans = g.spans.finish(g.end);
     let mut items = Vec::new();
-    status_bands(doc, t0, end, &mut items);
-    let inputs = tool_inputs(doc);
+    status_bands(&g.statuses, t0, end, &mut items);
     let mut agent_names = BTreeMap::new();
-    for s in &spans {
+    // Each span is dropped once drawn: the spans and their items are not held twice.
+    for s in spans {
         if s.kind == SpanKind::Thread
             && let Some(t) = &s.thread_id
         {
             agent_names.insert(t.clone(), s.name.clone());
         }
-        items.push(span_item(s, t0, end, &inputs));
+        items.push(span_item(&s, t0, end, &g.inputs));
     }
-    instants(doc, t0, &mut items);
+    items.extend(g.instants.into_iter().map(|mut i| {
+        i.ts -= t0;
+        i
+    }));
 
     // Every lane is drawn, empty or not, so that tracks keep their places from one session to
     // the next; a child thread has a lane when it has a span.
@@ -135,18 +291,17 @@ pub fn write_perfetto(doc: &SessionDoc, out: &mut dyn Write) -> std::io::Result<
     let mut drawn: Vec<(u32, Item)> = tids.into_iter().zip(items).collect();
     drawn.sort_by_key(|(tid, item)| (item.ts, *tid));
 
-    let title = doc.summary.title.clone().unwrap_or_default();
+    let title = summary.title.clone().unwrap_or_default();
     let process = if title.is_empty() {
-        format!("session {}", doc.summary.id)
+        format!("session {}", summary.id)
     } else {
-        format!("session {} ({title})", doc.summary.id)
+        format!("session {} ({title})", summary.id)
     };
     let metadata = json!({
         "generator": "flightrec",
-        "session_id": doc.summary.id,
+        "session_id": summary.id,
         "title": title,
-        "start_time": doc.events.iter().filter(|e| e.ts == Some(t0))
-            .find_map(|e| e.processed_at.clone()),
+        "start_time": start_time,
         "start_us": t0,
         "time_unit": "ts and dur are µs since start_time",
     });
@@ -178,9 +333,12 @@ pub fn write_perfetto(doc: &SessionDoc, out: &mut dyn Write) -> std::io::Result<
                 e.insert("s".into(), "t".into());
             }
         }
-        e.insert("args".into(), item.args);
+        // Keys are written sorted, and `args` sorts first.
+        let rest = serde_json::to_string(&e)?;
+        out.write_all(b",{\"args\":")?;
+        out.write_all(item.args.as_bytes())?;
         out.write_all(b",")?;
-        serde_json::to_writer(&mut *out, &e)?;
+        out.write_all(rest.get(1..).unwrap_or_default().as_bytes())?;
     }
     out.write_all(b"]}\n")
 }
@@ -249,30 +407,7 @@ struct ThreadOf {
     session_thread_id: Option<String>,
 }
 
-/// Tool inputs by the id of their `agent.*tool_use` event, shortened for display.
-fn tool_inputs(doc: &SessionDoc) -> BTreeMap<&str, String> {
-    let mut m = BTreeMap::new();
-    for e in &doc.events {
-        if matches!(
-            e.event_type.as_str(),
-            "agent.tool_use" | "agent.mcp_tool_use" | "agent.custom_tool_use"
-        ) && !m.contains_key(e.event_id.as_str())
-            && let Ok(t) = serde_json::from_str::<ToolUse<'_>>(&e.raw)
-        {
-            let name = t.name.unwrap_or_default();
-            // An input nested past the 128 levels a `Value` allows is shown as its raw text.
-            let text = match t.input.map(|r| serde_json::from_str::<Value>(r.get())) {
-                None => input_excerpt(&name, &Value::Null, 200),
-                Some(Ok(input)) => input_excerpt(&name, &input, 200),
-                Some(Err(_)) => excerpt(t.input.map_or("", |r| r.get()), 200),
-            };
-            m.insert(e.event_id.as_str(), text);
-        }
-    }
-    m
-}
-
-fn span_item(s: &Span, t0: i64, end: i64, inputs: &BTreeMap<&str, String>) -> Item {
+fn span_item(s: &Span, t0: i64, end: i64, inputs: &BTreeMap<String, String>) -> Item {
     let start = s.start_ts.unwrap_or(t0);
     let stop = if s.open {
         end
@@ -317,72 +452,26 @@ fn span_item(s: &Span, t0: i64, end: i64, inputs: &BTreeMap<&str, String>) -> It
         cat: s.kind.as_str(),
         ts: start - t0,
         dur: Some((stop - start).max(0)),
-        args: Value::Object(args),
+        args: Value::Object(args).to_string().into_boxed_str(),
     }
 }
 
 /// One band per session status, from its event to the next status event (or the end).
-fn status_bands(doc: &SessionDoc, t0: i64, end: i64, items: &mut Vec<Item>) {
-    let mut seen = HashSet::new();
-    let statuses: Vec<_> = doc
-        .events
-        .iter()
-        .filter(|e| e.thread_id.is_empty())
-        .filter_map(|e| Some((e, status_of_type(&e.event_type)?, e.ts?)))
-        .filter(|(e, _, _)| e.event_id.is_empty() || seen.insert(e.event_id.as_str()))
-        .collect();
-    for (i, (e, status, ts)) in statuses.iter().enumerate() {
-        let next = statuses.get(i + 1).map_or(end, |n| n.2);
+fn status_bands(statuses: &[Status], t0: i64, end: i64, items: &mut Vec<Item>) {
+    for (i, st) in statuses.iter().enumerate() {
+        let next = statuses.get(i + 1).map_or(end, |n| n.ts);
         let mut args = Map::new();
-        args.insert("event_id".into(), e.event_id.clone().into());
-        if let Some(sr) = Event::parse(&e.raw).kind.stop_reason() {
-            args.insert("stop_reason".into(), sr.kind.as_str().into());
+        args.insert("event_id".into(), st.event_id.clone().into());
+        if let Some(sr) = &st.stop_reason {
+            args.insert("stop_reason".into(), sr.clone().into());
         }
         items.push(Item {
             lane: Lane::Session,
-            name: (*status).to_string(),
+            name: st.status.to_string(),
             cat: "status",
-            ts: ts - t0,
-            dur: Some((next - ts).max(0)),
-            args: Value::Object(args),
-        });
-    }
-}
-
-/// Messages on their thread's lane, errors on the errors lane.
-fn instants(doc: &SessionDoc, t0: i64, items: &mut Vec<Item>) {
-    let mut seen = HashSet::new();
-    for e in &doc.events {
-        let Some(ts) = e.ts else { continue };
-        let t = e.event_type.as_str();
-        let is_message = matches!(t, "user.message" | "agent.message");
-        let is_error = matches!(t, "session.error" | "workflow_run.error");
-        if !(is_message || is_error) || !(e.event_id.is_empty() || seen.insert(&e.event_id)) {
-            continue;
-        }
-        let event = Event::parse(&e.raw);
-        let thread = serde_json::from_str::<ThreadOf>(&e.raw)
-            .ok()
-            .and_then(|t| t.session_thread_id)
-            .filter(|s| !s.is_empty())
-            .or_else(|| (!e.thread_id.is_empty()).then(|| e.thread_id.clone()));
-        let mut args = Map::new();
-        args.insert("event_id".into(), e.event_id.clone().into());
-        args.insert("summary".into(), excerpt(&summarize(&event), 300).into());
-        if let Some(t) = &thread {
-            args.insert("thread_id".into(), t.clone().into());
-        }
-        items.push(Item {
-            lane: if is_error {
-                Lane::Errors
-            } else {
-                Lane::Thread(thread)
-            },
-            name: t.to_string(),
-            cat: if is_error { "error" } else { "message" },
-            ts: ts - t0,
-            dur: None,
-            args: Value::Object(args),
+            ts: st.ts - t0,
+            dur: Some((next - st.ts).max(0)),
+            args: Value::Object(args).to_string().into_boxed_str(),
         });
     }
 }

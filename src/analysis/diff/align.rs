@@ -13,7 +13,31 @@ use similar::{Algorithm, DiffTag, capture_diff_slices_deadline};
 use std::ops::Range;
 use std::time::Instant;
 
-use super::signature::Step;
+use super::signature::{Sig, Step};
+
+/// What alignment reads of a step: its digest and its kind.
+pub trait Keyed {
+    fn key(&self) -> u128;
+    fn kind(&self) -> &str;
+}
+
+impl Keyed for Step<'_> {
+    fn key(&self) -> u128 {
+        self.key
+    }
+    fn kind(&self) -> &str {
+        &self.kind
+    }
+}
+
+impl Keyed for Sig {
+    fn key(&self) -> u128 {
+        self.key
+    }
+    fn kind(&self) -> &str {
+        &self.kind
+    }
+}
 
 /// How a pair of aligned steps compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -46,9 +70,9 @@ pub struct Row {
 
 /// Aligns `a` with `b`. With a `deadline`, a very long, very different pair gets a quick
 /// alignment that may not be the shortest once the deadline passes.
-pub fn align(a: &[Step<'_>], b: &[Step<'_>], deadline: Option<Instant>) -> Vec<Row> {
-    let (ka, kb) = intern(a, b, |s| s.key);
-    let (ca, cb) = intern(a, b, |s| s.kind.as_str());
+pub fn align<S: Keyed>(a: &[S], b: &[S], deadline: Option<Instant>) -> Vec<Row> {
+    let (ka, kb) = intern(a, b, |s| s.key());
+    let (ca, cb) = intern(a, b, |s| s.kind());
     let mut rows = Vec::with_capacity(a.len().max(b.len()));
     for op in capture_diff_slices_deadline(Algorithm::Myers, &ka, &kb, deadline) {
         let (tag, ra, rb) = op.as_tag_tuple();
@@ -67,13 +91,13 @@ pub fn align(a: &[Step<'_>], b: &[Step<'_>], deadline: Option<Instant>) -> Vec<R
 }
 
 /// Each distinct key (a digest or a text) as a small number, the same on both sides.
-fn intern<'s, K: std::hash::Hash + Eq>(
-    a: &'s [Step<'_>],
-    b: &'s [Step<'_>],
-    text: impl Fn(&'s Step<'_>) -> K,
+fn intern<'s, S, K: std::hash::Hash + Eq>(
+    a: &'s [S],
+    b: &'s [S],
+    text: impl Fn(&'s S) -> K,
 ) -> (Vec<u32>, Vec<u32>) {
     let mut ids: FxHashMap<K, u32> = FxHashMap::default();
-    let mut id = |s: &'s Step<'_>| {
+    let mut id = |s: &'s S| {
         let next = ids.len() as u32;
         *ids.entry(text(s)).or_insert(next)
     };

@@ -21,8 +21,9 @@
 
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use crate::store::EventRow;
+use crate::store::{EventRef, EventRow};
 
 /// Event types left out of the comparison.
 pub const SKIPPED_TYPES: &[&str] = &["session.usage", "event_start", "event_delta"];
@@ -59,28 +60,54 @@ pub struct Step<'a> {
     pub kind: String,
 }
 
-/// The comparable steps of `events` (a session's events in session order).
-pub fn steps(events: &[EventRow]) -> Vec<Step<'_>> {
-    let mut out = Vec::with_capacity(events.len());
-    let mut seen: HashSet<&str> = HashSet::new();
-    let mut tools: HashMap<&str, String> = HashMap::new();
-    for (index, e) in events.iter().enumerate() {
-        let ty = e.event_type.as_str();
+/// A step without its event: what aligning two sessions needs, a few dozen bytes however
+/// large the event (kinds and tools are shared between the steps that have them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sig {
+    /// Position of the event in the session's events (session order, 0-based).
+    pub index: usize,
+    /// As [`Step::key`].
+    pub key: u128,
+    /// As [`Step::kind`].
+    pub kind: Arc<str>,
+    /// As [`Step::tool`].
+    pub tool: Option<Arc<str>>,
+}
+
+/// Turns a session's events, fed one at a time in session order, into step signatures.
+#[derive(Default)]
+pub struct Signer {
+    sigs: Vec<Sig>,
+    /// Events fed so far.
+    events: usize,
+    /// Event ids seen (a second copy is not a step).
+    seen: HashSet<String>,
+    /// Tool names by the id of the event that used them, for the results that answer them.
+    tools: HashMap<String, Arc<str>>,
+    /// Every kind and tool name once.
+    names: HashSet<Arc<str>>,
+}
+
+impl Signer {
+    pub fn push(&mut self, e: &EventRef<'_>) {
+        let index = self.events;
+        self.events += 1;
+        let ty = e.event_type;
         if SKIPPED_TYPES.contains(&ty) {
-            continue;
+            return;
         }
-        if !e.event_id.is_empty() && !seen.insert(e.event_id.as_str()) {
-            continue;
+        if !e.event_id.is_empty() && !self.seen.insert(e.event_id.to_string()) {
+            return;
         }
-        let raw: Value = serde_json::from_str(&e.raw).unwrap_or(Value::Null);
+        let raw: Value = serde_json::from_str(e.raw).unwrap_or(Value::Null);
         let tool = if TOOL_USES.contains(&ty) {
-            let name = tool_name(&raw);
+            let name = tool_name(&raw).map(|n| self.name(n));
             if let Some(n) = &name {
-                tools.insert(e.event_id.as_str(), n.clone());
+                self.tools.insert(e.event_id.to_string(), n.clone());
             }
             name
         } else if TOOL_RESULTS.contains(&ty) {
-            e.link_id.as_deref().and_then(|l| tools.get(l)).cloned()
+            e.link_id.and_then(|l| self.tools.get(l)).cloned()
         } else {
             None
         };
@@ -91,15 +118,60 @@ pub fn steps(events: &[EventRow]) -> Vec<Step<'_>> {
             Some(t) => format!("{ty} {t}"),
             None => ty.to_string(),
         };
-        out.push(Step {
+        let kind = self.name(kind);
+        self.sigs.push(Sig {
             index,
-            event: e,
-            tool,
             key,
             kind,
+            tool,
         });
     }
-    out
+
+    /// `text` shared with the steps that already have it.
+    fn name(&mut self, text: String) -> Arc<str> {
+        if let Some(n) = self.names.get(text.as_str()) {
+            return n.clone();
+        }
+        let n: Arc<str> = Arc::from(text);
+        self.names.insert(n.clone());
+        n
+    }
+
+    /// How many events were fed.
+    pub fn events(&self) -> usize {
+        self.events
+    }
+
+    /// The signatures, in session order.
+    pub fn finish(self) -> Vec<Sig> {
+        self.sigs
+    }
+}
+
+/// The comparable steps of `events` (a session's events in session order).
+pub fn steps(events: &[EventRow]) -> Vec<Step<'_>> {
+    let mut signer = Signer::default();
+    for e in events {
+        signer.push(&e.as_ref());
+    }
+    signer
+        .finish()
+        .into_iter()
+        .filter_map(|s| Some(s.step(events.get(s.index)?)))
+        .collect()
+}
+
+impl Sig {
+    /// The step of this signature, given its event.
+    pub fn step<'a>(&self, event: &'a EventRow) -> Step<'a> {
+        Step {
+            index: self.index,
+            event,
+            tool: self.tool.as_deref().map(str::to_string),
+            key: self.key,
+            kind: self.kind.to_string(),
+        }
+    }
 }
 
 impl Step<'_> {

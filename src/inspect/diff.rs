@@ -1,0 +1,62 @@
+//! What `diff` reads of a session without holding its events: its steps' signatures from one
+//! scan, then, once the two sides are aligned, only the events the comparison shows.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::analysis::diff::{Sig, Signer};
+use crate::store::{EventRef, EventRow, Result, Store, TimelineQuery};
+
+/// A session's steps as signatures, and how many events it has.
+pub fn step_signatures(store: &Store, session_id: &str) -> Result<(u64, Vec<Sig>)> {
+    let signer = store.scan_events_pipelined(
+        session_id,
+        &TimelineQuery::default(),
+        Signer::default(),
+        |s, ev| s.push(ev),
+    )?;
+    Ok((signer.events() as u64, signer.finish()))
+}
+
+/// The events of `steps` (positions in `sigs`), by their index among the session's events: a
+/// second scan that stops after the last one.
+pub fn shown_events(
+    store: &Store,
+    session_id: &str,
+    sigs: &[Sig],
+    steps: &BTreeSet<usize>,
+) -> Result<BTreeMap<usize, EventRow>> {
+    let wanted: BTreeSet<usize> = steps
+        .iter()
+        .filter_map(|&i| Some(sigs.get(i)?.index))
+        .collect();
+    let Some(&last) = wanted.last() else {
+        return Ok(BTreeMap::new());
+    };
+    let mut found = BTreeMap::new();
+    let mut index = 0;
+    store.scan_events(session_id, &TimelineQuery::default(), |e| {
+        if wanted.contains(&index) {
+            found.insert(index, row(&e));
+        }
+        index += 1;
+        index <= last
+    })?;
+    Ok(found)
+}
+
+/// An event as the diff shows it (where it came from and when it arrived are not shown).
+fn row(e: &EventRef<'_>) -> EventRow {
+    EventRow {
+        seq: e.seq,
+        event_id: e.event_id.to_string(),
+        event_type: e.event_type.to_string(),
+        processed_at: e.processed_at.map(str::to_string),
+        ts: e.ts,
+        thread_id: e.thread_id.to_string(),
+        link_id: e.link_id.map(str::to_string),
+        source: String::new(),
+        received_at: String::new(),
+        revision: 0,
+        raw: e.raw.to_string(),
+    }
+}
