@@ -5,6 +5,7 @@
 //! never edited once released; a database from a newer flightrec is refused.
 
 mod alerts;
+mod codec;
 mod deployment_runs;
 mod follow;
 mod gc;
@@ -25,6 +26,7 @@ mod write;
 mod tests;
 
 pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt, PendingNotice};
+pub use codec::CodecError;
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;
 pub use gc::{Deleted, GcCandidate, GcOptions};
@@ -64,6 +66,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_deployment_runs.sql"),
     include_str!("migrations/0008_otlp_pushes.sql"),
     include_str!("migrations/0009_retention.sql"),
+    "", // 0010: another branch's
+    "", // 0011: another branch's
+    include_str!("migrations/0012_compressed_text.sql"),
 ];
 
 /// The schema version this build writes.
@@ -122,6 +127,11 @@ pub enum StoreError {
     Unreadable { path: String, why: &'static str },
     #[error("no session {id} in {path}")]
     NoSuchSession { id: String, path: String },
+    #[error("{path}: {error}")]
+    Damaged {
+        path: String,
+        error: codec::CodecError,
+    },
     #[error("writing output: {0}")]
     Output(std::io::Error),
     #[error("{path}: database error while {doing}: {error}")]
@@ -177,6 +187,10 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Dictionaries for reading compressed event text (shared with `event_text`).
+    dicts: std::sync::Arc<codec::Dictionaries>,
+    /// The writer's compression state.
+    encoder: codec::Encoder,
 }
 
 impl Store {
@@ -189,10 +203,8 @@ impl Store {
             })?;
         }
         let conn = Connection::open(path).map_err(|source| Self::open_error(path, source))?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-        };
+        let reread = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut store = Store::with(conn, path, path.to_path_buf(), reread)?;
         store.configure()?;
         store.migrate()?;
         Ok(store)
@@ -218,10 +230,7 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)
             .map_err(|source| Self::open_error(path, source))?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-        };
+        let mut store = Store::with(conn, path, path.to_path_buf(), flags)?;
         store.wait_as_usual()?;
         let version = store.check_identity()?.version;
         if version != SCHEMA_VERSION {
@@ -281,10 +290,7 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&uri, flags)
             .map_err(|source| Self::open_error(path, source))?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-        };
+        let mut store = Store::with(conn, path, PathBuf::from(uri), flags)?;
         store.wait_as_usual()?;
         let version = store.check_identity()?.version;
         if version != SCHEMA_VERSION {
@@ -294,6 +300,19 @@ impl Store {
             });
         }
         Ok(store)
+    }
+
+    /// A store on `conn`, with `event_text` registered (`reopen`: how its dictionaries are
+    /// loaded from another connection).
+    fn with(conn: Connection, path: &Path, reopen: PathBuf, flags: OpenFlags) -> Result<Store> {
+        let dicts = std::sync::Arc::new(codec::Dictionaries::new(reopen, flags));
+        codec::register(&conn, dicts.clone()).map_err(|source| Self::open_error(path, source))?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            dicts,
+            encoder: codec::Encoder::new(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -418,6 +437,15 @@ impl Store {
         if self.check_identity()?.version == SCHEMA_VERSION {
             return Ok(());
         }
+        // A migration that rebuilds a table (0012) drops one that others point at: SQLite's
+        // procedure for that runs with foreign keys off (they cannot change inside a transaction).
+        self.pragma("foreign_keys", "OFF")?;
+        let done = self.apply_migrations();
+        self.pragma("foreign_keys", "ON")?;
+        done
+    }
+
+    fn apply_migrations(&mut self) -> Result<()> {
         for (i, sql) in MIGRATIONS.iter().enumerate() {
             let target = (i + 1) as i64;
             let path = self.display();

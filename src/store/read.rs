@@ -107,7 +107,7 @@ pub struct TimelineQuery {
 /// event_count, object title, first and last sort_ts.
 type SummaryRow = (i64, Option<String>, Option<i64>, Option<i64>);
 
-pub(super) const EVENT_COLUMNS: &str = "seq, event_id, type, processed_at, sort_ts, thread_id, link_id, source, received_at, revision, raw";
+pub(super) const EVENT_COLUMNS: &str = "seq, event_id, type, processed_at, sort_ts, thread_id, link_id, source, received_at, revision, event_text(raw)";
 
 pub(super) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
     let sort_ts: i64 = r.get(4)?;
@@ -150,7 +150,11 @@ impl Store {
         let first_ts = first.filter(|t| *t != QUEUED_SORT_TS);
         let status = self.newest_status(id)?;
         let stop_reason = self
-            .newest_of_type(id, "session.status_idle", "raw ->> '$.stop_reason.type'")?
+            .newest_of_type(
+                id,
+                "session.status_idle",
+                "event_text(raw) ->> '$.stop_reason.type'",
+            )?
             .flatten();
         let title = match object_title {
             Some(t) => Some(t),
@@ -216,8 +220,8 @@ impl Store {
     fn newest_title(&self, id: &str) -> Result<Option<String>> {
         self.conn
             .prepare_cached(
-                "SELECT raw ->> '$.title' FROM events WHERE session_id = ?1 AND type = 'session.updated' \
-                 AND raw ->> '$.title' IS NOT NULL ORDER BY sort_ts DESC, seq DESC LIMIT 1",
+                "SELECT event_text(raw) ->> '$.title' FROM events WHERE session_id = ?1 AND type = 'session.updated' \
+                 AND event_text(raw) ->> '$.title' IS NOT NULL ORDER BY sort_ts DESC, seq DESC LIMIT 1",
             )
             .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
             .map_err(self.err("reading the session title"))
@@ -286,7 +290,9 @@ impl Store {
     /// The earlier copies of an event that newer copies replaced, oldest first.
     pub fn revisions(&self, event_seq: i64) -> Result<Vec<String>> {
         self.conn
-            .prepare_cached("SELECT raw FROM event_revisions WHERE event_seq = ?1 ORDER BY id")
+            .prepare_cached(
+                "SELECT event_text(raw) FROM event_revisions WHERE event_seq = ?1 ORDER BY id",
+            )
             .and_then(|mut s| s.query_map([event_seq], |r| r.get(0))?.collect())
             .map_err(self.err("reading revisions"))
     }
@@ -296,7 +302,7 @@ impl Store {
     pub fn session_revisions(&self, session_id: &str) -> Result<Vec<RevisionRow>> {
         self.conn
             .prepare_cached(
-                "SELECT r.id, r.event_seq, r.source, r.received_at, r.replaced_at, r.raw \
+                "SELECT r.id, r.event_seq, r.source, r.received_at, r.replaced_at, event_text(r.raw) \
                  FROM event_revisions r JOIN events e ON e.seq = r.event_seq \
                  WHERE e.session_id = ?1 ORDER BY r.id",
             )
@@ -319,7 +325,7 @@ impl Store {
     pub fn previews(&self, session_id: &str) -> Result<Vec<PreviewRow>> {
         self.conn
             .prepare_cached(
-                "SELECT seq, event_id, ordinal, type, raw FROM previews WHERE session_id = ?1 ORDER BY seq",
+                "SELECT seq, event_id, ordinal, type, event_text(raw) FROM previews WHERE session_id = ?1 ORDER BY seq",
             )
             .and_then(|mut s| {
                 s.query_map([session_id], |r| {
@@ -432,21 +438,21 @@ impl Store {
         let open_runs: i64 = self
             .conn
             .prepare_cached(
-                "SELECT count(DISTINCT raw ->> '$.workflow_run_id') FROM events \
-                 WHERE session_id = ?1 AND type = 'workflow_run.created' AND raw ->> '$.workflow_run_id' NOT IN \
-                 (SELECT raw ->> '$.workflow_run_id' FROM events WHERE session_id = ?1 \
-                  AND type = 'workflow_run.status_ended' AND raw ->> '$.workflow_run_id' IS NOT NULL)",
+                "SELECT count(DISTINCT event_text(raw) ->> '$.workflow_run_id') FROM events \
+                 WHERE session_id = ?1 AND type = 'workflow_run.created' AND event_text(raw) ->> '$.workflow_run_id' NOT IN \
+                 (SELECT event_text(raw) ->> '$.workflow_run_id' FROM events WHERE session_id = ?1 \
+                  AND type = 'workflow_run.status_ended' AND event_text(raw) ->> '$.workflow_run_id' IS NOT NULL)",
             )
             .and_then(|mut s| s.query_row([session_id], |r| r.get(0)))
             .map_err(self.err("counting open workflow runs"))?;
         let threads: Vec<(String, bool)> = self
             .conn
             .prepare_cached(
-                "SELECT DISTINCT c.raw ->> '$.session_thread_id', EXISTS (SELECT 1 FROM events t \
+                "SELECT DISTINCT event_text(c.raw) ->> '$.session_thread_id', EXISTS (SELECT 1 FROM events t \
                    WHERE t.session_id = ?1 AND t.type = 'session.thread_status_terminated' \
-                   AND t.raw ->> '$.session_thread_id' = c.raw ->> '$.session_thread_id') \
+                   AND event_text(t.raw) ->> '$.session_thread_id' = event_text(c.raw) ->> '$.session_thread_id') \
                  FROM events c WHERE c.session_id = ?1 AND c.type = 'session.thread_created' \
-                 AND c.raw ->> '$.session_thread_id' IS NOT NULL",
+                 AND event_text(c.raw) ->> '$.session_thread_id' IS NOT NULL",
             )
             .and_then(|mut s| {
                 s.query_map([session_id], |r| Ok((r.get(0)?, r.get(1)?)))?

@@ -42,15 +42,15 @@ const STATUS_TYPE: &str = "(SELECT e.type FROM events e WHERE e.session_id = s.i
      AND e.type IN (?, ?, ?, ?, ?) ORDER BY e.sort_ts DESC, e.seq DESC LIMIT 1)";
 
 /// The stop reason of the newest `session.status_idle`.
-const STOP_REASON: &str = "(SELECT e.raw ->> '$.stop_reason.type' FROM events e \
+const STOP_REASON: &str = "(SELECT event_text(e.raw) ->> '$.stop_reason.type' FROM events e \
      WHERE e.session_id = s.id AND e.type = 'session.status_idle' \
      ORDER BY e.sort_ts DESC, e.seq DESC LIMIT 1)";
 
 /// The agent JSON: the stored object's, else the newest `session.updated` that carries one.
 const AGENT: &str = "coalesce(\
      CASE WHEN json_valid(s.object) THEN s.object -> '$.agent' END, \
-     (SELECT e.raw -> '$.agent' FROM events e WHERE e.session_id = s.id \
-      AND e.type = 'session.updated' AND json_type(e.raw, '$.agent') = 'object' \
+     (SELECT event_text(e.raw) -> '$.agent' FROM events e WHERE e.session_id = s.id \
+      AND e.type = 'session.updated' AND json_type(event_text(e.raw), '$.agent') = 'object' \
       ORDER BY e.sort_ts DESC, e.seq DESC LIMIT 1))";
 
 /// `?, ?, …` for `n` parameters.

@@ -1,8 +1,10 @@
 //! Writes: the upsert of events by id, previews, quarantine and the capture log, in batches.
 
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashSet;
 
+use super::codec::{Dictionaries, Encoder};
 use super::{QUEUED_SORT_TS, Result, Store, StoreError};
 use crate::model::{Envelope, Source};
 
@@ -64,6 +66,11 @@ impl UpsertCounts {
 /// [`WriteBatch::flush`]); dropping it uncommitted rolls back.
 pub struct WriteBatch<'s> {
     pub(super) tx: &'s Connection,
+    /// Compresses the text of what is written (store/codec.rs).
+    enc: &'s mut Encoder,
+    dicts: &'s Dictionaries,
+    /// Decoded stored text, reused.
+    buf: Vec<u8>,
     open: bool,
     path: String,
     next_seq: i64,
@@ -88,6 +95,9 @@ impl Store {
         let path = self.display();
         let mut batch = WriteBatch {
             tx: &self.conn,
+            enc: &mut self.encoder,
+            dicts: &self.dicts,
+            buf: Vec::new(),
             open: false,
             path,
             next_seq: 0,
@@ -117,6 +127,9 @@ impl WriteBatch<'_> {
             .tx
             .query_row(NEXT_SEQ, [], |r| r.get(0))
             .map_err(self.wrap("starting a write"))?;
+        self.enc
+            .refresh(self.tx, self.dicts)
+            .map_err(|e| StoreError::sqlite(self.path.clone(), "reading dictionaries", e))?;
         Ok(())
     }
 }
@@ -162,6 +175,10 @@ impl WriteBatch<'_> {
     fn insert_row(&mut self, inc: &Incoming<'_>, key: &str, sort_ts: i64) -> Result<bool> {
         let env = inc.envelope;
         let seq = self.next_seq;
+        let raw = self
+            .enc
+            .encode(self.tx, self.dicts, &env.event_type, env.raw)
+            .map_err(|e| StoreError::sqlite(self.path.clone(), "compressing an event", e))?;
         let inserted = self
             .tx
             .prepare_cached(INSERT_EVENT)
@@ -178,10 +195,10 @@ impl WriteBatch<'_> {
                     env.link_id.as_deref(),
                     inc.source.as_str(),
                     inc.received_at,
-                    env.raw,
+                    raw,
                 ])
             })
-            .map_err(self.wrap("storing an event"))?;
+            .map_err(|e| StoreError::sqlite(self.path.clone(), "storing an event", e))?;
         if inserted == 1 {
             if env.is_error {
                 self.mark_error(seq, true)?;
@@ -221,7 +238,7 @@ impl WriteBatch<'_> {
         first: bool,
     ) -> Result<Outcome> {
         let env = inc.envelope;
-        let existing: Option<(i64, String, Option<String>, String, String, String)> = self
+        let existing: Option<(i64, Value, Option<String>, String, String, String)> = self
             .tx
             .prepare_cached(
                 "SELECT seq, raw, processed_at, source, received_at, type FROM events \
@@ -260,9 +277,18 @@ impl WriteBatch<'_> {
             };
         }
         // Identical text, or a queued (processed_at null) copy arriving after the processed one.
-        if raw == env.raw || (env.processed_at.is_none() && processed_at.is_some()) {
+        let same = self
+            .dicts
+            .text(Some(self.tx), ValueRef::from(&raw), &mut self.buf)
+            .map_err(|error| StoreError::Damaged {
+                path: self.path.clone(),
+                error,
+            })?
+            == Some(env.raw);
+        if same || (env.processed_at.is_none() && processed_at.is_some()) {
             return Ok(Outcome::Duplicate);
         }
+        // The replaced copy is kept as it is stored (text or its encoding).
         self.tx
             .prepare_cached(
                 "INSERT INTO event_revisions (id, event_seq, source, received_at, replaced_at, raw) \
@@ -272,6 +298,10 @@ impl WriteBatch<'_> {
             )
             .and_then(|mut s| s.execute(params![seq, source, received_at, inc.received_at, raw]))
             .map_err(self.wrap("keeping a replaced event"))?;
+        let new_raw = self
+            .enc
+            .encode(self.tx, self.dicts, &env.event_type, env.raw)
+            .map_err(|e| StoreError::sqlite(self.path.clone(), "compressing an event", e))?;
         self.tx
             .prepare_cached(
                 "UPDATE events SET type = ?2, processed_at = ?3, sort_ts = ?4, link_id = ?5, source = ?6, \
@@ -286,10 +316,10 @@ impl WriteBatch<'_> {
                     env.link_id.as_deref(),
                     inc.source.as_str(),
                     inc.received_at,
-                    env.raw,
+                    new_raw,
                 ])
             })
-            .map_err(self.wrap("replacing an event"))?;
+            .map_err(|e| StoreError::sqlite(self.path.clone(), "replacing an event", e))?;
         self.mark_error(seq, env.is_error)?;
         Ok(Outcome::Updated)
     }
@@ -310,6 +340,10 @@ impl WriteBatch<'_> {
 
     fn insert_preview(&mut self, inc: &Incoming<'_>) -> Result<Outcome> {
         let env = inc.envelope;
+        let raw = self
+            .enc
+            .encode(self.tx, self.dicts, &env.event_type, env.raw)
+            .map_err(|e| StoreError::sqlite(self.path.clone(), "compressing a preview", e))?;
         self.tx
             .prepare_cached(
                 "INSERT INTO previews (session_id, thread_id, event_id, ordinal, type, source, received_at, raw) \
@@ -324,10 +358,10 @@ impl WriteBatch<'_> {
                     env.event_type.as_ref(),
                     inc.source.as_str(),
                     inc.received_at,
-                    env.raw,
+                    raw,
                 ])
             })
-            .map_err(self.wrap("storing a preview frame"))?;
+            .map_err(|e| StoreError::sqlite(self.path.clone(), "storing a preview frame", e))?;
         Ok(Outcome::Preview)
     }
 
@@ -414,6 +448,7 @@ impl WriteBatch<'_> {
             .execute_batch("COMMIT")
             .map_err(self.wrap("committing"))?;
         self.open = false;
+        self.enc.committed();
         Ok(())
     }
 
@@ -443,7 +478,7 @@ impl WriteBatch<'_> {
             self.tx
                 .prepare_cached(
                     "SELECT 1 FROM events WHERE session_id = ?1 AND thread_id = ?2 AND event_id = '' \
-                     AND processed_at IS NULL AND raw = ?3 LIMIT 1",
+                     AND processed_at IS NULL AND event_text(raw) = ?3 LIMIT 1",
                 )
                 .and_then(|mut s| {
                     s.query_row(params![inc.session_id, inc.thread_id, env.raw], |_| Ok(()))
@@ -528,6 +563,7 @@ impl Drop for WriteBatch<'_> {
         if self.open {
             // Nothing to report to: the caller already has the error that stopped it.
             let _ = self.tx.execute_batch("ROLLBACK");
+            self.enc.rolled_back(self.dicts);
         }
     }
 }
