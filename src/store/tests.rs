@@ -529,3 +529,76 @@ fn a_damaged_compressed_row_is_an_error_not_a_panic() {
         .unwrap_err();
     assert!(e.to_string().contains("damaged"), "{e}");
 }
+
+#[test]
+fn migrating_a_version_9_database_keeps_every_text_and_compresses_what_comes_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("v9.db");
+    let old: Vec<String> = (0..3).map(|i| varied("agent.message", i)).collect();
+    {
+        // What the build before 0012 made: the first nine migrations, rows of text.
+        let c = rusqlite::Connection::open(&p).unwrap();
+        for sql in &MIGRATIONS[..9] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.pragma_update(None, "user_version", 9).unwrap();
+        c.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        c.execute(
+            "INSERT INTO sessions (id, event_count) VALUES ('sesn_1', 3)",
+            [],
+        )
+        .unwrap();
+        for (i, raw) in old.iter().enumerate() {
+            c.execute(
+                "INSERT INTO events (seq, session_id, event_id, dedup_key, type, processed_at, \
+                 sort_ts, source, received_at, raw) VALUES (?1, 'sesn_1', ?2, ?2, 'agent.message', \
+                 'x', ?1, 'import', 't', ?3)",
+                rusqlite::params![i as i64 + 1, format!("sevt_agent.message_{i}"), raw],
+            )
+            .unwrap();
+        }
+        c.execute_batch(
+            "INSERT INTO event_revisions (id, event_seq, source, received_at, replaced_at, raw) \
+               VALUES (1, 2, 'stream', 't', 't', '{\"type\":\"agent.message\",\"old\":1}'); \
+             INSERT INTO previews (session_id, event_id, ordinal, type, source, received_at, raw) \
+               VALUES ('sesn_1', 'sevt_p', 0, 'event_delta', 'stream', 't', '{\"type\":\"event_delta\"}');",
+        )
+        .unwrap();
+    }
+    let mut s = Store::open(&p).unwrap();
+    let texts: Vec<String> = all(&s).into_iter().map(|r| r.raw).collect();
+    assert_eq!(texts, old);
+    assert_eq!(
+        s.revisions(2).unwrap(),
+        [r#"{"type":"agent.message","old":1}"#]
+    );
+    assert_eq!(
+        s.previews("sesn_1").unwrap()[0].raw,
+        r#"{"type":"event_delta"}"#
+    );
+    assert_eq!(count(&s, "PRAGMA foreign_keys"), 1, "foreign keys back on");
+    assert_eq!(
+        count(&s, "SELECT count(*) FROM pragma_foreign_key_check"),
+        0
+    );
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) FROM sqlite_schema WHERE name IN ('events_key', 'events_time', \
+             'events_type', 'search_dirty_on_replace', 'search_dirty_on_delete', \
+             'event_revisions_event', 'previews_key')"
+        ),
+        7
+    );
+    let new: Vec<String> = (3..codec::TRAIN_SAMPLES + 50)
+        .map(|i| varied("agent.message", i))
+        .collect();
+    put_all(&mut s, &new);
+    assert!(count(&s, "SELECT count(*) FROM events WHERE typeof(raw) = 'blob'") > 0);
+    let mut want: Vec<String> = old.iter().chain(&new).cloned().collect();
+    want.sort();
+    let mut got: Vec<String> = all(&s).into_iter().map(|r| r.raw).collect();
+    got.sort();
+    assert_eq!(got, want);
+}
