@@ -274,11 +274,11 @@ impl Encoder {
             if dicts.cached(id).is_none() {
                 dicts.insert(id, dict);
             }
-            if !self.by_type.contains_key(&ty) {
-                if let Some(c) = CDict::try_create(dict, LEVEL) {
-                    self.samples.remove(&ty);
-                    self.by_type.insert(ty, (id, c));
-                }
+            if !self.by_type.contains_key(&ty)
+                && let Some(c) = CDict::try_create(dict, LEVEL)
+            {
+                self.samples.remove(&ty);
+                self.by_type.insert(ty, (id, c));
             }
         }
         Ok(())
