@@ -83,6 +83,15 @@ pub const PAGE_SIZE: u32 = 16384;
 /// The sort key of an event whose `processed_at` is null: after everything processed.
 pub const QUEUED_SORT_TS: i64 = i64::MAX;
 
+/// Registers `event_text(raw)` on a connection of the caller's own to the database at `path`
+/// (tools and tests that read the file with SQL): the text of a stored event, revision or
+/// preview, compressed or not (store/codec.rs).
+pub fn register_event_text(conn: &Connection, path: &Path) -> rusqlite::Result<()> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let dicts = codec::Dictionaries::new(path.to_path_buf(), flags);
+    codec::register(conn, std::sync::Arc::new(dicts))
+}
+
 /// The database of a user who names none (no `--db`, no `$FLIGHTREC_DB`): `flightrec.db` in a
 /// `flightrec` folder of the user's data directory (the current directory when there is none).
 /// The one definition the CLI and the viewer share.
