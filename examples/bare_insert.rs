@@ -30,6 +30,12 @@
 //! Diagnostics (not part of the ceiling): `--page-size N` rebuilds the empty database with that
 //! page size; `--pragma NAME=VALUE` (repeatable) sets a pragma after flightrec's.
 //!
+//! `--rows-from DB` (what bench/scale.sh and bench/import.sh compare with): the rows exactly as
+//! `flightrec import` stored them in DB (every column, event text compressed as the import
+//! compressed it, and its dictionaries), read outside the timed region, then inserted as the
+//! import writes them: a commit at least every second (`record/import.rs`). FILE is then unused
+//! for the rows but may be given. The ceiling of the same rows written the same way.
+//!
 //! `--parse-in-timed-region` moves step 1's reading and parsing inside the timed region (a
 //! diagnostic: the difference from the plain run is what parsing costs).
 //!
@@ -77,6 +83,7 @@ struct Opts {
     page_size: Option<u32>,
     pragmas: Vec<(String, String)>,
     files: Vec<PathBuf>,
+    rows_from: Option<PathBuf>,
 }
 
 fn parse_args() -> Res<Opts> {
@@ -87,6 +94,7 @@ fn parse_args() -> Res<Opts> {
         page_size: None,
         pragmas: Vec::new(),
         files: Vec::new(),
+        rows_from: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -108,6 +116,9 @@ fn parse_args() -> Res<Opts> {
                 }
             }
             "--parse-in-timed-region" => o.parse_timed = true,
+            "--rows-from" => {
+                o.rows_from = Some(args.next().ok_or("--rows-from needs a value")?.into())
+            }
             "--page-size" => {
                 let v = args.next().ok_or("--page-size needs a value")?;
                 o.page_size = Some(v.parse().map_err(|e| format!("--page-size {v}: {e}"))?);
@@ -127,7 +138,7 @@ fn parse_args() -> Res<Opts> {
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
-    if o.files.is_empty() {
+    if o.files.is_empty() && o.rows_from.is_none() {
         return Err("no input FILE".into());
     }
     Ok(o)
@@ -246,8 +257,60 @@ fn insert_all(conn: &Connection, inputs: &[Input], rows: &[Row<'_>], received_at
     Ok(())
 }
 
+/// Every row of `table` in `db`, each column as stored.
+fn stored_rows(db: &std::path::Path, table: &str) -> Res<Vec<Vec<rusqlite::types::Value>>> {
+    let c = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let mut stmt = c.prepare(&format!("SELECT * FROM {table} ORDER BY rowid"))?;
+    let n = stmt.column_count();
+    let rows = stmt
+        .query_map([], |r| (0..n).map(|i| r.get(i)).collect())?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// Inserts `tables`' rows as stored, committing at least every second as the import does.
+fn insert_stored(
+    conn: &Connection,
+    tables: &[(&str, Vec<Vec<rusqlite::types::Value>>)],
+) -> Res<()> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let mut last = Instant::now();
+    for (table, rows) in tables {
+        let Some(first) = rows.first() else { continue };
+        let marks = vec!["?"; first.len()].join(", ");
+        let sql = format!("INSERT INTO {table} VALUES ({marks})");
+        for (i, row) in rows.iter().enumerate() {
+            conn.prepare_cached(&sql)?
+                .execute(rusqlite::params_from_iter(row))?;
+            if i % 1024 == 0 && last.elapsed().as_secs_f64() >= 1.0 {
+                conn.execute_batch("COMMIT; BEGIN IMMEDIATE")?;
+                last = Instant::now();
+            }
+        }
+    }
+    conn.execute_batch("COMMIT")?;
+    Ok(())
+}
+
 fn main() -> Res<()> {
     let o = parse_args()?;
+    if let Some(from) = &o.rows_from {
+        let tables = ["zstd_dicts", "sessions", "events", "event_errors"]
+            .into_iter()
+            .map(|t| Ok((t, stored_rows(from, t)?)))
+            .collect::<Res<Vec<_>>>()?;
+        let rows = tables
+            .iter()
+            .find(|(t, _)| *t == "events")
+            .map_or(0, |(_, r)| r.len());
+        let prep_started = Instant::now();
+        let conn = open(&o)?;
+        let prepare_s = prep_started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        insert_stored(&conn, &tables)?;
+        let insert_s = started.elapsed().as_secs_f64();
+        return finish(&o, conn, rows, prepare_s, insert_s);
+    }
     let received_at = now();
     let prep_started = Instant::now();
     let conn = open(&o)?;

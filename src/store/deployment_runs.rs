@@ -95,7 +95,7 @@ impl Store {
     pub fn status_events(&self) -> Result<Vec<StatusEvent>> {
         self.conn
             .prepare(
-                "SELECT session_id, seq, type, raw ->> '$.stop_reason.type' FROM events \
+                "SELECT session_id, seq, type, event_text(raw) ->> '$.stop_reason.type' FROM events \
                  WHERE thread_id = '' AND (type LIKE 'session.status\\_%' ESCAPE '\\' \
                  OR type = 'session.deleted') ORDER BY seq",
             )

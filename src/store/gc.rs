@@ -195,8 +195,8 @@ impl Store {
             .map_err(self.err("reading a session's capture log"))
     }
 
-    /// A session's event count and the bytes of its JSON text (events, replaced copies,
-    /// previews).
+    /// A session's event count and the bytes its JSON text takes as stored, compressed or not
+    /// (events, replaced copies, previews).
     fn session_size(&self, id: &str) -> Result<(u64, u64)> {
         let (events, bytes): (i64, i64) = self
             .conn

@@ -5,8 +5,9 @@
 //! never edited once released; a database from a newer flightrec is refused.
 
 mod alerts;
-mod checkpoints;
 mod cache;
+mod checkpoints;
+mod codec;
 mod deployment_runs;
 mod follow;
 mod gc;
@@ -28,8 +29,9 @@ mod write;
 mod tests;
 
 pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt, PendingNotice};
-pub use checkpoints::{CheckpointWrite, FoldCheckpoint};
 pub use cache::{CacheEntry, Cached};
+pub use checkpoints::{CheckpointWrite, FoldCheckpoint};
+pub use codec::CodecError;
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;
 pub use gc::{Deleted, GcCandidate, GcOptions};
@@ -71,6 +73,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_retention.sql"),
     include_str!("migrations/0010_fold_checkpoints.sql"),
     rollups::MIGRATION,
+    include_str!("migrations/0012_compressed_text.sql"),
 ];
 
 /// The schema version this build writes.
@@ -84,6 +87,15 @@ pub const PAGE_SIZE: u32 = 16384;
 
 /// The sort key of an event whose `processed_at` is null: after everything processed.
 pub const QUEUED_SORT_TS: i64 = i64::MAX;
+
+/// Registers `event_text(raw)` on a connection of the caller's own to the database at `path`
+/// (tools and tests that read the file with SQL): the text of a stored event, revision or
+/// preview, compressed or not (store/codec.rs).
+pub fn register_event_text(conn: &Connection, path: &Path) -> rusqlite::Result<()> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let dicts = codec::Dictionaries::new(path.to_path_buf(), flags);
+    codec::register(conn, std::sync::Arc::new(dicts))
+}
 
 /// The database of a user who names none (no `--db`, no `$FLIGHTREC_DB`): `flightrec.db` in a
 /// `flightrec` folder of the user's data directory (the current directory when there is none).
@@ -129,6 +141,11 @@ pub enum StoreError {
     Unreadable { path: String, why: &'static str },
     #[error("no session {id} in {path}")]
     NoSuchSession { id: String, path: String },
+    #[error("{path}: {error}")]
+    Damaged {
+        path: String,
+        error: codec::CodecError,
+    },
     #[error("writing output: {0}")]
     Output(std::io::Error),
     #[error("{path}: database error while {doing}: {error}")]
@@ -184,6 +201,10 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Dictionaries for reading compressed event text (shared with `event_text`).
+    dicts: std::sync::Arc<codec::Dictionaries>,
+    /// The writer's compression state.
+    encoder: codec::Encoder,
 }
 
 impl Store {
@@ -196,10 +217,8 @@ impl Store {
             })?;
         }
         let conn = Connection::open(path).map_err(|source| Self::open_error(path, source))?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-        };
+        let reread = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut store = Store::with(conn, path, path.to_path_buf(), reread)?;
         store.configure()?;
         store.migrate()?;
         Ok(store)
@@ -225,10 +244,7 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)
             .map_err(|source| Self::open_error(path, source))?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-        };
+        let mut store = Store::with(conn, path, path.to_path_buf(), flags)?;
         store.wait_as_usual()?;
         let version = store.check_identity()?.version;
         if version != SCHEMA_VERSION {
@@ -288,10 +304,7 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&uri, flags)
             .map_err(|source| Self::open_error(path, source))?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-        };
+        let mut store = Store::with(conn, path, PathBuf::from(uri), flags)?;
         store.wait_as_usual()?;
         let version = store.check_identity()?.version;
         if version != SCHEMA_VERSION {
@@ -301,6 +314,19 @@ impl Store {
             });
         }
         Ok(store)
+    }
+
+    /// A store on `conn`, with `event_text` registered (`reopen`: how its dictionaries are
+    /// loaded from another connection).
+    fn with(conn: Connection, path: &Path, reopen: PathBuf, flags: OpenFlags) -> Result<Store> {
+        let dicts = std::sync::Arc::new(codec::Dictionaries::new(reopen, flags));
+        codec::register(&conn, dicts.clone()).map_err(|source| Self::open_error(path, source))?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            dicts,
+            encoder: codec::Encoder::new(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -425,6 +451,15 @@ impl Store {
         if self.check_identity()?.version == SCHEMA_VERSION {
             return Ok(());
         }
+        // A migration that rebuilds a table (0012) drops one that others point at: SQLite's
+        // procedure for that runs with foreign keys off (they cannot change inside a transaction).
+        self.pragma("foreign_keys", "OFF")?;
+        let done = self.apply_migrations();
+        self.pragma("foreign_keys", "ON")?;
+        done
+    }
+
+    fn apply_migrations(&mut self) -> Result<()> {
         for (i, sql) in MIGRATIONS.iter().enumerate() {
             let target = (i + 1) as i64;
             let path = self.display();

@@ -113,7 +113,7 @@ impl Store {
     /// One page of a log in (sort_ts, seq) order, as the events list endpoints serve it.
     pub fn events_page(&self, session_id: &str, q: &PageQuery) -> Result<Vec<PageRow>> {
         let mut sql = String::from(
-            "SELECT seq, sort_ts, type, event_id, raw FROM events WHERE session_id = ? AND thread_id = ?",
+            "SELECT seq, sort_ts, type, event_id, event_text(raw) FROM events WHERE session_id = ? AND thread_id = ?",
         );
         let mut args = vec![
             SqlValue::Text(session_id.to_string()),
@@ -187,7 +187,7 @@ impl Store {
     ) -> Result<Vec<PageRow>> {
         self.conn
             .prepare_cached(
-                "SELECT seq, sort_ts, type, event_id, raw FROM events WHERE seq > ?1 AND seq <= ?2 \
+                "SELECT seq, sort_ts, type, event_id, event_text(raw) FROM events WHERE seq > ?1 AND seq <= ?2 \
                  AND session_id = ?3 AND thread_id = ?4 ORDER BY seq",
             )
             .and_then(|mut s| {
@@ -208,7 +208,7 @@ impl Store {
     ) -> Result<Vec<PageRow>> {
         self.conn
             .prepare_cached(
-                "SELECT e.seq, e.sort_ts, e.type, e.event_id, e.raw FROM events e JOIN \
+                "SELECT e.seq, e.sort_ts, e.type, e.event_id, event_text(e.raw) FROM events e JOIN \
                  (SELECT event_seq, max(id) AS last FROM event_revisions WHERE id > ?1 AND id <= ?2 \
                   GROUP BY event_seq) r ON e.seq = r.event_seq \
                  WHERE e.session_id = ?3 AND e.thread_id = ?4 ORDER BY r.last",
@@ -223,7 +223,9 @@ impl Store {
     /// One event by arrival number.
     pub fn event_at_seq(&self, seq: i64) -> Result<Option<PageRow>> {
         self.conn
-            .prepare_cached("SELECT seq, sort_ts, type, event_id, raw FROM events WHERE seq = ?1")
+            .prepare_cached(
+                "SELECT seq, sort_ts, type, event_id, event_text(raw) FROM events WHERE seq = ?1",
+            )
             .and_then(|mut s| s.query_row([seq], page_row).optional())
             .map_err(self.err("reading an event"))
     }
@@ -231,7 +233,7 @@ impl Store {
     /// The text of one earlier copy of an event.
     pub fn revision_raw(&self, id: i64) -> Result<Option<String>> {
         self.conn
-            .prepare_cached("SELECT raw FROM event_revisions WHERE id = ?1")
+            .prepare_cached("SELECT event_text(raw) FROM event_revisions WHERE id = ?1")
             .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
             .map_err(self.err("reading a revision"))
     }
@@ -245,7 +247,7 @@ impl Store {
     ) -> Result<Vec<(String, String)>> {
         self.conn
             .prepare_cached(
-                "SELECT type, raw FROM previews WHERE session_id = ?1 AND thread_id = ?2 \
+                "SELECT type, event_text(raw) FROM previews WHERE session_id = ?1 AND thread_id = ?2 \
                  AND event_id = ?3 ORDER BY ordinal, seq",
             )
             .and_then(|mut s| {
@@ -333,8 +335,8 @@ impl Store {
             last_at: last.map(|l| l.0),
             first_received,
             status_type: newest(&statuses.join(", "), "type")?,
-            title: newest("'session.updated'", "raw ->> '$.title'")?,
-            usage: newest("'session.usage'", "raw -> '$.usage'")?,
+            title: newest("'session.updated'", "event_text(raw) ->> '$.title'")?,
+            usage: newest("'session.usage'", "event_text(raw) -> '$.usage'")?,
         }))
     }
 
@@ -349,8 +351,8 @@ impl Store {
                 .map_or(i64::MAX, |ts| ts.saturating_add(r)),
         };
         let sql = format!(
-            "SELECT type, raw ->> '$.session_thread_id', raw ->> '$.agent_name', \
-             raw ->> '$.workflow_run_id', processed_at FROM events WHERE session_id = ?1 \
+            "SELECT type, event_text(raw) ->> '$.session_thread_id', event_text(raw) ->> '$.agent_name', \
+             event_text(raw) ->> '$.workflow_run_id', processed_at FROM events WHERE session_id = ?1 \
              AND thread_id = '' AND type IN ({THREAD_TYPES}) AND sort_ts <= ?2 ORDER BY sort_ts, seq"
         );
         self.conn
@@ -424,7 +426,7 @@ impl Store {
         let revisions = self
             .conn
             .prepare(
-                "SELECT id, event_seq, raw ->> '$.processed_at' FROM event_revisions ORDER BY id",
+                "SELECT id, event_seq, event_text(raw) ->> '$.processed_at' FROM event_revisions ORDER BY id",
             )
             .and_then(|mut s| {
                 s.query_map([], |r| {
@@ -441,9 +443,9 @@ impl Store {
         let blocking = self
             .conn
             .prepare(
-                "SELECT seq, raw ->> '$.stop_reason.event_ids' FROM events \
+                "SELECT seq, event_text(raw) ->> '$.stop_reason.event_ids' FROM events \
                  WHERE type = 'session.status_idle' \
-                 AND raw ->> '$.stop_reason.type' = 'requires_action'",
+                 AND event_text(raw) ->> '$.stop_reason.type' = 'requires_action'",
             )
             .and_then(|mut s| {
                 s.query_map([], |r| {
@@ -459,7 +461,7 @@ impl Store {
         let answers = self
             .conn
             .prepare(
-                "SELECT seq, coalesce(raw ->> '$.tool_use_id', raw ->> '$.custom_tool_use_id') \
+                "SELECT seq, coalesce(event_text(raw) ->> '$.tool_use_id', event_text(raw) ->> '$.custom_tool_use_id') \
                  FROM events WHERE type IN \
                  ('user.tool_confirmation', 'user.custom_tool_result', 'user.tool_result')",
             )

@@ -103,7 +103,7 @@ pub struct TimelineQuery {
     pub slim_types: Vec<String>,
 }
 
-pub(super) const EVENT_COLUMNS: &str = "seq, event_id, type, processed_at, sort_ts, thread_id, link_id, source, received_at, revision, raw";
+pub(super) const EVENT_COLUMNS: &str = "seq, event_id, type, processed_at, sort_ts, thread_id, link_id, source, received_at, revision, event_text(raw)";
 
 pub(super) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
     let sort_ts: i64 = r.get(4)?;
@@ -269,7 +269,9 @@ impl Store {
     /// The earlier copies of an event that newer copies replaced, oldest first.
     pub fn revisions(&self, event_seq: i64) -> Result<Vec<String>> {
         self.conn
-            .prepare_cached("SELECT raw FROM event_revisions WHERE event_seq = ?1 ORDER BY id")
+            .prepare_cached(
+                "SELECT event_text(raw) FROM event_revisions WHERE event_seq = ?1 ORDER BY id",
+            )
             .and_then(|mut s| s.query_map([event_seq], |r| r.get(0))?.collect())
             .map_err(self.err("reading revisions"))
     }
@@ -279,7 +281,7 @@ impl Store {
     pub fn session_revisions(&self, session_id: &str) -> Result<Vec<RevisionRow>> {
         self.conn
             .prepare_cached(
-                "SELECT r.id, r.event_seq, r.source, r.received_at, r.replaced_at, r.raw \
+                "SELECT r.id, r.event_seq, r.source, r.received_at, r.replaced_at, event_text(r.raw) \
                  FROM event_revisions r JOIN events e ON e.seq = r.event_seq \
                  WHERE e.session_id = ?1 ORDER BY r.id",
             )
@@ -302,7 +304,7 @@ impl Store {
     pub fn previews(&self, session_id: &str) -> Result<Vec<PreviewRow>> {
         self.conn
             .prepare_cached(
-                "SELECT seq, event_id, ordinal, type, raw FROM previews WHERE session_id = ?1 ORDER BY seq",
+                "SELECT seq, event_id, ordinal, type, event_text(raw) FROM previews WHERE session_id = ?1 ORDER BY seq",
             )
             .and_then(|mut s| {
                 s.query_map([session_id], |r| {
@@ -415,21 +417,21 @@ impl Store {
         let open_runs: i64 = self
             .conn
             .prepare_cached(
-                "SELECT count(DISTINCT raw ->> '$.workflow_run_id') FROM events \
-                 WHERE session_id = ?1 AND type = 'workflow_run.created' AND raw ->> '$.workflow_run_id' NOT IN \
-                 (SELECT raw ->> '$.workflow_run_id' FROM events WHERE session_id = ?1 \
-                  AND type = 'workflow_run.status_ended' AND raw ->> '$.workflow_run_id' IS NOT NULL)",
+                "SELECT count(DISTINCT event_text(raw) ->> '$.workflow_run_id') FROM events \
+                 WHERE session_id = ?1 AND type = 'workflow_run.created' AND event_text(raw) ->> '$.workflow_run_id' NOT IN \
+                 (SELECT event_text(raw) ->> '$.workflow_run_id' FROM events WHERE session_id = ?1 \
+                  AND type = 'workflow_run.status_ended' AND event_text(raw) ->> '$.workflow_run_id' IS NOT NULL)",
             )
             .and_then(|mut s| s.query_row([session_id], |r| r.get(0)))
             .map_err(self.err("counting open workflow runs"))?;
         let threads: Vec<(String, bool)> = self
             .conn
             .prepare_cached(
-                "SELECT DISTINCT c.raw ->> '$.session_thread_id', EXISTS (SELECT 1 FROM events t \
+                "SELECT DISTINCT event_text(c.raw) ->> '$.session_thread_id', EXISTS (SELECT 1 FROM events t \
                    WHERE t.session_id = ?1 AND t.type = 'session.thread_status_terminated' \
-                   AND t.raw ->> '$.session_thread_id' = c.raw ->> '$.session_thread_id') \
+                   AND event_text(t.raw) ->> '$.session_thread_id' = event_text(c.raw) ->> '$.session_thread_id') \
                  FROM events c WHERE c.session_id = ?1 AND c.type = 'session.thread_created' \
-                 AND c.raw ->> '$.session_thread_id' IS NOT NULL",
+                 AND event_text(c.raw) ->> '$.session_thread_id' IS NOT NULL",
             )
             .and_then(|mut s| {
                 s.query_map([session_id], |r| Ok((r.get(0)?, r.get(1)?)))?

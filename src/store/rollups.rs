@@ -32,8 +32,8 @@ pub(super) struct Rollup {
 /// The agent JSON: the stored object's, else the newest `session.updated` that carries one.
 pub(super) const AGENT: &str = "coalesce(\
      CASE WHEN json_valid(s.object) THEN s.object -> '$.agent' END, \
-     (SELECT e.raw -> '$.agent' FROM events e WHERE e.session_id = s.id \
-      AND e.type = 'session.updated' AND json_type(e.raw, '$.agent') = 'object' \
+     (SELECT event_text(e.raw) -> '$.agent' FROM events e WHERE e.session_id = s.id \
+      AND e.type = 'session.updated' AND json_type(event_text(e.raw), '$.agent') = 'object' \
       ORDER BY e.sort_ts DESC, e.seq DESC LIMIT 1))";
 
 /// The reference: session `id`'s facts from its events and object, or `None` when there is no
@@ -58,7 +58,7 @@ pub(super) fn compute(conn: &Connection, id: &str) -> rusqlite::Result<Option<Ro
         conn,
         id,
         "session.status_idle",
-        "raw ->> '$.stop_reason.type'",
+        "event_text(raw) ->> '$.stop_reason.type'",
     )?
     .flatten();
     let title = match object_title {
@@ -116,8 +116,8 @@ fn newest_of_type(
 
 fn newest_title(conn: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
     conn.prepare_cached(
-        "SELECT raw ->> '$.title' FROM events WHERE session_id = ?1 AND type = 'session.updated' \
-         AND raw ->> '$.title' IS NOT NULL ORDER BY sort_ts DESC, seq DESC LIMIT 1",
+        "SELECT event_text(raw) ->> '$.title' FROM events WHERE session_id = ?1 AND type = 'session.updated' \
+         AND event_text(raw) ->> '$.title' IS NOT NULL ORDER BY sort_ts DESC, seq DESC LIMIT 1",
     )?
     .query_row([id], |r| r.get(0))
     .optional()

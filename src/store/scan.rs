@@ -37,7 +37,8 @@ impl EventRow {
 
 const SCAN_COLUMNS: &str = "seq, event_id, type, processed_at, sort_ts, thread_id, link_id, raw";
 
-/// The SQL and arguments reading `columns` (whose last is `raw`) of the events `q` selects.
+/// The SQL and arguments reading `columns` (whose last is `raw` or `event_text(raw)`) of the
+/// events `q` selects.
 pub(super) fn event_query(
     columns: &str,
     session_id: &str,
@@ -49,13 +50,14 @@ pub(super) fn event_query(
     } else {
         let marks = vec!["?"; q.slim_types.len()].join(", ");
         args.extend(q.slim_types.iter().map(|t| SqlValue::Text(t.clone())));
+        let last = columns.rsplit(", ").next().unwrap_or("raw");
         let columns = columns.replace(
-            ", raw",
+            &format!(", {last}"),
             // Only `is_error` is kept, from the sparse `event_errors` table.
             &format!(
                 ", CASE WHEN type IN ({marks}) THEN CASE WHEN EXISTS \
                  (SELECT 1 FROM event_errors x WHERE x.seq = events.seq) \
-                 THEN '{{\"is_error\":true}}' ELSE '{{}}' END ELSE raw END"
+                 THEN '{{\"is_error\":true}}' ELSE '{{}}' END ELSE {last} END"
             ),
         );
         format!("SELECT {columns} FROM events WHERE session_id = ?")
@@ -92,8 +94,17 @@ fn text(v: ValueRef<'_>) -> Option<&str> {
     }
 }
 
-fn event_ref<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<EventRef<'r>> {
+/// The event in row `r`; compressed text is decoded into `buf` (store/codec.rs).
+fn event_ref<'r>(
+    r: &'r rusqlite::Row<'_>,
+    store: &Store,
+    buf: &'r mut Vec<u8>,
+) -> rusqlite::Result<EventRef<'r>> {
     let sort_ts: i64 = r.get(4)?;
+    let raw = store
+        .dicts
+        .text(Some(&store.conn), r.get_ref(7)?, buf)
+        .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))?;
     Ok(EventRef {
         seq: r.get(0)?,
         event_id: text(r.get_ref(1)?).unwrap_or_default(),
@@ -102,7 +113,7 @@ fn event_ref<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<EventRef<'r>> {
         ts: (sort_ts != QUEUED_SORT_TS).then_some(sort_ts),
         thread_id: text(r.get_ref(5)?).unwrap_or_default(),
         link_id: text(r.get_ref(6)?),
-        raw: text(r.get_ref(7)?).unwrap_or_default(),
+        raw: raw.unwrap_or_default(),
     })
 }
 
@@ -123,8 +134,9 @@ impl Store {
         let mut rows = stmt
             .query(params_from_iter(args))
             .map_err(self.err("reading events"))?;
+        let mut buf = Vec::new();
         while let Some(r) = rows.next().map_err(self.err("reading events"))? {
-            let ev = event_ref(r).map_err(self.err("reading events"))?;
+            let ev = event_ref(r, self, &mut buf).map_err(self.err("reading events"))?;
             if !f(ev) {
                 break;
             }

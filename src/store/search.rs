@@ -250,7 +250,7 @@ impl Store {
                     .and_then(|mut s| s.execute([seq]))
                     .map_err(wrap("updating the search index"))?;
                 let raw: Option<String> = tx
-                    .prepare_cached("SELECT raw FROM events WHERE seq = ?1")
+                    .prepare_cached("SELECT event_text(raw) FROM events WHERE seq = ?1")
                     .and_then(|mut s| s.query_row([seq], |r| r.get(0)).optional())
                     .map_err(wrap("reading replaced events"))?;
                 if let Some(text) = raw.as_deref().and_then(search_text) {
@@ -272,7 +272,9 @@ impl Store {
                 .map_err(wrap("reading the search index state"))?;
             let mut last = watermark;
             let mut rows = tx
-                .prepare_cached("SELECT seq, raw FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+                .prepare_cached(
+                    "SELECT seq, event_text(raw) FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                )
                 .map_err(wrap("reading events to index"))?;
             let mut rows = rows
                 .query(params![watermark, CHUNK as i64])
@@ -394,7 +396,7 @@ impl Store {
         for h in &hits {
             let raw: Option<String> = self
                 .conn
-                .prepare_cached("SELECT raw FROM events WHERE seq = ?1")
+                .prepare_cached("SELECT event_text(raw) FROM events WHERE seq = ?1")
                 .and_then(|mut s| s.query_row([h.seq], |r| r.get(0)).optional())
                 .map_err(self.err("making snippets"))?;
             if let Some(text) = raw.as_deref().and_then(search_text) {

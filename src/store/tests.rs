@@ -373,3 +373,232 @@ fn an_unmapped_connection_reads_through_the_page_cache() {
     let store = store.unmapped().unwrap();
     assert_eq!(mmap(&store), 0);
 }
+
+/// An event of type `ty` whose text differs from its neighbours' (numbers, a word, unicode).
+fn varied(ty: &str, i: usize) -> String {
+    let words = [
+        "alpha",
+        "beta",
+        "gamma",
+        "délta",
+        "ε",
+        "🛫 zeta",
+        "eta\\n\\\"quoted\\\"",
+    ];
+    format!(
+        r#"{{"type":"{ty}","id":"sevt_{ty}_{i}","processed_at":"2026-08-07T14:{:02}:{:02}.{:03}Z","content":[{{"type":"text","text":"{} number {} of many, {}"}}],"usage":{{"input_tokens":{},"output_tokens":{}}}}}"#,
+        i / 3600 % 60,
+        i / 60 % 60,
+        i % 1000,
+        words[i % words.len()],
+        i * 7919 % 10007,
+        "x".repeat(i % 50),
+        i * 31,
+        i * 17 % 997
+    )
+}
+
+fn put_all(store: &mut Store, raws: &[String]) {
+    let mut b = store.batch().unwrap();
+    for raw in raws {
+        let env = Envelope::parse(raw, None).unwrap();
+        b.upsert(&Incoming {
+            session_id: "sesn_1",
+            thread_id: "",
+            envelope: &env,
+            source: Source::Import,
+            received_at: "2026-08-07T14:00:00.000Z",
+            preview_ordinal: 0,
+        })
+        .unwrap();
+    }
+    b.commit().unwrap();
+}
+
+fn count(store: &Store, sql: &str) -> i64 {
+    store.conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn compressed_text_reads_back_byte_for_byte_through_sql_and_scans() {
+    let (d, mut s) = temp_store();
+    let n = codec::TRAIN_SAMPLES * 2;
+    let mut raws: Vec<String> = (0..n).map(|i| varied("agent.message", i)).collect();
+    raws.extend((0..40).map(|i| varied("span.model_request_end", i)));
+    put_all(&mut s, &raws);
+    assert_eq!(
+        count(&s, "SELECT count(*) FROM zstd_dicts"),
+        1,
+        "one type had enough samples"
+    );
+    let blobs = count(&s, "SELECT count(*) FROM events WHERE typeof(raw) = 'blob'");
+    assert!(
+        blobs > codec::TRAIN_SAMPLES as i64,
+        "{blobs} rows compressed"
+    );
+    let with_dict = count(
+        &s,
+        "SELECT count(*) FROM events WHERE typeof(raw) = 'blob' AND substr(raw, 1, 1) != x'00'",
+    );
+    assert!(
+        with_dict >= (n - codec::TRAIN_SAMPLES) as i64,
+        "{with_dict} rows use the dictionary"
+    );
+
+    let mut want = raws.clone();
+    want.sort();
+    let mut via_sql: Vec<String> = all(&s).into_iter().map(|r| r.raw).collect();
+    via_sql.sort();
+    assert_eq!(via_sql, want);
+    let mut via_scan = Vec::new();
+    s.scan_events("sesn_1", &TimelineQuery::default(), |e| {
+        via_scan.push(e.raw.to_string());
+        true
+    })
+    .unwrap();
+    via_scan.sort();
+    assert_eq!(via_scan, want);
+
+    // Another connection (a reader opened before the dictionary existed reads it on demand).
+    let reader = Store::open_read_only(&d.path().join("t.db")).unwrap();
+    let mut again: Vec<String> = all(&reader).into_iter().map(|r| r.raw).collect();
+    again.sort();
+    assert_eq!(again, want);
+
+    // Repeats of compressed rows are duplicates; a changed copy replaces and is kept.
+    put_all(&mut s, &raws[n - 5..n]);
+    let last = &raws[n - 1];
+    assert_eq!(put(&mut s, last), Outcome::Duplicate);
+    let changed = last.replace("many", "plenty");
+    assert_eq!(put(&mut s, &changed), Outcome::Updated);
+    let row = all(&s).into_iter().find(|r| r.raw == changed).unwrap();
+    assert_eq!(s.revisions(row.seq).unwrap(), vec![last.clone()]);
+}
+
+#[test]
+fn a_dictionary_written_in_a_rolled_back_batch_is_forgotten() {
+    let (_d, mut s) = temp_store();
+    let raws: Vec<String> = (0..codec::TRAIN_SAMPLES + 10)
+        .map(|i| varied("agent.message", i))
+        .collect();
+    {
+        let mut b = s.batch().unwrap();
+        for raw in &raws {
+            let env = Envelope::parse(raw, None).unwrap();
+            b.upsert(&Incoming {
+                session_id: "sesn_1",
+                thread_id: "",
+                envelope: &env,
+                source: Source::Import,
+                received_at: "2026-08-07T14:00:00.000Z",
+                preview_ordinal: 0,
+            })
+            .unwrap();
+        }
+        // Dropped: rolled back, with the dictionary it trained.
+    }
+    assert_eq!(count(&s, "SELECT count(*) FROM zstd_dicts"), 0);
+    // Another type trains a dictionary that takes the same id.
+    let other: Vec<String> = (0..codec::TRAIN_SAMPLES + 10)
+        .map(|i| varied("agent.thinking", i))
+        .collect();
+    put_all(&mut s, &other);
+    put_all(&mut s, &raws);
+    let mut want: Vec<String> = other.iter().chain(&raws).cloned().collect();
+    want.sort();
+    let mut got: Vec<String> = all(&s).into_iter().map(|r| r.raw).collect();
+    got.sort();
+    assert_eq!(got, want);
+    assert_eq!(count(&s, "SELECT count(*) FROM zstd_dicts"), 2);
+}
+
+#[test]
+fn a_damaged_compressed_row_is_an_error_not_a_panic() {
+    let (_d, mut s) = temp_store();
+    put(&mut s, PROCESSED);
+    s.conn
+        .execute("UPDATE events SET raw = x'05280000ff'", [])
+        .unwrap();
+    let e = s.events("sesn_1", &TimelineQuery::default()).unwrap_err();
+    assert!(
+        e.to_string().contains("damaged") || e.to_string().contains("dictionary"),
+        "{e}"
+    );
+    let e = s
+        .scan_events("sesn_1", &TimelineQuery::default(), |_| true)
+        .unwrap_err();
+    assert!(e.to_string().contains("damaged"), "{e}");
+}
+
+#[test]
+fn migrating_a_version_9_database_keeps_every_text_and_compresses_what_comes_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("v9.db");
+    let old: Vec<String> = (0..3).map(|i| varied("agent.message", i)).collect();
+    {
+        // What the build before 0012 made: the first nine migrations, rows of text.
+        let c = rusqlite::Connection::open(&p).unwrap();
+        for sql in &MIGRATIONS[..9] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.pragma_update(None, "user_version", 9).unwrap();
+        c.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        c.execute(
+            "INSERT INTO sessions (id, event_count) VALUES ('sesn_1', 3)",
+            [],
+        )
+        .unwrap();
+        for (i, raw) in old.iter().enumerate() {
+            c.execute(
+                "INSERT INTO events (seq, session_id, event_id, dedup_key, type, processed_at, \
+                 sort_ts, source, received_at, raw) VALUES (?1, 'sesn_1', ?2, ?2, 'agent.message', \
+                 'x', ?1, 'import', 't', ?3)",
+                rusqlite::params![i as i64 + 1, format!("sevt_agent.message_{i}"), raw],
+            )
+            .unwrap();
+        }
+        c.execute_batch(
+            "INSERT INTO event_revisions (id, event_seq, source, received_at, replaced_at, raw) \
+               VALUES (1, 2, 'stream', 't', 't', '{\"type\":\"agent.message\",\"old\":1}'); \
+             INSERT INTO previews (session_id, event_id, ordinal, type, source, received_at, raw) \
+               VALUES ('sesn_1', 'sevt_p', 0, 'event_delta', 'stream', 't', '{\"type\":\"event_delta\"}');",
+        )
+        .unwrap();
+    }
+    let mut s = Store::open(&p).unwrap();
+    let texts: Vec<String> = all(&s).into_iter().map(|r| r.raw).collect();
+    assert_eq!(texts, old);
+    assert_eq!(
+        s.revisions(2).unwrap(),
+        [r#"{"type":"agent.message","old":1}"#]
+    );
+    assert_eq!(
+        s.previews("sesn_1").unwrap()[0].raw,
+        r#"{"type":"event_delta"}"#
+    );
+    assert_eq!(count(&s, "PRAGMA foreign_keys"), 1, "foreign keys back on");
+    assert_eq!(
+        count(&s, "SELECT count(*) FROM pragma_foreign_key_check"),
+        0
+    );
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) FROM sqlite_schema WHERE name IN ('events_key', 'events_time', \
+             'events_type', 'search_dirty_on_replace', 'search_dirty_on_delete', \
+             'event_revisions_event', 'previews_key')"
+        ),
+        7
+    );
+    let new: Vec<String> = (3..codec::TRAIN_SAMPLES + 50)
+        .map(|i| varied("agent.message", i))
+        .collect();
+    put_all(&mut s, &new);
+    assert!(count(&s, "SELECT count(*) FROM events WHERE typeof(raw) = 'blob'") > 0);
+    let mut want: Vec<String> = old.iter().chain(&new).cloned().collect();
+    want.sort();
+    let mut got: Vec<String> = all(&s).into_iter().map(|r| r.raw).collect();
+    got.sort();
+    assert_eq!(got, want);
+}

@@ -60,7 +60,7 @@ impl Store {
         let pattern = format!("%{escaped}%");
         self.conn
             .prepare_cached(
-                "SELECT seq FROM events WHERE session_id = ?1 AND (raw LIKE ?2 ESCAPE '\\' \
+                "SELECT seq FROM events WHERE session_id = ?1 AND (event_text(raw) LIKE ?2 ESCAPE '\\' \
                  OR type LIKE ?2 ESCAPE '\\') ORDER BY seq",
             )
             .and_then(|mut s| {

@@ -1,8 +1,10 @@
 //! Writes: the upsert of events by id, previews, quarantine and the capture log, in batches.
 
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashSet;
 
+use super::codec::{Dictionaries, Encoder};
 use super::{QUEUED_SORT_TS, Result, Store, StoreError};
 use crate::model::{Envelope, Source};
 
@@ -64,6 +66,11 @@ impl UpsertCounts {
 /// [`WriteBatch::flush`]); dropping it uncommitted rolls back.
 pub struct WriteBatch<'s> {
     pub(super) tx: &'s Connection,
+    /// Compresses the text of what is written (store/codec.rs).
+    enc: &'s mut Encoder,
+    dicts: &'s Dictionaries,
+    /// Decoded stored text, reused.
+    buf: Vec<u8>,
     open: bool,
     path: String,
     next_seq: i64,
@@ -79,7 +86,7 @@ pub struct WriteBatch<'s> {
 
 /// A stored event as a replacement weighs it: seq, raw, processed_at, source, received_at, type,
 /// sort_ts.
-type StoredCopy = (i64, String, Option<String>, String, String, String, i64);
+type StoredCopy = (i64, Value, Option<String>, String, String, String, i64);
 
 const INSERT_EVENT: &str = "INSERT INTO events (seq, session_id, thread_id, event_id, dedup_key, type, processed_at, \
      sort_ts, link_id, source, received_at, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
@@ -96,6 +103,9 @@ impl Store {
         let path = self.display();
         let mut batch = WriteBatch {
             tx: &self.conn,
+            enc: &mut self.encoder,
+            dicts: &self.dicts,
+            buf: Vec::new(),
             open: false,
             path,
             next_seq: 0,
@@ -127,6 +137,9 @@ impl WriteBatch<'_> {
             .tx
             .query_row(NEXT_SEQ, [], |r| r.get(0))
             .map_err(self.wrap("starting a write"))?;
+        self.enc
+            .refresh(self.tx, self.dicts)
+            .map_err(|e| StoreError::sqlite(self.path.clone(), "reading dictionaries", e))?;
         Ok(())
     }
 }
@@ -184,6 +197,10 @@ impl WriteBatch<'_> {
     fn insert_row(&mut self, inc: &Incoming<'_>, key: &str, sort_ts: i64) -> Result<bool> {
         let env = inc.envelope;
         let seq = self.next_seq;
+        let raw = self
+            .enc
+            .encode(self.tx, self.dicts, &env.event_type, env.raw)
+            .map_err(|e| StoreError::sqlite(self.path.clone(), "compressing an event", e))?;
         let inserted = self
             .tx
             .prepare_cached(INSERT_EVENT)
@@ -200,10 +217,10 @@ impl WriteBatch<'_> {
                     env.link_id.as_deref(),
                     inc.source.as_str(),
                     inc.received_at,
-                    env.raw,
+                    raw,
                 ])
             })
-            .map_err(self.wrap("storing an event"))?;
+            .map_err(|e| StoreError::sqlite(self.path.clone(), "storing an event", e))?;
         if inserted == 1 {
             if env.is_error {
                 self.mark_error(seq, true)?;
@@ -294,9 +311,18 @@ impl WriteBatch<'_> {
             };
         }
         // Identical text, or a queued (processed_at null) copy arriving after the processed one.
-        if raw == env.raw || (env.processed_at.is_none() && processed_at.is_some()) {
+        let same = self
+            .dicts
+            .text(Some(self.tx), ValueRef::from(&raw), &mut self.buf)
+            .map_err(|error| StoreError::Damaged {
+                path: self.path.clone(),
+                error,
+            })?
+            == Some(env.raw);
+        if same || (env.processed_at.is_none() && processed_at.is_some()) {
             return Ok(Outcome::Duplicate);
         }
+        // The replaced copy is kept as it is stored (text or its encoding).
         self.tx
             .prepare_cached(
                 "INSERT INTO event_revisions (id, event_seq, source, received_at, replaced_at, raw) \
@@ -306,6 +332,10 @@ impl WriteBatch<'_> {
             )
             .and_then(|mut s| s.execute(params![seq, source, received_at, inc.received_at, raw]))
             .map_err(self.wrap("keeping a replaced event"))?;
+        let new_raw = self
+            .enc
+            .encode(self.tx, self.dicts, &env.event_type, env.raw)
+            .map_err(|e| StoreError::sqlite(self.path.clone(), "compressing an event", e))?;
         self.tx
             .prepare_cached(
                 "UPDATE events SET type = ?2, processed_at = ?3, sort_ts = ?4, link_id = ?5, source = ?6, \
@@ -320,10 +350,10 @@ impl WriteBatch<'_> {
                     env.link_id.as_deref(),
                     inc.source.as_str(),
                     inc.received_at,
-                    env.raw,
+                    new_raw,
                 ])
             })
-            .map_err(self.wrap("replacing an event"))?;
+            .map_err(|e| StoreError::sqlite(self.path.clone(), "replacing an event", e))?;
         self.mark_error(seq, env.is_error)?;
         // The folds saw the old copy where it sorted, and will see the new one where it sorts.
         self.invalidate_from(inc.session_id, stored_ts.min(sort_ts));
@@ -346,6 +376,10 @@ impl WriteBatch<'_> {
 
     fn insert_preview(&mut self, inc: &Incoming<'_>) -> Result<Outcome> {
         let env = inc.envelope;
+        let raw = self
+            .enc
+            .encode(self.tx, self.dicts, &env.event_type, env.raw)
+            .map_err(|e| StoreError::sqlite(self.path.clone(), "compressing a preview", e))?;
         self.tx
             .prepare_cached(
                 "INSERT INTO previews (session_id, thread_id, event_id, ordinal, type, source, received_at, raw) \
@@ -360,10 +394,10 @@ impl WriteBatch<'_> {
                     env.event_type.as_ref(),
                     inc.source.as_str(),
                     inc.received_at,
-                    env.raw,
+                    raw,
                 ])
             })
-            .map_err(self.wrap("storing a preview frame"))?;
+            .map_err(|e| StoreError::sqlite(self.path.clone(), "storing a preview frame", e))?;
         Ok(Outcome::Preview)
     }
 
@@ -458,6 +492,7 @@ impl WriteBatch<'_> {
             .execute_batch("COMMIT")
             .map_err(self.wrap("committing"))?;
         self.open = false;
+        self.enc.committed();
         Ok(())
     }
 
@@ -488,7 +523,7 @@ impl WriteBatch<'_> {
             self.tx
                 .prepare_cached(
                     "SELECT 1 FROM events WHERE session_id = ?1 AND thread_id = ?2 AND event_id = '' \
-                     AND processed_at IS NULL AND raw = ?3 LIMIT 1",
+                     AND processed_at IS NULL AND event_text(raw) = ?3 LIMIT 1",
                 )
                 .and_then(|mut s| {
                     s.query_row(params![inc.session_id, inc.thread_id, env.raw], |_| Ok(()))
@@ -574,6 +609,7 @@ impl Drop for WriteBatch<'_> {
         if self.open {
             // Nothing to report to: the caller already has the error that stopped it.
             let _ = self.tx.execute_batch("ROLLBACK");
+            self.enc.rolled_back(self.dicts);
         }
     }
 }

@@ -271,9 +271,10 @@ type Content = Vec<(String, String, Vec<(String, String, String)>)>;
 fn content(db: &Path) -> Content {
     let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .unwrap();
+    flightrec::store::register_event_text(&c, db).unwrap();
     let mut s = c
         .prepare(
-            "SELECT session_id, thread_id, event_id, type, raw FROM events \
+            "SELECT session_id, thread_id, event_id, type, event_text(raw) FROM events \
              ORDER BY session_id, thread_id, sort_ts, seq",
         )
         .unwrap();

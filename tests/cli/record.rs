@@ -279,10 +279,10 @@ pub fn serve_process(db: &Path, extra: &[&str]) -> (std::process::Child, String)
 
 /// (thread_id, raw) of every event of `session` in `db` on a child thread's own stream.
 fn thread_rows(db: &Path, session: &str) -> Vec<(String, String)> {
-    let c = rusqlite::Connection::open(db).unwrap();
+    let c = crate::util::db_conn(db);
     let mut st = c
         .prepare(
-            "SELECT thread_id, raw FROM events WHERE session_id = ?1 AND thread_id != '' \
+            "SELECT thread_id, event_text(raw) FROM events WHERE session_id = ?1 AND thread_id != '' \
              ORDER BY sort_ts, seq",
         )
         .unwrap();

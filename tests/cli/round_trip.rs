@@ -105,7 +105,7 @@ fn importing_the_same_logs_twice_stores_every_event_once() {
         total(&second, "duplicate"),
         total(&first, "new") + total(&first, "updated") + total(&first, "duplicate")
     );
-    let c = rusqlite::Connection::open(&db).unwrap();
+    let c = crate::util::db_conn(&db);
     let rows: i64 = c
         .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
         .unwrap();
@@ -125,7 +125,7 @@ fn samples_cover_every_event_type_and_stop_reason() {
     let dir = tempdir();
     let db = dir.path().join("t.db");
     import_samples(&db);
-    let c = rusqlite::Connection::open(&db).unwrap();
+    let c = crate::util::db_conn(&db);
     let types: Vec<String> = c
         .prepare("SELECT type FROM events UNION SELECT type FROM previews")
         .unwrap()
@@ -137,7 +137,7 @@ fn samples_cover_every_event_type_and_stop_reason() {
         assert!(types.iter().any(|x| x == t), "no sample has {t}");
     }
     let reasons: Vec<String> = c
-        .prepare("SELECT DISTINCT raw ->> '$.stop_reason.type' FROM events WHERE type = 'session.status_idle'")
+        .prepare("SELECT DISTINCT event_text(raw) ->> '$.stop_reason.type' FROM events WHERE type = 'session.status_idle'")
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()
@@ -163,7 +163,7 @@ fn queued_echo_keeps_the_processed_copy_and_the_queued_one_as_revision() {
         .find(|p| p.to_str().unwrap().contains("queued-echo"))
         .unwrap();
     assert_eq!(code(&run(&db, &["import", f.to_str().unwrap()])), 0);
-    let c = rusqlite::Connection::open(&db).unwrap();
+    let c = crate::util::db_conn(&db);
     let (queued_left, revised): (i64, i64) = c
         .query_row(
             "SELECT sum(processed_at IS NULL AND event_id <> ''), sum(revision > 0) FROM events",
@@ -177,7 +177,7 @@ fn queued_echo_keeps_the_processed_copy_and_the_queued_one_as_revision() {
     );
     assert!(revised >= 2, "the queued copies are kept as revisions");
     let old: Vec<String> = c
-        .prepare("SELECT raw FROM event_revisions")
+        .prepare("SELECT event_text(raw) FROM event_revisions")
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()

@@ -84,24 +84,24 @@ fn query(c: &rusqlite::Connection, sql: &str, session: &str) -> Vec<Vec<rusqlite
 }
 
 fn rows(db: &Path, session: &str) -> Rows {
-    let c = rusqlite::Connection::open(db).unwrap();
+    let c = crate::util::db_conn(db);
     Rows {
         events: query(
             &c,
             "SELECT event_id, thread_id, type, processed_at, sort_ts, link_id, source, received_at, \
-             revision, raw FROM events WHERE session_id = ?1 ORDER BY sort_ts, seq",
+             revision, event_text(raw) FROM events WHERE session_id = ?1 ORDER BY sort_ts, seq",
             session,
         ),
         revisions: query(
             &c,
-            "SELECT e.event_id, e.thread_id, r.source, r.received_at, r.replaced_at, r.raw \
+            "SELECT e.event_id, e.thread_id, r.source, r.received_at, r.replaced_at, event_text(r.raw) \
              FROM event_revisions r JOIN events e ON e.seq = r.event_seq WHERE e.session_id = ?1 \
              ORDER BY r.id",
             session,
         ),
         previews: query(
             &c,
-            "SELECT thread_id, event_id, ordinal, type, source, received_at, raw FROM previews \
+            "SELECT thread_id, event_id, ordinal, type, source, received_at, event_text(raw) FROM previews \
              WHERE session_id = ?1 ORDER BY seq",
             session,
         ),

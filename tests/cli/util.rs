@@ -208,10 +208,10 @@ pub type EventColumns = (
 
 /// The event columns that must survive a round trip, for every event of `session`.
 pub fn event_rows(db: &Path, session: &str) -> Vec<EventColumns> {
-    let c = rusqlite::Connection::open(db).unwrap();
+    let c = db_conn(db);
     let mut s = c
         .prepare(
-            "SELECT event_id, type, processed_at, sort_ts, link_id, thread_id, raw FROM events \
+            "SELECT event_id, type, processed_at, sort_ts, link_id, thread_id, event_text(raw) FROM events \
              WHERE session_id = ?1 ORDER BY sort_ts, seq",
         )
         .unwrap();
@@ -229,6 +229,14 @@ pub fn event_rows(db: &Path, session: &str) -> Vec<EventColumns> {
     .unwrap()
     .collect::<Result<_, _>>()
     .unwrap()
+}
+
+/// A plain connection to a flightrec database that can read event text (`event_text(raw)`:
+/// the store keeps it compressed).
+pub fn db_conn(db: &Path) -> rusqlite::Connection {
+    let c = rusqlite::Connection::open(db).unwrap();
+    flightrec::store::register_event_text(&c, db).unwrap();
+    c
 }
 
 pub fn tempdir() -> tempfile::TempDir {

@@ -9,7 +9,7 @@ fn dump_sample() -> std::path::PathBuf {
 }
 
 fn query<T: rusqlite::types::FromSql>(db: &Path, sql: &str) -> Vec<T> {
-    let c = rusqlite::Connection::open(db).unwrap();
+    let c = crate::util::db_conn(db);
     let mut s = c.prepare(sql).unwrap();
     s.query_map([], |r| r.get(0))
         .unwrap()
@@ -242,7 +242,10 @@ fn pipe_events(n: usize) -> (Vec<String>, String) {
 }
 
 fn stored_raws(db: &Path) -> Vec<String> {
-    query(db, "SELECT raw FROM events ORDER BY sort_ts, event_id")
+    query(
+        db,
+        "SELECT event_text(raw) FROM events ORDER BY sort_ts, event_id",
+    )
 }
 
 /// Issue 12.10: `import /dev/stdin` (and `<(…)`) lost its first 64 bytes to the format sniff,
@@ -523,12 +526,12 @@ fn json_documents_are_read_whole() {
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
     let own: Vec<String> = query(
         &db,
-        "SELECT raw FROM events WHERE thread_id = '' ORDER BY sort_ts",
+        "SELECT event_text(raw) FROM events WHERE thread_id = '' ORDER BY sort_ts",
     );
     assert_eq!(own, texts[..200]);
     let thread: Vec<String> = query(
         &db,
-        "SELECT raw FROM events WHERE thread_id = 'sthr_1' ORDER BY sort_ts",
+        "SELECT event_text(raw) FROM events WHERE thread_id = 'sthr_1' ORDER BY sort_ts",
     );
     assert_eq!(thread, texts[200..]);
     let objects: Vec<String> = query(&db, "SELECT object FROM threads");

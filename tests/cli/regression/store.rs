@@ -55,10 +55,10 @@ fn spawn(db: &Path, args: &[&str]) -> Child {
 /// Every stored event as (session, thread, id, type, raw), sorted: what two databases must agree
 /// on whatever order their writers ran in (seq, arrival times and the capture log may differ).
 fn stored_events(db: &Path) -> Vec<(String, String, String, String, String)> {
-    let c = rusqlite::Connection::open(db).unwrap();
+    let c = crate::util::db_conn(db);
     let mut s = c
         .prepare(
-            "SELECT session_id, thread_id, event_id, type, raw FROM events \
+            "SELECT session_id, thread_id, event_id, type, event_text(raw) FROM events \
              ORDER BY session_id, thread_id, event_id, type",
         )
         .unwrap();

@@ -1,0 +1,409 @@
+//! Event text at rest (migration 0012): zstd, with a dictionary trained per event type and kept
+//! in the database (`zstd_dicts`).
+//!
+//! A stored `raw` (events, event_revisions, previews) is either TEXT, the event as received (short
+//! events, events that do not get smaller, and every row written before this migration), or a
+//! BLOB: the dictionary's id as a LEB128 varint (0: no dictionary) and one zstd frame, without
+//! dictionary id or checksum, with its content size. Decoding gives back the exact text.
+//!
+//! The writer collects samples of each type that has no dictionary yet and trains one when it
+//! has [`TRAIN_SAMPLES`]; the dictionary row is written in the same transaction as the rows that
+//! use it, so a rollback takes both away (and [`Encoder::rolled_back`] forgets it). Rows written
+//! before their type had a dictionary are compressed without one (or stay text).
+//!
+//! SQL reads the text through the function `event_text(raw)`, registered on every connection
+//! ([`register`]); the scans decode in Rust ([`Dictionaries::decode`]) into a reused buffer.
+
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::{Connection, OpenFlags, ToSql, params};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use zstd::zstd_safe::{CCtx, CDict, CParameter, DCtx, DDict};
+
+/// zstd's level for event text: its default, fast enough for the import's budget.
+const LEVEL: i32 = 3;
+/// Text shorter than this stays text: a frame's header would eat what it saves.
+const MIN_LEN: usize = 64;
+/// Samples of one type before its dictionary is trained.
+pub(super) const TRAIN_SAMPLES: usize = 256;
+/// How much of each sample trains (long tool results teach nothing more past their start).
+const SAMPLE_PREFIX: usize = 4096;
+/// The largest dictionary.
+const DICT_BYTES: usize = 16 * 1024;
+/// The largest text a stored frame may claim to hold (a corrupt header must not allocate more).
+const MAX_TEXT: u64 = 1 << 31;
+
+/// Why a stored row cannot be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("stored event text is damaged: {0}")]
+    Damaged(&'static str),
+    #[error("stored event text uses dictionary {0}, which the database does not have")]
+    NoDictionary(i64),
+    #[error("reading dictionary {0}: {1}")]
+    Read(i64, rusqlite::Error),
+}
+
+/// The dictionaries for decoding, by id, shared by a connection and its `event_text` function.
+/// Loaded on first use; one that is missing (written by another connection since) is looked up
+/// on a connection of its own, so the SQL function needs no access to the one calling it.
+pub(super) struct Dictionaries {
+    by_id: RwLock<HashMap<i64, Arc<DDict<'static>>>>,
+    /// How to open the database again (path or URI, flags) to load a missing dictionary.
+    reopen: (PathBuf, OpenFlags),
+}
+
+impl Dictionaries {
+    pub(super) fn new(path: PathBuf, flags: OpenFlags) -> Dictionaries {
+        Dictionaries {
+            by_id: RwLock::new(HashMap::new()),
+            reopen: (path, flags),
+        }
+    }
+
+    fn cached(&self, id: i64) -> Option<Arc<DDict<'static>>> {
+        self.by_id.read().ok().and_then(|m| m.get(&id).cloned())
+    }
+
+    fn insert(&self, id: i64, dict: &[u8]) -> Option<Arc<DDict<'static>>> {
+        let d = Arc::new(DDict::try_create(dict)?);
+        if let Ok(mut m) = self.by_id.write() {
+            m.insert(id, d.clone());
+        }
+        Some(d)
+    }
+
+    /// Forgets dictionaries a rolled-back transaction had added (their ids may be reused).
+    pub(super) fn forget(&self, ids: &[i64]) {
+        if let Ok(mut m) = self.by_id.write() {
+            for id in ids {
+                m.remove(id);
+            }
+        }
+    }
+
+    /// Dictionary `id`, from the cache, else from `conn`, else from a new connection.
+    fn get(&self, conn: Option<&Connection>, id: i64) -> Result<Arc<DDict<'static>>, CodecError> {
+        if let Some(d) = self.cached(id) {
+            return Ok(d);
+        }
+        let read = |c: &Connection| -> rusqlite::Result<Option<Vec<u8>>> {
+            let mut s = c.prepare("SELECT dict FROM zstd_dicts WHERE id = ?1")?;
+            let mut rows = s.query([id])?;
+            Ok(match rows.next()? {
+                Some(r) => Some(r.get(0)?),
+                None => None,
+            })
+        };
+        let bytes = match conn {
+            Some(c) => read(c),
+            None => {
+                Connection::open_with_flags(&self.reopen.0, self.reopen.1).and_then(|c| read(&c))
+            }
+        }
+        .map_err(|e| CodecError::Read(id, e))?
+        .ok_or(CodecError::NoDictionary(id))?;
+        self.insert(id, &bytes)
+            .ok_or(CodecError::Damaged("a dictionary zstd cannot load"))
+    }
+
+    /// The text of a stored BLOB, into `out` (cleared first).
+    pub(super) fn decode<'o>(
+        &self,
+        conn: Option<&Connection>,
+        blob: &[u8],
+        out: &'o mut Vec<u8>,
+    ) -> Result<&'o str, CodecError> {
+        let (id, frame) = varint(blob).ok_or(CodecError::Damaged("a bad header"))?;
+        let size = zstd::zstd_safe::get_frame_content_size(frame)
+            .ok()
+            .flatten()
+            .filter(|n| *n <= MAX_TEXT)
+            .ok_or(CodecError::Damaged("a bad frame header"))?;
+        out.clear();
+        out.reserve(usize::try_from(size).unwrap_or(0));
+        let dict = if id == 0 {
+            None
+        } else {
+            Some(self.get(conn, id)?)
+        };
+        let done = DCTX.with(|d| {
+            let mut dctx = d.borrow_mut();
+            match &dict {
+                Some(dict) => dctx.decompress_using_ddict(out, frame, dict),
+                None => dctx.decompress(out, frame),
+            }
+        });
+        if done.is_err() || out.len() as u64 != size {
+            return Err(CodecError::Damaged("a frame that does not decompress"));
+        }
+        std::str::from_utf8(out).map_err(|_| CodecError::Damaged("text that is not UTF-8"))
+    }
+
+    /// The text of a stored value: TEXT as it is, a BLOB decoded into `buf`.
+    pub(super) fn text<'v>(
+        &self,
+        conn: Option<&Connection>,
+        value: ValueRef<'v>,
+        buf: &'v mut Vec<u8>,
+    ) -> Result<Option<&'v str>, CodecError> {
+        match value {
+            ValueRef::Text(t) => std::str::from_utf8(t)
+                .map(Some)
+                .map_err(|_| CodecError::Damaged("text that is not UTF-8")),
+            ValueRef::Blob(b) => self.decode(conn, b, buf).map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
+thread_local! {
+    static DCTX: std::cell::RefCell<DCtx<'static>> = std::cell::RefCell::new(DCtx::create());
+}
+
+fn varint(b: &[u8]) -> Option<(i64, &[u8])> {
+    let mut v: u64 = 0;
+    for (i, byte) in b.iter().enumerate().take(9) {
+        v |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((i64::try_from(v).ok()?, &b[i + 1..]));
+        }
+    }
+    None
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Registers `event_text(raw)` on `conn`: the text of a stored raw value (NULL stays NULL).
+pub(super) fn register(conn: &Connection, dicts: Arc<Dictionaries>) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        "event_text",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        move |ctx| {
+            let mut buf = Vec::new();
+            let text = dicts
+                .text(None, ctx.get_raw(0), &mut buf)
+                .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))?;
+            Ok(match text {
+                Some(t) => Value::Text(t.to_string()),
+                None => Value::Null,
+            })
+        },
+    )
+}
+
+/// A raw value to store: the text, or its encoding.
+pub(super) enum Stored<'a> {
+    Text(&'a str),
+    Blob(&'a [u8]),
+}
+
+impl ToSql for Stored<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Stored::Text(t) => ValueRef::Text(t.as_bytes()),
+            Stored::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+struct Samples {
+    bytes: Vec<u8>,
+    sizes: Vec<usize>,
+}
+
+/// The writer's side: a compression context, each type's dictionary, samples of the others.
+pub(super) struct Encoder {
+    cctx: CCtx<'static>,
+    by_type: HashMap<String, (i64, CDict<'static>)>,
+    samples: HashMap<String, Samples>,
+    /// The highest dictionary id read from the database (others' dictionaries above it are new).
+    seen: i64,
+    /// Dictionaries written in the open transaction.
+    uncommitted: Vec<(String, i64)>,
+    buf: Vec<u8>,
+    frame: Vec<u8>,
+}
+
+impl Encoder {
+    pub(super) fn new() -> Encoder {
+        let mut cctx = CCtx::create();
+        // Parameters zstd accepts at any level: the errors cannot happen.
+        let _ = cctx.set_parameter(CParameter::CompressionLevel(LEVEL));
+        let _ = cctx.set_parameter(CParameter::ContentSizeFlag(true));
+        let _ = cctx.set_parameter(CParameter::ChecksumFlag(false));
+        let _ = cctx.set_parameter(CParameter::DictIdFlag(false));
+        Encoder {
+            cctx,
+            by_type: HashMap::new(),
+            samples: HashMap::new(),
+            seen: 0,
+            uncommitted: Vec::new(),
+            buf: Vec::new(),
+            frame: Vec::new(),
+        }
+    }
+
+    /// Picks up dictionaries other connections wrote (at the start of a transaction).
+    pub(super) fn refresh(
+        &mut self,
+        conn: &Connection,
+        dicts: &Dictionaries,
+    ) -> rusqlite::Result<()> {
+        let mut s =
+            conn.prepare_cached("SELECT id, type, dict FROM zstd_dicts WHERE id > ?1 ORDER BY id")?;
+        let mut rows = s.query([self.seen])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let ty: String = r.get(1)?;
+            let dict = r.get_ref(2)?.as_blob()?;
+            self.seen = self.seen.max(id);
+            if dicts.cached(id).is_none() {
+                dicts.insert(id, dict);
+            }
+            if !self.by_type.contains_key(&ty)
+                && let Some(c) = CDict::try_create(dict, LEVEL)
+            {
+                self.samples.remove(&ty);
+                self.by_type.insert(ty, (id, c));
+            }
+        }
+        Ok(())
+    }
+
+    /// The open transaction committed: its dictionaries are the database's now.
+    pub(super) fn committed(&mut self) {
+        self.uncommitted.clear();
+    }
+
+    /// The open transaction rolled back: forget the dictionaries it wrote.
+    pub(super) fn rolled_back(&mut self, dicts: &Dictionaries) {
+        let gone: Vec<i64> = self.uncommitted.iter().map(|(_, id)| *id).collect();
+        for (ty, _) in std::mem::take(&mut self.uncommitted) {
+            self.by_type.remove(&ty);
+        }
+        dicts.forget(&gone);
+    }
+
+    /// What to store for `text` of type `ty`; may train and store `ty`'s dictionary first.
+    pub(super) fn encode<'a>(
+        &'a mut self,
+        conn: &Connection,
+        dicts: &Dictionaries,
+        ty: &str,
+        text: &'a str,
+    ) -> rusqlite::Result<Stored<'a>> {
+        if text.len() < MIN_LEN {
+            return Ok(Stored::Text(text));
+        }
+        if !self.by_type.contains_key(ty) {
+            self.sample(conn, dicts, ty, text)?;
+        }
+        self.buf.clear();
+        let id = match self.by_type.get(ty) {
+            Some((id, cdict)) => {
+                put_varint(&mut self.buf, *id as u64);
+                self.cctx.ref_cdict(cdict).ok().map(|_| ())
+            }
+            None => {
+                put_varint(&mut self.buf, 0);
+                self.cctx.disable_dictionary().ok().map(|_| ())
+            }
+        };
+        let head = self.buf.len();
+        let bound = zstd::zstd_safe::compress_bound(text.len());
+        self.frame.clear();
+        self.frame.reserve(bound);
+        let ok = id.is_some()
+            && self
+                .cctx
+                .compress2(&mut self.frame, text.as_bytes())
+                .is_ok();
+        // Never leave a dictionary referenced between calls.
+        let _ = self.cctx.disable_dictionary();
+        if !ok || head + self.frame.len() >= text.len() {
+            return Ok(Stored::Text(text));
+        }
+        self.buf.extend_from_slice(&self.frame);
+        Ok(Stored::Blob(&self.buf))
+    }
+
+    fn sample(
+        &mut self,
+        conn: &Connection,
+        dicts: &Dictionaries,
+        ty: &str,
+        text: &str,
+    ) -> rusqlite::Result<()> {
+        let s = self
+            .samples
+            .entry(ty.to_string())
+            .or_insert_with(|| Samples {
+                bytes: Vec::new(),
+                sizes: Vec::new(),
+            });
+        let part = &text.as_bytes()[..text.len().min(SAMPLE_PREFIX)];
+        s.bytes.extend_from_slice(part);
+        s.sizes.push(part.len());
+        if s.sizes.len() < TRAIN_SAMPLES {
+            return Ok(());
+        }
+        let Some(s) = self.samples.remove(ty) else {
+            return Ok(());
+        };
+        let capacity = DICT_BYTES.min(s.bytes.len() / 4).max(1024);
+        let mut dict = Vec::with_capacity(capacity);
+        if zstd::zstd_safe::train_from_buffer(&mut dict, &s.bytes, &s.sizes).is_err() {
+            // Too little to learn from (all samples alike, say): the type goes without.
+            return Ok(());
+        }
+        let Some(cdict) = CDict::try_create(&dict, LEVEL) else {
+            return Ok(());
+        };
+        conn.prepare_cached(
+            "INSERT INTO zstd_dicts (type, dict, samples, created_at) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            ty,
+            dict,
+            s.sizes.len() as i64,
+            crate::model::time::now()
+        ])?;
+        let id = conn.last_insert_rowid();
+        dicts.insert(id, &dict);
+        self.uncommitted.push((ty.to_string(), id));
+        self.by_type.insert(ty.to_string(), (id, cdict));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_round_trip() {
+        for v in [0u64, 1, 127, 128, 300, 1 << 21, i64::MAX as u64] {
+            let mut b = Vec::new();
+            put_varint(&mut b, v);
+            b.push(0xAA);
+            let (got, rest) = varint(&b).expect("a varint");
+            assert_eq!(got as u64, v);
+            assert_eq!(rest, [0xAA]);
+        }
+        assert!(varint(&[0x80, 0x80]).is_none());
+    }
+}
