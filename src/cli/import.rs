@@ -80,9 +80,22 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     let mut touched: Vec<&str> = reports.iter().map(|r| r.session_id.as_str()).collect();
     touched.sort_unstable();
     touched.dedup();
-    for id in touched.into_iter().filter(|id| !id.is_empty()) {
+    touched.retain(|id| !id.is_empty());
+    for id in &touched {
         if let Err(e) = inspect::checkpoints::update(&store, id, inspect::checkpoints::EVERY) {
             output::error_line(&anyhow::Error::from(e).context("writing checkpoints"));
+        }
+    }
+    // And their model requests, which `stats --by` reads from the session cache (a read-only
+    // `stats` cannot fill it).
+    let summaries: Vec<_> = touched
+        .iter()
+        .filter_map(|id| store.session_summary(id).ok().flatten())
+        .collect();
+    for chunk in summaries.chunks(256) {
+        if let Err(e) = inspect::requests_of(&store, chunk) {
+            output::error_line(&anyhow::Error::from(e).context("caching model requests"));
+            break;
         }
     }
     if bulk {

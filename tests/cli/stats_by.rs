@@ -348,3 +348,32 @@ fn stats_by_model_json_snapshot() {
     let (_d, db) = db();
     insta::assert_json_snapshot!("stats_by_model", by(&db, "model", &[]));
 }
+
+#[test]
+fn import_caches_each_sessions_requests_and_the_cache_answers_as_the_events_do() {
+    let (_d, db) = db();
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let count = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let sessions = count("SELECT count(*) FROM sessions");
+    assert!(sessions >= 18, "{sessions}");
+    assert_eq!(
+        count("SELECT count(*) FROM session_cache WHERE kind = 'requests'"),
+        sessions,
+        "every imported session's requests are cached by the import"
+    );
+    let from_cache: Vec<Value> = ["agent", "model", "day"]
+        .iter()
+        .map(|g| by(&db, g, &[]))
+        .collect();
+    c.execute("DELETE FROM session_cache", []).unwrap();
+    let from_events: Vec<Value> = ["agent", "model", "day"]
+        .iter()
+        .map(|g| by(&db, g, &[]))
+        .collect();
+    assert_eq!(from_cache, from_events);
+    assert_eq!(
+        count("SELECT count(*) FROM session_cache"),
+        0,
+        "stats reads only"
+    );
+}
