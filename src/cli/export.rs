@@ -18,6 +18,7 @@ use flightrec::export::SessionDoc;
 use flightrec::export::html::{write_html, write_html_streamed};
 use flightrec::export::jsonl::{one_line, write_jsonl, write_jsonl_redacted};
 use flightrec::export::md::{write_md, write_md_streamed};
+use flightrec::export::otlp::live::MAX_BATCH;
 use flightrec::export::otlp::{Trace, encode_protobuf, push::PushTarget, write_otlp_json};
 use flightrec::export::perfetto::{write_perfetto, write_perfetto_from_store};
 use flightrec::export::stream::Session;
@@ -251,16 +252,12 @@ pub fn run(db: &Path, mut args: Args) -> Outcome {
 
 /// Pushes the trace `req` of `session` to `target`, and says so on stderr.
 fn push(target: &PushTarget, trace: &Trace, session: &str) -> anyhow::Result<()> {
-    let req = trace.request();
-    let count: usize = req
-        .resource_spans
-        .iter()
-        .flat_map(|r| &r.scope_spans)
-        .map(|s| s.spans.len())
-        .sum();
-    target.push(encode_protobuf(&req))?;
+    // In batches, as `watch --otlp-endpoint` sends them: a large session is many requests.
+    let (count, requests) =
+        trace.for_each_batch(MAX_BATCH, |req| target.push(encode_protobuf(&req)))?;
+    let plural = if requests == 1 { "" } else { "s" };
     output::eprint_line(format!(
-        "pushed {count} spans of {session} to {}",
+        "pushed {count} spans of {session} to {} in {requests} request{plural}",
         target.url()
     ))?;
     Ok(())

@@ -127,6 +127,39 @@ impl Trace {
         self.envelope(spans)
     }
 
+    /// The trace as export requests of at most `max` spans each, in order, each under the same
+    /// resource and scope, handed to `send` one at a time: what a push sends, so no request (and
+    /// no collector's body limit) grows with the session. Stops at the first error `send` returns.
+    /// Returns the number of spans and of requests sent.
+    pub fn for_each_batch<E>(
+        &self,
+        max: usize,
+        mut send: impl FnMut(ExportTraceServiceRequest) -> Result<(), E>,
+    ) -> Result<(usize, usize), E> {
+        let max = max.max(1);
+        let (mut spans, mut requests) = (0, 0);
+        let mut batch = Vec::with_capacity(max.min(1024));
+        let mut result = Ok(());
+        self.for_each_span(|s| {
+            if result.is_err() {
+                return;
+            }
+            batch.push(s);
+            if batch.len() == max {
+                spans += batch.len();
+                requests += 1;
+                result = send(self.envelope(std::mem::take(&mut batch)));
+            }
+        });
+        result?;
+        if !batch.is_empty() || requests == 0 {
+            spans += batch.len();
+            requests += 1;
+            send(self.envelope(batch))?;
+        }
+        Ok((spans, requests))
+    }
+
     /// Writes the trace as OTLP/JSON, converting one span at a time: the same bytes as
     /// serializing [`Trace::request`], without holding every converted span.
     pub fn write_json(&self, out: &mut dyn Write) -> std::io::Result<()> {

@@ -214,3 +214,41 @@ fn agent_info_reads_both_model_shapes() {
         AgentInfo::default()
     );
 }
+
+#[test]
+fn a_push_is_batches_of_at_most_max_spans_that_add_up_to_the_whole_request() {
+    let trace = Trace::of_doc(&doc());
+    let whole = trace.request();
+    let all = spans(&whole).to_vec();
+    assert!(all.len() >= 4, "{}", all.len());
+    for max in [1, 2, 3, all.len(), all.len() + 5] {
+        let mut got: Vec<ExportTraceServiceRequest> = Vec::new();
+        let (n, requests) = trace
+            .for_each_batch(max, |r| {
+                got.push(r);
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+        assert_eq!(n, all.len(), "max {max}");
+        assert_eq!(requests, got.len(), "max {max}");
+        assert_eq!(requests, all.len().div_ceil(max), "max {max}");
+        let mut joined = Vec::new();
+        for r in &got {
+            assert!(spans(r).len() <= max && !spans(r).is_empty(), "max {max}");
+            assert_eq!(
+                r.resource_spans[0].resource,
+                whole.resource_spans[0].resource
+            );
+            joined.extend(spans(r).iter().cloned());
+        }
+        assert_eq!(joined, all, "max {max}");
+    }
+    // The first refusal stops the push.
+    let mut sent = 0;
+    let r = trace.for_each_batch(1, |_| {
+        sent += 1;
+        if sent == 2 { Err("refused") } else { Ok(()) }
+    });
+    assert_eq!(r, Err("refused"));
+    assert_eq!(sent, 2);
+}
