@@ -14,62 +14,81 @@ use crate::store::{CacheEntry, Result, SessionSummary, Store};
 /// The cache kind of a session's requests.
 pub const KIND: &str = "requests";
 
-/// A [`RequestRow`] as cached (its session is the entry's).
+/// A [`RequestRow`] as cached (its session is the entry's): a JSON array, not an object, so
+/// the field names are not repeated in every row (a 300,000-event session's requests were 17 MB
+/// as objects). In order: start id, started_at, thread, model, speed, duration (bits), error,
+/// input, output, cache read and cache creation tokens, cost (bits), ts, partial.
 #[derive(Serialize, Deserialize)]
-struct Stored {
-    start_id: String,
-    started_at: Option<String>,
-    thread_id: Option<String>,
-    model: Option<String>,
-    speed: Option<String>,
-    duration_bits: Option<u64>,
-    is_error: bool,
-    input_tokens: u64,
-    output_tokens: u64,
-    cache_read_input_tokens: u64,
-    cache_creation_input_tokens: u64,
-    cost_bits: Option<u64>,
-    ts: Option<i64>,
-    partial: bool,
-}
+struct Stored(
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<u64>,
+    bool,
+    u64,
+    u64,
+    u64,
+    u64,
+    Option<u64>,
+    Option<i64>,
+    bool,
+);
 
 impl Stored {
     fn of(r: &RequestRow) -> Stored {
-        Stored {
-            start_id: r.start_id.clone(),
-            started_at: r.started_at.clone(),
-            thread_id: r.thread_id.clone(),
-            model: r.model.clone(),
-            speed: r.speed.clone(),
-            duration_bits: r.duration_ms.map(f64::to_bits),
-            is_error: r.is_error,
-            input_tokens: r.input_tokens,
-            output_tokens: r.output_tokens,
-            cache_read_input_tokens: r.cache_read_input_tokens,
-            cache_creation_input_tokens: r.cache_creation_input_tokens,
-            cost_bits: r.cost_usd.map(f64::to_bits),
-            ts: r.ts,
-            partial: r.partial,
-        }
+        Stored(
+            r.start_id.clone(),
+            r.started_at.clone(),
+            r.thread_id.clone(),
+            r.model.clone(),
+            r.speed.clone(),
+            r.duration_ms.map(f64::to_bits),
+            r.is_error,
+            r.input_tokens,
+            r.output_tokens,
+            r.cache_read_input_tokens,
+            r.cache_creation_input_tokens,
+            r.cost_usd.map(f64::to_bits),
+            r.ts,
+            r.partial,
+        )
     }
 
     fn row(self, session_id: &str) -> RequestRow {
+        let Stored(
+            start_id,
+            started_at,
+            thread_id,
+            model,
+            speed,
+            duration_bits,
+            is_error,
+            input_tokens,
+            output_tokens,
+            cache_read_input_tokens,
+            cache_creation_input_tokens,
+            cost_bits,
+            ts,
+            partial,
+        ) = self;
         RequestRow {
             session_id: session_id.to_string(),
-            start_id: self.start_id,
-            started_at: self.started_at,
-            thread_id: self.thread_id,
-            model: self.model,
-            speed: self.speed,
-            duration_ms: self.duration_bits.map(f64::from_bits),
-            is_error: self.is_error,
-            input_tokens: self.input_tokens,
-            output_tokens: self.output_tokens,
-            cache_read_input_tokens: self.cache_read_input_tokens,
-            cache_creation_input_tokens: self.cache_creation_input_tokens,
-            cost_usd: self.cost_bits.map(f64::from_bits),
-            ts: self.ts,
-            partial: self.partial,
+            start_id,
+            started_at,
+            thread_id,
+            model,
+            speed,
+            duration_ms: duration_bits.map(f64::from_bits),
+            is_error,
+            input_tokens,
+            output_tokens,
+            cache_read_input_tokens,
+            cache_creation_input_tokens,
+            cost_usd: cost_bits.map(f64::from_bits),
+            ts,
+            partial,
         }
     }
 }
