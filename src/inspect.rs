@@ -376,7 +376,6 @@ mod tests {
 
     use super::*;
     use crate::record::{ImportOptions, import_file};
-    use std::path::Path;
 
     /// The fold fed every event up to the point: what the fast reads must agree with.
     pub(super) fn naive(store: &Store, summary: &SessionSummary, point: Option<Point>) -> State {
@@ -394,19 +393,7 @@ mod tests {
 
     /// Every file of `sample-logs/` (its top folder), sorted.
     pub(super) fn sample_files() -> Vec<std::path::PathBuf> {
-        let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
-        let mut files: Vec<_> = std::fs::read_dir(&samples)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
-                matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("jsonl" | "sse" | "json")
-                )
-            })
-            .collect();
-        files.sort();
-        files
+        crate::analysis::testing::sample_files(false)
     }
 
     #[test]

@@ -35,3 +35,28 @@ pub fn rows_on(jsonl: &str, thread_id: &str) -> Vec<EventRow> {
     out.sort_by_key(|r| (r.ts.unwrap_or(i64::MAX), r.seq));
     out
 }
+
+/// Every sample file (`sample-logs/`, and `sample-logs/real/` too when `real`), sorted: the pages
+/// of one session in order.
+pub fn sample_files(real: bool) -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let dirs = if real {
+        vec![root.clone(), root.join("real")]
+    } else {
+        vec![root]
+    };
+    let mut files = Vec::new();
+    for d in dirs {
+        for e in std::fs::read_dir(d).expect("sample-logs is readable") {
+            let p = e.expect("a sample file").path();
+            if matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("jsonl" | "sse" | "json")
+            ) {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
+}

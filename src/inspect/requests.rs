@@ -148,20 +148,7 @@ mod tests {
     fn cached_requests_equal_the_fold_over_every_sample() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.db")).unwrap();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
-        let mut files = Vec::new();
-        for d in [root.clone(), root.join("real")] {
-            for e in std::fs::read_dir(d).unwrap() {
-                let p = e.unwrap().path();
-                if matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("jsonl" | "sse" | "json")
-                ) {
-                    files.push(p);
-                }
-            }
-        }
-        files.sort();
+        let files = crate::analysis::testing::sample_files(true);
         let (first, rest) = files.split_at(files.len() / 2);
         let import = |store: &mut Store, fs: &[std::path::PathBuf]| {
             for f in fs {

@@ -187,11 +187,18 @@ impl Store {
         let mut rows = stmt
             .query(params_from_iter(args))
             .map_err(self.err("reading events"))?;
+        self.drain_events(&mut rows, &mut f)
+    }
+
+    /// Hands each event row of `rows` to `f`, in order, stopping at its first error.
+    fn drain_events(
+        &self,
+        rows: &mut rusqlite::Rows<'_>,
+        f: &mut impl FnMut(EventRow) -> std::io::Result<()>,
+    ) -> Result<()> {
         while let Some(r) = rows.next().map_err(self.err("reading events"))? {
             let row = event_row(r).map_err(self.err("reading events"))?;
-            if let Err(e) = f(row) {
-                return Err(StoreError::Output(e));
-            }
+            f(row).map_err(StoreError::Output)?;
         }
         Ok(())
     }
@@ -221,12 +228,7 @@ impl Store {
             let mut rows = stmt
                 .query(params_from_iter(batch))
                 .map_err(self.err("reading events"))?;
-            while let Some(r) = rows.next().map_err(self.err("reading events"))? {
-                let row = event_row(r).map_err(self.err("reading events"))?;
-                if let Err(e) = f(row) {
-                    return Err(StoreError::Output(e));
-                }
-            }
+            self.drain_events(&mut rows, &mut f)?;
         }
         Ok(())
     }

@@ -12,21 +12,7 @@ use crate::record::{ImportOptions, import_file};
 
 /// Every sample file, sorted (pages of one session in order).
 fn samples() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
-    let mut files = Vec::new();
-    for dir in [root.clone(), root.join("real")] {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("jsonl" | "sse" | "json")
-            ) {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    files
+    crate::analysis::testing::sample_files(true)
 }
 
 fn import(store: &mut Store, f: &Path) {

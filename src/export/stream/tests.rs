@@ -3,8 +3,6 @@
 //! The streamed exports against the whole-document ones (`SessionDoc`, `redact_doc`) over every
 //! sample, plain and redacted: byte for byte the same output and the same manifest.
 
-use std::path::Path;
-
 use super::Session;
 use crate::export::SessionDoc;
 use crate::export::html::{write_html, write_html_streamed};
@@ -19,20 +17,7 @@ use crate::store::Store;
 fn samples() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("s.db")).unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
-    let mut files = Vec::new();
-    for d in [root.clone(), root.join("real")] {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("jsonl" | "sse" | "json")
-            ) {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
+    let files = crate::analysis::testing::sample_files(true);
     for f in &files {
         import_file(&mut store, f, &ImportOptions::default(), &mut |_, _| {}).unwrap();
     }
