@@ -75,29 +75,11 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             }
         }
     }
-    // The state fold's checkpoints of the sessions touched, in one pass each: later reads fold
-    // only from the newest one before their point. A cache: failing to write it fails nothing.
     let mut touched: Vec<&str> = reports.iter().map(|r| r.session_id.as_str()).collect();
     touched.sort_unstable();
     touched.dedup();
     touched.retain(|id| !id.is_empty());
-    for id in &touched {
-        if let Err(e) = inspect::checkpoints::update(&store, id, inspect::checkpoints::EVERY) {
-            output::error_line(&anyhow::Error::from(e).context("writing checkpoints"));
-        }
-    }
-    // And their model requests, which `stats --by` reads from the session cache (a read-only
-    // `stats` cannot fill it).
-    let summaries: Vec<_> = touched
-        .iter()
-        .filter_map(|id| store.session_summary(id).ok().flatten())
-        .collect();
-    for chunk in summaries.chunks(256) {
-        if let Err(e) = inspect::requests_of(&store, chunk) {
-            output::error_line(&anyhow::Error::from(e).context("caching model requests"));
-            break;
-        }
-    }
+    cache_derived(&store, &touched);
     if bulk {
         store.end_bulk()?;
     }
@@ -277,4 +259,27 @@ fn counts_text(c: &UpsertCounts) -> String {
         "{} new, {} updated, {} duplicate, {} previews, {} quarantined",
         c.new, c.updated, c.duplicate, c.previews, c.quarantined
     )
+}
+
+/// Writes what later reads take from the store instead of the events, for the sessions just
+/// written: the state and findings folds' checkpoints (one pass each; reads fold only from the
+/// newest one before their point) and each session's model requests for `stats --by` (reading
+/// commands open the database read-only and cannot fill them). Caches: a failure is said in one
+/// line and fails nothing.
+pub(super) fn cache_derived(store: &Store, sessions: &[&str]) {
+    for id in sessions {
+        if let Err(e) = inspect::checkpoints::update(store, id, inspect::checkpoints::EVERY) {
+            output::error_line(&anyhow::Error::from(e).context("writing checkpoints"));
+        }
+    }
+    let summaries: Vec<_> = sessions
+        .iter()
+        .filter_map(|id| store.session_summary(id).ok().flatten())
+        .collect();
+    for chunk in summaries.chunks(256) {
+        if let Err(e) = inspect::requests_of(store, chunk) {
+            output::error_line(&anyhow::Error::from(e).context("caching model requests"));
+            break;
+        }
+    }
 }

@@ -94,6 +94,7 @@ pub fn run(db: &Path, mut args: Args) -> Outcome {
     let timeout = args.timeout;
     let session = args.session.clone();
     let db = db.to_path_buf();
+    let db_path = db.clone();
     let result = rt.block_on(async move {
         let shutdown = shutdown_signal();
         let mut bar: Option<ProgressBar> = None;
@@ -111,6 +112,15 @@ pub fn run(db: &Path, mut args: Args) -> Outcome {
         }
         r
     });
+    // Whatever arrived (a timeout and a failure included) is stored: derive from it what reads use.
+    if let Some(store) = db_path
+        .exists()
+        .then(|| flightrec::store::Store::open(&db_path).ok())
+        .flatten()
+        .filter(|s| matches!(s.session_summary(&args.session), Ok(Some(_))))
+    {
+        super::import::cache_derived(&store, &[args.session.as_str()]);
+    }
     match result {
         None => {
             let t = args.timeout.unwrap_or_default();

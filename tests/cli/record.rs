@@ -657,3 +657,54 @@ fn watch_records_sessions_as_they_start_running_and_stops_on_sigterm() {
         }
     }
 }
+
+#[test]
+fn a_recorded_session_gets_its_checkpoints_and_requests_cache_when_the_recording_ends() {
+    let dir = tempdir();
+    let (src, sessions) = source_db(dir.path());
+    let (s, _) = sessions
+        .iter()
+        .find(|(s, _)| s.contains("happyPath"))
+        .unwrap();
+    let (mut server, url) = serve_process(&src, &[]);
+    let dst = dir.path().join("rec.db");
+    let o = bin()
+        .arg("--db")
+        .arg(&dst)
+        .args([
+            "record",
+            s,
+            "--base-url",
+            &url,
+            "--until",
+            "idle",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stderr(&o), "", "nothing to say when the caches are written");
+    let c = rusqlite::Connection::open(&dst).unwrap();
+    let count = |sql: &str| -> i64 { c.query_row(sql, [s], |r| r.get(0)).unwrap() };
+    assert!(
+        count("SELECT count(*) FROM fold_checkpoints WHERE session_id = ?1") >= 2,
+        "the state and findings folds' checkpoints at the last event"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM session_cache WHERE session_id = ?1 AND kind = 'requests'"),
+        1
+    );
+    // Read through them, the answers are the ones read from the events alone.
+    let with = stdout(&run(
+        &dst,
+        &["explain", s, "--json", "--now", "2026-12-01T00:00:00Z"],
+    ));
+    c.execute_batch("DELETE FROM fold_checkpoints; DELETE FROM session_cache;")
+        .unwrap();
+    let without = stdout(&run(
+        &dst,
+        &["explain", s, "--json", "--now", "2026-12-01T00:00:00Z"],
+    ));
+    assert_eq!(with, without);
+}
