@@ -48,7 +48,8 @@ pub struct GcCandidate {
     /// event, else when its object was read.
     pub last_active_ts: Option<i64>,
     pub events: u64,
-    /// The JSON text of its events, replaced copies and previews, in bytes.
+    /// The text of its events, replaced copies and previews as stored (compressed where it is), in
+    /// bytes.
     pub bytes: u64,
 }
 
