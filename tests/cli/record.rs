@@ -557,36 +557,38 @@ fn a_server_failing_forever_exits_6() {
     assert!(t.elapsed() < Duration::from_secs(20));
 }
 
-#[test]
-fn a_session_that_never_idles_exits_7_at_the_timeout() {
+/// `record` of the happy-path sample from a `serve` given `serve_args`, into a new database,
+/// `--until idle` plus `record_args`: the temporary folder, the database, the session, the output.
+fn record_happy_path(
+    serve_args: &[&str],
+    record_args: &[&str],
+) -> (tempfile::TempDir, PathBuf, String, std::process::Output) {
     let dir = tempdir();
     let (src, sessions) = source_db(dir.path());
     let (s, _) = sessions
         .iter()
         .find(|(s, _)| s.contains("happyPath"))
         .unwrap();
-    // At 0.05x the 33 s session takes ten minutes: it is still running when the timeout comes.
-    let (mut server, url) = serve_process(&src, &["--live", "--speed", "0.05"]);
+    let (mut server, url) = serve_process(&src, serve_args);
     let dst = dir.path().join("rec.db");
     let o = bin()
         .arg("--db")
         .arg(&dst)
-        .args([
-            "record",
-            s,
-            "--base-url",
-            &url,
-            "--until",
-            "idle",
-            "--timeout",
-            "2s",
-        ])
+        .args(["record", s, "--base-url", &url, "--until", "idle"])
+        .args(record_args)
         .output()
         .unwrap();
     server.kill().unwrap();
+    (dir, dst, s.clone(), o)
+}
+
+#[test]
+fn a_session_that_never_idles_exits_7_at_the_timeout() {
+    // At 0.05x the 33 s session takes ten minutes: it is still running when the timeout comes.
+    let (_dir, dst, s, o) = record_happy_path(&["--live", "--speed", "0.05"], &["--timeout", "2s"]);
     assert_eq!(code(&o), 7, "{}", stderr(&o));
     assert!(stderr(&o).contains("not met within"), "{}", stderr(&o));
-    assert!(!exported(&dst, s).is_empty(), "what arrived is kept");
+    assert!(!exported(&dst, &s).is_empty(), "what arrived is kept");
 }
 
 #[test]
@@ -660,29 +662,8 @@ fn watch_records_sessions_as_they_start_running_and_stops_on_sigterm() {
 
 #[test]
 fn a_recorded_session_gets_its_checkpoints_and_requests_cache_when_the_recording_ends() {
-    let dir = tempdir();
-    let (src, sessions) = source_db(dir.path());
-    let (s, _) = sessions
-        .iter()
-        .find(|(s, _)| s.contains("happyPath"))
-        .unwrap();
-    let (mut server, url) = serve_process(&src, &[]);
-    let dst = dir.path().join("rec.db");
-    let o = bin()
-        .arg("--db")
-        .arg(&dst)
-        .args([
-            "record",
-            s,
-            "--base-url",
-            &url,
-            "--until",
-            "idle",
-            "--quiet",
-        ])
-        .output()
-        .unwrap();
-    server.kill().unwrap();
+    let (_dir, dst, s, o) = record_happy_path(&[], &["--quiet"]);
+    let s = s.as_str();
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stderr(&o), "", "nothing to say when the caches are written");
     let c = rusqlite::Connection::open(&dst).unwrap();
