@@ -10,20 +10,20 @@
 //!    values with `Envelope::parse`, keeping them in memory.
 //! 2. Creates a fresh database with `Store::open` (identical schema and indexes), drops the Store,
 //!    and opens a plain `rusqlite::Connection` with flightrec's pragmas.
-//! 3. Timed: `BEGIN`, one prepared `INSERT INTO events (...) VALUES (...)` per row (the columns
-//!    flightrec fills: seq, session_id, thread_id '', event_id, dedup_key = event_id, type,
-//!    processed_at, sort_ts, link_id, source 'import', received_at, raw), `COMMIT`; then, timed
+//! 3. Timed: `BEGIN`, the session keys, one prepared `INSERT INTO event_rows (...) VALUES (...)`
+//!    per row (the columns flightrec fills: seq, sess, thread_id '', event_id NULL, dedup_key =
+//!    the id, type, processed_at, sort_ts, link_id, source 'import', received_at, raw), `COMMIT`; then, timed
 //!    apart, `PRAGMA wal_checkpoint(TRUNCATE)` (flightrec import ends with the same checkpoint,
 //!    and closing the last connection would do it anyway).
 //!
 //! Variants (`--variant`):
 //! - `full` (default): the settings `flightrec import` uses for a bulk import (`Store::begin_bulk`):
 //!   16 KiB pages (from `Store::open`), WAL (imports stay in WAL so readers keep reading), a
-//!   256 MiB page cache, synchronous=NORMAL, all of flightrec's indexes on `events`.
+//!   256 MiB page cache, synchronous=NORMAL, all of flightrec's indexes on `event_rows`.
 //! - `delete`: as `full` but journal_mode=DELETE (what bulk imports used before they stayed in
 //!   WAL: pages written once, but readers locked out while it commits).
 //! - `wal`: WAL and the default 2 MB cache, as a database in normal use (what bulk mode avoids).
-//! - `two-index`: as `full` but without `events_type`: the table, its unique key and one time
+//! - `two-index`: as `full` but without `event_rows_type`: the table, its unique key and one time
 //!   index.
 //! - `journal-off`: as `full` but journal_mode=OFF (not crash-safe).
 //!
@@ -219,24 +219,31 @@ fn open(o: &Opts) -> Res<Connection> {
         conn.pragma_update(None, k, v)?;
     }
     if variant == Variant::TwoIndex {
-        conn.execute_batch("DROP INDEX events_type")?;
+        conn.execute_batch("DROP INDEX event_rows_type")?;
     }
     Ok(conn)
 }
 
-const INSERT: &str = "INSERT INTO events (seq, session_id, thread_id, event_id, dedup_key, type, processed_at, \
-     sort_ts, link_id, source, received_at, raw) VALUES (?1, ?2, '', ?3, ?3, ?4, ?5, ?6, ?7, 'import', ?8, ?9)";
+/// Into the table behind the `events` view (migration 0013): the session as its key, the id once
+/// (`event_id` NULL: the same as the dedup key); the times as text.
+const INSERT: &str = "INSERT INTO event_rows (seq, sess, thread_id, event_id, dedup_key, type, processed_at, \
+     sort_ts, link_id, source, received_at, raw) VALUES (?1, ?2, '', NULL, ?3, ?4, ?5, ?6, ?7, 'import', ?8, ?9)";
 
 fn insert_all(conn: &Connection, inputs: &[Input], rows: &[Row<'_>], received_at: &str) -> Res<()> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
     {
+        let mut keys =
+            conn.prepare("INSERT INTO session_keys (key, session_id) VALUES (?1, ?2)")?;
+        for (key, input) in (1i64..).zip(inputs) {
+            keys.execute(params![key, input.session_id])?;
+        }
         let mut counts = vec![0i64; inputs.len()];
         let mut stmt = conn.prepare(INSERT)?;
         for (seq, r) in (1i64..).zip(rows) {
             let e = &r.env;
             stmt.execute(params![
                 seq,
-                inputs[r.session].session_id,
+                r.session as i64 + 1,
                 e.id.as_ref(),
                 e.event_type.as_ref(),
                 e.processed_at.as_deref(),
@@ -295,13 +302,19 @@ fn insert_stored(
 fn main() -> Res<()> {
     let o = parse_args()?;
     if let Some(from) = &o.rows_from {
-        let tables = ["zstd_dicts", "sessions", "events", "event_errors"]
-            .into_iter()
-            .map(|t| Ok((t, stored_rows(from, t)?)))
-            .collect::<Res<Vec<_>>>()?;
+        let tables = [
+            "zstd_dicts",
+            "sessions",
+            "session_keys",
+            "event_rows",
+            "event_errors",
+        ]
+        .into_iter()
+        .map(|t| Ok((t, stored_rows(from, t)?)))
+        .collect::<Res<Vec<_>>>()?;
         let rows = tables
             .iter()
-            .find(|(t, _)| *t == "events")
+            .find(|(t, _)| *t == "event_rows")
             .map_or(0, |(_, r)| r.len());
         let prep_started = Instant::now();
         let conn = open(&o)?;

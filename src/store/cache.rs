@@ -8,6 +8,7 @@
 //! the count it read before computing ([`Store::put_session_cache`]), which keeps it only while
 //! the count is unchanged: a write in between makes the offer stale and it is dropped.
 
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{Result, Store};
@@ -43,7 +44,7 @@ impl Store {
                 s.query_row(params![id, kind], |r| {
                     Ok(Cached {
                         version: r.get(0)?,
-                        body: r.get(1)?,
+                        body: unpack(r.get_ref(1)?),
                     })
                 })
                 .optional()
@@ -67,10 +68,54 @@ impl Store {
                      SELECT ?1, ?2, ?3 WHERE (SELECT writes FROM session_rollups \
                      WHERE session_id = ?1) = ?4",
                 )
-                .and_then(|mut s| s.execute(params![e.session_id, kind, e.body, e.version]))
+                .and_then(|mut s| s.execute(params![e.session_id, kind, pack(&e.body), e.version]))
                 .map_err(self.err("writing a session's cache"))?;
         }
         tx.commit().map_err(self.err("writing a session's cache"))?;
         Ok(kept)
+    }
+}
+
+/// Bodies from this size on are kept compressed (migration 0013): the requests of a
+/// 300,000-event session are 6 MB of JSON, under 1 MB as a zstd frame.
+const PACK_FROM: usize = 512;
+
+/// A body as stored: its text when short, else one zstd frame of it.
+fn pack(body: &str) -> Value {
+    if body.len() >= PACK_FROM
+        && let Ok(frame) = zstd::bulk::compress(body.as_bytes(), 3)
+    {
+        return Value::Blob(frame);
+    }
+    Value::Text(body.to_string())
+}
+
+/// A stored body back as text; `None` (a miss: the entry is only a cache) when it cannot be read.
+fn unpack(stored: ValueRef<'_>) -> Option<String> {
+    match stored {
+        ValueRef::Text(t) => String::from_utf8(t.to_vec()).ok(),
+        ValueRef::Blob(b) => zstd::stream::decode_all(b)
+            .ok()
+            .and_then(|v| String::from_utf8(v).ok()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod pack_tests {
+    // Test code: a failed unwrap is a failed test.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_body_reads_back_as_written_short_or_long_and_a_damaged_one_is_a_miss() {
+        let long = "[1,\"x\"],".repeat(400);
+        for body in ["[]", long.as_str()] {
+            let stored = pack(body);
+            assert_eq!(matches!(stored, Value::Blob(_)), body.len() >= PACK_FROM);
+            assert_eq!(unpack(ValueRef::from(&stored)).as_deref(), Some(body));
+        }
+        assert_eq!(unpack(ValueRef::Blob(b"not a frame")), None);
     }
 }

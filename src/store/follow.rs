@@ -28,7 +28,9 @@ impl Store {
     /// The highest `seq` in the database (0 when empty): where following starts.
     pub fn max_seq(&self) -> Result<i64> {
         self.conn
-            .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))
+            .query_row("SELECT coalesce(max(seq), 0) FROM event_rows", [], |r| {
+                r.get(0)
+            })
             .map_err(self.err("reading the newest event"))
     }
 
@@ -42,7 +44,7 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT coalesce(max(seq), ?1) FROM \
-                 (SELECT seq FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2)",
+                 (SELECT seq FROM event_rows WHERE seq > ?1 ORDER BY seq LIMIT ?2)",
             )
             .and_then(|mut s| s.query_row(params![after, scan as i64], |r| r.get(0)))
             .map_err(self.err("reading new events"))?;

@@ -324,7 +324,7 @@ fn delete_events(tx: &Transaction<'_>, id: &str, chunk: usize) -> rusqlite::Resu
     // Numbers are never handed out twice (migration 0009): remember the highest before deleting.
     tx.execute(
         "UPDATE retention SET \
-           max_seq = max(max_seq, coalesce((SELECT max(seq) FROM events), 0)), \
+           max_seq = max(max_seq, coalesce((SELECT max(seq) FROM event_rows), 0)), \
            max_revision_id = max(max_revision_id, coalesce((SELECT max(id) FROM event_revisions), 0)) \
          WHERE id = 1",
         [],
@@ -347,7 +347,7 @@ fn delete_events(tx: &Transaction<'_>, id: &str, chunk: usize) -> rusqlite::Resu
     for table in [
         "event_revisions WHERE event_seq",
         "event_errors WHERE seq",
-        "events WHERE seq",
+        "event_rows WHERE seq",
     ] {
         rows += tx
             .prepare_cached(&format!("DELETE FROM {table} IN {CHUNK}"))?

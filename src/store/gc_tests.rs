@@ -89,9 +89,13 @@ fn fill(store: &mut Store, session: &str, hour: u32, word: &str) {
 /// new table must say how gc treats it (store/gc.rs).
 fn owner(table: &str) -> Option<&'static str> {
     Some(match table {
-        "events" | "previews" | "quarantine" | "capture_log" | "threads" | "deployment_runs"
-        | "alerts" | "otlp_pushed_spans" | "fold_checkpoints" => "SELECT session_id AS o FROM {t}",
+        "previews" | "quarantine" | "capture_log" | "threads" | "deployment_runs" | "alerts"
+        | "otlp_pushed_spans" | "fold_checkpoints" => "SELECT session_id AS o FROM {t}",
         "sessions" => "SELECT id AS o FROM sessions",
+        // The table behind the `events` view (migration 0013).
+        "event_rows" => {
+            "SELECT k.session_id AS o FROM event_rows e LEFT JOIN session_keys k ON k.key = e.sess"
+        }
         "session_rollups" | "session_cache" => "SELECT session_id AS o FROM {t}",
         "webhooks" => "SELECT data_id AS o FROM webhooks",
         "event_revisions" => {
@@ -107,7 +111,10 @@ fn owner(table: &str) -> Option<&'static str> {
         // high-water marks, refusal counters, push watermarks per collector, the compression
         // dictionaries (per event type, named by rows of any session; never deleted).
         t if t == "search_index" || t.starts_with("search_index_") => return None,
-        "search_state" | "retention" | "webhook_refusals" | "otlp_watermarks" | "zstd_dicts" => {
+        // A session's key (migration 0013) outlives it: a writer may hold it across transactions,
+        // and the same session recorded again gets it back.
+        "search_state" | "retention" | "webhook_refusals" | "otlp_watermarks" | "zstd_dicts"
+        | "session_keys" => {
             return None;
         }
         t => {
@@ -192,7 +199,7 @@ fn every_table_loses_the_deleted_sessions_rows_and_keeps_the_others() {
         .map(|(t, _, _)| t.as_str())
         .collect();
     for t in [
-        "events",
+        "event_rows",
         "event_revisions",
         "event_errors",
         "search_dirty",

@@ -20,11 +20,14 @@ mod rollups;
 mod scan;
 mod search;
 mod sessions;
+mod slim;
 mod space;
 mod viewer;
 mod webhooks;
 mod write;
 
+#[cfg(test)]
+mod slim_tests;
 #[cfg(test)]
 mod tests;
 
@@ -74,6 +77,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_fold_checkpoints.sql"),
     rollups::MIGRATION,
     include_str!("migrations/0012_compressed_text.sql"),
+    include_str!("migrations/0013_slim_events.sql"),
 ];
 
 /// The schema version this build writes.

@@ -169,7 +169,7 @@ impl Store {
     pub fn marks(&self) -> Result<(i64, i64)> {
         self.conn
             .query_row(
-                "SELECT (SELECT coalesce(max(seq), 0) FROM events), \
+                "SELECT (SELECT coalesce(max(seq), 0) FROM event_rows), \
                         (SELECT coalesce(max(id), 0) FROM event_revisions)",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),

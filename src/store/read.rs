@@ -103,7 +103,8 @@ pub struct TimelineQuery {
     pub slim_types: Vec<String>,
 }
 
-pub(super) const EVENT_COLUMNS: &str = "seq, event_id, type, processed_at, sort_ts, thread_id, link_id, source, received_at, revision, event_text(raw)";
+/// The times in their stored forms, written out again by [`event_row`] (store/slim.rs).
+pub(super) const EVENT_COLUMNS: &str = "seq, event_id, type, stored_processed_at, sort_ts, thread_id, link_id, source, stored_received_at, revision, event_text(raw)";
 
 pub(super) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
     let sort_ts: i64 = r.get(4)?;
@@ -111,12 +112,12 @@ pub(super) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         seq: r.get(0)?,
         event_id: r.get(1)?,
         event_type: r.get(2)?,
-        processed_at: r.get(3)?,
+        processed_at: super::slim::processed_at(r.get_ref(3)?, sort_ts),
         ts: (sort_ts != QUEUED_SORT_TS).then_some(sort_ts),
         thread_id: r.get(5)?,
         link_id: r.get(6)?,
         source: r.get(7)?,
-        received_at: r.get(8)?,
+        received_at: super::slim::received_at(r.get_ref(8)?),
         revision: r.get(9)?,
         raw: r.get(10)?,
     })

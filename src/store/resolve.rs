@@ -165,7 +165,7 @@ impl Store {
     }
 
     /// The distinct ids of a session's events for which `condition` (on `dedup_key`, with `text`
-    /// as `?2`) holds, at most `limit`, walking the session's part of `events_key`.
+    /// as `?2`) holds, at most `limit`, walking the session's part of `event_rows_key`.
     fn event_ids_matching(
         &self,
         session_id: &str,
@@ -175,7 +175,8 @@ impl Store {
         what: &'static str,
     ) -> Result<Vec<String>> {
         let sql = format!(
-            "SELECT DISTINCT dedup_key FROM events INDEXED BY events_key WHERE session_id = ?1 \
+            "SELECT DISTINCT dedup_key FROM event_rows INDEXED BY event_rows_key \
+             WHERE sess = (SELECT key FROM session_keys WHERE session_id = ?1) \
              AND {condition} ORDER BY dedup_key LIMIT ?3"
         );
         let ids: Vec<String> = self

@@ -35,7 +35,9 @@ impl EventRow {
     }
 }
 
-const SCAN_COLUMNS: &str = "seq, event_id, type, processed_at, sort_ts, thread_id, link_id, raw";
+/// `stored_processed_at` is the compact form (store/slim.rs), written out again per row.
+const SCAN_COLUMNS: &str =
+    "seq, event_id, type, stored_processed_at, sort_ts, thread_id, link_id, raw";
 
 /// The SQL and arguments reading `columns` (whose last is `raw` or `event_text(raw)`) of the
 /// events `q` selects.
@@ -94,13 +96,25 @@ fn text(v: ValueRef<'_>) -> Option<&str> {
     }
 }
 
-/// The event in row `r`; compressed text is decoded into `buf` (store/codec.rs).
+/// The event in row `r`; compressed text is decoded into `buf` (store/codec.rs), a time kept as
+/// a number is written into `time` (store/slim.rs).
 fn event_ref<'r>(
     r: &'r rusqlite::Row<'_>,
     store: &Store,
     buf: &'r mut Vec<u8>,
+    time: &'r mut String,
 ) -> rusqlite::Result<EventRef<'r>> {
     let sort_ts: i64 = r.get(4)?;
+    let processed_at = match r.get_ref(3)? {
+        ValueRef::Text(t) => std::str::from_utf8(t).ok(),
+        stored => match super::slim::processed_at(stored, sort_ts) {
+            Some(t) => {
+                *time = t;
+                Some(time.as_str())
+            }
+            None => None,
+        },
+    };
     let raw = store
         .dicts
         .text(Some(&store.conn), r.get_ref(7)?, buf)
@@ -109,7 +123,7 @@ fn event_ref<'r>(
         seq: r.get(0)?,
         event_id: text(r.get_ref(1)?).unwrap_or_default(),
         event_type: text(r.get_ref(2)?).unwrap_or_default(),
-        processed_at: text(r.get_ref(3)?),
+        processed_at,
         ts: (sort_ts != QUEUED_SORT_TS).then_some(sort_ts),
         thread_id: text(r.get_ref(5)?).unwrap_or_default(),
         link_id: text(r.get_ref(6)?),
@@ -135,8 +149,9 @@ impl Store {
             .query(params_from_iter(args))
             .map_err(self.err("reading events"))?;
         let mut buf = Vec::new();
+        let mut time = String::new();
         while let Some(r) = rows.next().map_err(self.err("reading events"))? {
-            let ev = event_ref(r, self, &mut buf).map_err(self.err("reading events"))?;
+            let ev = event_ref(r, self, &mut buf, &mut time).map_err(self.err("reading events"))?;
             if !f(ev) {
                 break;
             }

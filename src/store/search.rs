@@ -161,7 +161,7 @@ impl Store {
         let pending: bool = self
             .conn
             .query_row(
-                "SELECT coalesce((SELECT max(seq) FROM events), 0) \
+                "SELECT coalesce((SELECT max(seq) FROM event_rows), 0) \
                         > (SELECT indexed_seq FROM search_state WHERE id = 1) \
                      OR EXISTS (SELECT 1 FROM search_dirty)",
                 [],
@@ -209,7 +209,7 @@ impl Store {
         let stale: i64 = self
             .conn
             .query_row(
-                "SELECT (SELECT count(*) FROM events \
+                "SELECT (SELECT count(*) FROM event_rows \
                          WHERE seq > (SELECT indexed_seq FROM search_state WHERE id = 1)) \
                       + (SELECT count(*) FROM search_dirty)",
                 [],
@@ -273,7 +273,7 @@ impl Store {
             let mut last = watermark;
             let mut rows = tx
                 .prepare_cached(
-                    "SELECT seq, event_text(raw) FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                    "SELECT seq, event_text(raw) FROM event_rows WHERE seq > ?1 ORDER BY seq LIMIT ?2",
                 )
                 .map_err(wrap("reading events to index"))?;
             let mut rows = rows

@@ -517,7 +517,7 @@ fn a_damaged_compressed_row_is_an_error_not_a_panic() {
     let (_d, mut s) = temp_store();
     put(&mut s, PROCESSED);
     s.conn
-        .execute("UPDATE events SET raw = x'05280000ff'", [])
+        .execute("UPDATE event_rows SET raw = x'05280000ff'", [])
         .unwrap();
     let e = s.events("sesn_1", &TimelineQuery::default()).unwrap_err();
     assert!(
@@ -585,8 +585,8 @@ fn migrating_a_version_9_database_keeps_every_text_and_compresses_what_comes_nex
     assert_eq!(
         count(
             &s,
-            "SELECT count(*) FROM sqlite_schema WHERE name IN ('events_key', 'events_time', \
-             'events_type', 'search_dirty_on_replace', 'search_dirty_on_delete', \
+            "SELECT count(*) FROM sqlite_schema WHERE name IN ('event_rows_key', 'event_rows_time', \
+             'event_rows_type', 'search_dirty_on_replace', 'search_dirty_on_delete', \
              'event_revisions_event', 'previews_key')"
         ),
         7

@@ -107,7 +107,7 @@ impl Store {
         self.conn
             .prepare_cached(
                 "SELECT coalesce((SELECT event_count FROM sessions WHERE id = ?1), 0), \
-                        coalesce((SELECT max(seq) FROM events), 0), \
+                        coalesce((SELECT max(seq) FROM event_rows), 0), \
                         coalesce((SELECT max(id) FROM event_revisions), 0)",
             )
             .and_then(|mut s| {

@@ -2,9 +2,10 @@
 
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::codec::{Dictionaries, Encoder};
+use super::slim;
 use super::{QUEUED_SORT_TS, Result, Store, StoreError};
 use crate::model::{Envelope, Source};
 
@@ -74,7 +75,8 @@ pub struct WriteBatch<'s> {
     open: bool,
     path: String,
     next_seq: i64,
-    sessions: HashSet<String>,
+    /// The sessions this batch made sure of, with their keys (`session_keys`).
+    sessions: HashMap<String, i64>,
     /// Sessions whose rollup (`store/rollups.rs`) is written again before the next commit.
     touched: HashSet<String>,
     new_per_session: Vec<(String, u64)>,
@@ -88,13 +90,14 @@ pub struct WriteBatch<'s> {
 /// sort_ts.
 type StoredCopy = (i64, Value, Option<String>, String, String, String, i64);
 
-const INSERT_EVENT: &str = "INSERT INTO events (seq, session_id, thread_id, event_id, dedup_key, type, processed_at, \
+/// Into the table behind the `events` view, in its compact forms (migration 0013, store/slim.rs).
+const INSERT_EVENT: &str = "INSERT INTO event_rows (seq, sess, thread_id, event_id, dedup_key, type, processed_at, \
      sort_ts, link_id, source, received_at, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
-     ON CONFLICT (session_id, thread_id, dedup_key) DO NOTHING";
+     ON CONFLICT (sess, thread_id, dedup_key) DO NOTHING";
 
 /// The next free seq: above every stored event and every one `gc` deleted (numbers are never
 /// handed out twice: followers and watermarks remember them).
-const NEXT_SEQ: &str = "SELECT max(coalesce((SELECT max(seq) FROM events), 0), \
+const NEXT_SEQ: &str = "SELECT max(coalesce((SELECT max(seq) FROM event_rows), 0), \
      (SELECT max_seq FROM retention WHERE id = 1)) + 1";
 
 impl Store {
@@ -109,7 +112,7 @@ impl Store {
             open: false,
             path,
             next_seq: 0,
-            sessions: HashSet::new(),
+            sessions: HashMap::new(),
             touched: HashSet::new(),
             new_per_session: Vec::new(),
             invalid_from: Vec::new(),
@@ -149,10 +152,10 @@ impl WriteBatch<'_> {
         move |error| StoreError::sqlite(self.path.clone(), doing, error)
     }
 
-    /// Makes sure the session has a row.
-    pub fn ensure_session(&mut self, session_id: &str) -> Result<()> {
-        if self.sessions.contains(session_id) {
-            return Ok(());
+    /// Makes sure the session has a row and a key; returns the key.
+    pub fn ensure_session(&mut self, session_id: &str) -> Result<i64> {
+        if let Some(&key) = self.sessions.get(session_id) {
+            return Ok(key);
         }
         let added = self
             .tx
@@ -162,8 +165,9 @@ impl WriteBatch<'_> {
         if added == 1 {
             self.touch(session_id);
         }
-        self.sessions.insert(session_id.to_string());
-        Ok(())
+        let key = session_key(self.tx, session_id).map_err(self.wrap("adding a session"))?;
+        self.sessions.insert(session_id.to_string(), key);
+        Ok(key)
     }
 
     /// Marks the session's rollup for writing again at commit.
@@ -175,7 +179,7 @@ impl WriteBatch<'_> {
 
     /// Stores one event by id: new, replacing an older copy, or a no-op for a repeat.
     pub fn upsert(&mut self, inc: &Incoming<'_>) -> Result<Outcome> {
-        self.ensure_session(inc.session_id)?;
+        let sess = self.ensure_session(inc.session_id)?;
         let env = inc.envelope;
         let outcome = if env.is_preview() {
             self.insert_preview(inc)?
@@ -183,10 +187,10 @@ impl WriteBatch<'_> {
             self.touch(inc.session_id);
             let sort_ts = env.ts_micros.unwrap_or(QUEUED_SORT_TS);
             let key = dedup_key(env, self.next_seq);
-            if self.insert_row(inc, &key, sort_ts)? {
+            if self.insert_row(inc, sess, &key, sort_ts)? {
                 Outcome::Inserted
             } else {
-                self.resolve_conflict(inc, &key, sort_ts, true)?
+                self.resolve_conflict(inc, sess, &key, sort_ts, true)?
             }
         };
         self.counts.add(outcome);
@@ -194,7 +198,13 @@ impl WriteBatch<'_> {
     }
 
     /// Inserts the event under `key` unless the key is taken; returns whether it was inserted.
-    fn insert_row(&mut self, inc: &Incoming<'_>, key: &str, sort_ts: i64) -> Result<bool> {
+    fn insert_row(
+        &mut self,
+        inc: &Incoming<'_>,
+        sess: i64,
+        key: &str,
+        sort_ts: i64,
+    ) -> Result<bool> {
         let env = inc.envelope;
         let seq = self.next_seq;
         let raw = self
@@ -207,16 +217,16 @@ impl WriteBatch<'_> {
             .and_then(|mut s| {
                 s.execute(params![
                     seq,
-                    inc.session_id,
+                    sess,
                     inc.thread_id,
-                    env.id.as_ref(),
+                    slim::stored_event_id(&env.id, key),
                     key,
                     env.event_type.as_ref(),
-                    env.processed_at.as_deref(),
+                    slim::stored_processed_at(env.processed_at.as_deref(), sort_ts),
                     sort_ts,
                     env.link_id.as_deref(),
                     inc.source.as_str(),
-                    inc.received_at,
+                    slim::stored_received_at(inc.received_at),
                     raw,
                 ])
             })
@@ -265,6 +275,7 @@ impl WriteBatch<'_> {
     fn resolve_conflict(
         &mut self,
         inc: &Incoming<'_>,
+        sess: i64,
         key: &str,
         sort_ts: i64,
         first: bool,
@@ -274,10 +285,10 @@ impl WriteBatch<'_> {
             .tx
             .prepare_cached(
                 "SELECT seq, raw, processed_at, source, received_at, type, sort_ts FROM events \
-                 WHERE session_id = ?1 AND thread_id = ?2 AND dedup_key = ?3",
+                 WHERE sess = ?1 AND thread_id = ?2 AND dedup_key = ?3",
             )
             .and_then(|mut s| {
-                s.query_row(params![inc.session_id, inc.thread_id, key], |r| {
+                s.query_row(params![sess, inc.thread_id, key], |r| {
                     Ok((
                         r.get(0)?,
                         r.get(1)?,
@@ -304,10 +315,10 @@ impl WriteBatch<'_> {
             self.collisions
                 .push((env.id.to_string(), stored_type, env.event_type.to_string()));
             let typed = typed_key(env);
-            return if self.insert_row(inc, &typed, sort_ts)? {
+            return if self.insert_row(inc, sess, &typed, sort_ts)? {
                 Ok(Outcome::Inserted)
             } else {
-                self.resolve_conflict(inc, &typed, sort_ts, false)
+                self.resolve_conflict(inc, sess, &typed, sort_ts, false)
             };
         }
         // Identical text, or a queued (processed_at null) copy arriving after the processed one.
@@ -338,18 +349,18 @@ impl WriteBatch<'_> {
             .map_err(|e| StoreError::sqlite(self.path.clone(), "compressing an event", e))?;
         self.tx
             .prepare_cached(
-                "UPDATE events SET type = ?2, processed_at = ?3, sort_ts = ?4, link_id = ?5, source = ?6, \
+                "UPDATE event_rows SET type = ?2, processed_at = ?3, sort_ts = ?4, link_id = ?5, source = ?6, \
                  received_at = ?7, raw = ?8, revision = revision + 1 WHERE seq = ?1",
             )
             .and_then(|mut s| {
                 s.execute(params![
                     seq,
                     env.event_type.as_ref(),
-                    env.processed_at.as_deref(),
+                    slim::stored_processed_at(env.processed_at.as_deref(), sort_ts),
                     sort_ts,
                     env.link_id.as_deref(),
                     inc.source.as_str(),
-                    inc.received_at,
+                    slim::stored_received_at(inc.received_at),
                     new_raw,
                 ])
             })
@@ -643,4 +654,13 @@ fn fnv1a(bytes: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
+}
+
+/// The session's key in `session_keys` (migration 0013), added when it has none. Keys are never
+/// deleted, so one handed out stays valid for the batch.
+fn session_key(tx: &Connection, session_id: &str) -> rusqlite::Result<i64> {
+    tx.prepare_cached("INSERT INTO session_keys (session_id) VALUES (?1) ON CONFLICT DO NOTHING")?
+        .execute([session_id])?;
+    tx.prepare_cached("SELECT key FROM session_keys WHERE session_id = ?1")?
+        .query_row([session_id], |r| r.get(0))
 }

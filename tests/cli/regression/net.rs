@@ -268,7 +268,7 @@ async fn serve_500_bodies_carry_file_paths_and_sqlite_messages() {
     assert_eq!(get_with_host(&s, &path, "127.0.0.1").await.status(), 200);
     // Break the database under the server: its next read fails inside SQLite.
     let c = rusqlite::Connection::open(&db).unwrap();
-    c.execute_batch("PRAGMA foreign_keys = OFF; DROP TABLE events")
+    c.execute_batch("PRAGMA foreign_keys = OFF; DROP TABLE event_rows")
         .unwrap();
     drop(c);
     let res = get_with_host(&s, &path, "127.0.0.1").await;
@@ -528,9 +528,14 @@ fn serve_refuses_a_database_of_the_previous_schema_version() {
         let c = rusqlite::Connection::open(&db).unwrap();
         // Back to version 3: the tables of migrations 0004 (threads), 0005 (webhooks), 0006
         // (alerts), 0007 (deployment runs), 0008 (OTLP pushes), 0009 (retention), 0010 (fold
-        // checkpoints), 0011 (session rollups) and 0012 (compression dictionaries) gone.
+        // checkpoints), 0011 (session rollups), 0012 (compression dictionaries) gone, and the
+        // `events` table of before 0013 back in place of its view.
         c.execute_batch(
-            "DROP TABLE threads; DROP TABLE webhooks; DROP TABLE webhook_refusals; \
+            "PRAGMA foreign_keys = OFF; CREATE TABLE events_v3 AS SELECT seq, session_id, thread_id, event_id, dedup_key, \
+               type, processed_at, sort_ts, link_id, source, received_at, revision, raw FROM events; \
+             DROP VIEW events; DROP TABLE event_rows; DROP TABLE session_keys; \
+             ALTER TABLE events_v3 RENAME TO events; \
+             DROP TABLE threads; DROP TABLE webhooks; DROP TABLE webhook_refusals; \
              DROP TABLE alerts; DROP TABLE alert_deliveries; DROP TABLE deployment_runs; \
              DROP TABLE otlp_pushed_spans; DROP TABLE otlp_watermarks; DROP TABLE retention; \
              DROP TABLE fold_checkpoints; \
