@@ -4,15 +4,70 @@
 //!
 //! A cache, never the truth: writing an event that sorts at or before a checkpoint deletes it
 //! (`write.rs`), and a database of an older schema, or one opened read-only, simply has none.
+//!
+//! A fold's state grows with the session (the findings keep every turn's end), so checkpoints
+//! every K events, each compressed alone, grew with the square of the session (10.5 MB for
+//! 300,000 events, ~100 MB for a million). Each is now stored as a *key* (one zstd frame) or a
+//! *delta*: a zstd frame made with an earlier key of the same fold as its dictionary, which holds
+//! nearly all of it (see [`Packed`]). A delta's key is always earlier, so deleting the
+//! checkpoints from a point on never orphans one; reading one decompresses at most two frames.
 
-use std::io::{Read, Write};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
-use flate2::Compression;
-use flate2::read::DeflateDecoder;
-use flate2::write::DeflateEncoder;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store, StoreError};
+
+/// A delta is made against the newest key until it grows past this share of the key's size (or
+/// [`MAX_DELTAS`] were made): then the checkpoint is a new key.
+const DELTA_SHARE: usize = 4;
+const MAX_DELTAS: u32 = 64;
+const LEVEL: i32 = 3;
+/// Large enough that a delta reaches the start of its key (the fold's JSON, tens of MB at most).
+const WINDOW_LOG: u32 = 27;
+/// A checkpoint's bytes decompress to at most this (a damaged size reads as no checkpoint).
+const MAX_DATA: u64 = 1 << 30;
+
+/// A checkpoint's bytes as stored in `data`: a tag byte, then for a key one zstd frame; for a
+/// delta the key's position (sort_ts, seq: 8 bytes each, little-endian) and one zstd frame made
+/// with the key's bytes as a raw-content dictionary.
+enum Packed<'a> {
+    Key(&'a [u8]),
+    Delta((i64, i64), &'a [u8]),
+}
+
+const KEY: u8 = 1;
+const DELTA: u8 = 2;
+
+impl<'a> Packed<'a> {
+    fn parse(b: &'a [u8]) -> Option<Self> {
+        match b.split_first()? {
+            (&KEY, frame) => Some(Packed::Key(frame)),
+            (&DELTA, rest) if rest.len() > 16 => {
+                let ts = i64::from_le_bytes(rest[..8].try_into().ok()?);
+                let seq = i64::from_le_bytes(rest[8..16].try_into().ok()?);
+                Some(Packed::Delta((ts, seq), &rest[16..]))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// One frame back, with `dict` as its dictionary when given; `None` when it cannot be read.
+fn unpack_frame(frame: &[u8], dict: Option<&[u8]>) -> Option<Vec<u8>> {
+    let size = zstd::zstd_safe::get_frame_content_size(frame).ok()??;
+    if size > MAX_DATA {
+        return None;
+    }
+    let mut d = match dict {
+        Some(dict) => zstd::bulk::Decompressor::with_dictionary(dict).ok()?,
+        None => zstd::bulk::Decompressor::new().ok()?,
+    };
+    d.set_parameter(zstd::zstd_safe::DParameter::WindowLogMax(WINDOW_LOG))
+        .ok()?;
+    d.decompress(frame, usize::try_from(size).ok()?).ok()
+}
 
 /// One fold's state after the session's events up to the one at (`sort_ts`, `seq`).
 #[derive(Debug, Clone, PartialEq)]
@@ -56,20 +111,47 @@ impl Store {
         let Some((sort_ts, seq, events, packed)) = row else {
             return Ok(None);
         };
-        let mut data = Vec::new();
-        if DeflateDecoder::new(packed.as_slice())
-            .read_to_end(&mut data)
-            .is_err()
-        {
-            // A cache: a damaged entry is as good as none.
+        // A cache: a damaged entry (or a delta whose key is gone) is as good as none.
+        let data = match Packed::parse(&packed) {
+            Some(Packed::Key(frame)) => unpack_frame(frame, None),
+            Some(Packed::Delta(base, frame)) => self
+                .checkpoint_key(session_id, fold, base)?
+                .and_then(|key| unpack_frame(frame, Some(&key))),
+            None => None,
+        };
+        let Some(data) = data else {
             return Ok(None);
-        }
+        };
         Ok(Some(FoldCheckpoint {
             sort_ts,
             seq,
             events: u64::try_from(events).unwrap_or(0),
             data,
         }))
+    }
+
+    /// The bytes of the key checkpoint of `fold` at `at` exactly, if it is stored and is a key.
+    fn checkpoint_key(
+        &self,
+        session_id: &str,
+        fold: &str,
+        at: (i64, i64),
+    ) -> Result<Option<Vec<u8>>> {
+        let packed: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached(
+                "SELECT data FROM fold_checkpoints \
+                 WHERE session_id = ?1 AND fold = ?2 AND sort_ts = ?3 AND seq = ?4",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![session_id, fold, at.0, at.1], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(self.err("reading a fold checkpoint"))?;
+        Ok(match packed.as_deref().and_then(Packed::parse) {
+            Some(Packed::Key(frame)) => unpack_frame(frame, None),
+            _ => None,
+        })
     }
 
     /// The stored bytes of the session's checkpoints (all folds): what they cost on disk.
@@ -98,6 +180,7 @@ impl Store {
         Ok(CheckpointWrite {
             store: self,
             open: true,
+            keys: RefCell::new(HashMap::new()),
         })
     }
 }
@@ -107,6 +190,25 @@ impl Store {
 pub struct CheckpointWrite<'s> {
     store: &'s Store,
     open: bool,
+    /// Per (session, fold), the newest key this write stored, which deltas are made against.
+    keys: RefCell<HashMap<(String, String), Key>>,
+}
+
+/// A key checkpoint written in this transaction, ready to make deltas against.
+struct Key {
+    at: (i64, i64),
+    packed_len: usize,
+    deltas: u32,
+    compressor: zstd::bulk::Compressor<'static>,
+}
+
+fn compressor(dict: Option<&[u8]>) -> std::io::Result<zstd::bulk::Compressor<'static>> {
+    let mut c = match dict {
+        Some(d) => zstd::bulk::Compressor::with_dictionary(LEVEL, d)?,
+        None => zstd::bulk::Compressor::new(LEVEL)?,
+    };
+    c.set_parameter(zstd::zstd_safe::CParameter::WindowLog(WINDOW_LOG))?;
+    Ok(c)
 }
 
 impl CheckpointWrite<'_> {
@@ -129,13 +231,11 @@ impl CheckpointWrite<'_> {
         Ok(())
     }
 
-    /// Stores one checkpoint, compressed.
+    /// Stores one checkpoint, compressed: as a delta against the newest key this write stored
+    /// for the same session and fold while that stays small, else as a new key. Checkpoints of
+    /// one session and fold must be put in order.
     pub fn put(&self, session_id: &str, fold: &str, c: &FoldCheckpoint) -> Result<()> {
-        let mut enc = DeflateEncoder::new(Vec::new(), Compression::fast());
-        let packed = enc
-            .write_all(&c.data)
-            .and_then(|()| enc.finish())
-            .map_err(StoreError::Output)?;
+        let packed = self.pack(session_id, fold, c).map_err(StoreError::Output)?;
         self.store
             .conn
             .prepare_cached(
@@ -154,6 +254,39 @@ impl CheckpointWrite<'_> {
             })
             .map_err(self.store.err("writing fold checkpoints"))?;
         Ok(())
+    }
+
+    fn pack(&self, session_id: &str, fold: &str, c: &FoldCheckpoint) -> std::io::Result<Vec<u8>> {
+        let id = (session_id.to_string(), fold.to_string());
+        let mut keys = self.keys.borrow_mut();
+        if let Some(key) = keys.get_mut(&id)
+            && key.deltas < MAX_DELTAS
+        {
+            let frame = key.compressor.compress(&c.data)?;
+            if frame.len() * DELTA_SHARE <= key.packed_len {
+                key.deltas += 1;
+                let mut out = Vec::with_capacity(17 + frame.len());
+                out.push(DELTA);
+                out.extend_from_slice(&key.at.0.to_le_bytes());
+                out.extend_from_slice(&key.at.1.to_le_bytes());
+                out.extend_from_slice(&frame);
+                return Ok(out);
+            }
+        }
+        let frame = compressor(None)?.compress(&c.data)?;
+        keys.insert(
+            id,
+            Key {
+                at: (c.sort_ts, c.seq),
+                packed_len: frame.len(),
+                deltas: 0,
+                compressor: compressor(Some(&c.data))?,
+            },
+        );
+        let mut out = Vec::with_capacity(1 + frame.len());
+        out.push(KEY);
+        out.extend_from_slice(&frame);
+        Ok(out)
     }
 
     pub fn commit(mut self) -> Result<()> {
@@ -184,4 +317,74 @@ pub(super) fn invalidate(
     tx.prepare_cached("DELETE FROM fold_checkpoints WHERE session_id = ?1 AND sort_ts >= ?2")?
         .execute(params![session_id, from])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    // Test code: a failed unwrap is a failed test.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// A fold state that grows as a session's does: every checkpoint repeats the one before.
+    fn state(n: usize) -> Vec<u8> {
+        let ends: Vec<String> = (0..n * 40)
+            .map(|i| (1_786_093_200_000_000_i64 + i as i64 * 7_919_993).to_string())
+            .collect();
+        format!(r#"{{"turn_no":{n},"turn_ends":[{}]}}"#, ends.join(",")).into_bytes()
+    }
+
+    fn at(i: usize) -> (i64, i64) {
+        (1000 + i as i64, i as i64)
+    }
+
+    #[test]
+    fn deltas_read_back_exactly_cost_a_fraction_and_never_outlive_their_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let w = store.write_fold_checkpoints().unwrap();
+        let mut alone = 0;
+        for i in 0..60 {
+            let data = state(i + 1);
+            alone += 1 + zstd::bulk::compress(&data, LEVEL).unwrap().len();
+            let c = FoldCheckpoint {
+                sort_ts: at(i).0,
+                seq: at(i).1,
+                events: i as u64,
+                data,
+            };
+            w.put("sesn_1", "f", &c).unwrap();
+        }
+        w.commit().unwrap();
+        for i in 0..60 {
+            let c = store.fold_checkpoint("sesn_1", "f", at(i)).unwrap().unwrap();
+            assert_eq!((c.sort_ts, c.seq, c.data), (at(i).0, at(i).1, state(i + 1)));
+        }
+        let stored = store.fold_checkpoint_bytes("sesn_1").unwrap() as usize;
+        assert!(stored * 3 < alone, "{stored} bytes stored, {alone} alone");
+        let kinds: Vec<u8> = store
+            .conn
+            .prepare("SELECT substr(data, 1, 1) FROM fold_checkpoints ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .unwrap()
+            .map(|b| b.unwrap()[0])
+            .collect();
+        assert_eq!(kinds[0], KEY);
+        assert!(kinds.iter().filter(|k| **k == DELTA).count() > 40, "{kinds:?}");
+        // Deleting from a key on leaves the earlier checkpoints readable.
+        let second_key = kinds.iter().skip(1).position(|k| *k == KEY).unwrap() + 1;
+        invalidate(&store.conn, "sesn_1", at(second_key).0).unwrap();
+        let c = store
+            .fold_checkpoint("sesn_1", "f", at(59))
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.data, state(second_key));
+        // A delta whose key is gone (not something the store does) reads as no checkpoint.
+        store
+            .conn
+            .execute("DELETE FROM fold_checkpoints WHERE seq = 0", [])
+            .unwrap();
+        assert_eq!(store.fold_checkpoint("sesn_1", "f", at(3)).unwrap(), None);
+    }
 }
