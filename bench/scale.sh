@@ -76,7 +76,11 @@ fi
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 GEN_HASH=$(sha256sum examples/synth.rs | cut -c1-10)
 
-rmdb() { rm -f "$1" "$1-wal" "$1-shm" "$1-journal"; }
+rmdb() { rm -f "$1" "$1-wal" "$1-shm" "$1-journal" "$1.build"; }
+BUILD=$("$FLIGHTREC_BIN" --version)
+# A database is reused only when this build imported it: another build's would be migrated on
+# first open (not what a fresh import writes) and its derived data (checkpoints, caches) ignored.
+built_here() { [[ -s $1 && $(cat "$1.build" 2>/dev/null) == "$BUILD" ]]; }
 
 # session N: generates (once) a one-session file of N events and imports it (once) into its own
 # database; prints "FILE DB".
@@ -90,9 +94,11 @@ session() {
         mv "$stem.manifest.json.tmp" "$stem.manifest.json"
         rmdb "$stem.db"
     fi
-    if [[ ! -s $stem.db ]]; then
+    if ! built_here "$stem.db"; then
         log "importing the session of $n events"
+        rmdb "$stem.db"
         "$FLIGHTREC_BIN" --db "$stem.db" import "$file" >/dev/null
+        echo "$BUILD" >"$stem.db.build"
     fi
     echo "$file $stem.db"
 }
@@ -116,7 +122,7 @@ if [[ $WS != 0 ]]; then
             --out "$wsdir/ws.jsonl" >"$wsdir/manifest.json.tmp"
         mv "$wsdir/manifest.json.tmp" "$wsdir/manifest.json"
     fi
-    if [[ ! -s $wsdir/ws.db || ! -s $wsdir/import.json ]]; then
+    if ! built_here "$wsdir/ws.db" || [[ ! -s $wsdir/import.json ]]; then
         log "importing the workspace"
         rmdb "$wsdir/ws.db"
         t0=$(date +%s%N)
@@ -124,6 +130,7 @@ if [[ $WS != 0 ]]; then
             xargs -0 "$FLIGHTREC_BIN" --db "$wsdir/ws.db" import >/dev/null
         t1=$(date +%s%N)
         echo "{\"import_s\": $(((t1 - t0) / 1000000))e-3}" >"$wsdir/import.json"
+        echo "$BUILD" >"$wsdir/ws.db.build"
     fi
     WS_SPEC=$wsdir
 fi
