@@ -9,6 +9,7 @@
 pub mod checkpoints;
 pub mod diff;
 pub mod fleet;
+pub mod stats_cache;
 
 use std::collections::BTreeMap;
 
@@ -27,7 +28,9 @@ use crate::store::{EventRef, EventRow, Result, SessionSummary, Store, TimelineQu
 
 mod requests;
 mod rules;
+mod spans;
 pub use requests::{requests_of, session_requests};
+pub use spans::{open_spans, session_spans};
 pub use rules::{recent_findings, rule_hits, workspace_tool_p99};
 
 /// How much of the fold to compute.

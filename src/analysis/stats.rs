@@ -21,6 +21,7 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use super::checkpoint;
 use super::prices::{self, RequestTokens};
 use super::spans::{Span, SpanBuilder, SpanKind};
 use crate::model::typed::{ModelUsage, SessionUsage};
@@ -38,7 +39,7 @@ pub const STATS_TYPES: &[&str] = &[
 pub const SLOWEST: usize = 10;
 
 /// Token counts of a set of model requests.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tokens {
     pub requests: u64,
     /// Requests whose `span.model_request_end` has `is_error: true`.
@@ -48,6 +49,7 @@ pub struct Tokens {
     pub cache_read_input_tokens: u64,
     pub cache_creation_input_tokens: u64,
     /// cache reads / (input + cache reads + cache writes); `None` when nothing was read.
+    #[serde(with = "checkpoint::opt_f64")]
     pub cache_hit_ratio: Option<f64>,
     /// Requests whose `span.model_request_start` is not in the recording (a capture that began
     /// mid-request): counted, but with no start or duration.
@@ -120,7 +122,7 @@ pub struct Cost {
 }
 
 /// What the server reported in the newest `session.usage` (summed over sessions in totals).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Reported {
     /// The `session.usage` event (`None` in totals).
     pub event_id: Option<String>,
@@ -133,6 +135,7 @@ pub struct Reported {
     pub cache_creation_5m_input_tokens: u64,
     pub cache_creation_1h_input_tokens: u64,
     /// `list_cost` in USD (`None` when a snapshot had none or another currency).
+    #[serde(with = "checkpoint::opt_f64")]
     pub list_cost_usd: Option<f64>,
 }
 
@@ -199,7 +202,7 @@ pub struct ToolRow {
 }
 
 /// How often one kind of error occurred.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorRow {
     /// `session.error`, `workflow_run.error`, `span.model_request_end`, or the tool result type
     /// (`agent.tool_result`, `agent.mcp_tool_result`, `user.custom_tool_result`, …).
@@ -214,18 +217,20 @@ pub struct ErrorRow {
 }
 
 /// A span among the slowest.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SlowSpan {
     pub session_id: String,
     pub kind: SpanKind,
     pub name: String,
     pub start_id: String,
     pub started_at: Option<String>,
+    #[serde(with = "checkpoint::f64_bits")]
     pub duration_ms: f64,
     pub is_error: bool,
-    #[serde(skip)]
+    // What ranks it among other sessions' (merge): written only in a cached accumulator.
+    #[serde(default, skip_serializing_if = "checkpoint::outside")]
     duration_us: i64,
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "checkpoint::outside")]
     start_ts: i64,
 }
 
@@ -275,17 +280,20 @@ pub struct Stats {
     pub requests: Option<Vec<RequestRow>>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct ModelAcc {
+    /// The model's price, looked up again when read back ([`Accumulator::from_cache`]).
+    #[serde(skip)]
     price: Option<&'static prices::Price>,
     tokens: Tokens,
     fast: u64,
+    #[serde(with = "checkpoint::f64_bits")]
     cost: f64,
     priced: u64,
     unpriced: u64,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct ToolAcc {
     durations: Vec<i64>,
     calls: u64,
@@ -296,18 +304,44 @@ struct ToolAcc {
     slowest: Option<(i64, String, String)>,
 }
 
-/// Everything a report is made of, mergeable across sessions.
-#[derive(Debug, Clone, Default)]
+/// Everything a report is made of, mergeable across sessions. Kept whole by a cache
+/// ([`Accumulator::to_cache`]), but for the listed requests.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Accumulator {
     /// Per model id (`None`: unknown); a handful, searched in order.
     models: Vec<(Option<String>, ModelAcc)>,
     grader: Tokens,
     /// Per tool name, then kind (a name could be both a custom and a built-in tool).
     tools: BTreeMap<String, Vec<(SpanKind, ToolAcc)>>,
+    /// By (source, error type): written as the rows alone.
+    #[serde(with = "error_rows")]
     errors: BTreeMap<(String, String), ErrorRow>,
     slowest: Vec<SlowSpan>,
     reported: Option<Reported>,
+    #[serde(skip)]
     requests: Option<Vec<RequestRow>>,
+}
+
+/// [`Accumulator::errors`] as a list of rows, each keyed again by its source and type.
+mod error_rows {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        m: &BTreeMap<(String, String), ErrorRow>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(m.values())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<(String, String), ErrorRow>, D::Error> {
+        Ok(Vec::<ErrorRow>::deserialize(d)?
+            .into_iter()
+            .map(|r| ((r.source.clone(), r.error_type.clone()), r))
+            .collect())
+    }
 }
 
 /// The model ids an agent configuration names.
@@ -586,6 +620,29 @@ pub fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
 }
 
 impl Accumulator {
+    /// The accumulator as a cache keeps it: every field (floats as their bits, so it reads back
+    /// exactly), the listed requests left out.
+    pub fn to_cache(&self) -> serde_json::Result<Vec<u8>> {
+        checkpoint::to_json(self)
+    }
+
+    /// An accumulator back from [`Accumulator::to_cache`]'s bytes (with no requests listed);
+    /// `None` when they do not read as one.
+    pub fn from_cache(bytes: &[u8]) -> Option<Accumulator> {
+        let mut acc: Accumulator = checkpoint::from_json(bytes).ok()?;
+        for (model, m) in &mut acc.models {
+            m.price = model.as_deref().and_then(prices::lookup);
+        }
+        Some(acc)
+    }
+
+    /// Lists `rows` as the model requests, as a [`StatsBuilder::keep_requests`] fold would have
+    /// (the rows of the same session, in order).
+    pub fn with_requests(mut self, rows: Vec<RequestRow>) -> Accumulator {
+        self.requests = Some(rows);
+        self
+    }
+
     fn count_error(
         &mut self,
         source: &str,
