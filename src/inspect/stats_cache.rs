@@ -88,3 +88,116 @@ pub fn fill(store: &Store, sessions: &[SessionSummary]) -> Result<usize> {
     Ok(store.put_session_cache(&stats_kind, &stats)?
         + store.put_session_cache(&requests_kind, &requests)?)
 }
+
+#[cfg(test)]
+mod tests {
+    // Test code: a failed unwrap is a failed test.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::record::{ImportOptions, import_file, import_reader};
+    use std::path::PathBuf;
+
+    fn import(store: &mut Store, files: &[PathBuf]) {
+        for f in files {
+            import_file(store, f, &ImportOptions::default(), &mut |_, _| {}).unwrap();
+        }
+    }
+
+    /// The report as `stats --json` prints it.
+    fn json(acc: &Accumulator) -> String {
+        serde_json::to_string_pretty(&acc.report()).unwrap()
+    }
+
+    /// Every session's statistics read through the cache equal the fold, field for field
+    /// (floats to the bit) and in the printed JSON, with and without the requests; returns how
+    /// many sessions were answered from the cache.
+    fn assert_cache_equals_fold(store: &Store) -> usize {
+        let mut hits = 0;
+        let (mut all_cached, mut all_folded) = (Accumulator::default(), Accumulator::default());
+        for s in store.sessions().unwrap() {
+            for requests in [false, true] {
+                let want = session_stats(store, &s, requests).unwrap();
+                if let Some(got) = cached(store, &s, requests).unwrap() {
+                    hits += 1;
+                    assert_eq!(format!("{got:?}"), format!("{want:?}"), "{}", s.id);
+                }
+                let got = session_stats_cached(store, &s, requests).unwrap();
+                assert_eq!(json(&got), json(&want), "{} (requests: {requests})", s.id);
+                if !requests {
+                    all_cached.merge(got);
+                    all_folded.merge(want);
+                }
+            }
+        }
+        assert_eq!(json(&all_cached), json(&all_folded), "the totals");
+        hits
+    }
+
+    #[test]
+    fn cached_statistics_equal_the_fold_over_every_sample_and_go_stale_with_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let files = crate::analysis::testing::sample_files(true);
+        let (first, rest) = files.split_at(files.len() / 2);
+        import(&mut store, first);
+        let sessions = store.sessions().unwrap();
+        assert_eq!(assert_cache_equals_fold(&store), 0, "nothing cached yet");
+        let kept = fill(&store, &sessions).unwrap();
+        assert_eq!(kept, 2 * sessions.len(), "an accumulator and requests each");
+        assert_eq!(fill(&store, &sessions).unwrap(), 0, "already filled");
+        assert_eq!(assert_cache_equals_fold(&store), 2 * sessions.len());
+        // The rest, then the first half again in reverse (repeats, replaced copies): every
+        // session written is folded again until filled again.
+        import(&mut store, rest);
+        let mut again = first.to_vec();
+        again.reverse();
+        import(&mut store, &again);
+        assert_eq!(assert_cache_equals_fold(&store), 0, "stale entries were read");
+        let sessions = store.sessions().unwrap();
+        fill(&store, &sessions).unwrap();
+        assert_eq!(assert_cache_equals_fold(&store), 2 * sessions.len());
+        // Another build's entries are never read.
+        let path = dir.path().join("s.db");
+        let c = rusqlite::Connection::open(&path).unwrap();
+        let moved = c
+            .execute(
+                "UPDATE session_cache SET kind = 'stats@0.0.0 (another build)' WHERE kind = ?1",
+                [kind()],
+            )
+            .unwrap();
+        assert_eq!(moved, sessions.len());
+        assert_eq!(assert_cache_equals_fold(&store), 0);
+    }
+
+    #[test]
+    fn earlier_events_written_after_the_cache_was_filled_are_counted() {
+        let id = "sesn_011CZhappyPath0000000001";
+        let file = crate::analysis::testing::sample_files(false)
+            .into_iter()
+            .find(|f| f.to_string_lossy().contains(id))
+            .unwrap();
+        let text = std::fs::read_to_string(file).unwrap();
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let (early, late) = lines.split_at(lines.len() / 2);
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let import = |store: &mut Store, lines: &[&str]| {
+            let body = lines.join("\n");
+            import_reader(store, "part", id, "", body.as_bytes(), 0, &mut |_, _| {}).unwrap();
+        };
+        import(&mut store, late);
+        let summary = || store.session_summary(id).unwrap().unwrap();
+        let late_only = session_stats(&store, &summary(), true).unwrap();
+        fill(&store, &[summary()]).unwrap();
+        assert_eq!(assert_cache_equals_fold(&store), 2);
+        import(&mut store, early);
+        let summary = store.session_summary(id).unwrap().unwrap();
+        assert!(cached(&store, &summary, false).unwrap().is_none());
+        let now = session_stats_cached(&store, &summary, true).unwrap();
+        assert_ne!(json(&now), json(&late_only), "the earlier half counts");
+        assert_eq!(assert_cache_equals_fold(&store), 0);
+        fill(&store, &[summary]).unwrap();
+        assert_eq!(assert_cache_equals_fold(&store), 2);
+    }
+}
