@@ -30,8 +30,8 @@ mod requests;
 mod rules;
 mod spans;
 pub use requests::{requests_of, session_requests};
-pub use spans::{open_spans, session_spans};
 pub use rules::{recent_findings, rule_hits, workspace_tool_p99};
+pub use spans::{open_spans, session_spans};
 
 /// How much of the fold to compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -58,7 +58,12 @@ fn assert_equal_everywhere(store: &Store) -> usize {
             assert_eq!(got, want, "findings of {} at {point:?}", summary.id);
             let want = naive_open_spans(store, &summary, point);
             let got = serde_json::to_string_pretty(&open_spans(store, &summary, point).unwrap());
-            assert_eq!(got.unwrap(), want, "open spans of {} at {point:?}", summary.id);
+            assert_eq!(
+                got.unwrap(),
+                want,
+                "open spans of {} at {point:?}",
+                summary.id
+            );
             let at = point.map_or((i64::MAX, i64::MAX), |p| (p.ts, p.seq));
             used += usize::from(checkpoints::load(store, &summary.id, at).unwrap().is_some());
             used += usize::from(

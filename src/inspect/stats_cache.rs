@@ -1,8 +1,9 @@
-//! One session's statistics (`flightrec stats SESSION`) from the session cache (`store/cache.rs`):
-//! the [`Accumulator`] of the whole recording, kept under this build's kind [`kind`] (serialized
-//! by `Accumulator::to_cache`, floats as their bits), with the model requests of `--requests`
-//! from the requests entry (`requests.rs`). Read only while the session's write count is the
-//! one both entries were kept with; otherwise folded from the events ([`session_stats`]).
+//! One session's statistics (`flightrec stats SESSION`) from the session's kept results
+//! (`store/cache.rs`, `session_results`): the [`Accumulator`] of the whole recording, kept under
+//! this build's kind [`kind`] (serialized by `Accumulator::to_cache`, floats as their bits), with
+//! the model requests of `--requests` from the requests cache entry (`requests.rs`). Read only
+//! while the session's write count is the one both were kept with; otherwise folded from the
+//! events ([`session_stats`]).
 //!
 //! `flightrec import` and `record` fill both entries at their end ([`fill`], from one fold);
 //! reading commands open the database read-only and never write them.
@@ -37,7 +38,7 @@ pub(super) fn cached(
     summary: &SessionSummary,
     requests: bool,
 ) -> Result<Option<Accumulator>> {
-    let Some(c) = store.session_cached(&kind(), &summary.id)? else {
+    let Some(c) = store.session_result(&kind(), &summary.id)? else {
         return Ok(None);
     };
     let Some(acc) = c
@@ -65,7 +66,7 @@ pub fn fill(store: &Store, sessions: &[SessionSummary]) -> Result<usize> {
     let (stats_kind, requests_kind) = (kind(), requests::kind());
     let (mut stats, mut requests) = (Vec::new(), Vec::new());
     for s in sessions {
-        let Some(c) = store.session_cached(&stats_kind, &s.id)? else {
+        let Some(c) = store.session_result(&stats_kind, &s.id)? else {
             continue;
         };
         let r = store.session_cached(&requests_kind, &s.id)?;
@@ -85,7 +86,7 @@ pub fn fill(store: &Store, sessions: &[SessionSummary]) -> Result<usize> {
             body,
         }));
     }
-    Ok(store.put_session_cache(&stats_kind, &stats)?
+    Ok(store.put_session_results(&stats_kind, &stats)?
         + store.put_session_cache(&requests_kind, &requests)?)
 }
 
@@ -153,7 +154,11 @@ mod tests {
         let mut again = first.to_vec();
         again.reverse();
         import(&mut store, &again);
-        assert_eq!(assert_cache_equals_fold(&store), 0, "stale entries were read");
+        assert_eq!(
+            assert_cache_equals_fold(&store),
+            0,
+            "stale entries were read"
+        );
         let sessions = store.sessions().unwrap();
         fill(&store, &sessions).unwrap();
         assert_eq!(assert_cache_equals_fold(&store), 2 * sessions.len());
@@ -162,11 +167,18 @@ mod tests {
         let c = rusqlite::Connection::open(&path).unwrap();
         let moved = c
             .execute(
-                "UPDATE session_cache SET kind = 'stats@0.0.0 (another build)' WHERE kind = ?1",
+                "UPDATE session_results SET kind = 'stats@0.0.0 (another build)' WHERE kind = ?1",
                 [kind()],
             )
             .unwrap();
         assert_eq!(moved, sessions.len());
+        assert_eq!(assert_cache_equals_fold(&store), 0);
+        // Nor an entry kept at another write count (one a commit did not delete).
+        fill(&store, &sessions).unwrap();
+        let bumped = c
+            .execute("UPDATE session_rollups SET writes = writes + 1", [])
+            .unwrap();
+        assert_eq!(bumped, sessions.len());
         assert_eq!(assert_cache_equals_fold(&store), 0);
     }
 

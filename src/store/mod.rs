@@ -74,6 +74,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_fold_checkpoints.sql"),
     rollups::MIGRATION,
     include_str!("migrations/0012_compressed_text.sql"),
+    include_str!("migrations/0013_session_results.sql"),
 ];
 
 /// The schema version this build writes.

@@ -673,11 +673,13 @@ fn a_recorded_session_gets_its_checkpoints_and_requests_cache_when_the_recording
         "the state, findings and open-spans folds' checkpoints at the last event"
     );
     assert_eq!(
-        count("SELECT count(*) FROM session_cache WHERE session_id = ?1 AND kind LIKE 'requests@%'"),
+        count(
+            "SELECT count(*) FROM session_cache WHERE session_id = ?1 AND kind LIKE 'requests@%'"
+        ),
         1
     );
     assert_eq!(
-        count("SELECT count(*) FROM session_cache WHERE session_id = ?1 AND kind LIKE 'stats@%'"),
+        count("SELECT count(*) FROM session_results WHERE session_id = ?1 AND kind LIKE 'stats@%'"),
         1
     );
     // Read through them, the answers are the ones read from the events alone.
@@ -690,7 +692,9 @@ fn a_recorded_session_gets_its_checkpoints_and_requests_cache_when_the_recording
         .map(|args| stdout(&run(&dst, args)))
     };
     let with = answers();
-    c.execute_batch("DELETE FROM fold_checkpoints; DELETE FROM session_cache;")
-        .unwrap();
+    c.execute_batch(
+        "DELETE FROM fold_checkpoints; DELETE FROM session_cache; DELETE FROM session_results;",
+    )
+    .unwrap();
     assert_eq!(with, answers());
 }

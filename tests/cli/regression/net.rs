@@ -528,14 +528,15 @@ fn serve_refuses_a_database_of_the_previous_schema_version() {
         let c = rusqlite::Connection::open(&db).unwrap();
         // Back to version 3: the tables of migrations 0004 (threads), 0005 (webhooks), 0006
         // (alerts), 0007 (deployment runs), 0008 (OTLP pushes), 0009 (retention), 0010 (fold
-        // checkpoints), 0011 (session rollups) and 0012 (compression dictionaries) gone.
+        // checkpoints), 0011 (session rollups), 0012 (compression dictionaries) and 0013
+        // (session results) gone.
         c.execute_batch(
             "DROP TABLE threads; DROP TABLE webhooks; DROP TABLE webhook_refusals; \
              DROP TABLE alerts; DROP TABLE alert_deliveries; DROP TABLE deployment_runs; \
              DROP TABLE otlp_pushed_spans; DROP TABLE otlp_watermarks; DROP TABLE retention; \
              DROP TABLE fold_checkpoints; \
              DROP TABLE session_rollups; DROP TABLE session_cache; \
-             DROP TABLE zstd_dicts; \
+             DROP TABLE zstd_dicts; DROP TABLE session_results; \
              PRAGMA user_version = 3;",
         )
         .unwrap();
