@@ -93,7 +93,7 @@ pub fn cache_hit_ratio(input: u64, cache_read: u64, cache_creation: u64) -> Opti
 }
 
 /// Tokens and estimated cost of one model's requests.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelRow {
     /// The model id; `None` when the recording does not say which model it was.
     pub model: Option<String>,
@@ -102,19 +102,23 @@ pub struct ModelRow {
     /// Requests made in fast mode (`model_usage.speed: "fast"`).
     pub fast_requests: u64,
     /// The price-table entry used (`prices::PRICES`); `None`: no price.
-    pub priced_as: Option<&'static str>,
+    #[serde(deserialize_with = "price_entry")]
+    pub priced_as: Option<checkpoint::StaticStr>,
     /// Estimated list cost of the requests that could be priced, USD; `None` when none could.
+    #[serde(with = "checkpoint::opt_f64")]
     pub cost_usd: Option<f64>,
     /// Requests without a price (unknown model, or fast mode without a fast price).
     pub unpriced_requests: u64,
 }
 
 /// The cost estimate over every model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cost {
     /// The date of the price table ([`prices::AS_OF`]).
-    pub prices_as_of: &'static str,
+    #[serde(deserialize_with = "price_table")]
+    pub prices_as_of: checkpoint::StaticStr,
     /// Sum over the requests that could be priced, USD; `None` when none could.
+    #[serde(with = "checkpoint::opt_f64")]
     pub estimate_usd: Option<f64>,
     pub unpriced_requests: u64,
     /// Every request was priced.
@@ -179,7 +183,7 @@ impl Reported {
 }
 
 /// Latency of one tool.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolRow {
     /// `bash`; `server.tool` for MCP tools; the custom tool's name.
     pub tool: String,
@@ -193,8 +197,11 @@ pub struct ToolRow {
     pub errors: u64,
     /// Calls denied by policy or by a `user.tool_confirmation`.
     pub denied: u64,
+    #[serde(with = "checkpoint::opt_f64")]
     pub p50_ms: Option<f64>,
+    #[serde(with = "checkpoint::opt_f64")]
     pub p95_ms: Option<f64>,
+    #[serde(with = "checkpoint::opt_f64")]
     pub max_ms: Option<f64>,
     /// The slowest call's `agent.*tool_use` event.
     pub slowest_id: Option<String>,
@@ -259,8 +266,8 @@ pub struct RequestRow {
     pub partial: bool,
 }
 
-/// The report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The report. Kept whole by a cache (`to_cache`), but for the listed requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     /// Every model request.
     pub tokens: Tokens,
@@ -276,8 +283,43 @@ pub struct Stats {
     /// The longest closed spans of every kind but threads (whose span is their whole life).
     pub slowest_spans: Vec<SlowSpan>,
     /// Each model request, when asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub requests: Option<Vec<RequestRow>>,
+}
+
+impl Stats {
+    /// The report as a cache keeps it: every field (floats as their bits, so it reads back
+    /// exactly), the listed requests left out.
+    pub fn to_cache(&self) -> serde_json::Result<Vec<u8>> {
+        let requests = None;
+        checkpoint::to_json(&Stats {
+            requests,
+            ..self.clone()
+        })
+    }
+
+    /// A report back from [`Stats::to_cache`]'s bytes (with no requests listed); `None` when
+    /// they do not read as one.
+    pub fn from_cache(bytes: &[u8]) -> Option<Stats> {
+        checkpoint::from_json(bytes).ok()
+    }
+}
+
+/// [`ModelRow::priced_as`] back from a cache: the price-table entry of that name.
+fn price_entry<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'static str>, D::Error> {
+    let name = Option::<String>::deserialize(d)?;
+    Ok(name.and_then(|n| {
+        prices::PRICES
+            .iter()
+            .find(|p| p.model == n)
+            .map(|p| p.model)
+    }))
+}
+
+/// [`Cost::prices_as_of`] back from a cache: this build's table (a cache names its build).
+fn price_table<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    serde::de::IgnoredAny::deserialize(d)?;
+    Ok(prices::AS_OF)
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

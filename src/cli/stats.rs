@@ -56,8 +56,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         );
     }
     let summary = resolve::session(&store, id)?;
-    let stats =
-        inspect::stats_cache::session_stats_cached(&store, &summary, args.requests)?.report();
+    let stats = inspect::stats_cache::session_report(&store, &summary, args.requests)?;
     if args.json {
         output::print_json(&SessionReport {
             session: SessionInfo::of(&summary),

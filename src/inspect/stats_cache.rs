@@ -1,21 +1,76 @@
 //! One session's statistics (`flightrec stats SESSION`) from the session's kept results
-//! (`store/cache.rs`, `session_results`): the [`Accumulator`] of the whole recording, kept under
-//! this build's kind [`kind`] (serialized by `Accumulator::to_cache`, floats as their bits), with
-//! the model requests of `--requests` from the requests cache entry (`requests.rs`). Read only
-//! while the session's write count is the one both were kept with; otherwise folded from the
-//! events ([`session_stats`]).
+//! (`store/cache.rs`, `session_results`): its report ([`Stats`], kind `stats-report@BUILD`, a
+//! size that does not grow with the session, for `stats SESSION`) and the [`Accumulator`] of the
+//! whole recording (kind [`kind`], for `stats` over many sessions, which merges them: it holds
+//! every tool call's latency), both serialized with floats as their bits; the model requests of
+//! `--requests` come from the requests cache entry (`requests.rs`). Read only while the
+//! session's write count is the one they were kept with; otherwise folded from the events
+//! ([`session_stats`]).
 //!
 //! `flightrec import` and `record` fill both entries at their end ([`fill`], from one fold);
 //! reading commands open the database read-only and never write them.
 
 use super::requests;
 use super::session_stats;
-use crate::analysis::stats::Accumulator;
+use crate::analysis::stats::{Accumulator, RequestRow, Stats};
 use crate::store::{CacheEntry, Result, SessionSummary, Store};
 
 /// The cache kind of a session's accumulator: this build's (another's is never read).
 pub fn kind() -> String {
     super::checkpoints::fold_name("stats")
+}
+
+fn report_kind() -> String {
+    super::checkpoints::fold_name("stats-report")
+}
+
+/// The report of [`session_stats_cached`]: from the kept report when there is one for the
+/// session as it is (whatever the session's size, it reads a few KiB).
+pub fn session_report(store: &Store, summary: &SessionSummary, requests: bool) -> Result<Stats> {
+    match cached_report(store, summary, requests)? {
+        Some(report) => Ok(report),
+        None => Ok(session_stats_cached(store, summary, requests)?.report()),
+    }
+}
+
+/// The kept report, `None` on any miss (as [`cached`]).
+pub(super) fn cached_report(
+    store: &Store,
+    summary: &SessionSummary,
+    requests: bool,
+) -> Result<Option<Stats>> {
+    let Some(c) = store.session_result(&report_kind(), &summary.id)? else {
+        return Ok(None);
+    };
+    let Some(mut report) = c
+        .body
+        .as_deref()
+        .and_then(|b| Stats::from_cache(b.as_bytes()))
+    else {
+        return Ok(None);
+    };
+    if requests {
+        let Some(rows) = cached_requests(store, summary, c.version)? else {
+            return Ok(None);
+        };
+        report.requests = Some(rows);
+    }
+    Ok(Some(report))
+}
+
+/// The session's cached requests when they were kept at write count `version`.
+fn cached_requests(
+    store: &Store,
+    summary: &SessionSummary,
+    version: i64,
+) -> Result<Option<Vec<RequestRow>>> {
+    let Some(r) = store.session_cached(&requests::kind(), &summary.id)? else {
+        return Ok(None);
+    };
+    if r.version != version {
+        return Ok(None);
+    }
+    Ok(requests::parse(r.body.as_deref(), &summary.id))
 }
 
 /// The session's statistics, with every model request listed when `requests`: from the cache
@@ -51,42 +106,43 @@ pub(super) fn cached(
     if !requests {
         return Ok(Some(acc));
     }
-    let Some(r) = store.session_cached(&requests::kind(), &summary.id)? else {
-        return Ok(None);
-    };
-    if r.version != c.version {
-        return Ok(None);
-    }
-    Ok(requests::parse(r.body.as_deref(), &summary.id).map(|rows| acc.with_requests(rows)))
+    Ok(cached_requests(store, summary, c.version)?.map(|rows| acc.with_requests(rows)))
 }
 
-/// Keeps each session's accumulator and requests in the cache (those it lacks), from one fold
-/// per session. Returns how many entries were kept; a session written meanwhile keeps none.
+/// Keeps each session's accumulator, report and requests (those it lacks), from one fold per
+/// session. Returns how many entries were kept; a session written meanwhile keeps none.
 pub fn fill(store: &Store, sessions: &[SessionSummary]) -> Result<usize> {
-    let (stats_kind, requests_kind) = (kind(), requests::kind());
-    let (mut stats, mut requests) = (Vec::new(), Vec::new());
+    let (stats_kind, report_kind, requests_kind) = (kind(), report_kind(), requests::kind());
+    let (mut stats, mut reports, mut requests) = (Vec::new(), Vec::new(), Vec::new());
     for s in sessions {
         let Some(c) = store.session_result(&stats_kind, &s.id)? else {
             continue;
         };
-        let r = store.session_cached(&requests_kind, &s.id)?;
-        let have_requests = r.is_some_and(|r| r.version == c.version && r.body.is_some());
-        if c.body.is_some() && have_requests {
+        let have_report = store
+            .session_result(&report_kind, &s.id)?
+            .is_some_and(|r| r.version == c.version && r.body.is_some());
+        let have_requests = store
+            .session_cached(&requests_kind, &s.id)?
+            .is_some_and(|r| r.version == c.version && r.body.is_some());
+        if c.body.is_some() && have_report && have_requests {
             continue;
         }
         let acc = session_stats(store, s, true)?;
-        let rows = acc.report().requests.unwrap_or_default();
+        let mut report = acc.report();
+        let rows = report.requests.take().unwrap_or_default();
         requests.extend(requests::entry(&s.id, c.version, &rows));
-        let Ok(body) = acc.to_cache().map(String::from_utf8) else {
-            continue;
+        let entry = |bytes: serde_json::Result<Vec<u8>>| {
+            Some(CacheEntry {
+                session_id: s.id.clone(),
+                version: c.version,
+                body: String::from_utf8(bytes.ok()?).ok()?,
+            })
         };
-        stats.extend(body.ok().map(|body| CacheEntry {
-            session_id: s.id.clone(),
-            version: c.version,
-            body,
-        }));
+        stats.extend(entry(acc.to_cache()));
+        reports.extend(entry(report.to_cache()));
     }
     Ok(store.put_session_results(&stats_kind, &stats)?
+        + store.put_session_results(&report_kind, &reports)?
         + store.put_session_cache(&requests_kind, &requests)?)
 }
 
@@ -125,6 +181,13 @@ mod tests {
                 }
                 let got = session_stats_cached(store, &s, requests).unwrap();
                 assert_eq!(json(&got), json(&want), "{} (requests: {requests})", s.id);
+                let report = session_report(store, &s, requests).unwrap();
+                let printed = serde_json::to_string_pretty(&report).unwrap();
+                assert_eq!(printed, json(&want), "{} (requests: {requests})", s.id);
+                if let Some(got) = cached_report(store, &s, requests).unwrap() {
+                    hits += 1;
+                    assert_eq!(got, want.report(), "{}", s.id);
+                }
                 if !requests {
                     all_cached.merge(got);
                     all_folded.merge(want);
@@ -145,9 +208,13 @@ mod tests {
         let sessions = store.sessions().unwrap();
         assert_eq!(assert_cache_equals_fold(&store), 0, "nothing cached yet");
         let kept = fill(&store, &sessions).unwrap();
-        assert_eq!(kept, 2 * sessions.len(), "an accumulator and requests each");
+        assert_eq!(
+            kept,
+            3 * sessions.len(),
+            "an accumulator, a report and requests each"
+        );
         assert_eq!(fill(&store, &sessions).unwrap(), 0, "already filled");
-        assert_eq!(assert_cache_equals_fold(&store), 2 * sessions.len());
+        assert_eq!(assert_cache_equals_fold(&store), 4 * sessions.len());
         // The rest, then the first half again in reverse (repeats, replaced copies): every
         // session written is folded again until filled again.
         import(&mut store, rest);
@@ -161,17 +228,17 @@ mod tests {
         );
         let sessions = store.sessions().unwrap();
         fill(&store, &sessions).unwrap();
-        assert_eq!(assert_cache_equals_fold(&store), 2 * sessions.len());
+        assert_eq!(assert_cache_equals_fold(&store), 4 * sessions.len());
         // Another build's entries are never read.
         let path = dir.path().join("s.db");
         let c = rusqlite::Connection::open(&path).unwrap();
         let moved = c
             .execute(
-                "UPDATE session_results SET kind = 'stats@0.0.0 (another build)' WHERE kind = ?1",
-                [kind()],
+                "UPDATE session_results SET kind = kind || ' (another build)'",
+                [],
             )
             .unwrap();
-        assert_eq!(moved, sessions.len());
+        assert_eq!(moved, 2 * sessions.len());
         assert_eq!(assert_cache_equals_fold(&store), 0);
         // Nor an entry kept at another write count (one a commit did not delete).
         fill(&store, &sessions).unwrap();
@@ -202,7 +269,7 @@ mod tests {
         let summary = || store.session_summary(id).unwrap().unwrap();
         let late_only = session_stats(&store, &summary(), true).unwrap();
         fill(&store, &[summary()]).unwrap();
-        assert_eq!(assert_cache_equals_fold(&store), 2);
+        assert_eq!(assert_cache_equals_fold(&store), 4);
         import(&mut store, early);
         let summary = store.session_summary(id).unwrap().unwrap();
         assert!(cached(&store, &summary, false).unwrap().is_none());
@@ -210,6 +277,6 @@ mod tests {
         assert_ne!(json(&now), json(&late_only), "the earlier half counts");
         assert_eq!(assert_cache_equals_fold(&store), 0);
         fill(&store, &[summary]).unwrap();
-        assert_eq!(assert_cache_equals_fold(&store), 2);
+        assert_eq!(assert_cache_equals_fold(&store), 4);
     }
 }
