@@ -9,6 +9,7 @@
 pub mod checkpoints;
 pub mod diff;
 pub mod fleet;
+pub mod stats_cache;
 
 use std::collections::BTreeMap;
 
@@ -27,8 +28,10 @@ use crate::store::{EventRef, EventRow, Result, SessionSummary, Store, TimelineQu
 
 mod requests;
 mod rules;
+mod spans;
 pub use requests::{requests_of, session_requests};
 pub use rules::{recent_findings, rule_hits, workspace_tool_p99};
+pub use spans::{open_spans, session_spans};
 
 /// How much of the fold to compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

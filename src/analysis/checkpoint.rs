@@ -94,6 +94,23 @@ pub mod opt_f64 {
     }
 }
 
+/// `f64` as the reports print it, or as its bits in a checkpoint.
+pub mod f64_bits {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        match WRITING.get() {
+            true => s.serialize_u64(v.to_bits()),
+            false => s.serialize_f64(*v),
+        }
+    }
+
+    /// Checkpoints only: the bits.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(f64::from_bits(u64::deserialize(d)?))
+    }
+}
+
 /// A map whose keys are not strings (JSON's only keys), as a list of pairs.
 pub mod pairs {
     use super::*;

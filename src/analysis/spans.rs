@@ -642,11 +642,26 @@ impl SpanBuilder {
     /// (the state's ledger) keeps no more than the open ones (a checkpoint stays small). A
     /// closed model request never changes again.
     pub fn take_closed_model_requests(&mut self) -> Vec<Span> {
+        self.split_off(|s| s.kind == SpanKind::ModelRequest && !s.open)
+    }
+
+    /// Forgets every closed span, keeping what the open ones need to close (the open set, the
+    /// threads, the phase names, the stream copies): [`SpanBuilder::finish`] then gives the
+    /// open spans as the whole fold would, and only them (what `spans --open` checkpoints
+    /// hold). A closed span never opens again; what would still change it (a result after a
+    /// denial, an evaluation's late `ongoing` mark) only changes a closed span.
+    pub fn retain_open(&mut self) {
+        self.split_off(|s| !s.open);
+    }
+
+    /// Removes the spans `take` says, in order, and gives them back; the indices of the rest
+    /// move, and an entry naming a removed span goes with it.
+    fn split_off(&mut self, take: impl Fn(&Span) -> bool) -> Vec<Span> {
         let mut taken = Vec::new();
         let mut kept = Vec::new();
         let mut moved: HashMap<usize, usize> = HashMap::default();
         for (i, s) in std::mem::take(&mut self.spans).into_iter().enumerate() {
-            if s.kind == SpanKind::ModelRequest && !s.open {
+            if take(&s) {
                 taken.push(s);
             } else {
                 moved.insert(i, kept.len());
@@ -654,10 +669,17 @@ impl SpanBuilder {
             }
         }
         self.spans = kept;
-        for i in self.open.values_mut().chain(self.evaluations.values_mut()) {
-            // Open spans and evaluations are never taken: each index moves.
-            *i = moved.get(i).copied().unwrap_or(*i);
+        fn remap<K>(m: &mut HashMap<K, usize>, moved: &HashMap<usize, usize>) {
+            m.retain(|_, i| match moved.get(i) {
+                Some(&to) => {
+                    *i = to;
+                    true
+                }
+                None => false,
+            });
         }
+        remap(&mut self.open, &moved);
+        remap(&mut self.evaluations, &moved);
         self.ongoing = std::mem::take(&mut self.ongoing)
             .into_iter()
             .filter_map(|(i, n)| Some((*moved.get(&i)?, n)))

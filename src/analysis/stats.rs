@@ -21,6 +21,7 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use super::checkpoint;
 use super::prices::{self, RequestTokens};
 use super::spans::{Span, SpanBuilder, SpanKind};
 use crate::model::typed::{ModelUsage, SessionUsage};
@@ -38,7 +39,7 @@ pub const STATS_TYPES: &[&str] = &[
 pub const SLOWEST: usize = 10;
 
 /// Token counts of a set of model requests.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tokens {
     pub requests: u64,
     /// Requests whose `span.model_request_end` has `is_error: true`.
@@ -48,6 +49,7 @@ pub struct Tokens {
     pub cache_read_input_tokens: u64,
     pub cache_creation_input_tokens: u64,
     /// cache reads / (input + cache reads + cache writes); `None` when nothing was read.
+    #[serde(with = "checkpoint::opt_f64")]
     pub cache_hit_ratio: Option<f64>,
     /// Requests whose `span.model_request_start` is not in the recording (a capture that began
     /// mid-request): counted, but with no start or duration.
@@ -91,7 +93,7 @@ pub fn cache_hit_ratio(input: u64, cache_read: u64, cache_creation: u64) -> Opti
 }
 
 /// Tokens and estimated cost of one model's requests.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelRow {
     /// The model id; `None` when the recording does not say which model it was.
     pub model: Option<String>,
@@ -100,19 +102,23 @@ pub struct ModelRow {
     /// Requests made in fast mode (`model_usage.speed: "fast"`).
     pub fast_requests: u64,
     /// The price-table entry used (`prices::PRICES`); `None`: no price.
-    pub priced_as: Option<&'static str>,
+    #[serde(deserialize_with = "price_entry")]
+    pub priced_as: Option<checkpoint::StaticStr>,
     /// Estimated list cost of the requests that could be priced, USD; `None` when none could.
+    #[serde(with = "checkpoint::opt_f64")]
     pub cost_usd: Option<f64>,
     /// Requests without a price (unknown model, or fast mode without a fast price).
     pub unpriced_requests: u64,
 }
 
 /// The cost estimate over every model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cost {
     /// The date of the price table ([`prices::AS_OF`]).
-    pub prices_as_of: &'static str,
+    #[serde(deserialize_with = "price_table")]
+    pub prices_as_of: checkpoint::StaticStr,
     /// Sum over the requests that could be priced, USD; `None` when none could.
+    #[serde(with = "checkpoint::opt_f64")]
     pub estimate_usd: Option<f64>,
     pub unpriced_requests: u64,
     /// Every request was priced.
@@ -120,7 +126,7 @@ pub struct Cost {
 }
 
 /// What the server reported in the newest `session.usage` (summed over sessions in totals).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Reported {
     /// The `session.usage` event (`None` in totals).
     pub event_id: Option<String>,
@@ -133,6 +139,7 @@ pub struct Reported {
     pub cache_creation_5m_input_tokens: u64,
     pub cache_creation_1h_input_tokens: u64,
     /// `list_cost` in USD (`None` when a snapshot had none or another currency).
+    #[serde(with = "checkpoint::opt_f64")]
     pub list_cost_usd: Option<f64>,
 }
 
@@ -176,7 +183,7 @@ impl Reported {
 }
 
 /// Latency of one tool.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolRow {
     /// `bash`; `server.tool` for MCP tools; the custom tool's name.
     pub tool: String,
@@ -190,8 +197,11 @@ pub struct ToolRow {
     pub errors: u64,
     /// Calls denied by policy or by a `user.tool_confirmation`.
     pub denied: u64,
+    #[serde(with = "checkpoint::opt_f64")]
     pub p50_ms: Option<f64>,
+    #[serde(with = "checkpoint::opt_f64")]
     pub p95_ms: Option<f64>,
+    #[serde(with = "checkpoint::opt_f64")]
     pub max_ms: Option<f64>,
     /// The slowest call's `agent.*tool_use` event.
     pub slowest_id: Option<String>,
@@ -199,7 +209,7 @@ pub struct ToolRow {
 }
 
 /// How often one kind of error occurred.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorRow {
     /// `session.error`, `workflow_run.error`, `span.model_request_end`, or the tool result type
     /// (`agent.tool_result`, `agent.mcp_tool_result`, `user.custom_tool_result`, …).
@@ -214,18 +224,20 @@ pub struct ErrorRow {
 }
 
 /// A span among the slowest.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SlowSpan {
     pub session_id: String,
     pub kind: SpanKind,
     pub name: String,
     pub start_id: String,
     pub started_at: Option<String>,
+    #[serde(with = "checkpoint::f64_bits")]
     pub duration_ms: f64,
     pub is_error: bool,
-    #[serde(skip)]
+    // What ranks it among other sessions' (merge): written only in a cached accumulator.
+    #[serde(default, skip_serializing_if = "checkpoint::outside")]
     duration_us: i64,
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "checkpoint::outside")]
     start_ts: i64,
 }
 
@@ -254,8 +266,8 @@ pub struct RequestRow {
     pub partial: bool,
 }
 
-/// The report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The report. Kept whole by a cache (`to_cache`), but for the listed requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     /// Every model request.
     pub tokens: Tokens,
@@ -271,21 +283,59 @@ pub struct Stats {
     /// The longest closed spans of every kind but threads (whose span is their whole life).
     pub slowest_spans: Vec<SlowSpan>,
     /// Each model request, when asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub requests: Option<Vec<RequestRow>>,
 }
 
-#[derive(Debug, Clone, Default)]
+impl Stats {
+    /// The report as a cache keeps it: every field (floats as their bits, so it reads back
+    /// exactly), the listed requests left out.
+    pub fn to_cache(&self) -> serde_json::Result<Vec<u8>> {
+        let requests = None;
+        checkpoint::to_json(&Stats {
+            requests,
+            ..self.clone()
+        })
+    }
+
+    /// A report back from [`Stats::to_cache`]'s bytes (with no requests listed); `None` when
+    /// they do not read as one.
+    pub fn from_cache(bytes: &[u8]) -> Option<Stats> {
+        checkpoint::from_json(bytes).ok()
+    }
+}
+
+/// [`ModelRow::priced_as`] back from a cache: the price-table entry of that name.
+fn price_entry<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'static str>, D::Error> {
+    let name = Option::<String>::deserialize(d)?;
+    Ok(name.and_then(|n| {
+        prices::PRICES
+            .iter()
+            .find(|p| p.model == n)
+            .map(|p| p.model)
+    }))
+}
+
+/// [`Cost::prices_as_of`] back from a cache: this build's table (a cache names its build).
+fn price_table<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    serde::de::IgnoredAny::deserialize(d)?;
+    Ok(prices::AS_OF)
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct ModelAcc {
+    /// The model's price, looked up again when read back ([`Accumulator::from_cache`]).
+    #[serde(skip)]
     price: Option<&'static prices::Price>,
     tokens: Tokens,
     fast: u64,
+    #[serde(with = "checkpoint::f64_bits")]
     cost: f64,
     priced: u64,
     unpriced: u64,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct ToolAcc {
     durations: Vec<i64>,
     calls: u64,
@@ -296,18 +346,44 @@ struct ToolAcc {
     slowest: Option<(i64, String, String)>,
 }
 
-/// Everything a report is made of, mergeable across sessions.
-#[derive(Debug, Clone, Default)]
+/// Everything a report is made of, mergeable across sessions. Kept whole by a cache
+/// ([`Accumulator::to_cache`]), but for the listed requests.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Accumulator {
     /// Per model id (`None`: unknown); a handful, searched in order.
     models: Vec<(Option<String>, ModelAcc)>,
     grader: Tokens,
     /// Per tool name, then kind (a name could be both a custom and a built-in tool).
     tools: BTreeMap<String, Vec<(SpanKind, ToolAcc)>>,
+    /// By (source, error type): written as the rows alone.
+    #[serde(with = "error_rows")]
     errors: BTreeMap<(String, String), ErrorRow>,
     slowest: Vec<SlowSpan>,
     reported: Option<Reported>,
+    #[serde(skip)]
     requests: Option<Vec<RequestRow>>,
+}
+
+/// [`Accumulator::errors`] as a list of rows, each keyed again by its source and type.
+mod error_rows {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        m: &BTreeMap<(String, String), ErrorRow>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(m.values())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<(String, String), ErrorRow>, D::Error> {
+        Ok(Vec::<ErrorRow>::deserialize(d)?
+            .into_iter()
+            .map(|r| ((r.source.clone(), r.error_type.clone()), r))
+            .collect())
+    }
 }
 
 /// The model ids an agent configuration names.
@@ -586,6 +662,29 @@ pub fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
 }
 
 impl Accumulator {
+    /// The accumulator as a cache keeps it: every field (floats as their bits, so it reads back
+    /// exactly), the listed requests left out.
+    pub fn to_cache(&self) -> serde_json::Result<Vec<u8>> {
+        checkpoint::to_json(self)
+    }
+
+    /// An accumulator back from [`Accumulator::to_cache`]'s bytes (with no requests listed);
+    /// `None` when they do not read as one.
+    pub fn from_cache(bytes: &[u8]) -> Option<Accumulator> {
+        let mut acc: Accumulator = checkpoint::from_json(bytes).ok()?;
+        for (model, m) in &mut acc.models {
+            m.price = model.as_deref().and_then(prices::lookup);
+        }
+        Some(acc)
+    }
+
+    /// Lists `rows` as the model requests, as a [`StatsBuilder::keep_requests`] fold would have
+    /// (the rows of the same session, in order).
+    pub fn with_requests(mut self, rows: Vec<RequestRow>) -> Accumulator {
+        self.requests = Some(rows);
+        self
+    }
+
     fn count_error(
         &mut self,
         source: &str,

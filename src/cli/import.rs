@@ -263,9 +263,9 @@ fn counts_text(c: &UpsertCounts) -> String {
 
 /// Writes what later reads take from the store instead of the events, for the sessions just
 /// written: the state and findings folds' checkpoints (one pass each; reads fold only from the
-/// newest one before their point) and each session's model requests for `stats --by` (reading
-/// commands open the database read-only and cannot fill them). Caches: a failure is said in one
-/// line and fails nothing.
+/// newest one before their point) and each session's statistics and model requests for `stats`
+/// and `stats --by` (reading commands open the database read-only and cannot fill them). Caches:
+/// a failure is said in one line and fails nothing.
 pub(super) fn cache_derived(store: &Store, sessions: &[&str]) {
     for id in sessions {
         if let Err(e) = inspect::checkpoints::update(store, id, inspect::checkpoints::EVERY) {
@@ -277,8 +277,8 @@ pub(super) fn cache_derived(store: &Store, sessions: &[&str]) {
         .filter_map(|id| store.session_summary(id).ok().flatten())
         .collect();
     for chunk in summaries.chunks(256) {
-        if let Err(e) = inspect::requests_of(store, chunk) {
-            output::error_line(&anyhow::Error::from(e).context("caching model requests"));
+        if let Err(e) = inspect::stats_cache::fill(store, chunk) {
+            output::error_line(&anyhow::Error::from(e).context("caching statistics"));
             break;
         }
     }

@@ -4,11 +4,9 @@ use std::path::Path;
 
 use super::args::{Window, WindowArgs};
 use super::{Outcome, at, exit, open_existing, output, resolve};
-use flightrec::analysis::spans::SpanBuilder;
-use flightrec::analysis::spans::{SLIM_TYPES, SPAN_TYPES};
-use flightrec::analysis::{Point, Span, SpanKind};
+use flightrec::analysis::{Span, SpanKind};
+use flightrec::inspect;
 use flightrec::model::time::format_duration_micros;
-use flightrec::store::{SessionSummary, Store, TimelineQuery};
 
 #[derive(clap::Args)]
 #[command(
@@ -69,7 +67,12 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         )?),
         None => None,
     };
-    let mut list = session_spans(&store, &summary, point)?;
+    // The open spans alone come from the checkpoints: the same answer at any session size.
+    let mut list = if args.open {
+        inspect::open_spans(&store, &summary, point)?
+    } else {
+        inspect::session_spans(&store, &summary, point)?
+    };
     list.retain(|s| {
         (!args.open || s.open)
             && (args.kinds.is_empty() || args.kinds.contains(&s.kind))
@@ -81,29 +84,6 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         output::print_styled(table(&list, summary.first_ts))?;
     }
     Ok(exit::OK)
-}
-
-/// The spans of a session up to `point` (the whole recording for `None`); open spans are aged
-/// at the point, or at the last event.
-pub fn session_spans(
-    store: &Store,
-    summary: &SessionSummary,
-    point: Option<Point>,
-) -> anyhow::Result<Vec<Span>> {
-    let q = TimelineQuery {
-        types: SPAN_TYPES.iter().map(|t| t.to_string()).collect(),
-        until_ts: point.and_then(|p| p.time()),
-        slim_types: SLIM_TYPES.iter().map(|t| t.to_string()).collect(),
-        ..TimelineQuery::default()
-    };
-    let builder =
-        store.scan_events_pipelined(&summary.id, &q, SpanBuilder::default(), |b, ev| {
-            if point.is_none_or(|p| p.includes_ref(ev)) {
-                b.push(ev);
-            }
-        })?;
-    let end = point.and_then(|p| p.time()).or(summary.last_ts);
-    Ok(builder.finish(end))
 }
 
 fn ms(v: f64) -> String {

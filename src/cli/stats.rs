@@ -56,7 +56,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         );
     }
     let summary = resolve::session(&store, id)?;
-    let stats = inspect::session_stats(&store, &summary, args.requests)?.report();
+    let stats = inspect::stats_cache::session_report(&store, &summary, args.requests)?;
     if args.json {
         output::print_json(&SessionReport {
             session: SessionInfo::of(&summary),
@@ -82,7 +82,7 @@ fn across(store: &Store, args: &Args) -> Outcome {
     let mut total = Accumulator::default();
     let mut rows = Vec::with_capacity(sessions.len());
     for s in &sessions {
-        let acc = inspect::session_stats(store, s, args.requests)?;
+        let acc = inspect::stats_cache::session_stats_cached(store, s, args.requests)?;
         rows.push(SessionRow::of(s, &acc.report()));
         total.merge(acc);
     }

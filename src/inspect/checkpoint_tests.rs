@@ -1,5 +1,6 @@
-//! The state and findings read through checkpoints equal the whole folds: at every event of every sample,
-//! and after writes that land before checkpoints (a page of earlier events, a replaced copy).
+//! The state, findings and open spans read through checkpoints equal the whole folds: at every
+//! event of every sample, and after writes that land before checkpoints (a page of earlier
+//! events, a replaced copy).
 
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -22,6 +23,23 @@ fn naive_findings(store: &Store, summary: &SessionSummary, point: Option<Point>)
     b.finish(&[])
 }
 
+/// The open spans of the span fold fed every span event up to the point, from the start, as
+/// `spans --open` prints them (JSON).
+fn naive_open_spans(store: &Store, summary: &SessionSummary, point: Option<Point>) -> String {
+    let mut b = crate::analysis::spans::SpanBuilder::default();
+    for r in store
+        .events(&summary.id, &TimelineQuery::default())
+        .unwrap()
+    {
+        if SPAN_TYPES.contains(&r.event_type.as_str()) && point.is_none_or(|p| p.includes(&r)) {
+            b.push(&r.as_ref());
+        }
+    }
+    let mut spans = b.finish(point.and_then(|p| p.time()).or(summary.last_ts));
+    spans.retain(|s| s.open);
+    serde_json::to_string_pretty(&spans).unwrap()
+}
+
 /// `state` and the findings at every event (and the end) of every session equals the whole fold; returns at how
 /// many points a checkpoint was used.
 fn assert_equal_everywhere(store: &Store) -> usize {
@@ -38,10 +56,23 @@ fn assert_equal_everywhere(store: &Store) -> usize {
             let want = naive_findings(store, &summary, point);
             let got = findings(store, &summary, point, &[]).unwrap();
             assert_eq!(got, want, "findings of {} at {point:?}", summary.id);
+            let want = naive_open_spans(store, &summary, point);
+            let got = serde_json::to_string_pretty(&open_spans(store, &summary, point).unwrap());
+            assert_eq!(
+                got.unwrap(),
+                want,
+                "open spans of {} at {point:?}",
+                summary.id
+            );
             let at = point.map_or((i64::MAX, i64::MAX), |p| (p.ts, p.seq));
             used += usize::from(checkpoints::load(store, &summary.id, at).unwrap().is_some());
             used += usize::from(
                 checkpoints::load_findings(store, &summary.id, at)
+                    .unwrap()
+                    .is_some(),
+            );
+            used += usize::from(
+                checkpoints::load_open_spans(store, &summary.id, at)
                     .unwrap()
                     .is_some(),
             );

@@ -1,7 +1,8 @@
-//! Checkpoints of the state and findings folds (issue 15): every [`EVERY`] events of a session,
-//! and at its end, the [`StateBuilder`] and [`FindingsBuilder`] as they were, stored
-//! (`store::FoldCheckpoint`), so a read at a point goes on from the newest checkpoint at or
-//! before it instead of from the session's start.
+//! Checkpoints of the state, findings and open-spans folds (issue 15): every [`EVERY`] events of
+//! a session, and at its end, the [`StateBuilder`], the [`FindingsBuilder`] and a [`SpanBuilder`]
+//! of the span events holding only the open spans ([`SpanBuilder::retain_open`]) as they were,
+//! stored (`store::FoldCheckpoint`), so a read at a point goes on from the newest checkpoint at
+//! or before it instead of from the session's start.
 //!
 //! Written at the end of `flightrec import` for the sessions it touched ([`update`]); writing an
 //! event that sorts before a checkpoint deletes it (the store does that), and a read that finds
@@ -13,7 +14,7 @@ use serde::de::DeserializeOwned;
 
 use crate::analysis::checkpoint;
 use crate::analysis::findings::FindingsBuilder;
-use crate::analysis::spans::SLIM_TYPES;
+use crate::analysis::spans::{SLIM_TYPES, SPAN_TYPES, SpanBuilder};
 use crate::analysis::state::StateBuilder;
 use crate::store::{FoldCheckpoint, Result, Store, TimelineQuery};
 
@@ -21,14 +22,16 @@ use crate::store::{FoldCheckpoint, Result, Store, TimelineQuery};
 /// (and, before the turn in progress, only the few types that carry across turns).
 pub const EVERY: u64 = 2048;
 
-/// A fold's name in the store. It names the build, and so the format of the builder's JSON: a
-/// checkpoint another build wrote is never read (import writes them again).
-fn fold_name(fold: &str) -> String {
+/// A fold's (or a cache entry's) name in the store. It names the build, and so the format of
+/// the builder's JSON: a checkpoint another build wrote is never read (import writes them again).
+pub(super) fn fold_name(fold: &str) -> String {
     format!("{fold}@{}", env!("FLIGHTREC_VERSION"))
 }
 
 const STATE: &str = "state";
 const FINDINGS: &str = "findings";
+const OPEN_SPANS: &str = "open_spans";
+const FOLDS: [&str; 3] = [STATE, FINDINGS, OPEN_SPANS];
 
 /// The position of an event in the session's order, as checkpoints are keyed.
 pub(super) type Position = (i64, i64);
@@ -52,6 +55,16 @@ pub(super) fn load_findings(
     load_fold(store, session_id, FINDINGS, at)
 }
 
+/// [`load`] for the open spans: a [`SpanBuilder`] fed the session's span events up to the
+/// checkpoint, closed spans forgotten.
+pub(super) fn load_open_spans(
+    store: &Store,
+    session_id: &str,
+    at: Position,
+) -> Result<Option<(SpanBuilder, Position)>> {
+    load_fold(store, session_id, OPEN_SPANS, at)
+}
+
 fn load_fold<B: DeserializeOwned>(
     store: &Store,
     session_id: &str,
@@ -66,40 +79,49 @@ fn load_fold<B: DeserializeOwned>(
         .map(|b| (b, (c.sort_ts, c.seq))))
 }
 
-/// Both folds, as a checkpoint holds them.
+/// The folds, as a checkpoint holds them.
 struct Folds {
     state: StateBuilder,
     findings: FindingsBuilder,
+    /// Fed only the span events (what `spans` reads), holding only the open spans.
+    open_spans: SpanBuilder,
 }
 
-/// The newest checkpoint of both folds, at the same event, with how many events they took.
+/// The newest checkpoint of every fold, at the same event, with how many events they took.
 fn newest(store: &Store, session_id: &str) -> Result<Option<(Folds, Position, u64)>> {
     let end = (i64::MAX, i64::MAX);
-    let (Some(s), Some(f)) = (
+    let (Some(s), Some(f), Some(o)) = (
         store.fold_checkpoint(session_id, &fold_name(STATE), end)?,
         store.fold_checkpoint(session_id, &fold_name(FINDINGS), end)?,
+        store.fold_checkpoint(session_id, &fold_name(OPEN_SPANS), end)?,
     ) else {
         return Ok(None);
     };
-    if (s.sort_ts, s.seq) != (f.sort_ts, f.seq) {
+    let at = (s.sort_ts, s.seq);
+    if at != (f.sort_ts, f.seq) || at != (o.sort_ts, o.seq) {
         return Ok(None);
     }
-    let (Ok(state), Ok(findings)) = (
+    let (Ok(state), Ok(findings), Ok(open_spans)) = (
         checkpoint::from_json(&s.data),
         checkpoint::from_json(&f.data),
+        checkpoint::from_json(&o.data),
     ) else {
         return Ok(None);
     };
     Ok(Some((
-        Folds { state, findings },
-        (s.sort_ts, s.seq),
+        Folds {
+            state,
+            findings,
+            open_spans,
+        },
+        at,
         s.events,
     )))
 }
 
 /// Brings the session's checkpoints up to date: from the newest (or the session's start),
-/// folds every event after it, as `reconstruct` and `findings` feed them, in one scan feeding
-/// both folds, keeping a checkpoint every `every` events and one at the last processed event.
+/// folds every event after it, as `reconstruct` and `findings` feed them (and the span events
+/// as `spans` does), in one scan feeding every fold, keeping a checkpoint every `every` events and one at the last processed event.
 /// Holds the write lock throughout, so no event is written meanwhile. Returns how many
 /// positions it checkpointed.
 pub fn update(store: &Store, session_id: &str, every: u64) -> Result<usize> {
@@ -107,7 +129,7 @@ pub fn update(store: &Store, session_id: &str, every: u64) -> Result<usize> {
     let tx = store.write_fold_checkpoints()?;
     let resumed = newest(store, session_id)?;
     // Checkpoints that cannot be gone on from go, with every one after them.
-    for fold in [STATE, FINDINGS] {
+    for fold in FOLDS {
         tx.clear_after(session_id, &fold_name(fold), resumed.as_ref().map(|r| r.1))?;
     }
     let (mut b, from, mut n) = match resumed {
@@ -116,6 +138,7 @@ pub fn update(store: &Store, session_id: &str, every: u64) -> Result<usize> {
             Folds {
                 state: StateBuilder::new(session_id),
                 findings: FindingsBuilder::new(),
+                open_spans: SpanBuilder::default(),
             },
             None,
             0,
@@ -126,7 +149,7 @@ pub fn update(store: &Store, session_id: &str, every: u64) -> Result<usize> {
         slim_types: SLIM_TYPES.iter().map(|t| t.to_string()).collect(),
         ..TimelineQuery::default()
     };
-    let mut out: Vec<(FoldCheckpoint, FoldCheckpoint)> = Vec::new();
+    let mut out: Vec<[FoldCheckpoint; 3]> = Vec::new();
     let mut last: Option<(Position, u64)> = None;
     let mut failed = None;
     store.scan_events(session_id, &q, |ev| {
@@ -138,6 +161,9 @@ pub fn update(store: &Store, session_id: &str, every: u64) -> Result<usize> {
         }
         b.state.push(&ev);
         b.findings.push(&ev);
+        if SPAN_TYPES.contains(&ev.event_type) {
+            b.open_spans.push(&ev);
+        }
         n += 1;
         last = Some((pos, n));
         if n % every == 0 {
@@ -149,7 +175,7 @@ pub fn update(store: &Store, session_id: &str, every: u64) -> Result<usize> {
         failed.is_none()
     })?;
     if let Some((pos, n)) =
-        last.filter(|l| out.last().is_none_or(|c| (c.0.sort_ts, c.0.seq) != l.0))
+        last.filter(|l| out.last().is_none_or(|c| (c[0].sort_ts, c[0].seq) != l.0))
     {
         match snapshot(&mut b, pos, n) {
             Ok(c) => out.push(c),
@@ -160,27 +186,29 @@ pub fn update(store: &Store, session_id: &str, every: u64) -> Result<usize> {
         // Cannot happen (the builder is plain data); a cache writes nothing rather than fail.
         return Ok(0);
     }
-    for (state, findings) in &out {
-        tx.put(session_id, &fold_name(STATE), state)?;
-        tx.put(session_id, &fold_name(FINDINGS), findings)?;
+    for folds in &out {
+        for (fold, c) in FOLDS.iter().zip(folds) {
+            tx.put(session_id, &fold_name(fold), c)?;
+        }
     }
     tx.commit()?;
     Ok(out.len())
 }
 
-fn snapshot(
-    b: &mut Folds,
-    pos: Position,
-    n: u64,
-) -> serde_json::Result<(FoldCheckpoint, FoldCheckpoint)> {
+fn snapshot(b: &mut Folds, pos: Position, n: u64) -> serde_json::Result<[FoldCheckpoint; 3]> {
     b.state.compact();
+    b.open_spans.retain_open();
     let at = |data: Vec<u8>| FoldCheckpoint {
         sort_ts: pos.0,
         seq: pos.1,
         events: n,
         data,
     };
-    Ok((at(json(&b.state)?), at(json(&b.findings)?)))
+    Ok([
+        at(json(&b.state)?),
+        at(json(&b.findings)?),
+        at(json(&b.open_spans)?),
+    ])
 }
 
 fn json<T: Serialize>(v: &T) -> serde_json::Result<Vec<u8>> {

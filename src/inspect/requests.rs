@@ -1,5 +1,5 @@
-//! The model requests of many sessions, for `stats --by`: each session's from its cache entry
-//! (`store/cache.rs`, kind [`KIND`]), else from [`session_stats`] over its events, then offered
+//! The model requests of many sessions, for `stats --by` (and `stats --requests`): each
+//! session's from its cache entry (`store/cache.rs`, kind [`kind`], named after the build), else from [`session_stats`] over its events, then offered
 //! to the cache, so a second question about the same sessions reads no events.
 //!
 //! An entry is every [`RequestRow`] in order, floats as their bits, so a row read back is the
@@ -11,8 +11,10 @@ use super::session_stats;
 use crate::analysis::stats::RequestRow;
 use crate::store::{CacheEntry, Result, SessionSummary, Store};
 
-/// The cache kind of a session's requests.
-pub const KIND: &str = "requests";
+/// The cache kind of a session's requests: this build's (another's rows are never read).
+pub fn kind() -> String {
+    super::checkpoints::fold_name("requests")
+}
 
 /// A [`RequestRow`] as cached (its session is the entry's): a JSON array, not an object, so
 /// the field names are not repeated in every row (a 300,000-event session's requests were 17 MB
@@ -101,37 +103,42 @@ pub fn session_requests(store: &Store, summary: &SessionSummary) -> Result<Vec<R
         .unwrap_or_default())
 }
 
+/// The rows of a cache entry's `body` (for session `session_id`); `None` when there is none
+/// or it does not read.
+pub(super) fn parse(body: Option<&str>, session_id: &str) -> Option<Vec<RequestRow>> {
+    let stored = serde_json::from_str::<Vec<Stored>>(body?).ok()?;
+    Some(stored.into_iter().map(|r| r.row(session_id)).collect())
+}
+
+/// A cache entry of `rows`, for the session's write count `version`.
+pub(super) fn entry(session_id: &str, version: i64, rows: &[RequestRow]) -> Option<CacheEntry> {
+    let stored: Vec<Stored> = rows.iter().map(Stored::of).collect();
+    Some(CacheEntry {
+        session_id: session_id.to_string(),
+        version,
+        body: serde_json::to_string(&stored).ok()?,
+    })
+}
+
 /// Each session's requests, in the order given: cached, else computed (and then cached when the
 /// database can be written; a read-only one is only read).
 pub fn requests_of(store: &Store, sessions: &[SessionSummary]) -> Result<Vec<Vec<RequestRow>>> {
+    let kind = kind();
     let mut out = Vec::with_capacity(sessions.len());
     let mut fresh = Vec::new();
     for s in sessions {
-        let cached = store.session_cached(KIND, &s.id)?;
-        let stored = cached
-            .as_ref()
-            .and_then(|c| c.body.as_deref())
-            .and_then(|b| serde_json::from_str::<Vec<Stored>>(b).ok());
-        if let Some(rows) = stored {
-            out.push(rows.into_iter().map(|r| r.row(&s.id)).collect());
+        let cached = store.session_cached(&kind, &s.id)?;
+        if let Some(rows) = parse(cached.as_ref().and_then(|c| c.body.as_deref()), &s.id) {
+            out.push(rows);
             continue;
         }
         let rows = session_requests(store, s)?;
-        if let Some(c) = cached {
-            let stored: Vec<Stored> = rows.iter().map(Stored::of).collect();
-            if let Ok(body) = serde_json::to_string(&stored) {
-                fresh.push(CacheEntry {
-                    session_id: s.id.clone(),
-                    version: c.version,
-                    body,
-                });
-            }
-        }
+        fresh.extend(cached.and_then(|c| entry(&s.id, c.version, &rows)));
         out.push(rows);
     }
     // The answer is complete without the cache: a database this process cannot write (or a
     // writer holding the lock past the busy timeout) only means the next run computes again.
-    let _ = store.put_session_cache(KIND, &fresh);
+    let _ = store.put_session_cache(&kind, &fresh);
     Ok(out)
 }
 
@@ -167,7 +174,7 @@ mod tests {
             let cached = sessions
                 .iter()
                 .filter(|s| {
-                    let c = store.session_cached(KIND, &s.id).unwrap().unwrap();
+                    let c = store.session_cached(&kind(), &s.id).unwrap().unwrap();
                     c.body.is_some()
                 })
                 .count();
@@ -194,7 +201,7 @@ mod tests {
             .join("sample-logs/happy-path.sesn_011CZhappyPath0000000001.jsonl");
         import_file(&mut store, &f, &ImportOptions::default(), &mut |_, _| {}).unwrap();
         let id = "sesn_011CZhappyPath0000000001";
-        let stale = store.session_cached(KIND, id).unwrap().unwrap();
+        let stale = store.session_cached(&kind(), id).unwrap().unwrap();
         assert_eq!(stale.body, None);
         // A write lands between the read of the version and the offer.
         import_file(
@@ -214,16 +221,16 @@ mod tests {
         };
         assert_eq!(
             store
-                .put_session_cache(KIND, std::slice::from_ref(&entry))
+                .put_session_cache(&kind(), std::slice::from_ref(&entry))
                 .unwrap(),
             0
         );
-        let now = store.session_cached(KIND, id).unwrap().unwrap();
+        let now = store.session_cached(&kind(), id).unwrap().unwrap();
         assert!(now.version > stale.version);
         assert_eq!(
             store
                 .put_session_cache(
-                    KIND,
+                    &kind(),
                     &[CacheEntry {
                         version: now.version,
                         ..entry

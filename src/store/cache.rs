@@ -8,10 +8,22 @@
 //! the count it read before computing ([`Store::put_session_cache`]), which keeps it only while
 //! the count is unchanged: a write in between makes the offer stale and it is dropped.
 
+//!
+//! Results (migration 0014's `session_results`, [`Store::session_result`]) are the same idea for
+//! larger bodies: compressed, each row naming the write count it was computed at, so no commit
+//! needs to delete them (a stale one is never read) and a lookup reads no other entry's body.
+
+use std::io::{Read, Write};
+
+use flate2::Compression;
+use flate2::read::DeflateDecoder;
+use flate2::write::DeflateEncoder;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::{Result, Store};
+use super::{Result, Store, StoreError};
+
+const RESULTS: &str = "session_results";
 
 /// A session's cache entry of one kind, with the write count it is valid for.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,6 +84,66 @@ impl Store {
                 .map_err(self.err("writing a session's cache"))?;
         }
         tx.commit().map_err(self.err("writing a session's cache"))?;
+        Ok(kept)
+    }
+
+    /// Session `id`'s result of `kind` when it was kept at the session's current write count,
+    /// with that count; `None` when the session has no rollup or the database predates results.
+    pub fn session_result(&self, kind: &str, id: &str) -> Result<Option<Cached>> {
+        if !self.has_table(RESULTS)? {
+            return Ok(None);
+        }
+        let row: Option<(i64, Option<Vec<u8>>)> = self
+            .conn
+            .prepare_cached(
+                "SELECT r.writes, c.body FROM session_rollups r LEFT JOIN session_results c \
+                 ON c.session_id = r.session_id AND c.kind = ?2 AND c.writes = r.writes \
+                 WHERE r.session_id = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![id, kind], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(self.err("reading a session's result"))?;
+        Ok(row.map(|(version, packed)| {
+            let mut body = String::new();
+            let body = packed.and_then(|p| {
+                // A cache: a damaged entry is as good as none.
+                DeflateDecoder::new(p.as_slice())
+                    .read_to_string(&mut body)
+                    .ok()
+                    .map(|_| body)
+            });
+            Cached { body, version }
+        }))
+    }
+
+    /// Keeps the results of `kind` (compressed) whose session was not written since their
+    /// version was read, in one transaction. Returns how many were kept.
+    pub fn put_session_results(&self, kind: &str, entries: &[CacheEntry]) -> Result<usize> {
+        if entries.is_empty() {
+            return Ok(0);
+        }
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(self.err("writing a session's result"))?;
+        let mut kept = 0;
+        for e in entries {
+            let mut enc = DeflateEncoder::new(Vec::new(), Compression::fast());
+            let packed = enc
+                .write_all(e.body.as_bytes())
+                .and_then(|()| enc.finish())
+                .map_err(StoreError::Output)?;
+            kept += tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO session_results (session_id, kind, writes, body) \
+                     SELECT ?1, ?2, ?3, ?4 WHERE (SELECT writes FROM session_rollups \
+                     WHERE session_id = ?1) = ?3",
+                )
+                .and_then(|mut s| s.execute(params![e.session_id, kind, e.version, packed]))
+                .map_err(self.err("writing a session's result"))?;
+        }
+        tx.commit()
+            .map_err(self.err("writing a session's result"))?;
         Ok(kept)
     }
 }

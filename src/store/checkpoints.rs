@@ -357,7 +357,10 @@ mod tests {
         }
         w.commit().unwrap();
         for i in 0..60 {
-            let c = store.fold_checkpoint("sesn_1", "f", at(i)).unwrap().unwrap();
+            let c = store
+                .fold_checkpoint("sesn_1", "f", at(i))
+                .unwrap()
+                .unwrap();
             assert_eq!((c.sort_ts, c.seq, c.data), (at(i).0, at(i).1, state(i + 1)));
         }
         let stored = store.fold_checkpoint_bytes("sesn_1").unwrap() as usize;
@@ -371,7 +374,10 @@ mod tests {
             .map(|b| b.unwrap()[0])
             .collect();
         assert_eq!(kinds[0], KEY);
-        assert!(kinds.iter().filter(|k| **k == DELTA).count() > 40, "{kinds:?}");
+        assert!(
+            kinds.iter().filter(|k| **k == DELTA).count() > 40,
+            "{kinds:?}"
+        );
         // Deleting from a key on leaves the earlier checkpoints readable.
         let second_key = kinds.iter().skip(1).position(|k| *k == KEY).unwrap() + 1;
         invalidate(&store.conn, "sesn_1", at(second_key).0).unwrap();

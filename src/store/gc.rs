@@ -122,6 +122,8 @@ const KEYED: &[Keyed] = &[
         optional: false,
     },
     keyed("session_rollups", "session_id = ?1"),
+    // Migration 0014: the session's kept results (stale ones too: they name a write count).
+    keyed("session_results", "session_id = ?1"),
     keyed("sessions", "id = ?1"),
 ];
 

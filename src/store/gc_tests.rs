@@ -78,7 +78,9 @@ fn fill(store: &mut Store, session: &str, hour: u32, word: &str) {
          INSERT INTO deployment_runs (id, status, session_id, fetched_at, body) \
            VALUES ('drun_{session}', 'succeeded', '{session}', '{t}', '{{}}'); \
          INSERT INTO fold_checkpoints (session_id, fold, sort_ts, seq, events, data) \
-           VALUES ('{session}', 'state', 1, 1, 1, x'00');",
+           VALUES ('{session}', 'state', 1, 1, 1, x'00'); \
+         INSERT INTO session_results (session_id, kind, writes, body) \
+           VALUES ('{session}', 'stats', 1, x'00');",
         t = at(4)
     ))
     .unwrap();
@@ -96,7 +98,9 @@ fn owner(table: &str) -> Option<&'static str> {
         "event_rows" => {
             "SELECT k.session_id AS o FROM event_rows e LEFT JOIN session_keys k ON k.key = e.sess"
         }
-        "session_rollups" | "session_cache" => "SELECT session_id AS o FROM {t}",
+        "session_rollups" | "session_cache" | "session_results" => {
+            "SELECT session_id AS o FROM {t}"
+        }
         "webhooks" => "SELECT data_id AS o FROM webhooks",
         "event_revisions" => {
             "SELECT e.session_id AS o FROM event_revisions r LEFT JOIN events e ON e.seq = r.event_seq"

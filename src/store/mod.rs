@@ -78,6 +78,7 @@ const MIGRATIONS: &[&str] = &[
     rollups::MIGRATION,
     include_str!("migrations/0012_compressed_text.sql"),
     include_str!("migrations/0013_slim_events.sql"),
+    include_str!("migrations/0014_session_results.sql"),
 ];
 
 /// The schema version this build writes.

@@ -669,23 +669,32 @@ fn a_recorded_session_gets_its_checkpoints_and_requests_cache_when_the_recording
     let c = rusqlite::Connection::open(&dst).unwrap();
     let count = |sql: &str| -> i64 { c.query_row(sql, [s], |r| r.get(0)).unwrap() };
     assert!(
-        count("SELECT count(*) FROM fold_checkpoints WHERE session_id = ?1") >= 2,
-        "the state and findings folds' checkpoints at the last event"
+        count("SELECT count(*) FROM fold_checkpoints WHERE session_id = ?1") >= 3,
+        "the state, findings and open-spans folds' checkpoints at the last event"
     );
     assert_eq!(
-        count("SELECT count(*) FROM session_cache WHERE session_id = ?1 AND kind = 'requests'"),
+        count(
+            "SELECT count(*) FROM session_cache WHERE session_id = ?1 AND kind LIKE 'requests@%'"
+        ),
+        1
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM session_results WHERE session_id = ?1 AND kind LIKE 'stats@%'"),
         1
     );
     // Read through them, the answers are the ones read from the events alone.
-    let with = stdout(&run(
-        &dst,
-        &["explain", s, "--json", "--now", "2026-12-01T00:00:00Z"],
-    ));
-    c.execute_batch("DELETE FROM fold_checkpoints; DELETE FROM session_cache;")
-        .unwrap();
-    let without = stdout(&run(
-        &dst,
-        &["explain", s, "--json", "--now", "2026-12-01T00:00:00Z"],
-    ));
-    assert_eq!(with, without);
+    let answers = || {
+        [
+            &["explain", s, "--json", "--now", "2026-12-01T00:00:00Z"][..],
+            &["stats", s, "--requests", "--json"],
+            &["spans", s, "--open", "--json"],
+        ]
+        .map(|args| stdout(&run(&dst, args)))
+    };
+    let with = answers();
+    c.execute_batch(
+        "DELETE FROM fold_checkpoints; DELETE FROM session_cache; DELETE FROM session_results;",
+    )
+    .unwrap();
+    assert_eq!(with, answers());
 }

@@ -357,22 +357,32 @@ fn import_caches_each_sessions_requests_and_the_cache_answers_as_the_events_do()
     let sessions = count("SELECT count(*) FROM sessions");
     assert!(sessions >= 18, "{sessions}");
     assert_eq!(
-        count("SELECT count(*) FROM session_cache WHERE kind = 'requests'"),
+        count("SELECT count(*) FROM session_cache WHERE kind LIKE 'requests@%'"),
         sessions,
         "every imported session's requests are cached by the import"
     );
-    let from_cache: Vec<Value> = ["agent", "model", "day"]
-        .iter()
-        .map(|g| by(&db, g, &[]))
-        .collect();
-    c.execute("DELETE FROM session_cache", []).unwrap();
-    let from_events: Vec<Value> = ["agent", "model", "day"]
-        .iter()
-        .map(|g| by(&db, g, &[]))
-        .collect();
+    assert_eq!(
+        count("SELECT count(*) FROM session_results WHERE kind LIKE 'stats@%'"),
+        sessions,
+        "and its statistics"
+    );
+    let answers = || {
+        let mut v: Vec<Value> = ["agent", "model", "day"]
+            .iter()
+            .map(|g| by(&db, g, &[]))
+            .collect();
+        let all = run(&db, &["stats", "--requests", "--json"]);
+        assert_eq!(code(&all), 0, "{}", stderr(&all));
+        v.push(serde_json::from_str(&stdout(&all)).unwrap());
+        v
+    };
+    let from_cache = answers();
+    c.execute_batch("DELETE FROM session_cache; DELETE FROM session_results;")
+        .unwrap();
+    let from_events = answers();
     assert_eq!(from_cache, from_events);
     assert_eq!(
-        count("SELECT count(*) FROM session_cache"),
+        count("SELECT count(*) FROM session_cache") + count("SELECT count(*) FROM session_results"),
         0,
         "stats reads only"
     );

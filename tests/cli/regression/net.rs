@@ -528,8 +528,8 @@ fn serve_refuses_a_database_of_the_previous_schema_version() {
         let c = rusqlite::Connection::open(&db).unwrap();
         // Back to version 3: the tables of migrations 0004 (threads), 0005 (webhooks), 0006
         // (alerts), 0007 (deployment runs), 0008 (OTLP pushes), 0009 (retention), 0010 (fold
-        // checkpoints), 0011 (session rollups), 0012 (compression dictionaries) gone, and the
-        // `events` table of before 0013 back in place of its view.
+        // checkpoints), 0011 (session rollups), 0012 (compression dictionaries) and 0014
+        // (session results) gone, and the `events` table of before 0013 back in place of its view.
         c.execute_batch(
             "PRAGMA foreign_keys = OFF; CREATE TABLE events_v3 AS SELECT seq, session_id, thread_id, event_id, dedup_key, \
                type, processed_at, sort_ts, link_id, source, received_at, revision, raw FROM events; \
@@ -540,7 +540,7 @@ fn serve_refuses_a_database_of_the_previous_schema_version() {
              DROP TABLE otlp_pushed_spans; DROP TABLE otlp_watermarks; DROP TABLE retention; \
              DROP TABLE fold_checkpoints; \
              DROP TABLE session_rollups; DROP TABLE session_cache; \
-             DROP TABLE zstd_dicts; \
+             DROP TABLE zstd_dicts; DROP TABLE session_results; \
              PRAGMA user_version = 3;",
         )
         .unwrap();
