@@ -8,6 +8,8 @@
 //! the count it read before computing ([`Store::put_session_cache`]), which keeps it only while
 //! the count is unchanged: a write in between makes the offer stale and it is dropped.
 
+use std::collections::HashMap;
+
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{Result, Store};
@@ -49,6 +51,18 @@ impl Store {
                 .optional()
             })
             .map_err(self.err("reading a session's cache"))
+    }
+
+    /// Every stored entry of `kind`, by session, in one read: for a question across the
+    /// workspace. An entry is there only while its session was not written since it was kept.
+    pub fn session_cache_all(&self, kind: &str) -> Result<HashMap<String, String>> {
+        self.conn
+            .prepare_cached("SELECT session_id, body FROM session_cache WHERE kind = ?1")
+            .and_then(|mut s| {
+                s.query_map([kind], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<HashMap<String, String>>>()
+            })
+            .map_err(self.err("reading the sessions' cache"))
     }
 
     /// Keeps the entries of `kind` whose session was not written since their version was read,
