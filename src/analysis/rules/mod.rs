@@ -193,7 +193,7 @@ pub fn evaluate(f: &Facts<'_>, now: i64, th: &Thresholds) -> Vec<Hit> {
 /// `end_turn`, `terminated` or `deleted` (which the time does not change: only a running
 /// session's silence does), and the findings of the turn just over hold no empty turn and no
 /// blocked thread. Every rule needs another verdict, a working session (`running`,
-/// `rescheduling`) or one of those findings. `x` may be explained at any time; `findings` as
+/// `rescheduling`) or one of those findings (an empty turn: of the turn the verdict is about). `x` may be explained at any time; `findings` as
 /// [`Facts::findings`]. What `check --all` skips a resting session on.
 pub fn at_rest(x: &Explanation, findings: &Findings) -> bool {
     use crate::analysis::explain::Verdict;
@@ -203,7 +203,12 @@ pub fn at_rest(x: &Explanation, findings: &Findings) -> bool {
         Verdict::EndTurn | Verdict::Terminated | Verdict::Deleted
     ) && (!turn_over(x)
         || !findings.findings.iter().any(|f| {
-            f.event_id.is_some() && matches!(f.code, Code::EmptyTurn | Code::ThreadBlocked)
+            f.event_id.is_some()
+                && match f.code {
+                    Code::EmptyTurn => f.turn == findings.verdict_turn,
+                    Code::ThreadBlocked => true,
+                    _ => false,
+                }
         }))
 }
 
