@@ -42,7 +42,7 @@ pub(super) enum Inputs {
     /// turns when the turn the verdict is about is over (else none: the rules do not read them).
     Live {
         fold: Box<StateBuilder>,
-        findings: Findings,
+        findings: Box<Findings>,
     },
 }
 
@@ -118,7 +118,7 @@ impl Entry {
         } else {
             Inputs::Live {
                 fold: Box::new(fold),
-                findings,
+                findings: Box::new(findings),
             }
         };
         Ok(Some(Entry {
@@ -140,7 +140,7 @@ impl Entry {
             Inputs::Rest => Ok(Vec::new()),
             Inputs::Live { fold, findings } => {
                 let state = fold.finish(self.end_ts);
-                evaluate(store, summary, &state, || Ok(findings), now, th)
+                evaluate(store, summary, &state, || Ok(*findings), now, th)
             }
         }
     }
