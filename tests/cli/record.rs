@@ -661,7 +661,7 @@ fn watch_records_sessions_as_they_start_running_and_stops_on_sigterm() {
 }
 
 #[test]
-fn a_recorded_session_gets_its_checkpoints_and_requests_cache_when_the_recording_ends() {
+fn a_recorded_session_gets_its_checkpoints_and_caches_when_the_recording_ends() {
     let (_dir, dst, s, o) = record_happy_path(&[], &["--quiet"]);
     let s = s.as_str();
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -676,16 +676,20 @@ fn a_recorded_session_gets_its_checkpoints_and_requests_cache_when_the_recording
         count("SELECT count(*) FROM session_cache WHERE session_id = ?1 AND kind = 'requests'"),
         1
     );
+    assert_eq!(
+        count("SELECT count(*) FROM session_cache WHERE session_id = ?1 AND kind LIKE 'rules@%'"),
+        1
+    );
     // Read through them, the answers are the ones read from the events alone.
-    let with = stdout(&run(
-        &dst,
-        &["explain", s, "--json", "--now", "2026-12-01T00:00:00Z"],
-    ));
+    let now = "2026-12-01T00:00:00Z";
+    let answers = || {
+        [
+            stdout(&run(&dst, &["explain", s, "--json", "--now", now])),
+            stdout(&run(&dst, &["check", "--all", "--json", "--now", now])),
+        ]
+    };
+    let with = answers();
     c.execute_batch("DELETE FROM fold_checkpoints; DELETE FROM session_cache;")
         .unwrap();
-    let without = stdout(&run(
-        &dst,
-        &["explain", s, "--json", "--now", "2026-12-01T00:00:00Z"],
-    ));
-    assert_eq!(with, without);
+    assert_eq!(with, answers());
 }
