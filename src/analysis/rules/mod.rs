@@ -191,10 +191,11 @@ pub fn evaluate(f: &Facts<'_>, now: i64, th: &Thresholds) -> Vec<Hit> {
 
 /// Whether no rule can fire on the session whatever `now` and the thresholds: its verdict is
 /// `end_turn`, `terminated` or `deleted` (which the time does not change: only a running
-/// session's silence does), and the findings of the turn just over hold no empty turn and no
-/// blocked thread. Every rule needs another verdict, a working session (`running`,
-/// `rescheduling`) or one of those findings (an empty turn: of the turn the verdict is about). `x` may be explained at any time; `findings` as
-/// [`Facts::findings`]. What `check --all` skips a resting session on.
+/// session's silence does), and the findings of the turn just over hold no empty turn of the
+/// turn the verdict is about and no blocked thread. Every rule needs another verdict, a working
+/// session (`running`, `rescheduling`) or one of those findings. `x` may be explained at any
+/// time; `findings` as [`Facts::findings`]. What the rules' cache (`inspect`) keeps a resting
+/// session as, so `check --all` evaluates nothing for it.
 pub fn at_rest(x: &Explanation, findings: &Findings) -> bool {
     use crate::analysis::explain::Verdict;
     use crate::analysis::findings::Code;
