@@ -52,8 +52,8 @@ pub(super) struct Entry {
     /// The end of the recording when computed (the session's `last_ts`): where the fold ages.
     end_ts: Option<i64>,
     inputs: Inputs,
-    /// The completed tool calls (tool, µs), as [`rules::tool_calls`] gives them.
-    calls: Vec<(String, i64)>,
+    /// The completed tool calls' times (µs) by tool, as [`rules::tool_calls`] gives them.
+    calls: BTreeMap<String, Vec<i64>>,
 }
 
 /// The hits at `now` from a state (the verdict fold finished at the end of the recording) and
@@ -124,10 +124,19 @@ impl Entry {
         Ok(Some(Entry {
             end_ts: summary.last_ts,
             inputs,
-            calls: session_calls(store, &summary.id, None)?,
+            calls: by_tool(session_calls(store, &summary.id, None)?),
         }))
     }
+}
 
+/// An entry less its tool calls (skipped, not parsed): what evaluating the rules reads.
+#[derive(Deserialize)]
+pub(super) struct Head {
+    end_ts: Option<i64>,
+    pub(super) inputs: Inputs,
+}
+
+impl Head {
     /// The hits at `now`.
     pub(super) fn hits(
         self,
@@ -166,8 +175,16 @@ pub(super) fn session_calls(
     Ok(rules::tool_calls(&b.finish(None)))
 }
 
-/// Session `id`'s entry, if a valid one is stored.
-pub(super) fn read(store: &Store, id: &str) -> Result<Option<Entry>> {
+fn by_tool(calls: Vec<(String, i64)>) -> BTreeMap<String, Vec<i64>> {
+    let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for (tool, time) in calls {
+        out.entry(tool).or_default().push(time);
+    }
+    out
+}
+
+/// Session `id`'s entry (less its calls), if a valid one is stored.
+pub(super) fn read(store: &Store, id: &str) -> Result<Option<Head>> {
     Ok(store
         .session_cached(&kind(), id)?
         .and_then(|c| c.body)
@@ -216,7 +233,7 @@ impl RuleCache {
         })
     }
 
-    fn entry(&self, id: &str) -> Option<Entry> {
+    fn entry<T: serde::de::DeserializeOwned>(&self, id: &str) -> Option<T> {
         let body = self.bodies.get(id)?;
         checkpoint::from_json(body.as_bytes()).ok()
     }
@@ -229,7 +246,7 @@ impl RuleCache {
         now: i64,
         th: &Thresholds,
     ) -> Result<Vec<Hit>> {
-        match self.entry(&summary.id) {
+        match self.entry::<Head>(&summary.id) {
             Some(e) => e.hits(store, summary, now, th),
             None => super::rules::uncached_hits(store, summary, now, th),
         }
@@ -247,9 +264,13 @@ impl RuleCache {
             let cached = s
                 .first_ts
                 .filter(|f| *f >= since)
-                .and_then(|_| self.entry(&s.id));
+                .and_then(|_| self.entry::<Entry>(&s.id));
             match cached {
-                Some(e) => times.add_calls(e.calls),
+                Some(e) => {
+                    for (tool, t) in e.calls {
+                        times.add_times(tool, &t);
+                    }
+                }
                 None => times.add_calls(session_calls(store, &s.id, Some(since))?),
             }
         }

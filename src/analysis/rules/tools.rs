@@ -47,11 +47,16 @@ impl ToolTimes {
         self.add_calls(calls(spans));
     }
 
-    /// Adds calls as [`calls`] gives them (a session's, kept by a cache).
+    /// Adds calls as [`calls`] gives them.
     pub fn add_calls(&mut self, calls: impl IntoIterator<Item = (String, i64)>) {
         for (tool, time) in calls {
             self.times.entry(tool).or_default().push(time);
         }
+    }
+
+    /// Adds calls of one tool (a session's, as a cache keeps them).
+    pub fn add_times(&mut self, tool: String, times: &[i64]) {
+        self.times.entry(tool).or_default().extend_from_slice(times);
     }
 
     /// Each tool's p99 call time (nearest rank), µs.
