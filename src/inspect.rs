@@ -27,9 +27,11 @@ use crate::analysis::threads::{THREAD_TYPES, ThreadTree, ThreadTreeBuilder};
 use crate::store::{EventRef, EventRow, Result, SessionSummary, Store, TimelineQuery};
 
 mod requests;
+mod rule_cache;
 mod rules;
 mod spans;
 pub use requests::{requests_of, session_requests};
+pub use rule_cache::{RuleCache, fill as cache_rule_facts};
 pub use rules::{recent_findings, rule_hits, workspace_tool_p99};
 pub use spans::{open_spans, session_spans};
 
@@ -92,6 +94,17 @@ pub fn reconstruct(
     point: Option<Point>,
     scope: Scope,
 ) -> Result<State> {
+    let b = fold(store, summary, point, scope)?;
+    Ok(b.finish(point.and_then(|p| p.time()).or(summary.last_ts)))
+}
+
+/// [`reconstruct`]'s fold before it finishes: what the rules' cache keeps (`rule_cache.rs`).
+fn fold(
+    store: &Store,
+    summary: &SessionSummary,
+    point: Option<Point>,
+    scope: Scope,
+) -> Result<StateBuilder> {
     let start = turn_start(store, summary, point)?;
     if scope == Scope::Full {
         let at = point.map_or((i64::MAX, i64::MAX), |p| (p.ts, p.seq));
@@ -134,7 +147,7 @@ pub fn reconstruct(
         ..TimelineQuery::default()
     };
     scan_to_point(store, &summary.id, &q, point, |ev| b.push(ev))?;
-    Ok(b.finish(point.and_then(|p| p.time()).or(summary.last_ts)))
+    Ok(b)
 }
 
 /// [`reconstruct`]'s full fold gone on from a checkpoint `b` (the fold of every event up to
@@ -146,7 +159,7 @@ fn resume(
     start: Option<i64>,
     mut b: StateBuilder,
     from: checkpoints::Position,
-) -> Result<State> {
+) -> Result<StateBuilder> {
     let after = |ev: &EventRef<'_>| (ev.ts.unwrap_or(i64::MAX), ev.seq) > from;
     let main_from = match start.filter(|&s| s > from.0) {
         Some(s) => {
@@ -177,7 +190,7 @@ fn resume(
             b.push(ev)
         }
     })?;
-    Ok(b.finish(point.and_then(|p| p.time()).or(summary.last_ts)))
+    Ok(b)
 }
 
 /// The thread tree of a session at `point` (the end of the recording for `None`): its thread
@@ -223,12 +236,24 @@ pub fn explain_session(
     summary: &SessionSummary,
     x: &ExplainAt,
 ) -> Result<(Explanation, State)> {
-    let mut state = reconstruct(store, summary, x.point, Scope::Verdict)?;
-    if state.idle_with("budget_reached") {
-        state = reconstruct(store, summary, x.point, Scope::Full)?;
-    }
+    let state = verdict_fold(store, summary, x.point)?
+        .finish(x.point.and_then(|p| p.time()).or(summary.last_ts));
     let explanation = explain_state(store, summary, &state, x)?;
     Ok((explanation, state))
+}
+
+/// The fold [`explain_session`] explains: the verdict's, and the full one when the verdict needs
+/// the spend (`budget_reached`).
+fn verdict_fold(
+    store: &Store,
+    summary: &SessionSummary,
+    point: Option<Point>,
+) -> Result<StateBuilder> {
+    let b = fold(store, summary, point, Scope::Verdict)?;
+    if b.idle_with("budget_reached") {
+        return fold(store, summary, point, Scope::Full);
+    }
+    Ok(b)
 }
 
 /// The findings of a session up to `point` (all of it for `None`): one streaming pass over every

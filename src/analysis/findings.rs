@@ -105,8 +105,9 @@ pub struct Finding {
     pub ts: Option<i64>,
 }
 
-/// What the fold found, and what the verdict needs from it.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// What the fold found, and what the verdict needs from it. It serializes (with
+/// `analysis::checkpoint`, every field) for the rules' cache.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Findings {
     /// In time order (queued events last).
     pub findings: Vec<Finding>,

@@ -366,6 +366,11 @@ impl StateBuilder {
         self.requires.clear();
     }
 
+    /// [`State::idle_with`] of the state [`finish`](Self::finish) will give.
+    pub fn idle_with(&self, stop_reason: &str) -> bool {
+        types::idle_with(self.status.as_ref(), self.newest_idle.as_ref(), stop_reason)
+    }
+
     /// The state after every event pushed; open spans and waits are aged at `end_ts` (the point,
     /// or the end of the recording).
     pub fn finish(self, end_ts: Option<i64>) -> State {

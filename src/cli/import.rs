@@ -282,4 +282,8 @@ pub(super) fn cache_derived(store: &Store, sessions: &[&str]) {
             break;
         }
     }
+    // What the rules read of each session, for `check --all` (inspect/rule_cache.rs).
+    if let Err(e) = inspect::cache_rule_facts(store, &summaries) {
+        output::error_line(&anyhow::Error::from(e).context("caching the rules' facts"));
+    }
 }

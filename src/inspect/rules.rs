@@ -5,40 +5,46 @@
 
 use std::collections::BTreeMap;
 
-use super::{ExplainAt, explain_session, owned, turn_start};
+use super::rule_cache::{self, session_calls};
+use super::{owned, turn_start, verdict_fold};
 use crate::analysis::findings::{Findings, FindingsBuilder};
-use crate::analysis::rules::{self, Facts, Hit, TOOL_TYPES, Thresholds, ToolTimes};
+use crate::analysis::rules::{Hit, Thresholds, ToolTimes};
 use crate::analysis::spans::SLIM_TYPES;
 use crate::analysis::threads::THREAD_TYPES;
 use crate::store::{Result, SessionFilter, SessionSummary, Store, TimelineQuery};
 
 /// The rules' hits on a session at `now` (µs): its explanation at the end of the recording, and
 /// when its turn is over the findings of that turn, read against `th`. What `check --all` and
-/// `watch` evaluate.
+/// `watch` evaluate. From the session's entry in the rules' cache when it has a valid one
+/// (`rule_cache.rs`), else from its events.
 pub fn rule_hits(
     store: &Store,
     summary: &SessionSummary,
     now: i64,
     th: &Thresholds,
 ) -> Result<Vec<Hit>> {
-    let x = ExplainAt {
-        point: None,
-        at: None,
+    match rule_cache::read(store, &summary.id)? {
+        Some(e) => e.hits(store, summary, now, th),
+        None => uncached_hits(store, summary, now, th),
+    }
+}
+
+/// [`rule_hits`] from the session's events: the reference the cache must equal.
+pub(super) fn uncached_hits(
+    store: &Store,
+    summary: &SessionSummary,
+    now: i64,
+    th: &Thresholds,
+) -> Result<Vec<Hit>> {
+    let state = verdict_fold(store, summary, None)?.finish(summary.last_ts);
+    rule_cache::evaluate(
+        store,
+        summary,
+        &state,
+        || recent_findings(store, summary),
         now,
-        stuck_after_us: th.silent_after_us,
-    };
-    let (explanation, state) = explain_session(store, summary, &x)?;
-    let findings = if rules::turn_over(&explanation) {
-        recent_findings(store, summary)?
-    } else {
-        Findings::default()
-    };
-    let facts = Facts {
-        explanation: &explanation,
-        state: &state,
-        findings: &findings,
-    };
-    Ok(rules::evaluate(&facts, now, th))
+        th,
+    )
 }
 
 /// The findings of the session's last two turns (and the one in progress): every event from
@@ -78,20 +84,9 @@ pub fn workspace_tool_p99(store: &Store, since: i64) -> Result<BTreeMap<String, 
         since_ts: Some(since),
         ..SessionFilter::default()
     };
-    let q = TimelineQuery {
-        types: owned(TOOL_TYPES),
-        since_ts: Some(since),
-        slim_types: owned(SLIM_TYPES),
-        ..TimelineQuery::default()
-    };
     let mut times = ToolTimes::default();
     for s in store.sessions_matching(&filter)? {
-        let mut b = ToolTimes::session();
-        store.scan_events(&s.id, &q, |ev| {
-            b.push(&ev);
-            true
-        })?;
-        times.add(b);
+        times.add_calls(session_calls(store, &s.id, Some(since))?);
     }
     Ok(times.p99())
 }
@@ -103,7 +98,7 @@ mod tests {
 
     use super::*;
     use crate::analysis::explain::{ExplainInput, explain};
-    use crate::analysis::rules::Rule;
+    use crate::analysis::rules::{self, Facts, Rule};
     use crate::analysis::state::StateBuilder;
     use crate::record::{ImportOptions, import_file};
     use std::path::Path;

@@ -13,6 +13,7 @@
 //! larger bodies: compressed, each row naming the write count it was computed at, so no commit
 //! needs to delete them (a stale one is never read) and a lookup reads no other entry's body.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use flate2::Compression;
@@ -62,6 +63,20 @@ impl Store {
                 .optional()
             })
             .map_err(self.err("reading a session's cache"))
+    }
+
+    /// Every stored entry of `kind`, by session, in one read: for a question across the
+    /// workspace. An entry is there only while its session was not written since it was kept.
+    pub fn session_cache_all(&self, kind: &str) -> Result<HashMap<String, String>> {
+        self.conn
+            .prepare_cached("SELECT session_id, body FROM session_cache WHERE kind = ?1")
+            .and_then(|mut s| {
+                // An entry that cannot be read is a miss, as in `session_cached`.
+                s.query_map([kind], |r| Ok((r.get(0)?, unpack(r.get_ref(1)?))))?
+                    .filter_map(|row| row.map(|(id, body)| body.map(|b| (id, b))).transpose())
+                    .collect::<rusqlite::Result<HashMap<String, String>>>()
+            })
+            .map_err(self.err("reading the sessions' cache"))
     }
 
     /// Keeps the entries of `kind` whose session was not written since their version was read,

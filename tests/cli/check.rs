@@ -354,3 +354,55 @@ fn check_rule_options_are_refused_clearly() {
         assert!(err.contains(names), "{args:?}: {err}");
     }
 }
+
+/// `check --all` reads each session's rule facts from the cache `import` writes: its output is
+/// the one the events give, at several times and thresholds.
+#[test]
+fn check_all_from_the_rules_cache_prints_what_the_events_give() {
+    let cached = rules_db();
+    let dir = tempdir();
+    let uncached = dir.path().join("uncached.db");
+    let c = db_conn(cached);
+    let entries: i64 = c
+        .query_row(
+            "SELECT count(*) FROM session_cache WHERE kind LIKE 'rules@%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let sessions: i64 = c
+        .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(entries, sessions);
+    c.execute("VACUUM INTO ?1", [uncached.to_str().unwrap()])
+        .unwrap();
+    db_conn(&uncached)
+        .execute("DELETE FROM session_cache WHERE kind LIKE 'rules@%'", [])
+        .unwrap();
+    for now in [
+        RULES_NOW,
+        NOW,
+        "2026-08-09T16:07:20Z",
+        "2031-01-01T00:00:00Z",
+    ] {
+        for extra in [
+            vec![],
+            vec![
+                "--stuck-after",
+                "1s",
+                "--silent-after",
+                "1s",
+                "--tool-floor",
+                "1s",
+            ],
+            vec!["--reschedule-loop", "1/100d", "--tool-history", "3650d"],
+        ] {
+            let mut args = vec!["check", "--all", "--json", "--now", now];
+            args.extend(extra.iter().copied());
+            let (a, b) = (run(cached, &args), run(&uncached, &args));
+            assert_eq!(code(&a), code(&b), "{args:?}: {}", stderr(&a));
+            assert_eq!(stdout(&a), stdout(&b), "{args:?}");
+            assert!(stdout(&a).len() > 2 || now.starts_with("2031"), "{args:?}");
+        }
+    }
+}

@@ -661,7 +661,7 @@ fn watch_records_sessions_as_they_start_running_and_stops_on_sigterm() {
 }
 
 #[test]
-fn a_recorded_session_gets_its_checkpoints_and_requests_cache_when_the_recording_ends() {
+fn a_recorded_session_gets_its_checkpoints_and_caches_when_the_recording_ends() {
     let (_dir, dst, s, o) = record_happy_path(&[], &["--quiet"]);
     let s = s.as_str();
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -682,10 +682,16 @@ fn a_recorded_session_gets_its_checkpoints_and_requests_cache_when_the_recording
         count("SELECT count(*) FROM session_results WHERE session_id = ?1 AND kind LIKE 'stats@%'"),
         1
     );
+    assert_eq!(
+        count("SELECT count(*) FROM session_cache WHERE session_id = ?1 AND kind LIKE 'rules@%'"),
+        1
+    );
     // Read through them, the answers are the ones read from the events alone.
+    let now = "2026-12-01T00:00:00Z";
     let answers = || {
         [
-            &["explain", s, "--json", "--now", "2026-12-01T00:00:00Z"][..],
+            &["explain", s, "--json", "--now", now][..],
+            &["check", "--all", "--json", "--now", now],
             &["stats", s, "--requests", "--json"],
             &["spans", s, "--open", "--json"],
         ]

@@ -32,7 +32,7 @@ use crate::analysis::explain::unblock::Unblock;
 use crate::analysis::findings::Findings;
 use crate::analysis::state::State;
 
-pub use tools::{TOOL_TYPES, ToolTimes};
+pub use tools::{TOOL_TYPES, ToolTimes, calls as tool_calls};
 pub use verdict::from_explanation;
 
 /// A rule. The code (`as_str`) is what alerts, metrics labels and JSON carry.
@@ -187,6 +187,30 @@ pub fn evaluate(f: &Facts<'_>, now: i64, th: &Thresholds) -> Vec<Hit> {
     hits.extend(live::tool_overdue(f, now, th));
     hits.sort_by_key(|h| h.rule);
     hits
+}
+
+/// Whether no rule can fire on the session whatever `now` and the thresholds: its verdict is
+/// `end_turn`, `terminated` or `deleted` (which the time does not change: only a running
+/// session's silence does), and the findings of the turn just over hold no empty turn of the
+/// turn the verdict is about and no blocked thread. Every rule needs another verdict, a working
+/// session (`running`, `rescheduling`) or one of those findings. `x` may be explained at any
+/// time; `findings` as [`Facts::findings`]. What the rules' cache (`inspect`) keeps a resting
+/// session as, so `check --all` evaluates nothing for it.
+pub fn at_rest(x: &Explanation, findings: &Findings) -> bool {
+    use crate::analysis::explain::Verdict;
+    use crate::analysis::findings::Code;
+    matches!(
+        x.verdict,
+        Verdict::EndTurn | Verdict::Terminated | Verdict::Deleted
+    ) && (!turn_over(x)
+        || !findings.findings.iter().any(|f| {
+            f.event_id.is_some()
+                && match f.code {
+                    Code::EmptyTurn => f.turn == findings.verdict_turn,
+                    Code::ThreadBlocked => true,
+                    _ => false,
+                }
+        }))
 }
 
 /// Whether the turn the verdict is about is over: what `empty_turn` and `child_blocked` need

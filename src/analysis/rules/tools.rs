@@ -44,24 +44,19 @@ impl ToolTimes {
 
     /// Adds the completed, undenied tool and MCP calls among `spans`.
     pub fn add_spans(&mut self, spans: &[Span]) {
-        let waits: BTreeMap<&str, i64> = spans
-            .iter()
-            .filter(|s| s.kind == SpanKind::Permission)
-            .filter_map(|s| Some((s.start_id.as_str(), s.end_ts? - s.start_ts?)))
-            .collect();
-        for s in spans.iter().filter(|s| watched(s.kind) && !s.open) {
-            if s.detail.as_deref().is_some_and(|d| d.starts_with("denied")) {
-                continue;
-            }
-            let (Some(a), Some(b)) = (s.start_ts, s.end_ts) else {
-                continue;
-            };
-            let wait = waits.get(s.start_id.as_str()).copied().unwrap_or(0);
-            self.times
-                .entry(s.name.clone())
-                .or_default()
-                .push((b - a - wait).max(0));
+        self.add_calls(calls(spans));
+    }
+
+    /// Adds calls as [`calls`] gives them.
+    pub fn add_calls(&mut self, calls: impl IntoIterator<Item = (String, i64)>) {
+        for (tool, time) in calls {
+            self.times.entry(tool).or_default().push(time);
         }
+    }
+
+    /// Adds calls of one tool (a session's, as a cache keeps them).
+    pub fn add_times(&mut self, tool: String, times: &[i64]) {
+        self.times.entry(tool).or_default().extend_from_slice(times);
     }
 
     /// Each tool's p99 call time (nearest rank), µs.
@@ -74,6 +69,28 @@ impl ToolTimes {
             })
             .collect()
     }
+}
+
+/// The completed, undenied tool and MCP calls among `spans`: each one's tool and call time (µs),
+/// in the spans' order.
+pub fn calls(spans: &[Span]) -> Vec<(String, i64)> {
+    let waits: BTreeMap<&str, i64> = spans
+        .iter()
+        .filter(|s| s.kind == SpanKind::Permission)
+        .filter_map(|s| Some((s.start_id.as_str(), s.end_ts? - s.start_ts?)))
+        .collect();
+    let mut out = Vec::new();
+    for s in spans.iter().filter(|s| watched(s.kind) && !s.open) {
+        if s.detail.as_deref().is_some_and(|d| d.starts_with("denied")) {
+            continue;
+        }
+        let (Some(a), Some(b)) = (s.start_ts, s.end_ts) else {
+            continue;
+        };
+        let wait = waits.get(s.start_id.as_str()).copied().unwrap_or(0);
+        out.push((s.name.clone(), (b - a - wait).max(0)));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -298,11 +298,20 @@ impl State {
     /// Whether the turn the session stopped in ended with `stop_reason` (the newest status is an
     /// idle with it).
     pub fn idle_with(&self, stop_reason: &str) -> bool {
-        self.is_idle()
-            && self
-                .newest_idle
-                .as_ref()
-                .and_then(|i| i.stop_reason.as_deref())
-                == Some(stop_reason)
+        idle_with(
+            self.session_status.as_ref(),
+            self.newest_idle.as_ref(),
+            stop_reason,
+        )
     }
+}
+
+/// [`State::idle_with`] from the two fields it reads (which the fold holds as they are).
+pub(super) fn idle_with(
+    status: Option<&StatusMark>,
+    newest_idle: Option<&Idle>,
+    stop_reason: &str,
+) -> bool {
+    status.is_some_and(|s| s.status == "idle")
+        && newest_idle.and_then(|i| i.stop_reason.as_deref()) == Some(stop_reason)
 }

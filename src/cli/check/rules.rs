@@ -90,6 +90,8 @@ fn select(store: &Store, args: &RuleArgs, now: i64) -> anyhow::Result<Vec<Sessio
 pub fn run(store: &Store, verdict: &VerdictArgs, args: &RuleArgs) -> Outcome {
     let now = verdict.now();
     let sessions = select(store, args, now)?;
+    // Each session's facts as written, read once (a session without them is read as before).
+    let cache = inspect::RuleCache::load(store)?;
     let (count, window) = args.reschedule_loop;
     let th = Thresholds {
         stuck_after_us: verdict.stuck_after,
@@ -97,7 +99,7 @@ pub fn run(store: &Store, verdict: &VerdictArgs, args: &RuleArgs) -> Outcome {
         reschedule_count: count,
         reschedule_window_us: window,
         tool_floor_us: args.tool_floor,
-        tool_p99_us: inspect::workspace_tool_p99(store, now.saturating_sub(args.tool_history))?,
+        tool_p99_us: cache.tool_p99(store, now.saturating_sub(args.tool_history))?,
     };
     if sessions.is_empty() && !verdict.json {
         output::eprint_line("flightrec: no sessions match these filters")?;
@@ -105,7 +107,7 @@ pub fn run(store: &Store, verdict: &VerdictArgs, args: &RuleArgs) -> Outcome {
     let mut all: Vec<Hit> = Vec::new();
     let mut failed = false;
     for s in &sessions {
-        match inspect::rule_hits(store, s, now, &th) {
+        match cache.hits(store, s, now, &th) {
             Ok(hits) if hits.is_empty() => {}
             Ok(hits) => {
                 if !verdict.json {

@@ -126,3 +126,6 @@ CREATE TABLE session_cache (
     body          ANY NOT NULL,          -- JSON text, or a zstd frame of it
     PRIMARY KEY (session_id, kind)
 ) STRICT, WITHOUT ROWID;
+-- A question across the workspace reads one kind of every session (`check --all`: `rules@…`)
+-- without walking the other kinds' bodies.
+CREATE INDEX session_cache_kind ON session_cache (kind);
