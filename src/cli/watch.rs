@@ -106,6 +106,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             nudges,
             alert_metrics(fleet.metrics.clone()),
         );
+        let derive = deriver(db.clone());
         anyhow::Ok(
             watch_sessions(
                 client,
@@ -117,6 +118,10 @@ pub fn run(db: &Path, args: Args) -> Outcome {
                 |outcome| {
                     fleet.ended(outcome);
                     let (id, r) = outcome;
+                    if r.is_ok() {
+                        // A closed channel means the deriving thread is gone: nothing to do.
+                        let _ = derive.send(id.clone());
+                    }
                     let line = match r {
                         Ok(rep) => format!(
                             "{id}: {} new events; {}",
@@ -151,6 +156,36 @@ pub fn run(db: &Path, args: Args) -> Outcome {
             Ok(code)
         }
     }
+}
+
+/// Writes what the reads derive from a session (fold checkpoints, `stats` results, the rules'
+/// cache: `import::cache_derived`, as `import` and `record` do) each time one of its recordings
+/// ends, so `explain`, `stats` and `check --all` read a watched session as fast as an imported
+/// one. On a thread and a connection of its own: the recordings' writer goes on meanwhile (the
+/// checkpoints take the write lock for one fold of the session). Ends with the watch.
+fn deriver(db: std::path::PathBuf) -> std::sync::mpsc::Sender<String> {
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let store = match flightrec::store::Store::open(&db) {
+            Ok(s) => s,
+            Err(e) => {
+                output::error_line(&anyhow::Error::from(e).context("writing derived data"));
+                return;
+            }
+        };
+        while let Ok(first) = rx.recv() {
+            // Every recording that ended meanwhile, each session once.
+            let mut ids = vec![first];
+            while let Ok(id) = rx.try_recv() {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            super::import::cache_derived(&store, &ids);
+        }
+    });
+    tx
 }
 
 /// `--webhook-listen`: the signing key and the intake.

@@ -658,6 +658,37 @@ fn watch_records_sessions_as_they_start_running_and_stops_on_sigterm() {
             );
         }
     }
+    // As each recording ended, watch wrote what the reads derive (checkpoints, the rules'
+    // cache), and reading through it answers as the events alone do.
+    let c = rusqlite::Connection::open(&dst).unwrap();
+    let cached: i64 = c
+        .query_row(
+            "SELECT count(DISTINCT session_id) FROM session_cache WHERE kind LIKE 'rules@%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let checkpointed: i64 = c
+        .query_row(
+            "SELECT count(DISTINCT session_id) FROM fold_checkpoints",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        cached >= 5 && checkpointed >= 5,
+        "{cached} sessions with a rules entry, {checkpointed} with checkpoints:\n{out}"
+    );
+    let check = || {
+        stdout(&run(
+            &dst,
+            &["check", "--all", "--json", "--now", "2026-12-01T00:00:00Z"],
+        ))
+    };
+    let with = check();
+    c.execute_batch("DELETE FROM fold_checkpoints; DELETE FROM session_cache;")
+        .unwrap();
+    assert_eq!(with, check());
 }
 
 #[test]
