@@ -124,8 +124,9 @@ CREATE TABLE session_cache (
     session_id    TEXT NOT NULL,
     kind          TEXT NOT NULL,
     body          ANY NOT NULL,          -- JSON text, or a zstd frame of it
-    PRIMARY KEY (session_id, kind)
+    PRIMARY KEY (kind, session_id)
 ) STRICT, WITHOUT ROWID;
--- A question across the workspace reads one kind of every session (`check --all`: `rules@…`)
--- without walking the other kinds' bodies.
-CREATE INDEX session_cache_kind ON session_cache (kind);
+-- Kind first: a question across the workspace reads one kind of every session (`check --all`:
+-- `rules@…`) as one range of the table, not a seek per session among the other kinds' bodies
+-- (10,000 seeks read 160 MB of pages at 10M events). Commits delete a session's entries by id.
+CREATE INDEX session_cache_session ON session_cache (session_id);
