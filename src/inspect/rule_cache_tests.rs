@@ -91,15 +91,7 @@ fn cached_rule_hits_equal_the_uncached_ones_on_every_sample() {
         "{rest} of {}",
         sessions.len()
     );
-    for rule in [
-        Rule::RequiresAction,
-        Rule::RunningSilent,
-        Rule::RescheduleLoop,
-        Rule::RetriesExhausted,
-        Rule::EmptyTurn,
-        Rule::ChildBlocked,
-        Rule::ToolOverdue,
-    ] {
+    for rule in Rule::FIRED_BY_SAMPLES {
         assert!(fired.contains(&rule), "no sample fires {rule}: {fired:?}");
     }
 }

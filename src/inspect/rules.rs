@@ -214,15 +214,7 @@ mod tests {
                 fired.extend(got.iter().map(|h| h.rule));
             }
         }
-        for rule in [
-            Rule::RequiresAction,
-            Rule::RunningSilent,
-            Rule::RescheduleLoop,
-            Rule::RetriesExhausted,
-            Rule::EmptyTurn,
-            Rule::ChildBlocked,
-            Rule::ToolOverdue,
-        ] {
+        for rule in Rule::FIRED_BY_SAMPLES {
             assert!(fired.contains(&rule), "no sample fires {rule}: {fired:?}");
         }
     }

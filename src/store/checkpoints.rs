@@ -342,24 +342,32 @@ mod tests {
         (1000 + i as i64, i as i64)
     }
 
-    #[test]
-    fn deltas_read_back_exactly_cost_a_fraction_and_never_outlive_their_key() {
+    /// A store holding `states` as checkpoints of one fold, the i-th at `at(i)`.
+    fn stored(states: &[Vec<u8>]) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("c.db")).unwrap();
         let w = store.write_fold_checkpoints().unwrap();
-        let mut alone = 0;
-        for i in 0..60 {
-            let data = state(i + 1);
-            alone += 1 + zstd::bulk::compress(&data, LEVEL).unwrap().len();
+        for (i, data) in states.iter().enumerate() {
             let c = FoldCheckpoint {
                 sort_ts: at(i).0,
                 seq: at(i).1,
                 events: i as u64,
-                data,
+                data: data.clone(),
             };
             w.put("sesn_1", "f", &c).unwrap();
         }
         w.commit().unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn deltas_read_back_exactly_cost_a_fraction_and_never_outlive_their_key() {
+        let states: Vec<Vec<u8>> = (0..60).map(|i| state(i + 1)).collect();
+        let alone: usize = states
+            .iter()
+            .map(|d| 1 + zstd::bulk::compress(d, LEVEL).unwrap().len())
+            .sum();
+        let (_dir, store) = stored(&states);
         for i in 0..60 {
             let c = store
                 .fold_checkpoint("sesn_1", "f", at(i))
@@ -403,21 +411,9 @@ mod tests {
     /// became a key (61 MB of them at a million events).
     #[test]
     fn deltas_stay_small_against_a_key_of_megabytes() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("c.db")).unwrap();
-        let w = store.write_fold_checkpoints().unwrap();
-        for i in 0..3 {
-            let data = state(2200 + i * 10);
-            assert!(data.len() > 1_400_000);
-            let c = FoldCheckpoint {
-                sort_ts: at(i).0,
-                seq: at(i).1,
-                events: i as u64,
-                data,
-            };
-            w.put("sesn_1", "f", &c).unwrap();
-        }
-        w.commit().unwrap();
+        let states: Vec<Vec<u8>> = (0..3).map(|i| state(2200 + i * 10)).collect();
+        assert!(states.iter().all(|d| d.len() > 1_400_000));
+        let (_dir, store) = stored(&states);
         let rows: Vec<(u8, i64)> = store
             .conn
             .prepare("SELECT data, length(data) FROM fold_checkpoints ORDER BY seq")

@@ -93,6 +93,12 @@ pub const PAGE_SIZE: u32 = 16384;
 /// The sort key of an event whose `processed_at` is null: after everything processed.
 pub const QUEUED_SORT_TS: i64 = i64::MAX;
 
+/// `ms` since the epoch in the API's form, `2026-08-07T09:00:00.092Z` (UTC); `None` outside the
+/// years 1970–9999. The form the store keeps as a number (store/slim.rs).
+pub fn canonical_time(ms: i64) -> Option<String> {
+    slim::format_ms(ms)
+}
+
 /// Registers `event_text(raw)` on a connection of the caller's own to the database at `path`
 /// (tools and tests that read the file with SQL): the text of a stored event, revision or
 /// preview, compressed or not (store/codec.rs).

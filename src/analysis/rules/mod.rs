@@ -62,6 +62,19 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// The rules some file of sample-logs/ fires: what the tests comparing two ways of
+    /// evaluating them expect to see fire.
+    #[cfg(test)]
+    pub const FIRED_BY_SAMPLES: [Rule; 7] = [
+        Rule::RequiresAction,
+        Rule::RunningSilent,
+        Rule::RescheduleLoop,
+        Rule::RetriesExhausted,
+        Rule::EmptyTurn,
+        Rule::ChildBlocked,
+        Rule::ToolOverdue,
+    ];
+
     pub const ALL: [Rule; 10] = [
         Rule::RequiresAction,
         Rule::RunningSilent,
