@@ -103,23 +103,27 @@ fn streamed_jsonl_and_tape_equal_the_whole_document_exports_on_every_sample() {
 const NOW: i64 = 1_790_000_000_000_000;
 const STUCK_AFTER: i64 = 600_000_000;
 
-#[test]
-fn streamed_html_equals_the_whole_document_page_on_every_sample() {
+/// For every sample, plain and redacted: the streamed output equals the whole document's, or
+/// the test fails showing where they part.
+fn streamed_equals_whole(
+    what: &str,
+    whole: impl Fn(&SessionDoc, &mut Vec<u8>),
+    streamed: impl Fn(&Session<'_>, &mut Vec<u8>),
+) {
     let (_dir, store) = samples();
     for s in &store.sessions().unwrap() {
         for r in &redactors() {
             let (doc, _) = doc(&store, &s.id, r.as_ref());
             let session = Session::open(&store, &s.id, r.as_ref()).unwrap();
-            let x = doc.explain(NOW, STUCK_AFTER);
             let mut want = Vec::new();
-            write_html(&doc, &x, STUCK_AFTER, &mut want).unwrap();
+            whole(&doc, &mut want);
             let mut got = Vec::new();
-            write_html_streamed(&session, NOW, STUCK_AFTER, &mut got).unwrap();
-            let (got, want) = (
-                String::from_utf8(got).unwrap(),
-                String::from_utf8(want).unwrap(),
-            );
+            streamed(&session, &mut got);
             if got != want {
+                let (got, want) = (
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&want),
+                );
                 let at = got
                     .bytes()
                     .zip(want.bytes())
@@ -127,7 +131,7 @@ fn streamed_html_equals_the_whole_document_page_on_every_sample() {
                     .count();
                 let from = at.saturating_sub(200);
                 panic!(
-                    "html {} redacted {}: differs at byte {at}\ngot:  {}\nwant: {}",
+                    "{what} {} redacted {}: differs at byte {at}\ngot:  {}\nwant: {}",
                     s.id,
                     r.is_some(),
                     &got[from..(at + 200).min(got.len())],
@@ -139,24 +143,19 @@ fn streamed_html_equals_the_whole_document_page_on_every_sample() {
 }
 
 #[test]
+fn streamed_html_equals_the_whole_document_page_on_every_sample() {
+    streamed_equals_whole(
+        "html",
+        |doc, out| write_html(doc, &doc.explain(NOW, STUCK_AFTER), STUCK_AFTER, out).unwrap(),
+        |session, out| write_html_streamed(session, NOW, STUCK_AFTER, out).unwrap(),
+    );
+}
+
+#[test]
 fn streamed_markdown_equals_the_whole_document_transcript_on_every_sample() {
-    let (_dir, store) = samples();
-    for s in &store.sessions().unwrap() {
-        for r in &redactors() {
-            let (doc, _) = doc(&store, &s.id, r.as_ref());
-            let session = Session::open(&store, &s.id, r.as_ref()).unwrap();
-            let x = doc.explain(NOW, STUCK_AFTER);
-            let mut want = Vec::new();
-            write_md(&doc, &x, STUCK_AFTER, &mut want).unwrap();
-            let mut got = Vec::new();
-            write_md_streamed(&session, NOW, STUCK_AFTER, &mut got).unwrap();
-            assert!(
-                got == want,
-                "md {} redacted {}:\n{}",
-                s.id,
-                r.is_some(),
-                String::from_utf8_lossy(&got)
-            );
-        }
-    }
+    streamed_equals_whole(
+        "md",
+        |doc, out| write_md(doc, &doc.explain(NOW, STUCK_AFTER), STUCK_AFTER, out).unwrap(),
+        |session, out| write_md_streamed(session, NOW, STUCK_AFTER, out).unwrap(),
+    );
 }
