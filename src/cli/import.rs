@@ -100,7 +100,7 @@ pub fn run(db: &Path, args: Args) -> Outcome {
 fn import_one(store: &mut Store, file: &Path, opts: &ImportOptions) -> anyhow::Result<FileReport> {
     if file == Path::new("-") {
         // Standard input, read once as a stream (no reopening, so nothing is lost to a sniff).
-        let input = std::io::BufReader::with_capacity(1 << 16, std::io::stdin().lock());
+        let input = std::io::BufReader::with_capacity(1 << 16, std::io::stdin());
         return import_stream(store, "-", None, input, 0, opts, &mut |_, _| {});
     }
     // Opened once and sniffed from its buffer, so a pipe (/dev/stdin, <(…), a FIFO) keeps every
@@ -147,7 +147,7 @@ fn import_one(store: &mut Store, file: &Path, opts: &ImportOptions) -> anyhow::R
 
 /// Imports one open input: a tape (told from its first bytes, peeked, not consumed), or an
 /// event log. `named`: the session the input's name gives.
-fn import_stream<R: BufRead + Unpin>(
+fn import_stream<R: BufRead + Unpin + Send>(
     store: &mut Store,
     name: &str,
     named: Option<String>,
@@ -263,19 +263,33 @@ fn counts_text(c: &UpsertCounts) -> String {
 
 /// Writes what later reads take from the store instead of the events, for the sessions just
 /// written: the state and findings folds' checkpoints (one pass each; reads fold only from the
-/// newest one before their point) and each session's statistics and model requests for `stats`
-/// and `stats --by` (reading commands open the database read-only and cannot fill them). Caches:
-/// a failure is said in one line and fails nothing.
+/// newest one before their point) and each session's statistics, model requests and rules'
+/// facts for `stats`, `stats --by` and `check --all` (reading commands open the database
+/// read-only and cannot fill them). The checkpoints are written on this connection while the
+/// rest is computed on a connection of its own, on a second thread: they read the same events
+/// and are independent. Caches: a failure is said in one line and fails nothing.
 pub(super) fn cache_derived(store: &Store, sessions: &[&str]) {
-    for id in sessions {
-        if let Err(e) = inspect::checkpoints::update(store, id, inspect::checkpoints::EVERY) {
-            output::error_line(&anyhow::Error::from(e).context("writing checkpoints"));
-        }
-    }
     let summaries: Vec<_> = sessions
         .iter()
         .filter_map(|id| store.session_summary(id).ok().flatten())
         .collect();
+    let path = store.path().to_path_buf();
+    std::thread::scope(|s| {
+        let side = s.spawn(|| match Store::open(&path) {
+            Ok(other) => cache_results(&other, &summaries),
+            Err(e) => output::error_line(&anyhow::Error::from(e).context("caching statistics")),
+        });
+        for id in sessions {
+            if let Err(e) = inspect::checkpoints::update(store, id, inspect::checkpoints::EVERY) {
+                output::error_line(&anyhow::Error::from(e).context("writing checkpoints"));
+            }
+        }
+        let _ = side.join();
+    });
+}
+
+/// The statistics (`stats`, `stats --by`) and the rules' facts (`check --all`) of `summaries`.
+fn cache_results(store: &Store, summaries: &[flightrec::store::SessionSummary]) {
     for chunk in summaries.chunks(256) {
         if let Err(e) = inspect::stats_cache::fill(store, chunk) {
             output::error_line(&anyhow::Error::from(e).context("caching statistics"));
@@ -283,7 +297,7 @@ pub(super) fn cache_derived(store: &Store, sessions: &[&str]) {
         }
     }
     // What the rules read of each session, for `check --all` (inspect/rule_cache.rs).
-    if let Err(e) = inspect::cache_rule_facts(store, &summaries) {
+    if let Err(e) = inspect::cache_rule_facts(store, summaries) {
         output::error_line(&anyhow::Error::from(e).context("caching the rules' facts"));
     }
 }

@@ -34,6 +34,37 @@ impl Envelope<'_> {
     pub fn is_preview(&self) -> bool {
         is_preview_type(&self.event_type)
     }
+
+    /// The fields without the text (`raw` is ""), owned, so they can cross a thread with the
+    /// text apart; [`Envelope::with_raw`] puts them back together.
+    pub fn detach(&self) -> Envelope<'static> {
+        let own = |c: &Cow<'_, str>| Cow::Owned(c.to_string());
+        Envelope {
+            raw: "",
+            event_type: own(&self.event_type),
+            id: own(&self.id),
+            processed_at: self.processed_at.as_ref().map(own),
+            ts_micros: self.ts_micros,
+            link_id: self.link_id.as_ref().map(own),
+            session_id: self.session_id.as_ref().map(own),
+            is_error: self.is_error,
+        }
+    }
+
+    /// These fields over `raw`, borrowed (the inverse of [`Envelope::detach`]).
+    pub fn with_raw<'b>(&'b self, raw: &'b str) -> Envelope<'b> {
+        let lend = |c: &'b Cow<'_, str>| Cow::Borrowed(c.as_ref());
+        Envelope {
+            raw,
+            event_type: lend(&self.event_type),
+            id: lend(&self.id),
+            processed_at: self.processed_at.as_ref().map(lend),
+            ts_micros: self.ts_micros,
+            link_id: self.link_id.as_ref().map(lend),
+            session_id: self.session_id.as_ref().map(lend),
+            is_error: self.is_error,
+        }
+    }
 }
 
 /// Why a frame's text is not an event. The text goes to quarantine with this reason.

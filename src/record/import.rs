@@ -10,6 +10,10 @@ use crate::model::time::now;
 use crate::model::{Envelope, Source};
 use crate::source::{self, Item, Origin, ReadError, SourceError};
 use crate::store::{Store, StoreError, UpsertCounts, WriteBatch};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
+
+use super::pipeline::{self, Msg, Ready};
 
 /// Events per transaction in a bulk import: bounds the WAL between checkpoints.
 const EVENTS_PER_COMMIT: u64 = 200_000;
@@ -99,7 +103,7 @@ pub fn import_file(
 }
 
 /// Imports one input named `name` (for messages) into `session_id`.
-pub fn import_reader<R: BufRead + Unpin>(
+pub fn import_reader<R: BufRead + Unpin + Send>(
     store: &mut Store,
     name: &str,
     session_id: &str,
@@ -121,7 +125,7 @@ pub fn import_reader<R: BufRead + Unpin>(
 
 /// [`import_reader`] where the session may be unknown: it is then the one a dump document's
 /// session object names (and an input that names none is refused).
-pub fn import_input<R: BufRead + Unpin>(
+pub fn import_input<R: BufRead + Unpin + Send>(
     store: &mut Store,
     name: &str,
     session_id: Option<&str>,
@@ -153,16 +157,25 @@ pub fn import_input<R: BufRead + Unpin>(
         since_flush: 0,
         last_flush: std::time::Instant::now(),
     };
-    let mut done = 0u64;
-    let mut progress = |n: u64| {
-        done += n;
-        on_bytes(done, total);
-    };
-    let result = source::read_events(
-        input,
-        &mut |item| state.take(&mut batch, item),
-        &mut progress,
-    );
+    // Read, parsed and compressed on a thread of its own (record/pipeline.rs); stored here.
+    let compressor = batch.compressor()?;
+    let read_bytes = AtomicU64::new(0);
+    let (tx, rx) = pipeline::channel();
+    let result = std::thread::scope(|s| {
+        let reading = s.spawn(|| pipeline::read_side(input, compressor, tx, &read_bytes));
+        let stored = write_side(&mut state, &mut batch, &rx, &read_bytes, total, on_bytes);
+        // A failed writer hangs up; the reading side stops at its next send.
+        drop(rx);
+        let read = reading.join();
+        match (stored, read) {
+            (Err(refusal), _) => Err(ReadError::Sink(refusal)),
+            (Ok(()), Ok(Ok(format))) => Ok(format),
+            (Ok(()), Ok(Err(ReadError::Source(e)))) => Err(ReadError::Source(e)),
+            (Ok(()), Ok(Err(ReadError::Sink(pipeline::Gone))) | Err(_)) => Err(ReadError::Source(
+                SourceError::Io(std::io::Error::other("the reading thread stopped")),
+            )),
+        }
+    });
     let format = result.map_err(|e| match e {
         ReadError::Sink(Refusal::Store(e)) => e.into(),
         ReadError::Sink(Refusal::NoSession) => ImportError::NoSession {
@@ -219,6 +232,39 @@ pub fn import_input<R: BufRead + Unpin>(
     Ok(report)
 }
 
+/// Stores what the reading side sends, in order, answering its dictionaries; reports progress.
+fn write_side(
+    state: &mut FileState<'_>,
+    batch: &mut WriteBatch<'_>,
+    rx: &Receiver<Msg>,
+    read_bytes: &AtomicU64,
+    total: u64,
+    on_bytes: &mut dyn FnMut(u64, u64),
+) -> Result<(), Refusal> {
+    let mut shown = 0;
+    for msg in rx.iter() {
+        match msg {
+            Msg::Items(items) => {
+                for owned in &items {
+                    let (item, ready) = owned.item();
+                    state.take(batch, item, ready)?;
+                }
+            }
+            Msg::Dictionary(row, reply) => {
+                let id = batch.add_dictionary(&row);
+                let _ = reply.send(id.as_ref().ok().copied());
+                id.map_err(Refusal::Store)?;
+            }
+        }
+        let done = read_bytes.load(Ordering::Relaxed);
+        if done != shown {
+            shown = done;
+            on_bytes(done, total);
+        }
+    }
+    Ok(())
+}
+
 struct FileState<'a> {
     /// Known from the start, or from a dump's session object.
     session_id: Option<String>,
@@ -249,7 +295,12 @@ pub(super) struct ThreadProbe<'a> {
 
 impl FileState<'_> {
     /// Stores one item. A store failure, or an event of no known session, stops the read.
-    fn take(&mut self, batch: &mut WriteBatch<'_>, item: Item<'_>) -> Result<(), Refusal> {
+    fn take(
+        &mut self,
+        batch: &mut WriteBatch<'_>,
+        item: Item<'_>,
+        ready: Option<&Ready>,
+    ) -> Result<(), Refusal> {
         if self.session_id.is_none() {
             self.adopt_session(&item);
             if self.session_id.is_none() {
@@ -257,7 +308,7 @@ impl FileState<'_> {
             }
         }
         let session = self.session_id.take().unwrap_or_default();
-        let stored = self.store(batch, &session, item);
+        let stored = self.store(batch, &session, item, ready);
         self.session_id = Some(session);
         stored.map_err(Refusal::Store)
     }
@@ -281,6 +332,7 @@ impl FileState<'_> {
         batch: &mut WriteBatch<'_>,
         session: &str,
         item: Item<'_>,
+        ready: Option<&Ready>,
     ) -> Result<(), StoreError> {
         let (origin, frame_name, text, thread_id) = match item {
             Item::Event {
@@ -323,7 +375,12 @@ impl FileState<'_> {
                 return Ok(());
             }
         };
-        match Envelope::parse(text, frame_name) {
+        let parsed = match ready {
+            Some(r) => Ok(r.envelope.with_raw(text)),
+            None => Envelope::parse(text, frame_name),
+        };
+        let compressed = ready.and_then(|r| r.compressed.as_ref());
+        match parsed {
             Ok(env) if env.event_type == "session" && !env.id.is_empty() => {
                 batch.set_session_object(&env.id, env.raw, self.received_at)?;
                 self.report.session_objects += 1;
@@ -340,14 +397,17 @@ impl FileState<'_> {
                 } else {
                     0
                 };
-                batch.upsert(&crate::store::Incoming {
-                    session_id: session,
-                    thread_id,
-                    envelope: &env,
-                    source: Source::Import,
-                    received_at: self.received_at,
-                    preview_ordinal,
-                })?;
+                batch.upsert_compressed(
+                    &crate::store::Incoming {
+                        session_id: session,
+                        thread_id,
+                        envelope: &env,
+                        source: Source::Import,
+                        received_at: self.received_at,
+                        preview_ordinal,
+                    },
+                    compressed,
+                )?;
                 self.since_flush += 1;
                 if self.since_flush >= EVENTS_PER_COMMIT
                     || (self.since_flush.is_multiple_of(CLOCK_EVERY)

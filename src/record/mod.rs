@@ -11,6 +11,9 @@ pub mod live;
 #[cfg(feature = "net")]
 pub mod metrics;
 #[cfg(feature = "net")]
+mod pipeline;
+#[cfg(test)]
+mod pipeline_tests;
 mod reader;
 pub mod tape;
 #[cfg(test)]

@@ -34,7 +34,7 @@ mod tests;
 pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt, PendingNotice};
 pub use cache::{CacheEntry, Cached};
 pub use checkpoints::{CheckpointWrite, FoldCheckpoint};
-pub use codec::CodecError;
+pub use codec::{CodecError, Compressed, Compressor, DictionaryRow, Trained};
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;
 pub use gc::{Deleted, GcCandidate, GcOptions};

@@ -4,7 +4,7 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{HashMap, HashSet};
 
-use super::codec::{Dictionaries, Encoder};
+use super::codec::{Compressed, Compressor, Dictionaries, DictionaryRow, Encoder, Stored};
 use super::slim;
 use super::{QUEUED_SORT_TS, Result, Store, StoreError};
 use crate::model::{Envelope, Source};
@@ -179,6 +179,16 @@ impl WriteBatch<'_> {
 
     /// Stores one event by id: new, replacing an older copy, or a no-op for a repeat.
     pub fn upsert(&mut self, inc: &Incoming<'_>) -> Result<Outcome> {
+        self.upsert_compressed(inc, None)
+    }
+
+    /// [`WriteBatch::upsert`] of an event whose text a [`Compressor`] has made ready (`pre`),
+    /// so the writer does not compress it again.
+    pub fn upsert_compressed(
+        &mut self,
+        inc: &Incoming<'_>,
+        pre: Option<&Compressed>,
+    ) -> Result<Outcome> {
         let sess = self.ensure_session(inc.session_id)?;
         let env = inc.envelope;
         let outcome = if env.is_preview() {
@@ -187,10 +197,10 @@ impl WriteBatch<'_> {
             self.touch(inc.session_id);
             let sort_ts = env.ts_micros.unwrap_or(QUEUED_SORT_TS);
             let key = dedup_key(env, self.next_seq);
-            if self.insert_row(inc, sess, &key, sort_ts)? {
+            if self.insert_row(inc, pre, sess, &key, sort_ts)? {
                 Outcome::Inserted
             } else {
-                self.resolve_conflict(inc, sess, &key, sort_ts, true)?
+                self.resolve_conflict(inc, pre, sess, &key, sort_ts, true)?
             }
         };
         self.counts.add(outcome);
@@ -201,16 +211,20 @@ impl WriteBatch<'_> {
     fn insert_row(
         &mut self,
         inc: &Incoming<'_>,
+        pre: Option<&Compressed>,
         sess: i64,
         key: &str,
         sort_ts: i64,
     ) -> Result<bool> {
         let env = inc.envelope;
         let seq = self.next_seq;
-        let raw = self
-            .enc
-            .encode(self.tx, self.dicts, &env.event_type, env.raw)
-            .map_err(|e| StoreError::sqlite(self.path.clone(), "compressing an event", e))?;
+        let raw = match pre {
+            Some(c) => stored(c, env.raw),
+            None => self
+                .enc
+                .encode(self.tx, self.dicts, &env.event_type, env.raw)
+                .map_err(|e| StoreError::sqlite(self.path.clone(), "compressing an event", e))?,
+        };
         let inserted = self
             .tx
             .prepare_cached(INSERT_EVENT)
@@ -241,6 +255,19 @@ impl WriteBatch<'_> {
             self.invalidate_from(inc.session_id, sort_ts.saturating_add(1));
         }
         Ok(inserted == 1)
+    }
+
+    /// A [`Compressor`] for another thread, knowing the database's dictionaries.
+    pub fn compressor(&self) -> Result<Compressor> {
+        Compressor::from_database(self.tx).map_err(self.wrap("reading dictionaries"))
+    }
+
+    /// Writes a dictionary a [`Compressor`] trained, in this transaction (so before the rows
+    /// that use it); returns the id the compressor is to use.
+    pub fn add_dictionary(&mut self, t: &DictionaryRow) -> Result<i64> {
+        self.enc
+            .store(self.tx, self.dicts, t)
+            .map_err(self.wrap("storing a dictionary"))
     }
 
     /// Ids reused by events of another type seen by this batch: (id, stored type, new type).
@@ -275,6 +302,7 @@ impl WriteBatch<'_> {
     fn resolve_conflict(
         &mut self,
         inc: &Incoming<'_>,
+        pre: Option<&Compressed>,
         sess: i64,
         key: &str,
         sort_ts: i64,
@@ -315,10 +343,10 @@ impl WriteBatch<'_> {
             self.collisions
                 .push((env.id.to_string(), stored_type, env.event_type.to_string()));
             let typed = typed_key(env);
-            return if self.insert_row(inc, sess, &typed, sort_ts)? {
+            return if self.insert_row(inc, pre, sess, &typed, sort_ts)? {
                 Ok(Outcome::Inserted)
             } else {
-                self.resolve_conflict(inc, sess, &typed, sort_ts, false)
+                self.resolve_conflict(inc, pre, sess, &typed, sort_ts, false)
             };
         }
         // Identical text, or a queued (processed_at null) copy arriving after the processed one.
@@ -343,10 +371,13 @@ impl WriteBatch<'_> {
             )
             .and_then(|mut s| s.execute(params![seq, source, received_at, inc.received_at, raw]))
             .map_err(self.wrap("keeping a replaced event"))?;
-        let new_raw = self
-            .enc
-            .encode(self.tx, self.dicts, &env.event_type, env.raw)
-            .map_err(|e| StoreError::sqlite(self.path.clone(), "compressing an event", e))?;
+        let new_raw = match pre {
+            Some(c) => stored(c, env.raw),
+            None => self
+                .enc
+                .encode(self.tx, self.dicts, &env.event_type, env.raw)
+                .map_err(|e| StoreError::sqlite(self.path.clone(), "compressing an event", e))?,
+        };
         self.tx
             .prepare_cached(
                 "UPDATE event_rows SET type = ?2, processed_at = ?3, sort_ts = ?4, link_id = ?5, source = ?6, \
@@ -663,4 +694,12 @@ fn session_key(tx: &Connection, session_id: &str) -> rusqlite::Result<i64> {
         .execute([session_id])?;
     tx.prepare_cached("SELECT key FROM session_keys WHERE session_id = ?1")?
         .query_row([session_id], |r| r.get(0))
+}
+
+/// The stored form of a text a [`Compressor`] made ready.
+fn stored<'a>(c: &'a Compressed, text: &'a str) -> Stored<'a> {
+    match c {
+        Compressed::Text => Stored::Text(text),
+        Compressed::Blob(b) => Stored::Blob(b),
+    }
 }

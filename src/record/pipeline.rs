@@ -1,0 +1,246 @@
+//! The reading side of an import, on a thread of its own: it reads the input, parses each
+//! event's envelope and compresses its text (the work the writer would otherwise do between two
+//! inserts), and hands the writer owned items in order. The writer (`record/import.rs`) stores
+//! them as they come; a dictionary the compressor trains goes to the writer first, which writes
+//! it in its transaction (before any row that uses it) and gives back its id.
+//!
+//! What is stored is what a single thread would store: the same items in the same order, the
+//! same frames (the compressor starts from the database's dictionaries and trains on the same
+//! samples the writer's own encoder would).
+
+use std::io::BufRead;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use crate::model::Envelope;
+use crate::source::{self, Format, Item, Origin, ReadError};
+use crate::store::{Compressed, Compressor, DictionaryRow, Trained};
+
+/// Items per message: a channel operation per event would cost more than its insert.
+const CHUNK: usize = 256;
+/// Messages in flight: bounds what the reading side runs ahead (at most this many chunks).
+const IN_FLIGHT: usize = 8;
+
+/// An item read, owned (the reader's buffers are reused), with what was made ready for it.
+pub(super) enum Owned {
+    Event {
+        origin: Origin,
+        frame_name: Option<String>,
+        text: String,
+        ready: Option<Ready>,
+    },
+    ThreadEvent {
+        origin: Origin,
+        thread_id: String,
+        text: String,
+        ready: Option<Ready>,
+    },
+    Bad {
+        origin: Origin,
+        raw: Vec<u8>,
+        reason: String,
+    },
+    ThreadObject {
+        origin: Origin,
+        text: String,
+    },
+    Ping {
+        origin: Origin,
+    },
+    ErrorFrame {
+        origin: Origin,
+        data: String,
+    },
+}
+
+/// An event's envelope (without its text) and its text compressed for storing.
+pub(super) struct Ready {
+    pub(super) envelope: Envelope<'static>,
+    pub(super) compressed: Option<Compressed>,
+}
+
+impl Owned {
+    /// The item as the reader gave it, and what is ready for it.
+    pub(super) fn item(&self) -> (Item<'_>, Option<&Ready>) {
+        match self {
+            Owned::Event {
+                origin,
+                frame_name,
+                text,
+                ready,
+            } => (
+                Item::Event {
+                    origin: origin.clone(),
+                    frame_name: frame_name.as_deref(),
+                    text,
+                },
+                ready.as_ref(),
+            ),
+            Owned::ThreadEvent {
+                origin,
+                thread_id,
+                text,
+                ready,
+            } => (
+                Item::ThreadEvent {
+                    origin: origin.clone(),
+                    thread_id,
+                    text,
+                },
+                ready.as_ref(),
+            ),
+            Owned::Bad {
+                origin,
+                raw,
+                reason,
+            } => (
+                Item::Bad {
+                    origin: origin.clone(),
+                    raw,
+                    reason: reason.clone(),
+                },
+                None,
+            ),
+            Owned::ThreadObject { origin, text } => (
+                Item::ThreadObject {
+                    origin: origin.clone(),
+                    text: text.as_str().into(),
+                },
+                None,
+            ),
+            Owned::Ping { origin } => (
+                Item::Ping {
+                    origin: origin.clone(),
+                },
+                None,
+            ),
+            Owned::ErrorFrame { origin, data } => (
+                Item::ErrorFrame {
+                    origin: origin.clone(),
+                    data,
+                },
+                None,
+            ),
+        }
+    }
+}
+
+/// What the reading side sends the writer.
+pub(super) enum Msg {
+    Items(Vec<Owned>),
+    /// A dictionary to write; the reply is its id (`None`: not written).
+    Dictionary(DictionaryRow, SyncSender<Option<i64>>),
+}
+
+/// The writer hung up (it failed, and says why itself).
+#[derive(Debug)]
+pub(super) struct Gone;
+
+/// Starts the channel: the writer keeps the receiver.
+pub(super) fn channel() -> (SyncSender<Msg>, Receiver<Msg>) {
+    sync_channel(IN_FLIGHT)
+}
+
+/// Reads `input` to the end (or until the writer hangs up), sending owned, ready items.
+/// `read_bytes` counts what was read, for the writer's progress.
+pub(super) fn read_side<R: BufRead + Unpin>(
+    input: R,
+    mut compressor: Compressor,
+    tx: SyncSender<Msg>,
+    read_bytes: &AtomicU64,
+) -> Result<Format, ReadError<Gone>> {
+    let mut chunk: Vec<Owned> = Vec::with_capacity(CHUNK);
+    let mut on_bytes = |n: u64| {
+        read_bytes.fetch_add(n, Ordering::Relaxed);
+    };
+    let format = source::read_events(
+        input,
+        &mut |item| {
+            let owned = own(item, &mut compressor, &mut |t: &Trained| {
+                // Rows already read go first: the dictionary is written after them, and
+                // before the rows that use it.
+                if !chunk.is_empty() {
+                    tx.send(Msg::Items(std::mem::take(&mut chunk))).ok()?;
+                }
+                let (reply, answer) = sync_channel(1);
+                tx.send(Msg::Dictionary(t.row().clone(), reply)).ok()?;
+                answer.recv().ok().flatten()
+            });
+            chunk.push(owned);
+            if chunk.len() >= CHUNK {
+                tx.send(Msg::Items(std::mem::replace(
+                    &mut chunk,
+                    Vec::with_capacity(CHUNK),
+                )))
+                .map_err(|_| Gone)?;
+            }
+            Ok(())
+        },
+        &mut on_bytes,
+    )?;
+    if !chunk.is_empty() {
+        tx.send(Msg::Items(chunk))
+            .map_err(|_| ReadError::Sink(Gone))?;
+    }
+    Ok(format)
+}
+
+/// The owned copy of `item`, its event parsed and compressed.
+fn own(
+    item: Item<'_>,
+    compressor: &mut Compressor,
+    store_dictionary: &mut dyn FnMut(&Trained) -> Option<i64>,
+) -> Owned {
+    let mut ready = |text: &str, frame_name: Option<&str>| -> Option<Ready> {
+        let env = Envelope::parse(text, frame_name).ok()?;
+        // Session and thread objects, and previews, are stored apart (not compressed here).
+        let stored_apart =
+            env.event_type == "session" || env.event_type == "session_thread" || env.is_preview();
+        let compressed =
+            (!stored_apart).then(|| compressor.compress(&env.event_type, text, store_dictionary));
+        Some(Ready {
+            envelope: env.detach(),
+            compressed,
+        })
+    };
+    match item {
+        Item::Event {
+            origin,
+            frame_name,
+            text,
+        } => Owned::Event {
+            ready: ready(text, frame_name),
+            origin,
+            frame_name: frame_name.map(String::from),
+            text: text.to_string(),
+        },
+        Item::ThreadEvent {
+            origin,
+            thread_id,
+            text,
+        } => Owned::ThreadEvent {
+            ready: ready(text, None),
+            origin,
+            thread_id: thread_id.to_string(),
+            text: text.to_string(),
+        },
+        Item::Bad {
+            origin,
+            raw,
+            reason,
+        } => Owned::Bad {
+            origin,
+            raw: raw.to_vec(),
+            reason,
+        },
+        Item::ThreadObject { origin, text } => Owned::ThreadObject {
+            origin,
+            text: text.into_owned(),
+        },
+        Item::Ping { origin } => Owned::Ping { origin },
+        Item::ErrorFrame { origin, data } => Owned::ErrorFrame {
+            origin,
+            data: data.to_string(),
+        },
+    }
+}
