@@ -31,7 +31,7 @@ mod rule_cache;
 mod rules;
 mod spans;
 pub use requests::{requests_of, session_requests};
-pub use rule_cache::{RuleCache, fill as cache_rule_facts};
+pub use rule_cache::{RuleCache, fill as cache_rule_facts, underived_sessions};
 pub use rules::{recent_findings, rule_hits, workspace_tool_p99};
 pub use spans::{open_spans, session_spans};
 

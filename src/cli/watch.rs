@@ -163,6 +163,11 @@ pub fn run(db: &Path, args: Args) -> Outcome {
 /// ends, so `explain`, `stats` and `check --all` read a watched session as fast as an imported
 /// one. On a thread and a connection of its own: the recordings' writer goes on meanwhile (the
 /// checkpoints take the write lock for one fold of the session). Ends with the watch.
+///
+/// When it starts, it also derives, one at a time and only while no recording is waiting, the
+/// sessions this build has not derived (written by another build, or before derived data
+/// existed), most recently active first: after an upgrade, reads get fast again without a
+/// re-import.
 fn deriver(db: std::path::PathBuf) -> std::sync::mpsc::Sender<String> {
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     std::thread::spawn(move || {
@@ -173,7 +178,34 @@ fn deriver(db: std::path::PathBuf) -> std::sync::mpsc::Sender<String> {
                 return;
             }
         };
-        while let Ok(first) = rx.recv() {
+        let mut backlog = match flightrec::inspect::underived_sessions(&store) {
+            Ok(ids) => ids,
+            Err(e) => {
+                output::error_line(&anyhow::Error::from(e).context("listing underived sessions"));
+                Vec::new()
+            }
+        };
+        if !backlog.is_empty() {
+            let _ = output::eprint_line(format!(
+                "flightrec: deriving {} sessions this build has not (checkpoints, statistics, \
+                 the rules' facts), in the background",
+                backlog.len()
+            ));
+        }
+        backlog.reverse();
+        loop {
+            // Recordings that ended come first; the backlog waits for a quiet moment.
+            let first = match rx.try_recv() {
+                Ok(id) => id,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => return,
+                Err(std::sync::mpsc::TryRecvError::Empty) => match backlog.pop() {
+                    Some(id) => id,
+                    None => match rx.recv() {
+                        Ok(id) => id,
+                        Err(_) => return,
+                    },
+                },
+            };
             // Every recording that ended meanwhile, each session once.
             let mut ids = vec![first];
             while let Ok(id) = rx.try_recv() {
@@ -181,6 +213,7 @@ fn deriver(db: std::path::PathBuf) -> std::sync::mpsc::Sender<String> {
                     ids.push(id);
                 }
             }
+            backlog.retain(|b| !ids.contains(b));
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             super::import::cache_derived(&store, &ids);
         }

@@ -33,6 +33,13 @@ pub fn kind() -> String {
     format!("rules@{}", env!("FLIGHTREC_VERSION"))
 }
 
+/// The sessions whose derived data this build has not written (recorded by another build, or
+/// by one that wrote none), most recently active first: what `watch` derives in the background
+/// when it starts. The rules' entry, written with the rest, stands for all of it.
+pub fn underived_sessions(store: &Store) -> Result<Vec<String>> {
+    store.sessions_without(&kind())
+}
+
 /// What the rules need of a session besides the clock, the thresholds and the capture log.
 #[derive(Serialize, Deserialize)]
 pub(super) enum Inputs {

@@ -79,6 +79,23 @@ impl Store {
             .map_err(self.err("reading the sessions' cache"))
     }
 
+    /// The sessions with events and no entry of `kind` (never computed, written since, or kept
+    /// by another build under another kind), most recently active first.
+    pub fn sessions_without(&self, kind: &str) -> Result<Vec<String>> {
+        self.conn
+            .prepare_cached(
+                "SELECT r.session_id FROM session_rollups r WHERE r.last_ts IS NOT NULL \
+                 AND NOT EXISTS (SELECT 1 FROM session_cache c \
+                 WHERE c.kind = ?1 AND c.session_id = r.session_id) \
+                 ORDER BY r.last_ts DESC, r.session_id",
+            )
+            .and_then(|mut s| {
+                s.query_map([kind], |r| r.get(0))?
+                    .collect::<rusqlite::Result<Vec<String>>>()
+            })
+            .map_err(self.err("reading the sessions' cache"))
+    }
+
     /// Keeps the entries of `kind` whose session was not written since their version was read,
     /// in one transaction. Returns how many were kept.
     pub fn put_session_cache(&self, kind: &str, entries: &[CacheEntry]) -> Result<usize> {

@@ -692,6 +692,70 @@ fn watch_records_sessions_as_they_start_running_and_stops_on_sigterm() {
 }
 
 #[test]
+fn watch_derives_the_sessions_another_build_wrote_when_it_starts() {
+    let dir = tempdir();
+    let dst = dir.path().join("old.db");
+    import_samples(&dst);
+    let check = || {
+        stdout(&run(
+            &dst,
+            &["check", "--all", "--json", "--now", "2026-12-01T00:00:00Z"],
+        ))
+    };
+    let before = check();
+    let c = rusqlite::Connection::open(&dst).unwrap();
+    let count = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
+    // What another build leaves: derived data under its own names, which this one never reads.
+    c.execute_batch(
+        "UPDATE session_cache SET kind = 'rules@0.0.1-other' WHERE kind LIKE 'rules@%'; \
+         DELETE FROM session_cache WHERE kind NOT LIKE '%@0.0.1-other'; \
+         DELETE FROM fold_checkpoints; DELETE FROM session_results;",
+    )
+    .unwrap();
+    let sessions = count("SELECT count(*) FROM session_rollups WHERE last_ts IS NOT NULL");
+    assert!(sessions >= 5);
+    let ours = "SELECT count(DISTINCT session_id) FROM session_cache \
+                WHERE kind LIKE 'rules@%' AND kind NOT LIKE '%-other'";
+    assert_eq!(count(ours), 0);
+
+    // A source with nothing to record: the watch only derives.
+    let src = dir.path().join("empty.db");
+    drop(flightrec::store::Store::open(&src).unwrap());
+    let (mut server, url) = serve_process(&src, &[]);
+    let child = bin()
+        .arg("--db")
+        .arg(&dst)
+        .args(["watch", "--poll", "200ms", "--base-url", &url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count(ours) < sessions && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let pid = child.id().to_string();
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status();
+    let o = child.wait_with_output().unwrap();
+    server.kill().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("deriving {sessions} sessions this build has not")),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(count(ours), sessions, "every session derived");
+    assert!(count("SELECT count(DISTINCT session_id) FROM fold_checkpoints") >= sessions);
+    assert_eq!(
+        check(),
+        before,
+        "and the answers read through it are the same"
+    );
+}
+
+#[test]
 fn a_recorded_session_gets_its_checkpoints_and_caches_when_the_recording_ends() {
     let (_dir, dst, s, o) = record_happy_path(&[], &["--quiet"]);
     let s = s.as_str();
