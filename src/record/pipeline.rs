@@ -18,6 +18,9 @@ use crate::store::{Compressed, Compressor, DictionaryRow, Trained};
 
 /// Items per message: a channel operation per event would cost more than its insert.
 const CHUNK: usize = 256;
+/// A message's text, at most (past it, the chunk goes at once): with [`IN_FLIGHT`], what the
+/// reading side runs ahead is bounded by bytes too, whatever the events' sizes.
+const CHUNK_BYTES: usize = 1 << 20;
 /// Messages in flight: bounds what the reading side runs ahead (at most this many chunks).
 const IN_FLIGHT: usize = 8;
 
@@ -60,6 +63,18 @@ pub(super) struct Ready {
 }
 
 impl Owned {
+    /// About how much memory it holds (its text).
+    fn size(&self) -> usize {
+        match self {
+            Owned::Event { text, .. }
+            | Owned::ThreadEvent { text, .. }
+            | Owned::ThreadObject { text, .. } => 2 * text.len(),
+            Owned::Bad { raw, .. } => raw.len(),
+            Owned::ErrorFrame { data, .. } => data.len(),
+            Owned::Ping { .. } => 0,
+        }
+    }
+
     /// The item as the reader gave it, and what is ready for it.
     pub(super) fn item(&self) -> (Item<'_>, Option<&Ready>) {
         match self {
@@ -150,6 +165,7 @@ pub(super) fn read_side<R: BufRead + Unpin>(
     read_bytes: &AtomicU64,
 ) -> Result<Format, ReadError<Gone>> {
     let mut chunk: Vec<Owned> = Vec::with_capacity(CHUNK);
+    let mut chunk_bytes = 0;
     let mut on_bytes = |n: u64| {
         read_bytes.fetch_add(n, Ordering::Relaxed);
     };
@@ -160,14 +176,17 @@ pub(super) fn read_side<R: BufRead + Unpin>(
                 // Rows already read go first: the dictionary is written after them, and
                 // before the rows that use it.
                 if !chunk.is_empty() {
+                    chunk_bytes = 0;
                     tx.send(Msg::Items(std::mem::take(&mut chunk))).ok()?;
                 }
                 let (reply, answer) = sync_channel(1);
                 tx.send(Msg::Dictionary(t.row().clone(), reply)).ok()?;
                 answer.recv().ok().flatten()
             });
+            chunk_bytes += owned.size();
             chunk.push(owned);
-            if chunk.len() >= CHUNK {
+            if chunk.len() >= CHUNK || chunk_bytes >= CHUNK_BYTES {
+                chunk_bytes = 0;
                 tx.send(Msg::Items(std::mem::replace(
                     &mut chunk,
                     Vec::with_capacity(CHUNK),
