@@ -29,8 +29,10 @@ const LEVEL: i32 = 1;
 const MIN_LEN: usize = 64;
 /// Samples of one type before its dictionary is trained.
 pub(super) const TRAIN_SAMPLES: usize = 256;
-/// How much of each sample trains (long tool results teach nothing more past their start).
-const SAMPLE_PREFIX: usize = 4096;
+/// How much of each sample trains (long tool results teach nothing more past their start). At
+/// 1 KiB, training takes a fifth of the time it took at 4 KiB, for a database 0.2 % larger
+/// (the 300k-event synthetic session).
+const SAMPLE_PREFIX: usize = 1024;
 /// The largest dictionary.
 const DICT_BYTES: usize = 16 * 1024;
 /// The largest text a stored frame may claim to hold (a corrupt header must not allocate more).
