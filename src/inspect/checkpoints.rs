@@ -79,6 +79,15 @@ fn load_fold<B: DeserializeOwned>(
         .map(|b| (b, (c.sort_ts, c.seq))))
 }
 
+/// A fold in progress: the folds, the events they took, the checkpoints made.
+struct Run {
+    b: Folds,
+    n: u64,
+    out: Vec<[FoldCheckpoint; 3]>,
+    last: Option<(Position, u64)>,
+    failed: Option<serde_json::Error>,
+}
+
 /// The folds, as a checkpoint holds them.
 struct Folds {
     state: StateBuilder,
@@ -132,7 +141,7 @@ pub fn update(store: &Store, session_id: &str, every: u64) -> Result<usize> {
     for fold in FOLDS {
         tx.clear_after(session_id, &fold_name(fold), resumed.as_ref().map(|r| r.1))?;
     }
-    let (mut b, from, mut n) = match resumed {
+    let (b, from, n) = match resumed {
         Some((b, from, n)) => (b, Some(from), n),
         None => (
             Folds {
@@ -149,30 +158,43 @@ pub fn update(store: &Store, session_id: &str, every: u64) -> Result<usize> {
         slim_types: SLIM_TYPES.iter().map(|t| t.to_string()).collect(),
         ..TimelineQuery::default()
     };
-    let mut out: Vec<[FoldCheckpoint; 3]> = Vec::new();
-    let mut last: Option<(Position, u64)> = None;
-    let mut failed = None;
-    store.scan_events(session_id, &q, |ev| {
+    // Read on this thread, folded on a second one (the folds take as long as the reading).
+    let run = Run {
+        b,
+        n,
+        out: Vec::new(),
+        last: None,
+        failed: None,
+    };
+    let Run {
+        mut b,
+        mut out,
+        last,
+        mut failed,
+        ..
+    } = store.scan_events_pipelined(session_id, &q, run, |r, ev| {
+        if r.failed.is_some() {
+            return;
+        }
         // Queued events sort last and are never a checkpoint's.
-        let Some(ts) = ev.ts else { return false };
+        let Some(ts) = ev.ts else { return };
         let pos = (ts, ev.seq);
         if from.is_some_and(|f| pos <= f) {
-            return true;
+            return;
         }
-        b.state.push(&ev);
-        b.findings.push(&ev);
+        r.b.state.push(ev);
+        r.b.findings.push(ev);
         if SPAN_TYPES.contains(&ev.event_type) {
-            b.open_spans.push(&ev);
+            r.b.open_spans.push(ev);
         }
-        n += 1;
-        last = Some((pos, n));
-        if n % every == 0 {
-            match snapshot(&mut b, pos, n) {
-                Ok(c) => out.push(c),
-                Err(e) => failed = Some(e),
+        r.n += 1;
+        r.last = Some((pos, r.n));
+        if r.n % every == 0 {
+            match snapshot(&mut r.b, pos, r.n) {
+                Ok(c) => r.out.push(c),
+                Err(e) => r.failed = Some(e),
             }
         }
-        failed.is_none()
     })?;
     if let Some((pos, n)) =
         last.filter(|l| out.last().is_none_or(|c| (c[0].sort_ts, c[0].seq) != l.0))
