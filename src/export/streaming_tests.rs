@@ -73,16 +73,19 @@ fn otlp_from_the_store_equals_otlp_from_the_whole_session_on_every_sample() {
         // The request serialized whole, as the export wrote it before it streamed.
         let mut whole = serde_json::to_vec(&req).unwrap();
         whole.push(b'\n');
-        let trace = Trace::from_store(&store, &summary).unwrap();
-        assert_eq!(trace.request(), req, "{}", summary.id);
-        let mut scanned = Vec::new();
-        trace.write_json(&mut scanned).unwrap();
-        assert_eq!(
-            String::from_utf8_lossy(&scanned),
-            String::from_utf8_lossy(&whole),
-            "{}",
-            summary.id
-        );
+        // Held in memory, and spilled to disk span by span.
+        for budget in [super::spill::BUDGET, 0] {
+            let trace = Trace::from_store_within(&store, &summary, budget).unwrap();
+            assert_eq!(trace.request().unwrap(), req, "{}", summary.id);
+            let mut scanned = Vec::new();
+            trace.write_json(&mut scanned).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&scanned),
+                String::from_utf8_lossy(&whole),
+                "{}",
+                summary.id
+            );
+        }
         let mut from_doc = Vec::new();
         write_otlp_json(&doc, &mut from_doc).unwrap();
         assert_eq!(from_doc, whole, "{}", summary.id);
