@@ -57,6 +57,11 @@ impl<T: Record> Spill<T> {
         }
     }
 
+    /// The budget it was made with.
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
+
     pub fn push(&mut self, record: T) -> io::Result<()> {
         self.held_bytes += record.size() + std::mem::size_of::<T>();
         self.held.push(record);

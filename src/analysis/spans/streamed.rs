@@ -60,6 +60,11 @@ impl FinalSpans {
         Ok(())
     }
 
+    /// The spans held: open, or closed since the last hand-over.
+    pub fn held(&self) -> impl Iterator<Item = &Span> {
+        self.builder.spans.iter()
+    }
+
     /// Hands `emit` the spans still held, open ones aged at `end_ts` (µs).
     pub fn finish<E>(
         self,
