@@ -29,6 +29,7 @@ use serde_json::{Map, Value, json};
 use super::SessionDoc;
 use super::spill::{self, Spill};
 use crate::analysis::lanes::Grouping;
+use crate::analysis::seen::SeenIds;
 use crate::analysis::spans::{FinalSpans, Span, SpanKind};
 use crate::analysis::summary::summarize;
 use crate::analysis::text::{excerpt, input_excerpt};
@@ -473,25 +474,6 @@ fn span_lane(s: &Span) -> Lane {
     match SPAN_LANES.of(s.kind) {
         Lane::Thread(_) => Lane::Thread(s.thread_id.clone()),
         lane => lane.clone(),
-    }
-}
-
-/// The event ids seen, as 64-bit hashes (8 bytes an id, whatever its length): an event whose
-/// id was seen before is drawn once. Not only another stream's copy at the same time: a
-/// recording whose ids are placeholders (`sevt_...`) shows its first event of each.
-#[derive(Default)]
-struct SeenIds(rustc_hash::FxHashSet<u64>);
-
-impl SeenIds {
-    /// Whether `id` is new (an empty id always is), noting it.
-    fn first(&mut self, id: &str) -> bool {
-        use std::hash::{Hash, Hasher};
-        if id.is_empty() {
-            return true;
-        }
-        let mut h = std::hash::DefaultHasher::new();
-        id.hash(&mut h);
-        self.0.insert(h.finish())
     }
 }
 

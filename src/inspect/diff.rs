@@ -3,11 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::analysis::diff::{Sig, Signer};
+use crate::analysis::diff::{Signer, Sigs};
 use crate::store::{EventRef, EventRow, Result, Store, TimelineQuery};
 
 /// A session's steps as signatures, and how many events it has.
-pub fn step_signatures(store: &Store, session_id: &str) -> Result<(u64, Vec<Sig>)> {
+pub fn step_signatures(store: &Store, session_id: &str) -> Result<(u64, Sigs)> {
     let signer = store.scan_events_pipelined(
         session_id,
         &TimelineQuery::default(),
@@ -22,12 +22,12 @@ pub fn step_signatures(store: &Store, session_id: &str) -> Result<(u64, Vec<Sig>
 pub fn shown_events(
     store: &Store,
     session_id: &str,
-    sigs: &[Sig],
+    sigs: &Sigs,
     steps: &BTreeSet<usize>,
 ) -> Result<BTreeMap<usize, EventRow>> {
     let wanted: BTreeSet<usize> = steps
         .iter()
-        .filter_map(|&i| Some(sigs.get(i)?.index))
+        .filter_map(|&i| Some(sigs.get(i)?.index as usize))
         .collect();
     let Some(&last) = wanted.last() else {
         return Ok(BTreeMap::new());
