@@ -56,7 +56,8 @@ impl Loaded {
         Ok(Loaded {
             event_count,
             sigs,
-            stats: flightrec::inspect::session_stats(store, &summary, false)?.report(),
+            // The kept report when the session is as it was kept: a fold holds every span.
+            stats: flightrec::inspect::stats_cache::session_report(store, &summary, false)?,
             explanation: explain_session(store, &summary, None, now, stuck_after)?,
             summary,
         })
