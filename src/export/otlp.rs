@@ -335,9 +335,9 @@ impl Trace {
                     let run = facts
                         .runs
                         .iter()
-                        .find(|(_, t, ra, rb, _)| *t == s.thread_id && *ra <= a && b <= *rb);
+                        .find(|r| r.thread == s.thread_id && r.start <= a && b <= r.end);
                     match run {
-                        Some(r) => r.4.to_vec(),
+                        Some(r) => r.id.to_vec(),
                         None => thread_parent(s, &facts.threads, &root_id),
                     }
                 }
@@ -348,14 +348,24 @@ impl Trace {
     }
 }
 
+/// A span that others sit under: a child thread's busy stretch (running to idle) or a workflow
+/// run.
+struct Parent {
+    /// The number of its span, in the order of opening events.
+    n: u64,
+    thread: Option<String>,
+    start: i64,
+    end: i64,
+    id: [u8; 8],
+}
+
 /// What the root and the parents need of a trace's spans, gathered before any is written.
 #[derive(Default)]
 struct Facts {
-    /// Each child thread's busy stretches (running to idle): the number of its span, its start
-    /// and its id, in order.
-    threads: BTreeMap<String, Vec<(u64, i64, [u8; 8])>>,
-    /// Each workflow run: the number of its span, its thread, its time range and its id.
-    runs: Vec<(u64, Option<String>, i64, i64, [u8; 8])>,
+    /// Each child thread's busy stretches, in order.
+    threads: BTreeMap<String, Vec<Parent>>,
+    /// The workflow runs, in order.
+    runs: Vec<Parent>,
     /// The model requests' tokens (input with the cached ones).
     input: u64,
     output: u64,
@@ -367,16 +377,24 @@ impl Facts {
         if s.kind == SpanKind::Thread
             && let Some(t) = &s.thread_id
         {
-            self.threads.entry(t.clone()).or_default().push((
+            let start = s.start_ts.unwrap_or(t0);
+            self.threads.entry(t.clone()).or_default().push(Parent {
                 n,
-                s.start_ts.unwrap_or(t0),
-                span_id(session, s),
-            ));
+                thread: None,
+                start,
+                end: start,
+                id: span_id(session, s),
+            });
         }
         if s.kind == SpanKind::WorkflowRun {
             let (a, b) = times(s, t0, end);
-            self.runs
-                .push((n, s.thread_id.clone(), a, b, span_id(session, s)));
+            self.runs.push(Parent {
+                n,
+                thread: s.thread_id.clone(),
+                start: a,
+                end: b,
+                id: span_id(session, s),
+            });
         }
         if s.kind == SpanKind::ModelRequest
             && let Some(u) = &s.usage
@@ -390,9 +408,9 @@ impl Facts {
     /// Puts the threads' stretches and the runs in the order of their spans.
     fn settle(&mut self) {
         for stretches in self.threads.values_mut() {
-            stretches.sort_unstable_by_key(|s| s.0);
+            stretches.sort_unstable_by_key(|s| s.n);
         }
-        self.runs.sort_unstable_by_key(|r| r.0);
+        self.runs.sort_unstable_by_key(|r| r.n);
     }
 }
 
@@ -497,7 +515,7 @@ fn hash8(parts: &[&str]) -> [u8; 8] {
 /// at or before it, else the first); the root for the primary thread.
 fn thread_parent(
     s: &Span,
-    threads: &BTreeMap<String, Vec<(u64, i64, [u8; 8])>>,
+    threads: &BTreeMap<String, Vec<Parent>>,
     root: &[u8],
 ) -> Vec<u8> {
     let Some(stretches) = s.thread_id.as_ref().and_then(|t| threads.get(t)) else {
@@ -507,9 +525,9 @@ fn thread_parent(
     stretches
         .iter()
         .rev()
-        .find(|(_, start, _)| *start <= at)
+        .find(|p| p.start <= at)
         .or(stretches.first())
-        .map_or_else(|| root.to_vec(), |(_, _, id)| id.to_vec())
+        .map_or_else(|| root.to_vec(), |p| p.id.to_vec())
 }
 
 /// Start and end (µs) of `s`: open spans reach the end of the recording.
