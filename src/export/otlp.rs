@@ -513,11 +513,7 @@ fn hash8(parts: &[&str]) -> [u8; 8] {
 
 /// The span of the busy stretch of `s`'s thread that `s` started in (the newest one that started
 /// at or before it, else the first); the root for the primary thread.
-fn thread_parent(
-    s: &Span,
-    threads: &BTreeMap<String, Vec<Parent>>,
-    root: &[u8],
-) -> Vec<u8> {
+fn thread_parent(s: &Span, threads: &BTreeMap<String, Vec<Parent>>, root: &[u8]) -> Vec<u8> {
     let Some(stretches) = s.thread_id.as_ref().and_then(|t| threads.get(t)) else {
         return root.to_vec();
     };

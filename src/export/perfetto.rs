@@ -560,7 +560,11 @@ mod tests {
 {"type":"session.status_idle","id":"sevt_i1","stop_reason":{"type":"end_turn"},"processed_at":"2026-08-07T09:00:03.000Z"}"#;
 
     fn trace() -> Value {
-        let events = rows(EVENTS);
+        trace_of(EVENTS)
+    }
+
+    fn trace_of(jsonl: &str) -> Value {
+        let events = rows(jsonl);
         let mut out = Vec::new();
         let doc = SessionDoc {
             summary: SessionSummary {
@@ -646,6 +650,39 @@ mod tests {
             "thread primary"
         );
         assert_eq!(t["metadata"]["start_time"], "2026-08-07T09:00:00.000Z");
+    }
+
+    #[test]
+    fn every_tool_call_shows_its_input_however_long_it_stays_open() {
+        // One call open to the end, while 300 others open and close: inputs are let go as
+        // their calls end, never the open one's.
+        let mut lines = vec![
+            r#"{"type":"agent.tool_use","id":"sevt_open","name":"bash","input":{"command":"sleep 1000"},"processed_at":"2026-08-07T09:00:00.000Z"}"#.to_string(),
+        ];
+        for i in 0..300 {
+            let at = |ms: u32| format!("2026-08-07T09:00:{:02}.{:03}Z", 1 + ms / 1000, ms % 1000);
+            lines.push(format!(
+                r#"{{"type":"agent.tool_use","id":"sevt_t{i}","name":"bash","input":{{"command":"echo {i}"}},"processed_at":"{}"}}"#,
+                at(i * 100)
+            ));
+            lines.push(format!(
+                r#"{{"type":"agent.tool_result","id":"sevt_r{i}","tool_use_id":"sevt_t{i}","processed_at":"{}"}}"#,
+                at(i * 100 + 50)
+            ));
+        }
+        let t = trace_of(&lines.join("\n"));
+        let events = t["traceEvents"].as_array().expect("events");
+        let inputs: Vec<&str> = events
+            .iter()
+            .filter(|e| e["name"] == "bash")
+            .map(|e| e["args"]["input"].as_str().unwrap_or("none"))
+            .collect();
+        assert_eq!(inputs.len(), 301);
+        assert_eq!(inputs[0], "sleep 1000");
+        assert_eq!(named(&t, "bash")["args"]["open"], true);
+        for (i, input) in inputs[1..].iter().enumerate() {
+            assert_eq!(*input, format!("echo {i}"));
+        }
     }
 
     #[test]
