@@ -11,6 +11,15 @@ use std::hash::{Hash, Hasher};
 pub struct SeenIds(rustc_hash::FxHashSet<u64>);
 
 impl SeenIds {
+    /// Room for `n` ids from the start: a set grown one doubling at a time holds the old table
+    /// and the new one at once, half as much again at its peak.
+    pub fn with_capacity(n: usize) -> SeenIds {
+        SeenIds(rustc_hash::FxHashSet::with_capacity_and_hasher(
+            n,
+            Default::default(),
+        ))
+    }
+
     /// Whether `id` is new (an empty id always is), noting it.
     pub fn first(&mut self, id: &str) -> bool {
         id.is_empty() || self.0.insert(id_hash(id))

@@ -8,10 +8,12 @@ use crate::store::{EventRef, EventRow, Result, Store, TimelineQuery};
 
 /// A session's steps as signatures, and how many events it has.
 pub fn step_signatures(store: &Store, session_id: &str) -> Result<(u64, Sigs)> {
+    // A hint only (at most 16M events' room: a larger session grows past it).
+    let events = store.require_session(session_id)?.event_count.min(1 << 24);
     let signer = store.scan_events_pipelined(
         session_id,
         &TimelineQuery::default(),
-        Signer::default(),
+        Signer::with_capacity(usize::try_from(events).unwrap_or(0)),
         |s, ev| s.push(ev),
     )?;
     Ok((signer.events() as u64, signer.finish()))

@@ -135,6 +135,19 @@ pub struct Signer {
 }
 
 impl Signer {
+    /// A signer for a session of about `events` events, with room for them from the start (so
+    /// that neither the signatures nor the ids seen grow by doubling, briefly holding both the
+    /// old and the new table).
+    pub fn with_capacity(events: usize) -> Signer {
+        let mut sigs = Sigs::default();
+        sigs.steps.reserve_exact(events);
+        Signer {
+            sigs,
+            seen: SeenIds::with_capacity(events),
+            ..Signer::default()
+        }
+    }
+
     pub fn push(&mut self, e: &EventRef<'_>) {
         let index = self.events;
         self.events += 1;
