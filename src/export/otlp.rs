@@ -18,6 +18,8 @@ pub mod live;
 #[cfg(feature = "net")]
 pub mod push;
 
+mod facts;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 
@@ -32,10 +34,10 @@ use prost::Message;
 use serde_json::Value;
 
 use super::SessionDoc;
-use super::spill::{Record, Sorted, Spill};
-use crate::analysis::checkpoint;
+use super::spill::{Sorted, Spill};
 use crate::analysis::spans::{FinalSpans, SLIM_TYPES, SPAN_TYPES, Span, SpanKind};
 use crate::store::{SessionSummary, Store, TimelineQuery};
+use facts::{Facts, Numbered, Parent};
 
 /// The GenAI provider of every model request.
 const PROVIDER: &str = "anthropic";
@@ -345,127 +347,6 @@ impl Trace {
             };
             f(convert(s, session, agent, &trace, parent, t0, end))
         })
-    }
-}
-
-/// A span that others sit under: a child thread's busy stretch (running to idle) or a workflow
-/// run.
-struct Parent {
-    /// The number of its span, in the order of opening events.
-    n: u64,
-    thread: Option<String>,
-    start: i64,
-    end: i64,
-    id: [u8; 8],
-}
-
-/// What the root and the parents need of a trace's spans, gathered before any is written.
-#[derive(Default)]
-struct Facts {
-    /// Each child thread's busy stretches, in order.
-    threads: BTreeMap<String, Vec<Parent>>,
-    /// The workflow runs, in order.
-    runs: Vec<Parent>,
-    /// The model requests' tokens (input with the cached ones).
-    input: u64,
-    output: u64,
-}
-
-impl Facts {
-    /// Notes span number `n` (spans come in any order).
-    fn add(&mut self, n: u64, s: &Span, session: &str, t0: i64, end: i64) {
-        if s.kind == SpanKind::Thread
-            && let Some(t) = &s.thread_id
-        {
-            let start = s.start_ts.unwrap_or(t0);
-            self.threads.entry(t.clone()).or_default().push(Parent {
-                n,
-                thread: None,
-                start,
-                end: start,
-                id: span_id(session, s),
-            });
-        }
-        if s.kind == SpanKind::WorkflowRun {
-            let (a, b) = times(s, t0, end);
-            self.runs.push(Parent {
-                n,
-                thread: s.thread_id.clone(),
-                start: a,
-                end: b,
-                id: span_id(session, s),
-            });
-        }
-        if s.kind == SpanKind::ModelRequest
-            && let Some(u) = &s.usage
-        {
-            self.input +=
-                u.input_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens;
-            self.output += u.output_tokens;
-        }
-    }
-
-    /// Puts the threads' stretches and the runs in the order of their spans.
-    fn settle(&mut self) {
-        for stretches in self.threads.values_mut() {
-            stretches.sort_unstable_by_key(|s| s.n);
-        }
-        self.runs.sort_unstable_by_key(|r| r.n);
-    }
-}
-
-/// A span and its place in the order of opening events, as the sort holds it.
-struct Numbered(u64, Span);
-
-impl PartialEq for Numbered {
-    fn eq(&self, other: &Self) -> bool {
-        self.0 == other.0
-    }
-}
-
-impl Eq for Numbered {}
-
-impl PartialOrd for Numbered {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Numbered {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.cmp(&other.0)
-    }
-}
-
-impl Record for Numbered {
-    fn write(&self, out: &mut Vec<u8>) -> std::io::Result<()> {
-        out.extend_from_slice(&self.0.to_le_bytes());
-        // Every field, floats exact: the span comes back equal.
-        out.extend_from_slice(&checkpoint::to_json(&self.1)?);
-        Ok(())
-    }
-
-    fn read(bytes: &[u8]) -> std::io::Result<Self> {
-        let (n, json) = bytes
-            .split_first_chunk::<8>()
-            .ok_or_else(|| std::io::Error::other("a spilled span without its number"))?;
-        Ok(Numbered(
-            u64::from_le_bytes(*n),
-            checkpoint::from_json(json)?,
-        ))
-    }
-
-    fn size(&self) -> usize {
-        let s = &self.1;
-        let text = |o: &Option<String>| o.as_ref().map_or(0, String::capacity);
-        s.name.capacity()
-            + s.start_id.capacity()
-            + text(&s.thread_id)
-            + text(&s.end_id)
-            + text(&s.started_at)
-            + text(&s.ended_at)
-            + text(&s.detail)
-            + s.usage.as_ref().map_or(0, |_| 64)
     }
 }
 

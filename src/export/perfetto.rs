@@ -11,7 +11,6 @@
 //! properly nested slices (Perfetto drops complete events that cross a sibling's end), so spans
 //! that overlap without nesting, such as parallel tool calls, go to a second track of the same
 //! lane, named `… #2`. The output is deterministic: same session, same bytes.
-
 //!
 //! Written from one scan, holding what is open and never the session: each span, status band,
 //! message and error becomes an item as soon as it is final, the items are sorted by lane and
@@ -102,7 +101,9 @@ struct Gathered {
     instants: u64,
     instant_seen: SeenIds,
     /// Tool inputs by the id of their `agent.*tool_use` event, shortened for display, kept
-    /// while a span that shows them is held.
+    /// while a span that shows them is held (the first input of an id wins while it is kept:
+    /// in a recording with placeholder ids, a call that opens after the last one with its id
+    /// ended shows its own input).
     inputs: BTreeMap<String, String>,
     /// How many inputs were kept after they were last pruned.
     inputs_kept: usize,
