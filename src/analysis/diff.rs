@@ -20,9 +20,9 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-pub use align::{Op, Row, align};
+pub use align::{Op, Row, align, align_sigs};
 pub use deltas::{Count, Deltas, Measure, Sizes};
-pub use signature::{Sig, Signer, Step, steps};
+pub use signature::{Sig, Signer, Sigs, Step, steps};
 
 use super::explain::Explanation;
 use super::stats::Stats;
@@ -194,47 +194,72 @@ pub struct SideFacts<'a> {
 /// A side's facts, its step signatures, and its events by index (those the alignment shows).
 pub type Reader<'s, 'e> = (
     &'s SideFacts<'s>,
-    &'s [Sig],
+    &'s Sigs,
     &'s dyn Fn(usize) -> Option<&'e EventRow>,
 );
 
-/// Two sessions' steps aligned, before any event is read back.
+/// Two sessions' steps aligned, before any event is read back: the rows are counted as they
+/// come, and only the first that is not equal and the rows around it are kept.
 pub struct Alignment {
-    rows: Vec<Row>,
-    /// The first row that is not equal, and the rows shown around it.
+    counts: AlignmentSummary,
+    /// The position of the first row that is not equal, and the rows shown around it.
     first: Option<usize>,
-    shown: std::ops::Range<usize>,
+    shown: Vec<Row>,
+    /// The steps at the divergence: A's and B's (for a step only one side has, what the other
+    /// side does next; `None` at its end).
+    at: (Option<usize>, Option<usize>),
 }
 
 impl Alignment {
-    pub fn new(sa: &[Sig], sb: &[Sig], opts: &DiffOptions) -> Alignment {
-        let rows = align(sa, sb, opts.deadline);
-        let first = rows.iter().position(|r| r.op != Op::Equal);
-        let shown = match first {
-            None => 0..0,
-            Some(at) => at.saturating_sub(opts.context)..(at + opts.context + 1).min(rows.len()),
+    pub fn new(sa: &Sigs, sb: &Sigs, opts: &DiffOptions) -> Alignment {
+        let mut al = Alignment {
+            counts: AlignmentSummary::default(),
+            first: None,
+            shown: Vec::new(),
+            at: (None, None),
         };
-        Alignment { rows, first, shown }
-    }
-
-    /// The steps at the divergence: A's and B's (for a step only one side has, what the other
-    /// side does next).
-    fn at_divergence(&self) -> (Option<usize>, Option<usize>) {
-        let Some(at) = self.first else {
-            return (None, None);
-        };
-        let row = self.rows[at];
-        let ia = row.a.or_else(|| self.rows[at..].iter().find_map(|r| r.a));
-        let ib = row.b.or_else(|| self.rows[at..].iter().find_map(|r| r.b));
-        (ia, ib)
+        // Rows kept before the divergence (the last `context`), and still to keep after it.
+        let mut before = std::collections::VecDeque::with_capacity(opts.context + 1);
+        let mut after = 0;
+        let mut n = 0;
+        align_sigs(sa, sb, opts.deadline, &mut |r| {
+            match r.op {
+                Op::Equal => al.counts.equal += 1,
+                Op::Changed => al.counts.changed += 1,
+                Op::OnlyInA => al.counts.only_in_a += 1,
+                Op::OnlyInB => al.counts.only_in_b += 1,
+            }
+            if al.first.is_none() {
+                if r.op == Op::Equal {
+                    before.push_back(r);
+                    if before.len() > opts.context {
+                        before.pop_front();
+                    }
+                } else {
+                    al.first = Some(n);
+                    al.shown.extend(before.drain(..));
+                    al.shown.push(r);
+                    al.at = (r.a, r.b);
+                    after = opts.context;
+                }
+            } else {
+                if after > 0 {
+                    al.shown.push(r);
+                    after -= 1;
+                }
+                al.at.0 = al.at.0.or(r.a);
+                al.at.1 = al.at.1.or(r.b);
+            }
+            n += 1;
+        });
+        al
     }
 
     /// The positions among A's and B's steps whose events the report shows.
     pub fn shown_steps(&self) -> (BTreeSet<usize>, BTreeSet<usize>) {
-        let (ia, ib) = self.at_divergence();
-        let rows = &self.rows[self.shown.clone()];
-        let a = rows.iter().filter_map(|r| r.a).chain(ia).collect();
-        let b = rows.iter().filter_map(|r| r.b).chain(ib).collect();
+        let (ia, ib) = self.at;
+        let a = self.shown.iter().filter_map(|r| r.a).chain(ia).collect();
+        let b = self.shown.iter().filter_map(|r| r.b).chain(ib).collect();
         (a, b)
     }
 }
@@ -244,24 +269,15 @@ impl Alignment {
 pub fn report(al: &Alignment, a: Reader<'_, '_>, b: Reader<'_, '_>) -> Option<SessionDiff> {
     let (fa, sa, ea) = a;
     let (fb, sb, eb) = b;
-    let mut alignment = AlignmentSummary::default();
-    for r in &al.rows {
-        match r.op {
-            Op::Equal => alignment.equal += 1,
-            Op::Changed => alignment.changed += 1,
-            Op::OnlyInA => alignment.only_in_a += 1,
-            Op::OnlyInB => alignment.only_in_b += 1,
-        }
-    }
-    let step_a = |i: usize| Some(sa.get(i)?.step(ea(sa.get(i)?.index)?));
-    let step_b = |i: usize| Some(sb.get(i)?.step(eb(sb.get(i)?.index)?));
+    let step_a = |i: usize| sa.step(i, ea(sa.get(i)?.index as usize)?);
+    let step_b = |i: usize| sb.step(i, eb(sb.get(i)?.index as usize)?);
     let refer_a = |i: usize| Some(step_ref(&step_a(i)?, i, fa.summary.first_ts));
     let refer_b = |i: usize| Some(step_ref(&step_b(i)?, i, fb.summary.first_ts));
     let (first_divergence, context) = match al.first {
         None => (None, Vec::new()),
-        Some(at) => {
-            let row = al.rows[at];
-            let (ia, ib) = al.at_divergence();
+        Some(_) => {
+            let row = al.shown.iter().find(|r| r.op != Op::Equal)?;
+            let (ia, ib) = al.at;
             let (differs, changes) = match (ia, ib) {
                 (Some(i), Some(j)) => compare(&step_a(i)?, &step_b(j)?),
                 _ => (Vec::new(), Changes::default()),
@@ -275,7 +291,7 @@ pub fn report(al: &Alignment, a: Reader<'_, '_>, b: Reader<'_, '_>) -> Option<Se
                 more_changes: changes.more,
             };
             let mut context = Vec::new();
-            for r in &al.rows[al.shown.clone()] {
+            for r in &al.shown {
                 context.push(AlignedStep {
                     op: r.op,
                     a: given(r.a.map(refer_a))?,
@@ -298,7 +314,7 @@ pub fn report(al: &Alignment, a: Reader<'_, '_>, b: Reader<'_, '_>) -> Option<Se
         a: side_info(fa, sa.len()),
         b: side_info(fb, sb.len()),
         same: first_divergence.is_none(),
-        alignment,
+        alignment: al.counts,
         first_divergence,
         context,
         deltas: deltas::deltas(fa.stats, fb.stats, sizes(fa, sa.len()), sizes(fb, sb.len())),

@@ -12,6 +12,7 @@ pub mod point;
 pub mod prices;
 pub mod replay;
 pub mod rules;
+pub mod seen;
 pub mod session_facts;
 pub mod spans;
 pub mod state;

@@ -657,12 +657,20 @@ impl SpanBuilder {
     /// Removes the spans `take` says, in order, and gives them back; the indices of the rest
     /// move, and an entry naming a removed span goes with it.
     fn split_off(&mut self, take: impl Fn(&Span) -> bool) -> Vec<Span> {
+        self.split_off_at(|_, s| take(s))
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect()
+    }
+
+    /// As [`SpanBuilder::split_off`], each span with the index it had.
+    fn split_off_at(&mut self, take: impl Fn(usize, &Span) -> bool) -> Vec<(usize, Span)> {
         let mut taken = Vec::new();
         let mut kept = Vec::new();
         let mut moved: HashMap<usize, usize> = HashMap::default();
         for (i, s) in std::mem::take(&mut self.spans).into_iter().enumerate() {
-            if take(&s) {
-                taken.push(s);
+            if take(i, &s) {
+                taken.push((i, s));
             } else {
                 moved.insert(i, kept.len());
                 kept.push(s);
@@ -685,6 +693,30 @@ impl SpanBuilder {
             .filter_map(|(i, n)| Some((*moved.get(&i)?, n)))
             .collect();
         taken
+    }
+
+    /// How many spans are held (the spans [`SpanBuilder::take_final`] gave back are not).
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Removes the spans nothing can change any more, and gives them back with the index each
+    /// had among the spans held (in order): closed, and no longer named by what is open (a
+    /// call denied at its start may still get its result) nor by an evaluation (which may
+    /// still get `ongoing` marks). [`SpanBuilder::finish`] then gives the rest; both together
+    /// are the spans of the whole fold.
+    pub fn take_final(&mut self) -> Vec<(usize, Span)> {
+        let named: rustc_hash::FxHashSet<usize> = self
+            .open
+            .values()
+            .chain(self.evaluations.values())
+            .copied()
+            .collect();
+        self.split_off_at(|i, s| !s.open && !named.contains(&i))
     }
 
     /// The spans, in order of their opening event; open ones aged at `end_ts` (µs).
@@ -726,6 +758,9 @@ pub fn spans(events: &[EventRow], end_ts: Option<i64>) -> Vec<Span> {
     }
     b.finish(end_ts)
 }
+
+mod streamed;
+pub use streamed::FinalSpans;
 
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,7 @@ use super::args::VerdictArgs;
 use super::explain::explain_session;
 use super::{Outcome, exit, open_existing, output, resolve};
 use anyhow::Context;
-use flightrec::analysis::diff::{Alignment, DiffOptions, SideFacts, Sig, report};
+use flightrec::analysis::diff::{Alignment, DiffOptions, SideFacts, Sigs, report};
 use flightrec::analysis::explain::Explanation;
 use flightrec::analysis::stats::Stats;
 use flightrec::inspect::diff::{shown_events, step_signatures};
@@ -43,7 +43,7 @@ pub struct Args {
 struct Loaded {
     summary: SessionSummary,
     event_count: u64,
-    sigs: Vec<Sig>,
+    sigs: Sigs,
     stats: Stats,
     explanation: Explanation,
 }
@@ -56,7 +56,8 @@ impl Loaded {
         Ok(Loaded {
             event_count,
             sigs,
-            stats: flightrec::inspect::session_stats(store, &summary, false)?.report(),
+            // The kept report when the session is as it was kept: a fold holds every span.
+            stats: flightrec::inspect::stats_cache::session_report(store, &summary, false)?,
             explanation: explain_session(store, &summary, None, now, stuck_after)?,
             summary,
         })

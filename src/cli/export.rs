@@ -253,8 +253,11 @@ pub fn run(db: &Path, mut args: Args) -> Outcome {
 /// Pushes the trace `req` of `session` to `target`, and says so on stderr.
 fn push(target: &PushTarget, trace: &Trace, session: &str) -> anyhow::Result<()> {
     // In batches, as `watch --otlp-endpoint` sends them: a large session is many requests.
-    let (count, requests) =
-        trace.for_each_batch(MAX_BATCH, |req| target.push(encode_protobuf(&req)))?;
+    let (count, requests) = trace.for_each_batch(MAX_BATCH, |req| {
+        target
+            .push(encode_protobuf(&req))
+            .map_err(anyhow::Error::from)
+    })?;
     let plural = if requests == 1 { "" } else { "s" };
     output::eprint_line(format!(
         "pushed {count} spans of {session} to {} in {requests} request{plural}",

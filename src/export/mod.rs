@@ -10,6 +10,7 @@ pub mod md;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 pub mod perfetto;
+pub(crate) mod spill;
 pub mod stream;
 pub mod tape;
 pub mod transcript;

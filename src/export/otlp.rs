@@ -18,6 +18,8 @@ pub mod live;
 #[cfg(feature = "net")]
 pub mod push;
 
+mod facts;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 
@@ -32,8 +34,10 @@ use prost::Message;
 use serde_json::Value;
 
 use super::SessionDoc;
-use crate::analysis::spans::{SLIM_TYPES, SPAN_TYPES, Span, SpanBuilder, SpanKind};
+use super::spill::{Sorted, Spill};
+use crate::analysis::spans::{FinalSpans, SLIM_TYPES, SPAN_TYPES, Span, SpanKind};
 use crate::store::{SessionSummary, Store, TimelineQuery};
+use facts::{Facts, Numbered, Parent};
 
 /// The GenAI provider of every model request.
 const PROVIDER: &str = "anthropic";
@@ -65,23 +69,37 @@ impl AgentInfo {
 
 /// The trace of `doc` as an OTLP export request.
 pub fn otlp_request(doc: &SessionDoc) -> ExportTraceServiceRequest {
-    Trace::of_doc(doc).request()
+    // A document's spans are in memory: reading them back cannot fail.
+    Trace::of_doc(doc).request().unwrap_or_default()
 }
 
-/// What a session's trace is made of: its summary, agent, time range and spans. Read from a
-/// (redacted) document or straight from the store; either way the same spans, ids and bytes.
+/// What a session's trace is made of: its summary, agent, time range, what the root and the
+/// parents need of every span, and the spans in order. Read from a (redacted) document or
+/// straight from the store; either way the same spans, ids and bytes.
 pub struct Trace {
     summary: SessionSummary,
     agent: AgentInfo,
     t0: i64,
     end: i64,
-    spans: Vec<Span>,
+    facts: Facts,
+    spans: Sorted<Numbered>,
 }
 
 impl Trace {
     /// The trace of a document read whole.
     pub fn of_doc(doc: &SessionDoc) -> Trace {
         let t0 = doc.events.iter().filter_map(|e| e.ts).min().unwrap_or(0);
+        let end = doc.end_ts().unwrap_or(t0);
+        let session = doc.summary.id.as_str();
+        let mut facts = Facts::default();
+        // Held whole: a document is in memory already.
+        let mut spans = Spill::with_budget(usize::MAX);
+        for (n, s) in (0u64..).zip(doc.spans()) {
+            facts.add(n, &s, session, t0, end);
+            // Nothing is written to disk without a budget: pushing cannot fail.
+            let _ = spans.push(Numbered(n, s));
+        }
+        facts.settle();
         Trace {
             summary: doc.summary.clone(),
             agent: doc
@@ -90,48 +108,83 @@ impl Trace {
                 .map(|o| AgentInfo::from_session_object(&o.raw))
                 .unwrap_or_default(),
             t0,
-            end: doc.end_ts().unwrap_or(t0),
-            spans: doc.spans(),
+            end,
+            facts,
+            spans: spans.sorted(),
         }
     }
 
     /// The trace of session `summary`, its spans folded over a scan of only the events spans
-    /// read (tool results slimmed to their error flag): the events are never held.
+    /// read (tool results slimmed to their error flag). Each span is handed over as soon as it
+    /// is final and sorted back into order, past a budget on disk: the events are never held,
+    /// nor are the spans (only those still open, and what the parents need of threads and
+    /// workflow runs).
     pub fn from_store(store: &Store, summary: &SessionSummary) -> crate::store::Result<Trace> {
+        Trace::from_store_within(store, summary, super::spill::BUDGET)
+    }
+
+    /// As [`Trace::from_store`], holding at most about `budget` bytes of finished spans.
+    pub(crate) fn from_store_within(
+        store: &Store,
+        summary: &SessionSummary,
+        budget: usize,
+    ) -> crate::store::Result<Trace> {
         let q = TimelineQuery {
             types: SPAN_TYPES.iter().map(|t| t.to_string()).collect(),
             slim_types: SLIM_TYPES.iter().map(|t| t.to_string()).collect(),
             ..TimelineQuery::default()
         };
-        let builder =
-            store.scan_events_pipelined(&summary.id, &q, SpanBuilder::default(), |b, ev| {
-                b.push(ev)
-            })?;
         let t0 = summary.first_ts.unwrap_or(0);
+        let end = summary.last_ts.unwrap_or(t0);
+        let session = summary.id.as_str();
+        let mut facts = Facts::default();
+        let mut spans = Spill::with_budget(budget);
+        let mut emit = |n: u64, s: Span| {
+            facts.add(n, &s, session, t0, end);
+            spans.push(Numbered(n, s))
+        };
+        let (fold, failed) = store.scan_events_pipelined(
+            session,
+            &q,
+            (FinalSpans::default(), Ok(())),
+            |(fold, result), ev| {
+                if result.is_ok() {
+                    *result = fold.push(ev, &mut emit);
+                }
+            },
+        )?;
+        failed
+            .and_then(|()| fold.finish(summary.last_ts, &mut emit))
+            .map_err(crate::store::StoreError::Output)?;
+        facts.settle();
         Ok(Trace {
             agent: store
                 .session_object(&summary.id)?
                 .map(|o| AgentInfo::from_session_object(&o.raw))
                 .unwrap_or_default(),
             t0,
-            end: summary.last_ts.unwrap_or(t0),
-            spans: builder.finish(summary.last_ts),
+            end,
+            facts,
+            spans: spans.sorted(),
             summary: summary.clone(),
         })
     }
 
     /// The whole trace as one OTLP export request.
-    pub fn request(&self) -> ExportTraceServiceRequest {
-        let mut spans = Vec::with_capacity(self.spans.len() + 1);
-        self.for_each_span(|s| spans.push(s));
-        self.envelope(spans)
+    pub fn request(&self) -> std::io::Result<ExportTraceServiceRequest> {
+        let mut spans = Vec::new();
+        self.for_each_span(|s| {
+            spans.push(s);
+            Ok::<(), std::io::Error>(())
+        })?;
+        Ok(self.envelope(spans))
     }
 
     /// The trace as export requests of at most `max` spans each, in order, each under the same
     /// resource and scope, handed to `send` one at a time: what a push sends, so no request (and
-    /// no collector's body limit) grows with the session. Stops at the first error `send` returns.
-    /// Returns the number of spans and of requests sent.
-    pub fn for_each_batch<E>(
+    /// no collector's body limit) grows with the session. Stops at the first error `send` returns
+    /// (or reading the spans back does). Returns the number of spans and of requests sent.
+    pub fn for_each_batch<E: From<std::io::Error>>(
         &self,
         max: usize,
         mut send: impl FnMut(ExportTraceServiceRequest) -> Result<(), E>,
@@ -139,19 +192,15 @@ impl Trace {
         let max = max.max(1);
         let (mut spans, mut requests) = (0, 0);
         let mut batch = Vec::with_capacity(max.min(1024));
-        let mut result = Ok(());
-        self.for_each_span(|s| {
-            if result.is_err() {
-                return;
-            }
+        self.for_each_span::<E>(|s| {
             batch.push(s);
             if batch.len() == max {
                 spans += batch.len();
                 requests += 1;
-                result = send(self.envelope(std::mem::take(&mut batch)));
+                send(self.envelope(std::mem::take(&mut batch)))?;
             }
-        });
-        result?;
+            Ok(())
+        })?;
         if !batch.is_empty() || requests == 0 {
             spans += batch.len();
             requests += 1;
@@ -170,20 +219,13 @@ impl Trace {
         out.write_all(head.as_bytes())?;
         out.write_all(b"\"spans\":[")?;
         let mut first = true;
-        let mut result = Ok(());
         self.for_each_span(|s| {
-            if result.is_err() {
-                return;
-            }
             if !first {
-                result = out.write_all(b",");
+                out.write_all(b",")?;
             }
             first = false;
-            if result.is_ok() {
-                result = serde_json::to_writer(&mut *out, &s).map_err(std::io::Error::from);
-            }
-        });
-        result?;
+            serde_json::to_writer(&mut *out, &s).map_err(std::io::Error::from)
+        })?;
         out.write_all(b"]")?;
         out.write_all(tail.as_bytes())?;
         out.write_all(b"\n")
@@ -216,42 +258,24 @@ impl Trace {
         }
     }
 
-    /// Hands `f` the root span, then every span in order of its opening event.
-    fn for_each_span(&self, mut f: impl FnMut(OtelSpan)) {
+    /// Hands `f` the root span, then every span in order of its opening event; stops at the
+    /// first error.
+    fn for_each_span<E: From<std::io::Error>>(
+        &self,
+        mut f: impl FnMut(OtelSpan) -> Result<(), E>,
+    ) -> Result<(), E> {
         let Trace {
             summary,
             agent,
             t0,
             end,
+            facts,
             spans,
         } = self;
         let (t0, end) = (*t0, *end);
         let session = summary.id.as_str();
         let trace = trace_id(session).to_vec();
         let root_id = hash8(&["root", session]).to_vec();
-
-        // The span of each child thread, and each workflow run's span with its time range.
-        let mut threads = BTreeMap::new();
-        let mut runs = Vec::new();
-        let mut tools = BTreeMap::new();
-        for s in spans {
-            if matches!(s.kind, SpanKind::Tool | SpanKind::McpTool) {
-                tools.insert(s.start_id.as_str(), span_id(session, s));
-            }
-            if s.kind == SpanKind::Thread
-                && let Some(t) = &s.thread_id
-            {
-                // A thread has a span per busy stretch (running to idle), in time order.
-                threads
-                    .entry(t.clone())
-                    .or_insert_with(Vec::new)
-                    .push((s.start_ts.unwrap_or(t0), span_id(session, s)));
-            }
-            if s.kind == SpanKind::WorkflowRun {
-                let (a, b) = times(s, t0, end);
-                runs.push((s.thread_id.clone(), a, b, span_id(session, s)));
-            }
-        }
 
         let mut root = OtelSpan {
             trace_id: trace.clone(),
@@ -279,17 +303,8 @@ impl Trace {
                 .as_deref()
                 .map(|v| kv("gen_ai.request.model", v)),
         );
-        let usage = spans
-            .iter()
-            .filter(|s| s.kind == SpanKind::ModelRequest)
-            .filter_map(|s| s.usage.as_ref());
-        let (mut input, mut output) = (0u64, 0u64);
-        for u in usage {
-            input += u.input_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens;
-            output += u.output_tokens;
-        }
-        attrs.push(kv_int("gen_ai.usage.input_tokens", input));
-        attrs.push(kv_int("gen_ai.usage.output_tokens", output));
+        attrs.push(kv_int("gen_ai.usage.input_tokens", facts.input));
+        attrs.push(kv_int("gen_ai.usage.output_tokens", facts.output));
         if let Some(title) = &summary.title {
             attrs.push(kv("flightrec.session.title", title));
         }
@@ -304,28 +319,34 @@ impl Trace {
             }
         }
         root.attributes = attrs;
-        f(root);
+        f(root)?;
 
-        for s in spans {
+        spans.for_each(|Numbered(_, s)| {
             let parent = match s.kind {
                 SpanKind::Thread => root_id.clone(),
-                SpanKind::Permission => tools
-                    .get(s.start_id.as_str())
-                    .map_or_else(|| root_id.clone(), |id| id.to_vec()),
+                // A wait opens with its tool call, from the same event.
+                SpanKind::Permission => {
+                    let kind = match s.start_type {
+                        "agent.mcp_tool_use" => SpanKind::McpTool,
+                        _ => SpanKind::Tool,
+                    };
+                    hash8(&["span", session, kind.as_str(), &s.start_id]).to_vec()
+                }
                 SpanKind::WorkflowPhase => {
                     let (a, b) = times(s, t0, end);
-                    let run = runs
+                    let run = facts
+                        .runs
                         .iter()
-                        .find(|(t, ra, rb, _)| *t == s.thread_id && *ra <= a && b <= *rb);
+                        .find(|r| r.thread == s.thread_id && r.start <= a && b <= r.end);
                     match run {
-                        Some(r) => r.3.to_vec(),
-                        None => thread_parent(s, &threads, &root_id),
+                        Some(r) => r.id.to_vec(),
+                        None => thread_parent(s, &facts.threads, &root_id),
                     }
                 }
-                _ => thread_parent(s, &threads, &root_id),
+                _ => thread_parent(s, &facts.threads, &root_id),
             };
-            f(convert(s, session, agent, &trace, parent, t0, end));
-        }
+            f(convert(s, session, agent, &trace, parent, t0, end))
+        })
     }
 }
 
@@ -373,11 +394,7 @@ fn hash8(parts: &[&str]) -> [u8; 8] {
 
 /// The span of the busy stretch of `s`'s thread that `s` started in (the newest one that started
 /// at or before it, else the first); the root for the primary thread.
-fn thread_parent(
-    s: &Span,
-    threads: &BTreeMap<String, Vec<(i64, [u8; 8])>>,
-    root: &[u8],
-) -> Vec<u8> {
+fn thread_parent(s: &Span, threads: &BTreeMap<String, Vec<Parent>>, root: &[u8]) -> Vec<u8> {
     let Some(stretches) = s.thread_id.as_ref().and_then(|t| threads.get(t)) else {
         return root.to_vec();
     };
@@ -385,9 +402,9 @@ fn thread_parent(
     stretches
         .iter()
         .rev()
-        .find(|(start, _)| *start <= at)
+        .find(|p| p.start <= at)
         .or(stretches.first())
-        .map_or_else(|| root.to_vec(), |(_, id)| id.to_vec())
+        .map_or_else(|| root.to_vec(), |p| p.id.to_vec())
 }
 
 /// Start and end (µs) of `s`: open spans reach the end of the recording.

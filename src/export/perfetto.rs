@@ -11,76 +11,74 @@
 //! properly nested slices (Perfetto drops complete events that cross a sibling's end), so spans
 //! that overlap without nesting, such as parallel tool calls, go to a second track of the same
 //! lane, named `… #2`. The output is deterministic: same session, same bytes.
+//!
+//! Written from one scan, holding what is open and never the session: each span, status band,
+//! message and error becomes an item as soon as it is final, the items are sorted by lane and
+//! placed on tracks, then sorted by time and written, both sorts spilling to a temporary file
+//! past a budget (`spill`). The track names come first in the file, so every item is placed
+//! before the first is written.
 
-use std::collections::{BTreeMap, HashSet};
+mod items;
+
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use serde_json::{Map, Value, json};
 
 use super::SessionDoc;
+use super::spill::{self, Spill};
 use crate::analysis::lanes::Grouping;
-use crate::analysis::spans::{Span, SpanBuilder, SpanKind};
+use crate::analysis::seen::SeenIds;
+use crate::analysis::spans::{FinalSpans, Span, SpanKind};
 use crate::analysis::summary::summarize;
 use crate::analysis::text::{excerpt, input_excerpt};
 use crate::model::catalogue::status_of_type;
 use crate::model::typed::Event;
-use crate::store::{EventRef, SessionSummary, Store, TimelineQuery};
+use crate::store::{EventRef, SessionSummary, Store, StoreError, TimelineQuery};
+use items::{ByLane, ByTime, Item, Lane, Made};
 
 /// The one process id: the session.
 const PID: u32 = 1;
 
-/// A lane: a track, or several when its spans overlap without nesting. Ordered as drawn.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Lane {
-    Session,
-    /// `None` is the primary thread.
-    Thread(Option<String>),
-    Model,
-    Permission,
-    Evaluation,
-    Workflow,
-    Errors,
-}
-
-/// Something drawn on a lane: a slice (`dur` set) or an instant.
-struct Item {
-    lane: Lane,
-    name: String,
-    cat: &'static str,
-    ts: i64,
-    dur: Option<i64>,
-    /// The `args` object as JSON text: a few hundred bytes, not a tree of them.
-    args: Box<str>,
-}
-
 /// Writes the trace of `doc` to `out` (a redacted document; [`write_perfetto_from_store`] reads
 /// the store itself and writes the same bytes).
 pub fn write_perfetto(doc: &SessionDoc, out: &mut dyn Write) -> std::io::Result<()> {
-    let mut g = Gathered::default();
+    let t0 = doc.events.iter().filter_map(|e| e.ts).min();
+    let mut g = Gathered::new(t0, spill::BUDGET);
     for e in &doc.events {
         g.push(&e.as_ref());
     }
-    write_gathered(g, &doc.summary, out)
+    g.write(&doc.summary, out)
 }
 
-/// Writes the trace of session `summary` to `out`, gathered in one scan of its events: only what
-/// the trace draws (spans, status bands, messages and errors as short excerpts, tool inputs) is
-/// kept, never the events themselves.
+/// Writes the trace of session `summary` to `out` from one scan of its events: only what is
+/// still open (spans, the current status, tool inputs of open calls) is held, and the items
+/// drawn, past a budget, wait on disk.
 pub fn write_perfetto_from_store(
     store: &Store,
     summary: &SessionSummary,
     out: &mut dyn Write,
 ) -> crate::store::Result<()> {
+    write_perfetto_within(store, summary, spill::BUDGET, out)
+}
+
+/// As [`write_perfetto_from_store`], holding at most about `budget` bytes of items per sort.
+pub(crate) fn write_perfetto_within(
+    store: &Store,
+    summary: &SessionSummary,
+    budget: usize,
+    out: &mut dyn Write,
+) -> crate::store::Result<()> {
     let g = store.scan_events_pipelined(
         &summary.id,
         &TimelineQuery::default(),
-        Gathered::default(),
+        Gathered::new(summary.first_ts, budget),
         |g, ev| g.push(ev),
     )?;
-    write_gathered(g, summary, out).map_err(crate::store::StoreError::Output)
+    g.write(summary, out).map_err(StoreError::Output)
 }
 
-/// A session status event (the first copy of each).
+/// A session status event (the first copy of each), waiting for the next to end its band.
 struct Status {
     event_id: String,
     status: &'static str,
@@ -89,38 +87,102 @@ struct Status {
 }
 
 /// What the trace needs of a session's events, gathered one event at a time in session order.
-#[derive(Default)]
 struct Gathered {
-    /// The first processed time and the `processed_at` of the first event at it.
-    t0: Option<i64>,
+    /// The session's first processed time (µs since the epoch): what `ts` counts from.
+    t0: i64,
+    /// The `processed_at` of the first event at `t0`.
     start_time: Option<String>,
     end: Option<i64>,
-    spans: SpanBuilder,
-    statuses: Vec<Status>,
-    status_seen: HashSet<String>,
-    /// Messages and errors, timed in µs since the epoch until the start is known.
-    instants: Vec<Item>,
-    instant_seen: HashSet<String>,
-    /// Tool inputs by the id of their `agent.*tool_use` event, shortened for display.
+    spans: FinalSpans,
+    /// The newest status, and how many came before it.
+    status: Option<Status>,
+    statuses: u64,
+    status_seen: SeenIds,
+    instants: u64,
+    instant_seen: SeenIds,
+    /// Tool inputs by the id of their `agent.*tool_use` event, shortened for display, kept
+    /// while a span that shows them is held (the first input of an id wins while it is kept:
+    /// in a recording with placeholder ids, a call that opens after the last one with its id
+    /// ended shows its own input).
     inputs: BTreeMap<String, String>,
+    /// How many inputs were kept after they were last pruned.
+    inputs_kept: usize,
+    /// Each child thread's agent name: the one its newest span (by number) has.
+    agent_names: BTreeMap<String, (u64, String)>,
+    /// Every item made so far, by lane; the first error writing it.
+    items: Spill<ByLane>,
+    failed: std::io::Result<()>,
 }
 
 impl Gathered {
+    fn new(t0: Option<i64>, budget: usize) -> Gathered {
+        Gathered {
+            t0: t0.unwrap_or_default(),
+            start_time: None,
+            end: None,
+            spans: FinalSpans::default(),
+            status: None,
+            statuses: 0,
+            status_seen: SeenIds::default(),
+            instants: 0,
+            instant_seen: SeenIds::default(),
+            inputs: BTreeMap::new(),
+            inputs_kept: 0,
+            agent_names: BTreeMap::new(),
+            items: Spill::with_budget(budget),
+            failed: Ok(()),
+        }
+    }
+
     fn push(&mut self, e: &EventRef<'_>) {
+        if self.failed.is_err() {
+            return;
+        }
         if let Some(ts) = e.ts {
-            if self.t0.is_none_or(|t0| ts < t0) {
-                self.t0 = Some(ts);
-                self.start_time = None;
-            }
-            if self.t0 == Some(ts) && self.start_time.is_none() {
+            if self.t0 == ts && self.start_time.is_none() {
                 self.start_time = e.processed_at.map(str::to_string);
             }
             self.end = Some(self.end.map_or(ts, |end| end.max(ts)));
         }
-        self.spans.push(e);
+        // Inputs first: a span that shows one is final at the earliest after its opening event.
+        self.tool_input(e);
+        let mut spans = std::mem::take(&mut self.spans);
+        let pushed = spans.push(e, &mut |n, s| self.span(n, &s));
+        self.spans = spans;
+        self.failed = pushed;
         self.status(e);
         self.instant(e);
-        self.tool_input(e);
+        if self.inputs.len() >= 2 * self.inputs_kept + 64 {
+            // Only the inputs of the spans still held can be shown again.
+            let held: std::collections::HashSet<&str> =
+                self.spans.held().map(|s| s.start_id.as_str()).collect();
+            self.inputs.retain(|id, _| held.contains(id.as_str()));
+            self.inputs_kept = self.inputs.len();
+        }
+    }
+
+    fn item(&mut self, item: Item) {
+        if self.failed.is_ok() {
+            self.failed = self.items.push(ByLane(item));
+        }
+    }
+
+    /// Span number `n`, final.
+    fn span(&mut self, n: u64, s: &Span) -> std::io::Result<()> {
+        if s.kind == SpanKind::Thread
+            && let Some(t) = &s.thread_id
+        {
+            let newest = self
+                .agent_names
+                .get(t)
+                .is_none_or(|(newest, _)| *newest < n);
+            if newest {
+                self.agent_names.insert(t.clone(), (n, s.name.clone()));
+            }
+        }
+        let end = self.end.unwrap_or(self.t0);
+        let item = span_item(s, n, self.t0, end, &self.inputs);
+        self.items.push(ByLane(item))
     }
 
     fn status(&mut self, e: &EventRef<'_>) {
@@ -130,19 +192,43 @@ impl Gathered {
         let (Some(status), Some(ts)) = (status_of_type(e.event_type), e.ts) else {
             return;
         };
-        if !(e.event_id.is_empty() || self.status_seen.insert(e.event_id.to_string())) {
+        if !self.status_seen.first(e.event_id) {
             return;
         }
         let stop_reason = Event::parse(e.raw)
             .kind
             .stop_reason()
             .map(|sr| sr.kind.as_str().to_string());
-        self.statuses.push(Status {
+        let next = Status {
             event_id: e.event_id.to_string(),
             status,
             ts,
             stop_reason,
-        });
+        };
+        if let Some(st) = self.status.replace(next) {
+            self.band(st, ts);
+        }
+    }
+
+    /// The band of status `st`, from its event to `next`.
+    fn band(&mut self, st: Status, next: i64) {
+        let mut args = Map::new();
+        args.insert("event_id".into(), st.event_id.into());
+        if let Some(sr) = st.stop_reason {
+            args.insert("stop_reason".into(), sr.into());
+        }
+        let item = Item {
+            lane: Lane::Session,
+            name: st.status.to_string(),
+            cat: "status",
+            ts: st.ts - self.t0,
+            dur: Some((next - st.ts).max(0)),
+            args: Value::Object(args).to_string().into_boxed_str(),
+            made: (Made::Status, self.statuses),
+            track: 0,
+        };
+        self.statuses += 1;
+        self.item(item);
     }
 
     /// Messages on their thread's lane, errors on the errors lane.
@@ -151,9 +237,7 @@ impl Gathered {
         let t = e.event_type;
         let is_message = matches!(t, "user.message" | "agent.message");
         let is_error = matches!(t, "session.error" | "workflow_run.error");
-        if !(is_message || is_error)
-            || !(e.event_id.is_empty() || self.instant_seen.insert(e.event_id.to_string()))
-        {
+        if !(is_message || is_error) || !self.instant_seen.first(e.event_id) {
             return;
         }
         let event = Event::parse(e.raw);
@@ -168,7 +252,7 @@ impl Gathered {
         if let Some(t) = &thread {
             args.insert("thread_id".into(), t.clone().into());
         }
-        self.instants.push(Item {
+        let item = Item {
             lane: if is_error {
                 Lane::Errors
             } else {
@@ -176,10 +260,14 @@ impl Gathered {
             },
             name: t.to_string(),
             cat: if is_error { "error" } else { "message" },
-            ts,
+            ts: ts - self.t0,
             dur: None,
             args: Value::Object(args).to_string().into_boxed_str(),
-        });
+            made: (Made::Instant, self.instants),
+            track: 0,
+        };
+        self.instants += 1;
+        self.item(item);
     }
 
     fn tool_input(&mut self, e: &EventRef<'_>) {
@@ -202,145 +290,142 @@ impl Gathered {
         };
         self.inputs.insert(e.event_id.to_string(), text);
     }
-}
 
-/// Writes the trace of what was gathered, one event at a time (keys sorted, events in a fixed
-/// order: the process and track names, then slices and instants by time).
-fn write_gathered(
-    g: Gathered,
-    summary: &SessionSummary,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
-    let t0 = g.t0.unwrap_or_default();
-    let end = g.end.unwrap_or(t0);
-    let start_time = g.start_time;
-    let spans = g.spans.finish(g.end);
-    let mut items = Vec::new();
-    status_bands(&g.statuses, t0, end, &mut items);
-    let mut agent_names = BTreeMap::new();
-    // Each span is dropped once drawn: the spans and their items are not held twice.
-    for s in spans {
-        if s.kind == SpanKind::Thread
-            && let Some(t) = &s.thread_id
-        {
-            agent_names.insert(t.clone(), s.name.clone());
+    /// Ends the gathering and writes the trace: the process and track names, then slices and
+    /// instants by time.
+    fn write(mut self, summary: &SessionSummary, out: &mut dyn Write) -> std::io::Result<()> {
+        std::mem::replace(&mut self.failed, Ok(()))?;
+        let end = self.end.unwrap_or(self.t0);
+        let spans = std::mem::take(&mut self.spans);
+        spans.finish(self.end, &mut |n, s| self.span(n, &s))?;
+        if let Some(st) = self.status.take() {
+            self.band(st, end);
         }
-        items.push(span_item(&s, t0, end, &g.inputs));
-    }
-    items.extend(g.instants.into_iter().map(|mut i| {
-        i.ts -= t0;
-        i
-    }));
+        std::mem::replace(&mut self.failed, Ok(()))?;
+        let budget = self.items.budget();
+        let by_lane = self.items.sorted();
 
-    // Every lane is drawn, empty or not, so that tracks keep their places from one session to
-    // the next; a child thread has a lane when it has a span.
-    let mut lanes: BTreeMap<Lane, Vec<usize>> = [
-        Lane::Session,
-        Lane::Thread(None),
-        Lane::Model,
-        Lane::Permission,
-        Lane::Evaluation,
-        Lane::Workflow,
-        Lane::Errors,
-    ]
-    .into_iter()
-    .map(|l| (l, Vec::new()))
-    .collect();
-    // Slices of a lane in (start, longest first) order, each on the first track where it nests.
-    items.sort_by(|a, b| {
-        (a.ts, std::cmp::Reverse(a.dur))
-            .cmp(&(b.ts, std::cmp::Reverse(b.dur)))
-            .then_with(|| a.name.cmp(&b.name))
-    });
-    for (i, item) in items.iter().enumerate() {
-        lanes.entry(item.lane.clone()).or_default().push(i);
-    }
-    let mut events = Vec::new();
-    let mut tids = vec![0u32; items.len()];
-    let mut tid = 0u32;
-    for (lane, lane_items) in &lanes {
-        let base = lane_name(lane, &agent_names);
-        // Per track: the ends of the slices that enclose the current point.
-        let mut tracks: Vec<Vec<i64>> = vec![Vec::new()];
-        let first_tid = tid + 1;
-        for &i in lane_items {
-            let item = &items[i];
+        // Every lane is drawn, empty or not, so that tracks keep their places from one session
+        // to the next; a child thread has a lane when it has an item.
+        let mut lanes: BTreeMap<Lane, u32> = [
+            Lane::Session,
+            Lane::Thread(None),
+            Lane::Model,
+            Lane::Permission,
+            Lane::Evaluation,
+            Lane::Workflow,
+            Lane::Errors,
+        ]
+        .into_iter()
+        .map(|l| (l, 1))
+        .collect();
+        // Slices of a lane in (start, longest first) order, each on the first track where it
+        // nests: per track, the ends of the slices that enclose the current point.
+        let mut by_time = Spill::with_budget(budget);
+        let mut lane: Option<Lane> = None;
+        let mut tracks: Vec<Vec<i64>> = Vec::new();
+        by_lane.for_each(|ByLane(item)| {
+            if lane.as_ref() != Some(&item.lane) {
+                tracks = vec![Vec::new()];
+                lane = Some(item.lane.clone());
+            }
             let track = match item.dur {
                 None => 0,
                 Some(dur) => place(&mut tracks, item.ts, item.ts + dur),
             };
-            tids[i] = first_tid + track as u32;
-        }
-        for (n, _) in tracks.iter().enumerate() {
-            tid += 1;
-            let name = if n == 0 {
-                base.clone()
-            } else {
-                format!("{base} #{}", n + 1)
-            };
-            events.push(
-                json!({"name": "thread_name", "ph": "M", "ts": 0, "pid": PID, "tid": tid,
-                "args": {"name": name}}),
-            );
-            events.push(
-                json!({"name": "thread_sort_index", "ph": "M", "ts": 0, "pid": PID,
-                "tid": tid, "args": {"sort_index": tid}}),
-            );
-        }
-    }
-    let mut drawn: Vec<(u32, Item)> = tids.into_iter().zip(items).collect();
-    drawn.sort_by_key(|(tid, item)| (item.ts, *tid));
+            lanes.insert(item.lane.clone(), tracks.len() as u32);
+            by_time.push(ByTime(Item {
+                lane: item.lane.clone(),
+                name: item.name.clone(),
+                args: item.args.clone(),
+                track: track as u32,
+                ..*item
+            }))
+        })?;
+        drop(by_lane);
+        let by_time = by_time.sorted();
 
-    let title = summary.title.clone().unwrap_or_default();
-    let process = if title.is_empty() {
-        format!("session {}", summary.id)
-    } else {
-        format!("session {} ({title})", summary.id)
-    };
-    let metadata = json!({
-        "generator": "flightrec",
-        "session_id": summary.id,
-        "title": title,
-        "start_time": start_time,
-        "start_us": t0,
-        "time_unit": "ts and dur are µs since start_time",
-    });
-    out.write_all(b"{\"displayTimeUnit\":\"ms\",\"metadata\":")?;
-    serde_json::to_writer(&mut *out, &metadata)?;
-    out.write_all(b",\"traceEvents\":[")?;
-    let process = json!({"name": "process_name", "ph": "M", "ts": 0, "pid": PID, "tid": 0,
-        "args": {"name": process}});
-    serde_json::to_writer(&mut *out, &process)?;
-    for e in events {
-        out.write_all(b",")?;
-        serde_json::to_writer(&mut *out, &e)?;
-    }
-    // Each slice or instant becomes text as it is written: a large session is not held twice.
-    for (tid, item) in drawn {
-        let mut e = Map::new();
-        e.insert("name".into(), item.name.into());
-        e.insert("cat".into(), item.cat.into());
-        e.insert("pid".into(), PID.into());
-        e.insert("tid".into(), tid.into());
-        e.insert("ts".into(), item.ts.into());
-        match item.dur {
-            Some(d) => {
-                e.insert("ph".into(), "X".into());
-                e.insert("dur".into(), d.into());
-            }
-            None => {
-                e.insert("ph".into(), "i".into());
-                e.insert("s".into(), "t".into());
+        let title = summary.title.clone().unwrap_or_default();
+        let process = if title.is_empty() {
+            format!("session {}", summary.id)
+        } else {
+            format!("session {} ({title})", summary.id)
+        };
+        let metadata = json!({
+            "generator": "flightrec",
+            "session_id": summary.id,
+            "title": title,
+            "start_time": self.start_time,
+            "start_us": self.t0,
+            "time_unit": "ts and dur are µs since start_time",
+        });
+        out.write_all(b"{\"displayTimeUnit\":\"ms\",\"metadata\":")?;
+        serde_json::to_writer(&mut *out, &metadata)?;
+        out.write_all(b",\"traceEvents\":[")?;
+        let process = json!({"name": "process_name", "ph": "M", "ts": 0, "pid": PID, "tid": 0,
+            "args": {"name": process}});
+        serde_json::to_writer(&mut *out, &process)?;
+        let agent_names: BTreeMap<String, String> = self
+            .agent_names
+            .into_iter()
+            .map(|(t, (_, name))| (t, name))
+            .collect();
+        // The first tid of each lane; tids count from 1.
+        let mut first_tids = BTreeMap::new();
+        let mut tid = 0u32;
+        for (lane, &count) in &lanes {
+            first_tids.insert(lane.clone(), tid + 1);
+            let base = lane_name(lane, &agent_names);
+            for n in 0..count {
+                tid += 1;
+                let name = if n == 0 {
+                    base.clone()
+                } else {
+                    format!("{base} #{}", n + 1)
+                };
+                for e in [
+                    json!({"name": "thread_name", "ph": "M", "ts": 0, "pid": PID, "tid": tid,
+                    "args": {"name": name}}),
+                    json!({"name": "thread_sort_index", "ph": "M", "ts": 0, "pid": PID,
+                    "tid": tid, "args": {"sort_index": tid}}),
+                ] {
+                    out.write_all(b",")?;
+                    serde_json::to_writer(&mut *out, &e)?;
+                }
             }
         }
-        // Keys are written sorted, and `args` sorts first.
-        let rest = serde_json::to_string(&e)?;
-        out.write_all(b",{\"args\":")?;
-        out.write_all(item.args.as_bytes())?;
-        out.write_all(b",")?;
-        out.write_all(rest.get(1..).unwrap_or_default().as_bytes())?;
+        // Each slice or instant becomes text as it is written.
+        by_time.for_each(|ByTime(item)| {
+            let tid = first_tids.get(&item.lane).copied().unwrap_or_default() + item.track;
+            write_item(item, tid, out)
+        })?;
+        out.write_all(b"]}\n")
     }
-    out.write_all(b"]}\n")
+}
+
+/// One slice or instant, keys sorted (`args` first).
+fn write_item(item: &Item, tid: u32, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut e = Map::new();
+    e.insert("name".into(), item.name.as_str().into());
+    e.insert("cat".into(), item.cat.into());
+    e.insert("pid".into(), PID.into());
+    e.insert("tid".into(), tid.into());
+    e.insert("ts".into(), item.ts.into());
+    match item.dur {
+        Some(d) => {
+            e.insert("ph".into(), "X".into());
+            e.insert("dur".into(), d.into());
+        }
+        None => {
+            e.insert("ph".into(), "i".into());
+            e.insert("s".into(), "t".into());
+        }
+    }
+    let rest = serde_json::to_string(&e)?;
+    out.write_all(b",{\"args\":")?;
+    out.write_all(item.args.as_bytes())?;
+    out.write_all(b",")?;
+    out.write_all(rest.get(1..).unwrap_or_default().as_bytes())
 }
 
 /// The track of `tracks` where a slice from `start` to `end` nests (a new one if none).
@@ -407,7 +492,8 @@ struct ThreadOf {
     session_thread_id: Option<String>,
 }
 
-fn span_item(s: &Span, t0: i64, end: i64, inputs: &BTreeMap<String, String>) -> Item {
+/// Span number `n` as an item (`end`: the end of the recording, where open spans stop).
+fn span_item(s: &Span, n: u64, t0: i64, end: i64, inputs: &BTreeMap<String, String>) -> Item {
     let start = s.start_ts.unwrap_or(t0);
     let stop = if s.open {
         end
@@ -453,26 +539,8 @@ fn span_item(s: &Span, t0: i64, end: i64, inputs: &BTreeMap<String, String>) -> 
         ts: start - t0,
         dur: Some((stop - start).max(0)),
         args: Value::Object(args).to_string().into_boxed_str(),
-    }
-}
-
-/// One band per session status, from its event to the next status event (or the end).
-fn status_bands(statuses: &[Status], t0: i64, end: i64, items: &mut Vec<Item>) {
-    for (i, st) in statuses.iter().enumerate() {
-        let next = statuses.get(i + 1).map_or(end, |n| n.ts);
-        let mut args = Map::new();
-        args.insert("event_id".into(), st.event_id.clone().into());
-        if let Some(sr) = &st.stop_reason {
-            args.insert("stop_reason".into(), sr.clone().into());
-        }
-        items.push(Item {
-            lane: Lane::Session,
-            name: st.status.to_string(),
-            cat: "status",
-            ts: st.ts - t0,
-            dur: Some((next - st.ts).max(0)),
-            args: Value::Object(args).to_string().into_boxed_str(),
-        });
+        made: (Made::Span, n),
+        track: 0,
     }
 }
 
@@ -493,7 +561,11 @@ mod tests {
 {"type":"session.status_idle","id":"sevt_i1","stop_reason":{"type":"end_turn"},"processed_at":"2026-08-07T09:00:03.000Z"}"#;
 
     fn trace() -> Value {
-        let events = rows(EVENTS);
+        trace_of(EVENTS)
+    }
+
+    fn trace_of(jsonl: &str) -> Value {
+        let events = rows(jsonl);
         let mut out = Vec::new();
         let doc = SessionDoc {
             summary: SessionSummary {
@@ -579,6 +651,39 @@ mod tests {
             "thread primary"
         );
         assert_eq!(t["metadata"]["start_time"], "2026-08-07T09:00:00.000Z");
+    }
+
+    #[test]
+    fn every_tool_call_shows_its_input_however_long_it_stays_open() {
+        // One call open to the end, while 300 others open and close: inputs are let go as
+        // their calls end, never the open one's.
+        let mut lines = vec![
+            r#"{"type":"agent.tool_use","id":"sevt_open","name":"bash","input":{"command":"sleep 1000"},"processed_at":"2026-08-07T09:00:00.000Z"}"#.to_string(),
+        ];
+        for i in 0..300 {
+            let at = |ms: u32| format!("2026-08-07T09:00:{:02}.{:03}Z", 1 + ms / 1000, ms % 1000);
+            lines.push(format!(
+                r#"{{"type":"agent.tool_use","id":"sevt_t{i}","name":"bash","input":{{"command":"echo {i}"}},"processed_at":"{}"}}"#,
+                at(i * 100)
+            ));
+            lines.push(format!(
+                r#"{{"type":"agent.tool_result","id":"sevt_r{i}","tool_use_id":"sevt_t{i}","processed_at":"{}"}}"#,
+                at(i * 100 + 50)
+            ));
+        }
+        let t = trace_of(&lines.join("\n"));
+        let events = t["traceEvents"].as_array().expect("events");
+        let inputs: Vec<&str> = events
+            .iter()
+            .filter(|e| e["name"] == "bash")
+            .map(|e| e["args"]["input"].as_str().unwrap_or("none"))
+            .collect();
+        assert_eq!(inputs.len(), 301);
+        assert_eq!(inputs[0], "sleep 1000");
+        assert_eq!(named(&t, "bash")["args"]["open"], true);
+        for (i, input) in inputs[1..].iter().enumerate() {
+            assert_eq!(*input, format!("echo {i}"));
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The traces written from a scan of the store equal, byte for byte, the ones written from the
-//! whole session read into memory, on every sample.
+//! whole session read into memory, on every sample, whether their sorts stay in memory or spill
+//! to disk.
 
 use std::path::{Path, PathBuf};
 
@@ -48,15 +49,18 @@ fn perfetto_from_the_store_equals_perfetto_from_the_whole_session_on_every_sampl
         let doc = SessionDoc::load(&store, &summary.id).unwrap();
         let mut whole = Vec::new();
         super::perfetto::write_perfetto(&doc, &mut whole).unwrap();
-        let mut scanned = Vec::new();
-        super::perfetto::write_perfetto_from_store(&store, &summary, &mut scanned).unwrap();
         assert!(whole.len() > 100);
-        assert_eq!(
-            String::from_utf8_lossy(&scanned),
-            String::from_utf8_lossy(&whole),
-            "{}",
-            summary.id
-        );
+        // Sorted in memory, and spilled to disk item by item.
+        for budget in [super::spill::BUDGET, 0] {
+            let mut scanned = Vec::new();
+            super::perfetto::write_perfetto_within(&store, &summary, budget, &mut scanned).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&scanned),
+                String::from_utf8_lossy(&whole),
+                "{}",
+                summary.id
+            );
+        }
     }
 }
 
@@ -73,16 +77,19 @@ fn otlp_from_the_store_equals_otlp_from_the_whole_session_on_every_sample() {
         // The request serialized whole, as the export wrote it before it streamed.
         let mut whole = serde_json::to_vec(&req).unwrap();
         whole.push(b'\n');
-        let trace = Trace::from_store(&store, &summary).unwrap();
-        assert_eq!(trace.request(), req, "{}", summary.id);
-        let mut scanned = Vec::new();
-        trace.write_json(&mut scanned).unwrap();
-        assert_eq!(
-            String::from_utf8_lossy(&scanned),
-            String::from_utf8_lossy(&whole),
-            "{}",
-            summary.id
-        );
+        // Held in memory, and spilled to disk span by span.
+        for budget in [super::spill::BUDGET, 0] {
+            let trace = Trace::from_store_within(&store, &summary, budget).unwrap();
+            assert_eq!(trace.request().unwrap(), req, "{}", summary.id);
+            let mut scanned = Vec::new();
+            trace.write_json(&mut scanned).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&scanned),
+                String::from_utf8_lossy(&whole),
+                "{}",
+                summary.id
+            );
+        }
         let mut from_doc = Vec::new();
         write_otlp_json(&doc, &mut from_doc).unwrap();
         assert_eq!(from_doc, whole, "{}", summary.id);

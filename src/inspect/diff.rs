@@ -3,15 +3,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::analysis::diff::{Sig, Signer};
+use crate::analysis::diff::{Signer, Sigs};
 use crate::store::{EventRef, EventRow, Result, Store, TimelineQuery};
 
 /// A session's steps as signatures, and how many events it has.
-pub fn step_signatures(store: &Store, session_id: &str) -> Result<(u64, Vec<Sig>)> {
+pub fn step_signatures(store: &Store, session_id: &str) -> Result<(u64, Sigs)> {
+    // A hint only (at most 16M events' room: a larger session grows past it).
+    let events = store.require_session(session_id)?.event_count.min(1 << 24);
     let signer = store.scan_events_pipelined(
         session_id,
         &TimelineQuery::default(),
-        Signer::default(),
+        Signer::with_capacity(usize::try_from(events).unwrap_or(0)),
         |s, ev| s.push(ev),
     )?;
     Ok((signer.events() as u64, signer.finish()))
@@ -22,12 +24,12 @@ pub fn step_signatures(store: &Store, session_id: &str) -> Result<(u64, Vec<Sig>
 pub fn shown_events(
     store: &Store,
     session_id: &str,
-    sigs: &[Sig],
+    sigs: &Sigs,
     steps: &BTreeSet<usize>,
 ) -> Result<BTreeMap<usize, EventRow>> {
     let wanted: BTreeSet<usize> = steps
         .iter()
-        .filter_map(|&i| Some(sigs.get(i)?.index))
+        .filter_map(|&i| Some(sigs.get(i)?.index as usize))
         .collect();
     let Some(&last) = wanted.last() else {
         return Ok(BTreeMap::new());

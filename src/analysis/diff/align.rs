@@ -9,30 +9,21 @@
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
-use similar::{Algorithm, DiffTag, capture_diff_slices_deadline};
-use std::ops::Range;
+use similar::{Algorithm, DiffTag, capture_diff_deadline};
+use std::ops::{Index, Range};
 use std::time::Instant;
 
-use super::signature::{Sig, Step};
+use super::signature::{Sigs, Step};
 
 /// What alignment reads of a step: its digest and its kind.
 pub trait Keyed {
-    fn key(&self) -> u128;
+    fn key(&self) -> &u64;
     fn kind(&self) -> &str;
 }
 
 impl Keyed for Step<'_> {
-    fn key(&self) -> u128 {
-        self.key
-    }
-    fn kind(&self) -> &str {
-        &self.kind
-    }
-}
-
-impl Keyed for Sig {
-    fn key(&self) -> u128 {
-        self.key
+    fn key(&self) -> &u64 {
+        &self.key
     }
     fn kind(&self) -> &str {
         &self.kind
@@ -71,23 +62,111 @@ pub struct Row {
 /// Aligns `a` with `b`. With a `deadline`, a very long, very different pair gets a quick
 /// alignment that may not be the shortest once the deadline passes.
 pub fn align<S: Keyed>(a: &[S], b: &[S], deadline: Option<Instant>) -> Vec<Row> {
-    let (ka, kb) = intern(a, b, |s| s.key());
     let (ca, cb) = intern(a, b, |s| s.kind());
     let mut rows = Vec::with_capacity(a.len().max(b.len()));
-    for op in capture_diff_slices_deadline(Algorithm::Myers, &ka, &kb, deadline) {
+    each_row(
+        &Keys(a),
+        a.len(),
+        &Keys(b),
+        b.len(),
+        (&|i| ca[i], &|j| cb[j]),
+        deadline,
+        &mut |r| rows.push(r),
+    );
+    rows
+}
+
+/// Aligns two sessions' signatures as [`align`] aligns their steps, handing each row to
+/// `emit` in order: nothing is kept per row.
+pub fn align_sigs<'s>(
+    a: &'s Sigs,
+    b: &'s Sigs,
+    deadline: Option<Instant>,
+    emit: &mut dyn FnMut(Row),
+) {
+    // The kinds as numbers shared by both sides.
+    let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut shared = |kinds: &'s [Box<str>]| -> Vec<u32> {
+        kinds
+            .iter()
+            .map(|k| {
+                let next = ids.len() as u32;
+                *ids.entry(k).or_insert(next)
+            })
+            .collect()
+    };
+    let (ka, kb) = (shared(&a.kinds), shared(&b.kinds));
+    let kind = |kinds: &[u32], s: Option<&super::Sig>| {
+        s.and_then(|s| kinds.get(s.kind as usize))
+            .copied()
+            .unwrap_or(u32::MAX)
+    };
+    each_row(
+        &SigKeys(a),
+        a.len(),
+        &SigKeys(b),
+        b.len(),
+        (&|i| kind(&ka, a.get(i)), &|j| kind(&kb, b.get(j))),
+        deadline,
+        emit,
+    );
+}
+
+/// The keys of steps, as the diff reads them.
+struct Keys<'s, S>(&'s [S]);
+
+impl<S: Keyed> Index<usize> for Keys<'_, S> {
+    type Output = u64;
+    fn index(&self, i: usize) -> &u64 {
+        self.0[i].key()
+    }
+}
+
+/// The keys of signatures, as the diff reads them.
+struct SigKeys<'s>(&'s Sigs);
+
+impl Index<usize> for SigKeys<'_> {
+    type Output = u64;
+    fn index(&self, i: usize) -> &u64 {
+        &self.0.steps[i].key
+    }
+}
+
+/// The kind of each side's step by position, as numbers shared by both sides.
+type Kinds<'k> = (&'k dyn Fn(usize) -> u32, &'k dyn Fn(usize) -> u32);
+
+/// The two passes: by key over the whole, then by kind inside each stretch that did not match.
+fn each_row<A, B>(
+    a: &A,
+    na: usize,
+    b: &B,
+    nb: usize,
+    kinds: Kinds<'_>,
+    deadline: Option<Instant>,
+    emit: &mut dyn FnMut(Row),
+) where
+    A: Index<usize, Output = u64> + ?Sized,
+    B: Index<usize, Output = u64> + ?Sized,
+{
+    for op in capture_diff_deadline(Algorithm::Myers, a, 0..na, b, 0..nb, deadline) {
         let (tag, ra, rb) = op.as_tag_tuple();
         match tag {
-            DiffTag::Equal => rows.extend(ra.zip(rb).map(|(i, j)| Row {
-                op: Op::Equal,
-                a: Some(i),
-                b: Some(j),
-            })),
-            DiffTag::Delete => only(&mut rows, ra, Op::OnlyInA),
-            DiffTag::Insert => only(&mut rows, rb, Op::OnlyInB),
-            DiffTag::Replace => by_kind(&mut rows, &ca, &cb, ra, rb, deadline),
+            DiffTag::Equal => ra.zip(rb).for_each(|(i, j)| {
+                emit(Row {
+                    op: Op::Equal,
+                    a: Some(i),
+                    b: Some(j),
+                })
+            }),
+            DiffTag::Delete => only(emit, ra, Op::OnlyInA),
+            DiffTag::Insert => only(emit, rb, Op::OnlyInB),
+            DiffTag::Replace => {
+                let ca: Vec<u32> = ra.clone().map(kinds.0).collect();
+                let cb: Vec<u32> = rb.clone().map(kinds.1).collect();
+                by_kind(emit, &ca, &cb, ra, rb, deadline);
+            }
         }
     }
-    rows
 }
 
 /// Each distinct key (a digest or a text) as a small number, the same on both sides.
@@ -106,24 +185,27 @@ fn intern<'s, S, K: std::hash::Hash + Eq>(
     (ka, kb)
 }
 
-fn only(rows: &mut Vec<Row>, range: Range<usize>, op: Op) {
-    rows.extend(range.map(|i| match op {
-        Op::OnlyInB => Row {
-            op,
-            a: None,
-            b: Some(i),
-        },
-        _ => Row {
-            op,
-            a: Some(i),
-            b: None,
-        },
-    }));
+fn only(emit: &mut dyn FnMut(Row), range: Range<usize>, op: Op) {
+    range.for_each(|i| {
+        emit(match op {
+            Op::OnlyInB => Row {
+                op,
+                a: None,
+                b: Some(i),
+            },
+            _ => Row {
+                op,
+                a: Some(i),
+                b: None,
+            },
+        })
+    });
 }
 
-/// The second pass over a stretch that did not match: align by kind of step.
+/// The second pass over a stretch that did not match: align by kind of step (`ca` and `cb`:
+/// the kinds of the stretch's steps).
 fn by_kind(
-    rows: &mut Vec<Row>,
+    emit: &mut dyn FnMut(Row),
     ca: &[u32],
     cb: &[u32],
     ra: Range<usize>,
@@ -131,23 +213,25 @@ fn by_kind(
     deadline: Option<Instant>,
 ) {
     let (a0, b0) = (ra.start, rb.start);
-    for op in capture_diff_slices_deadline(Algorithm::Myers, &ca[ra], &cb[rb], deadline) {
+    for op in similar::capture_diff_slices_deadline(Algorithm::Myers, ca, cb, deadline) {
         let (tag, ra, rb) = op.as_tag_tuple();
         let ra = ra.start + a0..ra.end + a0;
         let rb = rb.start + b0..rb.end + b0;
         match tag {
-            DiffTag::Delete => only(rows, ra, Op::OnlyInA),
-            DiffTag::Insert => only(rows, rb, Op::OnlyInB),
+            DiffTag::Delete => only(emit, ra, Op::OnlyInA),
+            DiffTag::Insert => only(emit, rb, Op::OnlyInB),
             DiffTag::Equal | DiffTag::Replace => {
                 // Equal kinds, or different kinds in the same place: changed, paired in order.
                 let n = ra.len().min(rb.len());
-                rows.extend(ra.clone().zip(rb.clone()).map(|(i, j)| Row {
-                    op: Op::Changed,
-                    a: Some(i),
-                    b: Some(j),
-                }));
-                only(rows, ra.start + n..ra.end, Op::OnlyInA);
-                only(rows, rb.start + n..rb.end, Op::OnlyInB);
+                ra.clone().zip(rb.clone()).for_each(|(i, j)| {
+                    emit(Row {
+                        op: Op::Changed,
+                        a: Some(i),
+                        b: Some(j),
+                    })
+                });
+                only(emit, ra.start + n..ra.end, Op::OnlyInA);
+                only(emit, rb.start + n..rb.end, Op::OnlyInB);
             }
         }
     }

@@ -149,7 +149,7 @@ fn the_streamed_diff_equals_the_whole_one_on_pairs_of_every_sample() {
         .collect();
     assert!(ids.len() >= 20);
     let sides: Vec<Parts> = ids.iter().map(|id| parts(&store, id)).collect();
-    let sigs: Vec<(u64, Vec<Sig>)> = ids
+    let sigs: Vec<(u64, Sigs)> = ids
         .iter()
         .map(|id| step_signatures(&store, id).unwrap())
         .collect();

@@ -19,10 +19,10 @@
 //! Two steps are equal when their normalized forms are (compared as canonical JSON, keys sorted);
 //! they are the *same kind* of step when their type and tool are.
 
+use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
+use crate::analysis::seen::{SeenIds, id_hash};
 use crate::store::{EventRef, EventRow};
 
 /// Event types left out of the comparison.
@@ -52,43 +52,102 @@ pub struct Step<'a> {
     /// The tool used or answered: `bash`, `github.create_issue` (MCP: server, then tool), the
     /// custom tool's name.
     pub tool: Option<String>,
-    /// The SHA-256 (first 128 bits) of the normalized event ([`Step::detail`]) as canonical
+    /// The SHA-256 (first 64 bits) of the normalized event ([`Step::detail`]) as canonical
     /// JSON: equal keys mean equal steps. A digest, not the text, so that a step costs a few
     /// bytes however large its event.
-    pub key: u128,
+    pub key: u64,
     /// Type and tool: equal kinds of step whose details may differ.
     pub kind: String,
 }
 
-/// A step without its event: what aligning two sessions needs, a few dozen bytes however
-/// large the event (kinds and tools are shared between the steps that have them).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A step without its event: what aligning two sessions needs, 16 bytes however large the
+/// event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sig {
-    /// Position of the event in the session's events (session order, 0-based).
-    pub index: usize,
     /// As [`Step::key`].
-    pub key: u128,
-    /// As [`Step::kind`].
-    pub kind: Arc<str>,
-    /// As [`Step::tool`].
-    pub tool: Option<Arc<str>>,
+    pub key: u64,
+    /// Position of the event in the session's events (session order, 0-based).
+    pub index: u32,
+    /// As [`Step::kind`]: its number in [`Sigs::kinds`].
+    pub kind: u32,
+}
+
+/// A session's steps as signatures, in session order, and the kinds of step they name (each
+/// once). A step's tool is in its kind (`agent.tool_use bash`): a step keeps no text of its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sigs {
+    pub steps: Vec<Sig>,
+    pub kinds: Vec<Box<str>>,
+}
+
+impl Sigs {
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&Sig> {
+        self.steps.get(i)
+    }
+
+    /// The kind of step `s`.
+    pub fn kind(&self, s: &Sig) -> &str {
+        self.kinds.get(s.kind as usize).map_or("", |k| k)
+    }
+
+    /// Step `i`, given its event; `None` when there is no such step.
+    pub fn step<'a>(&self, i: usize, event: &'a EventRow) -> Option<Step<'a>> {
+        let s = self.get(i)?;
+        let kind = self.kind(s);
+        // A kind is the event's type, then the tool after a space when there is one.
+        let tool = kind
+            .strip_prefix(event.event_type.as_str())
+            .and_then(|t| t.strip_prefix(' '))
+            .map(str::to_string);
+        Some(Step {
+            index: s.index as usize,
+            event,
+            tool,
+            key: s.key,
+            kind: kind.to_string(),
+        })
+    }
 }
 
 /// Turns a session's events, fed one at a time in session order, into step signatures.
 #[derive(Default)]
 pub struct Signer {
-    sigs: Vec<Sig>,
+    sigs: Sigs,
     /// Events fed so far.
     events: usize,
     /// Event ids seen (a second copy is not a step).
-    seen: HashSet<String>,
-    /// Tool names by the id of the event that used them, for the results that answer them.
-    tools: HashMap<String, Arc<str>>,
-    /// Every kind and tool name once.
-    names: HashSet<Arc<str>>,
+    seen: SeenIds,
+    /// Tool names (numbers in `tool_names`) by the hash of the id of the event that used them,
+    /// for the results that answer them.
+    tools: FxHashMap<u64, u32>,
+    tool_names: Vec<String>,
+    /// Numbers of the kinds and of the tool names.
+    kind_ids: FxHashMap<String, u32>,
+    tool_ids: FxHashMap<String, u32>,
 }
 
 impl Signer {
+    /// A signer for a session of about `events` events, with room for them from the start (so
+    /// that neither the signatures nor the ids seen grow by doubling, briefly holding both the
+    /// old and the new table).
+    pub fn with_capacity(events: usize) -> Signer {
+        let mut sigs = Sigs::default();
+        sigs.steps.reserve_exact(events);
+        Signer {
+            sigs,
+            seen: SeenIds::with_capacity(events),
+            ..Signer::default()
+        }
+    }
+
     pub fn push(&mut self, e: &EventRef<'_>) {
         let index = self.events;
         self.events += 1;
@@ -96,45 +155,48 @@ impl Signer {
         if SKIPPED_TYPES.contains(&ty) {
             return;
         }
-        if !e.event_id.is_empty() && !self.seen.insert(e.event_id.to_string()) {
+        if !self.seen.first(e.event_id) {
             return;
         }
         let raw: Value = serde_json::from_str(e.raw).unwrap_or(Value::Null);
         let tool = if TOOL_USES.contains(&ty) {
-            let name = tool_name(&raw).map(|n| self.name(n));
-            if let Some(n) = &name {
-                self.tools.insert(e.event_id.to_string(), n.clone());
+            let name = tool_name(&raw).map(|n| self.tool_id(n));
+            if let Some(n) = name {
+                self.tools.insert(id_hash(e.event_id), n);
             }
             name
         } else if TOOL_RESULTS.contains(&ty) {
-            e.link_id.and_then(|l| self.tools.get(l)).cloned()
+            e.link_id.and_then(|l| self.tools.get(&id_hash(l))).copied()
         } else {
             None
         };
+        let tool = tool.and_then(|t| self.tool_names.get(t as usize));
         // Only a digest is kept: the text or a parsed tree per event would cost as much as the
         // events again.
-        let key = digest(&normalize(ty, raw, tool.as_deref()).to_string());
-        let kind = match &tool {
+        let key = digest(&normalize(ty, raw, tool.map(String::as_str)).to_string());
+        let kind = match tool {
             Some(t) => format!("{ty} {t}"),
             None => ty.to_string(),
         };
-        let kind = self.name(kind);
-        self.sigs.push(Sig {
-            index,
+        let next = self.sigs.kinds.len() as u32;
+        let kind = *self.kind_ids.entry(kind).or_insert_with_key(|k| {
+            self.sigs.kinds.push(k.as_str().into());
+            next
+        });
+        self.sigs.steps.push(Sig {
             key,
+            index: u32::try_from(index).unwrap_or(u32::MAX),
             kind,
-            tool,
         });
     }
 
-    /// `text` shared with the steps that already have it.
-    fn name(&mut self, text: String) -> Arc<str> {
-        if let Some(n) = self.names.get(text.as_str()) {
-            return n.clone();
-        }
-        let n: Arc<str> = Arc::from(text);
-        self.names.insert(n.clone());
-        n
+    /// The number of tool name `name`.
+    fn tool_id(&mut self, name: String) -> u32 {
+        let next = self.tool_names.len() as u32;
+        *self.tool_ids.entry(name).or_insert_with_key(|n| {
+            self.tool_names.push(n.clone());
+            next
+        })
     }
 
     /// How many events were fed.
@@ -143,7 +205,8 @@ impl Signer {
     }
 
     /// The signatures, in session order.
-    pub fn finish(self) -> Vec<Sig> {
+    pub fn finish(mut self) -> Sigs {
+        self.sigs.steps.shrink_to_fit();
         self.sigs
     }
 }
@@ -154,24 +217,10 @@ pub fn steps(events: &[EventRow]) -> Vec<Step<'_>> {
     for e in events {
         signer.push(&e.as_ref());
     }
-    signer
-        .finish()
-        .into_iter()
-        .filter_map(|s| Some(s.step(events.get(s.index)?)))
+    let sigs = signer.finish();
+    (0..sigs.len())
+        .filter_map(|i| sigs.step(i, events.get(sigs.get(i)?.index as usize)?))
         .collect()
-}
-
-impl Sig {
-    /// The step of this signature, given its event.
-    pub fn step<'a>(&self, event: &'a EventRow) -> Step<'a> {
-        Step {
-            index: self.index,
-            event,
-            tool: self.tool.as_deref().map(str::to_string),
-            key: self.key,
-            kind: self.kind.to_string(),
-        }
-    }
 }
 
 impl Step<'_> {
@@ -191,13 +240,13 @@ fn tool_name(raw: &Value) -> Option<String> {
     })
 }
 
-/// The first 128 bits of the SHA-256 of `text`.
-fn digest(text: &str) -> u128 {
+/// The first 64 bits of the SHA-256 of `text`.
+fn digest(text: &str) -> u64 {
     use sha2::{Digest, Sha256};
     let d = Sha256::digest(text.as_bytes());
-    let mut first = [0u8; 16];
-    first.copy_from_slice(&d[..16]);
-    u128::from_be_bytes(first)
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&d[..8]);
+    u64::from_be_bytes(first)
 }
 
 fn volatile(key: &str) -> bool {

@@ -218,7 +218,7 @@ fn agent_info_reads_both_model_shapes() {
 #[test]
 fn a_push_is_batches_of_at_most_max_spans_that_add_up_to_the_whole_request() {
     let trace = Trace::of_doc(&doc());
-    let whole = trace.request();
+    let whole = trace.request().unwrap();
     let all = spans(&whole).to_vec();
     assert!(all.len() >= 4, "{}", all.len());
     for max in [1, 2, 3, all.len(), all.len() + 5] {
@@ -226,7 +226,7 @@ fn a_push_is_batches_of_at_most_max_spans_that_add_up_to_the_whole_request() {
         let (n, requests) = trace
             .for_each_batch(max, |r| {
                 got.push(r);
-                Ok::<(), ()>(())
+                Ok::<(), std::io::Error>(())
             })
             .unwrap();
         assert_eq!(n, all.len(), "max {max}");
@@ -247,8 +247,12 @@ fn a_push_is_batches_of_at_most_max_spans_that_add_up_to_the_whole_request() {
     let mut sent = 0;
     let r = trace.for_each_batch(1, |_| {
         sent += 1;
-        if sent == 2 { Err("refused") } else { Ok(()) }
+        if sent == 2 {
+            Err(std::io::Error::other("refused"))
+        } else {
+            Ok(())
+        }
     });
-    assert_eq!(r, Err("refused"));
+    assert_eq!(r.map_err(|e| e.to_string()), Err("refused".to_string()));
     assert_eq!(sent, 2);
 }
