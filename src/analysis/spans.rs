@@ -654,6 +654,38 @@ impl SpanBuilder {
         self.split_off(|s| !s.open);
     }
 
+    /// The spans not yet given back, in order of their opening event.
+    pub fn held(&self) -> &[Span] {
+        &self.spans
+    }
+
+    /// Removes the leading spans nothing can change any more and gives them back, in order:
+    /// closed, and no longer named by the open set, an evaluation or its `ongoing` marks.
+    /// [`SpanBuilder::finish`] then gives the rest, so the two together are what `finish` alone
+    /// would give; a writer that takes them as it goes holds the spans from the oldest one still
+    /// open, not the session's.
+    pub fn take_settled(&mut self) -> Vec<Span> {
+        let named: std::collections::HashSet<usize> = (self.open.values())
+            .chain(self.evaluations.values())
+            .chain(self.ongoing.keys())
+            .copied()
+            .collect();
+        let k = (self.spans.iter().enumerate())
+            .take_while(|(i, s)| !s.open && !named.contains(i))
+            .count();
+        if k == 0 {
+            return Vec::new();
+        }
+        let taken: Vec<Span> = self.spans.drain(..k).collect();
+        self.open.values_mut().for_each(|i| *i -= k);
+        self.evaluations.values_mut().for_each(|i| *i -= k);
+        self.ongoing = std::mem::take(&mut self.ongoing)
+            .into_iter()
+            .map(|(i, n)| (i - k, n))
+            .collect();
+        taken
+    }
+
     /// Removes the spans `take` says, in order, and gives them back; the indices of the rest
     /// move, and an entry naming a removed span goes with it.
     fn split_off(&mut self, take: impl Fn(&Span) -> bool) -> Vec<Span> {

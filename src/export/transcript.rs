@@ -3,20 +3,18 @@
 //! verdict at each session-level idle as the writing pass reaches it ([`IdleVerdicts`]), folded
 //! from the store's scans exactly as `flow::idle_verdicts` folds a whole document.
 //!
-//! What stays O(events): the first index of each event id (to show each event once and to link
-//! spans to their events), the spans, and the events of the types a verdict carries across turns
-//! (thread and model-request marks); every other fact is per message, per idle or per reply.
+//! Nothing here grows with the session's events but the ids more than one row carries (copies
+//! from a second stream; none when one stream recorded it) and the events of the types a verdict
+//! carries across turns (thread and workflow marks).
 
 use std::collections::{BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use super::flow::{Facts, is_reply};
-use super::html::is_error as is_error_event;
+use super::flow::Facts;
 use super::stream::Session;
 use crate::analysis::capture::CaptureReport;
 use crate::analysis::explain::{At, ExplainInput, Explanation, explain};
-use crate::analysis::spans::{Span, SpanBuilder};
 use crate::analysis::state::{StateBuilder, VERDICT_PREFIX_TYPES, idle_ends_turn};
 use crate::model::time::{format_duration_micros, format_micros};
 use crate::model::typed::Event;
@@ -35,17 +33,14 @@ pub struct Survey {
     pub end_ts: Option<i64>,
     /// The verdict at the end of the recording.
     pub explanation: Explanation,
-    pub spans: Vec<Span>,
     /// The types of the events shown (once each).
     pub types: BTreeSet<String>,
-    /// The index of each event id's first event: the one shown.
-    first: HashMap<String, usize>,
+    /// The ids more than one row carries (`Store::repeated_ids`; none in a session recorded
+    /// from one stream), each with the index and seq of its first row: the one shown. Every
+    /// other event with an id is the only one of its id, and shown.
+    repeated: HashMap<String, Option<(usize, i64)>>,
     /// The last event with no id (each is shown).
     last_without_id: Option<usize>,
-    /// The replies to each event, by its id: (index, seq) in session order.
-    pub replies: HashMap<String, Vec<(usize, i64)>>,
-    pub status: Vec<StatusChange>,
-    pub markers: Vec<Marker>,
     /// The capture log, redacted, and the report made from it.
     pub capture: Vec<CaptureEntry>,
     pub capture_report: CaptureReport,
@@ -58,65 +53,36 @@ impl Survey {
         let capture = s.capture()?;
         let capture_report = s.capture_report(&capture)?;
         let mut state = StateBuilder::new(s.id());
-        let mut spans = SpanBuilder::default();
         let (mut n, mut end_ts) = (0usize, None::<i64>);
         let mut agent: Option<Value> = None;
         let mut types = BTreeSet::new();
-        let mut first: HashMap<String, usize> = HashMap::new();
+        let mut repeated: HashMap<String, Option<(usize, i64)>> = s
+            .store
+            .repeated_ids(s.id())?
+            .into_iter()
+            .map(|id| (id, None))
+            .collect();
         let mut last_without_id = None;
-        let mut replies: HashMap<String, Vec<(usize, i64)>> = HashMap::new();
-        let (mut status, mut markers) = (Vec::new(), Vec::new());
         s.each_event(|e| {
             let i = n;
             n += 1;
             state.push(&e.as_ref());
-            spans.push(&e.as_ref());
             end_ts = end_ts.max(e.ts);
             if e.event_type == "session.updated"
                 && let Some(a) = agent_of(&e.raw)
             {
                 agent = Some(a);
             }
-            let unique = if e.event_id.is_empty() {
+            if e.event_id.is_empty() {
                 last_without_id = Some(i);
-                true
-            } else if first.contains_key(&e.event_id) {
-                false
-            } else {
-                first.insert(e.event_id.clone(), i);
-                true
-            };
-            if !unique {
-                return Ok(());
+            } else if let Some(first) = repeated.get_mut(&e.event_id) {
+                if first.is_some() {
+                    return Ok(());
+                }
+                *first = Some((i, e.seq));
             }
             if !types.contains(&e.event_type) {
                 types.insert(e.event_type.clone());
-            }
-            if is_reply(&e.event_type)
-                && let Some(link) = e.link_id.as_deref().filter(|l| !l.is_empty())
-            {
-                replies
-                    .entry(link.to_string())
-                    .or_default()
-                    .push((i, e.seq));
-            }
-            if let Some(ts) = e.ts {
-                if let Some(st) = status_of(&e.event_type) {
-                    status.push((i, ts, st));
-                }
-                let t = e.event_type.as_str();
-                let class = if is_error_event(t, &e.raw) {
-                    Some("m-err")
-                } else if t.ends_with("message") || t.starts_with("agent.thread_message") {
-                    Some("m-msg")
-                } else if t == "session.status_idle" {
-                    Some("m-idle")
-                } else {
-                    None
-                };
-                if let Some(c) = class {
-                    markers.push((i, ts, c, e.event_type.clone()));
-                }
             }
             Ok(())
         })?;
@@ -135,13 +101,9 @@ impl Survey {
             facts: facts(s, n, agent),
             end_ts,
             explanation,
-            spans: spans.finish(end_ts),
             types,
-            first,
+            repeated,
             last_without_id,
-            replies,
-            status,
-            markers,
             capture,
             capture_report,
         })
@@ -149,15 +111,41 @@ impl Survey {
 
     /// Whether the event at index `i` with `id` is shown (the first of its id).
     pub fn is_shown(&self, i: usize, id: &str) -> bool {
-        id.is_empty() || self.first.get(id) == Some(&i)
+        match self.repeated.get(id) {
+            Some(first) => first.is_some_and(|(f, _)| f == i),
+            None => true,
+        }
     }
 
-    /// The index of the event shown for `id`.
-    pub fn index_of(&self, id: &str) -> Option<usize> {
+    /// Whether the row `seq` with `id` is shown (the first of its id).
+    pub fn is_shown_seq(&self, seq: i64, id: &str) -> bool {
+        match self.repeated.get(id) {
+            Some(first) => first.is_some_and(|(_, f)| f == seq),
+            None => true,
+        }
+    }
+
+    /// The index of the event shown for `id`, when the row at index `i` carries it (the
+    /// events with no id: the last of them).
+    pub fn index_at(&self, i: usize, id: &str) -> Option<usize> {
         if id.is_empty() {
-            self.last_without_id
-        } else {
-            self.first.get(id).copied()
+            return self.last_without_id;
+        }
+        match self.repeated.get(id) {
+            Some(first) => first.map(|(f, _)| f),
+            None => Some(i),
+        }
+    }
+
+    /// The index of the event shown for `id`, wherever it is (a lookup in the store unless
+    /// the id repeats or is empty).
+    pub fn index_of(&self, s: &Session<'_>, id: &str) -> Result<Option<usize>> {
+        if id.is_empty() {
+            return Ok(self.last_without_id);
+        }
+        match self.repeated.get(id) {
+            Some(first) => Ok(first.map(|(f, _)| f)),
+            None => s.store.position_of_id(s.id(), id),
         }
     }
 }

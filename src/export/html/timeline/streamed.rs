@@ -1,0 +1,152 @@
+//! The timeline of a streamed session, written as the store is read: one pass for the status
+//! segments, one for the spans, one for the markers (the figure draws them in that order, each
+//! in session order), so memory holds the spans from the oldest one still open and never the
+//! session's marks.
+
+use std::collections::VecDeque;
+use std::io::{self, Write};
+
+use super::{Scale, close, marker, marker_class, open, span, status_rect};
+use crate::analysis::spans::SpanBuilder;
+use crate::export::stream::Session;
+use crate::export::transcript::{StatusChange, Survey, status_of};
+use crate::store::{Result, StoreError, TimelineQuery};
+
+/// Text gathered past this many bytes goes out.
+const FLUSH: usize = 1 << 16;
+
+/// Spans held past this many (doubling while the oldest stays open) are handed out when
+/// settled.
+const SETTLE: usize = 256;
+
+/// Writes the timeline section of `session` to `s`, sending `s` to `out` as it grows; nothing
+/// when no event has a time.
+pub fn write(
+    session: &Session<'_>,
+    sv: &Survey,
+    s: &mut String,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let Some(sc) = open(s, session.summary.first_ts, sv.end_ts) else {
+        return Ok(());
+    };
+    let mut w = Writer { s, out, err: None };
+    let all = TimelineQuery::default();
+
+    // Status: the ids, types and times only (no text, nothing redaction changes).
+    let mut last: Option<StatusChange> = None;
+    let mut i = 0;
+    session.store.scan_events(session.id(), &all, |e| {
+        let n = i;
+        i += 1;
+        if let (Some(ts), Some(st)) = (e.ts, status_of(e.event_type))
+            && sv.is_shown(n, e.event_id)
+            && let Some(prev) = last.replace((n, ts, st))
+        {
+            status_rect(w.s, prev, ts, &sc);
+            return w.flush();
+        }
+        true
+    })?;
+    if let Some(prev) = last {
+        status_rect(w.s, prev, sc.t1, &sc);
+    }
+    w.done()?;
+
+    spans(session, sv, &sc, &mut w)?;
+
+    let mut i = 0;
+    session.scan_redacted(&all, |e| {
+        let n = i;
+        i += 1;
+        if let Some(ts) = e.ts
+            && sv.is_shown(n, e.event_id)
+            && let Some(class) = marker_class(e.event_type, e.raw)
+        {
+            marker(w.s, &sc, n, ts, class, e.event_type);
+            return w.flush();
+        }
+        true
+    })?;
+    w.done()?;
+    close(w.s, &sc);
+    Ok(())
+}
+
+/// The spans, each drawn once nothing can change it: in order of their opening event.
+fn spans(session: &Session<'_>, sv: &Survey, sc: &Scale, w: &mut Writer<'_>) -> Result<()> {
+    let mut b = SpanBuilder::default();
+    // The index of the event each held span opens at, in the builder's order.
+    let mut evs: VecDeque<Option<usize>> = VecDeque::new();
+    let mut settle_at = SETTLE;
+    let mut lookup_err = None;
+    let mut i = 0;
+    session.scan_redacted(&TimelineQuery::default(), |e| {
+        let n = i;
+        i += 1;
+        let before = b.held().len();
+        b.push(&e);
+        for sp in &b.held()[before..] {
+            let ev = if sp.start_id == e.event_id {
+                sv.index_at(n, e.event_id)
+            } else {
+                // Known only by the id its closing event links to.
+                match sv.index_of(session, &sp.start_id) {
+                    Ok(ev) => ev,
+                    Err(err) => {
+                        lookup_err = Some(err);
+                        return false;
+                    }
+                }
+            };
+            evs.push_back(ev);
+        }
+        if b.held().len() >= settle_at {
+            for sp in b.take_settled() {
+                span(w.s, &sp, sc, evs.pop_front().flatten());
+            }
+            settle_at = (2 * b.held().len()).max(SETTLE);
+            return w.flush();
+        }
+        true
+    })?;
+    if let Some(err) = lookup_err {
+        return Err(err);
+    }
+    w.done()?;
+    for sp in b.finish(sv.end_ts) {
+        span(w.s, &sp, sc, evs.pop_front().flatten());
+    }
+    Ok(())
+}
+
+/// The text gathered so far and where it goes; a failed write stops the scan.
+struct Writer<'w> {
+    s: &'w mut String,
+    out: &'w mut dyn Write,
+    err: Option<io::Error>,
+}
+
+impl Writer<'_> {
+    /// Sends the text when it is long; `false` (stop the scan) on a failed write.
+    fn flush(&mut self) -> bool {
+        if self.s.len() < FLUSH {
+            return true;
+        }
+        match self.out.write_all(self.s.as_bytes()) {
+            Ok(()) => {
+                self.s.clear();
+                true
+            }
+            Err(e) => {
+                self.err = Some(e);
+                false
+            }
+        }
+    }
+
+    /// The error that stopped the scan, if one did.
+    fn done(&mut self) -> Result<()> {
+        self.err.take().map_or(Ok(()), |e| Err(StoreError::Output(e)))
+    }
+}
