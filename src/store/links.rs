@@ -163,3 +163,6 @@ impl Store {
         Ok(usize::try_from(before).ok())
     }
 }
+
+#[cfg(test)]
+mod tests;
