@@ -70,7 +70,7 @@ impl Survey {
             let i = n;
             n += 1;
             state.push(&e.as_ref());
-            if n % COMPACT_EVERY == 0 {
+            if n.is_multiple_of(COMPACT_EVERY) {
                 // The closed model requests summed into the ledger as it goes: the same answer.
                 state.compact();
             }
@@ -141,18 +141,6 @@ impl Survey {
         match self.repeated.get(id) {
             Some(first) => first.map(|(f, _)| f),
             None => Some(i),
-        }
-    }
-
-    /// The index of the event shown for `id`, wherever it is (a lookup in the store unless
-    /// the id repeats or is empty).
-    pub fn index_of(&self, s: &Session<'_>, id: &str) -> Result<Option<usize>> {
-        if id.is_empty() {
-            return Ok(self.last_without_id);
-        }
-        match self.repeated.get(id) {
-            Some(first) => Ok(first.map(|(f, _)| f)),
-            None => s.store.position_of_id(s.id(), id),
         }
     }
 }
@@ -273,7 +261,7 @@ impl<'a, 's> IdleVerdicts<'a, 's> {
             if row.ts.is_some() {
                 b.push(&row);
                 n += 1;
-                if n % COMPACT_EVERY == 0 {
+                if n.is_multiple_of(COMPACT_EVERY) {
                     b.compact();
                 }
             }

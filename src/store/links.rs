@@ -47,7 +47,9 @@ impl Store {
         };
         let second: Option<String> = self
             .conn
-            .prepare_cached("SELECT min(thread_id) FROM event_rows WHERE sess = ?1 AND thread_id > ?2")
+            .prepare_cached(
+                "SELECT min(thread_id) FROM event_rows WHERE sess = ?1 AND thread_id > ?2",
+            )
             .and_then(|mut s| s.query_row(params![sess, first], |r| r.get(0)))
             .map_err(err())?;
         if second.is_none() {
@@ -129,38 +131,6 @@ impl Store {
         })
         .and_then(|rows| rows.collect())
         .map_err(self.err("reading the replies"))
-    }
-
-    /// The place in session order (0-based) of the first row carrying `event_id`, `None` when no
-    /// row does. Walks the session's index entries: for the rare lookup (a span whose opening
-    /// event is known only by the id its closing event links to).
-    pub fn position_of_id(&self, session_id: &str, event_id: &str) -> Result<Option<usize>> {
-        let Some(sess) = self.session_key_of(session_id)? else {
-            return Ok(None);
-        };
-        let err = || self.err("finding an event's place");
-        let at: Option<(i64, i64)> = self
-            .conn
-            .prepare_cached(
-                "SELECT sort_ts, seq FROM event_rows WHERE sess = ?1 \
-                 AND (dedup_key = ?2 OR event_id = ?2) AND coalesce(event_id, dedup_key) = ?2 \
-                 ORDER BY sort_ts, seq LIMIT 1",
-            )
-            .and_then(|mut s| {
-                s.query_row(params![sess, event_id], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()
-            })
-            .map_err(err())?;
-        let Some((ts, seq)) = at else { return Ok(None) };
-        let before: i64 = self
-            .conn
-            .prepare_cached(
-                "SELECT (SELECT count(*) FROM event_rows WHERE sess = ?1 AND sort_ts < ?2) \
-                 + (SELECT count(*) FROM event_rows WHERE sess = ?1 AND sort_ts = ?2 AND seq < ?3)",
-            )
-            .and_then(|mut s| s.query_row(params![sess, ts, seq], |r| r.get(0)))
-            .map_err(err())?;
-        Ok(usize::try_from(before).ok())
     }
 }
 

@@ -181,21 +181,33 @@ fn long_session() -> (tempfile::TempDir, Store) {
     let at = |s: i64| crate::model::time::format_micros(t0 + s * 1_000_000);
     let ev = |v: serde_json::Value| v.to_string();
     let (mut own, mut thread) = (Vec::new(), Vec::new());
-    own.push(ev(serde_json::json!({"type": "session.status_running", "id": "run0", "processed_at": at(0)})));
-    own.push(ev(serde_json::json!({"type": "user.message", "id": "m0", "processed_at": at(1),
-        "content": [{"type": "text", "text": "go"}]})));
-    own.push(ev(serde_json::json!({"type": "agent.tool_use", "id": "deny0", "name": "rm",
-        "input": {}, "evaluated_permission": "deny", "processed_at": at(2)})));
-    own.push(ev(serde_json::json!({"type": "span.model_request_end", "id": "pe0",
-        "model_request_start_id": "m0", "is_error": false, "processed_at": at(3)})));
-    own.push(ev(serde_json::json!({"type": "span.model_request_end", "id": "pe1",
-        "model_request_start_id": "nowhere", "is_error": false, "processed_at": at(3)})));
+    own.push(ev(
+        serde_json::json!({"type": "session.status_running", "id": "run0", "processed_at": at(0)}),
+    ));
+    own.push(ev(
+        serde_json::json!({"type": "user.message", "id": "m0", "processed_at": at(1),
+        "content": [{"type": "text", "text": "go"}]}),
+    ));
+    own.push(ev(
+        serde_json::json!({"type": "agent.tool_use", "id": "deny0", "name": "rm",
+        "input": {}, "evaluated_permission": "deny", "processed_at": at(2)}),
+    ));
+    own.push(ev(
+        serde_json::json!({"type": "span.model_request_end", "id": "pe0",
+        "model_request_start_id": "m0", "is_error": false, "processed_at": at(3)}),
+    ));
+    own.push(ev(
+        serde_json::json!({"type": "span.model_request_end", "id": "pe1",
+        "model_request_start_id": "nowhere", "is_error": false, "processed_at": at(3)}),
+    ));
     for k in 0..400i64 {
         let t = 10 + k * 10;
         own.push(ev(serde_json::json!({"type": "span.model_request_start", "id": format!("rs{k}"), "processed_at": at(t)})));
-        own.push(ev(serde_json::json!({"type": "span.model_request_end", "id": format!("re{k}"),
+        own.push(ev(
+            serde_json::json!({"type": "span.model_request_end", "id": format!("re{k}"),
             "model_request_start_id": format!("rs{k}"), "is_error": false,
-            "model_usage": {"input_tokens": k, "output_tokens": 1}, "processed_at": at(t + 1)})));
+            "model_usage": {"input_tokens": k, "output_tokens": 1}, "processed_at": at(t + 1)}),
+        ));
         // Every 50th result is processed before its call.
         let result_at = if k % 50 == 7 { t + 1 } else { t + 3 };
         let call = serde_json::json!({"type": "agent.tool_use", "id": format!("tu{k}"), "name": "bash",
@@ -211,25 +223,36 @@ fn long_session() -> (tempfile::TempDir, Store) {
         }
         if k == 5 {
             // The id of a call, taken by a message of another type in the same stream.
-            own.push(ev(serde_json::json!({"type": "agent.message", "id": "tu5", "processed_at": at(t + 4),
-                "content": [{"type": "text", "text": "same id"}]})));
+            own.push(ev(
+                serde_json::json!({"type": "agent.message", "id": "tu5", "processed_at": at(t + 4),
+                "content": [{"type": "text", "text": "same id"}]}),
+            ));
         }
         if k == 300 {
             own.push(ev(serde_json::json!({"type": "agent.tool_result", "id": "late0", "tool_use_id": "deny0",
                 "is_error": true, "content": [], "processed_at": at(t + 5)})));
         }
         if k % 40 == 39 {
-            own.push(ev(serde_json::json!({"type": "session.status_idle", "id": format!("idle{k}"),
-                "stop_reason": {"type": "end_turn"}, "processed_at": at(t + 6)})));
-            own.push(ev(serde_json::json!({"type": "session.status_running", "id": format!("run{k}"),
-                "processed_at": at(t + 7)})));
+            own.push(ev(
+                serde_json::json!({"type": "session.status_idle", "id": format!("idle{k}"),
+                "stop_reason": {"type": "end_turn"}, "processed_at": at(t + 6)}),
+            ));
+            own.push(ev(
+                serde_json::json!({"type": "session.status_running", "id": format!("run{k}"),
+                "processed_at": at(t + 7)}),
+            ));
         }
     }
-    thread.push(ev(serde_json::json!({"type": "agent.message", "id": "thread-only", "processed_at": at(5000),
-        "content": [{"type": "text", "text": "from the thread"}]})));
+    thread.push(ev(
+        serde_json::json!({"type": "agent.message", "id": "thread-only", "processed_at": at(5000),
+        "content": [{"type": "text", "text": "from the thread"}]}),
+    ));
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("s.db")).unwrap();
-    for (name, lines, thread) in [("own.jsonl", own, ""), ("thread.jsonl", thread, "sthr_copy")] {
+    for (name, lines, thread) in [
+        ("own.jsonl", own, ""),
+        ("thread.jsonl", thread, "sthr_copy"),
+    ] {
         let path = dir.path().join(name);
         std::fs::write(&path, lines.join("\n") + "\n").unwrap();
         let opts = ImportOptions {
@@ -239,7 +262,10 @@ fn long_session() -> (tempfile::TempDir, Store) {
         import_file(&mut store, &path, &opts, &mut |_, _| {}).unwrap();
     }
     let repeated = store.repeated_ids(ID).unwrap();
-    assert!(repeated.contains("tu5") && repeated.contains("tr110"), "{repeated:?}");
+    assert!(
+        repeated.contains("tu5") && repeated.contains("tr110"),
+        "{repeated:?}"
+    );
     (dir, store)
 }
 

@@ -79,7 +79,6 @@ fn spans(session: &Session<'_>, sv: &Survey, sc: &Scale, w: &mut Writer<'_>) -> 
     // The index of the event each held span opens at, in the builder's order.
     let mut evs: VecDeque<Option<usize>> = VecDeque::new();
     let mut settle_at = SETTLE;
-    let mut lookup_err = None;
     let mut i = 0;
     session.scan_redacted(&TimelineQuery::default(), |e| {
         let n = i;
@@ -87,18 +86,11 @@ fn spans(session: &Session<'_>, sv: &Survey, sc: &Scale, w: &mut Writer<'_>) -> 
         let before = b.held().len();
         b.push(&e);
         for sp in &b.held()[before..] {
-            let ev = if sp.start_id == e.event_id {
-                sv.index_at(n, e.event_id)
-            } else {
-                // Known only by the id its closing event links to.
-                match sv.index_of(session, &sp.start_id) {
-                    Ok(ev) => ev,
-                    Err(err) => {
-                        lookup_err = Some(err);
-                        return false;
-                    }
-                }
-            };
+            // A span named by another id (a model request known only by its end) has no start
+            // time: it is not drawn.
+            let ev = (sp.start_id == e.event_id)
+                .then(|| sv.index_at(n, e.event_id))
+                .flatten();
             evs.push_back(ev);
         }
         if b.held().len() >= settle_at {
@@ -110,9 +102,6 @@ fn spans(session: &Session<'_>, sv: &Survey, sc: &Scale, w: &mut Writer<'_>) -> 
         }
         true
     })?;
-    if let Some(err) = lookup_err {
-        return Err(err);
-    }
     w.done()?;
     for sp in b.finish(sv.end_ts) {
         span(w.s, &sp, sc, evs.pop_front().flatten());
@@ -147,6 +136,8 @@ impl Writer<'_> {
 
     /// The error that stopped the scan, if one did.
     fn done(&mut self) -> Result<()> {
-        self.err.take().map_or(Ok(()), |e| Err(StoreError::Output(e)))
+        self.err
+            .take()
+            .map_or(Ok(()), |e| Err(StoreError::Output(e)))
     }
 }
