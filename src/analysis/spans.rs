@@ -292,7 +292,7 @@ fn text(v: &Option<Cow<'_, str>>) -> String {
 
 /// Pairs what is open with what closes it, in one pass over time-ordered events: feed it with
 /// [`SpanBuilder::push`], then [`SpanBuilder::finish`].
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct SpanBuilder {
     spans: Vec<Span>,
     /// Opening event id (or thread / run id) → index in `spans`, per kind.

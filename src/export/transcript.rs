@@ -4,10 +4,10 @@
 //! from the store's scans exactly as `flow::idle_verdicts` folds a whole document.
 //!
 //! Nothing here grows with the session's events but the ids more than one row carries (copies
-//! from a second stream; none when one stream recorded it) and the events of the types a verdict
-//! carries across turns (thread and workflow marks).
+//! from a second stream; none when one stream recorded it): the events a verdict carries across
+//! turns are folded as the window passes them, and only those of the last two turns are kept.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use serde_json::Value;
 
@@ -197,11 +197,14 @@ pub struct IdleVerdicts<'a, 's> {
     session: &'a Session<'s>,
     capture: &'a CaptureReport,
     stuck_after: i64,
-    /// The times of the turn-ending idles passed so far.
-    turn_ends: Vec<i64>,
-    /// The events passed so far of the types that carry across turns (thread creations and
-    /// statuses, model request marks): small texts, O(such events).
-    prefix: Vec<EventRow>,
+    /// The times of the two newest turn-ending idles passed so far, older first.
+    turn_ends: [Option<i64>; 2],
+    /// The fold of the events of the types that carry across turns (thread creations and
+    /// statuses, workflow marks) from before the window of the newest verdict: each verdict
+    /// starts from a copy of it. Windows only move forward.
+    before: StateBuilder,
+    /// Those events passed since, not yet before a window.
+    pending: VecDeque<EventRow>,
 }
 
 impl<'a, 's> IdleVerdicts<'a, 's> {
@@ -210,8 +213,9 @@ impl<'a, 's> IdleVerdicts<'a, 's> {
             session,
             capture,
             stuck_after,
-            turn_ends: Vec::new(),
-            prefix: Vec::new(),
+            turn_ends: [None, None],
+            before: StateBuilder::for_verdict(session.id()),
+            pending: VecDeque::new(),
         }
     }
 
@@ -219,17 +223,16 @@ impl<'a, 's> IdleVerdicts<'a, 's> {
     /// every event, in session order.
     pub fn at(&mut self, e: &EventRow, shown: bool) -> Result<Option<Explanation>> {
         if VERDICT_PREFIX_TYPES.contains(&e.event_type.as_str()) {
-            self.prefix.push(e.clone());
+            self.pending.push_back(e.clone());
         }
         let Some(ts) = e.ts else { return Ok(None) };
         if !shown || e.event_type != "session.status_idle" || !e.thread_id.is_empty() {
             return Ok(None);
         }
         if idle_ends_turn(&e.raw) {
-            self.turn_ends.push(ts);
+            self.turn_ends = [self.turn_ends[1], Some(ts)];
         }
-        let n = self.turn_ends.len();
-        let start = (n >= 2).then(|| self.turn_ends[n - 2]);
+        let start = self.turn_ends[0];
         let budget = Event::parse(&e.raw)
             .kind
             .stop_reason()
@@ -237,20 +240,19 @@ impl<'a, 's> IdleVerdicts<'a, 's> {
         // The spend needs the full fold (the ledger), from the first event.
         let (mut b, start) = if budget {
             (StateBuilder::new(self.session.id()), None)
-        } else {
-            (StateBuilder::for_verdict(self.session.id()), start)
-        };
-        if let Some(start) = start {
-            // Before the window only the types that carry across turns, kept as they passed
-            // (a scan of them per idle would walk the whole index up to the window each time).
-            for p in self
-                .prefix
-                .iter()
-                .take_while(|p| p.ts.is_some_and(|t| t < start))
+        } else if let Some(start) = start {
+            // Before the window only the types that carry across turns, folded as the window
+            // passes them (a scan of them per idle would walk the whole index up to the window).
+            while let Some(p) = self.pending.front()
+                && p.ts.is_some_and(|t| t < start)
             {
-                b.push(&p.as_ref());
+                self.before.push(&p.as_ref());
+                self.pending.pop_front();
             }
-        }
+            (self.before.clone(), Some(start))
+        } else {
+            (StateBuilder::for_verdict(self.session.id()), None)
+        };
         let q = TimelineQuery {
             since_ts: start,
             until_ts: Some(ts),

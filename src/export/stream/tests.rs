@@ -192,6 +192,15 @@ fn long_session() -> (tempfile::TempDir, Store) {
         serde_json::json!({"type": "agent.tool_use", "id": "deny0", "name": "rm",
         "input": {}, "evaluated_permission": "deny", "processed_at": at(2)}),
     ));
+    // A thread and a workflow run still open at every later idle: carried across turns.
+    own.push(ev(
+        serde_json::json!({"type": "workflow_run.created", "id": "wf0",
+        "workflow_run_id": "wrun_0", "name": "review", "phases": [], "processed_at": at(1)}),
+    ));
+    own.push(ev(
+        serde_json::json!({"type": "session.thread_created", "id": "th0",
+        "session_thread_id": "sthr_0", "agent_name": "reader", "processed_at": at(1)}),
+    ));
     own.push(ev(
         serde_json::json!({"type": "span.model_request_end", "id": "pe0",
         "model_request_start_id": "m0", "is_error": false, "processed_at": at(3)}),
@@ -267,6 +276,44 @@ fn long_session() -> (tempfile::TempDir, Store) {
         "{repeated:?}"
     );
     (dir, store)
+}
+
+/// The verdict at each idle folded from the store as a pass reaches it equals the one folded
+/// from the whole document, plain and redacted; gives how many saw open spans.
+fn idle_verdicts_equal_the_whole_documents(store: &Store) -> usize {
+    use crate::export::flow::idle_verdicts;
+    use crate::export::transcript::{IdleVerdicts, Survey};
+    let mut seen = 0;
+    for s in &store.sessions().unwrap() {
+        for r in &redactors() {
+            let (doc, _) = doc(store, &s.id, r.as_ref());
+            let want = idle_verdicts(&doc, STUCK_AFTER);
+            let session = Session::open(store, &s.id, r.as_ref()).unwrap();
+            let sv = Survey::read(&session, NOW, STUCK_AFTER).unwrap();
+            let mut verdicts = IdleVerdicts::new(&session, &sv.capture_report, STUCK_AFTER);
+            let mut got = std::collections::BTreeMap::new();
+            let mut i = 0;
+            session
+                .each_event(|e| {
+                    if let Some(x) = verdicts.at(&e, sv.is_shown(i, &e.event_id)).unwrap() {
+                        got.insert(i, x);
+                    }
+                    i += 1;
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(got, want, "{} redacted {}", s.id, r.is_some());
+            seen += got.values().filter(|x| !x.open_spans.is_empty()).count();
+        }
+    }
+    seen
+}
+
+#[test]
+fn idle_verdicts_folded_from_the_store_equal_the_whole_documents() {
+    assert!(idle_verdicts_equal_the_whole_documents(&samples().1) > 0);
+    // Its later verdicts see the thread and run opened before their window.
+    assert!(idle_verdicts_equal_the_whole_documents(&long_session().1) >= 16);
 }
 
 #[test]
