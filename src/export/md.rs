@@ -98,6 +98,7 @@ pub fn write_md_streamed(
                         ahead.insert(r.seq);
                     }
                     match session.event_by_seq(r.seq).map_err(io::Error::other)? {
+                        // The index is for a flow that keeps what it wrote; this one does not.
                         Some(row) => rows.push((0, row)),
                         None => {
                             return Err(io::Error::other(format!("event seq {} is gone", r.seq)));
