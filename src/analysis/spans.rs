@@ -642,7 +642,7 @@ impl SpanBuilder {
     /// (the state's ledger) keeps no more than the open ones (a checkpoint stays small). A
     /// closed model request never changes again.
     pub fn take_closed_model_requests(&mut self) -> Vec<Span> {
-        self.split_off(|s| s.kind == SpanKind::ModelRequest && !s.open)
+        self.split_off(|_, s| s.kind == SpanKind::ModelRequest && !s.open)
     }
 
     /// Forgets every closed span, keeping what the open ones need to close (the open set, the
@@ -651,7 +651,7 @@ impl SpanBuilder {
     /// hold). A closed span never opens again; what would still change it (a result after a
     /// denial, an evaluation's late `ongoing` mark) only changes a closed span.
     pub fn retain_open(&mut self) {
-        self.split_off(|s| !s.open);
+        self.split_off(|_, s| !s.open);
     }
 
     /// The spans not yet given back, in order of their opening event.
@@ -665,35 +665,47 @@ impl SpanBuilder {
     /// would give; a writer that takes them as it goes holds the spans from the oldest one still
     /// open, not the session's.
     pub fn take_settled(&mut self) -> Vec<Span> {
+        let settled = self.settled();
+        let k = (0..self.spans.len())
+            .take_while(|i| settled.contains(i))
+            .count();
+        if k == 0 {
+            return Vec::new();
+        }
+        self.split_off(|i, _| i < k)
+    }
+
+    /// Removes every span nothing can change any more, wherever it is, and gives them back in
+    /// order with the indices they had in [`SpanBuilder::held`]: what a writer that can put them
+    /// back in order later takes when the oldest open span would hold every later one.
+    pub fn take_settled_anywhere(&mut self) -> (Vec<usize>, Vec<Span>) {
+        let mut at: Vec<usize> = self.settled().into_iter().collect();
+        at.sort_unstable();
+        let taken = self.split_off(|i, _| at.binary_search(&i).is_ok());
+        (at, taken)
+    }
+
+    /// The indices of the held spans nothing can change any more.
+    fn settled(&self) -> std::collections::HashSet<usize> {
         let named: std::collections::HashSet<usize> = (self.open.values())
             .chain(self.evaluations.values())
             .chain(self.ongoing.keys())
             .copied()
             .collect();
-        let k = (self.spans.iter().enumerate())
-            .take_while(|(i, s)| !s.open && !named.contains(i))
-            .count();
-        if k == 0 {
-            return Vec::new();
-        }
-        let taken: Vec<Span> = self.spans.drain(..k).collect();
-        self.open.values_mut().for_each(|i| *i -= k);
-        self.evaluations.values_mut().for_each(|i| *i -= k);
-        self.ongoing = std::mem::take(&mut self.ongoing)
-            .into_iter()
-            .map(|(i, n)| (i - k, n))
-            .collect();
-        taken
+        (self.spans.iter().enumerate())
+            .filter(|(i, s)| !s.open && !named.contains(i))
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// Removes the spans `take` says, in order, and gives them back; the indices of the rest
     /// move, and an entry naming a removed span goes with it.
-    fn split_off(&mut self, take: impl Fn(&Span) -> bool) -> Vec<Span> {
+    fn split_off(&mut self, take: impl Fn(usize, &Span) -> bool) -> Vec<Span> {
         let mut taken = Vec::new();
         let mut kept = Vec::new();
         let mut moved: HashMap<usize, usize> = HashMap::default();
         for (i, s) in std::mem::take(&mut self.spans).into_iter().enumerate() {
-            if take(&s) {
+            if take(i, &s) {
                 taken.push(s);
             } else {
                 moved.insert(i, kept.len());

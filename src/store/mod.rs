@@ -19,6 +19,7 @@ mod read;
 mod resolve;
 mod rollups;
 mod scan;
+mod scratch;
 mod search;
 mod sessions;
 mod slim;

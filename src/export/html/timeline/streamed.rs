@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::io::{self, Write};
 
 use super::{Scale, close, marker, marker_class, open, span, status_rect};
-use crate::analysis::spans::SpanBuilder;
+use crate::analysis::spans::{Span, SpanBuilder};
 use crate::export::stream::Session;
 use crate::export::transcript::{StatusChange, Survey, status_of};
 use crate::store::{Result, StoreError, TimelineQuery};
@@ -18,6 +18,10 @@ const FLUSH: usize = 1 << 16;
 /// Spans held past this many (doubling while the oldest stays open) are handed out when
 /// settled.
 const SETTLE: usize = 256;
+
+/// Spans waiting behind the oldest open one past this many go to the scratch table (fewer in
+/// tests, so the samples' longest session takes that path).
+const HOLD: usize = if cfg!(test) { 64 } else { 4096 };
 
 /// Writes the timeline section of `session` to `s`, sending `s` to `out` as it grows; nothing
 /// when no event has a time.
@@ -73,13 +77,25 @@ pub fn write(
     Ok(())
 }
 
-/// The spans, each drawn once nothing can change it: in order of their opening event.
+/// The spans, each drawn once nothing can change it: in order of their opening event. Those
+/// settled behind the oldest open span are drawn as they settle; when more than [`HOLD`] wait
+/// behind it, every span settled from then on is drawn into the store's scratch table by its
+/// place, and the table is written out in order at the end, so memory holds the open spans.
 fn spans(session: &Session<'_>, sv: &Survey, sc: &Scale, w: &mut Writer<'_>) -> Result<()> {
     let mut b = SpanBuilder::default();
-    // The index of the event each held span opens at, in the builder's order.
-    let mut evs: VecDeque<Option<usize>> = VecDeque::new();
-    let mut settle_at = SETTLE;
+    // The place (in opening order) and the index of the opening event of each held span, in
+    // the builder's order.
+    let mut held: VecDeque<(i64, Option<usize>)> = VecDeque::new();
+    let (mut next, mut settle_at, mut spill) = (0i64, SETTLE, false);
+    let mut store_err = None;
     let mut i = 0;
+    let put = |place: i64, sp: &Span, ev: Option<usize>| -> Result<()> {
+        let mut text = String::new();
+        span(&mut text, sp, sc, ev);
+        session.store.scratch_put(place, &text)
+    };
+    // Started before the scan: its schema cannot change while a read is under way.
+    session.store.scratch_start()?;
     session.scan_redacted(&TimelineQuery::default(), |e| {
         let n = i;
         i += 1;
@@ -91,22 +107,58 @@ fn spans(session: &Session<'_>, sv: &Survey, sc: &Scale, w: &mut Writer<'_>) -> 
             let ev = (sp.start_id == e.event_id)
                 .then(|| sv.index_at(n, e.event_id))
                 .flatten();
-            evs.push_back(ev);
+            held.push_back((next, ev));
+            next += 1;
         }
-        if b.held().len() >= settle_at {
+        if b.held().len() < settle_at {
+            return true;
+        }
+        if !spill {
             for sp in b.take_settled() {
-                span(w.s, &sp, sc, evs.pop_front().flatten());
+                let ev = held.pop_front().and_then(|(_, ev)| ev);
+                span(w.s, &sp, sc, ev);
             }
-            settle_at = (2 * b.held().len()).max(SETTLE);
-            return w.flush();
+            spill = b.held().len() > HOLD;
         }
-        true
+        if spill {
+            let (at, taken) = b.take_settled_anywhere();
+            let mut k = 0;
+            let mut kept = VecDeque::with_capacity(held.len() - at.len());
+            for (j, h) in held.drain(..).enumerate() {
+                if at.get(k) == Some(&j) {
+                    if let Err(err) = put(h.0, &taken[k], h.1) {
+                        store_err = Some(err);
+                        return false;
+                    }
+                    k += 1;
+                } else {
+                    kept.push_back(h);
+                }
+            }
+            held = kept;
+        }
+        settle_at = (2 * b.held().len()).max(SETTLE);
+        w.flush()
     })?;
-    w.done()?;
-    for sp in b.finish(sv.end_ts) {
-        span(w.s, &sp, sc, evs.pop_front().flatten());
+    if let Some(err) = store_err {
+        return Err(err);
     }
-    Ok(())
+    w.done()?;
+    let rest = b.finish(sv.end_ts);
+    if !spill {
+        for (sp, (_, ev)) in rest.iter().zip(held) {
+            span(w.s, sp, sc, ev);
+        }
+        return Ok(());
+    }
+    for (sp, (place, ev)) in rest.iter().zip(held) {
+        put(place, sp, ev)?;
+    }
+    session.store.scratch_each(|text| {
+        w.s.push_str(text);
+        w.flush()
+    })?;
+    w.done()
 }
 
 /// The text gathered so far and where it goes; a failed write stops the scan.
