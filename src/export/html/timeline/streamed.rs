@@ -1,7 +1,7 @@
 //! The timeline of a streamed session, written as the store is read: one pass for the status
 //! segments, one for the spans, one for the markers (the figure draws them in that order, each
-//! in session order), so memory holds the spans from the oldest one still open and never the
-//! session's marks.
+//! in session order), so memory holds the open spans (and a few thousand settled behind an early
+//! open one, before they go to the store's scratch table) and never the session's marks.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -20,7 +20,7 @@ const FLUSH: usize = 1 << 16;
 const SETTLE: usize = 256;
 
 /// Spans waiting behind the oldest open one past this many go to the scratch table (fewer in
-/// tests, so the samples' longest session takes that path).
+/// tests, so the long session of `stream/tests.rs` takes that path).
 const HOLD: usize = if cfg!(test) { 64 } else { 4096 };
 
 /// Writes the timeline section of `session` to `s`, sending `s` to `out` as it grows; nothing
