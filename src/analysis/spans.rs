@@ -292,7 +292,7 @@ fn text(v: &Option<Cow<'_, str>>) -> String {
 
 /// Pairs what is open with what closes it, in one pass over time-ordered events: feed it with
 /// [`SpanBuilder::push`], then [`SpanBuilder::finish`].
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct SpanBuilder {
     spans: Vec<Span>,
     /// Opening event id (or thread / run id) → index in `spans`, per kind.
@@ -642,7 +642,7 @@ impl SpanBuilder {
     /// (the state's ledger) keeps no more than the open ones (a checkpoint stays small). A
     /// closed model request never changes again.
     pub fn take_closed_model_requests(&mut self) -> Vec<Span> {
-        self.split_off(|s| s.kind == SpanKind::ModelRequest && !s.open)
+        self.split_off(|_, s| s.kind == SpanKind::ModelRequest && !s.open)
     }
 
     /// Forgets every closed span, keeping what the open ones need to close (the open set, the
@@ -651,13 +651,57 @@ impl SpanBuilder {
     /// hold). A closed span never opens again; what would still change it (a result after a
     /// denial, an evaluation's late `ongoing` mark) only changes a closed span.
     pub fn retain_open(&mut self) {
-        self.split_off(|s| !s.open);
+        self.split_off(|_, s| !s.open);
+    }
+
+    /// The spans not yet given back, in order of their opening event.
+    pub fn held(&self) -> &[Span] {
+        &self.spans
+    }
+
+    /// Removes the leading spans nothing can change any more and gives them back, in order:
+    /// closed, and no longer named by the open set, an evaluation or its `ongoing` marks.
+    /// [`SpanBuilder::finish`] then gives the rest, so the two together are what `finish` alone
+    /// would give; a writer that takes them as it goes holds the spans from the oldest one still
+    /// open, not the session's.
+    pub fn take_settled(&mut self) -> Vec<Span> {
+        let settled = self.settled();
+        let k = (0..self.spans.len())
+            .take_while(|i| settled.contains(i))
+            .count();
+        if k == 0 {
+            return Vec::new();
+        }
+        self.split_off(|i, _| i < k)
+    }
+
+    /// Removes every span nothing can change any more, wherever it is, and gives them back in
+    /// order with the indices they had in [`SpanBuilder::held`]: what a writer that can put them
+    /// back in order later takes when the oldest open span would hold every later one.
+    pub fn take_settled_anywhere(&mut self) -> (Vec<usize>, Vec<Span>) {
+        let mut at: Vec<usize> = self.settled().into_iter().collect();
+        at.sort_unstable();
+        let taken = self.split_off(|i, _| at.binary_search(&i).is_ok());
+        (at, taken)
+    }
+
+    /// The indices of the held spans nothing can change any more.
+    fn settled(&self) -> std::collections::HashSet<usize> {
+        let named: std::collections::HashSet<usize> = (self.open.values())
+            .chain(self.evaluations.values())
+            .chain(self.ongoing.keys())
+            .copied()
+            .collect();
+        (self.spans.iter().enumerate())
+            .filter(|(i, s)| !s.open && !named.contains(i))
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// Removes the spans `take` says, in order, and gives them back; the indices of the rest
     /// move, and an entry naming a removed span goes with it.
-    fn split_off(&mut self, take: impl Fn(&Span) -> bool) -> Vec<Span> {
-        self.split_off_at(|_, s| take(s))
+    fn split_off(&mut self, take: impl Fn(usize, &Span) -> bool) -> Vec<Span> {
+        self.split_off_at(take)
             .into_iter()
             .map(|(_, s)| s)
             .collect()

@@ -73,7 +73,7 @@ pub fn full_prefix_types() -> impl Iterator<Item = &'static str> {
 
 /// The fold. Feed it events in time order with [`push`](Self::push), then [`finish`](Self::finish).
 /// It serializes (see `analysis::checkpoint`), so a fold can stop and go on later.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct StateBuilder {
     session_id: String,
     status: Option<StatusMark>,

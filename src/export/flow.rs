@@ -98,16 +98,18 @@ pub fn replies(doc: &SessionDoc) -> HashMap<&str, Vec<usize>> {
     out
 }
 
+/// The types of the events that answer a tool call (tool results, confirmations).
+pub const REPLY_TYPES: &[&str] = &[
+    "agent.tool_result",
+    "agent.mcp_tool_result",
+    "user.custom_tool_result",
+    "user.tool_result",
+    "user.tool_confirmation",
+];
+
 /// Whether events of this type answer a tool call.
 pub fn is_reply(event_type: &str) -> bool {
-    matches!(
-        event_type,
-        "agent.tool_result"
-            | "agent.mcp_tool_result"
-            | "user.custom_tool_result"
-            | "user.tool_result"
-            | "user.tool_confirmation"
-    )
+    REPLY_TYPES.contains(&event_type)
 }
 
 /// Whether events of this type are tool calls.

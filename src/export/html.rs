@@ -96,9 +96,10 @@ pub fn write_html(
     out.write_all(s.as_bytes())
 }
 
-/// Writes the page of a streamed session: the survey's pass first (facts, verdict, timeline,
-/// types), then each event as it is read again, with the verdict at each idle folded as it is
-/// reached. Memory holds the survey's small facts and one event.
+/// Writes the page of a streamed session: the survey's pass first (facts, verdict, types), the
+/// timeline's passes, then each event as it is read again, with the verdict at each idle folded
+/// as it is reached. Memory holds the survey's small facts, one event and the spans from the
+/// oldest one still open.
 pub fn write_html_streamed(
     session: &Session<'_>,
     now: i64,
@@ -108,15 +109,7 @@ pub fn write_html_streamed(
     let sv = Survey::read(session, now, stuck_after)?;
     let mut s = String::new();
     head(&mut s, &sv.facts, &sv.explanation);
-    let parts = timeline::Parts {
-        first_ts: session.summary.first_ts,
-        end_ts: sv.end_ts,
-        status: &sv.status,
-        spans: &sv.spans,
-        index_of: &|id| sv.index_of(id),
-        markers: &sv.markers,
-    };
-    timeline::write_parts(&mut s, &parts);
+    timeline::write_streamed(session, &sv, &mut s, out)?;
     list_head(&mut s, sv.types.iter().map(String::as_str));
     let mut verdicts = IdleVerdicts::new(session, &sv.capture_report, stuck_after);
     let mut i = 0;

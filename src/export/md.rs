@@ -24,7 +24,7 @@ use crate::analysis::explain::Explanation;
 use crate::analysis::summarize;
 use crate::model::typed::{ContentBlock, Event, EventKind, blocks_text};
 use crate::report::explain as report;
-use crate::store::{CaptureEntry, EventRow};
+use crate::store::{CaptureEntry, EventRow, QUEUED_SORT_TS};
 
 /// A result longer than this (characters or lines) gets a fold of its own.
 const LONG_CHARS: usize = 2000;
@@ -75,19 +75,34 @@ pub fn write_md_streamed(
     s.push_str("\n## Transcript\n");
     let mut verdicts = IdleVerdicts::new(session, &sv.capture_report, stuck_after);
     let mut f = Flow::new(session.summary.first_ts, &sv.capture);
+    f.shown = None;
+    session.store.index_links(session.id(), flow::REPLY_TYPES)?;
+    // Replies written under their tool call that the pass has not reached yet, by seq: those
+    // of the calls still waiting for them.
+    let mut ahead: HashSet<i64> = HashSet::new();
     let mut i = 0;
     session.each_event(|e| {
         let n = i;
         i += 1;
         let shown = sv.is_shown(n, &e.event_id);
         let x = verdicts.at(&e, shown).map_err(io::Error::other)?;
-        if shown {
+        if shown && !ahead.remove(&e.seq) {
+            let here = (e.ts.unwrap_or(QUEUED_SORT_TS), e.seq);
             let mut replies = |id: &str| -> io::Result<Vec<(usize, EventRow)>> {
                 let mut rows = Vec::new();
-                for &(j, seq) in sv.replies.get(id).map(Vec::as_slice).unwrap_or_default() {
-                    match session.event_by_seq(seq).map_err(io::Error::other)? {
-                        Some(row) => rows.push((j, row)),
-                        None => return Err(io::Error::other(format!("event seq {seq} is gone"))),
+                for r in session.store.linked_to(id).map_err(io::Error::other)? {
+                    if !sv.is_shown_seq(r.seq, &r.event_id) {
+                        continue;
+                    }
+                    if (r.sort_ts, r.seq) > here {
+                        ahead.insert(r.seq);
+                    }
+                    match session.event_by_seq(r.seq).map_err(io::Error::other)? {
+                        // The index is for a flow that keeps what it wrote; this one does not.
+                        Some(row) => rows.push((0, row)),
+                        None => {
+                            return Err(io::Error::other(format!("event seq {} is gone", r.seq)));
+                        }
                     }
                 }
                 Ok(rows)
@@ -177,8 +192,9 @@ type Replies<'r> = dyn FnMut(&str) -> io::Result<Vec<(usize, EventRow)>> + 'r;
 struct Flow<'a> {
     first_ts: Option<i64>,
     capture: &'a [CaptureEntry],
-    /// Replies already written under their tool call.
-    shown: HashSet<usize>,
+    /// Replies already written under their tool call, by index; `None` when the caller skips
+    /// them itself (the streamed transcript, which keeps only those it has not reached).
+    shown: Option<HashSet<usize>>,
     /// Thread names, from the `session.thread_created` events so far.
     names: HashMap<String, String>,
 }
@@ -188,7 +204,7 @@ impl<'a> Flow<'a> {
         Flow {
             first_ts,
             capture,
-            shown: HashSet::new(),
+            shown: Some(HashSet::new()),
             names: HashMap::new(),
         }
     }
@@ -202,7 +218,7 @@ impl<'a> Flow<'a> {
         idle_verdict: Option<&Explanation>,
         replies: &mut Replies<'_>,
     ) -> io::Result<()> {
-        if self.shown.contains(&i) {
+        if self.shown.as_ref().is_some_and(|s| s.contains(&i)) {
             return Ok(());
         }
         let ev = Event::parse(&e.raw);
@@ -216,7 +232,9 @@ impl<'a> Flow<'a> {
         let mut tool_call = |s: &mut String, name: &str| -> io::Result<()> {
             let r = replies(&e.event_id)?;
             tool(s, self.first_ts, self.capture, e, name, &when, &thread, &r);
-            self.shown.extend(r.iter().map(|(j, _)| *j));
+            if let Some(shown) = self.shown.as_mut() {
+                shown.extend(r.iter().map(|(j, _)| *j));
+            }
             Ok(())
         };
         use EventKind::*;

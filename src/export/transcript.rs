@@ -3,20 +3,18 @@
 //! verdict at each session-level idle as the writing pass reaches it ([`IdleVerdicts`]), folded
 //! from the store's scans exactly as `flow::idle_verdicts` folds a whole document.
 //!
-//! What stays O(events): the first index of each event id (to show each event once and to link
-//! spans to their events), the spans, and the events of the types a verdict carries across turns
-//! (thread and model-request marks); every other fact is per message, per idle or per reply.
+//! Nothing here grows with the session's events but the ids more than one row carries (copies
+//! from a second stream; none when one stream recorded it): the events a verdict carries across
+//! turns are folded as the window passes them, and only those of the last two turns are kept.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use serde_json::Value;
 
-use super::flow::{Facts, is_reply};
-use super::html::is_error as is_error_event;
+use super::flow::Facts;
 use super::stream::Session;
 use crate::analysis::capture::CaptureReport;
 use crate::analysis::explain::{At, ExplainInput, Explanation, explain};
-use crate::analysis::spans::{Span, SpanBuilder};
 use crate::analysis::state::{StateBuilder, VERDICT_PREFIX_TYPES, idle_ends_turn};
 use crate::model::time::{format_duration_micros, format_micros};
 use crate::model::typed::Event;
@@ -28,6 +26,9 @@ pub type StatusChange = (usize, i64, &'static str);
 /// A marker the timeline draws: (event index, time, CSS class, event type).
 pub type Marker = (usize, i64, &'static str, String);
 
+/// How many events a full fold takes between two [`StateBuilder::compact`]s.
+const COMPACT_EVERY: usize = 4096;
+
 /// The small facts of a session, from one pass over its (redacted) events.
 pub struct Survey {
     pub facts: Facts,
@@ -35,17 +36,14 @@ pub struct Survey {
     pub end_ts: Option<i64>,
     /// The verdict at the end of the recording.
     pub explanation: Explanation,
-    pub spans: Vec<Span>,
     /// The types of the events shown (once each).
     pub types: BTreeSet<String>,
-    /// The index of each event id's first event: the one shown.
-    first: HashMap<String, usize>,
+    /// The ids more than one row carries (`Store::repeated_ids`; none in a session recorded
+    /// from one stream), each with the index and seq of its first row: the one shown. Every
+    /// other event with an id is the only one of its id, and shown.
+    repeated: HashMap<String, Option<(usize, i64)>>,
     /// The last event with no id (each is shown).
     last_without_id: Option<usize>,
-    /// The replies to each event, by its id: (index, seq) in session order.
-    pub replies: HashMap<String, Vec<(usize, i64)>>,
-    pub status: Vec<StatusChange>,
-    pub markers: Vec<Marker>,
     /// The capture log, redacted, and the report made from it.
     pub capture: Vec<CaptureEntry>,
     pub capture_report: CaptureReport,
@@ -58,65 +56,40 @@ impl Survey {
         let capture = s.capture()?;
         let capture_report = s.capture_report(&capture)?;
         let mut state = StateBuilder::new(s.id());
-        let mut spans = SpanBuilder::default();
         let (mut n, mut end_ts) = (0usize, None::<i64>);
         let mut agent: Option<Value> = None;
         let mut types = BTreeSet::new();
-        let mut first: HashMap<String, usize> = HashMap::new();
+        let mut repeated: HashMap<String, Option<(usize, i64)>> = s
+            .store
+            .repeated_ids(s.id())?
+            .into_iter()
+            .map(|id| (id, None))
+            .collect();
         let mut last_without_id = None;
-        let mut replies: HashMap<String, Vec<(usize, i64)>> = HashMap::new();
-        let (mut status, mut markers) = (Vec::new(), Vec::new());
         s.each_event(|e| {
             let i = n;
             n += 1;
             state.push(&e.as_ref());
-            spans.push(&e.as_ref());
+            if n.is_multiple_of(COMPACT_EVERY) {
+                // The closed model requests summed into the ledger as it goes: the same answer.
+                state.compact();
+            }
             end_ts = end_ts.max(e.ts);
             if e.event_type == "session.updated"
                 && let Some(a) = agent_of(&e.raw)
             {
                 agent = Some(a);
             }
-            let unique = if e.event_id.is_empty() {
+            if e.event_id.is_empty() {
                 last_without_id = Some(i);
-                true
-            } else if first.contains_key(&e.event_id) {
-                false
-            } else {
-                first.insert(e.event_id.clone(), i);
-                true
-            };
-            if !unique {
-                return Ok(());
+            } else if let Some(first) = repeated.get_mut(&e.event_id) {
+                if first.is_some() {
+                    return Ok(());
+                }
+                *first = Some((i, e.seq));
             }
             if !types.contains(&e.event_type) {
                 types.insert(e.event_type.clone());
-            }
-            if is_reply(&e.event_type)
-                && let Some(link) = e.link_id.as_deref().filter(|l| !l.is_empty())
-            {
-                replies
-                    .entry(link.to_string())
-                    .or_default()
-                    .push((i, e.seq));
-            }
-            if let Some(ts) = e.ts {
-                if let Some(st) = status_of(&e.event_type) {
-                    status.push((i, ts, st));
-                }
-                let t = e.event_type.as_str();
-                let class = if is_error_event(t, &e.raw) {
-                    Some("m-err")
-                } else if t.ends_with("message") || t.starts_with("agent.thread_message") {
-                    Some("m-msg")
-                } else if t == "session.status_idle" {
-                    Some("m-idle")
-                } else {
-                    None
-                };
-                if let Some(c) = class {
-                    markers.push((i, ts, c, e.event_type.clone()));
-                }
             }
             Ok(())
         })?;
@@ -135,13 +108,9 @@ impl Survey {
             facts: facts(s, n, agent),
             end_ts,
             explanation,
-            spans: spans.finish(end_ts),
             types,
-            first,
+            repeated,
             last_without_id,
-            replies,
-            status,
-            markers,
             capture,
             capture_report,
         })
@@ -149,15 +118,29 @@ impl Survey {
 
     /// Whether the event at index `i` with `id` is shown (the first of its id).
     pub fn is_shown(&self, i: usize, id: &str) -> bool {
-        id.is_empty() || self.first.get(id) == Some(&i)
+        match self.repeated.get(id) {
+            Some(first) => first.is_some_and(|(f, _)| f == i),
+            None => true,
+        }
     }
 
-    /// The index of the event shown for `id`.
-    pub fn index_of(&self, id: &str) -> Option<usize> {
+    /// Whether the row `seq` with `id` is shown (the first of its id).
+    pub fn is_shown_seq(&self, seq: i64, id: &str) -> bool {
+        match self.repeated.get(id) {
+            Some(first) => first.is_some_and(|(_, f)| f == seq),
+            None => true,
+        }
+    }
+
+    /// The index of the event shown for `id`, when the row at index `i` carries it (the
+    /// events with no id: the last of them).
+    pub fn index_at(&self, i: usize, id: &str) -> Option<usize> {
         if id.is_empty() {
-            self.last_without_id
-        } else {
-            self.first.get(id).copied()
+            return self.last_without_id;
+        }
+        match self.repeated.get(id) {
+            Some(first) => first.map(|(f, _)| f),
+            None => Some(i),
         }
     }
 }
@@ -214,11 +197,14 @@ pub struct IdleVerdicts<'a, 's> {
     session: &'a Session<'s>,
     capture: &'a CaptureReport,
     stuck_after: i64,
-    /// The times of the turn-ending idles passed so far.
-    turn_ends: Vec<i64>,
-    /// The events passed so far of the types that carry across turns (thread creations and
-    /// statuses, model request marks): small texts, O(such events).
-    prefix: Vec<EventRow>,
+    /// The times of the two newest turn-ending idles passed so far, older first.
+    turn_ends: [Option<i64>; 2],
+    /// The fold of the events of the types that carry across turns (thread creations and
+    /// statuses, workflow marks) from before the window of the newest verdict: each verdict
+    /// starts from a copy of it. Windows only move forward.
+    before: StateBuilder,
+    /// Those events passed since, not yet before a window.
+    pending: VecDeque<EventRow>,
 }
 
 impl<'a, 's> IdleVerdicts<'a, 's> {
@@ -227,8 +213,9 @@ impl<'a, 's> IdleVerdicts<'a, 's> {
             session,
             capture,
             stuck_after,
-            turn_ends: Vec::new(),
-            prefix: Vec::new(),
+            turn_ends: [None, None],
+            before: StateBuilder::for_verdict(session.id()),
+            pending: VecDeque::new(),
         }
     }
 
@@ -236,17 +223,16 @@ impl<'a, 's> IdleVerdicts<'a, 's> {
     /// every event, in session order.
     pub fn at(&mut self, e: &EventRow, shown: bool) -> Result<Option<Explanation>> {
         if VERDICT_PREFIX_TYPES.contains(&e.event_type.as_str()) {
-            self.prefix.push(e.clone());
+            self.pending.push_back(e.clone());
         }
         let Some(ts) = e.ts else { return Ok(None) };
         if !shown || e.event_type != "session.status_idle" || !e.thread_id.is_empty() {
             return Ok(None);
         }
         if idle_ends_turn(&e.raw) {
-            self.turn_ends.push(ts);
+            self.turn_ends = [self.turn_ends[1], Some(ts)];
         }
-        let n = self.turn_ends.len();
-        let start = (n >= 2).then(|| self.turn_ends[n - 2]);
+        let start = self.turn_ends[0];
         let budget = Event::parse(&e.raw)
             .kind
             .stop_reason()
@@ -254,28 +240,32 @@ impl<'a, 's> IdleVerdicts<'a, 's> {
         // The spend needs the full fold (the ledger), from the first event.
         let (mut b, start) = if budget {
             (StateBuilder::new(self.session.id()), None)
-        } else {
-            (StateBuilder::for_verdict(self.session.id()), start)
-        };
-        if let Some(start) = start {
-            // Before the window only the types that carry across turns, kept as they passed
-            // (a scan of them per idle would walk the whole index up to the window each time).
-            for p in self
-                .prefix
-                .iter()
-                .take_while(|p| p.ts.is_some_and(|t| t < start))
+        } else if let Some(start) = start {
+            // Before the window only the types that carry across turns, folded as the window
+            // passes them (a scan of them per idle would walk the whole index up to the window).
+            while let Some(p) = self.pending.front()
+                && p.ts.is_some_and(|t| t < start)
             {
-                b.push(&p.as_ref());
+                self.before.push(&p.as_ref());
+                self.pending.pop_front();
             }
-        }
+            (self.before.clone(), Some(start))
+        } else {
+            (StateBuilder::for_verdict(self.session.id()), None)
+        };
         let q = TimelineQuery {
             since_ts: start,
             until_ts: Some(ts),
             ..TimelineQuery::default()
         };
+        let mut n = 0usize;
         self.session.scan_redacted(&q, |row| {
             if row.ts.is_some() {
                 b.push(&row);
+                n += 1;
+                if n.is_multiple_of(COMPACT_EVERY) {
+                    b.compact();
+                }
             }
             row.seq != e.seq
         })?;

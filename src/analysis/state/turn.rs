@@ -9,7 +9,7 @@ use crate::analysis::explain::blocking::{Reply, ToolUse};
 use crate::analysis::spans::{Span, SpanBuilder};
 
 /// The turn being read: facts plus what resolving blocking events needs.
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub(super) struct TurnBuilder {
     pub(super) facts: Turn,
     /// The newest user and agent message (excerpts are cut at the end).
@@ -25,7 +25,7 @@ pub(super) struct TurnBuilder {
 }
 
 /// A finished turn, its messages still raw: excerpts are cut only for the turn that is kept.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub(super) struct Finished {
     pub(super) facts: Turn,
     pub(super) last_user: Option<Kept>,

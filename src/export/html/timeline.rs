@@ -2,6 +2,10 @@
 //! requests, one of tool calls (from the spans), and markers for messages, errors and idles that
 //! open their event when clicked. Every label is escaped text inside `<title>`.
 
+mod streamed;
+
+pub use streamed::write as write_streamed;
+
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -32,6 +36,8 @@ const SPAN_LANES: Grouping<(&str, &str)> = Grouping {
 /// Maps a time to an x coordinate between `LEFT` and `WIDTH`.
 struct Scale {
     t0: i64,
+    /// The end of the recording (µs): where open spans and the last status stop.
+    t1: i64,
     span: f64,
 }
 
@@ -61,17 +67,9 @@ pub fn write(s: &mut String, doc: &SessionDoc) {
         if let Some(st) = status_of(&e.event_type) {
             status.push((i, ts, st));
         }
-        let t = e.event_type.as_str();
-        let class = if is_error(t, &e.raw) {
-            "m-err"
-        } else if t.ends_with("message") || t.starts_with("agent.thread_message") {
-            "m-msg"
-        } else if t == "session.status_idle" {
-            "m-idle"
-        } else {
-            continue;
-        };
-        markers.push((i, ts, class, e.event_type.clone()));
+        if let Some(class) = marker_class(&e.event_type, &e.raw) {
+            markers.push((i, ts, class, e.event_type.clone()));
+        }
     }
     let parts = Parts {
         first_ts: doc.summary.first_ts,
@@ -95,20 +93,46 @@ pub struct Parts<'a> {
     pub markers: &'a [Marker],
 }
 
+/// The marker an event of type `t` gets: errors, messages and session idles.
+pub fn marker_class(t: &str, raw: &str) -> Option<&'static str> {
+    if is_error(t, raw) {
+        Some("m-err")
+    } else if t.ends_with("message") || t.starts_with("agent.thread_message") {
+        Some("m-msg")
+    } else if t == "session.status_idle" {
+        Some("m-idle")
+    } else {
+        None
+    }
+}
+
 /// Writes the timeline section; nothing when no event has a time.
 pub fn write_parts(s: &mut String, p: &Parts<'_>) {
-    let (Some(t0), Some(t1)) = (p.first_ts, p.end_ts) else {
+    let Some(sc) = open(s, p.first_ts, p.end_ts) else {
         return;
     };
+    status(s, p.status, &sc);
+    for sp in p.spans {
+        span(s, sp, &sc, (p.index_of)(sp.start_id.as_str()));
+    }
+    markers(s, p.markers, &sc);
+    close(s, &sc);
+}
+
+/// The section's start, up to the lanes' names; `None` (nothing written) when no event has a
+/// time.
+fn open(s: &mut String, first_ts: Option<i64>, end_ts: Option<i64>) -> Option<Scale> {
+    let (t0, t1) = (first_ts?, end_ts?);
     let sc = Scale {
         t0,
+        t1,
         span: ((t1 - t0) as f64).max(1.0),
     };
-    let height = 20.0 + LANES.len() as f64 * LANE + 14.0;
     let _ = writeln!(
         s,
-        "<section id=\"timeline\">\n<h2>Timeline <span class=\"ids\">({} from first to last event)</span></h2>\n<svg viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-label=\"Timeline\">",
-        esc(&format_duration_micros(t1 - t0))
+        "<section id=\"timeline\">\n<h2>Timeline <span class=\"ids\">({} from first to last event)</span></h2>\n<svg viewBox=\"0 0 {WIDTH} {}\" role=\"img\" aria-label=\"Timeline\">",
+        esc(&format_duration_micros(t1 - t0)),
+        height()
     );
     for l in LANES {
         let _ = writeln!(
@@ -117,18 +141,23 @@ pub fn write_parts(s: &mut String, p: &Parts<'_>) {
             lane_y(l) + 13.0
         );
     }
-    status(s, p.status, &sc, t1);
-    for sp in p.spans {
-        span(s, sp, &sc, t1, p.index_of);
-    }
-    markers(s, p.markers, &sc);
+    Some(sc)
+}
+
+fn height() -> f64 {
+    20.0 + LANES.len() as f64 * LANE + 14.0
+}
+
+/// The section's end: the axis labels.
+fn close(s: &mut String, sc: &Scale) {
+    let height = height();
     let _ = writeln!(
         s,
         "<text class=\"lane\" x=\"{LEFT}\" y=\"{:.1}\">+0</text><text class=\"lane\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">+{}</text>",
         height - 2.0,
         WIDTH - 10.0,
         height - 2.0,
-        esc(&format_duration_micros(t1 - t0))
+        esc(&format_duration_micros(sc.t1 - sc.t0))
     );
     s.push_str("</svg>\n</section>\n");
 }
@@ -151,22 +180,27 @@ fn offset(sc: &Scale, ts: i64) -> String {
 }
 
 /// Session status segments: each status from its event to the next one (or the end).
-fn status(s: &mut String, changes: &[StatusChange], sc: &Scale, end: i64) {
-    for (n, &(i, ts, status)) in changes.iter().enumerate() {
-        let next = changes.get(n + 1).map_or(end, |c| c.1);
-        let title = format!(
-            "{status} at {} for {}",
-            offset(sc, ts),
-            format_duration_micros(next - ts)
-        );
-        let class = format!("s-{status}");
-        rect(s, &class, "status", sc.x(ts), sc.x(next), &title, Some(i));
+fn status(s: &mut String, changes: &[StatusChange], sc: &Scale) {
+    for (n, &change) in changes.iter().enumerate() {
+        status_rect(s, change, changes.get(n + 1).map_or(sc.t1, |c| c.1), sc);
     }
 }
 
-fn span(s: &mut String, sp: &Span, sc: &Scale, end: i64, index_of: &dyn Fn(&str) -> Option<usize>) {
+/// One status segment, from its change to `next` (µs).
+fn status_rect(s: &mut String, (i, ts, status): StatusChange, next: i64, sc: &Scale) {
+    let title = format!(
+        "{status} at {} for {}",
+        offset(sc, ts),
+        format_duration_micros(next - ts)
+    );
+    let class = format!("s-{status}");
+    rect(s, &class, "status", sc.x(ts), sc.x(next), &title, Some(i));
+}
+
+/// A span's rectangle; `ev` is the index of the event that opened it.
+fn span(s: &mut String, sp: &Span, sc: &Scale, ev: Option<usize>) {
     let Some(start) = sp.start_ts else { return };
-    let stop = sp.end_ts.unwrap_or(end);
+    let stop = sp.end_ts.unwrap_or(sc.t1);
     let (lane, kind) = *SPAN_LANES.of(sp.kind);
     let mut class = kind.to_string();
     if sp.open {
@@ -185,20 +219,23 @@ fn span(s: &mut String, sp: &Span, sc: &Scale, end: i64, index_of: &dyn Fn(&str)
         sp.name,
         if sp.is_error { " (error)" } else { "" }
     );
-    let ev = index_of(sp.start_id.as_str());
     rect(s, &class, lane, sc.x(start), sc.x(stop), &title, ev);
 }
 
 /// Markers: messages, errors and session idles.
 fn markers(s: &mut String, markers: &[Marker], sc: &Scale) {
-    let y = lane_y("events") + LANE / 2.0;
     for (i, ts, class, t) in markers {
-        let _ = writeln!(
-            s,
-            "<circle class=\"{class}\" cx=\"{:.1}\" cy=\"{y:.1}\" r=\"5\" data-ev=\"e{i}\"><title>{} {}</title></circle>",
-            sc.x(*ts),
-            esc(t),
-            esc(&offset(sc, *ts))
-        );
+        marker(s, sc, *i, *ts, class, t);
     }
+}
+
+fn marker(s: &mut String, sc: &Scale, i: usize, ts: i64, class: &str, t: &str) {
+    let y = lane_y("events") + LANE / 2.0;
+    let _ = writeln!(
+        s,
+        "<circle class=\"{class}\" cx=\"{:.1}\" cy=\"{y:.1}\" r=\"5\" data-ev=\"e{i}\"><title>{} {}</title></circle>",
+        sc.x(ts),
+        esc(t),
+        esc(&offset(sc, ts))
+    );
 }
