@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Export scale benchmark (issue 15, "every export format streams"): `export --format jsonl`,
-# `perfetto`, `otlp` and `diff` of two different sessions, at SMALL and at LARGE events a session,
+# `jsonl --redact`, `tape`, `md`, `html`, `perfetto`, `otlp` and `diff` of two different sessions, at SMALL and at LARGE events a session,
 # each timed as a whole command (median of RUNS) with its peak RSS, and the LARGE/SMALL ratio of
 # each peak. A format that streams has about the same peak at both sizes (the JSON Lines export
 # is the floor); diff keeps a few dozen bytes a step (ARCHITECTURE.md, `analysis/diff`).
@@ -57,9 +57,11 @@ declare -A peak
 printf '%-10s %10s %10s %12s %12s\n' what events seconds "peak MiB" "vs SMALL"
 for n in "$SMALL" "$LARGE"; do
     db=$(db "$n")
-    for what in jsonl perfetto otlp diff; do
+    for what in jsonl redact tape md html perfetto otlp diff; do
         if [[ $what == diff ]]; then
             read -r t m < <(measure "$BIN/flightrec" --db "$db" diff $A $B --json)
+        elif [[ $what == redact ]]; then
+            read -r t m < <(measure "$BIN/flightrec" --db "$db" export $A --format jsonl --redact)
         else
             read -r t m < <(measure "$BIN/flightrec" --db "$db" export $A --format "$what")
         fi

@@ -169,14 +169,14 @@ pub fn import_input<R: BufRead + Unpin + Send>(
         let read = reading.join();
         match (stored, read) {
             (Err(refusal), _) => Err(ReadError::Sink(refusal)),
-            (Ok(()), Ok(Ok(format))) => Ok(format),
+            (Ok(()), Ok(Ok(done))) => Ok(done),
             (Ok(()), Ok(Err(ReadError::Source(e)))) => Err(ReadError::Source(e)),
             (Ok(()), Ok(Err(ReadError::Sink(pipeline::Gone))) | Err(_)) => Err(ReadError::Source(
                 SourceError::Io(std::io::Error::other("the reading thread stopped")),
             )),
         }
     });
-    let format = result.map_err(|e| match e {
+    let (format, compressor) = result.map_err(|e| match e {
         ReadError::Sink(Refusal::Store(e)) => e.into(),
         ReadError::Sink(Refusal::NoSession) => ImportError::NoSession {
             path: name.to_string(),
@@ -229,6 +229,8 @@ pub fn import_input<R: BufRead + Unpin + Send>(
         &detail.to_value(),
     )?;
     batch.commit()?;
+    // Its dictionaries are committed: the next file of this import goes on from its samples.
+    store.keep_compressor(compressor);
     Ok(report)
 }
 

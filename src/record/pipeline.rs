@@ -156,14 +156,15 @@ pub(super) fn channel() -> (SyncSender<Msg>, Receiver<Msg>) {
     sync_channel(IN_FLIGHT)
 }
 
-/// Reads `input` to the end (or until the writer hangs up), sending owned, ready items.
-/// `read_bytes` counts what was read, for the writer's progress.
+/// Reads `input` to the end (or until the writer hangs up), sending owned, ready items; gives
+/// the compressor back for the next input. `read_bytes` counts what was read, for the writer's
+/// progress.
 pub(super) fn read_side<R: BufRead + Unpin>(
     input: R,
     mut compressor: Compressor,
     tx: SyncSender<Msg>,
     read_bytes: &AtomicU64,
-) -> Result<Format, ReadError<Gone>> {
+) -> Result<(Format, Compressor), ReadError<Gone>> {
     let mut chunk: Vec<Owned> = Vec::with_capacity(CHUNK);
     let mut chunk_bytes = 0;
     let mut on_bytes = |n: u64| {
@@ -201,7 +202,7 @@ pub(super) fn read_side<R: BufRead + Unpin>(
         tx.send(Msg::Items(chunk))
             .map_err(|_| ReadError::Sink(Gone))?;
     }
-    Ok(format)
+    Ok((format, compressor))
 }
 
 /// The owned copy of `item`, its event parsed and compressed.

@@ -229,3 +229,44 @@ fn a_writer_that_stops_stops_the_reading_thread() {
     assert!(matches!(err, ImportError::NoSession { .. }), "{err}");
     assert_eq!(store.sessions().unwrap().len(), 0);
 }
+
+#[test]
+fn small_files_of_one_import_train_dictionaries_together() {
+    // Ten files of 150 events: no one file has the 256 samples of a type a dictionary needs,
+    // but one import of them all does (as the writer's own encoder, kept for the whole import,
+    // always had). A compressor made afresh per file never trained one: a workspace of 10,000
+    // small sessions was stored 40 % larger.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+    let all = lines(1500, false);
+    for (i, part) in all.chunks(150).enumerate() {
+        let input = part.join("\n");
+        import_input(
+            &mut store,
+            &format!("part{i}.jsonl"),
+            Some(&format!("sesn_part{i}")),
+            "",
+            input.as_bytes(),
+            input.len() as u64,
+            &mut |_, _| {},
+        )
+        .unwrap();
+    }
+    let conn = rusqlite::Connection::open(store.path()).unwrap();
+    let dicts: i64 = conn
+        .query_row("SELECT count(*) FROM zstd_dicts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(dicts, 3, "one dictionary per type");
+    // Rows after the training use them: a blob's first byte is its dictionary's id (0: none).
+    let with_dict: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM event_rows WHERE typeof(raw) = 'blob' AND substr(raw, 1, 1) != x'00'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        with_dict > 600,
+        "{with_dict} rows compressed with a dictionary"
+    );
+}

@@ -219,6 +219,9 @@ pub struct Store {
     dicts: std::sync::Arc<codec::Dictionaries>,
     /// The writer's compression state.
     encoder: codec::Encoder,
+    /// An import's reading-side compression state, kept between the files of one import so
+    /// their samples add up to a dictionary (`WriteBatch::compressor`, `Store::keep_compressor`).
+    compressor: Option<codec::Compressor>,
 }
 
 impl Store {
@@ -340,6 +343,7 @@ impl Store {
             path: path.to_path_buf(),
             dicts,
             encoder: codec::Encoder::new(),
+            compressor: None,
         })
     }
 

@@ -69,6 +69,8 @@ pub struct WriteBatch<'s> {
     pub(super) tx: &'s Connection,
     /// Compresses the text of what is written (store/codec.rs).
     enc: &'s mut Encoder,
+    /// The store's kept [`Compressor`], if any.
+    kept: &'s mut Option<Compressor>,
     dicts: &'s Dictionaries,
     /// Decoded stored text, reused.
     buf: Vec<u8>,
@@ -101,12 +103,20 @@ const NEXT_SEQ: &str = "SELECT max(coalesce((SELECT max(seq) FROM event_rows), 0
      (SELECT max_seq FROM retention WHERE id = 1)) + 1";
 
 impl Store {
+    /// Keeps a [`Compressor`] whose dictionaries are all committed, for the next import's
+    /// [`WriteBatch::compressor`]. One whose import failed is dropped instead: a dictionary it
+    /// trained may have been rolled back.
+    pub fn keep_compressor(&mut self, c: Compressor) {
+        self.compressor = Some(c);
+    }
+
     /// Starts a write transaction.
     pub fn batch(&mut self) -> Result<WriteBatch<'_>> {
         let path = self.display();
         let mut batch = WriteBatch {
             tx: &self.conn,
             enc: &mut self.encoder,
+            kept: &mut self.compressor,
             dicts: &self.dicts,
             buf: Vec::new(),
             open: false,
@@ -257,9 +267,14 @@ impl WriteBatch<'_> {
         Ok(inserted == 1)
     }
 
-    /// A [`Compressor`] for another thread, knowing the database's dictionaries.
-    pub fn compressor(&self) -> Result<Compressor> {
-        Compressor::from_database(self.tx).map_err(self.wrap("reading dictionaries"))
+    /// A [`Compressor`] for another thread: the one the last import on this store gave back
+    /// ([`Store::keep_compressor`]: its samples go on adding up), else a new one knowing the
+    /// database's dictionaries.
+    pub fn compressor(&mut self) -> Result<Compressor> {
+        match self.kept.take() {
+            Some(c) => Ok(c),
+            None => Compressor::from_database(self.tx).map_err(self.wrap("reading dictionaries")),
+        }
     }
 
     /// Writes a dictionary a [`Compressor`] trained, in this transaction (so before the rows
