@@ -10,10 +10,10 @@ pub mod import;
 pub mod live;
 #[cfg(feature = "net")]
 pub mod metrics;
-#[cfg(feature = "net")]
 mod pipeline;
 #[cfg(test)]
 mod pipeline_tests;
+#[cfg(feature = "net")]
 mod reader;
 pub mod tape;
 #[cfg(test)]
