@@ -134,8 +134,8 @@ pub fn write_tape(
 }
 
 /// Writes a streamed session as a tape to `out`, its events read in arrival order as they are
-/// written: memory holds one event, the small tables and the session's seqs (8 bytes an event,
-/// to number the revisions' events). Returns the counts written.
+/// written: memory holds one event and the small tables (revisions, previews, capture log),
+/// never the session's events. Returns the counts written.
 pub fn write_tape_streamed(
     s: &Session<'_>,
     opts: &TapeOptions<'_>,
@@ -214,11 +214,17 @@ fn write_plain(
     let header = tape_header(t, opts)?;
     line(out, &header)?;
     // Events in arrival order, so a restore gives them the same relative order (ties in
-    // processed_at and queued events are ordered by arrival). Their seqs, ascending, number
-    // the events the revisions belong to.
-    let mut seqs: Vec<i64> = Vec::with_capacity(usize::try_from(t.event_count).unwrap_or(0));
+    // processed_at and queued events are ordered by arrival). A revision names its event by
+    // its place in that order: the places of the revisions' events are noted as they pass
+    // (memory holds the revisions, never the session).
+    let mut places: HashMap<i64, Option<u64>> =
+        t.revisions.iter().map(|r| (r.event_seq, None)).collect();
+    let mut n: u64 = 0;
     events(&mut |e: &EventRow| {
-        seqs.push(e.seq);
+        if let Some(p) = places.get_mut(&e.seq) {
+            *p = Some(n);
+        }
+        n += 1;
         line(
             out,
             &Record::Event {
@@ -235,12 +241,12 @@ fn write_plain(
     let mut revisions: Vec<_> = t.revisions.iter().collect();
     revisions.sort_by_key(|r| r.id);
     for r in revisions {
-        let event =
-            seqs.binary_search(&r.event_seq)
-                .map_err(|_| TapeWriteError::OrphanRevision {
-                    id: r.id,
-                    seq: r.event_seq,
-                })? as u64;
+        let event = places.get(&r.event_seq).copied().flatten().ok_or(
+            TapeWriteError::OrphanRevision {
+                id: r.id,
+                seq: r.event_seq,
+            },
+        )?;
         line(
             out,
             &Record::Revision {

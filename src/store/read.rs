@@ -204,34 +204,55 @@ impl Store {
         Ok(())
     }
 
-    /// Streams a session's events in arrival order (`seq`) to `f`: the session's seqs first (8
-    /// bytes an event, read from an index), then the rows by seq a batch at a time, so memory
-    /// holds one batch and never the session (an `ORDER BY seq` would sort every row's text).
+    /// Streams a session's events in arrival order (`seq`) to `f`: the session's seqs are read
+    /// in order from an index (SQLite sorts the integers, spilling to a temporary file past its
+    /// cache), and the rows by seq a batch at a time, so memory holds one batch and never the
+    /// session (an `ORDER BY seq` of the rows would sort every row's text).
     pub fn for_each_event_by_arrival(
         &self,
         session_id: &str,
         mut f: impl FnMut(EventRow) -> std::io::Result<()>,
     ) -> Result<()> {
         const BATCH: usize = 256;
-        let seqs: Vec<i64> = self
+        let mut order = self
             .conn
             .prepare_cached("SELECT seq FROM events WHERE session_id = ?1 ORDER BY seq")
-            .and_then(|mut s| s.query_map([session_id], |r| r.get(0))?.collect())
             .map_err(self.err("reading events"))?;
-        for batch in seqs.chunks(BATCH) {
-            let marks = vec!["?"; batch.len()].join(", ");
-            let sql =
-                format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq IN ({marks}) ORDER BY seq");
-            let mut stmt = self
-                .conn
-                .prepare_cached(&sql)
-                .map_err(self.err("reading events"))?;
-            let mut rows = stmt
-                .query(params_from_iter(batch))
-                .map_err(self.err("reading events"))?;
-            self.drain_events(&mut rows, &mut f)?;
+        let mut seqs = order
+            .query([session_id])
+            .map_err(self.err("reading events"))?;
+        let mut batch: Vec<i64> = Vec::with_capacity(BATCH);
+        loop {
+            let next = seqs.next().map_err(self.err("reading events"))?;
+            if let Some(r) = next {
+                batch.push(r.get(0).map_err(self.err("reading events"))?);
+            }
+            if batch.len() == BATCH || (next.is_none() && !batch.is_empty()) {
+                self.events_at(&batch, &mut f)?;
+                batch.clear();
+            }
+            if next.is_none() {
+                return Ok(());
+            }
         }
-        Ok(())
+    }
+
+    /// Hands `f` the rows of `seqs` (ascending), in order.
+    fn events_at(
+        &self,
+        seqs: &[i64],
+        f: &mut impl FnMut(EventRow) -> std::io::Result<()>,
+    ) -> Result<()> {
+        let marks = vec!["?"; seqs.len()].join(", ");
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq IN ({marks}) ORDER BY seq");
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(self.err("reading events"))?;
+        let mut rows = stmt
+            .query(params_from_iter(seqs))
+            .map_err(self.err("reading events"))?;
+        self.drain_events(&mut rows, f)
     }
 
     /// The session's event stored at `seq` (its arrival number), if any.
