@@ -263,11 +263,11 @@ fn counts_text(c: &UpsertCounts) -> String {
 
 /// Writes what later reads take from the store instead of the events, for the sessions just
 /// written: the state and findings folds' checkpoints (one pass each; reads fold only from the
-/// newest one before their point) and each session's statistics, model requests and rules'
-/// facts for `stats`, `stats --by` and `check --all` (reading commands open the database
-/// read-only and cannot fill them). The checkpoints are written on this connection while the
-/// rest is computed on a connection of its own, on a second thread: they read the same events
-/// and are independent. Caches: a failure is said in one line and fails nothing.
+/// newest one before their point), then the rules' facts (`check --all`, which fold from those
+/// checkpoints); beside them, on a connection of its own on a second thread, each session's
+/// statistics and model requests (`stats`, `stats --by`): they read the same events and are
+/// independent. Reading commands open the database read-only and cannot fill them. Caches: a
+/// failure is said in one line and fails nothing.
 pub(super) fn cache_derived(store: &Store, sessions: &[&str]) {
     let summaries: Vec<_> = sessions
         .iter()
@@ -276,7 +276,7 @@ pub(super) fn cache_derived(store: &Store, sessions: &[&str]) {
     let path = store.path().to_path_buf();
     std::thread::scope(|s| {
         let side = s.spawn(|| match Store::open(&path) {
-            Ok(other) => cache_results(&other, &summaries),
+            Ok(other) => cache_stats(&other, &summaries),
             Err(e) => output::error_line(&anyhow::Error::from(e).context("caching statistics")),
         });
         for id in sessions {
@@ -284,20 +284,20 @@ pub(super) fn cache_derived(store: &Store, sessions: &[&str]) {
                 output::error_line(&anyhow::Error::from(e).context("writing checkpoints"));
             }
         }
+        // What the rules read of each session, for `check --all` (inspect/rule_cache.rs).
+        if let Err(e) = inspect::cache_rule_facts(store, &summaries) {
+            output::error_line(&anyhow::Error::from(e).context("caching the rules' facts"));
+        }
         let _ = side.join();
     });
 }
 
-/// The statistics (`stats`, `stats --by`) and the rules' facts (`check --all`) of `summaries`.
-fn cache_results(store: &Store, summaries: &[flightrec::store::SessionSummary]) {
+/// The statistics (`stats`, `stats --by`) of `summaries`.
+fn cache_stats(store: &Store, summaries: &[flightrec::store::SessionSummary]) {
     for chunk in summaries.chunks(256) {
         if let Err(e) = inspect::stats_cache::fill(store, chunk) {
             output::error_line(&anyhow::Error::from(e).context("caching statistics"));
             break;
         }
-    }
-    // What the rules read of each session, for `check --all` (inspect/rule_cache.rs).
-    if let Err(e) = inspect::cache_rule_facts(store, summaries) {
-        output::error_line(&anyhow::Error::from(e).context("caching the rules' facts"));
     }
 }

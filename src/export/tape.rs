@@ -241,12 +241,15 @@ fn write_plain(
     let mut revisions: Vec<_> = t.revisions.iter().collect();
     revisions.sort_by_key(|r| r.id);
     for r in revisions {
-        let event = places.get(&r.event_seq).copied().flatten().ok_or(
-            TapeWriteError::OrphanRevision {
-                id: r.id,
-                seq: r.event_seq,
-            },
-        )?;
+        let event =
+            places
+                .get(&r.event_seq)
+                .copied()
+                .flatten()
+                .ok_or(TapeWriteError::OrphanRevision {
+                    id: r.id,
+                    seq: r.event_seq,
+                })?;
         line(
             out,
             &Record::Revision {

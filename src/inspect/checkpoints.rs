@@ -16,7 +16,7 @@ use crate::analysis::checkpoint;
 use crate::analysis::findings::FindingsBuilder;
 use crate::analysis::spans::{SLIM_TYPES, SPAN_TYPES, SpanBuilder};
 use crate::analysis::state::StateBuilder;
-use crate::store::{FoldCheckpoint, Result, Store, TimelineQuery};
+use crate::store::{FoldCheckpoint, PackedCheckpoint, Packer, Result, Store, TimelineQuery};
 
 /// Events folded between two checkpoints: a read folds at most this many past its checkpoint
 /// (and, before the turn in progress, only the few types that carry across turns).
@@ -79,13 +79,15 @@ fn load_fold<B: DeserializeOwned>(
         .map(|b| (b, (c.sort_ts, c.seq))))
 }
 
-/// A fold in progress: the folds, the events they took, the checkpoints made.
+/// A fold in progress: the folds, the events they took, the checkpoints made (packed as they
+/// are made, on the folding thread: the reading one has enough to do).
 struct Run {
     b: Folds,
     n: u64,
-    out: Vec<[FoldCheckpoint; 3]>,
+    packer: Packer,
+    out: Vec<[PackedCheckpoint; 3]>,
     last: Option<(Position, u64)>,
-    failed: Option<serde_json::Error>,
+    failed: bool,
 }
 
 /// The folds, as a checkpoint holds them.
@@ -162,18 +164,13 @@ pub fn update(store: &Store, session_id: &str, every: u64) -> Result<usize> {
     let run = Run {
         b,
         n,
+        packer: Packer::new(),
         out: Vec::new(),
         last: None,
-        failed: None,
+        failed: false,
     };
-    let Run {
-        mut b,
-        mut out,
-        last,
-        mut failed,
-        ..
-    } = store.scan_events_pipelined(session_id, &q, run, |r, ev| {
-        if r.failed.is_some() {
+    let mut run = store.scan_events_pipelined(session_id, &q, run, |r, ev| {
+        if r.failed {
             return;
         }
         // Queued events sort last and are never a checkpoint's.
@@ -190,31 +187,43 @@ pub fn update(store: &Store, session_id: &str, every: u64) -> Result<usize> {
         r.n += 1;
         r.last = Some((pos, r.n));
         if r.n % every == 0 {
-            match snapshot(&mut r.b, pos, r.n) {
-                Ok(c) => r.out.push(c),
-                Err(e) => r.failed = Some(e),
-            }
+            r.snapshot(pos, r.n);
         }
     })?;
-    if let Some((pos, n)) =
-        last.filter(|l| out.last().is_none_or(|c| (c[0].sort_ts, c[0].seq) != l.0))
-    {
-        match snapshot(&mut b, pos, n) {
-            Ok(c) => out.push(c),
-            Err(e) => failed = Some(e),
-        }
+    if let Some((pos, n)) = run.last.filter(|l| {
+        run.out
+            .last()
+            .is_none_or(|c| (c[0].sort_ts, c[0].seq) != l.0)
+    }) {
+        run.snapshot(pos, n);
     }
-    if failed.is_some() {
+    if run.failed {
         // Cannot happen (the builder is plain data); a cache writes nothing rather than fail.
         return Ok(0);
     }
-    for folds in &out {
+    for folds in &run.out {
         for (fold, c) in FOLDS.iter().zip(folds) {
-            tx.put(session_id, &fold_name(fold), c)?;
+            tx.put_packed(session_id, &fold_name(fold), c)?;
         }
     }
     tx.commit()?;
-    Ok(out.len())
+    Ok(run.out.len())
+}
+
+impl Run {
+    /// Keeps the folds' checkpoint at `pos`, after `n` events, packed.
+    fn snapshot(&mut self, pos: Position, n: u64) {
+        match snapshot(&mut self.b, pos, n).map(|made| {
+            let mut packed = Vec::with_capacity(3);
+            for (fold, c) in FOLDS.iter().zip(&made) {
+                packed.push(self.packer.pack(&fold_name(fold), c).ok()?);
+            }
+            <[PackedCheckpoint; 3]>::try_from(packed).ok()
+        }) {
+            Ok(Some(c)) => self.out.push(c),
+            _ => self.failed = true,
+        }
+    }
 }
 
 fn snapshot(b: &mut Folds, pos: Position, n: u64) -> serde_json::Result<[FoldCheckpoint; 3]> {

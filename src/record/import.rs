@@ -11,7 +11,6 @@ use crate::model::{Envelope, Source};
 use crate::source::{self, Item, Origin, ReadError, SourceError};
 use crate::store::{Store, StoreError, UpsertCounts, WriteBatch};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::Receiver;
 
 use super::pipeline::{self, Msg, Ready};
 
@@ -160,9 +159,9 @@ pub fn import_input<R: BufRead + Unpin + Send>(
     // Read, parsed and compressed on a thread of its own (record/pipeline.rs); stored here.
     let compressor = batch.compressor()?;
     let read_bytes = AtomicU64::new(0);
-    let (tx, rx) = pipeline::channel();
+    let (sending, rx) = pipeline::channel();
     let result = std::thread::scope(|s| {
-        let reading = s.spawn(|| pipeline::read_side(input, compressor, tx, &read_bytes));
+        let reading = s.spawn(|| pipeline::read_side(input, compressor, sending, &read_bytes));
         let stored = write_side(&mut state, &mut batch, &rx, &read_bytes, total, on_bytes);
         // A failed writer hangs up; the reading side stops at its next send.
         drop(rx);
@@ -238,19 +237,20 @@ pub fn import_input<R: BufRead + Unpin + Send>(
 fn write_side(
     state: &mut FileState<'_>,
     batch: &mut WriteBatch<'_>,
-    rx: &Receiver<Msg>,
+    rx: &pipeline::Receiving,
     read_bytes: &AtomicU64,
     total: u64,
     on_bytes: &mut dyn FnMut(u64, u64),
 ) -> Result<(), Refusal> {
     let mut shown = 0;
-    for msg in rx.iter() {
+    while let Some(msg) = rx.recv() {
         match msg {
             Msg::Items(items) => {
                 for owned in &items {
                     let (item, ready) = owned.item();
                     state.take(batch, item, ready)?;
                 }
+                rx.give_back(items);
             }
             Msg::Dictionary(row, reply) => {
                 let id = batch.add_dictionary(&row);

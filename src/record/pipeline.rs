@@ -10,7 +10,7 @@
 
 use std::io::BufRead;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, sync_channel};
 
 use crate::model::Envelope;
 use crate::source::{self, Format, Item, Origin, ReadError};
@@ -151,9 +151,56 @@ pub(super) enum Msg {
 #[derive(Debug)]
 pub(super) struct Gone;
 
-/// Starts the channel: the writer keeps the receiver.
-pub(super) fn channel() -> (SyncSender<Msg>, Receiver<Msg>) {
-    sync_channel(IN_FLIGHT)
+/// The reading side's ends: where its messages go, and where the writer gives back the chunks
+/// it stored, to be freed (or reused) here: freeing a chunk's texts is work the reading side
+/// has time for, and the writer does not.
+pub(super) struct Sending {
+    tx: SyncSender<Msg>,
+    spent: Receiver<Vec<Owned>>,
+}
+
+/// The writer's ends.
+pub(super) struct Receiving {
+    rx: Receiver<Msg>,
+    spent: Sender<Vec<Owned>>,
+}
+
+impl Receiving {
+    /// The next message; `None` once the reading side is done.
+    pub(super) fn recv(&self) -> Option<Msg> {
+        self.rx.recv().ok()
+    }
+
+    /// Gives back a chunk the writer is done with.
+    pub(super) fn give_back(&self, chunk: Vec<Owned>) {
+        // The reading side is gone: the chunk is freed here.
+        let _ = self.spent.send(chunk);
+    }
+}
+
+impl Sending {
+    /// An empty chunk: a given-back one, emptied, when there is one (any others are freed).
+    fn fresh_chunk(&self) -> Vec<Owned> {
+        let mut reused: Option<Vec<Owned>> = None;
+        while let Ok(mut chunk) = self.spent.try_recv() {
+            chunk.clear();
+            reused.get_or_insert(chunk);
+        }
+        reused.unwrap_or_else(|| Vec::with_capacity(CHUNK))
+    }
+}
+
+/// Starts the channel.
+pub(super) fn channel() -> (Sending, Receiving) {
+    let (tx, rx) = sync_channel(IN_FLIGHT);
+    let (spent_tx, spent) = std::sync::mpsc::channel();
+    (
+        Sending { tx, spent },
+        Receiving {
+            rx,
+            spent: spent_tx,
+        },
+    )
 }
 
 /// Reads `input` to the end (or until the writer hangs up), sending owned, ready items; gives
@@ -162,9 +209,10 @@ pub(super) fn channel() -> (SyncSender<Msg>, Receiver<Msg>) {
 pub(super) fn read_side<R: BufRead + Unpin>(
     input: R,
     mut compressor: Compressor,
-    tx: SyncSender<Msg>,
+    sending: Sending,
     read_bytes: &AtomicU64,
 ) -> Result<(Format, Compressor), ReadError<Gone>> {
+    let tx = &sending.tx;
     let mut chunk: Vec<Owned> = Vec::with_capacity(CHUNK);
     let mut chunk_bytes = 0;
     let mut on_bytes = |n: u64| {
@@ -190,7 +238,7 @@ pub(super) fn read_side<R: BufRead + Unpin>(
                 chunk_bytes = 0;
                 tx.send(Msg::Items(std::mem::replace(
                     &mut chunk,
-                    Vec::with_capacity(CHUNK),
+                    sending.fresh_chunk(),
                 )))
                 .map_err(|_| Gone)?;
             }

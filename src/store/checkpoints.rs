@@ -184,7 +184,7 @@ impl Store {
         Ok(CheckpointWrite {
             store: self,
             open: true,
-            keys: RefCell::new(HashMap::new()),
+            packers: RefCell::new(HashMap::new()),
         })
     }
 }
@@ -194,8 +194,37 @@ impl Store {
 pub struct CheckpointWrite<'s> {
     store: &'s Store,
     open: bool,
-    /// Per (session, fold), the newest key this write stored, which deltas are made against.
-    keys: RefCell<HashMap<(String, String), Key>>,
+    /// Per session, what [`CheckpointWrite::put`] packs with.
+    packers: RefCell<HashMap<String, Packer>>,
+}
+
+/// Packs one session's checkpoints for storing ([`CheckpointWrite::put_packed`]), each fold's
+/// in order: a delta against the newest key it packed of the same fold while that stays small,
+/// else a new key. It holds no connection, so the packing (zstd, the costly part) can be done
+/// on the thread that folds while another reads.
+#[derive(Default)]
+pub struct Packer {
+    /// Per fold, the newest key packed, which deltas are made against.
+    keys: HashMap<String, Key>,
+}
+
+/// A checkpoint packed for storing.
+pub struct PackedCheckpoint {
+    pub sort_ts: i64,
+    pub seq: i64,
+    pub events: u64,
+    data: Vec<u8>,
+}
+
+impl PackedCheckpoint {
+    /// Its stored size in bytes.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
 }
 
 /// A key checkpoint written in this transaction, ready to make deltas against.
@@ -235,11 +264,21 @@ impl CheckpointWrite<'_> {
         Ok(())
     }
 
-    /// Stores one checkpoint, compressed: as a delta against the newest key this write stored
-    /// for the same session and fold while that stays small, else as a new key. Checkpoints of
-    /// one session and fold must be put in order.
+    /// Stores one checkpoint, packed (see [`Packer`]). Checkpoints of one session and fold
+    /// must be put in order.
     pub fn put(&self, session_id: &str, fold: &str, c: &FoldCheckpoint) -> Result<()> {
-        let packed = self.pack(session_id, fold, c).map_err(StoreError::Output)?;
+        let packed = self
+            .packers
+            .borrow_mut()
+            .entry(session_id.to_string())
+            .or_default()
+            .pack(fold, c)
+            .map_err(StoreError::Output)?;
+        self.put_packed(session_id, fold, &packed)
+    }
+
+    /// Stores one checkpoint a [`Packer`] packed for this session and fold.
+    pub fn put_packed(&self, session_id: &str, fold: &str, c: &PackedCheckpoint) -> Result<()> {
         self.store
             .conn
             .prepare_cached(
@@ -253,17 +292,36 @@ impl CheckpointWrite<'_> {
                     c.sort_ts,
                     c.seq,
                     i64::try_from(c.events).unwrap_or(i64::MAX),
-                    packed
+                    c.data
                 ])
             })
             .map_err(self.store.err("writing fold checkpoints"))?;
         Ok(())
     }
 
-    fn pack(&self, session_id: &str, fold: &str, c: &FoldCheckpoint) -> std::io::Result<Vec<u8>> {
-        let id = (session_id.to_string(), fold.to_string());
-        let mut keys = self.keys.borrow_mut();
-        if let Some(key) = keys.get_mut(&id)
+    pub fn commit(mut self) -> Result<()> {
+        self.open = false;
+        self.store
+            .conn
+            .execute_batch("COMMIT")
+            .map_err(self.store.err("writing fold checkpoints"))
+    }
+}
+
+impl Packer {
+    pub fn new() -> Packer {
+        Packer::default()
+    }
+
+    /// `c` of `fold` packed: a delta while it stays under a share of its key, else a key.
+    pub fn pack(&mut self, fold: &str, c: &FoldCheckpoint) -> std::io::Result<PackedCheckpoint> {
+        let packed = |data: Vec<u8>| PackedCheckpoint {
+            sort_ts: c.sort_ts,
+            seq: c.seq,
+            events: c.events,
+            data,
+        };
+        if let Some(key) = self.keys.get_mut(fold)
             && key.deltas < MAX_DELTAS
         {
             let frame = key.compressor.compress(&c.data)?;
@@ -274,12 +332,12 @@ impl CheckpointWrite<'_> {
                 out.extend_from_slice(&key.at.0.to_le_bytes());
                 out.extend_from_slice(&key.at.1.to_le_bytes());
                 out.extend_from_slice(&frame);
-                return Ok(out);
+                return Ok(packed(out));
             }
         }
         let frame = compressor(None)?.compress(&c.data)?;
-        keys.insert(
-            id,
+        self.keys.insert(
+            fold.to_string(),
             Key {
                 at: (c.sort_ts, c.seq),
                 packed_len: frame.len(),
@@ -290,15 +348,7 @@ impl CheckpointWrite<'_> {
         let mut out = Vec::with_capacity(1 + frame.len());
         out.push(KEY);
         out.extend_from_slice(&frame);
-        Ok(out)
-    }
-
-    pub fn commit(mut self) -> Result<()> {
-        self.open = false;
-        self.store
-            .conn
-            .execute_batch("COMMIT")
-            .map_err(self.store.err("writing fold checkpoints"))
+        Ok(packed(out))
     }
 }
 

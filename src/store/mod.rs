@@ -35,7 +35,7 @@ mod tests;
 
 pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt, PendingNotice};
 pub use cache::{CacheEntry, Cached};
-pub use checkpoints::{CheckpointWrite, FoldCheckpoint};
+pub use checkpoints::{CheckpointWrite, FoldCheckpoint, PackedCheckpoint, Packer};
 pub use codec::{CodecError, Compressed, Compressor, DictionaryRow, Trained};
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;
