@@ -31,7 +31,9 @@ mod rule_cache;
 mod rules;
 mod spans;
 pub use requests::{requests_of, session_requests};
-pub use rule_cache::{RuleCache, fill as cache_rule_facts, underived_sessions};
+pub use rule_cache::{
+    RuleCache, fill as cache_rule_facts, fill_with as cache_rule_facts_with, underived_sessions,
+};
 pub use rules::{recent_findings, rule_hits, workspace_tool_p99};
 pub use spans::{open_spans, session_spans};
 
@@ -331,6 +333,26 @@ pub fn session_stats(
     summary: &SessionSummary,
     requests: bool,
 ) -> Result<Accumulator> {
+    Ok(scan_stats(store, summary, requests, false)?.0)
+}
+
+/// [`session_stats`] and, from the same scan, the session's completed tool calls, as
+/// [`rule_cache::session_calls`] reads them for the whole session: what `import` keeps for
+/// `stats` and for the rules, in one read of the events.
+pub(crate) fn session_stats_and_calls(
+    store: &Store,
+    summary: &SessionSummary,
+    requests: bool,
+) -> Result<(Accumulator, Vec<(String, i64)>)> {
+    scan_stats(store, summary, requests, true)
+}
+
+fn scan_stats(
+    store: &Store,
+    summary: &SessionSummary,
+    requests: bool,
+    calls: bool,
+) -> Result<(Accumulator, Vec<(String, i64)>)> {
     let agent = store.session_agent(&summary.id)?;
     let mut b = StatsBuilder::new(&summary.id, agent.as_deref());
     if requests {
@@ -345,9 +367,22 @@ pub fn session_stats(
         slim_types: owned(SLIM_TYPES),
         ..TimelineQuery::default()
     };
+    // The rules' tool types are span types: every one of their events is in this scan, in
+    // the same order and as slim as `session_calls` reads it.
+    let tools = calls.then(crate::analysis::rules::ToolTimes::session);
     let end = summary.last_ts;
-    let b = store.scan_events_pipelined(&summary.id, &q, b, |b, ev| b.push(ev))?;
-    Ok(b.finish(end))
+    let (b, tools) = store.scan_events_pipelined(&summary.id, &q, (b, tools), |(b, t), ev| {
+        if let Some(t) = t
+            && crate::analysis::rules::TOOL_TYPES.contains(&ev.event_type)
+        {
+            t.push(ev);
+        }
+        b.push(ev)
+    })?;
+    let calls = tools.map_or_else(Vec::new, |t| {
+        crate::analysis::rules::tool_calls(&t.finish(None))
+    });
+    Ok((b.finish(end), calls))
 }
 
 /// The session's events of a few rare `types` up to `point`, in time order: one scan of the

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use super::stats_cache::SessionCalls;
 use super::{ExplainAt, explain_state, owned, recent_findings, verdict_fold};
 use crate::analysis::checkpoint;
 use crate::analysis::explain::{ExplainInput, explain};
@@ -96,7 +97,11 @@ pub(super) fn evaluate(
 impl Entry {
     /// The entry computed from the session's events; `None` if the fold cannot be written
     /// (it is plain data: it cannot happen).
-    pub(super) fn compute(store: &Store, summary: &SessionSummary) -> Result<Option<Entry>> {
+    pub(super) fn compute(
+        store: &Store,
+        summary: &SessionSummary,
+        calls: Option<Vec<(String, i64)>>,
+    ) -> Result<Option<Entry>> {
         let fold = verdict_fold(store, summary, None)?;
         let Ok(state) = checkpoint::to_json(&fold)
             .and_then(|j| checkpoint::from_json::<StateBuilder>(&j))
@@ -131,7 +136,10 @@ impl Entry {
         Ok(Some(Entry {
             end_ts: summary.last_ts,
             inputs,
-            calls: by_tool(session_calls(store, &summary.id, None)?),
+            calls: by_tool(match calls {
+                Some(c) => c,
+                None => session_calls(store, &summary.id, None)?,
+            }),
         }))
     }
 }
@@ -201,6 +209,17 @@ pub(super) fn read(store: &Store, id: &str) -> Result<Option<Head>> {
 /// Computes and keeps the entries of `sessions` (what `import` and `record` call at their end).
 /// Returns how many were kept.
 pub fn fill(store: &Store, sessions: &[SessionSummary]) -> Result<usize> {
+    fill_with(store, sessions, &mut SessionCalls::new())
+}
+
+/// [`fill`], taking each session's tool calls from `calls` when they are there (read with its
+/// statistics: `stats_cache::fill_with_calls`) when the session was not written since they
+/// were read, else from its events.
+pub fn fill_with(
+    store: &Store,
+    sessions: &[SessionSummary],
+    calls: &mut SessionCalls,
+) -> Result<usize> {
     let mut fresh = Vec::new();
     for s in sessions {
         let Some(c) = store.session_cached(&kind(), &s.id)? else {
@@ -209,7 +228,10 @@ pub fn fill(store: &Store, sessions: &[SessionSummary]) -> Result<usize> {
         if c.body.is_some() {
             continue;
         }
-        let Some(entry) = Entry::compute(store, s)? else {
+        let known = calls
+            .remove(&s.id)
+            .and_then(|(version, calls)| (version == c.version).then_some(calls));
+        let Some(entry) = Entry::compute(store, s, known)? else {
             continue;
         };
         let body = checkpoint::to_json(&entry)

@@ -126,3 +126,62 @@ fn a_stale_entry_is_never_served() {
     assert_eq!(fill(&store, std::slice::from_ref(&summary)).unwrap(), 1);
     assert!(read(&store, id).unwrap().is_some());
 }
+
+/// `import` reads each session's tool calls in its statistics' scan and hands them to the
+/// rules: they are the calls the rules read alone, on every sample, and the entries kept from
+/// them are the entries kept without them. Calls read before a write are not used after it.
+#[test]
+fn tool_calls_read_with_the_statistics_are_the_rules_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    import_samples(&mut store);
+    let sessions = store.sessions().unwrap();
+    let (_, mut calls) = crate::inspect::stats_cache::fill_with_calls(&store, &sessions).unwrap();
+    assert_eq!(calls.len(), sessions.len());
+    let mut some = 0;
+    for s in &sessions {
+        let alone = session_calls(&store, &s.id, None).unwrap();
+        some += usize::from(!alone.is_empty());
+        assert_eq!(calls[&s.id].1, alone, "{}", s.id);
+    }
+    assert!(some >= 5, "only {some} samples with tool calls");
+    // Each entry's calls (the rest of an entry does not depend on them; its sets serialize
+    // in no fixed order).
+    let kept = |store: &Store| -> Vec<(String, serde_json::Value)> {
+        sessions
+            .iter()
+            .map(|s| {
+                let body = store.session_cached(&kind(), &s.id).unwrap().unwrap().body;
+                let entry: serde_json::Value = serde_json::from_str(&body.unwrap()).unwrap();
+                (s.id.clone(), entry["calls"].clone())
+            })
+            .collect()
+    };
+    assert_eq!(
+        fill_with(&store, &sessions, &mut calls.clone()).unwrap(),
+        sessions.len()
+    );
+    let with = kept(&store);
+    // The same entries, computed without the calls (a fresh database of the same events).
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut alone = Store::open(&dir2.path().join("s.db")).unwrap();
+    import_samples(&mut alone);
+    assert_eq!(fill(&alone, &sessions).unwrap(), sessions.len());
+    assert!(
+        with.iter()
+            .any(|(_, c)| c.as_object().is_some_and(|m| !m.is_empty()))
+    );
+    assert_eq!(with, kept(&alone));
+    // Calls stamped with another write count are read again from the events, not used.
+    let s = sessions
+        .iter()
+        .find(|s| !calls[&s.id].1.is_empty())
+        .unwrap();
+    let entry = calls.get_mut(&s.id).unwrap();
+    entry.0 -= 1;
+    entry.1.clear();
+    let c = rusqlite::Connection::open(dir.path().join("s.db")).unwrap();
+    c.execute("DELETE FROM session_cache", []).unwrap();
+    fill_with(&store, &sessions, &mut calls).unwrap();
+    assert_eq!(kept(&store), with, "stale calls were used");
+}

@@ -11,9 +11,10 @@
 //! reading commands open the database read-only and never write them.
 
 use super::requests;
-use super::session_stats;
+use super::{session_stats, session_stats_and_calls};
 use crate::analysis::stats::{Accumulator, RequestRow, Stats};
 use crate::store::{CacheEntry, Result, SessionSummary, Store};
+use std::collections::HashMap;
 
 /// The cache kind of a session's accumulator: this build's (another's is never read).
 pub fn kind() -> String {
@@ -112,6 +113,20 @@ pub(super) fn cached(
 /// Keeps each session's accumulator, report and requests (those it lacks), from one fold per
 /// session. Returns how many entries were kept; a session written meanwhile keeps none.
 pub fn fill(store: &Store, sessions: &[SessionSummary]) -> Result<usize> {
+    Ok(fill_with_calls(store, sessions)?.0)
+}
+
+/// Sessions' completed tool calls, by session id, each with the session's write count before
+/// they were read (see [`super::cache_rule_facts_with`]).
+pub type SessionCalls = HashMap<String, (i64, Vec<(String, i64)>)>;
+
+/// [`fill`], and the tool calls of the sessions it folded, read in the same scan: what the
+/// rules' facts are made of ([`super::cache_rule_facts_with`]).
+pub fn fill_with_calls(
+    store: &Store,
+    sessions: &[SessionSummary],
+) -> Result<(usize, SessionCalls)> {
+    let mut calls = SessionCalls::new();
     let (stats_kind, report_kind, requests_kind) = (kind(), report_kind(), requests::kind());
     let (mut stats, mut reports, mut requests) = (Vec::new(), Vec::new(), Vec::new());
     for s in sessions {
@@ -127,7 +142,8 @@ pub fn fill(store: &Store, sessions: &[SessionSummary]) -> Result<usize> {
         if c.body.is_some() && have_report && have_requests {
             continue;
         }
-        let acc = session_stats(store, s, true)?;
+        let (acc, tool_calls) = session_stats_and_calls(store, s, true)?;
+        calls.insert(s.id.clone(), (c.version, tool_calls));
         let mut report = acc.report();
         let rows = report.requests.take().unwrap_or_default();
         requests.extend(requests::entry(&s.id, c.version, &rows));
@@ -141,9 +157,10 @@ pub fn fill(store: &Store, sessions: &[SessionSummary]) -> Result<usize> {
         stats.extend(entry(acc.to_cache()));
         reports.extend(entry(report.to_cache()));
     }
-    Ok(store.put_session_results(&stats_kind, &stats)?
+    let kept = store.put_session_results(&stats_kind, &stats)?
         + store.put_session_results(&report_kind, &reports)?
-        + store.put_session_cache(&requests_kind, &requests)?)
+        + store.put_session_cache(&requests_kind, &requests)?;
+    Ok((kept, calls))
 }
 
 #[cfg(test)]
