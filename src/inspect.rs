@@ -7,6 +7,7 @@
 //! updates and usage): a 100,000-event session is answered in milliseconds.
 
 pub mod checkpoints;
+pub mod derive;
 pub mod diff;
 pub mod fleet;
 pub mod stats_cache;
@@ -353,11 +354,6 @@ fn scan_stats(
     requests: bool,
     calls: bool,
 ) -> Result<(Accumulator, Vec<(String, i64)>)> {
-    let agent = store.session_agent(&summary.id)?;
-    let mut b = StatsBuilder::new(&summary.id, agent.as_deref());
-    if requests {
-        b = b.keep_requests();
-    }
     let q = TimelineQuery {
         types: SPAN_TYPES
             .iter()
@@ -367,22 +363,60 @@ fn scan_stats(
         slim_types: owned(SLIM_TYPES),
         ..TimelineQuery::default()
     };
-    // The rules' tool types are span types: every one of their events is in this scan, in
-    // the same order and as slim as `session_calls` reads it.
-    let tools = calls.then(crate::analysis::rules::ToolTimes::session);
-    let end = summary.last_ts;
-    let (b, tools) = store.scan_events_pipelined(&summary.id, &q, (b, tools), |(b, t), ev| {
-        if let Some(t) = t
+    let fold = StatsFold::new(store, summary, requests, calls)?;
+    let fold = store.scan_events_pipelined(&summary.id, &q, fold, |f, ev| f.push(ev))?;
+    Ok(fold.finish())
+}
+
+/// A session's statistics and, when asked, its completed tool calls, folded from its events
+/// as a scan lends them, in the session's order: what [`session_stats_and_calls`] computes.
+/// It takes events of any type (and skips those the statistics do not read), so it can ride
+/// on a scan of the whole session made for something else (`import`'s checkpoints).
+pub(crate) struct StatsFold {
+    b: StatsBuilder,
+    tools: Option<crate::analysis::spans::SpanBuilder>,
+    end: Option<i64>,
+}
+
+impl StatsFold {
+    pub(crate) fn new(
+        store: &Store,
+        summary: &SessionSummary,
+        requests: bool,
+        calls: bool,
+    ) -> Result<StatsFold> {
+        let agent = store.session_agent(&summary.id)?;
+        let mut b = StatsBuilder::new(&summary.id, agent.as_deref());
+        if requests {
+            b = b.keep_requests();
+        }
+        Ok(StatsFold {
+            b,
+            tools: calls.then(crate::analysis::rules::ToolTimes::session),
+            end: summary.last_ts,
+        })
+    }
+
+    pub(crate) fn push(&mut self, ev: &EventRef<'_>) {
+        if !SPAN_TYPES.contains(&ev.event_type) && !STATS_TYPES.contains(&ev.event_type) {
+            return;
+        }
+        // The rules' tool types are span types: the calls are read as `session_calls` reads
+        // them, in the same order and as slim.
+        if let Some(t) = &mut self.tools
             && crate::analysis::rules::TOOL_TYPES.contains(&ev.event_type)
         {
             t.push(ev);
         }
-        b.push(ev)
-    })?;
-    let calls = tools.map_or_else(Vec::new, |t| {
-        crate::analysis::rules::tool_calls(&t.finish(None))
-    });
-    Ok((b.finish(end), calls))
+        self.b.push(ev)
+    }
+
+    pub(crate) fn finish(self) -> (Accumulator, Vec<(String, i64)>) {
+        let calls = self.tools.map_or_else(Vec::new, |t| {
+            crate::analysis::rules::tool_calls(&t.finish(None))
+        });
+        (self.b.finish(self.end), calls)
+    }
 }
 
 /// The session's events of a few rare `types` up to `point`, in time order: one scan of the

@@ -262,63 +262,11 @@ fn counts_text(c: &UpsertCounts) -> String {
 }
 
 /// Writes what later reads take from the store instead of the events, for the sessions just
-/// written, a few hundred sessions at a time: the state and findings folds' checkpoints (one
-/// pass each; reads fold only from the newest one before their point); beside them, on a
-/// connection of its own on a second thread, each session's statistics and model requests
-/// (`stats`, `stats --by`) and, from the same read, its tool calls; then the rules' facts
-/// (`check --all`), which fold from those checkpoints and take those calls. Reading commands
+/// written (`inspect::derive`): checkpoints, statistics, the rules' facts. Reading commands
 /// open the database read-only and cannot fill them. Caches: a failure is said in one line and
 /// fails nothing.
 pub(super) fn cache_derived(store: &Store, sessions: &[&str]) {
-    let path = store.path().to_path_buf();
-    let mut side = match Store::open(&path) {
-        Ok(other) => Some(other),
-        Err(e) => {
-            output::error_line(&anyhow::Error::from(e).context("caching statistics"));
-            None
-        }
-    };
-    for ids in sessions.chunks(256) {
-        let summaries: Vec<_> = ids
-            .iter()
-            .filter_map(|id| store.session_summary(id).ok().flatten())
-            .collect();
-        let (other, summaries_ref) = (side.take(), &summaries);
-        let (other, mut calls) = std::thread::scope(|s| {
-            let stats = s.spawn(move || {
-                let calls = other
-                    .as_ref()
-                    .map(|o| cache_stats(o, summaries_ref))
-                    .unwrap_or_default();
-                (other, calls)
-            });
-            for id in ids {
-                if let Err(e) = inspect::checkpoints::update(store, id, inspect::checkpoints::EVERY)
-                {
-                    output::error_line(&anyhow::Error::from(e).context("writing checkpoints"));
-                }
-            }
-            stats.join().unwrap_or_default()
-        });
-        side = other;
-        // What the rules read of each session, for `check --all` (inspect/rule_cache.rs).
-        if let Err(e) = inspect::cache_rule_facts_with(store, &summaries, &mut calls) {
-            output::error_line(&anyhow::Error::from(e).context("caching the rules' facts"));
-        }
-    }
-}
-
-/// Keeps the statistics (`stats`, `stats --by`) of `summaries`; returns the tool calls read
-/// with them.
-fn cache_stats(
-    store: &Store,
-    summaries: &[flightrec::store::SessionSummary],
-) -> inspect::stats_cache::SessionCalls {
-    match inspect::stats_cache::fill_with_calls(store, summaries) {
-        Ok((_, calls)) => calls,
-        Err(e) => {
-            output::error_line(&anyhow::Error::from(e).context("caching statistics"));
-            Default::default()
-        }
-    }
+    inspect::derive::derive(store, sessions, &mut |doing, e| {
+        output::error_line(&anyhow::Error::from(e).context(doing))
+    });
 }

@@ -16,7 +16,9 @@ use crate::analysis::checkpoint;
 use crate::analysis::findings::FindingsBuilder;
 use crate::analysis::spans::{SLIM_TYPES, SPAN_TYPES, SpanBuilder};
 use crate::analysis::state::StateBuilder;
-use crate::store::{FoldCheckpoint, PackedCheckpoint, Packer, Result, Store, TimelineQuery};
+use crate::store::{
+    EventRef, FoldCheckpoint, PackedCheckpoint, Packer, Result, Store, TimelineQuery,
+};
 
 /// Events folded between two checkpoints: a read folds at most this many past its checkpoint
 /// (and, before the turn in progress, only the few types that carry across turns).
@@ -136,6 +138,19 @@ fn newest(store: &Store, session_id: &str) -> Result<Option<(Folds, Position, u6
 /// Holds the write lock throughout, so no event is written meanwhile. Returns how many
 /// positions it checkpointed.
 pub fn update(store: &Store, session_id: &str, every: u64) -> Result<usize> {
+    Ok(update_with(store, session_id, every, &mut |_| {})?.0)
+}
+
+/// [`update`], lending `alongside` every event its scan reads, of every type, in the session's
+/// order, on the reading thread (see `Store::scan_events_pipelined_with`). Returns how many
+/// positions it checkpointed, and whether `alongside` saw the whole session: not when the
+/// fold went on from a checkpoint (it then read only the events after it).
+pub fn update_with(
+    store: &Store,
+    session_id: &str,
+    every: u64,
+    alongside: &mut dyn FnMut(&EventRef<'_>),
+) -> Result<(usize, bool)> {
     let every = every.max(1);
     let tx = store.write_fold_checkpoints()?;
     let resumed = newest(store, session_id)?;
@@ -169,27 +184,34 @@ pub fn update(store: &Store, session_id: &str, every: u64) -> Result<usize> {
         last: None,
         failed: false,
     };
-    let mut run = store.scan_events_pipelined(session_id, &q, run, |r, ev| {
-        if r.failed {
-            return;
-        }
-        // Queued events sort last and are never a checkpoint's.
-        let Some(ts) = ev.ts else { return };
-        let pos = (ts, ev.seq);
-        if from.is_some_and(|f| pos <= f) {
-            return;
-        }
-        r.b.state.push(ev);
-        r.b.findings.push(ev);
-        if SPAN_TYPES.contains(&ev.event_type) {
-            r.b.open_spans.push(ev);
-        }
-        r.n += 1;
-        r.last = Some((pos, r.n));
-        if r.n % every == 0 {
-            r.snapshot(pos, r.n);
-        }
-    })?;
+    let whole = from.is_none();
+    let mut run = store.scan_events_pipelined_with(
+        session_id,
+        &q,
+        run,
+        |r, ev| {
+            if r.failed {
+                return;
+            }
+            // Queued events sort last and are never a checkpoint's.
+            let Some(ts) = ev.ts else { return };
+            let pos = (ts, ev.seq);
+            if from.is_some_and(|f| pos <= f) {
+                return;
+            }
+            r.b.state.push(ev);
+            r.b.findings.push(ev);
+            if SPAN_TYPES.contains(&ev.event_type) {
+                r.b.open_spans.push(ev);
+            }
+            r.n += 1;
+            r.last = Some((pos, r.n));
+            if r.n % every == 0 {
+                r.snapshot(pos, r.n);
+            }
+        },
+        alongside,
+    )?;
     if let Some((pos, n)) = run.last.filter(|l| {
         run.out
             .last()
@@ -199,7 +221,7 @@ pub fn update(store: &Store, session_id: &str, every: u64) -> Result<usize> {
     }
     if run.failed {
         // Cannot happen (the builder is plain data); a cache writes nothing rather than fail.
-        return Ok(0);
+        return Ok((0, whole));
     }
     for folds in &run.out {
         for (fold, c) in FOLDS.iter().zip(folds) {
@@ -207,7 +229,7 @@ pub fn update(store: &Store, session_id: &str, every: u64) -> Result<usize> {
         }
     }
     tx.commit()?;
-    Ok(run.out.len())
+    Ok((run.out.len(), whole))
 }
 
 impl Run {

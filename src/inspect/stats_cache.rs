@@ -127,40 +127,64 @@ pub fn fill_with_calls(
     sessions: &[SessionSummary],
 ) -> Result<(usize, SessionCalls)> {
     let mut calls = SessionCalls::new();
-    let (stats_kind, report_kind, requests_kind) = (kind(), report_kind(), requests::kind());
-    let (mut stats, mut reports, mut requests) = (Vec::new(), Vec::new(), Vec::new());
+    let mut entries = Entries::default();
     for s in sessions {
-        let Some(c) = store.session_result(&stats_kind, &s.id)? else {
+        let Some(version) = wanted(store, s)? else {
             continue;
         };
-        let have_report = store
-            .session_result(&report_kind, &s.id)?
-            .is_some_and(|r| r.version == c.version && r.body.is_some());
-        let have_requests = store
-            .session_cached(&requests_kind, &s.id)?
-            .is_some_and(|r| r.version == c.version && r.body.is_some());
-        if c.body.is_some() && have_report && have_requests {
-            continue;
-        }
         let (acc, tool_calls) = session_stats_and_calls(store, s, true)?;
-        calls.insert(s.id.clone(), (c.version, tool_calls));
+        calls.insert(s.id.clone(), (version, tool_calls));
+        entries.add(&s.id, version, acc);
+    }
+    Ok((entries.keep(store)?, calls))
+}
+
+/// The session's write count when it lacks any of its entries (its accumulator, report or
+/// requests at that count); `None` when it has them all (or has no rollup yet).
+pub fn wanted(store: &Store, s: &SessionSummary) -> Result<Option<i64>> {
+    let Some(c) = store.session_result(&kind(), &s.id)? else {
+        return Ok(None);
+    };
+    let have_report = store
+        .session_result(&report_kind(), &s.id)?
+        .is_some_and(|r| r.version == c.version && r.body.is_some());
+    let have_requests = store
+        .session_cached(&requests::kind(), &s.id)?
+        .is_some_and(|r| r.version == c.version && r.body.is_some());
+    Ok((c.body.is_none() || !have_report || !have_requests).then_some(c.version))
+}
+
+/// Sessions' entries, made as each session is folded (with its requests), kept together.
+#[derive(Default)]
+pub struct Entries {
+    stats: Vec<CacheEntry>,
+    reports: Vec<CacheEntry>,
+    requests: Vec<CacheEntry>,
+}
+
+impl Entries {
+    /// The entries of session `id` folded at write count `version`.
+    pub fn add(&mut self, id: &str, version: i64, acc: Accumulator) {
         let mut report = acc.report();
         let rows = report.requests.take().unwrap_or_default();
-        requests.extend(requests::entry(&s.id, c.version, &rows));
+        self.requests.extend(requests::entry(id, version, &rows));
         let entry = |bytes: serde_json::Result<Vec<u8>>| {
             Some(CacheEntry {
-                session_id: s.id.clone(),
-                version: c.version,
+                session_id: id.to_string(),
+                version,
                 body: String::from_utf8(bytes.ok()?).ok()?,
             })
         };
-        stats.extend(entry(acc.to_cache()));
-        reports.extend(entry(report.to_cache()));
+        self.stats.extend(entry(acc.to_cache()));
+        self.reports.extend(entry(report.to_cache()));
     }
-    let kept = store.put_session_results(&stats_kind, &stats)?
-        + store.put_session_results(&report_kind, &reports)?
-        + store.put_session_cache(&requests_kind, &requests)?;
-    Ok((kept, calls))
+
+    /// Keeps them (those whose session was not written since); returns how many were kept.
+    pub fn keep(self, store: &Store) -> Result<usize> {
+        Ok(store.put_session_results(&kind(), &self.stats)?
+            + store.put_session_results(&report_kind(), &self.reports)?
+            + store.put_session_cache(&requests::kind(), &self.requests)?)
+    }
 }
 
 #[cfg(test)]

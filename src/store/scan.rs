@@ -170,8 +170,22 @@ impl Store {
         &self,
         session_id: &str,
         q: &TimelineQuery,
+        state: S,
+        consume: impl FnMut(&mut S, &EventRef<'_>) + Send,
+    ) -> Result<S> {
+        self.scan_events_pipelined_with(session_id, q, state, consume, |_| {})
+    }
+
+    /// [`Store::scan_events_pipelined`], also lending each row to `alongside` on the reading
+    /// thread as it is read: a second, lighter analysis of the same rows, made while the
+    /// consumer works, without a read of its own.
+    pub fn scan_events_pipelined_with<S: Send>(
+        &self,
+        session_id: &str,
+        q: &TimelineQuery,
         mut state: S,
         mut consume: impl FnMut(&mut S, &EventRef<'_>) + Send,
+        mut alongside: impl FnMut(&EventRef<'_>),
     ) -> Result<S> {
         std::thread::scope(|scope| {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
@@ -185,6 +199,7 @@ impl Store {
             });
             let mut batch = Batch::default();
             let scanned = self.scan_events(session_id, q, |ev| {
+                alongside(&ev);
                 batch.push(&ev);
                 // A closed channel means the worker is gone: stop reading.
                 batch.rows.len() < BATCH_ROWS || tx.send(batch.take()).is_ok()
