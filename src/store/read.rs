@@ -106,6 +106,9 @@ pub struct TimelineQuery {
 /// The times in their stored forms, written out again by [`event_row`] (store/slim.rs).
 pub(super) const EVENT_COLUMNS: &str = "seq, event_id, type, stored_processed_at, sort_ts, thread_id, link_id, source, stored_received_at, revision, event_text(raw)";
 
+/// [`EVENT_COLUMNS`] as columns of `event_rows` (what `scan::event_query` reads).
+const EVENT_ROW_COLUMNS: &str = "seq, coalesce(event_id, dedup_key), type, processed_at, sort_ts, thread_id, link_id, source, received_at, revision, event_text(raw)";
+
 pub(super) fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
     let sort_ts: i64 = r.get(4)?;
     Ok(EventRow {
@@ -180,10 +183,12 @@ impl Store {
         q: &TimelineQuery,
         mut f: impl FnMut(EventRow) -> std::io::Result<()>,
     ) -> Result<()> {
-        let (sql, args) = super::scan::event_query(EVENT_COLUMNS, session_id, q);
+        let (sql, args) = super::scan::event_query(EVENT_ROW_COLUMNS, session_id, q);
+        // Cached: the same few shapes are asked of every session (a fold's rare types, once a
+        // session), and preparing one cost more than running it on a small session.
         let mut stmt = self
             .conn
-            .prepare(&sql)
+            .prepare_cached(&sql)
             .map_err(self.err("reading events"))?;
         let mut rows = stmt
             .query(params_from_iter(args))

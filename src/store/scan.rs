@@ -35,12 +35,20 @@ impl EventRow {
     }
 }
 
-/// `stored_processed_at` is the compact form (store/slim.rs), written out again per row.
-const SCAN_COLUMNS: &str =
-    "seq, event_id, type, stored_processed_at, sort_ts, thread_id, link_id, raw";
+/// `processed_at` is the compact form (store/slim.rs), written out again per row. Columns of
+/// `event_rows` (see [`event_query`]).
+pub(super) const SCAN_COLUMNS: &str =
+    "seq, coalesce(event_id, dedup_key), type, processed_at, sort_ts, thread_id, link_id, raw";
 
-/// The SQL and arguments reading `columns` (whose last is `raw` or `event_text(raw)`) of the
-/// events `q` selects.
+/// The session's rows, read from `event_rows` (named `events`) with the session's key looked
+/// up once: the `events` view's join on `session_keys` made SQLite prepare the statement again
+/// at every run (measured: every run of a cached statement re-prepared, a fifth of an import of
+/// small sessions), which a scalar subquery does not.
+const SESSION_ROWS: &str =
+    "FROM event_rows AS events WHERE sess = (SELECT key FROM session_keys WHERE session_id = ?)";
+
+/// The SQL and arguments reading `columns` of `event_rows` (whose last is `raw` or
+/// `event_text(raw)`) of the events `q` selects.
 pub(super) fn event_query(
     columns: &str,
     session_id: &str,
@@ -48,7 +56,7 @@ pub(super) fn event_query(
 ) -> (String, Vec<SqlValue>) {
     let mut args: Vec<SqlValue> = Vec::new();
     let mut sql = if q.slim_types.is_empty() {
-        format!("SELECT {columns} FROM events WHERE session_id = ?")
+        format!("SELECT {columns} {SESSION_ROWS}")
     } else {
         let marks = vec!["?"; q.slim_types.len()].join(", ");
         args.extend(q.slim_types.iter().map(|t| SqlValue::Text(t.clone())));
@@ -62,7 +70,7 @@ pub(super) fn event_query(
                  THEN '{{\"is_error\":true}}' ELSE '{{}}' END ELSE {last} END"
             ),
         );
-        format!("SELECT {columns} FROM events WHERE session_id = ?")
+        format!("SELECT {columns} {SESSION_ROWS}")
     };
     args.push(SqlValue::Text(session_id.to_string()));
     if !q.types.is_empty() {

@@ -602,3 +602,48 @@ fn migrating_a_version_9_database_keeps_every_text_and_compresses_what_comes_nex
     got.sort();
     assert_eq!(got, want);
 }
+
+/// A scan's statement is prepared once and reused: reading the `events` view (a join on
+/// `session_keys`) made SQLite prepare it again at every run, a fifth of the time of an import
+/// of many small sessions (each derived with a few dozen short reads).
+#[test]
+fn scans_of_sessions_are_not_prepared_again_at_every_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("p.db")).unwrap();
+    for f in crate::analysis::testing::sample_files(false).iter().take(4) {
+        crate::record::import_file(
+            &mut store,
+            f,
+            &crate::record::ImportOptions::default(),
+            &mut |_, _| {},
+        )
+        .unwrap();
+    }
+    let ids: Vec<String> = store
+        .sessions()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert!(ids.len() >= 2);
+    let q = TimelineQuery {
+        types: vec!["session.status_idle".into()],
+        ..TimelineQuery::default()
+    };
+    let mut seen = 0;
+    for _ in 0..3 {
+        for id in &ids {
+            store
+                .scan_events(id, &q, |_| {
+                    seen += 1;
+                    true
+                })
+                .unwrap();
+        }
+    }
+    assert!(seen > 0);
+    let (sql, _) = super::scan::event_query(super::scan::SCAN_COLUMNS, &ids[0], &q);
+    let stmt = store.conn.prepare_cached(&sql).unwrap();
+    assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
+    assert!(stmt.get_status(rusqlite::StatementStatus::Run) >= 3 * ids.len() as i32);
+}
