@@ -11,6 +11,7 @@ pub mod derive;
 pub mod diff;
 pub mod fleet;
 pub mod stats_cache;
+mod stats_fold;
 
 use std::collections::BTreeMap;
 
@@ -19,11 +20,10 @@ use crate::analysis::capture::{Gap, capture_report};
 use crate::analysis::explain::{At, ExplainInput, Explanation, explain};
 use crate::analysis::findings::{Findings, FindingsBuilder, attach};
 use crate::analysis::session_facts::{SessionFacts, session_facts};
-use crate::analysis::spans::{SLIM_TYPES, SPAN_TYPES};
+use crate::analysis::spans::SLIM_TYPES;
 use crate::analysis::state::{
     State, StateBuilder, VERDICT_PREFIX_TYPES, full_prefix_types, idle_ends_turn,
 };
-use crate::analysis::stats::{Accumulator, STATS_TYPES, StatsBuilder};
 use crate::analysis::threads::{THREAD_TYPES, ThreadTree, ThreadTreeBuilder};
 use crate::store::{EventRef, EventRow, Result, SessionSummary, Store, TimelineQuery};
 
@@ -37,6 +37,8 @@ pub use rule_cache::{
 };
 pub use rules::{recent_findings, rule_hits, workspace_tool_p99};
 pub use spans::{open_spans, session_spans};
+pub use stats_fold::session_stats;
+pub(crate) use stats_fold::{StatsFold, session_stats_and_calls};
 
 /// How much of the fold to compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -321,102 +323,6 @@ pub fn explain_state(
             stuck_after: x.stuck_after_us,
         },
     ))
-}
-
-/// One session's statistics (`flightrec stats`, `diff`), from one scan of its span, error, update
-/// and usage events.
-///
-/// The scan (SQLite) and the analysis (pairing spans) take about as long as each other on large
-/// sessions, so they run on two threads: rows are copied out in batches and analysed while the
-/// next batch is read.
-pub fn session_stats(
-    store: &Store,
-    summary: &SessionSummary,
-    requests: bool,
-) -> Result<Accumulator> {
-    Ok(scan_stats(store, summary, requests, false)?.0)
-}
-
-/// [`session_stats`] and, from the same scan, the session's completed tool calls, as
-/// [`rule_cache::session_calls`] reads them for the whole session: what `import` keeps for
-/// `stats` and for the rules, in one read of the events.
-pub(crate) fn session_stats_and_calls(
-    store: &Store,
-    summary: &SessionSummary,
-    requests: bool,
-) -> Result<(Accumulator, Vec<(String, i64)>)> {
-    scan_stats(store, summary, requests, true)
-}
-
-fn scan_stats(
-    store: &Store,
-    summary: &SessionSummary,
-    requests: bool,
-    calls: bool,
-) -> Result<(Accumulator, Vec<(String, i64)>)> {
-    let q = TimelineQuery {
-        types: SPAN_TYPES
-            .iter()
-            .chain(STATS_TYPES)
-            .map(|t| t.to_string())
-            .collect(),
-        slim_types: owned(SLIM_TYPES),
-        ..TimelineQuery::default()
-    };
-    let fold = StatsFold::new(store, summary, requests, calls)?;
-    let fold = store.scan_events_pipelined(&summary.id, &q, fold, |f, ev| f.push(ev))?;
-    Ok(fold.finish())
-}
-
-/// A session's statistics and, when asked, its completed tool calls, folded from its events
-/// as a scan lends them, in the session's order: what [`session_stats_and_calls`] computes.
-/// It takes events of any type (and skips those the statistics do not read), so it can ride
-/// on a scan of the whole session made for something else (`import`'s checkpoints).
-pub(crate) struct StatsFold {
-    b: StatsBuilder,
-    tools: Option<crate::analysis::spans::SpanBuilder>,
-    end: Option<i64>,
-}
-
-impl StatsFold {
-    pub(crate) fn new(
-        store: &Store,
-        summary: &SessionSummary,
-        requests: bool,
-        calls: bool,
-    ) -> Result<StatsFold> {
-        let agent = store.session_agent(&summary.id)?;
-        let mut b = StatsBuilder::new(&summary.id, agent.as_deref());
-        if requests {
-            b = b.keep_requests();
-        }
-        Ok(StatsFold {
-            b,
-            tools: calls.then(crate::analysis::rules::ToolTimes::session),
-            end: summary.last_ts,
-        })
-    }
-
-    pub(crate) fn push(&mut self, ev: &EventRef<'_>) {
-        if !SPAN_TYPES.contains(&ev.event_type) && !STATS_TYPES.contains(&ev.event_type) {
-            return;
-        }
-        // The rules' tool types are span types: the calls are read as `session_calls` reads
-        // them, in the same order and as slim.
-        if let Some(t) = &mut self.tools
-            && crate::analysis::rules::TOOL_TYPES.contains(&ev.event_type)
-        {
-            t.push(ev);
-        }
-        self.b.push(ev)
-    }
-
-    pub(crate) fn finish(self) -> (Accumulator, Vec<(String, i64)>) {
-        let calls = self.tools.map_or_else(Vec::new, |t| {
-            crate::analysis::rules::tool_calls(&t.finish(None))
-        });
-        (self.b.finish(self.end), calls)
-    }
 }
 
 /// The session's events of a few rare `types` up to `point`, in time order: one scan of the

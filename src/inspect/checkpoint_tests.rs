@@ -7,6 +7,7 @@
 
 use super::tests::{naive, sample_files};
 use super::*;
+use crate::analysis::spans::SPAN_TYPES;
 use crate::record::{ImportOptions, import_file, import_reader};
 
 /// Checkpoints every few events, so reads go on from them.

@@ -1,7 +1,7 @@
 //! What a writer keeps, after writing sessions, for later reads to take instead of the events
 //! (`import`, `record`, and `watch`'s deriver call it): the checkpoints of the state, findings
-//! and open-spans folds ([`checkpoints`]), each session's statistics and model requests
-//! ([`stats_cache`]), and the rules' facts (`rule_cache`), which fold from those checkpoints.
+//! and open-spans folds ([`super::checkpoints`]), each session's statistics and model requests
+//! ([`super::stats_cache`]), and the rules' facts (`rule_cache`), which fold from those checkpoints.
 //!
 //! One read of each session serves the checkpoints and the statistics: the statistics (and the
 //! tool calls the rules keep) fold on the reading thread as the checkpoint scan reads, while the
