@@ -36,6 +36,19 @@ pub fn rows_on(jsonl: &str, thread_id: &str) -> Vec<EventRow> {
     out
 }
 
+/// The non-blank lines of the sample of session `id` (`sample-logs/`, one file).
+pub fn sample_lines(id: &str) -> Vec<String> {
+    let file = sample_files(false)
+        .into_iter()
+        .find(|f| f.to_string_lossy().contains(id))
+        .expect("a sample of that session");
+    let text = std::fs::read_to_string(file).expect("a readable sample");
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Every sample file (`sample-logs/`, and `sample-logs/real/` too when `real`), sorted: the pages
 /// of one session in order.
 pub fn sample_files(real: bool) -> Vec<std::path::PathBuf> {

@@ -125,12 +125,8 @@ fn checkpoint_count(store: &Store, id: &str) -> usize {
 #[test]
 fn earlier_events_written_after_the_checkpoints_delete_those_they_precede() {
     let id = "sesn_011CZhappyPath0000000001";
-    let file = sample_files()
-        .into_iter()
-        .find(|f| f.to_string_lossy().contains(id))
-        .unwrap();
-    let text = std::fs::read_to_string(file).unwrap();
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let owned = crate::analysis::testing::sample_lines(id);
+    let lines: Vec<&str> = owned.iter().map(String::as_str).collect();
     let half = lines.len() / 2;
     let (early, late) = lines.split_at(half);
     let dir = tempfile::tempdir().unwrap();

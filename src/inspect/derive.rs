@@ -137,12 +137,8 @@ mod tests {
     #[test]
     fn statistics_of_a_session_whose_checkpoints_go_on_are_of_the_whole_session() {
         let id = "sesn_011CZhappyPath0000000001";
-        let file = crate::analysis::testing::sample_files(false)
-            .into_iter()
-            .find(|f| f.to_string_lossy().contains(id))
-            .unwrap();
-        let text = std::fs::read_to_string(file).unwrap();
-        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let owned = crate::analysis::testing::sample_lines(id);
+        let lines: Vec<&str> = owned.iter().map(String::as_str).collect();
         let early = lines.len() / 2;
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.db")).unwrap();

@@ -293,12 +293,8 @@ mod tests {
     #[test]
     fn earlier_events_written_after_the_cache_was_filled_are_counted() {
         let id = "sesn_011CZhappyPath0000000001";
-        let file = crate::analysis::testing::sample_files(false)
-            .into_iter()
-            .find(|f| f.to_string_lossy().contains(id))
-            .unwrap();
-        let text = std::fs::read_to_string(file).unwrap();
-        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let owned = crate::analysis::testing::sample_lines(id);
+        let lines: Vec<&str> = owned.iter().map(String::as_str).collect();
         let (early, late) = lines.split_at(lines.len() / 2);
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.db")).unwrap();
