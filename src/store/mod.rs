@@ -345,6 +345,15 @@ impl Store {
         // asks about 40): with rusqlite's default 16 they evicted each other, and preparing
         // them again was a fifth of a workspace import's time.
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        // Plans that never depend on bound values: this SQLite is built with STAT4, which
+        // otherwise marks a statement to be prepared again whenever a parameter it compares an
+        // indexed column with is bound anew (the rollups' `type = ?2 … ORDER BY` reads were
+        // prepared again at most runs, though the database keeps no statistics to plan by).
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )
+        .map_err(|source| Self::open_error(path, source))?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
