@@ -32,9 +32,7 @@ mod rule_cache;
 mod rules;
 mod spans;
 pub use requests::{requests_of, session_requests};
-pub use rule_cache::{
-    RuleCache, fill as cache_rule_facts, fill_with as cache_rule_facts_with, underived_sessions,
-};
+pub use rule_cache::{RuleCache, underived_sessions};
 pub use rules::{recent_findings, rule_hits, workspace_tool_p99};
 pub use spans::{open_spans, session_spans};
 pub use stats_fold::session_stats;

@@ -206,8 +206,10 @@ pub(super) fn read(store: &Store, id: &str) -> Result<Option<Head>> {
         .and_then(|b| checkpoint::from_json(b.as_bytes()).ok()))
 }
 
-/// Computes and keeps the entries of `sessions` (what `import` and `record` call at their end).
+/// Computes and keeps the entries of `sessions`, reading each one's tool calls from its events
+/// (`import`, `record` and `watch` go through `inspect/derive.rs`, which hands them over).
 /// Returns how many were kept.
+#[cfg(test)]
 pub fn fill(store: &Store, sessions: &[SessionSummary]) -> Result<usize> {
     fill_with(store, sessions, &mut SessionCalls::new())
 }

@@ -117,11 +117,11 @@ pub fn fill(store: &Store, sessions: &[SessionSummary]) -> Result<usize> {
 }
 
 /// Sessions' completed tool calls, by session id, each with the session's write count before
-/// they were read (see [`super::cache_rule_facts_with`]).
+/// they were read (see `rule_cache::fill_with`).
 pub type SessionCalls = HashMap<String, (i64, Vec<(String, i64)>)>;
 
 /// [`fill`], and the tool calls of the sessions it folded, read in the same scan: what the
-/// rules' facts are made of ([`super::cache_rule_facts_with`]).
+/// rules' facts are made of (`rule_cache::fill_with`).
 pub fn fill_with_calls(
     store: &Store,
     sessions: &[SessionSummary],

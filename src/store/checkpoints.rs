@@ -223,17 +223,6 @@ pub struct PackedCheckpoint {
     data: Vec<u8>,
 }
 
-impl PackedCheckpoint {
-    /// Its stored size in bytes.
-    pub fn len(&self) -> usize {
-        self.data.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
-    }
-}
-
 /// A key checkpoint written in this transaction, ready to make deltas against.
 struct Key {
     at: (i64, i64),

@@ -184,24 +184,23 @@ impl Store {
         mut f: impl FnMut(EventRow) -> std::io::Result<()>,
     ) -> Result<()> {
         let (sql, args) = super::scan::event_query(EVENT_ROW_COLUMNS, session_id, q);
-        // Cached: the same few shapes are asked of every session (a fold's rare types, once a
-        // session), and preparing one cost more than running it on a small session.
-        let mut stmt = self
-            .conn
-            .prepare_cached(&sql)
-            .map_err(self.err("reading events"))?;
-        let mut rows = stmt
-            .query(params_from_iter(args))
-            .map_err(self.err("reading events"))?;
-        self.drain_events(&mut rows, &mut f)
+        self.drain_events(&sql, params_from_iter(args), &mut f)
     }
 
-    /// Hands each event row of `rows` to `f`, in order, stopping at its first error.
+    /// Hands each event row `sql` reads to `f`, in order, stopping at its first error. Cached:
+    /// the same few shapes are asked of every session (a fold's rare types, once a session), and
+    /// preparing one cost more than running it on a small session.
     fn drain_events(
         &self,
-        rows: &mut rusqlite::Rows<'_>,
+        sql: &str,
+        params: impl rusqlite::Params,
         f: &mut impl FnMut(EventRow) -> std::io::Result<()>,
     ) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql)
+            .map_err(self.err("reading events"))?;
+        let mut rows = stmt.query(params).map_err(self.err("reading events"))?;
         while let Some(r) = rows.next().map_err(self.err("reading events"))? {
             let row = event_row(r).map_err(self.err("reading events"))?;
             f(row).map_err(StoreError::Output)?;
@@ -250,14 +249,7 @@ impl Store {
     ) -> Result<()> {
         let marks = vec!["?"; seqs.len()].join(", ");
         let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq IN ({marks}) ORDER BY seq");
-        let mut stmt = self
-            .conn
-            .prepare_cached(&sql)
-            .map_err(self.err("reading events"))?;
-        let mut rows = stmt
-            .query(params_from_iter(seqs))
-            .map_err(self.err("reading events"))?;
-        self.drain_events(&mut rows, f)
+        self.drain_events(&sql, params_from_iter(seqs), f)
     }
 
     /// The session's event stored at `seq` (its arrival number), if any.
