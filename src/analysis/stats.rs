@@ -678,6 +678,12 @@ impl Accumulator {
         Some(acc)
     }
 
+    /// The listed model requests, taken out (the report then lists none): for a caller that
+    /// keeps them apart, without [`Accumulator::report`] copying them.
+    pub fn take_requests(&mut self) -> Option<Vec<RequestRow>> {
+        self.requests.take()
+    }
+
     /// Lists `rows` as the model requests, as a [`StatsBuilder::keep_requests`] fold would have
     /// (the rows of the same session, in order).
     pub fn with_requests(mut self, rows: Vec<RequestRow>) -> Accumulator {

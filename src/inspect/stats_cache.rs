@@ -164,9 +164,10 @@ pub struct Entries {
 
 impl Entries {
     /// The entries of session `id` folded at write count `version`.
-    pub fn add(&mut self, id: &str, version: i64, acc: Accumulator) {
-        let mut report = acc.report();
-        let rows = report.requests.take().unwrap_or_default();
+    pub fn add(&mut self, id: &str, version: i64, mut acc: Accumulator) {
+        // Taken out first: the report would copy them, and the cached report leaves them out.
+        let rows = acc.take_requests().unwrap_or_default();
+        let report = acc.report();
         self.requests.extend(requests::entry(id, version, &rows));
         let entry = |bytes: serde_json::Result<Vec<u8>>| {
             Some(CacheEntry {

@@ -205,7 +205,7 @@ impl<'p, R: Read> Scanner<'p, R> {
             if buf.is_empty() {
                 return Ok((len > 0).then(|| finish(out, 0, len, max, true)));
             }
-            let (n, done) = match buf.iter().position(|b| *b == b'\n') {
+            let (n, done) = match memchr::memchr(b'\n', buf) {
                 Some(i) => (i + 1, true),
                 None => (buf.len(), false),
             };
@@ -255,7 +255,7 @@ impl<R: Read> BufRead for Scanner<'_, R> {
     fn consume(&mut self, n: usize) {
         let n = n.min(self.end - self.pos);
         let taken = &self.buf[self.pos..self.pos + n];
-        self.newlines += taken.iter().filter(|b| **b == b'\n').count() as u64;
+        self.newlines += memchr::memchr_iter(b'\n', taken).count() as u64;
         self.offset += n as u64;
         self.pos += n;
         if n > 0 {
