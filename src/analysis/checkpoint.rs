@@ -111,6 +111,21 @@ pub mod f64_bits {
     }
 }
 
+/// A set of ids written in order, so the same set always writes the same bytes (a `HashSet`
+/// iterates in an order of its own): checkpoints folded twice compare equal.
+pub mod sorted_set {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(
+        v: &std::collections::HashSet<String>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut ids: Vec<&String> = v.iter().collect();
+        ids.sort_unstable();
+        s.collect_seq(ids)
+    }
+}
+
 /// A map whose keys are not strings (JSON's only keys), as a list of pairs.
 pub mod pairs {
     use super::*;

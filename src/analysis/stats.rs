@@ -386,6 +386,14 @@ mod error_rows {
     }
 }
 
+/// The agents of the session object's `agent` (JSON text).
+fn initial_agents(agent: Option<&str>) -> Agents {
+    agent
+        .and_then(|a| serde_json::from_str::<Value>(a).ok())
+        .map(|a| Agents::parse(&a))
+        .unwrap_or_default()
+}
+
 /// The model ids an agent configuration names.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Agents {
@@ -491,18 +499,22 @@ pub struct StatsBuilder {
 impl StatsBuilder {
     /// `agent` is the session object's `agent` (JSON text), if one was stored.
     pub fn new(session_id: &str, agent: Option<&str>) -> StatsBuilder {
-        let initial = agent
-            .and_then(|a| serde_json::from_str::<Value>(a).ok())
-            .map(|a| Agents::parse(&a))
-            .unwrap_or_default();
         StatsBuilder {
             session_id: session_id.to_string(),
             spans: SpanBuilder::default(),
-            agents: vec![(i64::MIN, initial)],
+            agents: vec![(i64::MIN, initial_agents(agent))],
             pending: None,
             acc: Accumulator::default(),
             counted_errors: HashSet::new(),
             newest_usage: None,
+        }
+    }
+
+    /// The session object's `agent` given after the events (it is read only at the end): the
+    /// same as given to [`StatsBuilder::new`].
+    pub fn set_agent(&mut self, agent: Option<&str>) {
+        if let Some(first) = self.agents.first_mut() {
+            first.1 = initial_agents(agent);
         }
     }
 

@@ -7,13 +7,15 @@ use std::path::{Path, PathBuf};
 
 use super::{Outcome, exit, output};
 use flightrec::inspect;
+use flightrec::inspect::derive::Following;
 use flightrec::record::tape::{import_tape, import_tape_reader};
 use flightrec::record::{
-    FileReport, ImportError, ImportOptions, import_input, session_id_from_name,
+    FileReport, Follower, ImportError, ImportOptions, import_input_following, session_id_from_name,
 };
 use flightrec::source::open_input;
 use flightrec::source::tape::looks_like_tape;
-use flightrec::store::{Store, UpsertCounts};
+use flightrec::store::{Store, UpsertCounts, Written};
+use std::collections::HashMap;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -66,9 +68,21 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     };
     let mut reports = Vec::new();
     let mut failed = false;
+    // What derives from each new session, folded as its file is written (inspect::derive).
+    let mut following = HashMap::new();
     for file in &args.files {
-        match import_one(&mut store, file, &opts) {
-            Ok(r) => reports.push(r),
+        let mut fold: Option<Following> = None;
+        let mut follow = |w: &Written<'_>| {
+            fold.get_or_insert_with(|| Following::new(w.session_id))
+                .push(w)
+        };
+        match import_one(&mut store, file, &opts, &mut follow) {
+            Ok(r) => {
+                if let Some(f) = fold.filter(|_| r.followed) {
+                    following.insert(r.session_id.clone(), f);
+                }
+                reports.push(r)
+            }
             Err(e) => {
                 failed = true;
                 output::error_line(&e);
@@ -77,9 +91,15 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     }
     let mut touched: Vec<&str> = reports.iter().map(|r| r.session_id.as_str()).collect();
     touched.sort_unstable();
+    // A session written by two files was not followed whole by either.
+    for pair in touched.windows(2).filter(|p| p[0] == p[1]) {
+        following.remove(pair[0]);
+    }
     touched.dedup();
     touched.retain(|id| !id.is_empty());
-    cache_derived(&store, &touched);
+    inspect::derive::derive_following(&store, &touched, following, &mut |doing, e| {
+        output::error_line(&anyhow::Error::from(e).context(doing))
+    });
     if bulk {
         store.end_bulk()?;
     }
@@ -97,11 +117,16 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     })
 }
 
-fn import_one(store: &mut Store, file: &Path, opts: &ImportOptions) -> anyhow::Result<FileReport> {
+fn import_one(
+    store: &mut Store,
+    file: &Path,
+    opts: &ImportOptions,
+    follower: &mut Follower<'_>,
+) -> anyhow::Result<FileReport> {
     if file == Path::new("-") {
         // Standard input, read once as a stream (no reopening, so nothing is lost to a sniff).
         let input = std::io::BufReader::with_capacity(1 << 16, std::io::stdin());
-        return import_stream(store, "-", None, input, 0, opts, &mut |_, _| {});
+        return import_stream(store, "-", None, input, 0, opts, &mut |_, _| {}, follower);
     }
     // Opened once and sniffed from its buffer, so a pipe (/dev/stdin, <(…), a FIFO) keeps every
     // byte. A FIFO with no writer is waited for, with a message, then refused.
@@ -138,7 +163,16 @@ fn import_one(store: &mut Store, file: &Path, opts: &ImportOptions) -> anyhow::R
         }
     };
     let named = session_id_from_name(file);
-    let report = import_stream(store, &shown, named, input, size, opts, &mut on_bytes);
+    let report = import_stream(
+        store,
+        &shown,
+        named,
+        input,
+        size,
+        opts,
+        &mut on_bytes,
+        follower,
+    );
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -146,7 +180,9 @@ fn import_one(store: &mut Store, file: &Path, opts: &ImportOptions) -> anyhow::R
 }
 
 /// Imports one open input: a tape (told from its first bytes, peeked, not consumed), or an
-/// event log. `named`: the session the input's name gives.
+/// event log, whose stored events go to `follower` (see `import_input_following`). `named`:
+/// the session the input's name gives.
+#[allow(clippy::too_many_arguments)]
 fn import_stream<R: BufRead + Unpin + Send>(
     store: &mut Store,
     name: &str,
@@ -155,6 +191,7 @@ fn import_stream<R: BufRead + Unpin + Send>(
     size: u64,
     opts: &ImportOptions,
     on_bytes: &mut dyn FnMut(u64, u64),
+    follower: &mut Follower<'_>,
 ) -> anyhow::Result<FileReport> {
     let head = input.fill_buf().map_err(|e| ImportError::Source {
         path: name.to_string(),
@@ -173,7 +210,7 @@ fn import_stream<R: BufRead + Unpin + Send>(
         )?);
     }
     let session = opts.session.clone().or(named);
-    Ok(import_input(
+    Ok(import_input_following(
         store,
         name,
         session.as_deref(),
@@ -181,6 +218,7 @@ fn import_stream<R: BufRead + Unpin + Send>(
         input,
         size,
         on_bytes,
+        Some(follower),
     )?)
 }
 

@@ -17,7 +17,8 @@ use crate::analysis::findings::FindingsBuilder;
 use crate::analysis::spans::{SLIM_TYPES, SPAN_TYPES, SpanBuilder};
 use crate::analysis::state::StateBuilder;
 use crate::store::{
-    EventRef, FoldCheckpoint, PackedCheckpoint, Packer, Result, Store, TimelineQuery,
+    CheckpointWrite, EventRef, FoldCheckpoint, PackedCheckpoint, Packer, Result, RowsMark, Store,
+    TimelineQuery,
 };
 
 /// Events folded between two checkpoints: a read folds at most this many past its checkpoint
@@ -86,6 +87,7 @@ fn load_fold<B: DeserializeOwned>(
 struct Run {
     b: Folds,
     n: u64,
+    every: u64,
     packer: Packer,
     out: Vec<[PackedCheckpoint; 3]>,
     last: Option<(Position, u64)>,
@@ -98,6 +100,16 @@ struct Folds {
     findings: FindingsBuilder,
     /// Fed only the span events (what `spans` reads), holding only the open spans.
     open_spans: SpanBuilder,
+}
+
+impl Folds {
+    fn new(session_id: &str) -> Folds {
+        Folds {
+            state: StateBuilder::new(session_id),
+            findings: FindingsBuilder::new(),
+            open_spans: SpanBuilder::default(),
+        }
+    }
 }
 
 /// The newest checkpoint of every fold, at the same event, with how many events they took.
@@ -151,7 +163,6 @@ pub fn update_with(
     every: u64,
     alongside: &mut dyn FnMut(&EventRef<'_>),
 ) -> Result<(usize, bool)> {
-    let every = every.max(1);
     let tx = store.write_fold_checkpoints()?;
     let resumed = newest(store, session_id)?;
     // Checkpoints that cannot be gone on from go, with every one after them.
@@ -160,15 +171,7 @@ pub fn update_with(
     }
     let (b, from, n) = match resumed {
         Some((b, from, n)) => (b, Some(from), n),
-        None => (
-            Folds {
-                state: StateBuilder::new(session_id),
-                findings: FindingsBuilder::new(),
-                open_spans: SpanBuilder::default(),
-            },
-            None,
-            0,
-        ),
+        None => (Folds::new(session_id), None, 0),
     };
     let q = TimelineQuery {
         since_ts: from.map(|f| f.0),
@@ -176,63 +179,132 @@ pub fn update_with(
         ..TimelineQuery::default()
     };
     // Read on this thread, folded on a second one (the folds take as long as the reading).
-    let run = Run {
-        b,
-        n,
-        packer: Packer::new(),
-        out: Vec::new(),
-        last: None,
-        failed: false,
-    };
     let whole = from.is_none();
     let mut run = store.scan_events_pipelined_with(
         session_id,
         &q,
-        run,
-        |r, ev| {
-            if r.failed {
-                return;
-            }
-            // Queued events sort last and are never a checkpoint's.
-            let Some(ts) = ev.ts else { return };
-            let pos = (ts, ev.seq);
-            if from.is_some_and(|f| pos <= f) {
-                return;
-            }
-            r.b.state.push(ev);
-            r.b.findings.push(ev);
-            if SPAN_TYPES.contains(&ev.event_type) {
-                r.b.open_spans.push(ev);
-            }
-            r.n += 1;
-            r.last = Some((pos, r.n));
-            if r.n % every == 0 {
-                r.snapshot(pos, r.n);
-            }
-        },
+        Run::new(b, n, every),
+        |r, ev| r.push(ev, from),
         alongside,
     )?;
-    if let Some((pos, n)) = run.last.filter(|l| {
-        run.out
-            .last()
-            .is_none_or(|c| (c[0].sort_ts, c[0].seq) != l.0)
-    }) {
-        run.snapshot(pos, n);
-    }
+    run.end();
+    let kept = put(&tx, session_id, &run)?;
+    tx.commit()?;
+    Ok((kept, whole))
+}
+
+/// Writes `run`'s checkpoints in `tx`; returns how many positions it checkpointed.
+fn put(tx: &CheckpointWrite<'_>, session_id: &str, run: &Run) -> Result<usize> {
     if run.failed {
         // Cannot happen (the builder is plain data); a cache writes nothing rather than fail.
-        return Ok((0, whole));
+        return Ok(0);
     }
     for folds in &run.out {
         for (fold, c) in FOLDS.iter().zip(folds) {
             tx.put_packed(session_id, &fold_name(fold), c)?;
         }
     }
+    Ok(run.out.len())
+}
+
+/// The checkpoints of a new session folded as its events are written (`flightrec import`),
+/// from its first event, in its order: what [`update`] would fold reading them back.
+pub struct Following {
+    run: Run,
+    last_seq: i64,
+}
+
+impl Following {
+    pub fn new(session_id: &str) -> Following {
+        Following {
+            run: Run::new(Folds::new(session_id), 0, EVERY),
+            last_seq: 0,
+        }
+    }
+
+    /// Folds the next event, as a slim scan gives it (`store::as_scanned`).
+    pub fn push(&mut self, ev: &EventRef<'_>) {
+        self.last_seq = ev.seq;
+        self.run.push(ev, None);
+    }
+
+    /// Events folded.
+    pub fn events(&self) -> u64 {
+        self.run.n
+    }
+}
+
+/// Keeps the checkpoints `f` folded, in place of any the session has, when the session's stored
+/// events are still those `f` was given (checked under the write lock); returns whether they
+/// were kept (else nothing is written, and [`update`] is what folds them).
+pub fn put_following(store: &Store, session_id: &str, f: Following) -> Result<bool> {
+    let tx = store.write_fold_checkpoints()?;
+    let seen = RowsMark {
+        events: f.run.n,
+        last_seq: f.last_seq,
+        revisions: 0,
+    };
+    if f.run.n == 0 || tx.rows_mark(session_id)? != seen {
+        return Ok(false);
+    }
+    for fold in FOLDS {
+        tx.clear_after(session_id, &fold_name(fold), None)?;
+    }
+    let mut run = f.run;
+    run.end();
+    put(&tx, session_id, &run)?;
     tx.commit()?;
-    Ok((run.out.len(), whole))
+    Ok(true)
 }
 
 impl Run {
+    fn new(b: Folds, n: u64, every: u64) -> Run {
+        Run {
+            b,
+            n,
+            every: every.max(1),
+            packer: Packer::new(),
+            out: Vec::new(),
+            last: None,
+            failed: false,
+        }
+    }
+
+    /// Folds an event read in the session's order; those at or before `from` (the checkpoint
+    /// the folds go on from) are skipped.
+    fn push(&mut self, ev: &EventRef<'_>, from: Option<Position>) {
+        if self.failed {
+            return;
+        }
+        // Queued events sort last and are never a checkpoint's.
+        let Some(ts) = ev.ts else { return };
+        let pos = (ts, ev.seq);
+        if from.is_some_and(|f| pos <= f) {
+            return;
+        }
+        self.b.state.push(ev);
+        self.b.findings.push(ev);
+        if SPAN_TYPES.contains(&ev.event_type) {
+            self.b.open_spans.push(ev);
+        }
+        self.n += 1;
+        self.last = Some((pos, self.n));
+        if self.n.is_multiple_of(self.every) {
+            self.snapshot(pos, self.n);
+        }
+    }
+
+    /// A checkpoint at the last event folded, unless there is one.
+    fn end(&mut self) {
+        if let Some((pos, n)) = self.last.filter(|l| {
+            self.out
+                .last()
+                .is_none_or(|c| (c[0].sort_ts, c[0].seq) != l.0)
+        }) {
+            self.snapshot(pos, n);
+        }
+    }
+
     /// Keeps the folds' checkpoint at `pos`, after `n` events, packed.
     fn snapshot(&mut self, pos: Position, n: u64) {
         match snapshot(&mut self.b, pos, n).map(|made| {

@@ -8,17 +8,70 @@
 //! checkpoint folds run on a second thread. When the checkpoints go on from an earlier one
 //! (their scan then reads only the newest events), the statistics read the session apart.
 
+use std::collections::HashMap;
+
 use super::rule_cache::fill_with as fill_rules;
 use super::stats_cache::{Entries, SessionCalls, wanted};
 use super::{StatsFold, checkpoints, session_stats_and_calls};
-use crate::store::{Store, StoreError};
+use crate::analysis::spans::SLIM_TYPES;
+use crate::analysis::stats::Accumulator;
+use crate::store::{SessionSummary, Store, StoreError, Written, as_scanned, event_key};
 
 /// Sessions derived together: the statistics of this many are kept in one transaction.
 const CHUNK: usize = 256;
 
+/// A followed session of at least this many events has its statistics finished on a second
+/// thread while its checkpoints are written (for fewer, a thread costs more than it saves).
+const SECOND_THREAD_EVENTS: u64 = 4096;
+
 /// Derives and keeps everything above for `sessions`. Caches: a failure is handed to `failed`
 /// (with what was being done) and the rest goes on.
 pub fn derive(store: &Store, sessions: &[&str], failed: &mut dyn FnMut(&'static str, StoreError)) {
+    derive_following(store, sessions, HashMap::new(), failed);
+}
+
+/// A new session's checkpoints and statistics folded as its events are written, from its first
+/// event, in its order (`flightrec import` of a session's log, on a thread of its own): what
+/// [`derive()`] would fold reading the events back, without reading them. Kept by
+/// [`derive_following`] only if the session's stored events are still those it was given.
+pub struct Following {
+    checkpoints: checkpoints::Following,
+    stats: StatsFold,
+}
+
+impl Following {
+    pub fn new(session_id: &str) -> Following {
+        Following {
+            checkpoints: checkpoints::Following::new(session_id),
+            stats: StatsFold::detached(session_id, true, true),
+        }
+    }
+
+    /// Folds the next event written, as the scans [`derive()`] makes would read it.
+    pub fn push(&mut self, w: &Written<'_>) {
+        let env = w.envelope;
+        let key = event_key(env, w.seq);
+        let slim = SLIM_TYPES.contains(&env.event_type.as_ref());
+        let ev = as_scanned(env, w.seq, w.thread_id, &key, slim);
+        self.stats.push(&ev);
+        self.checkpoints.push(&ev);
+    }
+
+    /// Events folded.
+    pub fn events(&self) -> u64 {
+        self.checkpoints.events()
+    }
+}
+
+/// [`derive()`], taking what `following` folded (by session) for the sessions it followed whole
+/// instead of reading them again. Returns how many sessions it took from `following`.
+pub fn derive_following(
+    store: &Store,
+    sessions: &[&str],
+    mut following: HashMap<String, Following>,
+    failed: &mut dyn FnMut(&'static str, StoreError),
+) -> usize {
+    let mut taken = 0;
     for ids in sessions.chunks(CHUNK) {
         let mut summaries = Vec::with_capacity(ids.len());
         for id in ids {
@@ -28,55 +81,144 @@ pub fn derive(store: &Store, sessions: &[&str], failed: &mut dyn FnMut(&'static 
                 Err(e) => failed("reading a session", e),
             }
         }
-        let mut entries = Entries::default();
-        let mut calls = SessionCalls::new();
+        let mut out = Derived::default();
         for s in &summaries {
             let version = wanted(store, s).unwrap_or_else(|e| {
                 failed("caching statistics", e);
                 None
             });
-            let mut fold = match version.map(|_| StatsFold::new(store, s, true, true)) {
-                Some(Ok(f)) => Some(f),
-                Some(Err(e)) => {
-                    failed("caching statistics", e);
-                    None
+            match following.remove(&s.id) {
+                Some(f) => {
+                    taken += usize::from(by_following(store, s, version, f, &mut out, failed))
                 }
-                None => None,
-            };
-            let mut alongside = |ev: &crate::store::EventRef<'_>| {
-                if let Some(f) = fold.as_mut() {
-                    f.push(ev)
-                }
-            };
-            let whole =
-                match checkpoints::update_with(store, &s.id, checkpoints::EVERY, &mut alongside) {
-                    Ok((_, whole)) => whole,
-                    Err(e) => {
-                        failed("writing checkpoints", e);
-                        false
-                    }
-                };
-            let Some(version) = version else { continue };
-            let folded = match fold {
-                Some(f) if whole => Ok(f.finish()),
-                _ => session_stats_and_calls(store, s, true),
-            };
-            match folded {
-                Ok((acc, tool_calls)) => {
-                    calls.insert(s.id.clone(), (version, tool_calls));
-                    entries.add(&s.id, version, acc);
-                }
-                Err(e) => failed("caching statistics", e),
+                None => by_reading(store, s, version, &mut out, failed),
             }
         }
-        if let Err(e) = entries.keep(store) {
+        if let Err(e) = out.entries.keep(store) {
             failed("caching statistics", e);
         }
-        if let Err(e) = fill_rules(store, &summaries, &mut calls) {
+        if let Err(e) = fill_rules(store, &summaries, &mut out.calls) {
             failed("caching the rules' facts", e);
         }
     }
+    taken
 }
+
+/// The statistics' entries and the rules' tool calls of the sessions derived so far.
+#[derive(Default)]
+struct Derived {
+    entries: Entries,
+    calls: SessionCalls,
+}
+
+impl Derived {
+    fn add(&mut self, id: &str, version: i64, (acc, calls): (Accumulator, Vec<(String, i64)>)) {
+        self.calls.insert(id.to_string(), (version, calls));
+        self.entries.add(id, version, acc);
+    }
+}
+
+/// Derives session `s` reading its events: its checkpoints go on from the newest, the statistics
+/// (when `version` says they are wanted) fold on the same read if it reads the whole session.
+fn by_reading(
+    store: &Store,
+    s: &SessionSummary,
+    version: Option<i64>,
+    out: &mut Derived,
+    failed: &mut dyn FnMut(&'static str, StoreError),
+) {
+    let mut fold = version.map(|_| StatsFold::detached(&s.id, true, true));
+    let mut alongside = |ev: &crate::store::EventRef<'_>| {
+        if let Some(f) = fold.as_mut() {
+            f.push(ev)
+        }
+    };
+    let whole = match checkpoints::update_with(store, &s.id, checkpoints::EVERY, &mut alongside) {
+        Ok((_, whole)) => whole,
+        Err(e) => {
+            failed("writing checkpoints", e);
+            false
+        }
+    };
+    let Some(version) = version else { return };
+    let folded = match fold {
+        Some(f) if whole => f.finish_for(store, s),
+        _ => session_stats_and_calls(store, s, true),
+    };
+    match folded {
+        Ok(folded) => out.add(&s.id, version, folded),
+        Err(e) => failed("caching statistics", e),
+    }
+}
+
+/// Keeps what `f` folded as session `s` was written: the checkpoints are written while the
+/// statistics are finished on a second thread (both take a while on a large session). When the
+/// session is no longer what `f` was given, derives it [`by_reading`] instead. Returns whether
+/// it kept what `f` folded.
+fn by_following(
+    store: &Store,
+    s: &SessionSummary,
+    version: Option<i64>,
+    f: Following,
+    out: &mut Derived,
+    failed: &mut dyn FnMut(&'static str, StoreError),
+) -> bool {
+    let agent = match version.map(|_| store.session_agent(&s.id)).transpose() {
+        Ok(agent) => agent.flatten(),
+        Err(e) => {
+            failed("caching statistics", e);
+            by_reading(store, s, None, out, failed);
+            return false;
+        }
+    };
+    let Following { checkpoints, stats } = f;
+    let finish = || {
+        let version = version?;
+        let folded = stats.finish_with(agent.as_deref(), s.last_ts);
+        let mut one = Derived::default();
+        one.add(&s.id, version, folded);
+        Some(one)
+    };
+    let (kept, finished) = if checkpoints.events() < SECOND_THREAD_EVENTS {
+        let kept = checkpoints::put_following(store, &s.id, checkpoints);
+        (kept, finish())
+    } else {
+        std::thread::scope(|scope| {
+            // Always on the second thread, if only to free the fold there.
+            let finishing = scope.spawn(finish);
+            let kept = checkpoints::put_following(store, &s.id, checkpoints);
+            match finishing.join() {
+                Ok(finished) => (kept, finished),
+                // A bug, not bad data: let it surface as one.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    };
+    match kept {
+        Ok(true) => {
+            if let Some(one) = finished {
+                out.entries.merge(one.entries);
+                out.calls.extend(one.calls);
+            }
+            return true;
+        }
+        Ok(false) => by_reading(store, s, version, out, failed),
+        Err(e) => {
+            failed("writing checkpoints", e);
+            if let Some(version) = version {
+                match session_stats_and_calls(store, s, true) {
+                    Ok(folded) => out.add(&s.id, version, folded),
+                    Err(e) => failed("caching statistics", e),
+                }
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+#[path = "derive_tests.rs"]
+mod following_tests;
 
 #[cfg(test)]
 mod tests {

@@ -20,7 +20,7 @@ pub fn kind() -> String {
 /// the field names are not repeated in every row (a 300,000-event session's requests were 17 MB
 /// as objects). In order: start id, started_at, thread, model, speed, duration (bits), error,
 /// input, output, cache read and cache creation tokens, cost (bits), ts, partial.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Stored(
     String,
     Option<String>,
@@ -39,25 +39,6 @@ struct Stored(
 );
 
 impl Stored {
-    fn of(r: &RequestRow) -> Stored {
-        Stored(
-            r.start_id.clone(),
-            r.started_at.clone(),
-            r.thread_id.clone(),
-            r.model.clone(),
-            r.speed.clone(),
-            r.duration_ms.map(f64::to_bits),
-            r.is_error,
-            r.input_tokens,
-            r.output_tokens,
-            r.cache_read_input_tokens,
-            r.cache_creation_input_tokens,
-            r.cost_usd.map(f64::to_bits),
-            r.ts,
-            r.partial,
-        )
-    }
-
     fn row(self, session_id: &str) -> RequestRow {
         let Stored(
             start_id,
@@ -110,9 +91,49 @@ pub(super) fn parse(body: Option<&str>, session_id: &str) -> Option<Vec<RequestR
     Some(stored.into_iter().map(|r| r.row(session_id)).collect())
 }
 
+/// A row as [`Stored`] reads it back, written from the row borrowed (not copying its texts).
+#[derive(Serialize)]
+struct StoredRef<'a>(
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<u64>,
+    bool,
+    u64,
+    u64,
+    u64,
+    u64,
+    Option<u64>,
+    Option<i64>,
+    bool,
+);
+
+impl<'a> StoredRef<'a> {
+    fn of(r: &'a RequestRow) -> StoredRef<'a> {
+        StoredRef(
+            &r.start_id,
+            r.started_at.as_deref(),
+            r.thread_id.as_deref(),
+            r.model.as_deref(),
+            r.speed.as_deref(),
+            r.duration_ms.map(f64::to_bits),
+            r.is_error,
+            r.input_tokens,
+            r.output_tokens,
+            r.cache_read_input_tokens,
+            r.cache_creation_input_tokens,
+            r.cost_usd.map(f64::to_bits),
+            r.ts,
+            r.partial,
+        )
+    }
+}
+
 /// A cache entry of `rows`, for the session's write count `version`.
 pub(super) fn entry(session_id: &str, version: i64, rows: &[RequestRow]) -> Option<CacheEntry> {
-    let stored: Vec<Stored> = rows.iter().map(Stored::of).collect();
+    let stored: Vec<StoredRef<'_>> = rows.iter().map(StoredRef::of).collect();
     Some(CacheEntry {
         session_id: session_id.to_string(),
         version,

@@ -180,6 +180,13 @@ impl Entries {
         self.reports.extend(entry(report.to_cache()));
     }
 
+    /// Takes `other`'s entries too.
+    pub fn merge(&mut self, other: Entries) {
+        self.stats.extend(other.stats);
+        self.reports.extend(other.reports);
+        self.requests.extend(other.requests);
+    }
+
     /// Keeps them (those whose session was not written since); returns how many were kept.
     pub fn keep(self, store: &Store) -> Result<usize> {
         Ok(store.put_session_results(&kind(), &self.stats)?

@@ -69,15 +69,25 @@ impl StatsFold {
         calls: bool,
     ) -> Result<StatsFold> {
         let agent = store.session_agent(&summary.id)?;
-        let mut b = StatsBuilder::new(&summary.id, agent.as_deref());
+        let mut fold = StatsFold::detached(&summary.id, requests, calls);
+        fold.b.set_agent(agent.as_deref());
+        fold.end = summary.last_ts;
+        Ok(fold)
+    }
+
+    /// A fold of session `session_id` before its agent and end are known (they are read only
+    /// at the end: [`StatsFold::finish_for`]), for one that follows the session as it is
+    /// written (`import`).
+    pub(crate) fn detached(session_id: &str, requests: bool, calls: bool) -> StatsFold {
+        let mut b = StatsBuilder::new(session_id, None);
         if requests {
             b = b.keep_requests();
         }
-        Ok(StatsFold {
+        StatsFold {
             b,
             tools: calls.then(crate::analysis::rules::ToolTimes::session),
-            end: summary.last_ts,
-        })
+            end: None,
+        }
     }
 
     pub(crate) fn push(&mut self, ev: &EventRef<'_>) {
@@ -99,5 +109,27 @@ impl StatsFold {
             crate::analysis::rules::tool_calls(&t.finish(None))
         });
         (self.b.finish(self.end), calls)
+    }
+
+    /// [`StatsFold::finish`] for the session whose stored object and summary are these.
+    pub(crate) fn finish_for(
+        self,
+        store: &Store,
+        summary: &SessionSummary,
+    ) -> Result<(Accumulator, Vec<(String, i64)>)> {
+        let agent = store.session_agent(&summary.id)?;
+        Ok(self.finish_with(agent.as_deref(), summary.last_ts))
+    }
+
+    /// [`StatsFold::finish`] for the session whose stored object's `agent` and summary's end
+    /// (`last_ts`) are these.
+    pub(crate) fn finish_with(
+        mut self,
+        agent: Option<&str>,
+        end: Option<i64>,
+    ) -> (Accumulator, Vec<(String, i64)>) {
+        self.b.set_agent(agent);
+        self.end = end;
+        self.finish()
     }
 }

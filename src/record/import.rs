@@ -9,7 +9,7 @@ use crate::model::capture::{CaptureDetail, ErrorFrameDetail, ImportDetail};
 use crate::model::time::now;
 use crate::model::{Envelope, Source};
 use crate::source::{self, Item, Origin, ReadError, SourceError};
-use crate::store::{Store, StoreError, UpsertCounts, WriteBatch};
+use crate::store::{Outcome, Store, StoreError, UpsertCounts, WriteBatch, Written};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::pipeline::{self, Msg, Ready};
@@ -47,7 +47,14 @@ pub struct FileReport {
     pub problems: Vec<String>,
     /// One line per event whose id an event of another type already had: both are kept.
     pub id_collisions: Vec<String>,
+    /// The follower ([`import_input_following`]) was handed every event of the session, in the
+    /// session's order: the session had none before, and each was new, in time order.
+    #[serde(skip)]
+    pub followed: bool,
 }
+
+/// What [`import_input_following`] hands each event it stores (on a thread of its own).
+pub type Follower<'f> = dyn FnMut(&Written<'_>) + Send + 'f;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -133,6 +140,25 @@ pub fn import_input<R: BufRead + Unpin + Send>(
     total: u64,
     on_bytes: &mut dyn FnMut(u64, u64),
 ) -> Result<FileReport, ImportError> {
+    import_input_following(
+        store, name, session_id, thread_id, input, total, on_bytes, None,
+    )
+}
+
+/// [`import_input`], handing `follower` each event it stores as new, on a thread of its own,
+/// while the input's session is followed whole (see [`FileReport::followed`]): what derives
+/// from the session's events folds as they are written, not from reading them back.
+#[allow(clippy::too_many_arguments)]
+pub fn import_input_following<R: BufRead + Unpin + Send>(
+    store: &mut Store,
+    name: &str,
+    session_id: Option<&str>,
+    thread_id: &str,
+    input: R,
+    total: u64,
+    on_bytes: &mut dyn FnMut(u64, u64),
+    follower: Option<&mut Follower<'_>>,
+) -> Result<FileReport, ImportError> {
     let started_at = now();
     let mut batch = store.batch()?;
     let mut state = FileState {
@@ -152,9 +178,11 @@ pub fn import_input<R: BufRead + Unpin + Send>(
             thread_objects: 0,
             problems: Vec::new(),
             id_collisions: Vec::new(),
+            followed: false,
         },
         since_flush: 0,
         last_flush: std::time::Instant::now(),
+        follow: Follow::new(follower.is_some()),
     };
     // Read, parsed and compressed on a thread of its own (record/pipeline.rs); stored here.
     let compressor = batch.compressor()?;
@@ -162,9 +190,31 @@ pub fn import_input<R: BufRead + Unpin + Send>(
     let (sending, rx) = pipeline::channel();
     let result = std::thread::scope(|s| {
         let reading = s.spawn(|| pipeline::read_side(input, compressor, sending, &read_bytes));
-        let stored = write_side(&mut state, &mut batch, &rx, &read_bytes, total, on_bytes);
+        // The follower folds on a third thread what the writer stored, then frees it.
+        let (follow_tx, following) = match follower {
+            Some(f) => {
+                let (tx, chunks) = pipeline::follow_channel();
+                let spent = rx.spent();
+                let thread = s.spawn(move || pipeline::follow_side(chunks, f, thread_id, spent));
+                (Some(tx), Some(thread))
+            }
+            None => (None, None),
+        };
+        let stored = write_side(
+            &mut state,
+            &mut batch,
+            &rx,
+            follow_tx,
+            &read_bytes,
+            total,
+            on_bytes,
+        );
         // A failed writer hangs up; the reading side stops at its next send.
         drop(rx);
+        if let Some(Err(panic)) = following.map(|t| t.join()) {
+            // A fold panicked: a bug, not bad data. Let it surface as one.
+            std::panic::resume_unwind(panic);
+        }
         let read = reading.join();
         match (stored, read) {
             (Err(refusal), _) => Err(ReadError::Sink(refusal)),
@@ -192,6 +242,7 @@ pub fn import_input<R: BufRead + Unpin + Send>(
         },
     })?;
     let mut report = state.report;
+    report.followed = state.follow.on && state.follow.checked;
     let Some(session_id) = state.session_id else {
         return Err(ImportError::NoSession {
             path: name.to_string(),
@@ -234,10 +285,13 @@ pub fn import_input<R: BufRead + Unpin + Send>(
 }
 
 /// Stores what the reading side sends, in order, answering its dictionaries; reports progress.
+/// While the session is followed, each stored chunk goes to the follower (`follow`), with the
+/// seqs of the events to hand it; it stops at the first event that cannot be followed.
 fn write_side(
     state: &mut FileState<'_>,
     batch: &mut WriteBatch<'_>,
     rx: &pipeline::Receiving,
+    mut follow: Option<pipeline::FollowSender>,
     read_bytes: &AtomicU64,
     total: u64,
     on_bytes: &mut dyn FnMut(u64, u64),
@@ -246,11 +300,29 @@ fn write_side(
     while let Some(msg) = rx.recv() {
         match msg {
             Msg::Items(items) => {
+                let mut seqs = Vec::with_capacity(if follow.is_some() { items.len() } else { 0 });
                 for owned in &items {
                     let (item, ready) = owned.item();
                     state.take(batch, item, ready)?;
+                    if follow.is_some() {
+                        seqs.push(state.follow.seq.take());
+                    }
                 }
-                rx.give_back(items);
+                if !state.follow.on {
+                    // Not followed (any more): the follower's fold is not used.
+                    follow = None;
+                }
+                match &follow {
+                    Some(tx) => {
+                        let session = state.session_id.clone().unwrap_or_default();
+                        if let Err(back) = tx.send(items, seqs, session) {
+                            state.follow.on = false;
+                            follow = None;
+                            rx.give_back(back);
+                        }
+                    }
+                    None => rx.give_back(items),
+                }
             }
             Msg::Dictionary(row, reply) => {
                 let id = batch.add_dictionary(&row);
@@ -277,6 +349,43 @@ struct FileState<'a> {
     report: FileReport,
     since_flush: u64,
     last_flush: std::time::Instant,
+    follow: Follow,
+}
+
+/// Whether what is stored can be handed to a follower as the session's events in its order:
+/// every event of the session new (the session had none), stored under its own key, with a time
+/// no earlier than the one before (so arrival order is the session's order).
+struct Follow {
+    on: bool,
+    /// Whether the session was looked at (before its first event was stored).
+    checked: bool,
+    last_ts: i64,
+    /// The seq of the item just stored, when it is to be handed to the follower.
+    seq: Option<i64>,
+}
+
+impl Follow {
+    fn new(on: bool) -> Follow {
+        Follow {
+            on,
+            checked: false,
+            last_ts: i64::MIN,
+            seq: None,
+        }
+    }
+
+    /// Takes what storing an event did; stops following at the first event that breaks it.
+    fn take(&mut self, outcome: Outcome, new: Option<i64>, ts: Option<i64>, ready: bool) {
+        match (outcome, new, ts) {
+            // Stored apart: not one of the session's events.
+            (Outcome::Preview, _, _) => {}
+            (Outcome::Inserted, Some(seq), Some(ts)) if ts >= self.last_ts && ready => {
+                self.last_ts = ts;
+                self.seq = Some(seq);
+            }
+            _ => self.on = false,
+        }
+    }
 }
 
 /// Why [`FileState::take`] stopped the read.
@@ -399,7 +508,12 @@ impl FileState<'_> {
                 } else {
                     0
                 };
-                batch.upsert_compressed(
+                if self.follow.on && !self.follow.checked {
+                    // Followed only from its first event: a new session.
+                    self.follow.checked = true;
+                    self.follow.on = batch.session_is_empty(session)?;
+                }
+                let (outcome, new) = batch.upsert_new(
                     &crate::store::Incoming {
                         session_id: session,
                         thread_id,
@@ -410,6 +524,10 @@ impl FileState<'_> {
                     },
                     compressed,
                 )?;
+                if self.follow.on {
+                    self.follow
+                        .take(outcome, new, env.ts_micros, ready.is_some());
+                }
                 self.since_flush += 1;
                 if self.since_flush >= EVENTS_PER_COMMIT
                     || (self.since_flush.is_multiple_of(CLOCK_EVERY)

@@ -166,6 +166,11 @@ pub(super) struct Receiving {
 }
 
 impl Receiving {
+    /// Where chunks done with go back to the reading side, for another thread to give them.
+    pub(super) fn spent(&self) -> Sender<Vec<Owned>> {
+        self.spent.clone()
+    }
+
     /// The next message; `None` once the reading side is done.
     pub(super) fn recv(&self) -> Option<Msg> {
         self.rx.recv().ok()
@@ -310,5 +315,77 @@ fn own(
             origin,
             data: data.to_string(),
         },
+    }
+}
+
+/// A stored chunk for the follower: the items, the seq of each event to hand it (`None`: not
+/// one of the session's events, or not new), and the session.
+pub(super) struct Stored {
+    items: Vec<Owned>,
+    seqs: Vec<Option<i64>>,
+    session: String,
+}
+
+/// The writer's end of the channel to the follower.
+pub(super) struct FollowSender(SyncSender<Stored>);
+
+impl FollowSender {
+    /// Sends a stored chunk; the follower gone, gives the items back.
+    pub(super) fn send(
+        &self,
+        items: Vec<Owned>,
+        seqs: Vec<Option<i64>>,
+        session: String,
+    ) -> Result<(), Vec<Owned>> {
+        self.0
+            .send(Stored {
+                items,
+                seqs,
+                session,
+            })
+            .map_err(|e| e.0.items)
+    }
+}
+
+/// The channel from the writer to the follower.
+pub(super) fn follow_channel() -> (FollowSender, Receiver<Stored>) {
+    let (tx, rx) = sync_channel(IN_FLIGHT);
+    (FollowSender(tx), rx)
+}
+
+/// The follower's side: hands `follower` each event the writer stored, in order, then gives the
+/// chunk back to the reading side. `file_thread`: the thread of the input's plain events.
+pub(super) fn follow_side(
+    chunks: Receiver<Stored>,
+    follower: &mut crate::record::Follower<'_>,
+    file_thread: &str,
+    spent: Sender<Vec<Owned>>,
+) {
+    for c in chunks {
+        for (owned, seq) in c.items.iter().zip(&c.seqs) {
+            let Some(seq) = *seq else { continue };
+            let (envelope, thread_id) = match owned {
+                Owned::Event {
+                    text,
+                    ready: Some(r),
+                    ..
+                } => (r.envelope.with_raw(text), file_thread),
+                Owned::ThreadEvent {
+                    thread_id,
+                    text,
+                    ready: Some(r),
+                    ..
+                } => (r.envelope.with_raw(text), thread_id.as_str()),
+                _ => continue,
+            };
+            follower(&crate::store::Written {
+                session_id: &c.session,
+                thread_id,
+                seq,
+                envelope: &envelope,
+            });
+        }
+        // The reading side is gone: the chunk is freed here.
+        let _ = spent.send(c.items);
     }
 }

@@ -196,6 +196,16 @@ impl Store {
     }
 }
 
+/// A session's stored events, such that any write to them changes it: how many there are, the
+/// newest seq (seqs are never handed out twice), and how many replaced copies they keep (a
+/// replacement keeps its seq and adds one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowsMark {
+    pub events: u64,
+    pub last_seq: i64,
+    pub revisions: u64,
+}
+
 /// An open transaction writing checkpoints (see [`Store::write_fold_checkpoints`]); dropped
 /// uncommitted, it writes nothing.
 pub struct CheckpointWrite<'s> {
@@ -244,6 +254,26 @@ fn compressor(dict: Option<&[u8]>) -> std::io::Result<zstd::bulk::Compressor<'st
 }
 
 impl CheckpointWrite<'_> {
+    /// The session's stored events as any write to them changes it (see [`RowsMark`]).
+    pub fn rows_mark(&self, session_id: &str) -> Result<RowsMark> {
+        let (events, last_seq, revisions): (i64, i64, i64) = self
+            .store
+            .conn
+            .prepare_cached(
+                "WITH k AS (SELECT key FROM session_keys WHERE session_id = ?1) \
+                 SELECT count(*), coalesce(max(seq), 0), (SELECT count(*) FROM event_revisions r \
+                 JOIN event_rows e ON e.seq = r.event_seq WHERE e.sess = (SELECT key FROM k)) \
+                 FROM event_rows WHERE sess = (SELECT key FROM k)",
+            )
+            .and_then(|mut s| s.query_row([session_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
+            .map_err(self.store.err("reading a session's events"))?;
+        Ok(RowsMark {
+            events: u64::try_from(events).unwrap_or(0),
+            last_seq,
+            revisions: u64::try_from(revisions).unwrap_or(0),
+        })
+    }
+
     /// Deletes the session's checkpoints of `fold` after (`sort_ts`, `seq`) (all for `None`).
     pub fn clear_after(
         &self,

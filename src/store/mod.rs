@@ -35,7 +35,7 @@ mod tests;
 
 pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt, PendingNotice};
 pub use cache::{CacheEntry, Cached};
-pub use checkpoints::{CheckpointWrite, FoldCheckpoint, PackedCheckpoint, Packer};
+pub use checkpoints::{CheckpointWrite, FoldCheckpoint, PackedCheckpoint, Packer, RowsMark};
 pub use codec::{CodecError, Compressed, Compressor, DictionaryRow, Trained};
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;
@@ -48,7 +48,7 @@ pub use read::{
     CaptureEntry, EventRow, PreviewOrigin, PreviewRow, QuarantineRow, RecordingState, RevisionRow,
     SessionSummary, TimelineQuery,
 };
-pub use scan::EventRef;
+pub use scan::{EventRef, SLIM_FAILED, SLIM_OK, as_scanned};
 pub use search::{
     IndexUpdate, SearchError, SearchHit, SearchOrder, SearchQuery, SearchResults, Stale,
     plain_fts_query,
@@ -57,7 +57,7 @@ pub use sessions::{AgentRef, SessionFilter};
 pub use space::Space;
 pub use viewer::Fingerprint;
 pub use webhooks::{NewWebhook, WebhookRefusalCount, WebhookRow};
-pub use write::{Incoming, Outcome, UpsertCounts, WriteBatch};
+pub use write::{Incoming, Outcome, UpsertCounts, WriteBatch, Written, event_key};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::path::{Path, PathBuf};

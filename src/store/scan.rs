@@ -5,6 +5,7 @@ use rusqlite::{params_from_iter, types::Value as SqlValue, types::ValueRef};
 
 use super::read::{EventRow, TimelineQuery};
 use super::{QUEUED_SORT_TS, Result, Store};
+use crate::model::Envelope;
 
 /// One event, borrowed from the row being read (see [`Store::scan_events`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,6 +33,40 @@ impl EventRow {
             link_id: self.link_id.as_deref(),
             raw: &self.raw,
         }
+    }
+}
+
+/// The text a slim read (`TimelineQuery::slim_types`) gives an event of a slim type that failed.
+pub const SLIM_FAILED: &str = r#"{"is_error":true}"#;
+/// The text a slim read gives any other event of a slim type.
+pub const SLIM_OK: &str = "{}";
+
+/// An event just stored as new by a write (`WriteBatch::upsert_new`), as a scan of its session
+/// reads it back: the same fields, the same text (`slim`: as a slim read gives it). Lets a fold
+/// follow a write without reading what was written (`flightrec import`'s derived data); the
+/// store's tests compare it with the scan for every event of every sample. `key`: the event's
+/// [`super::event_key`] at `seq`.
+pub fn as_scanned<'a>(
+    env: &'a Envelope<'_>,
+    seq: i64,
+    thread_id: &'a str,
+    key: &'a str,
+    slim: bool,
+) -> EventRef<'a> {
+    EventRef {
+        seq,
+        // `coalesce(event_id, dedup_key)`: the stored id is NULL when it is the key.
+        event_id: key,
+        event_type: &env.event_type,
+        processed_at: env.processed_at.as_deref(),
+        ts: env.ts_micros,
+        thread_id,
+        link_id: env.link_id.as_deref(),
+        raw: match (slim, env.is_error) {
+            (false, _) => env.raw,
+            (true, true) => SLIM_FAILED,
+            (true, false) => SLIM_OK,
+        },
     }
 }
 
@@ -67,7 +102,7 @@ pub(super) fn event_query(
             &format!(
                 ", CASE WHEN type IN ({marks}) THEN CASE WHEN EXISTS \
                  (SELECT 1 FROM event_errors x WHERE x.seq = events.seq) \
-                 THEN '{{\"is_error\":true}}' ELSE '{{}}' END ELSE {last} END"
+                 THEN '{SLIM_FAILED}' ELSE '{SLIM_OK}' END ELSE {last} END"
             ),
         );
         format!("SELECT {columns} {SESSION_ROWS}")

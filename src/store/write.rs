@@ -21,6 +21,16 @@ pub struct Incoming<'a> {
     pub preview_ordinal: u32,
 }
 
+/// An event a batch stored as new under its own key ([`WriteBatch::upsert_new`]), handed to
+/// whatever follows the writes (`flightrec import`'s derived data): `store::as_scanned` gives
+/// it as a scan of the session would.
+pub struct Written<'a> {
+    pub session_id: &'a str,
+    pub thread_id: &'a str,
+    pub seq: i64,
+    pub envelope: &'a Envelope<'a>,
+}
+
 /// What an upsert did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -206,22 +216,46 @@ impl WriteBatch<'_> {
         inc: &Incoming<'_>,
         pre: Option<&Compressed>,
     ) -> Result<Outcome> {
+        Ok(self.upsert_new(inc, pre)?.0)
+    }
+
+    /// [`WriteBatch::upsert_compressed`], with the seq of the row it added when the event was
+    /// new under its own key ([`event_key`]; not a preview, not an id another type had).
+    pub fn upsert_new(
+        &mut self,
+        inc: &Incoming<'_>,
+        pre: Option<&Compressed>,
+    ) -> Result<(Outcome, Option<i64>)> {
         let sess = self.ensure_session(inc.session_id)?;
         let env = inc.envelope;
+        let mut new = None;
         let outcome = if env.is_preview() {
             self.insert_preview(inc)?
         } else {
             self.touch(inc.session_id);
             let sort_ts = env.ts_micros.unwrap_or(QUEUED_SORT_TS);
             let key = dedup_key(env, self.next_seq);
+            let seq = self.next_seq;
             if self.insert_row(inc, pre, sess, &key, sort_ts)? {
+                new = Some(seq);
                 Outcome::Inserted
             } else {
                 self.resolve_conflict(inc, pre, sess, &key, sort_ts, true)?
             }
         };
         self.counts.add(outcome);
-        Ok(outcome)
+        Ok((outcome, new))
+    }
+
+    /// Whether the session has no stored event (in this transaction's view).
+    pub fn session_is_empty(&mut self, session_id: &str) -> Result<bool> {
+        self.tx
+            .prepare_cached(
+                "SELECT NOT EXISTS (SELECT 1 FROM event_rows WHERE sess = \
+                 (SELECT key FROM session_keys WHERE session_id = ?1))",
+            )
+            .and_then(|mut s| s.query_row([session_id], |r| r.get(0)))
+            .map_err(self.wrap("reading a session's events"))
     }
 
     /// Inserts the event under `key` unless the key is taken; returns whether it was inserted.
@@ -695,13 +729,19 @@ impl Drop for WriteBatch<'_> {
 /// different event: a processed one is keyed by its time and a hash of its exact text, so only a
 /// byte-identical repeat (the same frame seen twice) merges; a queued one is keyed by its arrival.
 fn dedup_key(env: &Envelope<'_>, seq: i64) -> String {
+    event_key(env, seq).into_owned()
+}
+
+/// The key an event stored as new at `seq` under its own key has (see `dedup_key`): what a scan
+/// gives as its `event_id`.
+pub fn event_key<'e>(env: &'e Envelope<'_>, seq: i64) -> std::borrow::Cow<'e, str> {
     if !env.id.is_empty() {
-        return env.id.to_string();
+        return std::borrow::Cow::Borrowed(&env.id);
     }
-    match &env.processed_at {
+    std::borrow::Cow::Owned(match &env.processed_at {
         Some(p) => format!("~{p}~{:016x}", fnv1a(env.raw.as_bytes())),
         None => format!("~queued~{seq}"),
-    }
+    })
 }
 
 /// The key of an event whose id is already taken in its stream by an event of another type: the

@@ -91,10 +91,12 @@ pub struct FindingsBuilder {
     mcp_uses: HashMap<String, String>,
     /// `(index into out, server, retry status)` of MCP failures, until a call to the server works.
     mcp_failures: Vec<(usize, String, Option<String>)>,
+    #[serde(serialize_with = "crate::analysis::checkpoint::sorted_set::serialize")]
     recovered_servers: HashSet<String>,
     spend: (Option<String>, Option<String>),
     /// Queued user events, with whether each answers a call.
     queued: Vec<(Finding, bool)>,
+    #[serde(serialize_with = "crate::analysis::checkpoint::sorted_set::serialize")]
     flagged_idles: HashSet<String>,
     copies: StreamCopies,
     out: Vec<Finding>,

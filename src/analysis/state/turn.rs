@@ -19,6 +19,7 @@ pub(super) struct TurnBuilder {
     pub(super) replies: HashMap<String, Vec<Reply>>,
     pub(super) spans: SpanBuilder,
     /// Ids of the events that opened a span in this turn: only their closings go to `spans`.
+    #[serde(serialize_with = "crate::analysis::checkpoint::sorted_set::serialize")]
     pub(super) opened: HashSet<String>,
     pub(super) evaluations: usize,
     pub(super) self_hosted: bool,

@@ -1,0 +1,362 @@
+//! What an import folds as it writes ([`Following`]) is what [`derive`] folds reading the
+//! session back: the same rows as a scan gives them, the same checkpoints, statistics and rules'
+//! facts, byte for byte; and a session that is not followed whole (not new, out of order,
+//! replaced copies, written again before the derive) is read back instead.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+use crate::record::{FileReport, import_input_following, session_id_from_name};
+use crate::store::{EventRow, TimelineQuery};
+use std::path::Path;
+
+/// Imports `file` as `flightrec import` does, following its session; keeps the fold of a
+/// session followed whole in `following` (a later file of the same session leaves the first
+/// one's there: the derive must find it stale).
+fn import_following(
+    store: &mut Store,
+    file: &Path,
+    following: &mut HashMap<String, Following>,
+) -> Option<FileReport> {
+    let (input, total) = crate::source::open_file(file).unwrap();
+    let session = session_id_from_name(file);
+    let mut fold: Option<Following> = None;
+    let mut follow = |w: &Written<'_>| {
+        fold.get_or_insert_with(|| Following::new(w.session_id))
+            .push(w)
+    };
+    let name = file.display().to_string();
+    // Files with problems (placeholder ids) still import their events.
+    let report = import_input_following(
+        store,
+        &name,
+        session.as_deref(),
+        "",
+        input,
+        total,
+        &mut |_, _| {},
+        Some(&mut follow),
+    )
+    .ok()?;
+    if report.followed {
+        following.insert(report.session_id.clone(), fold.unwrap());
+    }
+    Some(report)
+}
+
+fn import_text(store: &mut Store, id: &str, lines: &[String]) -> (FileReport, Option<Following>) {
+    let body = lines.join("\n");
+    let mut fold: Option<Following> = None;
+    let mut follow = |w: &Written<'_>| {
+        fold.get_or_insert_with(|| Following::new(w.session_id))
+            .push(w)
+    };
+    let report = import_input_following(
+        store,
+        "lines",
+        Some(id),
+        "",
+        body.as_bytes(),
+        0,
+        &mut |_, _| {},
+        Some(&mut follow),
+    )
+    .unwrap();
+    (report, fold)
+}
+
+/// Everything derived, as read back: checkpoints, results, caches, each with its body parsed
+/// (JSON objects compare whatever the order of their keys: the folds keep hash maps).
+fn derived(store: &Store, db: &Path) -> Vec<(String, serde_json::Value)> {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let mut out = Vec::new();
+    let parse = |text: &str| -> serde_json::Value { serde_json::from_str(text).unwrap() };
+    let mut s = c
+        .prepare("SELECT session_id, fold, sort_ts, seq, events FROM fold_checkpoints ORDER BY 1, 2, 3, 4")
+        .unwrap();
+    let rows = s
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get::<_, i64>(4)?,
+            ))
+        })
+        .unwrap();
+    for row in rows {
+        let (id, fold, ts, seq, events) = row.unwrap();
+        let data = store
+            .fold_checkpoint(&id, &fold, (ts, seq))
+            .unwrap()
+            .unwrap()
+            .data;
+        let key = format!("checkpoint {id} {fold} {ts} {seq} {events}");
+        out.push((key, parse(std::str::from_utf8(&data).unwrap())));
+    }
+    for (table, results) in [("session_results", true), ("session_cache", false)] {
+        let mut s = c
+            .prepare(&format!(
+                "SELECT session_id, kind FROM {table} ORDER BY 1, 2"
+            ))
+            .unwrap();
+        let rows = s
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .unwrap();
+        for row in rows {
+            let (id, kind) = row.unwrap();
+            let got = match results {
+                true => store.session_result(&kind, &id),
+                false => store.session_cached(&kind, &id),
+            };
+            let got = got.unwrap().unwrap();
+            let key = format!("{table} {id} {kind} {}", got.version);
+            out.push((key, parse(&got.body.unwrap())));
+        }
+    }
+    out
+}
+
+/// Where two JSON values first differ, for the message.
+fn first_difference(at: &str, a: &serde_json::Value, b: &serde_json::Value) -> String {
+    use serde_json::Value::{Array, Object};
+    match (a, b) {
+        (Object(x), Object(y)) => {
+            for k in x.keys().chain(y.keys()) {
+                if x.get(k) != y.get(k) {
+                    let (p, q) = (x.get(k).cloned(), y.get(k).cloned());
+                    return first_difference(
+                        &format!("{at}.{k}"),
+                        &p.unwrap_or_default(),
+                        &q.unwrap_or_default(),
+                    );
+                }
+            }
+            String::new()
+        }
+        (Array(x), Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                if p != q {
+                    return first_difference(&format!("{at}[{i}]"), p, q);
+                }
+            }
+            String::new()
+        }
+        _ => format!("at {at}: followed {a} read {b}"),
+    }
+}
+
+fn forget_derived(db: &Path) {
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.execute_batch(
+        "DELETE FROM fold_checkpoints; DELETE FROM session_results; DELETE FROM session_cache;",
+    )
+    .unwrap();
+}
+
+fn ids(store: &Store) -> Vec<String> {
+    store
+        .sessions()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect()
+}
+
+fn no_failures(doing: &'static str, e: StoreError) {
+    panic!("{doing}: {e}")
+}
+
+/// Derives what was followed, then again by reading alone: the two must store the same bytes.
+/// Returns how many sessions were taken from what was followed.
+fn assert_following_derives_what_reading_does(
+    dir: &Path,
+    store: &Store,
+    following: HashMap<String, Following>,
+) -> usize {
+    let ids = ids(store);
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let taken = derive_following(store, &ids, following, &mut no_failures);
+    let db = dir.join("s.db");
+    let followed = derived(store, &db);
+    assert!(
+        followed.iter().any(|r| r.0.contains("state@")),
+        "no checkpoints"
+    );
+    forget_derived(&db);
+    derive(store, &ids, &mut no_failures);
+    let read = derived(store, &db);
+    assert_eq!(followed.len(), read.len());
+    for (f, r) in followed.iter().zip(&read) {
+        assert_eq!(f.0, r.0);
+        assert!(f.1 == r.1, "{}: {}", f.0, first_difference("", &f.1, &r.1));
+    }
+    taken
+}
+
+#[test]
+fn following_the_import_derives_what_reading_the_session_back_does_on_every_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let mut following = HashMap::new();
+    let mut followed = 0;
+    for f in &crate::analysis::testing::sample_files(true) {
+        if let Some(r) = import_following(&mut store, f, &mut following) {
+            followed += usize::from(r.followed);
+        }
+    }
+    let sessions = ids(&store).len();
+    // Each sample's first file (the pages after a session's first are not new sessions).
+    assert!(followed >= 15, "{followed} followed of {sessions}");
+    let offered = following.len();
+    let taken = assert_following_derives_what_reading_does(dir.path(), &store, following);
+    // The multi-page sessions' first pages were followed, then written again: read back.
+    assert!(taken >= 15 && taken < offered, "{taken} of {offered}");
+}
+
+/// The rows a follower is handed are the scan's, slim and whole, for every event of every
+/// sample session followed.
+#[test]
+fn the_written_events_a_follower_sees_are_the_rows_a_scan_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let mut checked = 0;
+    for f in &crate::analysis::testing::sample_files(true) {
+        let (input, total) = crate::source::open_file(f).unwrap();
+        let session = session_id_from_name(f);
+        let mut seen: Vec<(EventRow, EventRow)> = Vec::new();
+        let mut follow = |w: &Written<'_>| {
+            let key = event_key(w.envelope, w.seq);
+            let whole = as_scanned(w.envelope, w.seq, w.thread_id, &key, false);
+            let slim = as_scanned(w.envelope, w.seq, w.thread_id, &key, true);
+            seen.push((row(&whole), row(&slim)));
+        };
+        let Ok(r) = import_input_following(
+            &mut store,
+            "f",
+            session.as_deref(),
+            "",
+            input,
+            total,
+            &mut |_, _| {},
+            Some(&mut follow),
+        ) else {
+            continue;
+        };
+        if !r.followed {
+            continue;
+        }
+        let scan = |slim: bool| {
+            let q = TimelineQuery {
+                // Every type slim: each row is compared with its slim form too.
+                slim_types: if slim { all_types(&seen) } else { Vec::new() },
+                ..TimelineQuery::default()
+            };
+            let mut rows = Vec::new();
+            store
+                .scan_events(&r.session_id, &q, |e| {
+                    rows.push(row(&e));
+                    true
+                })
+                .unwrap();
+            rows
+        };
+        let whole: Vec<EventRow> = seen.iter().map(|p| p.0.clone()).collect();
+        let slim: Vec<EventRow> = seen.iter().map(|p| p.1.clone()).collect();
+        assert_eq!(scan(false), whole, "{}", f.display());
+        assert_eq!(scan(true), slim, "{}", f.display());
+        checked += whole.len();
+    }
+    assert!(checked > 300, "{checked} events");
+}
+
+fn all_types(seen: &[(EventRow, EventRow)]) -> Vec<String> {
+    let mut t: Vec<String> = seen.iter().map(|p| p.0.event_type.clone()).collect();
+    t.sort();
+    t.dedup();
+    t
+}
+
+fn row(e: &crate::store::EventRef<'_>) -> EventRow {
+    EventRow {
+        seq: e.seq,
+        event_id: e.event_id.to_string(),
+        event_type: e.event_type.to_string(),
+        processed_at: e.processed_at.map(str::to_string),
+        ts: e.ts,
+        thread_id: e.thread_id.to_string(),
+        link_id: e.link_id.map(str::to_string),
+        source: String::new(),
+        received_at: String::new(),
+        revision: 0,
+        raw: e.raw.to_string(),
+    }
+}
+
+/// Events an import cannot hand on as the session's, in its order: it stops following (and
+/// the derive reads the session back), whatever the shape.
+#[test]
+fn a_session_not_written_new_and_in_order_is_not_followed() {
+    let id = "sesn_011CZhappyPath0000000001";
+    let lines = crate::analysis::testing::sample_lines(id);
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let (r, fold) = import_text(&mut store, id, &lines);
+    assert!(r.followed && fold.is_some_and(|f| f.events() as usize == lines.len()));
+    // Again: nothing new.
+    let (r, _) = import_text(&mut store, id, &lines);
+    assert!(!r.followed);
+
+    // Out of time order: the second half first.
+    let mut swapped = lines[lines.len() / 2..].to_vec();
+    swapped.extend_from_slice(&lines[..lines.len() / 2]);
+    let (r, _) = import_text(&mut store, "sesn_011CZswapped00000000001", &swapped);
+    assert!(!r.followed);
+
+    // An event repeated with other text (a replaced copy).
+    let mut replaced = lines.clone();
+    let mut last: serde_json::Value = serde_json::from_str(&lines[1]).unwrap();
+    last["note"] = "changed".into();
+    replaced.push(last.to_string());
+    let (r, _) = import_text(&mut store, "sesn_011CZreplaced0000000001", &replaced);
+    assert!(!r.followed && r.counts.updated == 1);
+
+    // A queued event (no processed_at): it sorts last, not where it arrived.
+    let mut queued = lines.clone();
+    queued.insert(
+        1,
+        r#"{"type":"user.message","id":"sevt_queued","processed_at":null,"content":[]}"#.into(),
+    );
+    let (r, _) = import_text(&mut store, "sesn_011CZqueued00000000001", &queued);
+    assert!(!r.followed);
+}
+
+/// Followed whole, then written again before the derive (another file of the session, or
+/// another writer): what was followed is stale, and the session is read back.
+#[test]
+fn a_session_written_again_after_it_was_followed_is_read_back() {
+    let id = "sesn_011CZhappyPath0000000001";
+    let lines = crate::analysis::testing::sample_lines(id);
+    let half = lines.len() / 2;
+    for second in ["new", "replaced"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let (r, fold) = import_text(&mut store, id, &lines[..half]);
+        assert!(r.followed);
+        let later = match second {
+            "new" => lines[half..].to_vec(),
+            _ => {
+                let mut v: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+                v["note"] = "changed".into();
+                vec![v.to_string()]
+            }
+        };
+        let (r, _) = import_text(&mut store, id, &later);
+        assert!(!r.followed);
+        let following = HashMap::from([(id.to_string(), fold.unwrap())]);
+        let taken = assert_following_derives_what_reading_does(dir.path(), &store, following);
+        assert_eq!(taken, 0, "{second}");
+    }
+}
