@@ -578,8 +578,28 @@ impl StatsBuilder {
     }
 
     /// The accumulated statistics; `end_ts` is the end of the recording (µs).
-    pub fn finish(mut self, end_ts: Option<i64>) -> Accumulator {
+    pub fn finish(self, end_ts: Option<i64>) -> Accumulator {
+        self.finish_spans(end_ts, false).0
+    }
+
+    /// [`StatsBuilder::finish`] and the session's completed tool calls, as
+    /// [`super::rules::tool_calls`] reads them from the spans of the session's
+    /// [`super::rules::TOOL_TYPES`] events: these spans pair by their own ids, so the statistics'
+    /// spans (of every span type) hold the same calls.
+    pub fn finish_with_calls(self, end_ts: Option<i64>) -> (Accumulator, Vec<(String, i64)>) {
+        self.finish_spans(end_ts, true)
+    }
+
+    fn finish_spans(
+        mut self,
+        end_ts: Option<i64>,
+        calls: bool,
+    ) -> (Accumulator, Vec<(String, i64)>) {
         let spans = std::mem::take(&mut self.spans).finish(end_ts);
+        let calls = match calls {
+            true => super::rules::tool_calls(&spans),
+            false => Vec::new(),
+        };
         let thread_agents: HashMap<&str, &str> = spans
             .iter()
             .filter(|s| s.kind == SpanKind::Thread)
@@ -642,7 +662,7 @@ impl StatsBuilder {
             .into_iter()
             .filter_map(|(d, i)| spans.get(i).map(|s| slow_span(&self.session_id, s, d)))
             .collect();
-        acc
+        (acc, calls)
     }
 }
 

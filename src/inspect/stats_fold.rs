@@ -57,7 +57,8 @@ fn scan_stats(
 /// on a scan of the whole session made for something else (`import`'s checkpoints).
 pub(crate) struct StatsFold {
     b: StatsBuilder,
-    tools: Option<crate::analysis::spans::SpanBuilder>,
+    /// Whether the rules' tool calls are read too (from the statistics' spans).
+    calls: bool,
     end: Option<i64>,
 }
 
@@ -85,7 +86,7 @@ impl StatsFold {
         }
         StatsFold {
             b,
-            tools: calls.then(crate::analysis::rules::ToolTimes::session),
+            calls,
             end: None,
         }
     }
@@ -94,21 +95,14 @@ impl StatsFold {
         if !SPAN_TYPES.contains(&ev.event_type) && !STATS_TYPES.contains(&ev.event_type) {
             return;
         }
-        // The rules' tool types are span types: the calls are read as `session_calls` reads
-        // them, in the same order and as slim.
-        if let Some(t) = &mut self.tools
-            && crate::analysis::rules::TOOL_TYPES.contains(&ev.event_type)
-        {
-            t.push(ev);
-        }
         self.b.push(ev)
     }
 
     pub(crate) fn finish(self) -> (Accumulator, Vec<(String, i64)>) {
-        let calls = self.tools.map_or_else(Vec::new, |t| {
-            crate::analysis::rules::tool_calls(&t.finish(None))
-        });
-        (self.b.finish(self.end), calls)
+        match self.calls {
+            true => self.b.finish_with_calls(self.end),
+            false => (self.b.finish(self.end), Vec::new()),
+        }
     }
 
     /// [`StatsFold::finish`] for the session whose stored object and summary are these.
