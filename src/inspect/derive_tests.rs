@@ -19,16 +19,29 @@ fn import_following(
     file: &Path,
     following: &mut HashMap<String, Following>,
 ) -> Option<FileReport> {
-    let (input, total) = crate::source::open_file(file).unwrap();
-    let session = session_id_from_name(file);
     let mut fold: Option<Following> = None;
     let mut follow = |w: &Written<'_>| {
         fold.get_or_insert_with(|| Following::new(w.session_id))
             .push(w)
     };
+    let report = import_file(store, file, &mut follow)?;
+    if report.followed {
+        following.insert(report.session_id.clone(), fold.unwrap());
+    }
+    Some(report)
+}
+
+/// Imports `file` (its session named after it, as `import` names it) handing `follow` what it
+/// writes; `None` when the import fails (files with problems, placeholder ids, still import).
+fn import_file(
+    store: &mut Store,
+    file: &Path,
+    follow: &mut crate::record::Follower<'_>,
+) -> Option<FileReport> {
+    let (input, total) = crate::source::open_file(file).unwrap();
+    let session = session_id_from_name(file);
     let name = file.display().to_string();
-    // Files with problems (placeholder ids) still import their events.
-    let report = import_input_following(
+    import_input_following(
         store,
         &name,
         session.as_deref(),
@@ -36,13 +49,9 @@ fn import_following(
         input,
         total,
         &mut |_, _| {},
-        Some(&mut follow),
+        Some(follow),
     )
-    .ok()?;
-    if report.followed {
-        following.insert(report.session_id.clone(), fold.unwrap());
-    }
-    Some(report)
+    .ok()
 }
 
 fn import_text(store: &mut Store, id: &str, lines: &[String]) -> (FileReport, Option<Following>) {
@@ -224,25 +233,14 @@ fn the_written_events_a_follower_sees_are_the_rows_a_scan_reads() {
     let mut store = Store::open(&dir.path().join("s.db")).unwrap();
     let mut checked = 0;
     for f in &crate::analysis::testing::sample_files(true) {
-        let (input, total) = crate::source::open_file(f).unwrap();
-        let session = session_id_from_name(f);
         let mut seen: Vec<(EventRow, EventRow)> = Vec::new();
         let mut follow = |w: &Written<'_>| {
             let key = event_key(w.envelope, w.seq);
             let whole = as_scanned(w.envelope, w.seq, w.thread_id, &key, false);
             let slim = as_scanned(w.envelope, w.seq, w.thread_id, &key, true);
-            seen.push((row(&whole), row(&slim)));
+            seen.push((whole.to_row(), slim.to_row()));
         };
-        let Ok(r) = import_input_following(
-            &mut store,
-            "f",
-            session.as_deref(),
-            "",
-            input,
-            total,
-            &mut |_, _| {},
-            Some(&mut follow),
-        ) else {
+        let Some(r) = import_file(&mut store, f, &mut follow) else {
             continue;
         };
         if !r.followed {
@@ -257,7 +255,7 @@ fn the_written_events_a_follower_sees_are_the_rows_a_scan_reads() {
             let mut rows = Vec::new();
             store
                 .scan_events(&r.session_id, &q, |e| {
-                    rows.push(row(&e));
+                    rows.push(e.to_row());
                     true
                 })
                 .unwrap();
@@ -277,22 +275,6 @@ fn all_types(seen: &[(EventRow, EventRow)]) -> Vec<String> {
     t.sort();
     t.dedup();
     t
-}
-
-fn row(e: &crate::store::EventRef<'_>) -> EventRow {
-    EventRow {
-        seq: e.seq,
-        event_id: e.event_id.to_string(),
-        event_type: e.event_type.to_string(),
-        processed_at: e.processed_at.map(str::to_string),
-        ts: e.ts,
-        thread_id: e.thread_id.to_string(),
-        link_id: e.link_id.map(str::to_string),
-        source: String::new(),
-        received_at: String::new(),
-        revision: 0,
-        raw: e.raw.to_string(),
-    }
 }
 
 /// Events an import cannot hand on as the session's, in its order: it stops following (and

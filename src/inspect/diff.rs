@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::analysis::diff::{Signer, Sigs};
-use crate::store::{EventRef, EventRow, Result, Store, TimelineQuery};
+use crate::store::{EventRow, Result, Store, TimelineQuery};
 
 /// A session's steps as signatures, and how many events it has.
 pub fn step_signatures(store: &Store, session_id: &str) -> Result<(u64, Sigs)> {
@@ -38,27 +38,10 @@ pub fn shown_events(
     let mut index = 0;
     store.scan_events(session_id, &TimelineQuery::default(), |e| {
         if wanted.contains(&index) {
-            found.insert(index, row(&e));
+            found.insert(index, e.to_row());
         }
         index += 1;
         index <= last
     })?;
     Ok(found)
-}
-
-/// An event as the diff shows it (where it came from and when it arrived are not shown).
-fn row(e: &EventRef<'_>) -> EventRow {
-    EventRow {
-        seq: e.seq,
-        event_id: e.event_id.to_string(),
-        event_type: e.event_type.to_string(),
-        processed_at: e.processed_at.map(str::to_string),
-        ts: e.ts,
-        thread_id: e.thread_id.to_string(),
-        link_id: e.link_id.map(str::to_string),
-        source: String::new(),
-        received_at: String::new(),
-        revision: 0,
-        raw: e.raw.to_string(),
-    }
 }

@@ -20,13 +20,13 @@ pub fn kind() -> String {
 /// the field names are not repeated in every row (a 300,000-event session's requests were 17 MB
 /// as objects). In order: start id, started_at, thread, model, speed, duration (bits), error,
 /// input, output, cache read and cache creation tokens, cost (bits), ts, partial.
-#[derive(Deserialize)]
-struct Stored(
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
+#[derive(Serialize, Deserialize)]
+struct Stored<S>(
+    S,
+    Option<S>,
+    Option<S>,
+    Option<S>,
+    Option<S>,
     Option<u64>,
     bool,
     u64,
@@ -38,7 +38,7 @@ struct Stored(
     bool,
 );
 
-impl Stored {
+impl Stored<String> {
     fn row(self, session_id: &str) -> RequestRow {
         let Stored(
             start_id,
@@ -87,32 +87,14 @@ pub fn session_requests(store: &Store, summary: &SessionSummary) -> Result<Vec<R
 /// The rows of a cache entry's `body` (for session `session_id`); `None` when there is none
 /// or it does not read.
 pub(super) fn parse(body: Option<&str>, session_id: &str) -> Option<Vec<RequestRow>> {
-    let stored = serde_json::from_str::<Vec<Stored>>(body?).ok()?;
+    let stored = serde_json::from_str::<Vec<Stored<String>>>(body?).ok()?;
     Some(stored.into_iter().map(|r| r.row(session_id)).collect())
 }
 
-/// A row as [`Stored`] reads it back, written from the row borrowed (not copying its texts).
-#[derive(Serialize)]
-struct StoredRef<'a>(
-    &'a str,
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<u64>,
-    bool,
-    u64,
-    u64,
-    u64,
-    u64,
-    Option<u64>,
-    Option<i64>,
-    bool,
-);
-
-impl<'a> StoredRef<'a> {
-    fn of(r: &'a RequestRow) -> StoredRef<'a> {
-        StoredRef(
+impl<'a> Stored<&'a str> {
+    /// A row as [`Stored`] reads it back, written from the row borrowed (not copying its texts).
+    fn of(r: &'a RequestRow) -> Stored<&'a str> {
+        Stored(
             &r.start_id,
             r.started_at.as_deref(),
             r.thread_id.as_deref(),
@@ -133,7 +115,7 @@ impl<'a> StoredRef<'a> {
 
 /// A cache entry of `rows`, for the session's write count `version`.
 pub(super) fn entry(session_id: &str, version: i64, rows: &[RequestRow]) -> Option<CacheEntry> {
-    let stored: Vec<StoredRef<'_>> = rows.iter().map(StoredRef::of).collect();
+    let stored: Vec<Stored<&str>> = rows.iter().map(Stored::of).collect();
     Some(CacheEntry {
         session_id: session_id.to_string(),
         version,

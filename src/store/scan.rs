@@ -36,6 +36,26 @@ impl EventRow {
     }
 }
 
+impl EventRef<'_> {
+    /// The event owned, as a scan reads it: where it came from and when it arrived (not read by
+    /// scans) are left empty.
+    pub fn to_row(&self) -> EventRow {
+        EventRow {
+            seq: self.seq,
+            event_id: self.event_id.to_string(),
+            event_type: self.event_type.to_string(),
+            processed_at: self.processed_at.map(str::to_string),
+            ts: self.ts,
+            thread_id: self.thread_id.to_string(),
+            link_id: self.link_id.map(str::to_string),
+            source: String::new(),
+            received_at: String::new(),
+            revision: 0,
+            raw: self.raw.to_string(),
+        }
+    }
+}
+
 /// The text a slim read (`TimelineQuery::slim_types`) gives an event of a slim type that failed.
 pub const SLIM_FAILED: &str = r#"{"is_error":true}"#;
 /// The text a slim read gives any other event of a slim type.
