@@ -19,7 +19,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use super::checkpoint;
 use super::prices::{self, RequestTokens};
@@ -491,7 +491,7 @@ pub struct StatsBuilder {
     agents: Vec<(i64, Agents)>,
     pending: Option<Agents>,
     acc: Accumulator,
-    counted_errors: HashSet<String>,
+    counted_errors: super::spans::StreamCopies,
     /// The newest `session.usage` (id, processed_at, raw), parsed once at the end.
     newest_usage: Option<(String, Option<String>, String)>,
 }
@@ -505,7 +505,7 @@ impl StatsBuilder {
             agents: vec![(i64::MIN, initial_agents(agent))],
             pending: None,
             acc: Accumulator::default(),
-            counted_errors: HashSet::new(),
+            counted_errors: super::spans::StreamCopies::default(),
             newest_usage: None,
         }
     }
@@ -558,8 +558,9 @@ impl StatsBuilder {
     }
 
     fn error(&mut self, ev: &EventRef<'_>) {
-        // A copy of the same event on another stream counts once.
-        if !ev.event_id.is_empty() && !self.counted_errors.insert(ev.event_id.to_string()) {
+        // A copy of the same event on another stream (the same id at the same time) counts
+        // once; a reused id at another time (placeholder ids) is another error.
+        if self.counted_errors.is_copy(ev) {
             return;
         }
         let x: Extras = serde_json::from_str(ev.raw).unwrap_or_default();

@@ -75,14 +75,20 @@ impl Loaded {
 
 pub fn run(db: &Path, args: Args) -> Outcome {
     let (now, stuck_after) = (args.verdict.now(), args.verdict.stuck_after);
+    // Each side on a connection and a thread of its own: reading a side (its steps' signatures
+    // above all) is most of a diff's time, and the sides do not depend on each other.
     let store_a = open_existing(db)?;
-    let store_b = match &args.db_b {
-        Some(path) => Some(open_existing(path)?),
-        None => None,
-    };
-    let store_b = store_b.as_ref().unwrap_or(&store_a);
-    let a = Loaded::read(&store_a, &args.a, now, stuck_after)?;
-    let b = Loaded::read(store_b, &args.b, now, stuck_after)?;
+    let store_b = open_existing(args.db_b.as_deref().unwrap_or(db))?;
+    let (a, (store_b, b)) = std::thread::scope(|s| {
+        let b = s.spawn(|| {
+            let b = Loaded::read(&store_b, &args.b, now, stuck_after);
+            (store_b, b)
+        });
+        let a = Loaded::read(&store_a, &args.a, now, stuck_after);
+        // A panic on B's side is a bug: let it surface as one.
+        (a, b.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    });
+    let (a, b, store_b) = (a?, b?, &store_b);
     let al = Alignment::new(
         &a.sigs,
         &b.sigs,

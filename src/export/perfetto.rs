@@ -28,8 +28,7 @@ use serde_json::{Map, Value, json};
 use super::SessionDoc;
 use super::spill::{self, Spill};
 use crate::analysis::lanes::Grouping;
-use crate::analysis::seen::SeenIds;
-use crate::analysis::spans::{FinalSpans, Span, SpanKind};
+use crate::analysis::spans::{FinalSpans, Span, SpanKind, StreamCopies};
 use crate::analysis::summary::summarize;
 use crate::analysis::text::{excerpt, input_excerpt};
 use crate::model::catalogue::status_of_type;
@@ -97,9 +96,12 @@ struct Gathered {
     /// The newest status, and how many came before it.
     status: Option<Status>,
     statuses: u64,
-    status_seen: SeenIds,
+    /// Another stream's copies (the same id at the same time) of the statuses and of the
+    /// instants: drawn once. Only that: a reused id at another time (placeholder ids) is
+    /// another event.
+    status_seen: StreamCopies,
     instants: u64,
-    instant_seen: SeenIds,
+    instant_seen: StreamCopies,
     /// Tool inputs by the id of their `agent.*tool_use` event, shortened for display, kept
     /// while a span that shows them is held (the first input of an id wins while it is kept:
     /// in a recording with placeholder ids, a call that opens after the last one with its id
@@ -123,9 +125,9 @@ impl Gathered {
             spans: FinalSpans::default(),
             status: None,
             statuses: 0,
-            status_seen: SeenIds::default(),
+            status_seen: StreamCopies::default(),
             instants: 0,
-            instant_seen: SeenIds::default(),
+            instant_seen: StreamCopies::default(),
             inputs: BTreeMap::new(),
             inputs_kept: 0,
             agent_names: BTreeMap::new(),
@@ -192,7 +194,7 @@ impl Gathered {
         let (Some(status), Some(ts)) = (status_of_type(e.event_type), e.ts) else {
             return;
         };
-        if !self.status_seen.first(e.event_id) {
+        if self.status_seen.is_copy(e) {
             return;
         }
         let stop_reason = Event::parse(e.raw)
@@ -237,7 +239,7 @@ impl Gathered {
         let t = e.event_type;
         let is_message = matches!(t, "user.message" | "agent.message");
         let is_error = matches!(t, "session.error" | "workflow_run.error");
-        if !(is_message || is_error) || !self.instant_seen.first(e.event_id) {
+        if !(is_message || is_error) || self.instant_seen.is_copy(e) {
             return;
         }
         let event = Event::parse(e.raw);

@@ -3,8 +3,9 @@
 //!
 //! The rules, in order:
 //! - **Skipped events:** `session.usage` (periodic snapshots whose number depends on timing; the
-//!   token totals are compared as deltas instead), preview frames, and a second copy of an event id
-//!   (the same event on a thread's stream and the session's).
+//!   token totals are compared as deltas instead), preview frames, and a second copy of an event
+//!   (the same event on a thread's stream and the session's, at the same time: the stream-copy rule
+//!   of every fold, [`crate::analysis::spans::StreamCopies`]).
 //! - **Dropped fields (top level only):** `id`, `processed_at`, every `*_id` and `*_ids` key
 //!   (links to other events, thread, run and outcome ids), `model_usage` and `usage`, and keys
 //!   whose value is `null` (an absent `stop_details` and a `null` one are the same).
@@ -22,7 +23,8 @@
 use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 
-use crate::analysis::seen::{SeenIds, id_hash};
+use crate::analysis::seen::id_hash;
+use crate::analysis::spans::StreamCopies;
 use crate::store::{EventRef, EventRow};
 
 /// Event types left out of the comparison.
@@ -123,8 +125,8 @@ pub struct Signer {
     sigs: Sigs,
     /// Events fed so far.
     events: usize,
-    /// Event ids seen (a second copy is not a step).
-    seen: SeenIds,
+    /// The ids seen at the current time (a second copy is not a step): nothing kept per event.
+    copies: StreamCopies,
     /// Tool names (numbers in `tool_names`) by the hash of the id of the event that used them,
     /// for the results that answer them.
     tools: FxHashMap<u64, u32>,
@@ -136,14 +138,12 @@ pub struct Signer {
 
 impl Signer {
     /// A signer for a session of about `events` events, with room for them from the start (so
-    /// that neither the signatures nor the ids seen grow by doubling, briefly holding both the
-    /// old and the new table).
+    /// that the signatures do not grow by doubling, briefly holding both the old and the new).
     pub fn with_capacity(events: usize) -> Signer {
         let mut sigs = Sigs::default();
         sigs.steps.reserve_exact(events);
         Signer {
             sigs,
-            seen: SeenIds::with_capacity(events),
             ..Signer::default()
         }
     }
@@ -155,7 +155,7 @@ impl Signer {
         if SKIPPED_TYPES.contains(&ty) {
             return;
         }
-        if !self.seen.first(e.event_id) {
+        if self.copies.is_copy(e) {
             return;
         }
         let raw: Value = serde_json::from_str(e.raw).unwrap_or(Value::Null);

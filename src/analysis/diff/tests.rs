@@ -135,15 +135,27 @@ fn messages_compare_by_text_and_results_name_their_tool() {
 }
 
 #[test]
-fn usage_snapshots_and_repeated_ids_are_not_steps() {
+fn usage_snapshots_and_stream_copies_are_not_steps() {
     let usage = r#"{"type":"session.usage","id":"sevt_us","processed_at":"2026-08-07T09:00:00.050Z","input_tokens":5}"#;
     let mut r = rows(&jsonl(&[USER, usage, RUNNING]));
+    // Another stream's copy of the user's message: the same id and time, read next to it.
     let mut copy = r[0].clone();
     copy.thread_id = "sthr_child".into();
-    r.push(copy);
+    r.insert(1, copy);
     let s = steps(&r);
     assert_eq!(s.len(), 2);
-    assert_eq!(s[1].index, 2);
+    assert_eq!(s[1].index, 3);
+}
+
+/// A reused id at another time is another event (placeholder ids: `sevt_...` on every event of
+/// an official sample), so it is a step; only the same id at the same time is a copy.
+#[test]
+fn a_reused_id_at_another_time_is_a_step() {
+    let mut r = rows(&jsonl(&[USER, RUNNING]));
+    for e in &mut r {
+        e.event_id = "sevt_...".into();
+    }
+    assert_eq!(steps(&r).len(), 2);
 }
 
 type Parts = (SessionSummary, Vec<EventRow>, Stats, Explanation);

@@ -241,6 +241,20 @@ fn copies_of_an_error_on_two_streams_count_once() {
     assert_eq!(s.errors[0].count, 1);
 }
 
+/// Placeholder ids (`sevt_...` on every event of an official sample): two errors at two times
+/// are two errors, not a copy.
+#[test]
+fn errors_with_one_placeholder_id_at_two_times_count_twice() {
+    let at = |t: &str| {
+        format!(
+            r#"{{"type":"session.error","id":"sevt_...","error":{{"type":"unknown_error","message":"m","retry_status":{{"type":"retrying"}}}},"processed_at":"2026-01-01T00:00:0{t}Z"}}"#
+        )
+    };
+    let events = rows(&format!("{}\n{}", at("1"), at("2")));
+    let s = build(None, &events).report();
+    assert_eq!(s.errors[0].count, 2);
+}
+
 #[test]
 fn the_slowest_spans_are_ranked_and_threads_left_out() {
     let s = build(None, &rows(TOOLS)).report();

@@ -273,6 +273,87 @@ fn an_id_reused_by_another_type_keeps_both_events() {
     assert_eq!(event_rows(&db, PLACEHOLDER).len(), 4);
 }
 
+/// Issue 15 (found on this stop): `diff` counted an event id once across the whole session, so a
+/// recording with placeholder ids (official samples, redacted logs: `sevt_...` on every event)
+/// was one step, and two of them that differed after their first event were "the same" (exit 0).
+/// A second copy is now what every fold calls one: the same id at the same processed time.
+///
+/// Sample: `sample-logs/real/placeholder-ids.sesn_011CZplaceholderIds00001.jsonl`, and a copy
+/// whose answer is another.
+#[test]
+fn diff_of_placeholder_id_recordings_compares_every_event() {
+    let dir = tempdir();
+    let db = dir.path().join("p.db");
+    let file = real_samples_dir().join(format!("placeholder-ids.{PLACEHOLDER}.jsonl"));
+    assert_eq!(code(&run(&db, &["import", file.to_str().unwrap()])), 3);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("Paris"));
+    let other = "sesn_011CZplaceholderOther01";
+    let copy = dir.path().join(format!("placeholder-ids.{other}.jsonl"));
+    std::fs::write(&copy, text.replace("Paris", "Lyon")).unwrap();
+    assert_eq!(code(&run(&db, &["import", copy.to_str().unwrap()])), 3);
+
+    let now = "2026-09-01T00:00:00Z";
+    let o = run(&db, &["diff", PLACEHOLDER, other, "--json", "--now", now]);
+    assert_eq!(code(&o), 1, "the answers differ: {}", stdout(&o));
+    let d: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(d["a"]["steps"], 4, "{d}");
+    assert_eq!(d["b"]["steps"], 4, "{d}");
+    let first = &d["first_divergence"];
+    assert_eq!(first["a"]["type"], "agent.message", "{first}");
+    assert_eq!(first["a"]["index"], 2, "{first}");
+    assert_eq!(
+        d["alignment"],
+        serde_json::json!({"equal": 3, "changed": 1, "only_in_a": 0, "only_in_b": 0})
+    );
+
+    // The same recording against itself: every event a step, all equal.
+    let o = run(
+        &db,
+        &["diff", PLACEHOLDER, PLACEHOLDER, "--json", "--now", now],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let d: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(d["alignment"]["equal"], 4, "{d}");
+}
+
+/// Issue 15 (found with the diff's): the Perfetto trace also drew an event id once, so a
+/// placeholder-id recording's trace had no `agent.message` and no idle status: the session looked
+/// as if it ran to the end of the recording unanswered.
+///
+/// Sample: `sample-logs/real/placeholder-ids.sesn_011CZplaceholderIds00001.jsonl`.
+#[test]
+fn perfetto_of_a_placeholder_id_recording_draws_every_status_and_message() {
+    let dir = tempdir();
+    let db = dir.path().join("p.db");
+    let file = real_samples_dir().join(format!("placeholder-ids.{PLACEHOLDER}.jsonl"));
+    assert_eq!(code(&run(&db, &["import", file.to_str().unwrap()])), 3);
+    let o = run(&db, &["export", PLACEHOLDER, "--format", "perfetto"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let trace: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let drawn: Vec<(String, String)> = trace["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["ph"] != "M")
+        .map(|e| {
+            let field = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+            (field("cat"), field("name"))
+        })
+        .collect();
+    let want = [
+        ("message", "user.message"),
+        ("status", "running"),
+        ("message", "agent.message"),
+        ("status", "idle"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(c, n)| (c.to_string(), n.to_string()))
+        .collect();
+    assert_eq!(drawn, want);
+}
+
 /// Issue 12.11: a WAL database in a read-only place failed every reading command ("unable to open
 /// database file": SQLite cannot create the `-shm` index beside it). Reading commands now open
 /// read-only and read such a file as immutable when its WAL is empty.
