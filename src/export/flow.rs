@@ -2,7 +2,7 @@
 //! each in session order, the replies that belong to each tool call, and the explain verdict at
 //! every session-level idle, all read from a [`SessionDoc`] alone.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
@@ -72,14 +72,12 @@ pub fn facts(doc: &SessionDoc) -> Facts {
 }
 
 /// Indices of the events to show, once each: a copy of an event delivered by a second stream
-/// (same id) is left out.
+/// (the same id at the same time: the stream-copy rule of every fold) is left out; a reused id at
+/// another time (placeholder ids) is another event.
 pub fn unique(doc: &SessionDoc) -> Vec<usize> {
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut copies = crate::analysis::spans::StreamCopies::default();
     (0..doc.events.len())
-        .filter(|&i| {
-            let id = doc.events[i].event_id.as_str();
-            id.is_empty() || seen.insert(id)
-        })
+        .filter(|&i| !copies.is_copy(&doc.events[i].as_ref()))
         .collect()
 }
 

@@ -39,9 +39,11 @@ pub struct Survey {
     /// The types of the events shown (once each).
     pub types: BTreeSet<String>,
     /// The ids more than one row carries (`Store::repeated_ids`; none in a session recorded
-    /// from one stream), each with the index and seq of its first row: the one shown. Every
+    /// from one stream), each with the rows of it that are shown: the first at each time. The
+    /// others are another stream's copies (the same id at the same time, the stream-copy rule of
+    /// every fold); a reused id at another time (placeholder ids) is another event, shown. Every
     /// other event with an id is the only one of its id, and shown.
-    repeated: HashMap<String, Option<(usize, i64)>>,
+    repeated: HashMap<String, Shown>,
     /// The last event with no id (each is shown).
     last_without_id: Option<usize>,
     /// The capture log, redacted, and the report made from it.
@@ -59,11 +61,11 @@ impl Survey {
         let (mut n, mut end_ts) = (0usize, None::<i64>);
         let mut agent: Option<Value> = None;
         let mut types = BTreeSet::new();
-        let mut repeated: HashMap<String, Option<(usize, i64)>> = s
+        let mut repeated: HashMap<String, Shown> = s
             .store
             .repeated_ids(s.id())?
             .into_iter()
-            .map(|id| (id, None))
+            .map(|id| (id, Shown::default()))
             .collect();
         let mut last_without_id = None;
         s.each_event(|e| {
@@ -82,17 +84,22 @@ impl Survey {
             }
             if e.event_id.is_empty() {
                 last_without_id = Some(i);
-            } else if let Some(first) = repeated.get_mut(&e.event_id) {
-                if first.is_some() {
+            } else if let Some(shown) = repeated.get_mut(&e.event_id) {
+                // In session order a copy comes among its id's rows right after the one shown.
+                if shown.at.last().is_some_and(|&(ts, _)| ts == e.ts) {
                     return Ok(());
                 }
-                *first = Some((i, e.seq));
+                shown.at.push((e.ts, i));
+                shown.seqs.push(e.seq);
             }
             if !types.contains(&e.event_type) {
                 types.insert(e.event_type.clone());
             }
             Ok(())
         })?;
+        for shown in repeated.values_mut() {
+            shown.seqs.sort_unstable();
+        }
         let agent = s.object.as_ref().and_then(|o| agent_of(&o.raw)).or(agent);
         let explanation = explain(
             &state.finish(end_ts),
@@ -116,33 +123,45 @@ impl Survey {
         })
     }
 
-    /// Whether the event at index `i` with `id` is shown (the first of its id).
+    /// Whether the event at index `i` with `id` is shown (not another stream's copy).
     pub fn is_shown(&self, i: usize, id: &str) -> bool {
         match self.repeated.get(id) {
-            Some(first) => first.is_some_and(|(f, _)| f == i),
+            Some(shown) => shown.at.binary_search_by_key(&i, |&(_, f)| f).is_ok(),
             None => true,
         }
     }
 
-    /// Whether the row `seq` with `id` is shown (the first of its id).
+    /// Whether the row `seq` with `id` is shown (not another stream's copy).
     pub fn is_shown_seq(&self, seq: i64, id: &str) -> bool {
         match self.repeated.get(id) {
-            Some(first) => first.is_some_and(|(_, f)| f == seq),
+            Some(shown) => shown.seqs.binary_search(&seq).is_ok(),
             None => true,
         }
     }
 
-    /// The index of the event shown for `id`, when the row at index `i` carries it (the
-    /// events with no id: the last of them).
+    /// The index of the event shown for the row at index `i` carrying `id`: its own, or for a
+    /// copy the one it copies (the events with no id: the last of them).
     pub fn index_at(&self, i: usize, id: &str) -> Option<usize> {
         if id.is_empty() {
             return self.last_without_id;
         }
         match self.repeated.get(id) {
-            Some(first) => first.map(|(f, _)| f),
+            Some(shown) => {
+                let k = shown.at.partition_point(|&(_, f)| f <= i);
+                k.checked_sub(1)
+                    .and_then(|k| shown.at.get(k))
+                    .map(|&(_, f)| f)
+            }
             None => Some(i),
         }
     }
+}
+
+/// The shown rows of a repeated id: (time, index) in session order, and their seqs sorted.
+#[derive(Default)]
+struct Shown {
+    at: Vec<(Option<i64>, usize)>,
+    seqs: Vec<i64>,
 }
 
 fn agent_of(raw: &str) -> Option<Value> {

@@ -55,10 +55,12 @@ fn lane_y(name: &str) -> f64 {
 /// Writes the timeline section of `doc`; nothing when no event has a time.
 pub fn write(s: &mut String, doc: &SessionDoc) {
     let unique = flow::unique(doc);
-    let ids: HashMap<&str, usize> = unique
-        .iter()
-        .map(|&i| (doc.events[i].event_id.as_str(), i))
-        .collect();
+    // A span is drawn at the event that opened it: the first shown with its id (an id an event
+    // of another type reused later, or a placeholder id, names that one too).
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    for &i in &unique {
+        ids.entry(doc.events[i].event_id.as_str()).or_insert(i);
+    }
     let mut status = Vec::new();
     let mut markers = Vec::new();
     for &i in &unique {

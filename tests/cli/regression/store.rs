@@ -354,6 +354,47 @@ fn perfetto_of_a_placeholder_id_recording_draws_every_status_and_message() {
     assert_eq!(drawn, want);
 }
 
+/// Issue 15 (found with the diff's): the Markdown and HTML transcripts showed the first event of
+/// each id, so a placeholder-id recording's transcript was the user's question alone: no answer,
+/// no idle. Only another stream's copy (the same id at the same time) is left out now.
+///
+/// Sample: `sample-logs/real/placeholder-ids.sesn_011CZplaceholderIds00001.jsonl`.
+#[test]
+fn transcripts_of_a_placeholder_id_recording_show_every_event() {
+    let dir = tempdir();
+    let db = dir.path().join("p.db");
+    let file = real_samples_dir().join(format!("placeholder-ids.{PLACEHOLDER}.jsonl"));
+    assert_eq!(code(&run(&db, &["import", file.to_str().unwrap()])), 3);
+    let o = run(&db, &["export", PLACEHOLDER, "--format", "md"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let md = stdout(&o);
+    let transcript = &md[md.find("## Transcript").unwrap()..];
+    for shown in [
+        "What is the capital of France?",
+        "session.status_running",
+        "The capital of France is Paris.",
+        "Idle",
+    ] {
+        assert!(transcript.contains(shown), "{shown} missing:\n{transcript}");
+    }
+    let o = run(&db, &["export", PLACEHOLDER, "--format", "html"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let html = stdout(&o);
+    for (n, ty) in [
+        (0, "user.message"),
+        (1, "session.status_running"),
+        (2, "agent.message"),
+        (3, "session.status_idle"),
+    ] {
+        let id = format!("id=\"e{n}\"");
+        let at = html
+            .find(&id)
+            .unwrap_or_else(|| panic!("no {id} in the HTML"));
+        let tag = &html[at..at + html[at..].find('>').unwrap()];
+        assert!(tag.contains(&format!("data-type=\"{ty}\"")), "{tag}");
+    }
+}
+
 /// Issue 12.11: a WAL database in a read-only place failed every reading command ("unable to open
 /// database file": SQLite cannot create the `-shm` index beside it). Reading commands now open
 /// read-only and read such a file as immutable when its WAL is empty.
