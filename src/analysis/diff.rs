@@ -3,26 +3,30 @@
 //! model requests, tool calls and latency, errors, duration) and in the end (status, stop reason,
 //! explain verdict). The `--json` form of [`SessionDiff`] is documented in `docs/diff-json.md`.
 //!
-//! `signature` turns events into comparable steps, `align` lines two step sequences up,
+//! `signature` turns events into comparable steps, `align` lines two step sequences up (`window`
+//! as they stream in),
 //! `deltas` compares the sessions' statistics; this module puts them together.
 
 pub mod align;
 pub mod deltas;
 pub mod signature;
+pub mod window;
 
 #[cfg(test)]
 mod reference_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod window_tests;
 
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeSet;
-use std::time::Instant;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::Duration;
 
-pub use align::{Op, Row, align, align_sigs};
+pub use align::{Op, Row, align};
 pub use deltas::{Count, Deltas, Measure, Sizes};
-pub use signature::{Sig, Signer, Sigs, Step, steps};
+pub use signature::{SharedKinds, Sig, Signer, Sigs, Step, step_of, steps};
 
 use super::explain::Explanation;
 use super::stats::Stats;
@@ -50,8 +54,9 @@ pub struct Side<'a> {
 pub struct DiffOptions {
     /// Aligned steps to show before and after the first divergence.
     pub context: usize,
-    /// When to settle for a quicker, possibly longer alignment (very long, very different pairs).
-    pub deadline: Option<Instant>,
+    /// How long to search for the shortest alignment before settling for a quicker, possibly
+    /// longer one (very long, very different pairs). Time spent waiting for steps is not counted.
+    pub budget: Option<Duration>,
 }
 
 /// The whole comparison.
@@ -165,8 +170,8 @@ pub fn diff(a: &Side<'_>, b: &Side<'_>, opts: &DiffOptions) -> SessionDiff {
     let al = Alignment::new(&sa, &sb, opts);
     report(
         &al,
-        (&a.facts(), &sa, &|i| a.events.get(i)),
-        (&b.facts(), &sb, &|i| b.events.get(i)),
+        (&a.facts(), &|i| a.events.get(i)),
+        (&b.facts(), &|i| b.events.get(i)),
     )
     .expect("every event is in memory")
 }
@@ -191,15 +196,13 @@ pub struct SideFacts<'a> {
     pub explanation: &'a Explanation,
 }
 
-/// A side's facts, its step signatures, and its events by index (those the alignment shows).
-pub type Reader<'s, 'e> = (
-    &'s SideFacts<'s>,
-    &'s Sigs,
-    &'s dyn Fn(usize) -> Option<&'e EventRow>,
-);
+/// A side's facts and its events by their index among the session's events (those the
+/// alignment shows).
+pub type Reader<'s, 'e> = (&'s SideFacts<'s>, &'s dyn Fn(usize) -> Option<&'e EventRow>);
 
 /// Two sessions' steps aligned, before any event is read back: the rows are counted as they
-/// come, and only the first that is not equal and the rows around it are kept.
+/// come, and only the first that is not equal and the rows around it are kept, with their
+/// steps' signatures.
 pub struct Alignment {
     counts: AlignmentSummary,
     /// The position of the first row that is not equal, and the rows shown around it.
@@ -208,69 +211,148 @@ pub struct Alignment {
     /// The steps at the divergence: A's and B's (for a step only one side has, what the other
     /// side does next; `None` at its end).
     at: (Option<usize>, Option<usize>),
+    /// The signatures of the steps shown, by position, on each side.
+    sigs: (BTreeMap<usize, Sig>, BTreeMap<usize, Sig>),
+    /// The names of the kinds the signatures number.
+    kinds: Vec<Box<str>>,
 }
 
 impl Alignment {
+    /// Aligns two sessions' signatures, both in memory.
     pub fn new(sa: &Sigs, sb: &Sigs, opts: &DiffOptions) -> Alignment {
+        // The kinds as numbers shared by both sides.
+        let kinds = SharedKinds::default();
+        let shared = |s: &Sigs| -> Vec<u32> { s.kinds.iter().map(|k| kinds.number(k)).collect() };
+        let (ka, kb) = (shared(sa), shared(sb));
+        let renumber = |ks: &[u32], s: &Sig| Sig {
+            kind: ks.get(s.kind as usize).copied().unwrap_or(u32::MAX),
+            ..*s
+        };
+        Alignment::streamed(
+            sa.steps.iter().map(|s| renumber(&ka, s)),
+            sb.steps.iter().map(|s| renumber(&kb, s)),
+            opts,
+            &kinds,
+        )
+    }
+
+    /// Aligns two sessions' signatures as they come (from [`Signer`]s sharing `kinds`), holding
+    /// a window of each ([`window`]).
+    pub fn streamed(
+        a: impl Iterator<Item = Sig>,
+        b: impl Iterator<Item = Sig>,
+        opts: &DiffOptions,
+        kinds: &SharedKinds,
+    ) -> Alignment {
+        Alignment::in_windows(a, b, opts, kinds, window::WINDOW)
+    }
+
+    /// [`Alignment::streamed`] with windows of `window` steps.
+    pub fn in_windows(
+        a: impl Iterator<Item = Sig>,
+        b: impl Iterator<Item = Sig>,
+        opts: &DiffOptions,
+        kinds: &SharedKinds,
+        window: usize,
+    ) -> Alignment {
         let mut al = Alignment {
             counts: AlignmentSummary::default(),
             first: None,
             shown: Vec::new(),
             at: (None, None),
+            sigs: (BTreeMap::new(), BTreeMap::new()),
+            kinds: Vec::new(),
         };
         // Rows kept before the divergence (the last `context`), and still to keep after it.
-        let mut before = std::collections::VecDeque::with_capacity(opts.context + 1);
+        let mut before = VecDeque::with_capacity(opts.context + 1);
         let mut after = 0;
         let mut n = 0;
-        align_sigs(sa, sb, opts.deadline, &mut |r| {
+        window::align_windows(a, b, window, opts.budget, &mut |r, sa, sb| {
             match r.op {
                 Op::Equal => al.counts.equal += 1,
                 Op::Changed => al.counts.changed += 1,
                 Op::OnlyInA => al.counts.only_in_a += 1,
                 Op::OnlyInB => al.counts.only_in_b += 1,
             }
+            let row = (r, sa.copied(), sb.copied());
             if al.first.is_none() {
                 if r.op == Op::Equal {
-                    before.push_back(r);
+                    before.push_back(row);
                     if before.len() > opts.context {
                         before.pop_front();
                     }
                 } else {
                     al.first = Some(n);
-                    al.shown.extend(before.drain(..));
-                    al.shown.push(r);
+                    for kept in before.drain(..).chain([row]) {
+                        al.keep(kept);
+                    }
                     al.at = (r.a, r.b);
                     after = opts.context;
                 }
             } else {
                 if after > 0 {
-                    al.shown.push(r);
+                    al.keep(row);
                     after -= 1;
                 }
-                al.at.0 = al.at.0.or(r.a);
-                al.at.1 = al.at.1.or(r.b);
+                if al.at.0.is_none() && r.a.is_some() {
+                    al.at.0 = r.a;
+                    al.keep_sigs(row);
+                }
+                if al.at.1.is_none() && r.b.is_some() {
+                    al.at.1 = r.b;
+                    al.keep_sigs(row);
+                }
             }
             n += 1;
         });
+        al.kinds = kinds.names();
         al
     }
 
-    /// The positions among A's and B's steps whose events the report shows.
-    pub fn shown_steps(&self) -> (BTreeSet<usize>, BTreeSet<usize>) {
-        let (ia, ib) = self.at;
-        let a = self.shown.iter().filter_map(|r| r.a).chain(ia).collect();
-        let b = self.shown.iter().filter_map(|r| r.b).chain(ib).collect();
-        (a, b)
+    fn keep(&mut self, row: (Row, Option<Sig>, Option<Sig>)) {
+        self.shown.push(row.0);
+        self.keep_sigs(row);
+    }
+
+    fn keep_sigs(&mut self, (r, sa, sb): (Row, Option<Sig>, Option<Sig>)) {
+        if let (Some(i), Some(s)) = (r.a, sa) {
+            self.sigs.0.insert(i, s);
+        }
+        if let (Some(j), Some(s)) = (r.b, sb) {
+            self.sigs.1.insert(j, s);
+        }
+    }
+
+    /// The indices among A's and B's events of the steps the report shows.
+    pub fn shown_events(&self) -> (BTreeSet<usize>, BTreeSet<usize>) {
+        let events = |m: &BTreeMap<usize, Sig>| m.values().map(|s| s.index as usize).collect();
+        (events(&self.sigs.0), events(&self.sigs.1))
+    }
+
+    /// How many steps each side has.
+    pub fn steps(&self) -> (usize, usize) {
+        let c = &self.counts;
+        let both = c.equal + c.changed;
+        ((both + c.only_in_a) as usize, (both + c.only_in_b) as usize)
     }
 }
 
 /// The comparison of two aligned sessions; `None` when an event the alignment shows is not
 /// given.
 pub fn report(al: &Alignment, a: Reader<'_, '_>, b: Reader<'_, '_>) -> Option<SessionDiff> {
-    let (fa, sa, ea) = a;
-    let (fb, sb, eb) = b;
-    let step_a = |i: usize| sa.step(i, ea(sa.get(i)?.index as usize)?);
-    let step_b = |i: usize| sb.step(i, eb(sb.get(i)?.index as usize)?);
+    let (fa, ea) = a;
+    let (fb, eb) = b;
+    fn step<'e>(
+        sigs: &BTreeMap<usize, Sig>,
+        kinds: &[Box<str>],
+        events: &dyn Fn(usize) -> Option<&'e EventRow>,
+        i: usize,
+    ) -> Option<Step<'e>> {
+        let s = sigs.get(&i)?;
+        Some(step_of(s, kinds, events(s.index as usize)?))
+    }
+    let step_a = |i: usize| step(&al.sigs.0, &al.kinds, ea, i);
+    let step_b = |i: usize| step(&al.sigs.1, &al.kinds, eb, i);
     let refer_a = |i: usize| Some(step_ref(&step_a(i)?, i, fa.summary.first_ts));
     let refer_b = |i: usize| Some(step_ref(&step_b(i)?, i, fb.summary.first_ts));
     let (first_divergence, context) = match al.first {
@@ -310,14 +392,15 @@ pub fn report(al: &Alignment, a: Reader<'_, '_>, b: Reader<'_, '_>) -> Option<Se
             .zip(s.summary.last_ts)
             .map(|(f, l)| (l - f) as f64 / 1000.0),
     };
+    let (na, nb) = al.steps();
     Some(SessionDiff {
-        a: side_info(fa, sa.len()),
-        b: side_info(fb, sb.len()),
+        a: side_info(fa, na),
+        b: side_info(fb, nb),
         same: first_divergence.is_none(),
         alignment: al.counts,
         first_divergence,
         context,
-        deltas: deltas::deltas(fa.stats, fb.stats, sizes(fa, sa.len()), sizes(fb, sb.len())),
+        deltas: deltas::deltas(fa.stats, fb.stats, sizes(fa, na), sizes(fb, nb)),
     })
 }
 

@@ -6,6 +6,9 @@
 //! called with another input is one *changed* step rather than one removed and one added. What
 //! still does not match inside such a stretch is paired up in order as changed steps, and the
 //! longer side's remainder is only in that side.
+//!
+//! [`align`] aligns two whole sequences; `window` aligns two streams the same way, a window at a
+//! time.
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -13,7 +16,7 @@ use similar::{Algorithm, DiffTag, capture_diff_deadline};
 use std::ops::{Index, Range};
 use std::time::Instant;
 
-use super::signature::{Sigs, Step};
+use super::signature::Step;
 
 /// What alignment reads of a step: its digest and its kind.
 pub trait Keyed {
@@ -76,42 +79,6 @@ pub fn align<S: Keyed>(a: &[S], b: &[S], deadline: Option<Instant>) -> Vec<Row> 
     rows
 }
 
-/// Aligns two sessions' signatures as [`align`] aligns their steps, handing each row to
-/// `emit` in order: nothing is kept per row.
-pub fn align_sigs<'s>(
-    a: &'s Sigs,
-    b: &'s Sigs,
-    deadline: Option<Instant>,
-    emit: &mut dyn FnMut(Row),
-) {
-    // The kinds as numbers shared by both sides.
-    let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
-    let mut shared = |kinds: &'s [Box<str>]| -> Vec<u32> {
-        kinds
-            .iter()
-            .map(|k| {
-                let next = ids.len() as u32;
-                *ids.entry(k).or_insert(next)
-            })
-            .collect()
-    };
-    let (ka, kb) = (shared(&a.kinds), shared(&b.kinds));
-    let kind = |kinds: &[u32], s: Option<&super::Sig>| {
-        s.and_then(|s| kinds.get(s.kind as usize))
-            .copied()
-            .unwrap_or(u32::MAX)
-    };
-    each_row(
-        &SigKeys(a),
-        a.len(),
-        &SigKeys(b),
-        b.len(),
-        (&|i| kind(&ka, a.get(i)), &|j| kind(&kb, b.get(j))),
-        deadline,
-        emit,
-    );
-}
-
 /// The keys of steps, as the diff reads them.
 struct Keys<'s, S>(&'s [S]);
 
@@ -119,16 +86,6 @@ impl<S: Keyed> Index<usize> for Keys<'_, S> {
     type Output = u64;
     fn index(&self, i: usize) -> &u64 {
         self.0[i].key()
-    }
-}
-
-/// The keys of signatures, as the diff reads them.
-struct SigKeys<'s>(&'s Sigs);
-
-impl Index<usize> for SigKeys<'_> {
-    type Output = u64;
-    fn index(&self, i: usize) -> &u64 {
-        &self.0.steps[i].key
     }
 }
 
@@ -185,7 +142,7 @@ fn intern<'s, S, K: std::hash::Hash + Eq>(
     (ka, kb)
 }
 
-fn only(emit: &mut dyn FnMut(Row), range: Range<usize>, op: Op) {
+pub(super) fn only(emit: &mut dyn FnMut(Row), range: Range<usize>, op: Op) {
     range.for_each(|i| {
         emit(match op {
             Op::OnlyInB => Row {
@@ -204,7 +161,7 @@ fn only(emit: &mut dyn FnMut(Row), range: Range<usize>, op: Op) {
 
 /// The second pass over a stretch that did not match: align by kind of step (`ca` and `cb`:
 /// the kinds of the stretch's steps).
-fn by_kind(
+pub(super) fn by_kind(
     emit: &mut dyn FnMut(Row),
     ca: &[u32],
     cb: &[u32],

@@ -11,7 +11,7 @@ use crate::inspect::diff::{shown_events, step_signatures};
 fn whole(a: &Side<'_>, b: &Side<'_>, opts: &DiffOptions) -> SessionDiff {
     let sa = steps(a.events);
     let sb = steps(b.events);
-    let rows = align(&sa, &sb, opts.deadline);
+    let rows = align(&sa, &sb, None);
     let mut alignment = AlignmentSummary::default();
     for r in &rows {
         match r.op {
@@ -157,7 +157,7 @@ fn the_streamed_diff_equals_the_whole_one_on_pairs_of_every_sample() {
     for context in [0, 3] {
         let opts = DiffOptions {
             context,
-            deadline: None,
+            budget: None,
         };
         // Each sample against itself, the next one and one further on, on both sides.
         let n = sides.len();
@@ -168,11 +168,11 @@ fn the_streamed_diff_equals_the_whole_one_on_pairs_of_every_sample() {
                 let want = whole(&side(a), &side(b), &opts);
                 assert_eq!(diff(&side(a), &side(b), &opts), want);
                 let al = Alignment::new(sa, sb, &opts);
-                let (shown_a, shown_b) = al.shown_steps();
-                let ea = shown_events(&store, &a.0.id, sa, &shown_a).unwrap();
-                let eb = shown_events(&store, &b.0.id, sb, &shown_b).unwrap();
+                let (shown_a, shown_b) = al.shown_events();
+                let ea = shown_events(&store, &a.0.id, &shown_a).unwrap();
+                let eb = shown_events(&store, &b.0.id, &shown_b).unwrap();
                 let (fa, fb) = (fact(a, *na), fact(b, *nb));
-                let got = report(&al, (&fa, sa, &|i| ea.get(&i)), (&fb, sb, &|i| eb.get(&i)));
+                let got = report(&al, (&fa, &|i| ea.get(&i)), (&fb, &|i| eb.get(&i)));
                 assert_eq!(got.as_ref(), Some(&want), "{} vs {}", a.0.id, b.0.id);
                 diverged += usize::from(!want.same);
             }

@@ -22,6 +22,7 @@
 
 use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::analysis::seen::id_hash;
 use crate::analysis::spans::StreamCopies;
@@ -70,7 +71,8 @@ pub struct Sig {
     pub key: u64,
     /// Position of the event in the session's events (session order, 0-based).
     pub index: u32,
-    /// As [`Step::kind`]: its number in [`Sigs::kinds`].
+    /// As [`Step::kind`]: its number in [`Sigs::kinds`], or in the [`SharedKinds`] its signer
+    /// shares.
     pub kind: u32,
 }
 
@@ -95,27 +97,58 @@ impl Sigs {
         self.steps.get(i)
     }
 
-    /// The kind of step `s`.
-    pub fn kind(&self, s: &Sig) -> &str {
-        self.kinds.get(s.kind as usize).map_or("", |k| k)
-    }
-
     /// Step `i`, given its event; `None` when there is no such step.
     pub fn step<'a>(&self, i: usize, event: &'a EventRow) -> Option<Step<'a>> {
-        let s = self.get(i)?;
-        let kind = self.kind(s);
-        // A kind is the event's type, then the tool after a space when there is one.
-        let tool = kind
-            .strip_prefix(event.event_type.as_str())
-            .and_then(|t| t.strip_prefix(' '))
-            .map(str::to_string);
-        Some(Step {
-            index: s.index as usize,
-            event,
-            tool,
-            key: s.key,
-            kind: kind.to_string(),
-        })
+        Some(step_of(self.get(i)?, &self.kinds, event))
+    }
+}
+
+/// The step a signature stands for, given its event and the names of the kinds its `kind`
+/// numbers.
+pub fn step_of<'a>(s: &Sig, kinds: &[Box<str>], event: &'a EventRow) -> Step<'a> {
+    let kind = kinds.get(s.kind as usize).map_or("", |k| k);
+    // A kind is the event's type, then the tool after a space when there is one.
+    let tool = kind
+        .strip_prefix(event.event_type.as_str())
+        .and_then(|t| t.strip_prefix(' '))
+        .map(str::to_string);
+    Step {
+        index: s.index as usize,
+        event,
+        tool,
+        key: s.key,
+        kind: kind.to_string(),
+    }
+}
+
+/// The kinds of step, numbered: shared by two signers, their signatures' kinds compare by
+/// number. Cheap to clone (one table).
+#[derive(Clone, Default)]
+pub struct SharedKinds(Arc<Mutex<KindTable>>);
+
+#[derive(Default)]
+struct KindTable {
+    ids: FxHashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl SharedKinds {
+    /// The number of `kind`, given the first time it is asked for.
+    pub fn number(&self, kind: &str) -> u32 {
+        let mut t = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(&n) = t.ids.get(kind) {
+            return n;
+        }
+        let n = t.names.len() as u32;
+        t.names.push(kind.into());
+        t.ids.insert(kind.into(), n);
+        n
+    }
+
+    /// The kinds by number.
+    pub fn names(&self) -> Vec<Box<str>> {
+        let t = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        t.names.clone()
     }
 }
 
@@ -128,22 +161,21 @@ pub struct Signer {
     /// The ids seen at the current time (a second copy is not a step): nothing kept per event.
     copies: StreamCopies,
     /// Tool names (numbers in `tool_names`) by the hash of the id of the event that used them,
-    /// for the results that answer them.
+    /// until a result answers it (so that only calls still open are kept).
     tools: FxHashMap<u64, u32>,
     tool_names: Vec<String>,
-    /// Numbers of the kinds and of the tool names.
+    /// The kinds' numbers, kept here once asked for in `kinds`.
     kind_ids: FxHashMap<String, u32>,
+    kinds: SharedKinds,
     tool_ids: FxHashMap<String, u32>,
 }
 
 impl Signer {
-    /// A signer for a session of about `events` events, with room for them from the start (so
-    /// that the signatures do not grow by doubling, briefly holding both the old and the new).
-    pub fn with_capacity(events: usize) -> Signer {
-        let mut sigs = Sigs::default();
-        sigs.steps.reserve_exact(events);
+    /// A signer that numbers kinds in `kinds`, alike with every other signer sharing it. Its
+    /// signatures are meant to be taken as they come ([`Signer::take_steps`]).
+    pub fn sharing(kinds: &SharedKinds) -> Signer {
         Signer {
-            sigs,
+            kinds: kinds.clone(),
             ..Signer::default()
         }
     }
@@ -166,7 +198,8 @@ impl Signer {
             }
             name
         } else if TOOL_RESULTS.contains(&ty) {
-            e.link_id.and_then(|l| self.tools.get(&id_hash(l))).copied()
+            // A call is answered once (another stream's copy of its result is not a step).
+            e.link_id.and_then(|l| self.tools.remove(&id_hash(l)))
         } else {
             None
         };
@@ -178,11 +211,11 @@ impl Signer {
             Some(t) => format!("{ty} {t}"),
             None => ty.to_string(),
         };
-        let next = self.sigs.kinds.len() as u32;
-        let kind = *self.kind_ids.entry(kind).or_insert_with_key(|k| {
-            self.sigs.kinds.push(k.as_str().into());
-            next
-        });
+        let shared = &self.kinds;
+        let kind = *self
+            .kind_ids
+            .entry(kind)
+            .or_insert_with_key(|k| shared.number(k));
         self.sigs.steps.push(Sig {
             key,
             index: u32::try_from(index).unwrap_or(u32::MAX),
@@ -204,9 +237,20 @@ impl Signer {
         self.events
     }
 
-    /// The signatures, in session order.
+    /// The signatures made since the last call, in session order.
+    pub fn take_steps(&mut self) -> Vec<Sig> {
+        std::mem::take(&mut self.sigs.steps)
+    }
+
+    /// How many signatures were made since [`Signer::take_steps`] was last called.
+    pub fn pending(&self) -> usize {
+        self.sigs.steps.len()
+    }
+
+    /// The signatures not taken, in session order, and the names of the kinds they number.
     pub fn finish(mut self) -> Sigs {
         self.sigs.steps.shrink_to_fit();
+        self.sigs.kinds = self.kinds.names();
         self.sigs
     }
 }

@@ -213,7 +213,7 @@ fn diff_reports_the_first_divergence_with_context_and_deltas() {
         &side(&pb),
         &DiffOptions {
             context: 1,
-            deadline: None,
+            budget: None,
         },
     );
     assert!(!d.same);
