@@ -3,7 +3,7 @@
 # `jsonl --redact`, `tape`, `md`, `html`, `perfetto`, `otlp` and `diff` of two different sessions, at SMALL and at LARGE events a session,
 # each timed as a whole command (median of RUNS) with its peak RSS, and the LARGE/SMALL ratio of
 # each peak. A format that streams has about the same peak at both sizes (the JSON Lines export
-# is the floor); diff keeps a few dozen bytes a step (ARCHITECTURE.md, `analysis/diff`).
+# is the floor); diff holds a window of each side's steps (ARCHITECTURE.md, `analysis/diff`).
 #
 #   bash bench/export_scale.sh
 #
