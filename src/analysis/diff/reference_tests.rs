@@ -180,3 +180,72 @@ fn the_streamed_diff_equals_the_whole_one_on_pairs_of_every_sample() {
     }
     assert!(diverged > 50, "{diverged}");
 }
+
+#[test]
+fn sample_pairs_aligned_in_tiny_windows_as_they_stream_diverge_where_the_whole_diff_does() {
+    use crate::inspect::diff::sign_steps;
+    let (_dir, store) = crate::export::streaming_tests::every_sample();
+    let ids: Vec<String> = store
+        .sessions()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let sides: Vec<Parts> = ids.iter().map(|id| parts(&store, id)).collect();
+    let opts = DiffOptions {
+        context: 2,
+        budget: None,
+    };
+    let n = sides.len();
+    let mut diverged = 0;
+    for window in [2, 5, 16] {
+        for (i, j) in (0..n).flat_map(|i| [(i, i), (i, (i + 1) % n), (i, (i + 3) % n)]) {
+            let (a, b) = (&sides[i], &sides[j]);
+            let want = whole(&side(a), &side(b), &opts);
+            // As `flightrec diff` reads them: signers sharing one table of kinds, in chunks.
+            let kinds = SharedKinds::default();
+            let signed = |id: &str| {
+                let mut steps = Vec::new();
+                let events = sign_steps(&store, id, &kinds, |c| {
+                    steps.push(c);
+                    true
+                })
+                .unwrap();
+                (events, steps)
+            };
+            let ((na, sa), (nb, sb)) = (signed(&a.0.id), signed(&b.0.id));
+            let flat = |s: Vec<Vec<Sig>>| s.into_iter().flatten();
+            let al = Alignment::in_windows(flat(sa), flat(sb), &opts, &kinds, window);
+            let (shown_a, shown_b) = al.shown_events();
+            let ea = shown_events(&store, &a.0.id, &shown_a).unwrap();
+            let eb = shown_events(&store, &b.0.id, &shown_b).unwrap();
+            let (fa, fb) = (fact(a, na), fact(b, nb));
+            let got = report(&al, (&fa, &|i| ea.get(&i)), (&fb, &|i| eb.get(&i)))
+                .unwrap_or_else(|| panic!("an event shown was not read: {i} vs {j}"));
+            let what = format!("{} vs {} in windows of {window}", a.0.id, b.0.id);
+            // The same sides, steps and verdicts, and the same point of divergence: the end of
+            // the common start, whatever the alignment makes of what follows.
+            assert_eq!(
+                (&got.a, &got.b, got.same),
+                (&want.a, &want.b, want.same),
+                "{what}"
+            );
+            assert_eq!(got.deltas, want.deltas, "{what}");
+            let at = |d: &SessionDiff| {
+                d.first_divergence.as_ref().map(|f| {
+                    let step = |s: &Option<StepRef>| s.as_ref().map(|s| (s.step, s.index));
+                    (step(&f.a), step(&f.b))
+                })
+            };
+            assert_eq!(at(&got), at(&want), "{what}");
+            let c = got.alignment;
+            assert_eq!(c.equal + c.changed + c.only_in_a, got.a.steps, "{what}");
+            assert_eq!(c.equal + c.changed + c.only_in_b, got.b.steps, "{what}");
+            if i == j {
+                assert_eq!(got, want, "{what}");
+            }
+            diverged += usize::from(!got.same);
+        }
+    }
+    assert!(diverged > 30, "{diverged}");
+}
