@@ -675,6 +675,20 @@ impl SpanBuilder {
         self.split_off(|i, _| i < k)
     }
 
+    /// [`SpanBuilder::take_settled`], passing over the open thread spans among the leading ones
+    /// (a thread's span lasts its whole life): they stay held, and the settled spans after them
+    /// are taken, in order, with the indices they had in [`SpanBuilder::held`].
+    pub fn take_settled_past_threads(&mut self) -> Vec<(usize, Span)> {
+        let settled = self.settled();
+        let k = (self.spans.iter().enumerate())
+            .take_while(|(i, s)| settled.contains(i) || (s.kind == SpanKind::Thread && s.open))
+            .count();
+        if k == 0 {
+            return Vec::new();
+        }
+        self.split_off_at(|i, _| i < k && settled.contains(&i))
+    }
+
     /// Removes every span nothing can change any more, wherever it is, and gives them back in
     /// order with the indices they had in [`SpanBuilder::held`]: what a writer that can put them
     /// back in order later takes when the oldest open span would hold every later one.

@@ -19,11 +19,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use super::checkpoint;
 use super::prices::{self, RequestTokens};
 use super::spans::{Span, SpanBuilder, SpanKind};
+
+mod ledger;
 use crate::model::typed::{ModelUsage, SessionUsage};
 use crate::store::EventRef;
 
@@ -494,7 +496,19 @@ pub struct StatsBuilder {
     counted_errors: super::spans::StreamCopies,
     /// The newest `session.usage` (id, processed_at, raw), parsed once at the end.
     newest_usage: Option<(String, Option<String>, String)>,
+    /// The spans accounted as they settled.
+    ledger: ledger::Ledger,
+    /// The opening-order index of each span held (in the order held), and of the next.
+    held: Vec<usize>,
+    opened: usize,
+    /// How many spans held make the next try at accounting the settled ones.
+    next_settle: usize,
+    /// The fewest spans held between two tries.
+    settle_every: usize,
 }
+
+/// Spans held before the settled ones are first accounted (and the fewest more after).
+const SETTLE_EVERY: usize = 4096;
 
 impl StatsBuilder {
     /// `agent` is the session object's `agent` (JSON text), if one was stored.
@@ -507,7 +521,27 @@ impl StatsBuilder {
             acc: Accumulator::default(),
             counted_errors: super::spans::StreamCopies::default(),
             newest_usage: None,
+            ledger: ledger::Ledger::new(false),
+            held: Vec::new(),
+            opened: 0,
+            next_settle: SETTLE_EVERY,
+            settle_every: SETTLE_EVERY,
         }
+    }
+
+    /// Tries to account the settled spans once `n` are held (and at least `n` more after each
+    /// try): the tests compare every `n`, down to 1, with never (`usize::MAX`).
+    #[cfg(test)]
+    pub(crate) fn settling_every(mut self, n: usize) -> StatsBuilder {
+        (self.next_settle, self.settle_every) = (n, n);
+        self
+    }
+
+    /// Reads the rules' tool calls too, for [`StatsBuilder::finish_with_calls`] (asked for
+    /// before the first event).
+    pub fn read_calls(mut self) -> StatsBuilder {
+        self.ledger = ledger::Ledger::new(true);
+        self
     }
 
     /// The session object's `agent` given after the events (it is read only at the end): the
@@ -531,6 +565,7 @@ impl StatsBuilder {
                 self.error(ev);
                 if ev.event_type == "workflow_run.error" {
                     self.spans.push(ev);
+                    self.settle();
                 }
             }
             "session.updated" => {
@@ -553,8 +588,43 @@ impl StatsBuilder {
                 slot.2.clear();
                 slot.2.push_str(ev.raw);
             }
-            _ => self.spans.push(ev),
+            _ => {
+                self.spans.push(ev);
+                self.settle();
+            }
         }
+    }
+
+    /// Accounts the leading spans nothing can change any more, when enough are held: a long
+    /// session's statistics then hold what they sum, not its spans. An open thread's span is
+    /// passed over (it is accounted at the end: it only names the thread's agent); a span of any
+    /// other kind left open early holds back the ones after it, so the next try waits for twice
+    /// as many.
+    fn settle(&mut self) {
+        // The spans the event opened.
+        while self.held.len() < self.spans.len() {
+            self.held.push(self.opened);
+            self.opened += 1;
+        }
+        if self.spans.len() < self.next_settle {
+            return;
+        }
+        let settled = self.spans.take_settled_past_threads();
+        let mut at = settled.iter().map(|(i, _)| *i).peekable();
+        let mut i = 0;
+        let mut opened = Vec::with_capacity(settled.len());
+        self.held.retain(|&o| {
+            let taken = at.next_if_eq(&i).is_some();
+            i += 1;
+            if taken {
+                opened.push(o);
+            }
+            !taken
+        });
+        let settled = opened.into_iter().zip(settled.into_iter().map(|(_, s)| s));
+        self.ledger.take(&mut self.acc, &self.session_id, settled);
+        let held = self.spans.len();
+        self.next_settle = held.saturating_add(held.max(self.settle_every));
     }
 
     fn error(&mut self, ev: &EventRef<'_>) {
@@ -586,7 +656,8 @@ impl StatsBuilder {
     /// [`StatsBuilder::finish`] and the session's completed tool calls, as
     /// [`super::rules::tool_calls`] reads them from the spans of the session's
     /// [`super::rules::TOOL_TYPES`] events: these spans pair by their own ids, so the statistics'
-    /// spans (of every span type) hold the same calls.
+    /// spans (of every span type) hold the same calls. They are read only when
+    /// [`StatsBuilder::read_calls`] was asked for (empty otherwise).
     pub fn finish_with_calls(self, end_ts: Option<i64>) -> (Accumulator, Vec<(String, i64)>) {
         self.finish_spans(end_ts, true)
     }
@@ -596,74 +667,21 @@ impl StatsBuilder {
         end_ts: Option<i64>,
         calls: bool,
     ) -> (Accumulator, Vec<(String, i64)>) {
-        let spans = std::mem::take(&mut self.spans).finish(end_ts);
-        let calls = match calls {
-            true => super::rules::tool_calls(&spans),
-            false => Vec::new(),
-        };
-        let thread_agents: HashMap<&str, &str> = spans
-            .iter()
-            .filter(|s| s.kind == SpanKind::Thread)
-            .filter_map(|s| Some((s.thread_id.as_deref()?, s.name.as_str())))
-            .collect();
-        let mut waits: HashMap<&str, i64> = HashMap::new();
+        let rest = std::mem::take(&mut self.spans).finish(end_ts);
         let mut acc = std::mem::take(&mut self.acc);
         if let Some((id, at, raw)) = self.newest_usage.take() {
             let x: Extras = serde_json::from_str(&raw).unwrap_or_default();
             acc.reported = x.usage.map(|u| Reported::from_usage(id, at, &u));
         }
-        let mut slow: Vec<(i64, usize)> = Vec::new();
-        for (i, s) in spans.iter().enumerate() {
-            let duration = match (s.start_ts, s.end_ts) {
-                (Some(a), Some(b)) => Some((b - a).max(0)),
-                _ => None,
-            };
-            match s.kind {
-                SpanKind::ModelRequest => {
-                    let agent = s
-                        .thread_id
-                        .as_deref()
-                        .and_then(|t| thread_agents.get(t).copied());
-                    // A thread not created in the recording is the primary one.
-                    let model = self.agents_at(s.start_ts).model_for(agent);
-                    acc.request(&self.session_id, s, model, duration);
-                }
-                SpanKind::Permission => {
-                    if let Some(d) = duration {
-                        waits.insert(s.start_id.as_str(), d);
-                    }
-                }
-                SpanKind::Tool | SpanKind::McpTool | SpanKind::CustomTool => {
-                    let wait = match waits.is_empty() {
-                        true => 0,
-                        false => waits.get(s.start_id.as_str()).copied().unwrap_or(0),
-                    };
-                    acc.tool(&self.session_id, s, duration.map(|d| (d - wait).max(0)));
-                }
-                SpanKind::OutcomeEvaluation => {
-                    if let Some(u) = &s.usage {
-                        acc.grader.add(u, s.is_error);
-                    }
-                }
-                _ => {}
-            }
-            if s.kind != SpanKind::Thread
-                && let Some(d) = duration
-            {
-                slow.push((d, i));
-            }
-        }
-        let rank = |&(d, i): &(i64, usize)| (std::cmp::Reverse(d), i);
-        if slow.len() > SLOWEST {
-            slow.select_nth_unstable_by_key(SLOWEST - 1, rank);
-            slow.truncate(SLOWEST);
-        }
-        slow.sort_unstable_by_key(rank);
-        acc.slowest = slow
-            .into_iter()
-            .filter_map(|(d, i)| spans.get(i).map(|s| slow_span(&self.session_id, s, d)))
-            .collect();
-        (acc, calls)
+        let mut ledger = std::mem::take(&mut self.ledger);
+        let next = self.opened;
+        let opened = std::mem::take(&mut self.held).into_iter().chain(next..);
+        ledger.take(&mut acc, &self.session_id, opened.zip(rest));
+        // A thread not created in the recording is the primary one.
+        let read = ledger.finish(&mut acc, &self.session_id, |ts, agent| {
+            self.agents_at(ts).model_for(agent)
+        });
+        (acc, if calls { read } else { Vec::new() })
     }
 }
 
@@ -749,7 +767,8 @@ impl Accumulator {
         }
     }
 
-    fn request(&mut self, session_id: &str, s: &Span, model: Option<&str>, duration: Option<i64>) {
+    fn request(&mut self, session_id: &str, s: &ledger::Request, model: Option<&str>) {
+        let duration = s.duration;
         let zero = ModelUsage::default();
         let u = s.usage.as_ref().unwrap_or(&zero);
         let speed = u.speed.clone();
@@ -797,7 +816,7 @@ impl Accumulator {
                 cache_read_input_tokens: u.cache_read_input_tokens,
                 cache_creation_input_tokens: u.cache_creation_input_tokens,
                 cost_usd: cost,
-                ts: s.start_ts.or(s.end_ts),
+                ts: s.ts,
                 partial: s.partial,
             });
         }
@@ -997,5 +1016,7 @@ impl Accumulator {
 
 pub mod groups;
 
+#[cfg(test)]
+mod ledger_tests;
 #[cfg(test)]
 mod tests;

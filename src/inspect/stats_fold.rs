@@ -84,6 +84,9 @@ impl StatsFold {
         if requests {
             b = b.keep_requests();
         }
+        if calls {
+            b = b.read_calls();
+        }
         StatsFold {
             b,
             calls,

@@ -32,7 +32,7 @@ use crate::analysis::explain::unblock::Unblock;
 use crate::analysis::findings::Findings;
 use crate::analysis::state::State;
 
-pub use tools::{TOOL_TYPES, ToolTimes, calls as tool_calls};
+pub use tools::{TOOL_TYPES, ToolTimes, calls as tool_calls, watched as tool_watched};
 pub use verdict::from_explanation;
 
 /// A rule. The code (`as_str`) is what alerts, metrics labels and JSON carry.
