@@ -675,13 +675,14 @@ impl SpanBuilder {
         self.split_off(|i, _| i < k)
     }
 
-    /// [`SpanBuilder::take_settled`], passing over the open thread spans among the leading ones
-    /// (a thread's span lasts its whole life): they stay held, and the settled spans after them
-    /// are taken, in order, with the indices they had in [`SpanBuilder::held`].
-    pub fn take_settled_past_threads(&mut self) -> Vec<(usize, Span)> {
+    /// [`SpanBuilder::take_settled`], passing over the leading spans not settled yet that `pass`
+    /// allows (a fold whose sums do not depend on their order): they stay held, and the settled
+    /// spans after them are taken, in order, with the indices they had in
+    /// [`SpanBuilder::held`].
+    pub fn take_settled_passing(&mut self, pass: impl Fn(&Span) -> bool) -> Vec<(usize, Span)> {
         let settled = self.settled();
         let k = (self.spans.iter().enumerate())
-            .take_while(|(i, s)| settled.contains(i) || (s.kind == SpanKind::Thread && s.open))
+            .take_while(|(i, s)| settled.contains(i) || pass(s))
             .count();
         if k == 0 {
             return Vec::new();

@@ -596,9 +596,9 @@ impl StatsBuilder {
     }
 
     /// Accounts the leading spans nothing can change any more, when enough are held: a long
-    /// session's statistics then hold what they sum, not its spans. An open thread's span is
-    /// passed over (it is accounted at the end: it only names the thread's agent); a span of any
-    /// other kind left open early holds back the ones after it, so the next try waits for twice
+    /// session's statistics then hold what they sum, not its spans. Spans whose accounting does
+    /// not depend on order are passed over while open ([`ledger::passable`]); a tool call or a
+    /// permission left open early holds back the spans after it, so the next try waits for twice
     /// as many.
     fn settle(&mut self) {
         // The spans the event opened.
@@ -609,7 +609,7 @@ impl StatsBuilder {
         if self.spans.len() < self.next_settle {
             return;
         }
-        let settled = self.spans.take_settled_past_threads();
+        let settled = (self.spans).take_settled_passing(|s| ledger::passable(s.kind));
         let mut at = settled.iter().map(|(i, _)| *i).peekable();
         let mut i = 0;
         let mut opened = Vec::with_capacity(settled.len());

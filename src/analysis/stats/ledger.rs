@@ -1,11 +1,13 @@
 //! A session's spans accounted into its statistics in opening order, a run at a time as they
-//! settle ([`SpanBuilder::take_settled_past_threads`]), then the rest at the end: the statistics
-//! hold what they sum, not every span.
+//! settle ([`SpanBuilder::take_settled_passing`]), then the rest at the end: the statistics hold
+//! what they sum, not every span.
 //!
-//! The order is the one a single pass over all the spans at the end takes, so the sums (floats
-//! included), the first error of each kind and the slowest spans come out the same. The one
-//! exception, open thread spans accounted at the end, changes nothing: a thread's span only
-//! names its agent, and the one opened last (by its opening-order index) does. Model
+//! Tool calls and permissions are accounted in the order a single pass over all the spans at the
+//! end takes, so the latencies, the first error of each tool and each tool's slowest call come
+//! out the same. The spans of the other kinds ([`passable`]) may come later, as they settle:
+//! what they add does not depend on order once each carries its opening index (model requests
+//! are put back in that order before they are priced, a thread's agent is its span opened last,
+//! the slowest spans break ties by it, and evaluations add integers). Model
 //! requests wait until the end as compact [`Request`]s: their model comes from the session's
 //! agents, which a fold following an import learns only then, and from their thread's agent,
 //! named by a thread span that may come later.
@@ -20,8 +22,22 @@ use crate::analysis::spans::SpanBuilder;
 use crate::analysis::spans::{Span, SpanKind};
 use crate::model::typed::ModelUsage;
 
+/// Whether spans of `kind` may be accounted out of opening order (see the module docs).
+pub(super) fn passable(kind: SpanKind) -> bool {
+    matches!(
+        kind,
+        SpanKind::ModelRequest
+            | SpanKind::OutcomeEvaluation
+            | SpanKind::Thread
+            | SpanKind::WorkflowRun
+            | SpanKind::WorkflowPhase
+    )
+}
+
 /// A model request as its accounting reads it.
 pub(super) struct Request {
+    /// Its opening-order index.
+    index: usize,
     pub start_id: String,
     pub started_at: Option<String>,
     pub thread_id: Option<String>,
@@ -37,8 +53,9 @@ pub(super) struct Request {
 }
 
 impl Request {
-    fn of(s: Span, duration: Option<i64>) -> Request {
+    fn of(index: usize, s: Span, duration: Option<i64>) -> Request {
         Request {
+            index,
             end_id: s.end_id.filter(|_| s.is_error),
             start_id: s.start_id,
             started_at: s.started_at,
@@ -62,8 +79,7 @@ pub(super) struct Ledger {
     waits: HashMap<String, i64>,
     requests: Vec<Request>,
     /// (duration, index, span) of the slowest spans so far; trimmed to [`SLOWEST`] now and
-    /// then, after which `floor` is the shortest kept: a later span (which loses ties) as short
-    /// can never be among them.
+    /// then, after which `floor` is the shortest kept: a span shorter can never be among them.
     slow: Vec<(i64, usize, SlowSpan)>,
     floor: Option<i64>,
     /// The rules' tool calls, when they are read.
@@ -89,8 +105,8 @@ impl Ledger {
         }
     }
 
-    /// Accounts `spans`, each with its opening-order index: the next ones in opening order, but
-    /// for open thread spans, which may come at the end.
+    /// Accounts `spans`, each with its opening-order index: tool calls and permissions in
+    /// opening order, the [`passable`] kinds in any.
     pub fn take(
         &mut self,
         acc: &mut Accumulator,
@@ -107,7 +123,7 @@ impl Ledger {
             }
             if s.kind != SpanKind::Thread
                 && let Some(d) = duration
-                && self.floor.is_none_or(|f| d > f)
+                && self.floor.is_none_or(|f| d >= f)
             {
                 self.slow.push((d, i, slow_span(session_id, &s, d)));
                 if self.slow.len() >= 4 * SLOWEST {
@@ -124,7 +140,7 @@ impl Ledger {
                         }
                     }
                 }
-                SpanKind::ModelRequest => self.requests.push(Request::of(s, duration)),
+                SpanKind::ModelRequest => self.requests.push(Request::of(i, s, duration)),
                 SpanKind::Permission => {
                     if let Some(d) = duration {
                         self.waits.insert(s.start_id, d);
@@ -167,7 +183,9 @@ impl Ledger {
         session_id: &str,
         model_of: impl Fn(Option<i64>, Option<&str>) -> Option<&'m str>,
     ) -> Vec<(String, i64)> {
-        for r in std::mem::take(&mut self.requests) {
+        let mut requests = std::mem::take(&mut self.requests);
+        requests.sort_by_key(|r| r.index);
+        for r in requests {
             let agent = r
                 .thread_id
                 .as_deref()

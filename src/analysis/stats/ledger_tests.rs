@@ -49,7 +49,8 @@ fn settling_as_spans_close_sums_what_the_end_does_on_every_sample() {
     assert!(with_spans >= 10, "{with_spans}");
 }
 
-/// A long session: a tool call left open at the start, then rounds of a permission-gated tool
+/// A long session: a tool call left open at the start, a model request that ends halfway
+/// (failed) and one that never does, then rounds of a permission-gated tool
 /// call (failing every fifth), a model request (failing every fifth) on the primary thread and
 /// one on a child thread whose agent the thread's creation names; a third of the way in the
 /// thread runs again under another name, two thirds in it is created again.
@@ -60,6 +61,10 @@ fn long_session(rounds: usize) -> String {
         r#"{"type":"agent.tool_use","id":"open","name":"bash","input":{},"processed_at":"2026-01-01T00:00:00.5Z"}"#
             .to_string(),
         r#"{"type":"session.thread_created","id":"t0","session_thread_id":"sthr_1","agent_name":"helper","processed_at":"2026-01-01T00:00:00.7Z"}"#
+            .to_string(),
+        r#"{"type":"span.model_request_start","id":"mlate","processed_at":"2026-01-01T00:00:00.8Z"}"#
+            .to_string(),
+        r#"{"type":"span.model_request_start","id":"mopen","processed_at":"2026-01-01T00:00:00.9Z"}"#
             .to_string(),
     ];
     for i in 0..rounds {
@@ -84,6 +89,10 @@ fn long_session(rounds: usize) -> String {
         if i == 2 * rounds / 3 {
             // Created again while open: the first span is left open, named by nothing.
             lines.push(format!(r#"{{"type":"session.thread_created","id":"tc{i}","session_thread_id":"sthr_1","agent_name":"other","processed_at":"{}"}}"#, t(3)));
+        }
+        if i == rounds / 2 {
+            // The request opened first ends halfway, failed: the first request error.
+            lines.push(format!(r#"{{"type":"span.model_request_end","id":"mlate_end","model_request_start_id":"mlate","is_error":true,"model_usage":{{"input_tokens":9,"output_tokens":1,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}},"processed_at":"{}"}}"#, t(5)));
         }
         if i == 2 * rounds / 3 + 1 {
             // The newest span closes (and settles) while the one it left open is still held.
@@ -128,7 +137,8 @@ fn a_long_session_settled_in_runs_sums_what_the_end_does() {
     let held_back = long_rows(600);
     for events in [without_open_call(held_back.clone()), held_back] {
         let whole = fold(Some(AGENT), &events, usize::MAX);
-        assert_eq!(whole.1.as_ref().map(Vec::len), Some(1200));
+        // Two requests a round, one that ends halfway and one still open at the end.
+        assert_eq!(whole.1.as_ref().map(Vec::len), Some(1202));
         assert_eq!(whole.2.len(), 600, "the completed calls");
         for every in [1, 5, 64, 1000] {
             assert_eq!(fold(Some(AGENT), &events, every), whole, "every {every}");
@@ -147,7 +157,8 @@ fn settled_spans_are_not_held_but_an_early_open_one_holds_those_after_it() {
         }
         most
     };
-    // Without the call left open at the start, what is held stays near the threshold.
+    // Without the call left open at the start, what is held stays near the threshold: the
+    // requests open for long are passed over.
     let closed = without_open_call(long_rows(2000));
     assert!(held(&closed) <= 2 * 64, "{}", held(&closed));
     // With it, nothing after it can be accounted before the end.
