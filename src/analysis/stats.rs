@@ -24,8 +24,6 @@ use std::collections::BTreeMap;
 use super::checkpoint;
 use super::prices::{self, RequestTokens};
 use super::spans::{Span, SpanBuilder, SpanKind};
-
-mod ledger;
 use crate::model::typed::{ModelUsage, SessionUsage};
 use crate::store::EventRef;
 
@@ -1015,6 +1013,7 @@ impl Accumulator {
 }
 
 pub mod groups;
+mod ledger;
 
 #[cfg(test)]
 mod ledger_tests;
