@@ -138,9 +138,8 @@ fn fact(p: &Parts, event_count: u64) -> SideFacts<'_> {
     }
 }
 
-#[test]
-fn the_streamed_diff_equals_the_whole_one_on_pairs_of_every_sample() {
-    let (_dir, store) = crate::export::streaming_tests::every_sample();
+/// Every sample's parts, in the store's order of sessions.
+fn sample_sides(store: &crate::store::Store) -> (Vec<String>, Vec<Parts>) {
     let ids: Vec<String> = store
         .sessions()
         .unwrap()
@@ -148,7 +147,14 @@ fn the_streamed_diff_equals_the_whole_one_on_pairs_of_every_sample() {
         .map(|s| s.id)
         .collect();
     assert!(ids.len() >= 20);
-    let sides: Vec<Parts> = ids.iter().map(|id| parts(&store, id)).collect();
+    let sides = ids.iter().map(|id| parts(store, id)).collect();
+    (ids, sides)
+}
+
+#[test]
+fn the_streamed_diff_equals_the_whole_one_on_pairs_of_every_sample() {
+    let (_dir, store) = crate::export::streaming_tests::every_sample();
+    let (ids, sides) = sample_sides(&store);
     let sigs: Vec<(u64, Sigs)> = ids
         .iter()
         .map(|id| step_signatures(&store, id).unwrap())
@@ -185,13 +191,7 @@ fn the_streamed_diff_equals_the_whole_one_on_pairs_of_every_sample() {
 fn sample_pairs_aligned_in_tiny_windows_as_they_stream_diverge_where_the_whole_diff_does() {
     use crate::inspect::diff::sign_steps;
     let (_dir, store) = crate::export::streaming_tests::every_sample();
-    let ids: Vec<String> = store
-        .sessions()
-        .unwrap()
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
-    let sides: Vec<Parts> = ids.iter().map(|id| parts(&store, id)).collect();
+    let (_, sides) = sample_sides(&store);
     let opts = DiffOptions {
         context: 2,
         budget: None,
