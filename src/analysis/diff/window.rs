@@ -28,20 +28,10 @@ pub const WINDOW: usize = 1 << 16;
 /// A row with the signatures of its steps (`kind` numbered alike on both sides).
 pub type Emit<'e> = dyn FnMut(Row, Option<&Sig>, Option<&Sig>) + 'e;
 
-/// Aligns the signatures `a` and `b` yield, their kinds numbered alike on both sides, handing
-/// each row to `emit` in order. `budget` bounds the time spent searching for the shortest
-/// alignment (not the time spent waiting for steps); past it, stretches that differ are paired
-/// up in order.
-pub fn align_streams(
-    a: impl Iterator<Item = Sig>,
-    b: impl Iterator<Item = Sig>,
-    budget: Option<Duration>,
-    emit: &mut Emit<'_>,
-) {
-    align_windows(a, b, WINDOW, budget, emit)
-}
-
-/// [`align_streams`] with windows of `window` steps (at least 2).
+/// Aligns the signatures `a` and `b` yield, their kinds numbered alike on both sides, in
+/// windows of `window` steps (at least 2; [`WINDOW`] for `flightrec diff`), handing each row to
+/// `emit` in order. `budget` bounds the time spent searching for the shortest alignment (not the
+/// time spent waiting for steps); past it, stretches that differ are paired up in order.
 pub fn align_windows(
     a: impl Iterator<Item = Sig>,
     b: impl Iterator<Item = Sig>,
