@@ -25,6 +25,7 @@ mod sessions;
 mod slim;
 mod space;
 mod viewer;
+mod wal;
 mod webhooks;
 mod write;
 
@@ -56,6 +57,7 @@ pub use search::{
 pub use sessions::{AgentRef, SessionFilter};
 pub use space::Space;
 pub use viewer::Fingerprint;
+pub use wal::WalCheckpointer;
 pub use webhooks::{NewWebhook, WebhookRefusalCount, WebhookRow};
 pub use write::{Incoming, Outcome, UpsertCounts, WriteBatch, Written, event_key};
 
@@ -222,6 +224,8 @@ pub struct Store {
     /// An import's reading-side compression state, kept between the files of one import so
     /// their samples add up to a dictionary (`WriteBatch::compressor`, `Store::keep_compressor`).
     compressor: Option<codec::Compressor>,
+    /// During a bulk write: the thread that checkpoints the WAL beside this connection.
+    bulk_checkpoints: Option<WalCheckpointer>,
 }
 
 /// Prepared statements kept per connection.
@@ -360,6 +364,7 @@ impl Store {
             dicts,
             encoder: codec::Encoder::new(),
             compressor: None,
+            bulk_checkpoints: None,
         })
     }
 
@@ -529,15 +534,22 @@ impl Store {
     }
 
     /// Prepares for a bulk write (a large import): a page cache big enough to hold the indexes'
-    /// working set. The database stays in WAL mode, so readers keep reading while it runs (a
-    /// rollback journal, tried once for its single write of each page, locked readers out for
-    /// seconds while it committed, and other writers out of the file until it switched back).
-    pub fn begin_bulk(&self, cache_mib: u32) -> Result<()> {
-        self.pragma("cache_size", &format!("-{}", u64::from(cache_mib) * 1024))
+    /// working set, and the WAL checkpointed by another connection on a thread of its own
+    /// ([`WalCheckpointer`]), so the writer never stops for one. The database stays in WAL
+    /// mode, so readers keep reading while it runs (a rollback journal, tried once for its single
+    /// write of each page, locked readers out for seconds while it committed, and other writers
+    /// out of the file until it switched back).
+    pub fn begin_bulk(&mut self, cache_mib: u32) -> Result<()> {
+        self.pragma("cache_size", &format!("-{}", u64::from(cache_mib) * 1024))?;
+        self.set_autocheckpoint(0)?;
+        self.bulk_checkpoints = Some(WalCheckpointer::start(&self.path, BULK_CHECKPOINT_EVERY)?);
+        Ok(())
     }
 
-    /// Back to the default page cache after [`Store::begin_bulk`].
-    pub fn end_bulk(&self) -> Result<()> {
+    /// Back to the default page cache and automatic checkpoints after [`Store::begin_bulk`].
+    pub fn end_bulk(&mut self) -> Result<()> {
+        drop(self.bulk_checkpoints.take());
+        self.set_autocheckpoint(DEFAULT_AUTOCHECKPOINT)?;
         self.pragma("cache_size", "-2000")
     }
 
@@ -591,6 +603,11 @@ impl Store {
         set.map_err(self.err("configuring"))
     }
 }
+
+/// SQLite's own threshold for automatic checkpoints, in WAL pages.
+const DEFAULT_AUTOCHECKPOINT: u32 = 1000;
+/// How often a bulk write's WAL is checkpointed beside it: a bulk import commits every second.
+const BULK_CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// How long a truncating checkpoint waits for other connections before leaving the WAL be.
 const CHECKPOINT_WAIT: Duration = Duration::from_millis(200);

@@ -17,7 +17,7 @@ pub use latency::LatencyHistogram;
 use super::metrics::Metrics;
 use crate::model::capture::CaptureDetail;
 use crate::source::SseFrame;
-use crate::store::{RecordingState, Store, StoreError, UpsertCounts};
+use crate::store::{RecordingState, Store, StoreError, UpsertCounts, WalCheckpointer};
 
 /// Messages to the writer.
 pub enum Msg {
@@ -161,19 +161,8 @@ impl SharedWriter {
         // Checkpoints would stall the writer (and every frame queued behind it): another
         // connection does them, on its own thread, while the writer runs.
         store.set_autocheckpoint(0)?;
-        let checkpointer = Store::open(db)?.unmapped()?;
+        let checkpoints = WalCheckpointer::start(db, CHECKPOINT_EVERY)?;
         let (control, control_rx) = mpsc::unbounded_channel();
-        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-        std::thread::Builder::new()
-            .name("flightrec-checkpoint".into())
-            .spawn(move || {
-                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                    done_rx.recv_timeout(CHECKPOINT_EVERY)
-                {
-                    let _ = checkpointer.checkpoint_passive();
-                }
-            })
-            .map_err(thread_error)?;
         let thread = std::thread::Builder::new()
             .name("flightrec-writer".into())
             .spawn(move || {
@@ -181,7 +170,7 @@ impl SharedWriter {
                 if let Err(e) = fleet.run(&mut store) {
                     fleet.fail(&e.to_string());
                 }
-                drop(done_tx);
+                drop(checkpoints);
                 let _ = store.checkpoint();
             })
             .map_err(thread_error)?;

@@ -1,0 +1,99 @@
+//! WAL checkpoints on a connection and a thread of their own. A checkpoint that runs on the
+//! writing connection (SQLite's automatic one, after a commit past 1,000 WAL pages) stalls the
+//! writer while it copies the WAL into the main file and waits for the disk (`fsync`): about
+//! 0.1 s a second of a bulk import, during which nothing queued behind the writer moves. Here the
+//! writer turns its automatic checkpoints off and this thread copies what was committed, passively
+//! (it never waits for a lock, and never blocks the writer or a reader).
+
+use std::path::Path;
+use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use super::{Result, Store, StoreError};
+
+/// Passive checkpoints of one database, every `every`, until dropped.
+pub struct WalCheckpointer {
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl WalCheckpointer {
+    /// Opens a connection of its own to `db` and starts checkpointing it. The writer should turn
+    /// its own automatic checkpoints off ([`Store::set_autocheckpoint`] 0).
+    pub fn start(db: &Path, every: Duration) -> Result<WalCheckpointer> {
+        let checkpointer = Store::open(db)?.unmapped()?;
+        let (stop, stopped) = channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("flightrec-checkpoint".into())
+            .spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                    // A busy or failed checkpoint is tried again at the next tick; the last
+                    // connection to close, or the writer's own truncating checkpoint, does
+                    // what is left.
+                    let _ = checkpointer.checkpoint_passive();
+                }
+            })
+            .map_err(|e| StoreError::Output(std::io::Error::other(e)))?;
+        Ok(WalCheckpointer {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for WalCheckpointer {
+    /// Stops the thread and waits for it (a checkpoint under way finishes first).
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn autocheckpoint(store: &Store) -> i64 {
+        store
+            .conn
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// A bulk write's commits reach the main file although its own connection never
+    /// checkpoints: the connection beside it did.
+    #[test]
+    fn a_bulk_write_is_checkpointed_beside_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let mut store = Store::open(&db).unwrap();
+        assert_eq!(autocheckpoint(&store), 1000);
+        store.begin_bulk(16).unwrap();
+        assert_eq!(autocheckpoint(&store), 0, "the writer must not checkpoint");
+        let before = std::fs::metadata(&db).unwrap().len();
+        store
+            .conn
+            .execute_batch(
+                "BEGIN; CREATE TABLE t(x BLOB);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+                 INSERT INTO t SELECT randomblob(1000) FROM n; COMMIT;",
+            )
+            .unwrap();
+        let wal = dir.path().join("t.db-wal");
+        assert!(std::fs::metadata(&wal).unwrap().len() > 1_000_000);
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::fs::metadata(&db).unwrap().len() < before + 1_000_000 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the main file stayed at {before} bytes: nothing checkpointed the WAL"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        store.end_bulk().unwrap();
+        assert_eq!(autocheckpoint(&store), 1000);
+        assert!(store.bulk_checkpoints.is_none());
+    }
+}
