@@ -35,33 +35,71 @@ impl Envelope<'_> {
         is_preview_type(&self.event_type)
     }
 
-    /// The fields without the text (`raw` is ""), owned, so they can cross a thread with the
-    /// text apart; [`Envelope::with_raw`] puts them back together.
-    pub fn detach(&self) -> Envelope<'static> {
-        let own = |c: &Cow<'_, str>| Cow::Owned(c.to_string());
-        Envelope {
-            raw: "",
-            event_type: own(&self.event_type),
-            id: own(&self.id),
-            processed_at: self.processed_at.as_ref().map(own),
+    /// The fields without the text, as places in `text` (the text this envelope was parsed
+    /// from), so they can cross a thread with the text and no copies; [`Detached::with_raw`]
+    /// puts them back together. A field that is not a slice of `text` (the text escaped it, or
+    /// it is the frame's name) is kept as its own copy.
+    pub fn detach(&self, text: &str) -> Detached {
+        let base = text.as_ptr() as usize;
+        let place = |c: &Cow<'_, str>| {
+            let at = (c.as_ptr() as usize).wrapping_sub(base);
+            match c {
+                Cow::Borrowed(b) if at <= text.len() && b.len() <= text.len() - at => {
+                    Part::At(at, at + b.len())
+                }
+                _ => Part::Own(c.as_ref().into()),
+            }
+        };
+        Detached {
+            event_type: place(&self.event_type),
+            id: place(&self.id),
+            processed_at: self.processed_at.as_ref().map(place),
             ts_micros: self.ts_micros,
-            link_id: self.link_id.as_ref().map(own),
-            session_id: self.session_id.as_ref().map(own),
+            link_id: self.link_id.as_ref().map(place),
+            session_id: self.session_id.as_ref().map(place),
             is_error: self.is_error,
         }
     }
+}
 
-    /// These fields over `raw`, borrowed (the inverse of [`Envelope::detach`]).
-    pub fn with_raw<'b>(&'b self, raw: &'b str) -> Envelope<'b> {
-        let lend = |c: &'b Cow<'_, str>| Cow::Borrowed(c.as_ref());
+/// An [`Envelope`] apart from its text ([`Envelope::detach`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detached {
+    event_type: Part,
+    id: Part,
+    processed_at: Option<Part>,
+    ts_micros: Option<i64>,
+    link_id: Option<Part>,
+    session_id: Option<Part>,
+    is_error: bool,
+}
+
+/// Where a detached field is: a byte range of the text, or its own copy.
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    At(usize, usize),
+    Own(Box<str>),
+}
+
+impl Detached {
+    /// The envelope over `text` (its `raw`, whole), which must be the text it was detached from
+    /// (a range that is not in `text` reads as empty).
+    pub fn with_raw<'b>(&'b self, text: &'b str) -> Envelope<'b> {
+        let lend = |p: &'b Part| -> &'b str {
+            match p {
+                Part::At(from, to) => text.get(*from..*to).unwrap_or_default(),
+                Part::Own(s) => s,
+            }
+        };
+        let cow = |p: &'b Part| Cow::Borrowed(lend(p));
         Envelope {
-            raw,
-            event_type: lend(&self.event_type),
-            id: lend(&self.id),
-            processed_at: self.processed_at.as_ref().map(lend),
+            raw: text,
+            event_type: cow(&self.event_type),
+            id: cow(&self.id),
+            processed_at: self.processed_at.as_ref().map(cow),
             ts_micros: self.ts_micros,
-            link_id: self.link_id.as_ref().map(lend),
-            session_id: self.session_id.as_ref().map(lend),
+            link_id: self.link_id.as_ref().map(cow),
+            session_id: self.session_id.as_ref().map(cow),
             is_error: self.is_error,
         }
     }
@@ -82,27 +120,27 @@ pub enum EnvelopeError {
 
 #[derive(Deserialize)]
 struct Fields<'a> {
-    #[serde(borrow, rename = "type")]
+    #[serde(borrow, rename = "type", default, deserialize_with = "borrowed")]
     event_type: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     processed_at: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     session_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     tool_use_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     custom_tool_use_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     mcp_tool_use_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     model_request_start_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     outcome_evaluation_start_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     phase_started_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     event_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
     event: Option<PreviewTarget<'a>>,
@@ -113,8 +151,48 @@ struct Fields<'a> {
 
 #[derive(Deserialize)]
 struct PreviewTarget<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     id: Option<Cow<'a, str>>,
+}
+
+/// A string field, or null, borrowed from the text when it has no escapes. serde's own `Cow`
+/// copies every string inside an `Option` (its `borrow` attribute only reaches a bare `Cow`):
+/// three allocations an event on the import's hot path. Anything but a string or null is an
+/// error, as it was.
+fn borrowed<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    struct Text;
+    impl<'de> serde::de::Visitor<'de> for Text {
+        type Value = Cow<'de, str>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Cow::Borrowed(v))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Cow::Owned(v.to_owned()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Cow::Owned(v))
+        }
+    }
+    struct OrNull;
+    impl<'de> serde::de::Visitor<'de> for OrNull {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string or null")
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(Text).map(Some)
+        }
+    }
+    d.deserialize_option(OrNull)
 }
 
 impl<'a> Envelope<'a> {
@@ -226,6 +304,52 @@ mod tests {
     fn escaped_strings_are_decoded() {
         let e = Envelope::parse(r#"{"type":"x.y","id":"sevt_\u0031"}"#, None).unwrap();
         assert_eq!(e.id, "sevt_1");
+    }
+
+    /// Plain strings are slices of the text (no copy on the import's hot path); escaped ones are
+    /// decoded copies; a field of another shape is still refused as before.
+    #[test]
+    fn fields_borrow_from_the_text_unless_escaped() {
+        let raw = r#"{"type":"agent.tool_result","id":"sevt_2","tool_use_id":"sevt_\u0031","processed_at":"2026-08-07T14:02:19.402Z","session_id":null}"#;
+        let e = Envelope::parse(raw, None).unwrap();
+        assert!(matches!(e.event_type, Cow::Borrowed(_)));
+        assert!(matches!(e.id, Cow::Borrowed(_)));
+        assert!(matches!(e.processed_at, Some(Cow::Borrowed(_))));
+        assert!(matches!(e.link_id.as_ref(), Some(Cow::Owned(l)) if l == "sevt_1"));
+        assert_eq!(e.session_id, None);
+        let odd = Envelope::parse(r#"{"type":"x.y","id":5}"#, None);
+        assert!(matches!(odd, Err(EnvelopeError::InvalidJson(m)) if m.contains("field shape")));
+        let preview = r#"{"type":"event_start","event":{"type":"agent.message","id":"sevt_9"}}"#;
+        let p = Envelope::parse(preview, None).unwrap();
+        assert!(matches!(p.link_id, Some(Cow::Borrowed("sevt_9"))));
+    }
+
+    /// Detached from its text and put back over a copy of it, an envelope is the same, whether
+    /// its fields were slices of the text, decoded copies or the frame's name.
+    #[test]
+    fn a_detached_envelope_over_a_copy_of_its_text_is_the_same() {
+        let texts = [
+            (
+                r#" {"type":"agent.tool_result","id":"sevt_2","tool_use_id":"sevt_\u0031","processed_at":"2026-08-07T14:02:19.402Z","is_error":true} "#,
+                None,
+            ),
+            (
+                r#"{"id":"sevt_\u00e9","session_id":"sesn_1"}"#,
+                Some("agent.thinking"),
+            ),
+            (
+                r#"{"type":"user.message","id":"","processed_at":null}"#,
+                None,
+            ),
+        ];
+        for (text, frame) in texts {
+            let e = Envelope::parse(text, frame).unwrap();
+            let detached = e.detach(text);
+            let copy = text.to_string();
+            let back = detached.with_raw(&copy);
+            assert_eq!(back.raw, text);
+            assert_eq!(Envelope { raw: e.raw, ..back }, e, "{text}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, sync_channel};
 
 use crate::model::Envelope;
+use crate::model::envelope::Detached;
 use crate::source::{self, Format, Item, Origin, ReadError};
 use crate::store::{Compressed, Compressor, DictionaryRow, Trained};
 
@@ -61,7 +62,7 @@ pub(super) enum Owned {
 
 /// An event's envelope (without its text) and its text compressed for storing.
 pub(super) struct Ready {
-    pub(super) envelope: Envelope<'static>,
+    pub(super) envelope: Detached,
     pub(super) compressed: Option<Compressed>,
 }
 
@@ -275,7 +276,7 @@ fn own(
         let compressed =
             (!stored_apart).then(|| compressor.compress(&env.event_type, text, store_dictionary));
         Some(Ready {
-            envelope: env.detach(),
+            envelope: env.detach(text),
             compressed,
         })
     };
