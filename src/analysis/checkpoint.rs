@@ -39,6 +39,11 @@ pub fn from_json<T: DeserializeOwned>(json: &[u8]) -> serde_json::Result<T> {
     serde_json::from_slice(json)
 }
 
+/// Whether a checkpoint is being written ([`to_json`]) on this thread.
+pub fn writing() -> bool {
+    WRITING.get()
+}
+
 /// For `skip_serializing_if`: true (leave the field out) unless a checkpoint is being written.
 pub fn outside<T>(_: &T) -> bool {
     !WRITING.get()

@@ -10,6 +10,7 @@
 //! change (a retrying error in the turn in progress) is not a finding yet.
 
 mod calls;
+mod out;
 mod parse;
 mod track;
 mod verdict;

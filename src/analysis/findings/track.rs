@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::calls::Calls;
+use super::out::Out;
 use super::parse::{self, ErrorFacts, IdleFacts};
 use super::{Code, Finding, Findings, OutcomeReport, Severity};
 use crate::analysis::capture::Gap;
@@ -99,7 +100,7 @@ pub struct FindingsBuilder {
     #[serde(serialize_with = "crate::analysis::checkpoint::sorted_set::serialize")]
     flagged_idles: HashSet<String>,
     copies: StreamCopies,
-    out: Vec<Finding>,
+    out: Out,
 }
 
 impl Default for FindingsBuilder {
@@ -132,7 +133,7 @@ impl FindingsBuilder {
             queued: Vec::new(),
             flagged_idles: HashSet::new(),
             copies: StreamCopies::default(),
-            out: Vec::new(),
+            out: Out::default(),
         }
     }
 
@@ -686,7 +687,9 @@ impl FindingsBuilder {
             None => self.close_turn(None, &at_end),
         }
         for (i, server, retry) in std::mem::take(&mut self.mcp_failures) {
-            let f = &mut self.out[i];
+            let Some(f) = self.out.edit().get_mut(i) else {
+                continue;
+            };
             if self.recovered_servers.contains(&server) {
                 f.severity = Severity::Info;
                 f.message
@@ -726,10 +729,10 @@ impl FindingsBuilder {
                 ts,
             });
         }
-        for f in &mut self.out {
+        for f in self.out.edit().iter_mut() {
             f.offset_ms = f.ts.zip(self.first_ts).map(|(t, s)| (t - s) / 1000);
         }
-        self.out.sort_by_key(|f| f.ts.unwrap_or(i64::MAX));
+        self.out.edit().sort_by_key(|f| f.ts.unwrap_or(i64::MAX));
         let verdict_turn = if self.ended.is_some() {
             self.turn_no - 1
         } else {
@@ -742,7 +745,7 @@ impl FindingsBuilder {
             .find(|o| o.turn == verdict_turn)
             .map(|o| o.report.clone());
         Findings {
-            findings: self.out,
+            findings: self.out.into_vec(),
             outcome,
             verdict_turn,
         }
