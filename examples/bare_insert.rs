@@ -19,11 +19,14 @@
 //! Variants (`--variant`):
 //! - `full` (default): the settings `flightrec import` uses for a bulk import (`Store::begin_bulk`):
 //!   16 KiB pages (from `Store::open`), WAL (imports stay in WAL so readers keep reading), a
-//!   256 MiB page cache, synchronous=NORMAL, all of flightrec's indexes on `event_rows`.
+//!   256 MiB page cache, synchronous=NORMAL, all of flightrec's indexes on `event_rows`, and the
+//!   WAL checkpointed by a second connection beside the inserting one (`WalCheckpointer`), whose
+//!   own automatic checkpoints are off. Without that, a run past one second paid SQLite's inline
+//!   checkpoint after its first commit and took up to 40 % longer, which made the ceiling noisy.
 //! - `delete`: as `full` but journal_mode=DELETE (what bulk imports used before they stayed in
 //!   WAL: pages written once, but readers locked out while it commits).
 //! - `wal`: WAL and the default 2 MB cache, as a database in normal use (what bulk mode avoids).
-//! - `two-index`: as `full` but without `event_rows_type`: the table, its unique key and one time
+//! - `two-index`: as `full` (checkpoints beside it too) but without `event_rows_type`: the table, its unique key and one time
 //!   index.
 //! - `journal-off`: as `full` but journal_mode=OFF (not crash-safe).
 //!
@@ -51,7 +54,7 @@ use std::time::Instant;
 use flightrec::model::Envelope;
 use flightrec::model::time::now;
 use flightrec::record::session_id_from_name;
-use flightrec::store::{QUEUED_SORT_TS, Store};
+use flightrec::store::{BULK_CHECKPOINT_EVERY, QUEUED_SORT_TS, Store, WalCheckpointer};
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -187,7 +190,10 @@ fn extract(inputs: &[Input]) -> Res<Vec<Row<'_>>> {
     Ok(rows)
 }
 
-fn open(o: &Opts) -> Res<Connection> {
+/// The connection to insert on and, for the bulk variants, the checkpoints beside it.
+type Opened = (Connection, Option<WalCheckpointer>);
+
+fn open(o: &Opts) -> Res<Opened> {
     let (db, variant) = (o.db.as_path(), o.variant);
     for suffix in ["", "-wal", "-shm"] {
         let mut p = db.as_os_str().to_owned();
@@ -221,7 +227,15 @@ fn open(o: &Opts) -> Res<Connection> {
     if variant == Variant::TwoIndex {
         conn.execute_batch("DROP INDEX event_rows_type")?;
     }
-    Ok(conn)
+    // As `Store::begin_bulk`: the writing connection never checkpoints, another one does beside
+    // it (started here, before the timed region, as the import starts it before reading).
+    let beside = if matches!(variant, Variant::Full | Variant::TwoIndex) {
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Some(WalCheckpointer::start(db, BULK_CHECKPOINT_EVERY)?)
+    } else {
+        None
+    };
+    Ok((conn, beside))
 }
 
 /// Into the table behind the `events` view (migration 0013): the session as its key, the id once
@@ -317,39 +331,42 @@ fn main() -> Res<()> {
             .find(|(t, _)| *t == "event_rows")
             .map_or(0, |(_, r)| r.len());
         let prep_started = Instant::now();
-        let conn = open(&o)?;
+        let opened = open(&o)?;
         let prepare_s = prep_started.elapsed().as_secs_f64();
         let started = Instant::now();
-        insert_stored(&conn, &tables)?;
+        insert_stored(&opened.0, &tables)?;
         let insert_s = started.elapsed().as_secs_f64();
-        return finish(&o, conn, rows, prepare_s, insert_s);
+        return finish(&o, opened, rows, prepare_s, insert_s);
     }
     let received_at = now();
     let prep_started = Instant::now();
-    let conn = open(&o)?;
+    let opened = open(&o)?;
+    let conn = &opened.0;
     if o.parse_timed {
         let prepare_s = prep_started.elapsed().as_secs_f64();
         let started = Instant::now();
         let inputs = read_inputs(&o.files)?;
         let rows = extract(&inputs)?;
-        insert_all(&conn, &inputs, &rows, &received_at)?;
+        insert_all(conn, &inputs, &rows, &received_at)?;
         let insert_s = started.elapsed().as_secs_f64();
-        finish(&o, conn, rows.len(), prepare_s, insert_s)
+        finish(&o, opened, rows.len(), prepare_s, insert_s)
     } else {
         let inputs = read_inputs(&o.files)?;
         let rows = extract(&inputs)?;
         let prepare_s = prep_started.elapsed().as_secs_f64();
         let started = Instant::now();
-        insert_all(&conn, &inputs, &rows, &received_at)?;
+        insert_all(conn, &inputs, &rows, &received_at)?;
         let insert_s = started.elapsed().as_secs_f64();
-        finish(&o, conn, rows.len(), prepare_s, insert_s)
+        finish(&o, opened, rows.len(), prepare_s, insert_s)
     }
 }
 
 /// Checkpoints (timed apart), closes and prints the result line.
-fn finish(o: &Opts, conn: Connection, rows: usize, prepare_s: f64, insert_s: f64) -> Res<()> {
+fn finish(o: &Opts, (conn, beside): Opened, rows: usize, prepare_s: f64, insert_s: f64) -> Res<()> {
     let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
     let cp_started = Instant::now();
+    // As `Store::end_bulk` and the import's last checkpoint.
+    drop(beside);
     if o.variant != Variant::JournalOff {
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
     }

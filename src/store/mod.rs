@@ -57,7 +57,7 @@ pub use search::{
 pub use sessions::{AgentRef, SessionFilter};
 pub use space::Space;
 pub use viewer::Fingerprint;
-pub use wal::WalCheckpointer;
+pub use wal::{BULK_CHECKPOINT_EVERY, WalCheckpointer};
 pub use webhooks::{NewWebhook, WebhookRefusalCount, WebhookRow};
 pub use write::{Incoming, Outcome, UpsertCounts, WriteBatch, Written, event_key};
 
@@ -606,9 +606,6 @@ impl Store {
 
 /// SQLite's own threshold for automatic checkpoints, in WAL pages.
 const DEFAULT_AUTOCHECKPOINT: u32 = 1000;
-/// How often a bulk write's WAL is checkpointed beside it: a bulk import commits every second.
-const BULK_CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
-
 /// How long a truncating checkpoint waits for other connections before leaving the WAL be.
 const CHECKPOINT_WAIT: Duration = Duration::from_millis(200);
 

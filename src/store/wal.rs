@@ -12,6 +12,10 @@ use std::time::Duration;
 
 use super::{Result, Store, StoreError};
 
+/// How often a bulk write's WAL is checkpointed beside it ([`Store::begin_bulk`]): a bulk
+/// import commits every second.
+pub const BULK_CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
 /// Passive checkpoints of one database, every `every`, until dropped.
 pub struct WalCheckpointer {
     stop: Option<Sender<()>>,
