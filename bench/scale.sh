@@ -14,7 +14,8 @@
 #      RUNS whole-process runs after a warm-up, with the peak RSS of one more run; LARGE/SMALL.
 #   2. For the LARGE session: the database's size against its JSON Lines input, and `flightrec
 #      import` against the bare-SQLite insert ceiling of the same rows (examples/bare_insert.rs,
-#      variant `full`, as bench/import.sh runs it), median of IMPORT_RUNS, alternating.
+#      variant `full`, as bench/import.sh runs it), median of IMPORT_RUNS, alternating; and the
+#      import's CPU time, half of which is the least wall time two cores could take.
 #   3. A workspace: WS_SESSIONS sessions, WS_EVENTS events spread over a year (synth --days 365:
 #      five agents, sessions ending idle, stuck on requires_action, retries exhausted, terminated
 #      or still running), one database: `sessions` unfiltered and with --status, --stop-reason,
