@@ -541,8 +541,7 @@ impl Store {
     /// out of the file until it switched back).
     pub fn begin_bulk(&mut self, cache_mib: u32) -> Result<()> {
         self.pragma("cache_size", &format!("-{}", u64::from(cache_mib) * 1024))?;
-        self.set_autocheckpoint(0)?;
-        self.bulk_checkpoints = Some(WalCheckpointer::start(&self.path, BULK_CHECKPOINT_EVERY)?);
+        self.bulk_checkpoints = Some(self.checkpoint_beside(BULK_CHECKPOINT_EVERY)?);
         Ok(())
     }
 

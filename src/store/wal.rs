@@ -46,6 +46,15 @@ impl WalCheckpointer {
     }
 }
 
+impl Store {
+    /// Turns this connection's automatic checkpoints off and has a [`WalCheckpointer`] do them
+    /// beside it, every `every`, for as long as it is kept.
+    pub fn checkpoint_beside(&self, every: Duration) -> Result<WalCheckpointer> {
+        self.set_autocheckpoint(0)?;
+        WalCheckpointer::start(&self.path, every)
+    }
+}
+
 impl Drop for WalCheckpointer {
     /// Stops the thread and waits for it (a checkpoint under way finishes first).
     fn drop(&mut self) {

@@ -17,7 +17,7 @@ pub use latency::LatencyHistogram;
 use super::metrics::Metrics;
 use crate::model::capture::CaptureDetail;
 use crate::source::SseFrame;
-use crate::store::{RecordingState, Store, StoreError, UpsertCounts, WalCheckpointer};
+use crate::store::{RecordingState, Store, StoreError, UpsertCounts};
 
 /// Messages to the writer.
 pub enum Msg {
@@ -160,8 +160,7 @@ impl SharedWriter {
         let mut store = Store::open(db)?.unmapped()?;
         // Checkpoints would stall the writer (and every frame queued behind it): another
         // connection does them, on its own thread, while the writer runs.
-        store.set_autocheckpoint(0)?;
-        let checkpoints = WalCheckpointer::start(db, CHECKPOINT_EVERY)?;
+        let checkpoints = store.checkpoint_beside(CHECKPOINT_EVERY)?;
         let (control, control_rx) = mpsc::unbounded_channel();
         let thread = std::thread::Builder::new()
             .name("flightrec-writer".into())
