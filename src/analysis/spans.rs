@@ -273,18 +273,93 @@ struct Usage<'a> {
     speed: Option<Cow<'a, str>>,
 }
 
-impl From<Usage<'_>> for ModelUsage {
-    fn from(u: Usage<'_>) -> ModelUsage {
+impl From<&Usage<'_>> for ModelUsage {
+    fn from(u: &Usage<'_>) -> ModelUsage {
         ModelUsage {
             input_tokens: u.input_tokens,
             output_tokens: u.output_tokens,
             cache_creation_input_tokens: u.cache_creation_input_tokens,
             cache_read_input_tokens: u.cache_read_input_tokens,
-            speed: u.speed.map(Cow::into_owned),
+            speed: u.speed.as_deref().map(str::to_string),
             extra: Default::default(),
         }
     }
 }
+
+/// What the builders read of one event, parsed once: a fold that pushes an event to several
+/// builders ([`SpanBuilder::push_read`]) parses it once, not once for each.
+#[derive(Default)]
+pub struct SpanFields<'a>(Fields<'a>);
+
+impl<'a> SpanFields<'a> {
+    /// The fields of `row`; nothing is parsed for a type whose span reads none of them.
+    pub fn of(row: &EventRef<'a>) -> SpanFields<'a> {
+        if !reads_fields(row.event_type) {
+            return SpanFields::default();
+        }
+        SpanFields(serde_json::from_str(row.raw).unwrap_or_default())
+    }
+}
+
+/// Whether a builder reads the fields of an event of type `t` (the span types but the starts
+/// of model requests, the ends of phases and the session's end, which carry nothing spans read).
+fn reads_fields(t: &str) -> bool {
+    SPAN_TYPES.contains(&t)
+        && !matches!(
+            t,
+            "span.model_request_start"
+                | "workflow_run.phase_ended"
+                | "session.status_terminated"
+                | "session.deleted"
+        )
+}
+
+/// A key of the open set looked up by its parts, without making a `String` of the id: the
+/// open set's `(SpanKind, String)` keys borrow as it, and hash and compare the same.
+trait OpenKey {
+    fn kind(&self) -> SpanKind;
+    fn id(&self) -> &str;
+}
+
+impl OpenKey for (SpanKind, String) {
+    fn kind(&self) -> SpanKind {
+        self.0
+    }
+    fn id(&self) -> &str {
+        &self.1
+    }
+}
+
+impl OpenKey for (SpanKind, &str) {
+    fn kind(&self) -> SpanKind {
+        self.0
+    }
+    fn id(&self) -> &str {
+        self.1
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn OpenKey + 'a> for (SpanKind, String) {
+    fn borrow(&self) -> &(dyn OpenKey + 'a) {
+        self
+    }
+}
+
+impl std::hash::Hash for dyn OpenKey + '_ {
+    // As the tuple hashes: its fields in order (a `String` hashes as its `str`).
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.kind().hash(state);
+        self.id().hash(state);
+    }
+}
+
+impl PartialEq for dyn OpenKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind() == other.kind() && self.id() == other.id()
+    }
+}
+
+impl Eq for dyn OpenKey + '_ {}
 
 fn text(v: &Option<Cow<'_, str>>) -> String {
     v.as_deref().unwrap_or_default().to_string()
@@ -359,34 +434,45 @@ impl SpanBuilder {
 
     /// The open span of `kind` keyed `key`, removed from the open set.
     fn take(&mut self, kind: SpanKind, key: Option<&str>) -> Option<&mut Span> {
-        let i = self.open.remove(&(kind, key?.to_string()))?;
+        let i = self.open.remove(&(kind, key?) as &dyn OpenKey)?;
         self.spans.get_mut(i)
+    }
+
+    /// Whether a span of `kind` keyed `key` is open.
+    fn is_open(&self, kind: SpanKind, key: &str) -> bool {
+        self.open.contains_key(&(kind, key) as &dyn OpenKey)
     }
 
     /// Takes the next event in time order.
     pub fn push(&mut self, row: &EventRef<'_>) {
+        if SPAN_TYPES.contains(&row.event_type) {
+            self.push_read(row, &SpanFields::of(row));
+        } else {
+            // Nothing opens or closes, but it is seen: a stream's copy of it is one.
+            self.copies.is_copy(row);
+        }
+    }
+
+    /// [`SpanBuilder::push`] of an event whose fields are read: `f` is [`SpanFields::of`] `row`.
+    pub fn push_read(&mut self, row: &EventRef<'_>, f: &SpanFields<'_>) {
         if self.copies.is_copy(row) {
             return;
         }
-        // Starts of model requests carry nothing spans read; skip their parse.
-        let f: Fields = if row.event_type == "span.model_request_start" {
-            Fields::default()
-        } else {
-            serde_json::from_str(row.raw).unwrap_or_default()
-        };
+        let f = &f.0;
         let link = row.link_id;
-        let thread = f
-            .session_thread_id
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .or_else(|| (!row.thread_id.is_empty()).then(|| row.thread_id.to_string()));
-        let id = row.event_id.to_string();
+        let thread = || {
+            f.session_thread_id
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .or_else(|| (!row.thread_id.is_empty()).then(|| row.thread_id.to_string()))
+        };
+        let id = || row.event_id.to_string();
         match row.event_type {
-            "agent.tool_use" | "agent.mcp_tool_use" => self.tool_use(row, &f, thread),
+            "agent.tool_use" | "agent.mcp_tool_use" => self.tool_use(row, f, thread()),
             "agent.custom_tool_use" => {
-                let span = Span::open(SpanKind::CustomTool, text(&f.name), thread, row);
-                self.start(id, span);
+                let span = Span::open(SpanKind::CustomTool, text(&f.name), thread(), row);
+                self.start(id(), span);
             }
             "agent.tool_result" | "user.tool_result" => {
                 if let Some(s) = self.take(SpanKind::Tool, link) {
@@ -406,19 +492,25 @@ impl SpanBuilder {
                     s.is_error = f.is_error.unwrap_or(false);
                 }
             }
-            "user.tool_confirmation" => self.confirmation(row, &f),
+            "user.tool_confirmation" => self.confirmation(row, f),
             "span.model_request_start" => {
-                let span = Span::open(SpanKind::ModelRequest, "model request".into(), thread, row);
-                self.start(id, span);
+                let span = Span::open(
+                    SpanKind::ModelRequest,
+                    "model request".into(),
+                    thread(),
+                    row,
+                );
+                self.start(id(), span);
             }
             "span.model_request_end" => {
-                if !self
-                    .open
-                    .contains_key(&(SpanKind::ModelRequest, link.unwrap_or_default().into()))
-                {
+                if !self.is_open(SpanKind::ModelRequest, link.unwrap_or_default()) {
                     // Its start is not in the recording: count it anyway, marked partial.
-                    let mut span =
-                        Span::open(SpanKind::ModelRequest, "model request".into(), thread, row);
+                    let mut span = Span::open(
+                        SpanKind::ModelRequest,
+                        "model request".into(),
+                        thread(),
+                        row,
+                    );
                     span.start_id = link.unwrap_or_default().to_string();
                     span.start_type = "span.model_request_start";
                     span.started_at = None;
@@ -434,15 +526,15 @@ impl SpanBuilder {
                     if let Some(speed) = f.model_usage.as_ref().and_then(|u| u.speed.as_deref()) {
                         s.name = format!("model request ({speed})");
                     }
-                    s.usage = f.model_usage.map(ModelUsage::from);
+                    s.usage = f.model_usage.as_ref().map(ModelUsage::from);
                 }
             }
             "span.outcome_evaluation_start" => {
                 let outcome = text(&f.outcome_id);
                 let iteration = f.iteration.unwrap_or(0);
                 let name = format!("{outcome}#{iteration}");
-                let span = Span::open(SpanKind::OutcomeEvaluation, name, thread, row);
-                self.start(id, span);
+                let span = Span::open(SpanKind::OutcomeEvaluation, name, thread(), row);
+                self.start(id(), span);
                 self.evaluations
                     .insert((outcome, iteration), self.spans.len() - 1);
             }
@@ -456,7 +548,7 @@ impl SpanBuilder {
                 let key = link;
                 if let Some(s) = self.take(SpanKind::OutcomeEvaluation, key) {
                     s.close(row);
-                    s.usage = f.usage.map(ModelUsage::from);
+                    s.usage = f.usage.as_ref().map(ModelUsage::from);
                     let result = f.result.as_ref().and_then(Value::as_str).unwrap_or("");
                     s.is_error = result == "failed";
                     s.detail = Some(result.to_string());
@@ -480,7 +572,7 @@ impl SpanBuilder {
             }
             "session.thread_status_running" => {
                 let tid = text(&f.session_thread_id);
-                let reopen = !self.open.contains_key(&(SpanKind::Thread, tid.clone()));
+                let reopen = !self.is_open(SpanKind::Thread, &tid);
                 if let Some((name, detail)) = self.threads.get(&tid).filter(|_| reopen) {
                     let name = f
                         .agent_name
@@ -523,7 +615,7 @@ impl SpanBuilder {
                     self.phase_names
                         .insert((run.clone(), p.id.clone()), p.name.clone());
                 }
-                let span = Span::open(SpanKind::WorkflowRun, text(&f.name), thread, row);
+                let span = Span::open(SpanKind::WorkflowRun, text(&f.name), thread(), row);
                 self.start(run, span);
             }
             "workflow_run.error" => {
@@ -560,8 +652,8 @@ impl SpanBuilder {
                     .get(&(run, phase.clone()))
                     .cloned()
                     .unwrap_or(phase);
-                let span = Span::open(SpanKind::WorkflowPhase, name, thread, row);
-                self.start(id, span);
+                let span = Span::open(SpanKind::WorkflowPhase, name, thread(), row);
+                self.start(id(), span);
             }
             "workflow_run.phase_ended" => {
                 if let Some(s) = self.take(SpanKind::WorkflowPhase, link) {

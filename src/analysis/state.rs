@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::explain::blocking::{self, BlockingInput, Reply, ToolUse};
-use crate::analysis::spans::{SpanBuilder, SpanKind, StreamCopies};
+use crate::analysis::spans::{SpanBuilder, SpanFields, SpanKind, StreamCopies};
 use crate::model::typed::{Budget, Presence};
 use crate::store::EventRef;
 
@@ -157,6 +157,12 @@ impl StateBuilder {
 
     /// Takes the next event in time order.
     pub fn push(&mut self, row: &EventRef<'_>) {
+        self.push_read(row, &SpanFields::of(row));
+    }
+
+    /// [`StateBuilder::push`] of an event whose span fields are read: `f` is
+    /// [`SpanFields::of`] `row` (a fold feeding it to other builders too reads it once).
+    pub fn push_read(&mut self, row: &EventRef<'_>, f: &SpanFields<'_>) {
         if self.copies.is_copy(row) {
             return;
         }
@@ -194,7 +200,7 @@ impl StateBuilder {
                 }
                 self.turn.facts.errors.push(e);
                 if t == "workflow_run.error" {
-                    self.long_spans.push(row);
+                    self.long_spans.push_read(row, f);
                 }
             }
             // An interrupt aimed at one child thread does not end the session's turn.
@@ -235,17 +241,17 @@ impl StateBuilder {
             | "session.thread_status_idle"
             | "session.thread_status_rescheduled"
             | "session.thread_status_terminated" => {
-                self.thread_event(row);
+                self.thread_event(row, f);
             }
             "workflow_run.created"
             | "workflow_run.status_ended"
             | "workflow_run.phase_started"
-            | "workflow_run.phase_ended" => self.long_spans.push(row),
+            | "workflow_run.phase_ended" => self.long_spans.push_read(row, f),
             "span.model_request_end" => {
                 if self.ledger.is_some() {
-                    self.requests.push(row);
+                    self.requests.push_read(row, f);
                 }
-                self.close_in_turn(row);
+                self.close_in_turn(row, f);
             }
             "agent.tool_use" | "agent.mcp_tool_use" | "agent.custom_tool_use" => {
                 self.turn.tool_uses.insert(
@@ -255,17 +261,17 @@ impl StateBuilder {
                         raw: row.raw.to_string(),
                     },
                 );
-                self.open_in_turn(row);
+                self.open_in_turn(row, f);
             }
             "span.model_request_start" | "span.outcome_evaluation_start" => {
                 if t == "span.model_request_start" && self.ledger.is_some() {
-                    self.requests.push(row);
+                    self.requests.push_read(row, f);
                 }
                 self.turn.evaluations += usize::from(t == "span.outcome_evaluation_start");
-                self.open_in_turn(row);
+                self.open_in_turn(row, f);
             }
             "span.outcome_evaluation_ongoing" if self.turn.evaluations > 0 => {
-                self.turn.spans.push(row)
+                self.turn.spans.push_read(row, f)
             }
             "user.custom_tool_result" | "user.tool_result" | "user.tool_confirmation" => {
                 let (result, is_error) = parse::reply(row.raw);
@@ -282,10 +288,10 @@ impl StateBuilder {
                         .or_default()
                         .push(reply);
                 }
-                self.close_in_turn(row);
+                self.close_in_turn(row, f);
             }
             "agent.tool_result" | "agent.mcp_tool_result" | "span.outcome_evaluation_end" => {
-                self.close_in_turn(row);
+                self.close_in_turn(row, f);
             }
             _ => {}
         }
@@ -318,18 +324,18 @@ impl StateBuilder {
         }
     }
 
-    fn open_in_turn(&mut self, row: &EventRef<'_>) {
+    fn open_in_turn(&mut self, row: &EventRef<'_>, f: &SpanFields<'_>) {
         self.turn.opened.insert(row.event_id.to_string());
-        self.turn.spans.push(row);
+        self.turn.spans.push_read(row, f);
     }
 
-    fn close_in_turn(&mut self, row: &EventRef<'_>) {
+    fn close_in_turn(&mut self, row: &EventRef<'_>, f: &SpanFields<'_>) {
         if row.link_id.is_some_and(|l| self.turn.opened.contains(l)) {
-            self.turn.spans.push(row);
+            self.turn.spans.push_read(row, f);
         }
     }
 
-    fn thread_event(&mut self, row: &EventRef<'_>) {
+    fn thread_event(&mut self, row: &EventRef<'_>, f: &SpanFields<'_>) {
         let (tid, agent, run, stop) = parse::thread(row.raw);
         let Some(tid) = tid else { return };
         let status = match row.event_type {
@@ -355,7 +361,7 @@ impl StateBuilder {
         entry.status = status.to_string();
         entry.stop_reason = stop;
         entry.since = Mark::of(row);
-        self.long_spans.push(row);
+        self.long_spans.push_read(row, f);
     }
 
     fn end_turn(&mut self, idle: Idle, ts: Option<i64>) {

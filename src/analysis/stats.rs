@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 use super::checkpoint;
 use super::prices::{self, RequestTokens};
-use super::spans::{Span, SpanBuilder, SpanKind};
+use super::spans::{Span, SpanBuilder, SpanFields, SpanKind};
 use crate::model::typed::{ModelUsage, SessionUsage};
 use crate::store::EventRef;
 
@@ -558,11 +558,17 @@ impl StatsBuilder {
 
     /// Takes the next event in time order.
     pub fn push(&mut self, ev: &EventRef<'_>) {
+        self.push_read(ev, &SpanFields::of(ev));
+    }
+
+    /// [`StatsBuilder::push`] of an event whose span fields are read: `f` is
+    /// [`SpanFields::of`] `ev` (a fold feeding it to other builders too reads it once).
+    pub fn push_read(&mut self, ev: &EventRef<'_>, f: &SpanFields<'_>) {
         match ev.event_type {
             "session.error" | "workflow_run.error" => {
                 self.error(ev);
                 if ev.event_type == "workflow_run.error" {
-                    self.spans.push(ev);
+                    self.spans.push_read(ev, f);
                     self.settle();
                 }
             }
@@ -587,7 +593,7 @@ impl StatsBuilder {
                 slot.2.push_str(ev.raw);
             }
             _ => {
-                self.spans.push(ev);
+                self.spans.push_read(ev, f);
                 self.settle();
             }
         }

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 
 use crate::analysis::checkpoint;
 use crate::analysis::findings::FindingsBuilder;
-use crate::analysis::spans::{SLIM_TYPES, SPAN_TYPES, SpanBuilder};
+use crate::analysis::spans::{SLIM_TYPES, SPAN_TYPES, SpanBuilder, SpanFields};
 use crate::analysis::state::StateBuilder;
 use crate::store::{
     CheckpointWrite, EventRef, FoldCheckpoint, PackedCheckpoint, Packer, Result, RowsMark, Store,
@@ -184,7 +184,7 @@ pub fn update_with(
         session_id,
         &q,
         Run::new(b, n, every),
-        |r, ev| r.push(ev, from),
+        |r, ev| r.push(ev, from, &SpanFields::of(ev)),
         alongside,
     )?;
     run.end();
@@ -224,8 +224,13 @@ impl Following {
 
     /// Folds the next event, as a slim scan gives it (`store::as_scanned`).
     pub fn push(&mut self, ev: &EventRef<'_>) {
+        self.push_read(ev, &SpanFields::of(ev));
+    }
+
+    /// [`Following::push`] of an event whose span fields are read ([`SpanFields::of`] `ev`).
+    pub fn push_read(&mut self, ev: &EventRef<'_>, f: &SpanFields<'_>) {
         self.last_seq = ev.seq;
-        self.run.push(ev, None);
+        self.run.push(ev, None, f);
     }
 
     /// Events folded.
@@ -272,7 +277,7 @@ impl Run {
 
     /// Folds an event read in the session's order; those at or before `from` (the checkpoint
     /// the folds go on from) are skipped.
-    fn push(&mut self, ev: &EventRef<'_>, from: Option<Position>) {
+    fn push(&mut self, ev: &EventRef<'_>, from: Option<Position>, f: &SpanFields<'_>) {
         if self.failed {
             return;
         }
@@ -282,10 +287,10 @@ impl Run {
         if from.is_some_and(|f| pos <= f) {
             return;
         }
-        self.b.state.push(ev);
+        self.b.state.push_read(ev, f);
         self.b.findings.push(ev);
         if SPAN_TYPES.contains(&ev.event_type) {
-            self.b.open_spans.push(ev);
+            self.b.open_spans.push_read(ev, f);
         }
         self.n += 1;
         self.last = Some((pos, self.n));

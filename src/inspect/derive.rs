@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use super::rule_cache::fill_with as fill_rules;
 use super::stats_cache::{Entries, SessionCalls, wanted};
 use super::{StatsFold, checkpoints, session_stats_and_calls};
-use crate::analysis::spans::SLIM_TYPES;
+use crate::analysis::spans::{SLIM_TYPES, SpanFields};
 use crate::analysis::stats::Accumulator;
 use crate::store::{SessionSummary, Store, StoreError, Written, as_scanned, event_key};
 
@@ -53,8 +53,10 @@ impl Following {
         let key = event_key(env, w.seq);
         let slim = SLIM_TYPES.contains(&env.event_type.as_ref());
         let ev = as_scanned(env, w.seq, w.thread_id, &key, slim);
-        self.stats.push(&ev);
-        self.checkpoints.push(&ev);
+        // Read once for the statistics' and the checkpoints' spans.
+        let f = SpanFields::of(&ev);
+        self.stats.push_read(&ev, &f);
+        self.checkpoints.push_read(&ev, &f);
     }
 
     /// Events folded.

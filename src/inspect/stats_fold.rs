@@ -2,7 +2,7 @@
 //! and [`StatsFold`], which folds them (and the rules' tool calls) from any scan of the session.
 
 use super::owned;
-use crate::analysis::spans::{SLIM_TYPES, SPAN_TYPES};
+use crate::analysis::spans::{SLIM_TYPES, SPAN_TYPES, SpanFields};
 use crate::analysis::stats::{Accumulator, STATS_TYPES, StatsBuilder};
 use crate::store::{EventRef, Result, SessionSummary, Store, TimelineQuery};
 
@@ -95,10 +95,15 @@ impl StatsFold {
     }
 
     pub(crate) fn push(&mut self, ev: &EventRef<'_>) {
+        self.push_read(ev, &SpanFields::of(ev))
+    }
+
+    /// [`StatsFold::push`] of an event whose span fields are read ([`SpanFields::of`] `ev`).
+    pub(crate) fn push_read(&mut self, ev: &EventRef<'_>, f: &SpanFields<'_>) {
         if !SPAN_TYPES.contains(&ev.event_type) && !STATS_TYPES.contains(&ev.event_type) {
             return;
         }
-        self.b.push(ev)
+        self.b.push_read(ev, f)
     }
 
     pub(crate) fn finish(self) -> (Accumulator, Vec<(String, i64)>) {

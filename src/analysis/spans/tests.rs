@@ -188,3 +188,35 @@ fn a_stream_copy_is_an_id_seen_again_at_the_same_time() {
     assert!(!c.is_copy(&row("q", None)));
     assert!(c.is_copy(&row("q", None)), "queued copies too");
 }
+
+/// One read of an event's fields shared by several builders pairs as each builder's own read
+/// does: every JSON Lines sample, folded both ways.
+#[test]
+fn spans_from_shared_fields_are_the_spans_of_their_own_reads() {
+    let mut n = 0;
+    let samples = crate::analysis::testing::sample_files(true);
+    for f in samples
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "jsonl"))
+    {
+        let events = rows(&std::fs::read_to_string(f).unwrap());
+        let (mut own, mut a, mut b) = (
+            SpanBuilder::default(),
+            SpanBuilder::default(),
+            SpanBuilder::default(),
+        );
+        for row in &events {
+            let row = row.as_ref();
+            own.push(&row);
+            let read = SpanFields::of(&row);
+            a.push_read(&row, &read);
+            b.push_read(&row, &read);
+        }
+        let end = events.last().and_then(|r| r.ts);
+        let own = own.finish(end);
+        n += own.len();
+        assert_eq!(a.finish(end), own, "{}", f.display());
+        assert_eq!(b.finish(end), own, "{}", f.display());
+    }
+    assert!(n > 50, "the samples hold spans: {n}");
+}
