@@ -730,13 +730,6 @@ impl SpanBuilder {
         }
     }
 
-    /// Removes the closed model requests and gives them back, so a fold that only sums them
-    /// (the state's ledger) keeps no more than the open ones (a checkpoint stays small). A
-    /// closed model request never changes again.
-    pub fn take_closed_model_requests(&mut self) -> Vec<Span> {
-        self.split_off(|_, s| s.kind == SpanKind::ModelRequest && !s.open)
-    }
-
     /// Forgets every closed span, keeping what the open ones need to close (the open set, the
     /// threads, the phase names, the stream copies): [`SpanBuilder::finish`] then gives the
     /// open spans as the whole fold would, and only them (what `spans --open` checkpoints
@@ -910,7 +903,9 @@ pub fn spans(events: &[EventRow], end_ts: Option<i64>) -> Vec<Span> {
     b.finish(end_ts)
 }
 
+mod requests;
 mod streamed;
+pub use requests::{ClosedRequest, RequestPairs};
 pub use streamed::FinalSpans;
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::explain::blocking::{self, BlockingInput, Reply, ToolUse};
-use crate::analysis::spans::{SpanBuilder, SpanFields, SpanKind, StreamCopies};
+use crate::analysis::spans::{RequestPairs, SpanBuilder, SpanFields, StreamCopies};
 use crate::model::typed::{Budget, Presence};
 use crate::store::EventRef;
 
@@ -85,9 +85,10 @@ pub struct StateBuilder {
     last_turn: Option<Finished>,
     long_spans: SpanBuilder,
     ledger: Option<Ledger>,
-    /// The ledger's model requests, paired by the same builder `spans` and `stats` use: an end
-    /// whose start is not in the recording is counted, marked partial.
-    requests: SpanBuilder,
+    /// The ledger's model requests, paired by the rules of the builder `spans` and `stats` use
+    /// (an end whose start is not in the recording is counted, marked partial), each summed as
+    /// it closes.
+    requests: RequestPairs,
     /// The newest agent message per stream, and the newest `session.usage`.
     last_agent: HashMap<String, Option<Kept>>,
     last_usage: Option<Kept>,
@@ -108,7 +109,7 @@ impl StateBuilder {
             last_turn: None,
             long_spans: SpanBuilder::default(),
             ledger: Some(Ledger::default()),
-            requests: SpanBuilder::default(),
+            requests: RequestPairs::default(),
             last_agent: HashMap::new(),
             last_usage: None,
             last: None,
@@ -122,17 +123,6 @@ impl StateBuilder {
         StateBuilder {
             ledger: None,
             ..StateBuilder::new(session_id)
-        }
-    }
-
-    /// Sums the closed model requests into the ledger now rather than at the end, so the fold
-    /// holds only what is still open (before writing a checkpoint): the answer is the same.
-    pub fn compact(&mut self) {
-        let closed = self.requests.take_closed_model_requests();
-        if let Some(l) = &mut self.ledger {
-            for s in &closed {
-                l.model_requests.add_span(s);
-            }
         }
     }
 
@@ -248,8 +238,11 @@ impl StateBuilder {
             | "workflow_run.phase_started"
             | "workflow_run.phase_ended" => self.long_spans.push_read(row, f),
             "span.model_request_end" => {
-                if self.ledger.is_some() {
-                    self.requests.push_read(row, f);
+                if let Some(l) = &mut self.ledger
+                    && let Some(c) = self.requests.push(row, f)
+                {
+                    l.model_requests.add(&c.usage, c.is_error);
+                    l.model_requests.partial_requests += u64::from(c.partial);
                 }
                 self.close_in_turn(row, f);
             }
@@ -265,7 +258,7 @@ impl StateBuilder {
             }
             "span.model_request_start" | "span.outcome_evaluation_start" => {
                 if t == "span.model_request_start" && self.ledger.is_some() {
-                    self.requests.push_read(row, f);
+                    self.requests.push(row, f);
                 }
                 self.turn.evaluations += usize::from(t == "span.outcome_evaluation_start");
                 self.open_in_turn(row, f);
@@ -412,11 +405,6 @@ impl StateBuilder {
         open_spans.sort_by_key(|s| s.start_ts.unwrap_or(i64::MAX));
         let mut ledger = self.ledger;
         if let Some(l) = &mut ledger {
-            for s in self.requests.finish(end_ts) {
-                if s.kind == SpanKind::ModelRequest && !s.open {
-                    l.model_requests.add_span(&s);
-                }
-            }
             l.session_usage = self.last_usage.map(|k| UsageMark {
                 usage: parse::session_usage(&k.raw),
                 mark: k.mark,

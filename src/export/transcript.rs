@@ -26,9 +26,6 @@ pub type StatusChange = (usize, i64, &'static str);
 /// A marker the timeline draws: (event index, time, CSS class, event type).
 pub type Marker = (usize, i64, &'static str, String);
 
-/// How many events a full fold takes between two [`StateBuilder::compact`]s.
-const COMPACT_EVERY: usize = 4096;
-
 /// The small facts of a session, from one pass over its (redacted) events.
 pub struct Survey {
     pub facts: Facts,
@@ -72,10 +69,6 @@ impl Survey {
             let i = n;
             n += 1;
             state.push(&e.as_ref());
-            if n.is_multiple_of(COMPACT_EVERY) {
-                // The closed model requests summed into the ledger as it goes: the same answer.
-                state.compact();
-            }
             end_ts = end_ts.max(e.ts);
             if e.event_type == "session.updated"
                 && let Some(a) = agent_of(&e.raw)
@@ -277,14 +270,9 @@ impl<'a, 's> IdleVerdicts<'a, 's> {
             until_ts: Some(ts),
             ..TimelineQuery::default()
         };
-        let mut n = 0usize;
         self.session.scan_redacted(&q, |row| {
             if row.ts.is_some() {
                 b.push(&row);
-                n += 1;
-                if n.is_multiple_of(COMPACT_EVERY) {
-                    b.compact();
-                }
             }
             row.seq != e.seq
         })?;

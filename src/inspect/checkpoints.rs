@@ -326,7 +326,6 @@ impl Run {
 }
 
 fn snapshot(b: &mut Folds, pos: Position, n: u64) -> serde_json::Result<[FoldCheckpoint; 3]> {
-    b.state.compact();
     b.open_spans.retain_open();
     let at = |data: Vec<u8>| FoldCheckpoint {
         sort_ts: pos.0,

@@ -193,15 +193,6 @@ pub struct TokenSums {
 }
 
 impl TokenSums {
-    /// Adds one closed model request span (as `stats` counts it: partial ones included).
-    pub fn add_span(&mut self, s: &Span) {
-        match &s.usage {
-            Some(u) => self.add(u, s.is_error),
-            None => self.add(&ModelUsage::default(), s.is_error),
-        }
-        self.partial_requests += u64::from(s.partial);
-    }
-
     pub fn add(&mut self, usage: &ModelUsage, is_error: bool) {
         self.requests += 1;
         self.failed_requests += u64::from(is_error);
