@@ -771,11 +771,10 @@ impl Accumulator {
         }
     }
 
-    fn request(&mut self, session_id: &str, s: &ledger::Request, model: Option<&str>) {
+    fn request(&mut self, session_id: &str, mut s: ledger::Request, model: Option<&str>) {
         let duration = s.duration;
-        let zero = ModelUsage::default();
-        let u = s.usage.as_ref().unwrap_or(&zero);
-        let speed = u.speed.clone();
+        let mut u = s.usage.take().unwrap_or_default();
+        let speed = u.speed.take();
         let tokens = RequestTokens {
             input: u.input_tokens,
             output: u.output_tokens,
@@ -786,7 +785,7 @@ impl Accumulator {
         };
         let m = self.model(model);
         let cost = m.price.and_then(|p| p.cost(&tokens));
-        m.tokens.add(u, s.is_error);
+        m.tokens.add(&u, s.is_error);
         m.tokens.partial_requests += u64::from(s.partial);
         m.fast += u64::from(tokens.fast);
         match cost {
@@ -808,9 +807,9 @@ impl Accumulator {
         if let Some(list) = &mut self.requests {
             list.push(RequestRow {
                 session_id: session_id.to_string(),
-                start_id: s.start_id.clone(),
-                started_at: s.started_at.clone(),
-                thread_id: s.thread_id.clone(),
+                start_id: s.start_id,
+                started_at: s.started_at,
+                thread_id: s.thread_id,
                 model: model.map(str::to_string),
                 speed,
                 duration_ms: duration.map(ms),

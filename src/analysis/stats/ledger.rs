@@ -190,11 +190,8 @@ impl Ledger {
                 .thread_id
                 .as_deref()
                 .and_then(|t| self.thread_agents.get(t));
-            acc.request(
-                session_id,
-                &r,
-                model_of(r.start_ts, agent.map(|a| a.1.as_str())),
-            );
+            let model = model_of(r.start_ts, agent.map(|a| a.1.as_str()));
+            acc.request(session_id, r, model);
         }
         self.trim_slow();
         acc.slowest = self.slow.into_iter().map(|(_, _, s)| s).collect();
