@@ -97,6 +97,8 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     }
     touched.dedup();
     touched.retain(|id| !id.is_empty());
+    // The events are committed: their WAL is copied beside the derivation.
+    store.checkpoint_soon();
     inspect::derive::derive_following(&store, &touched, following, &mut |doing, e| {
         output::error_line(&anyhow::Error::from(e).context(doing))
     });

@@ -16,8 +16,9 @@ use super::{Result, Store, StoreError};
 /// import commits every second.
 pub const BULK_CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
-/// Passive checkpoints of one database, every `every`, until dropped.
+/// Passive checkpoints of one database, every `every` and when nudged, until dropped.
 pub struct WalCheckpointer {
+    /// Each message asks for a checkpoint now; dropped, it stops the thread.
     stop: Option<Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -31,7 +32,10 @@ impl WalCheckpointer {
         let thread = std::thread::Builder::new()
             .name("flightrec-checkpoint".into())
             .spawn(move || {
-                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                while !matches!(
+                    stopped.recv_timeout(every),
+                    Err(RecvTimeoutError::Disconnected)
+                ) {
                     // A busy or failed checkpoint is tried again at the next tick; the last
                     // connection to close, or the writer's own truncating checkpoint, does
                     // what is left.
@@ -46,7 +50,25 @@ impl WalCheckpointer {
     }
 }
 
+impl WalCheckpointer {
+    /// Asks for a checkpoint now rather than at the next tick: the writer just committed what it
+    /// had to write, and the copy can run beside what it does next.
+    pub fn nudge(&self) {
+        if let Some(s) = &self.stop {
+            let _ = s.send(());
+        }
+    }
+}
+
 impl Store {
+    /// After a bulk write's last commit of its rows ([`Store::begin_bulk`]): has the WAL copied
+    /// beside what the writer does next, so the truncating checkpoint at its end has less left.
+    pub fn checkpoint_soon(&self) {
+        if let Some(c) = &self.bulk_checkpoints {
+            c.nudge();
+        }
+    }
+
     /// Turns this connection's automatic checkpoints off and has a [`WalCheckpointer`] do them
     /// beside it, every `every`, for as long as it is kept.
     pub fn checkpoint_beside(&self, every: Duration) -> Result<WalCheckpointer> {
@@ -108,5 +130,38 @@ mod tests {
         store.end_bulk().unwrap();
         assert_eq!(autocheckpoint(&store), 1000);
         assert!(store.bulk_checkpoints.is_none());
+    }
+
+    /// A nudge checkpoints at once: with a tick of an hour, only the nudge copies the WAL.
+    #[test]
+    fn a_nudge_checkpoints_before_the_next_tick() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let store = Store::open(&db).unwrap();
+        let beside = store.checkpoint_beside(Duration::from_secs(3600)).unwrap();
+        let before = std::fs::metadata(&db).unwrap().len();
+        store
+            .conn
+            .execute_batch(
+                "BEGIN; CREATE TABLE t(x BLOB);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+                 INSERT INTO t SELECT randomblob(1000) FROM n; COMMIT;",
+            )
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(
+            std::fs::metadata(&db).unwrap().len(),
+            before,
+            "nothing may checkpoint before the nudge"
+        );
+        beside.nudge();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::fs::metadata(&db).unwrap().len() < before + 1_000_000 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the main file stayed at {before} bytes after the nudge"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
