@@ -278,6 +278,8 @@ pub fn import_input_following<R: BufRead + Unpin + Send>(
         Some(&now()),
         &detail.to_value(),
     )?;
+    let mut compressor = compressor;
+    compressor.numbered(batch.numbered_dictionaries());
     batch.commit()?;
     // Its dictionaries are committed: the next file of this import goes on from its samples.
     store.keep_compressor(compressor);
@@ -324,10 +326,8 @@ fn write_side(
                     None => rx.give_back(items),
                 }
             }
-            Msg::Dictionary(row, reply) => {
-                let id = batch.add_dictionary(&row);
-                let _ = reply.send(id.as_ref().ok().copied());
-                id.map_err(Refusal::Store)?;
+            Msg::Dictionary(row) => {
+                batch.add_dictionary(&row).map_err(Refusal::Store)?;
             }
         }
         let done = read_bytes.load(Ordering::Relaxed);

@@ -2,7 +2,9 @@
 //! event's envelope and compresses its text (the work the writer would otherwise do between two
 //! inserts), and hands the writer owned items in order. The writer (`record/import.rs`) stores
 //! them as they come; a dictionary the compressor trains goes to the writer first, which writes
-//! it in its transaction (before any row that uses it) and gives back its id.
+//! it in its transaction (before any row that uses it) and puts its id in front of the frames
+//! made with it: the reading side goes on without waiting for the id (a wait that lasted until
+//! the writer had stored everything queued before it).
 //!
 //! What is stored is what a single thread would store: the same items in the same order, the
 //! same frames (the compressor starts from the database's dictionaries and trains on the same
@@ -147,8 +149,8 @@ impl Owned {
 /// What the reading side sends the writer.
 pub(super) enum Msg {
     Items(Vec<Owned>),
-    /// A dictionary to write; the reply is its id (`None`: not written).
-    Dictionary(DictionaryRow, SyncSender<Option<i64>>),
+    /// A dictionary to write, numbered in the order they come (see [`Compressed::Unnumbered`]).
+    Dictionary(DictionaryRow),
 }
 
 /// The writer hung up (it failed, and says why itself).
@@ -232,14 +234,13 @@ pub(super) fn read_side<R: BufRead + Unpin>(
         &mut |item| {
             let owned = own(item, &mut compressor, &mut |t: &Trained| {
                 // Rows already read go first: the dictionary is written after them, and
-                // before the rows that use it.
+                // before the rows that use it. Nothing waits for its id: the writer puts it in
+                // front of their frames. (A writer gone is seen at the next send.)
                 if !chunk.is_empty() {
                     chunk_bytes = 0;
-                    tx.send(Msg::Items(std::mem::take(&mut chunk))).ok()?;
+                    let _ = tx.send(Msg::Items(std::mem::take(&mut chunk)));
                 }
-                let (reply, answer) = sync_channel(1);
-                tx.send(Msg::Dictionary(t.row().clone(), reply)).ok()?;
-                answer.recv().ok().flatten()
+                let _ = tx.send(Msg::Dictionary(t.row().clone()));
             });
             chunk_bytes += owned.size();
             chunk.push(owned);
@@ -266,7 +267,7 @@ pub(super) fn read_side<R: BufRead + Unpin>(
 fn own(
     item: Item<'_>,
     compressor: &mut Compressor,
-    store_dictionary: &mut dyn FnMut(&Trained) -> Option<i64>,
+    store_dictionary: &mut dyn FnMut(&Trained),
 ) -> Owned {
     let mut ready = |text: &str, frame_name: Option<&str>| -> Option<Ready> {
         let env = Envelope::parse(text, frame_name).ok()?;

@@ -11,6 +11,10 @@
 //! use it, so a rollback takes both away (and [`Encoder::rolled_back`] forgets it). Rows written
 //! before their type had a dictionary are compressed without one (or stay text).
 //!
+//! An import compresses on its reading thread ([`Compressor`]): the same samples train the same
+//! dictionaries there, and the writer numbers each one as it writes it
+//! ([`Compressed::Unnumbered`]), so the stored rows are those the writer alone would store.
+//!
 //! SQL reads the text through the function `event_text(raw)`, registered on every connection
 //! ([`register`]); the scans decode in Rust ([`Dictionaries::decode`]) into a reused buffer.
 
@@ -333,14 +337,19 @@ impl Frames {
     }
 
     /// What to store for `text` of type `ty`, with the type's dictionary if it has one.
-    fn compress<'a>(&'a mut self, ty: &str, text: &'a str) -> Stored<'a> {
+    fn compress<'a>(&'a mut self, ty: &str, text: &'a str) -> Frame<'a> {
         if text.len() < MIN_LEN {
-            return Stored::Text(text);
+            return Frame::Text;
         }
         self.buf.clear();
+        let mut numbered = None;
         let id = match self.by_type.get(ty) {
             Some((id, cdict)) => {
-                put_varint(&mut self.buf, *id as u64);
+                match provisional(*id) {
+                    // Not numbered yet: the writer puts the id in front; it takes at least a byte.
+                    Some(k) => numbered = Some(k),
+                    None => put_varint(&mut self.buf, *id as u64),
+                }
                 self.cctx.ref_cdict(cdict).ok().map(|_| ())
             }
             None => {
@@ -348,7 +357,7 @@ impl Frames {
                 self.cctx.disable_dictionary().ok().map(|_| ())
             }
         };
-        let head = self.buf.len();
+        let head = self.buf.len().max(1);
         let bound = zstd::zstd_safe::compress_bound(text.len());
         self.frame.clear();
         self.frame.reserve(bound);
@@ -360,11 +369,44 @@ impl Frames {
         // Never leave a dictionary referenced between calls.
         let _ = self.cctx.disable_dictionary();
         if !ok || head + self.frame.len() >= text.len() {
-            return Stored::Text(text);
+            return Frame::Text;
+        }
+        if let Some(k) = numbered {
+            return Frame::Unnumbered(k, &self.frame);
         }
         self.buf.extend_from_slice(&self.frame);
-        Stored::Blob(&self.buf)
+        Frame::Blob(&self.buf)
     }
+}
+
+/// What [`Frames::compress`] makes of a text.
+enum Frame<'a> {
+    /// Stored as received.
+    Text,
+    /// The dictionary's id and the frame, as stored.
+    Blob(&'a [u8]),
+    /// The frame alone, made with the compressor's `k`th dictionary of those the writer has not
+    /// numbered yet ([`Compressed::Unnumbered`]).
+    Unnumbered(usize, &'a [u8]),
+}
+
+/// The `k` of a dictionary the writer has not numbered yet: a [`Compressor`] holds its
+/// `k`th such dictionary under the id `-(k + 1)` until [`Compressor::numbered`].
+fn provisional(id: i64) -> Option<usize> {
+    (id < 0).then(|| usize::try_from(-(id + 1)).unwrap_or(usize::MAX))
+}
+
+/// The stored value of a frame made with dictionary `id`: its id and the frame, or `None` when
+/// that would not be shorter than the text (which is then stored as it is), as [`Frames`]
+/// decides for a dictionary it knows the id of.
+pub(super) fn numbered_blob(id: i64, frame: &[u8], text: &str, out: &mut Vec<u8>) -> bool {
+    out.clear();
+    put_varint(out, id as u64);
+    if out.len() + frame.len() >= text.len() {
+        return false;
+    }
+    out.extend_from_slice(frame);
+    true
 }
 
 /// The writer's side: [`Frames`] that write the dictionaries they train.
@@ -435,7 +477,11 @@ impl Encoder {
             let id = self.write(conn, dicts, &t.row)?;
             self.frames.install(t, id);
         }
-        Ok(self.frames.compress(ty, text))
+        // The writer's own frames only use dictionaries it numbered.
+        Ok(match self.frames.compress(ty, text) {
+            Frame::Blob(b) => Stored::Blob(b),
+            Frame::Text | Frame::Unnumbered(..) => Stored::Text(text),
+        })
     }
 
     /// Writes a dictionary a [`Compressor`] trained (in the open transaction), and uses it
@@ -476,9 +522,13 @@ impl Encoder {
 /// Compression away from the writer, on an import's reading thread: the same frames the
 /// writer would make (the same levels, dictionaries and training), handed to
 /// [`crate::store::WriteBatch::upsert_compressed`]. A dictionary it trains is written by the
-/// writer (in its transaction, before any row that uses it), which gives back its id.
+/// writer (in its transaction, before any row that uses it), which numbers it: the compressor
+/// uses it at once, without waiting for the number, and the writer puts the number in front of
+/// its frames ([`Compressed::Unnumbered`]); [`Compressor::numbered`] gives it the numbers.
 pub struct Compressor {
     frames: Frames,
+    /// Dictionaries trained and not numbered yet, in the order they were handed to the writer.
+    unnumbered: usize,
 }
 
 /// An event's text as it is to be stored: its own text, or a compressed frame.
@@ -486,6 +536,10 @@ pub enum Compressed {
     /// Stored as received (short, or it would not get smaller).
     Text,
     Blob(Vec<u8>),
+    /// A frame made with the `k`th dictionary the compressor handed the writer since it was
+    /// last numbered: the writer stores that dictionary's id and the frame (or the text, when
+    /// the id makes it no shorter).
+    Unnumbered(usize, Vec<u8>),
 }
 
 impl Compressor {
@@ -500,28 +554,53 @@ impl Compressor {
             let ty: String = r.get(1)?;
             frames.adopt(&ty, id, r.get_ref(2)?.as_blob()?);
         }
-        Ok(Compressor { frames })
+        Ok(Compressor {
+            frames,
+            unnumbered: 0,
+        })
     }
 
     /// The frame for `text` of type `ty`. When its type's samples train a dictionary,
-    /// `store_dictionary` has it written and returns its id (`None`: not written, the type
-    /// goes without until it trains again).
+    /// `store_dictionary` hands it to the writer (which writes it before the rows after it)
+    /// and the frame is made with it: [`Compressed::Unnumbered`] until the writer numbers it.
     pub fn compress(
         &mut self,
         ty: &str,
         text: &str,
-        store_dictionary: &mut dyn FnMut(&Trained) -> Option<i64>,
+        store_dictionary: &mut dyn FnMut(&Trained),
     ) -> Compressed {
         if self.frames.wants_sample(ty, text)
             && let Some(t) = self.frames.sample(ty, text)
-            && let Some(id) = store_dictionary(&t)
         {
-            self.frames.install(t, id);
+            store_dictionary(&t);
+            let k = self.unnumbered;
+            self.unnumbered += 1;
+            self.frames.install(t, -(k as i64) - 1);
         }
         match self.frames.compress(ty, text) {
-            Stored::Text(_) => Compressed::Text,
-            Stored::Blob(b) => Compressed::Blob(b.to_vec()),
+            Frame::Text => Compressed::Text,
+            Frame::Blob(b) => Compressed::Blob(b.to_vec()),
+            Frame::Unnumbered(k, f) => Compressed::Unnumbered(k, f.to_vec()),
         }
+    }
+
+    /// The ids the writer gave the dictionaries handed to it since the last call, in order
+    /// (what [`crate::store::WriteBatch::add_dictionary`] returned): the compressor uses them
+    /// from now on. Those it has no id for are dropped (their type trains again).
+    pub fn numbered(&mut self, ids: &[i64]) {
+        self.frames
+            .by_type
+            .retain(|_, (id, _)| match provisional(*id) {
+                Some(k) => match ids.get(k) {
+                    Some(&real) => {
+                        *id = real;
+                        true
+                    }
+                    None => false,
+                },
+                None => true,
+            });
+        self.unnumbered = 0;
     }
 }
 
@@ -540,5 +619,51 @@ mod tests {
             assert_eq!(rest, [0xAA]);
         }
         assert!(varint(&[0x80, 0x80]).is_none());
+    }
+
+    /// A frame made before the writer numbered its dictionary is stored as the writer alone
+    /// would store it: the id's length decides whether it is shorter than the text. After
+    /// [`Compressor::numbered`], frames carry the id themselves.
+    #[test]
+    fn frames_made_before_their_dictionary_is_numbered_are_stored_as_the_writer_would() {
+        let frame = vec![7u8; 60];
+        let text = "x".repeat(62);
+        let mut out = Vec::new();
+        assert!(numbered_blob(5, &frame, &text, &mut out));
+        assert_eq!((out[0], &out[1..]), (5, &frame[..]));
+        assert!(
+            !numbered_blob(300, &frame, &text, &mut out),
+            "a two-byte id makes it no shorter than the text"
+        );
+
+        let mut c = Compressor {
+            frames: Frames::new(),
+            unnumbered: 0,
+        };
+        let texts: Vec<String> = (0..TRAIN_SAMPLES)
+            .map(|i| {
+                format!(
+                    r#"{{"type":"agent.message","id":"sevt_{i:08}","content":[{{"type":"text","text":"step {} of the plan: read {} files, then run the {} tests"}}]}}"#,
+                    i * 7 % 13,
+                    i % 17,
+                    ["unit", "integration", "doc"][i % 3]
+                )
+            })
+            .collect();
+        let mut handed = 0;
+        let mut last = None;
+        for t in &texts {
+            last = Some(c.compress("agent.message", t, &mut |_| handed += 1));
+        }
+        assert_eq!(handed, 1, "one dictionary trained and handed to the writer");
+        assert!(
+            matches!(last, Some(Compressed::Unnumbered(0, _))),
+            "the text that trained it is compressed with it, unnumbered"
+        );
+        c.numbered(&[42]);
+        match c.compress("agent.message", &texts[3], &mut |_| panic!("trained again")) {
+            Compressed::Blob(b) => assert_eq!(varint(&b).map(|v| v.0), Some(42)),
+            _ => panic!("a blob under dictionary 42"),
+        }
     }
 }

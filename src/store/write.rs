@@ -4,7 +4,7 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{HashMap, HashSet};
 
-use super::codec::{Compressed, Compressor, Dictionaries, DictionaryRow, Encoder, Stored};
+use super::codec::{self, Compressed, Compressor, Dictionaries, DictionaryRow, Encoder, Stored};
 use super::slim;
 use super::{QUEUED_SORT_TS, Result, Store, StoreError};
 use crate::model::{Envelope, Source};
@@ -101,6 +101,11 @@ pub struct WriteBatch<'s> {
     insert: Option<rusqlite::CachedStatement<'s>>,
     /// The last `received_at` stored and its stored form: an import's rows all share one.
     received: Option<(String, Value)>,
+    /// The ids of the dictionaries a [`Compressor`] handed this batch, in order
+    /// ([`WriteBatch::add_dictionary`]): what its [`Compressed::Unnumbered`] frames use.
+    numbered: Vec<i64>,
+    /// An unnumbered frame with its dictionary's id in front, reused.
+    framed: Vec<u8>,
 }
 
 /// A stored event as a replacement weighs it: seq, raw, processed_at, source, received_at, type,
@@ -145,6 +150,8 @@ impl Store {
             collisions: Vec::new(),
             insert: None,
             received: None,
+            numbered: Vec::new(),
+            framed: Vec::new(),
         };
         batch.begin()?;
         Ok(batch)
@@ -270,7 +277,7 @@ impl WriteBatch<'_> {
         let env = inc.envelope;
         let seq = self.next_seq;
         let raw = match pre {
-            Some(c) => stored(c, env.raw),
+            Some(c) => stored(c, env.raw, &self.numbered, &mut self.framed),
             None => self
                 .enc
                 .encode(self.tx, self.dicts, &env.event_type, env.raw)
@@ -332,9 +339,18 @@ impl WriteBatch<'_> {
     /// Writes a dictionary a [`Compressor`] trained, in this transaction (so before the rows
     /// that use it); returns the id the compressor is to use.
     pub fn add_dictionary(&mut self, t: &DictionaryRow) -> Result<i64> {
-        self.enc
+        let id = self
+            .enc
             .store(self.tx, self.dicts, t)
-            .map_err(self.wrap("storing a dictionary"))
+            .map_err(self.wrap("storing a dictionary"))?;
+        self.numbered.push(id);
+        Ok(id)
+    }
+
+    /// The ids of the dictionaries written by [`WriteBatch::add_dictionary`], in order: what
+    /// [`Compressor::numbered`] takes once the compressor that trained them is done.
+    pub fn numbered_dictionaries(&self) -> &[i64] {
+        &self.numbered
     }
 
     /// Ids reused by events of another type seen by this batch: (id, stored type, new type).
@@ -439,7 +455,7 @@ impl WriteBatch<'_> {
             .and_then(|mut s| s.execute(params![seq, source, received_at, inc.received_at, raw]))
             .map_err(self.wrap("keeping a replaced event"))?;
         let new_raw = match pre {
-            Some(c) => stored(c, env.raw),
+            Some(c) => stored(c, env.raw, &self.numbered, &mut self.framed),
             None => self
                 .enc
                 .encode(self.tx, self.dicts, &env.event_type, env.raw)
@@ -770,9 +786,22 @@ fn session_key(tx: &Connection, session_id: &str) -> rusqlite::Result<i64> {
 }
 
 /// The stored form of a text a [`Compressor`] made ready.
-fn stored<'a>(c: &'a Compressed, text: &'a str) -> Stored<'a> {
+/// What to store for a text compressed away from the writer; an unnumbered frame gets its
+/// dictionary's id in front, in `framed` (`numbered`: the ids, see [`WriteBatch::numbered`]).
+fn stored<'a>(
+    c: &'a Compressed,
+    text: &'a str,
+    numbered: &[i64],
+    framed: &'a mut Vec<u8>,
+) -> Stored<'a> {
     match c {
         Compressed::Text => Stored::Text(text),
         Compressed::Blob(b) => Stored::Blob(b),
+        Compressed::Unnumbered(k, frame) => match numbered.get(*k) {
+            Some(&id) if codec::numbered_blob(id, frame, text, framed) => Stored::Blob(framed),
+            // A dictionary not written (the import stops at that error) or a frame that the
+            // id makes no shorter: the text, as it came.
+            _ => Stored::Text(text),
+        },
     }
 }
