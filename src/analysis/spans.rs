@@ -751,9 +751,7 @@ impl SpanBuilder {
     /// open, not the session's.
     pub fn take_settled(&mut self) -> Vec<Span> {
         let settled = self.settled();
-        let k = (0..self.spans.len())
-            .take_while(|i| settled.contains(i))
-            .count();
+        let k = settled.iter().take_while(|s| **s).count();
         if k == 0 {
             return Vec::new();
         }
@@ -766,36 +764,37 @@ impl SpanBuilder {
     /// [`SpanBuilder::held`].
     pub fn take_settled_passing(&mut self, pass: impl Fn(&Span) -> bool) -> Vec<(usize, Span)> {
         let settled = self.settled();
-        let k = (self.spans.iter().enumerate())
-            .take_while(|(i, s)| settled.contains(i) || pass(s))
+        let k = (self.spans.iter().zip(&settled))
+            .take_while(|(s, settled)| **settled || pass(s))
             .count();
         if k == 0 {
             return Vec::new();
         }
-        self.split_off_at(|i, _| i < k && settled.contains(&i))
+        self.split_off_at(|i, _| i < k && settled[i])
     }
 
     /// Removes every span nothing can change any more, wherever it is, and gives them back in
     /// order with the indices they had in [`SpanBuilder::held`]: what a writer that can put them
     /// back in order later takes when the oldest open span would hold every later one.
     pub fn take_settled_anywhere(&mut self) -> (Vec<usize>, Vec<Span>) {
-        let mut at: Vec<usize> = self.settled().into_iter().collect();
-        at.sort_unstable();
-        let taken = self.split_off(|i, _| at.binary_search(&i).is_ok());
+        let settled = self.settled();
+        let at: Vec<usize> = (0..settled.len()).filter(|&i| settled[i]).collect();
+        let taken = self.split_off(|i, _| settled[i]);
         (at, taken)
     }
 
-    /// The indices of the held spans nothing can change any more.
-    fn settled(&self) -> std::collections::HashSet<usize> {
-        let named: std::collections::HashSet<usize> = (self.open.values())
+    /// Whether each held span is one nothing can change any more, by index.
+    fn settled(&self) -> Vec<bool> {
+        let mut settled: Vec<bool> = self.spans.iter().map(|s| !s.open).collect();
+        for &i in (self.open.values())
             .chain(self.evaluations.values())
             .chain(self.ongoing.keys())
-            .copied()
-            .collect();
-        (self.spans.iter().enumerate())
-            .filter(|(i, s)| !s.open && !named.contains(i))
-            .map(|(i, _)| i)
-            .collect()
+        {
+            if let Some(s) = settled.get_mut(i) {
+                *s = false;
+            }
+        }
+        settled
     }
 
     /// Removes the spans `take` says, in order, and gives them back; the indices of the rest
@@ -809,32 +808,36 @@ impl SpanBuilder {
 
     /// As [`SpanBuilder::split_off`], each span with the index it had.
     fn split_off_at(&mut self, take: impl Fn(usize, &Span) -> bool) -> Vec<(usize, Span)> {
+        const GONE: usize = usize::MAX;
+        let n = self.spans.len();
         let mut taken = Vec::new();
-        let mut kept = Vec::new();
-        let mut moved: HashMap<usize, usize> = HashMap::default();
+        let mut kept = Vec::with_capacity(n);
+        // Each span's index among those kept (GONE: taken).
+        let mut moved = vec![GONE; n];
         for (i, s) in std::mem::take(&mut self.spans).into_iter().enumerate() {
             if take(i, &s) {
                 taken.push((i, s));
             } else {
-                moved.insert(i, kept.len());
+                moved[i] = kept.len();
                 kept.push(s);
             }
         }
         self.spans = kept;
-        fn remap<K>(m: &mut HashMap<K, usize>, moved: &HashMap<usize, usize>) {
-            m.retain(|_, i| match moved.get(i) {
-                Some(&to) => {
-                    *i = to;
+        let to = |i: usize| moved.get(i).copied().filter(|&t| t != GONE);
+        fn remap<K>(m: &mut HashMap<K, usize>, to: impl Fn(usize) -> Option<usize>) {
+            m.retain(|_, i| match to(*i) {
+                Some(t) => {
+                    *i = t;
                     true
                 }
                 None => false,
             });
         }
-        remap(&mut self.open, &moved);
-        remap(&mut self.evaluations, &moved);
+        remap(&mut self.open, to);
+        remap(&mut self.evaluations, to);
         self.ongoing = std::mem::take(&mut self.ongoing)
             .into_iter()
-            .filter_map(|(i, n)| Some((*moved.get(&i)?, n)))
+            .filter_map(|(i, n)| Some((to(i)?, n)))
             .collect();
         taken
     }
