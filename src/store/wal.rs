@@ -98,6 +98,30 @@ mod tests {
             .unwrap()
     }
 
+    /// Commits 2 MB to `store` (its WAL, until something checkpoints it).
+    fn commit_two_megabytes(store: &Store) {
+        store
+            .conn
+            .execute_batch(
+                "BEGIN; CREATE TABLE t(x BLOB);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+                 INSERT INTO t SELECT randomblob(1000) FROM n; COMMIT;",
+            )
+            .unwrap();
+    }
+
+    /// Waits (up to 20 s) for the main file `db` to grow a megabyte past `before`.
+    fn wait_for_the_main_file(db: &Path, before: u64, why: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::fs::metadata(db).unwrap().len() < before + 1_000_000 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the main file stayed at {before} bytes: {why}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// A bulk write's commits reach the main file although its own connection never
     /// checkpoints: the connection beside it did.
     #[test]
@@ -109,24 +133,10 @@ mod tests {
         store.begin_bulk(16).unwrap();
         assert_eq!(autocheckpoint(&store), 0, "the writer must not checkpoint");
         let before = std::fs::metadata(&db).unwrap().len();
-        store
-            .conn
-            .execute_batch(
-                "BEGIN; CREATE TABLE t(x BLOB);
-                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
-                 INSERT INTO t SELECT randomblob(1000) FROM n; COMMIT;",
-            )
-            .unwrap();
+        commit_two_megabytes(&store);
         let wal = dir.path().join("t.db-wal");
         assert!(std::fs::metadata(&wal).unwrap().len() > 1_000_000);
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while std::fs::metadata(&db).unwrap().len() < before + 1_000_000 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the main file stayed at {before} bytes: nothing checkpointed the WAL"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_the_main_file(&db, before, "nothing checkpointed the WAL");
         store.end_bulk().unwrap();
         assert_eq!(autocheckpoint(&store), 1000);
         assert!(store.bulk_checkpoints.is_none());
@@ -140,14 +150,7 @@ mod tests {
         let store = Store::open(&db).unwrap();
         let beside = store.checkpoint_beside(Duration::from_secs(3600)).unwrap();
         let before = std::fs::metadata(&db).unwrap().len();
-        store
-            .conn
-            .execute_batch(
-                "BEGIN; CREATE TABLE t(x BLOB);
-                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
-                 INSERT INTO t SELECT randomblob(1000) FROM n; COMMIT;",
-            )
-            .unwrap();
+        commit_two_megabytes(&store);
         std::thread::sleep(Duration::from_millis(200));
         assert_eq!(
             std::fs::metadata(&db).unwrap().len(),
@@ -155,13 +158,6 @@ mod tests {
             "nothing may checkpoint before the nudge"
         );
         beside.nudge();
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while std::fs::metadata(&db).unwrap().len() < before + 1_000_000 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the main file stayed at {before} bytes after the nudge"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_the_main_file(&db, before, "the nudge did not checkpoint");
     }
 }
