@@ -286,18 +286,29 @@ impl From<&Usage<'_>> for ModelUsage {
     }
 }
 
-/// What the builders read of one event, parsed once: a fold that pushes an event to several
-/// builders ([`SpanBuilder::push_read`]) parses it once, not once for each.
-#[derive(Default)]
-pub struct SpanFields<'a>(Fields<'a>);
+/// What the builders read of one event, parsed once, when the first builder reads it: a fold
+/// that pushes an event to several builders ([`SpanBuilder::push_read`]) parses it once, not
+/// once for each, and not at all when none takes it.
+pub struct SpanFields<'a> {
+    /// The event's text, when its type's spans read fields.
+    raw: Option<&'a str>,
+    fields: std::cell::OnceCell<Fields<'a>>,
+}
 
 impl<'a> SpanFields<'a> {
-    /// The fields of `row`; nothing is parsed for a type whose span reads none of them.
+    /// The fields of `row`, to be parsed when read; nothing is for a type whose span reads none.
     pub fn of(row: &EventRef<'a>) -> SpanFields<'a> {
-        if !reads_fields(row.event_type) {
-            return SpanFields::default();
+        SpanFields {
+            raw: reads_fields(row.event_type).then_some(row.raw),
+            fields: std::cell::OnceCell::new(),
         }
-        SpanFields(serde_json::from_str(row.raw).unwrap_or_default())
+    }
+
+    fn get(&self) -> &Fields<'a> {
+        self.fields.get_or_init(|| match self.raw {
+            Some(raw) => serde_json::from_str(raw).unwrap_or_default(),
+            None => Fields::default(),
+        })
     }
 }
 
@@ -458,7 +469,7 @@ impl SpanBuilder {
         if self.copies.is_copy(row) {
             return;
         }
-        let f = &f.0;
+        let f = f.get();
         let link = row.link_id;
         let thread = || {
             f.session_thread_id

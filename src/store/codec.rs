@@ -396,9 +396,9 @@ fn provisional(id: i64) -> Option<usize> {
     (id < 0).then(|| usize::try_from(-(id + 1)).unwrap_or(usize::MAX))
 }
 
-/// The stored value of a frame made with dictionary `id`: its id and the frame, or `None` when
-/// that would not be shorter than the text (which is then stored as it is), as [`Frames`]
-/// decides for a dictionary it knows the id of.
+/// Puts in `out` the stored value of a frame made with dictionary `id` (the id, then the frame)
+/// and says whether to store it: not when it would be no shorter than the text (stored as it
+/// is then), as [`Frames`] decides for a dictionary it knows the id of.
 pub(super) fn numbered_blob(id: i64, frame: &[u8], text: &str, out: &mut Vec<u8>) -> bool {
     out.clear();
     put_varint(out, id as u64);

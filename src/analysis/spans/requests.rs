@@ -51,7 +51,7 @@ impl RequestPairs {
             self.open.insert(key.to_string(), true);
         }
         let partial = self.open.remove(link?)?;
-        let f = &f.0;
+        let f = f.get();
         let u = f.model_usage.as_ref();
         Some(ClosedRequest {
             usage: ModelUsage {
