@@ -341,41 +341,31 @@ impl Frames {
         if text.len() < MIN_LEN {
             return Frame::Text;
         }
-        self.buf.clear();
-        let mut numbered = None;
-        let id = match self.by_type.get(ty) {
-            Some((id, cdict)) => {
-                match provisional(*id) {
-                    // Not numbered yet: the writer puts the id in front; it takes at least a byte.
-                    Some(k) => numbered = Some(k),
-                    None => put_varint(&mut self.buf, *id as u64),
-                }
-                self.cctx.ref_cdict(cdict).ok().map(|_| ())
-            }
-            None => {
-                put_varint(&mut self.buf, 0);
-                self.cctx.disable_dictionary().ok().map(|_| ())
-            }
+        let (id, ready) = match self.by_type.get(ty) {
+            Some((id, cdict)) => (*id, self.cctx.ref_cdict(cdict).is_ok()),
+            None => (0, self.cctx.disable_dictionary().is_ok()),
         };
-        let head = self.buf.len().max(1);
         let bound = zstd::zstd_safe::compress_bound(text.len());
         self.frame.clear();
         self.frame.reserve(bound);
-        let ok = id.is_some()
+        let ok = ready
             && self
                 .cctx
                 .compress2(&mut self.frame, text.as_bytes())
                 .is_ok();
         // Never leave a dictionary referenced between calls.
         let _ = self.cctx.disable_dictionary();
-        if !ok || head + self.frame.len() >= text.len() {
+        if !ok {
             return Frame::Text;
         }
-        if let Some(k) = numbered {
-            return Frame::Unnumbered(k, &self.frame);
+        match provisional(id) {
+            // Not numbered yet: the writer puts the id in front, which takes at least a byte (and
+            // decides again with the id's own length, `numbered_blob`).
+            Some(k) if 1 + self.frame.len() < text.len() => Frame::Unnumbered(k, &self.frame),
+            Some(_) => Frame::Text,
+            None if numbered_blob(id, &self.frame, text, &mut self.buf) => Frame::Blob(&self.buf),
+            None => Frame::Text,
         }
-        self.buf.extend_from_slice(&self.frame);
-        Frame::Blob(&self.buf)
     }
 }
 
@@ -396,9 +386,9 @@ fn provisional(id: i64) -> Option<usize> {
     (id < 0).then(|| usize::try_from(-(id + 1)).unwrap_or(usize::MAX))
 }
 
-/// Puts in `out` the stored value of a frame made with dictionary `id` (the id, then the frame)
-/// and says whether to store it: not when it would be no shorter than the text (stored as it
-/// is then), as [`Frames`] decides for a dictionary it knows the id of.
+/// Puts in `out` the stored value of a frame made with dictionary `id` (0: none): the id, then
+/// the frame; and says whether to store it (not when it is no shorter than the text, which is
+/// then stored as it is). The one rule for the writer's frames and a compressor's.
 pub(super) fn numbered_blob(id: i64, frame: &[u8], text: &str, out: &mut Vec<u8>) -> bool {
     out.clear();
     put_varint(out, id as u64);

@@ -19,7 +19,7 @@ pub const BULK_CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// Passive checkpoints of one database, every `every` and when nudged, until dropped.
 pub struct WalCheckpointer {
     /// Each message asks for a checkpoint now; dropped, it stops the thread.
-    stop: Option<Sender<()>>,
+    nudges: Option<Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -28,12 +28,12 @@ impl WalCheckpointer {
     /// its own automatic checkpoints off ([`Store::set_autocheckpoint`] 0).
     pub fn start(db: &Path, every: Duration) -> Result<WalCheckpointer> {
         let checkpointer = Store::open(db)?.unmapped()?;
-        let (stop, stopped) = channel::<()>();
+        let (nudges, nudged) = channel::<()>();
         let thread = std::thread::Builder::new()
             .name("flightrec-checkpoint".into())
             .spawn(move || {
                 while !matches!(
-                    stopped.recv_timeout(every),
+                    nudged.recv_timeout(every),
                     Err(RecvTimeoutError::Disconnected)
                 ) {
                     // A busy or failed checkpoint is tried again at the next tick; the last
@@ -44,7 +44,7 @@ impl WalCheckpointer {
             })
             .map_err(|e| StoreError::Output(std::io::Error::other(e)))?;
         Ok(WalCheckpointer {
-            stop: Some(stop),
+            nudges: Some(nudges),
             thread: Some(thread),
         })
     }
@@ -54,7 +54,7 @@ impl WalCheckpointer {
     /// Asks for a checkpoint now rather than at the next tick: the writer just committed what it
     /// had to write, and the copy can run beside what it does next.
     pub fn nudge(&self) {
-        if let Some(s) = &self.stop {
+        if let Some(s) = &self.nudges {
             let _ = s.send(());
         }
     }
@@ -80,7 +80,7 @@ impl Store {
 impl Drop for WalCheckpointer {
     /// Stops the thread and waits for it (a checkpoint under way finishes first).
     fn drop(&mut self) {
-        drop(self.stop.take());
+        drop(self.nudges.take());
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
