@@ -23,7 +23,7 @@ use crate::store::{
 
 /// Events folded between two checkpoints: a read folds at most this many past its checkpoint
 /// (and, before the turn in progress, only the few types that carry across turns).
-pub const EVERY: u64 = 2048;
+pub const EVERY: u64 = 4096;
 
 /// A fold's (or a cache entry's) name in the store. It names the build, and so the format of
 /// the builder's JSON: a checkpoint another build wrote is never read (import writes them again).
