@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 
 use super::{Outcome, exit, output};
 use flightrec::inspect;
-use flightrec::inspect::derive::Following;
+use flightrec::inspect::derive::Follow;
 use flightrec::record::tape::{import_tape, import_tape_reader};
 use flightrec::record::{
     FileReport, Follower, ImportError, ImportOptions, import_input_following, session_id_from_name,
 };
 use flightrec::source::open_input;
 use flightrec::source::tape::looks_like_tape;
-use flightrec::store::{Store, UpsertCounts, Written};
+use flightrec::store::{Store, UpsertCounts};
 use std::collections::HashMap;
 
 #[derive(clap::Args)]
@@ -71,14 +71,10 @@ pub fn run(db: &Path, args: Args) -> Outcome {
     // What derives from each new session, folded as its file is written (inspect::derive).
     let mut following = HashMap::new();
     for file in &args.files {
-        let mut fold: Option<Following> = None;
-        let mut follow = |w: &Written<'_>| {
-            fold.get_or_insert_with(|| Following::new(w.session_id))
-                .push(w)
-        };
+        let mut follow = Follow::default();
         match import_one(&mut store, file, &opts, &mut follow) {
             Ok(r) => {
-                if let Some(f) = fold.filter(|_| r.followed) {
+                if let Some(f) = follow.into_following().filter(|_| r.followed) {
                     following.insert(r.session_id.clone(), f);
                 }
                 reports.push(r)
@@ -123,7 +119,7 @@ fn import_one(
     store: &mut Store,
     file: &Path,
     opts: &ImportOptions,
-    follower: &mut Follower<'_>,
+    follower: &mut dyn Follower,
 ) -> anyhow::Result<FileReport> {
     if file == Path::new("-") {
         // Standard input, read once as a stream (no reopening, so nothing is lost to a sniff).
@@ -193,7 +189,7 @@ fn import_stream<R: BufRead + Unpin + Send>(
     size: u64,
     opts: &ImportOptions,
     on_bytes: &mut dyn FnMut(u64, u64),
-    follower: &mut Follower<'_>,
+    follower: &mut dyn Follower,
 ) -> anyhow::Result<FileReport> {
     let head = input.fill_buf().map_err(|e| ImportError::Source {
         path: name.to_string(),

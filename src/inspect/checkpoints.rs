@@ -237,6 +237,12 @@ impl Following {
     pub fn events(&self) -> u64 {
         self.run.n
     }
+
+    /// Every event is folded: the checkpoint at the last one is made (and packed) now, not
+    /// when they are kept ([`put_following`] makes it if this was not called).
+    pub fn end(&mut self) {
+        self.run.end();
+    }
 }
 
 /// Keeps the checkpoints `f` folded, in place of any the session has, when the session's stored

@@ -15,6 +15,7 @@ use super::stats_cache::{Entries, SessionCalls, wanted};
 use super::{StatsFold, checkpoints, session_stats_and_calls};
 use crate::analysis::spans::{SLIM_TYPES, SpanFields};
 use crate::analysis::stats::Accumulator;
+use crate::record::{FollowEnd, Follower};
 use crate::store::{SessionSummary, Store, StoreError, Written, as_scanned, event_key};
 
 /// Sessions derived together: the statistics of this many are kept in one transaction.
@@ -35,15 +36,29 @@ pub fn derive(store: &Store, sessions: &[&str], failed: &mut dyn FnMut(&'static 
 /// [`derive()`] would fold reading the events back, without reading them. Kept by
 /// [`derive_following`] only if the session's stored events are still those it was given.
 pub struct Following {
+    session_id: String,
     checkpoints: checkpoints::Following,
-    stats: StatsFold,
+    stats: Stats,
+}
+
+/// The statistics of a [`Following`]: folding, or finished once every event was stored
+/// ([`Following::stored_all`]) with what the writer read of the session then.
+enum Stats {
+    Folding(Box<StatsFold>),
+    /// What [`derive_following`] keeps, made at write count 0 ([`Derived::at_version`] gives it
+    /// the session's).
+    Finished {
+        end: FollowEnd,
+        derived: Derived,
+    },
 }
 
 impl Following {
     pub fn new(session_id: &str) -> Following {
         Following {
+            session_id: session_id.to_string(),
             checkpoints: checkpoints::Following::new(session_id),
-            stats: StatsFold::detached(session_id, true, true),
+            stats: Stats::Folding(Box::new(StatsFold::detached(session_id, true, true))),
         }
     }
 
@@ -55,13 +70,70 @@ impl Following {
         let ev = as_scanned(env, w.seq, w.thread_id, &key, slim);
         // Read once for the statistics' and the checkpoints' spans.
         let f = SpanFields::of(&ev);
-        self.stats.push_read(&ev, &f);
+        if let Stats::Folding(stats) = &mut self.stats {
+            stats.push_read(&ev, &f);
+        }
         self.checkpoints.push_read(&ev, &f);
+    }
+
+    /// Every event is stored (the writer is making its last commit): finishes the statistics
+    /// with the session's agent and end as the writer read them, and the last checkpoint, here
+    /// on the follower's thread. [`derive_following`] keeps the statistics if the session's
+    /// agent and end are still those.
+    pub fn stored_all(&mut self, end: &FollowEnd) {
+        self.checkpoints.end();
+        let placeholder = Stats::Finished {
+            end: end.clone(),
+            derived: Derived::default(),
+        };
+        if let Stats::Folding(stats) = std::mem::replace(&mut self.stats, placeholder) {
+            let mut derived = Derived::default();
+            derived.add(
+                &self.session_id,
+                0,
+                stats.finish_with(end.agent.as_deref(), Some(end.last_ts)),
+            );
+            self.stats = Stats::Finished {
+                end: end.clone(),
+                derived,
+            };
+        }
     }
 
     /// Events folded.
     pub fn events(&self) -> u64 {
         self.checkpoints.events()
+    }
+
+    /// Whether the statistics were finished as the import committed.
+    pub fn finished(&self) -> bool {
+        matches!(self.stats, Stats::Finished { .. })
+    }
+}
+
+/// An import's follower ([`Follower`]): the [`Following`] of the session whose events it is
+/// handed, made at the first.
+#[derive(Default)]
+pub struct Follow(Option<Following>);
+
+impl Follow {
+    /// What was followed, if anything was.
+    pub fn into_following(self) -> Option<Following> {
+        self.0
+    }
+}
+
+impl Follower for Follow {
+    fn written(&mut self, w: &Written<'_>) {
+        self.0
+            .get_or_insert_with(|| Following::new(w.session_id))
+            .push(w)
+    }
+
+    fn stored_all(&mut self, end: &FollowEnd) {
+        if let Some(f) = &mut self.0 {
+            f.stored_all(end)
+        }
     }
 }
 
@@ -114,6 +186,15 @@ struct Derived {
 }
 
 impl Derived {
+    /// The same, made at write count `version`.
+    fn at_version(mut self, version: i64) -> Derived {
+        self.entries.set_version(version);
+        for (v, _) in self.calls.values_mut() {
+            *v = version;
+        }
+        self
+    }
+
     fn add(&mut self, id: &str, version: i64, (acc, calls): (Accumulator, Vec<(String, i64)>)) {
         self.calls.insert(id.to_string(), (version, calls));
         self.entries.add(id, version, acc);
@@ -154,9 +235,10 @@ fn by_reading(
 }
 
 /// Keeps what `f` folded as session `s` was written: the checkpoints are written while the
-/// statistics are finished on a second thread (both take a while on a large session). When the
-/// session is no longer what `f` was given, derives it [`by_reading`] instead. Returns whether
-/// it kept what `f` folded.
+/// statistics are finished on a second thread (both take a while on a large session), unless
+/// the follower finished them as the import made its last commit ([`Following::stored_all`]).
+/// When the session is no longer what `f` was given, derives it [`by_reading`] instead. Returns
+/// whether it kept what `f` folded.
 fn by_following(
     store: &Store,
     s: &SessionSummary,
@@ -173,34 +255,57 @@ fn by_following(
             return false;
         }
     };
-    let Following { checkpoints, stats } = f;
-    let finish = || {
-        let version = version?;
-        let folded = stats.finish_with(agent.as_deref(), s.last_ts);
-        let mut one = Derived::default();
-        one.add(&s.id, version, folded);
-        Some(one)
-    };
-    let (kept, finished) = if checkpoints.events() < SECOND_THREAD_EVENTS {
-        let kept = checkpoints::put_following(store, &s.id, checkpoints);
-        (kept, finish())
-    } else {
-        std::thread::scope(|scope| {
-            // Always on the second thread, if only to free the fold there.
-            let finishing = scope.spawn(finish);
+    let Following {
+        checkpoints, stats, ..
+    } = f;
+    let (kept, finished) = match stats {
+        Stats::Finished { end, derived } => {
             let kept = checkpoints::put_following(store, &s.id, checkpoints);
-            match finishing.join() {
-                Ok(finished) => (kept, finished),
-                // A bug, not bad data: let it surface as one.
-                Err(panic) => std::panic::resume_unwind(panic),
+            // Finished with what the writer read before its commit: kept if that is still so.
+            let same = end.agent == agent && Some(end.last_ts) == s.last_ts;
+            (
+                kept,
+                version.filter(|_| same).map(|v| derived.at_version(v)),
+            )
+        }
+        Stats::Folding(stats) => {
+            let finish = || {
+                let version = version?;
+                let folded = stats.finish_with(agent.as_deref(), s.last_ts);
+                let mut one = Derived::default();
+                one.add(&s.id, version, folded);
+                Some(one)
+            };
+            if checkpoints.events() < SECOND_THREAD_EVENTS {
+                let kept = checkpoints::put_following(store, &s.id, checkpoints);
+                (kept, finish())
+            } else {
+                std::thread::scope(|scope| {
+                    // Always on the second thread, if only to free the fold there.
+                    let finishing = scope.spawn(finish);
+                    let kept = checkpoints::put_following(store, &s.id, checkpoints);
+                    match finishing.join() {
+                        Ok(finished) => (kept, finished),
+                        // A bug, not bad data: let it surface as one.
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    }
+                })
             }
-        })
+        }
     };
     match kept {
         Ok(true) => {
-            if let Some(one) = finished {
-                out.entries.merge(one.entries);
-                out.calls.extend(one.calls);
+            match (finished, version) {
+                (Some(one), _) => {
+                    out.entries.merge(one.entries);
+                    out.calls.extend(one.calls);
+                }
+                // Wanted, but finished for another agent or end: read again.
+                (None, Some(version)) => match session_stats_and_calls(store, s, true) {
+                    Ok(folded) => out.add(&s.id, version, folded),
+                    Err(e) => failed("caching statistics", e),
+                },
+                (None, None) => {}
             }
             return true;
         }

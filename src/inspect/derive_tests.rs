@@ -13,20 +13,32 @@ use std::path::Path;
 
 /// Imports `file` as `flightrec import` does, following its session; keeps the fold of a
 /// session followed whole in `following` (a later file of the same session leaves the first
-/// one's there: the derive must find it stale).
+/// one's there: the derive must find it stale). `finish`: as `import` does, with [`Follow`],
+/// whose statistics finish as the import commits; else only [`Following::push`] is called
+/// (the derive then finishes them).
 fn import_following(
     store: &mut Store,
     file: &Path,
     following: &mut HashMap<String, Following>,
+    finish: bool,
 ) -> Option<FileReport> {
-    let mut fold: Option<Following> = None;
-    let mut follow = |w: &Written<'_>| {
-        fold.get_or_insert_with(|| Following::new(w.session_id))
-            .push(w)
+    let (report, fold) = if finish {
+        let mut follow = Follow::default();
+        let report = import_file(store, file, &mut follow)?;
+        (report, follow.into_following())
+    } else {
+        let mut fold: Option<Following> = None;
+        let mut follow = |w: &Written<'_>| {
+            fold.get_or_insert_with(|| Following::new(w.session_id))
+                .push(w)
+        };
+        let report = import_file(store, file, &mut follow)?;
+        (report, fold)
     };
-    let report = import_file(store, file, &mut follow)?;
     if report.followed {
-        following.insert(report.session_id.clone(), fold.unwrap());
+        let fold = fold.unwrap();
+        assert_eq!(fold.finished(), finish, "{}", file.display());
+        following.insert(report.session_id.clone(), fold);
     }
     Some(report)
 }
@@ -36,7 +48,7 @@ fn import_following(
 fn import_file(
     store: &mut Store,
     file: &Path,
-    follow: &mut crate::record::Follower<'_>,
+    follow: &mut dyn crate::record::Follower,
 ) -> Option<FileReport> {
     let (input, total) = crate::source::open_file(file).unwrap();
     let session = session_id_from_name(file);
@@ -56,11 +68,7 @@ fn import_file(
 
 fn import_text(store: &mut Store, id: &str, lines: &[String]) -> (FileReport, Option<Following>) {
     let body = lines.join("\n");
-    let mut fold: Option<Following> = None;
-    let mut follow = |w: &Written<'_>| {
-        fold.get_or_insert_with(|| Following::new(w.session_id))
-            .push(w)
-    };
+    let mut follow = Follow::default();
     let report = import_input_following(
         store,
         "lines",
@@ -72,7 +80,7 @@ fn import_text(store: &mut Store, id: &str, lines: &[String]) -> (FileReport, Op
         Some(&mut follow),
     )
     .unwrap();
-    (report, fold)
+    (report, follow.into_following())
 }
 
 /// Everything derived, as read back: checkpoints, results, caches, each with its body parsed
@@ -205,24 +213,71 @@ fn assert_following_derives_what_reading_does(
     taken
 }
 
+/// Both ways a followed session's statistics finish: on the follower as the import commits
+/// (what `import` does), and in the derive.
 #[test]
 fn following_the_import_derives_what_reading_the_session_back_does_on_every_sample() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
-    let mut following = HashMap::new();
-    let mut followed = 0;
-    for f in &crate::analysis::testing::sample_files(true) {
-        if let Some(r) = import_following(&mut store, f, &mut following) {
-            followed += usize::from(r.followed);
+    for finish in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let mut following = HashMap::new();
+        let mut followed = 0;
+        for f in &crate::analysis::testing::sample_files(true) {
+            if let Some(r) = import_following(&mut store, f, &mut following, finish) {
+                followed += usize::from(r.followed);
+            }
+        }
+        let sessions = ids(&store).len();
+        // Each sample's first file (the pages after a session's first are not new sessions).
+        assert!(followed >= 15, "{followed} followed of {sessions}");
+        let offered = following.len();
+        let taken = assert_following_derives_what_reading_does(dir.path(), &store, following);
+        // The multi-page sessions' first pages were followed, then written again: read back.
+        assert!(taken >= 15 && taken < offered, "{taken} of {offered}");
+    }
+}
+
+/// Statistics finished as the import committed are kept only while the session's agent and end
+/// are those the writer read (its object or an event written since would change them): else
+/// they are read again. The finished statistics here are empty, so keeping them keeps nothing.
+#[test]
+fn statistics_finished_for_another_agent_or_end_are_read_again() {
+    let id = "sesn_011CZhappyPath0000000001";
+    let lines = crate::analysis::testing::sample_lines(id);
+    for stale in [None, Some("agent"), Some("end")] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let (r, fold) = import_text(&mut store, id, &lines);
+        assert!(r.followed);
+        let mut fold = fold.unwrap();
+        let Stats::Finished { end, .. } = &fold.stats else {
+            panic!("not finished as the import committed")
+        };
+        let mut end = end.clone();
+        match stale {
+            Some("agent") => end.agent = Some(r#"{"id":"agent_other","version":1}"#.into()),
+            Some(_) => end.last_ts -= 1,
+            None => {}
+        }
+        fold.stats = Stats::Finished {
+            end,
+            derived: Derived::default(),
+        };
+        let following = HashMap::from([(id.to_string(), fold)]);
+        assert_eq!(
+            derive_following(&store, &[id], following, &mut no_failures),
+            1
+        );
+        let s = store.require_session(id).unwrap();
+        let kept = super::super::stats_cache::cached(&store, &s, true).unwrap();
+        match stale {
+            None => assert!(kept.is_none(), "the empty statistics were not kept"),
+            Some(what) => {
+                let want = super::super::session_stats(&store, &s, true).unwrap();
+                assert_eq!(format!("{kept:?}"), format!("{:?}", Some(want)), "{what}");
+            }
         }
     }
-    let sessions = ids(&store).len();
-    // Each sample's first file (the pages after a session's first are not new sessions).
-    assert!(followed >= 15, "{followed} followed of {sessions}");
-    let offered = following.len();
-    let taken = assert_following_derives_what_reading_does(dir.path(), &store, following);
-    // The multi-page sessions' first pages were followed, then written again: read back.
-    assert!(taken >= 15 && taken < offered, "{taken} of {offered}");
 }
 
 /// The rows a follower is handed are the scan's, slim and whole, for every event of every

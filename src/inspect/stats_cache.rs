@@ -180,6 +180,16 @@ impl Entries {
         self.reports.extend(entry(report.to_cache()));
     }
 
+    /// Gives every entry write count `version`.
+    pub fn set_version(&mut self, version: i64) {
+        for e in (self.stats.iter_mut())
+            .chain(self.reports.iter_mut())
+            .chain(self.requests.iter_mut())
+        {
+            e.version = version;
+        }
+    }
+
     /// Takes `other`'s entries too.
     pub fn merge(&mut self, other: Entries) {
         self.stats.extend(other.stats);

@@ -53,8 +53,35 @@ pub struct FileReport {
     pub followed: bool,
 }
 
-/// What [`import_input_following`] hands each event it stores (on a thread of its own).
-pub type Follower<'f> = dyn FnMut(&Written<'_>) + Send + 'f;
+/// What [`import_input_following`] hands the events it stores (on a thread of its own).
+pub trait Follower: Send {
+    /// An event stored as new, in the session's order.
+    fn written(&mut self, w: &Written<'_>);
+
+    /// The session was followed to the end of the input: every event is stored, and the last
+    /// commit is being made while this runs. `end` is what the writer read of the session in
+    /// that commit's transaction.
+    fn stored_all(&mut self, end: &FollowEnd) {
+        let _ = end;
+    }
+}
+
+impl<F: FnMut(&Written<'_>) + Send> Follower for F {
+    fn written(&mut self, w: &Written<'_>) {
+        self(w)
+    }
+}
+
+/// What the writer knows of a followed session once it stored the last event (before the last
+/// commit): what finishing the session's folds needs from the database, read before the commit
+/// instead of after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowEnd {
+    /// The stored session object's `agent`, as JSON (`Store::session_agent`).
+    pub agent: Option<String>,
+    /// The time (µs) of the session's last event, which is the last one followed.
+    pub last_ts: i64,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -157,7 +184,7 @@ pub fn import_input_following<R: BufRead + Unpin + Send>(
     input: R,
     total: u64,
     on_bytes: &mut dyn FnMut(u64, u64),
-    follower: Option<&mut Follower<'_>>,
+    follower: Option<&mut dyn Follower>,
 ) -> Result<FileReport, ImportError> {
     let started_at = now();
     let mut batch = store.batch()?;
@@ -188,7 +215,7 @@ pub fn import_input_following<R: BufRead + Unpin + Send>(
     let compressor = batch.compressor()?;
     let read_bytes = AtomicU64::new(0);
     let (sending, rx) = pipeline::channel();
-    let result = std::thread::scope(|s| {
+    let committed = std::thread::scope(|s| {
         let reading = s.spawn(|| pipeline::read_side(input, compressor, sending, &read_bytes));
         // The follower folds on a third thread what the writer stored, then frees it.
         let (follow_tx, following) = match follower {
@@ -211,21 +238,39 @@ pub fn import_input_following<R: BufRead + Unpin + Send>(
         );
         // A failed writer hangs up; the reading side stops at its next send.
         drop(rx);
+        let read = reading.join();
+        let done = match (stored, read) {
+            (Err(refusal), _) => Err(ReadError::Sink(refusal)),
+            (Ok(follow), Ok(Ok((format, compressor)))) => Ok((format, compressor, follow)),
+            (Ok(_), Ok(Err(ReadError::Source(e)))) => Err(ReadError::Source(e)),
+            (Ok(_), Ok(Err(ReadError::Sink(pipeline::Gone))) | Err(_)) => Err(ReadError::Source(
+                SourceError::Io(std::io::Error::other("the reading thread stopped")),
+            )),
+        };
+        // The follower finishes its folds while the last commit is made.
+        let committed =
+            done.map_err(|e| read_error(name, e))
+                .and_then(|(format, compressor, follow)| {
+                    if let Some(tx) = follow {
+                        tell_end(&state, &mut batch, tx)?;
+                    }
+                    finish(state, batch, &started_at, format, compressor)
+                });
         if let Some(Err(panic)) = following.map(|t| t.join()) {
             // A fold panicked: a bug, not bad data. Let it surface as one.
             std::panic::resume_unwind(panic);
         }
-        let read = reading.join();
-        match (stored, read) {
-            (Err(refusal), _) => Err(ReadError::Sink(refusal)),
-            (Ok(()), Ok(Ok(done))) => Ok(done),
-            (Ok(()), Ok(Err(ReadError::Source(e)))) => Err(ReadError::Source(e)),
-            (Ok(()), Ok(Err(ReadError::Sink(pipeline::Gone))) | Err(_)) => Err(ReadError::Source(
-                SourceError::Io(std::io::Error::other("the reading thread stopped")),
-            )),
-        }
+        committed
     });
-    let (format, compressor) = result.map_err(|e| match e {
+    let (report, compressor) = committed?;
+    // Its dictionaries are committed: the next file of this import goes on from its samples.
+    store.keep_compressor(compressor);
+    Ok(report)
+}
+
+/// The import error for `e`, a failure reading input `name`.
+fn read_error(name: &str, e: ReadError<Refusal>) -> ImportError {
+    match e {
         ReadError::Sink(Refusal::Store(e)) => e.into(),
         ReadError::Sink(Refusal::NoSession) => ImportError::NoSession {
             path: name.to_string(),
@@ -240,15 +285,45 @@ pub fn import_input_following<R: BufRead + Unpin + Send>(
             path: name.to_string(),
             error,
         },
-    })?;
+    }
+}
+
+/// Tells the follower, if it followed the session to the end, what it needs of the session
+/// (read in the batch's transaction, as it will be committed).
+fn tell_end(
+    state: &FileState<'_>,
+    batch: &mut WriteBatch<'_>,
+    tx: pipeline::FollowSender,
+) -> Result<(), ImportError> {
+    let Some(session_id) = state.session_id.as_deref() else {
+        return Ok(());
+    };
+    if state.follow.on && state.follow.checked && state.follow.last_ts != i64::MIN {
+        let agent = batch.session_agent(session_id)?;
+        tx.end(FollowEnd {
+            agent,
+            last_ts: state.follow.last_ts,
+        });
+    }
+    Ok(())
+}
+
+/// Reports and commits what was stored of the input, with its capture log entry.
+fn finish(
+    state: FileState<'_>,
+    mut batch: WriteBatch<'_>,
+    started_at: &str,
+    format: source::Format,
+    mut compressor: crate::store::Compressor,
+) -> Result<(FileReport, crate::store::Compressor), ImportError> {
+    let name = state.path;
     let mut report = state.report;
     report.followed = state.follow.on && state.follow.checked;
-    let Some(session_id) = state.session_id else {
+    let Some(session_id) = state.session_id.as_deref() else {
         return Err(ImportError::NoSession {
             path: name.to_string(),
         });
     };
-    let session_id = session_id.as_str();
     report.format = format.name().to_string();
     report.counts.merge(&batch.counts());
     report.id_collisions = batch
@@ -272,18 +347,15 @@ pub fn import_input_following<R: BufRead + Unpin + Send>(
     });
     batch.log_capture(
         Some(session_id),
-        thread_id,
+        state.thread_id,
         detail.kind(),
-        &started_at,
+        started_at,
         Some(&now()),
         &detail.to_value(),
     )?;
-    let mut compressor = compressor;
     compressor.numbered(batch.numbered_dictionaries());
     batch.commit()?;
-    // Its dictionaries are committed: the next file of this import goes on from its samples.
-    store.keep_compressor(compressor);
-    Ok(report)
+    Ok((report, compressor))
 }
 
 /// Stores what the reading side sends, in order, answering its dictionaries; reports progress.
@@ -297,7 +369,7 @@ fn write_side(
     read_bytes: &AtomicU64,
     total: u64,
     on_bytes: &mut dyn FnMut(u64, u64),
-) -> Result<(), Refusal> {
+) -> Result<Option<pipeline::FollowSender>, Refusal> {
     let mut shown = 0;
     while let Some(msg) = rx.recv() {
         match msg {
@@ -336,7 +408,7 @@ fn write_side(
             on_bytes(done, total);
         }
     }
-    Ok(())
+    Ok(follow)
 }
 
 struct FileState<'a> {

@@ -26,6 +26,6 @@ pub mod watch;
 pub mod writer;
 
 pub use import::{
-    FileReport, Follower, ImportError, ImportOptions, import_file, import_input,
+    FileReport, FollowEnd, Follower, ImportError, ImportOptions, import_file, import_input,
     import_input_following, import_reader, session_id_from_name,
 };

@@ -16,6 +16,7 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender, sync_channel};
 
 use crate::model::Envelope;
 use crate::model::envelope::Detached;
+use crate::record::{FollowEnd, Follower};
 use crate::source::{self, Format, Item, Origin, ReadError};
 use crate::store::{Compressed, Compressor, DictionaryRow, Trained};
 
@@ -331,8 +332,15 @@ pub(super) struct Stored {
     session: String,
 }
 
+/// What the writer sends the follower: stored chunks, then, if the session was followed to its
+/// end, what the writer read of it before its last commit.
+pub(super) enum ToFollower {
+    Chunk(Stored),
+    End(FollowEnd),
+}
+
 /// The writer's end of the channel to the follower.
-pub(super) struct FollowSender(SyncSender<Stored>);
+pub(super) struct FollowSender(SyncSender<ToFollower>);
 
 impl FollowSender {
     /// Sends a stored chunk; the follower gone, gives the items back.
@@ -343,30 +351,47 @@ impl FollowSender {
         session: String,
     ) -> Result<(), Vec<Owned>> {
         self.0
-            .send(Stored {
+            .send(ToFollower::Chunk(Stored {
                 items,
                 seqs,
                 session,
+            }))
+            .map_err(|e| match e.0 {
+                ToFollower::Chunk(c) => c.items,
+                ToFollower::End(_) => Vec::new(),
             })
-            .map_err(|e| e.0.items)
+    }
+
+    /// Every event is stored: tells the follower so, and hangs up.
+    pub(super) fn end(self, end: FollowEnd) {
+        // The follower gone, there is no one to tell.
+        let _ = self.0.send(ToFollower::End(end));
     }
 }
 
 /// The channel from the writer to the follower.
-pub(super) fn follow_channel() -> (FollowSender, Receiver<Stored>) {
+pub(super) fn follow_channel() -> (FollowSender, Receiver<ToFollower>) {
     let (tx, rx) = sync_channel(IN_FLIGHT);
     (FollowSender(tx), rx)
 }
 
 /// The follower's side: hands `follower` each event the writer stored, in order, then gives the
-/// chunk back to the reading side. `file_thread`: the thread of the input's plain events.
+/// chunk back to the reading side; then the end, if the writer sends it. `file_thread`: the
+/// thread of the input's plain events.
 pub(super) fn follow_side(
-    chunks: Receiver<Stored>,
-    follower: &mut crate::record::Follower<'_>,
+    chunks: Receiver<ToFollower>,
+    follower: &mut dyn Follower,
     file_thread: &str,
     spent: Sender<Vec<Owned>>,
 ) {
-    for c in chunks {
+    for msg in chunks {
+        let c = match msg {
+            ToFollower::Chunk(c) => c,
+            ToFollower::End(end) => {
+                follower.stored_all(&end);
+                continue;
+            }
+        };
         for (owned, seq) in c.items.iter().zip(&c.seqs) {
             let Some(seq) = *seq else { continue };
             let (envelope, thread_id) = match owned {
@@ -383,7 +408,7 @@ pub(super) fn follow_side(
                 } => (r.envelope.with_raw(text), thread_id.as_str()),
                 _ => continue,
             };
-            follower(&crate::store::Written {
+            follower.written(&crate::store::Written {
                 session_id: &c.session,
                 thread_id,
                 seq,

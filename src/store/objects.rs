@@ -8,14 +8,23 @@ impl Store {
     /// The `agent` of a session's stored object, as JSON text: the agent as it was when the
     /// session was created (§6.1). `None` when no object was stored or it has no agent.
     pub fn session_agent(&self, session_id: &str) -> Result<Option<String>> {
-        self.conn
-            .prepare_cached(
-                "SELECT object -> '$.agent' FROM sessions WHERE id = ?1 AND json_valid(object)",
-            )
-            .and_then(|mut s| s.query_row([session_id], |r| r.get(0)).optional())
-            .map_err(self.err("reading a session object"))
-            .map(Option::flatten)
+        agent(&self.conn, session_id).map_err(self.err("reading a session object"))
     }
+}
+
+impl WriteBatch<'_> {
+    /// [`Store::session_agent`] in this transaction's view.
+    pub fn session_agent(&self, session_id: &str) -> Result<Option<String>> {
+        agent(self.tx, session_id).map_err(self.wrap("reading a session object"))
+    }
+}
+
+fn agent(conn: &rusqlite::Connection, session_id: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached(
+        "SELECT object -> '$.agent' FROM sessions WHERE id = ?1 AND json_valid(object)",
+    )
+    .and_then(|mut s| s.query_row([session_id], |r| r.get(0)).optional())
+    .map(Option::flatten)
 }
 
 /// A stored session object as received, and when it was fetched.
