@@ -259,14 +259,24 @@ fn by_following(
         checkpoints, stats, ..
     } = f;
     let (kept, finished) = match stats {
-        Stats::Finished { end, derived } => {
-            let kept = checkpoints::put_following(store, &s.id, checkpoints);
+        Stats::Finished { end, mut derived } => {
             // Finished with what the writer read before its commit: kept if that is still so.
             let same = end.agent == agent && Some(end.last_ts) == s.last_ts;
-            (
-                kept,
-                version.filter(|_| same).map(|v| derived.at_version(v)),
-            )
+            match version.filter(|_| same) {
+                Some(v) => std::thread::scope(|scope| {
+                    // The requests' large entry is packed while the checkpoints are written.
+                    let packing = scope.spawn(move || {
+                        derived.entries.pack_requests();
+                        derived.at_version(v)
+                    });
+                    let kept = checkpoints::put_following(store, &s.id, checkpoints);
+                    match packing.join() {
+                        Ok(derived) => (kept, Some(derived)),
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    }
+                }),
+                None => (checkpoints::put_following(store, &s.id, checkpoints), None),
+            }
         }
         Stats::Folding(stats) => {
             let finish = || {

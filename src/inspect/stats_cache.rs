@@ -13,7 +13,7 @@
 use super::requests;
 use super::{session_stats, session_stats_and_calls};
 use crate::analysis::stats::{Accumulator, RequestRow, Stats};
-use crate::store::{CacheEntry, Result, SessionSummary, Store};
+use crate::store::{CacheEntry, PackedEntry, Result, SessionSummary, Store};
 use std::collections::HashMap;
 
 /// The cache kind of a session's accumulator: this build's (another's is never read).
@@ -160,6 +160,8 @@ pub struct Entries {
     stats: Vec<CacheEntry>,
     reports: Vec<CacheEntry>,
     requests: Vec<CacheEntry>,
+    /// Requests entries packed ahead of the write ([`Entries::pack_requests`]).
+    packed_requests: Vec<PackedEntry>,
 }
 
 impl Entries {
@@ -188,6 +190,16 @@ impl Entries {
         {
             e.version = version;
         }
+        for e in &mut self.packed_requests {
+            e.version = version;
+        }
+    }
+
+    /// Packs the requests entries (the large ones) now, as [`Entries::keep`] would.
+    pub fn pack_requests(&mut self) {
+        let packed = std::mem::take(&mut self.requests);
+        self.packed_requests
+            .extend(packed.iter().map(CacheEntry::packed));
     }
 
     /// Takes `other`'s entries too.
@@ -195,13 +207,15 @@ impl Entries {
         self.stats.extend(other.stats);
         self.reports.extend(other.reports);
         self.requests.extend(other.requests);
+        self.packed_requests.extend(other.packed_requests);
     }
 
     /// Keeps them (those whose session was not written since); returns how many were kept.
     pub fn keep(self, store: &Store) -> Result<usize> {
         Ok(store.put_session_results(&kind(), &self.stats)?
             + store.put_session_results(&report_kind(), &self.reports)?
-            + store.put_session_cache(&requests::kind(), &self.requests)?)
+            + store.put_session_cache(&requests::kind(), &self.requests)?
+            + store.put_packed_session_cache(&requests::kind(), &self.packed_requests)?)
     }
 }
 

@@ -44,6 +44,26 @@ pub struct CacheEntry {
     pub body: String,
 }
 
+/// A [`CacheEntry`] with its body packed as it is stored ([`CacheEntry::packed`]): packing a
+/// large body takes a while, which can be done on another thread before the write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackedEntry {
+    pub session_id: String,
+    pub version: i64,
+    body: Value,
+}
+
+impl CacheEntry {
+    /// The entry packed for [`Store::put_packed_session_cache`].
+    pub fn packed(&self) -> PackedEntry {
+        PackedEntry {
+            session_id: self.session_id.clone(),
+            version: self.version,
+            body: pack(&self.body),
+        }
+    }
+}
+
 impl Store {
     /// Session `id`'s entry of `kind` and its write count; `None` when the session has no
     /// rollup (it is not in the database).
@@ -99,6 +119,12 @@ impl Store {
     /// Keeps the entries of `kind` whose session was not written since their version was read,
     /// in one transaction. Returns how many were kept.
     pub fn put_session_cache(&self, kind: &str, entries: &[CacheEntry]) -> Result<usize> {
+        let packed: Vec<PackedEntry> = entries.iter().map(CacheEntry::packed).collect();
+        self.put_packed_session_cache(kind, &packed)
+    }
+
+    /// [`Store::put_session_cache`] of entries already packed.
+    pub fn put_packed_session_cache(&self, kind: &str, entries: &[PackedEntry]) -> Result<usize> {
         if entries.is_empty() {
             return Ok(0);
         }
@@ -112,7 +138,7 @@ impl Store {
                      SELECT ?1, ?2, ?3 WHERE (SELECT writes FROM session_rollups \
                      WHERE session_id = ?1) = ?4",
                 )
-                .and_then(|mut s| s.execute(params![e.session_id, kind, pack(&e.body), e.version]))
+                .and_then(|mut s| s.execute(params![e.session_id, kind, e.body, e.version]))
                 .map_err(self.err("writing a session's cache"))?;
         }
         tx.commit().map_err(self.err("writing a session's cache"))?;

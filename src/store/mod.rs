@@ -35,7 +35,7 @@ mod slim_tests;
 mod tests;
 
 pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt, PendingNotice};
-pub use cache::{CacheEntry, Cached};
+pub use cache::{CacheEntry, Cached, PackedEntry};
 pub use checkpoints::{CheckpointWrite, FoldCheckpoint, PackedCheckpoint, Packer, RowsMark};
 pub use codec::{CodecError, Compressed, Compressor, DictionaryRow, Trained};
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
