@@ -74,7 +74,10 @@ pub fn run(db: &Path, args: Args) -> Outcome {
         let mut follow = Follow::default();
         match import_one(&mut store, file, &opts, &mut follow) {
             Ok(r) => {
-                if let Some(f) = follow.into_following().filter(|_| r.followed) {
+                if let Some(mut f) = follow.into_following().filter(|_| r.followed) {
+                    if let Some(mark) = r.written_alone {
+                        f.written_alone(mark);
+                    }
                     following.insert(r.session_id.clone(), f);
                 }
                 reports.push(r)

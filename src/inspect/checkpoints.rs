@@ -18,7 +18,7 @@ use crate::analysis::spans::{SLIM_TYPES, SPAN_TYPES, SpanBuilder, SpanFields};
 use crate::analysis::state::StateBuilder;
 use crate::store::{
     CheckpointWrite, EventRef, FoldCheckpoint, PackedCheckpoint, Packer, Result, RowsMark, Store,
-    TimelineQuery,
+    TimelineQuery, WriteMark,
 };
 
 /// Events folded between two checkpoints: a read folds at most this many past its checkpoint
@@ -212,6 +212,8 @@ fn put(tx: &CheckpointWrite<'_>, session_id: &str, run: &Run) -> Result<usize> {
 pub struct Following {
     run: Run,
     last_seq: i64,
+    /// The writes since the session was found empty, marked once its events were committed.
+    alone: Option<WriteMark>,
 }
 
 impl Following {
@@ -219,6 +221,7 @@ impl Following {
         Following {
             run: Run::new(Folds::new(session_id), 0, EVERY),
             last_seq: 0,
+            alone: None,
         }
     }
 
@@ -238,6 +241,13 @@ impl Following {
         self.run.n
     }
 
+    /// The import marked the writes to the database since it found the session empty
+    /// (`FileReport::written_alone`): while nothing else is written, the session's events are
+    /// those folded, which [`put_following`] then need not count.
+    pub fn written_alone(&mut self, mark: WriteMark) {
+        self.alone = Some(mark);
+    }
+
     /// Every event is folded: the checkpoint at the last one is made (and packed) now, not
     /// when they are kept ([`put_following`] makes it if this was not called).
     pub fn end(&mut self) {
@@ -246,8 +256,9 @@ impl Following {
 }
 
 /// Keeps the checkpoints `f` folded, in place of any the session has, when the session's stored
-/// events are still those `f` was given (checked under the write lock); returns whether they
-/// were kept (else nothing is written, and [`update`] is what folds them).
+/// events are still those `f` was given (checked under the write lock: nothing written to the
+/// database since the import marked it, else by counting the session's events); returns
+/// whether they were kept (else nothing is written, and [`update`] is what folds them).
 pub fn put_following(store: &Store, session_id: &str, f: Following) -> Result<bool> {
     let tx = store.write_fold_checkpoints()?;
     let seen = RowsMark {
@@ -255,7 +266,11 @@ pub fn put_following(store: &Store, session_id: &str, f: Following) -> Result<bo
         last_seq: f.last_seq,
         revisions: 0,
     };
-    if f.run.n == 0 || tx.rows_mark(session_id)? != seen {
+    let alone = match f.alone {
+        Some(mark) => tx.unchanged_since(mark)?,
+        None => false,
+    };
+    if f.run.n == 0 || (!alone && tx.rows_mark(session_id)? != seen) {
         return Ok(false);
     }
     for fold in FOLDS {

@@ -16,7 +16,7 @@ use super::{StatsFold, checkpoints, session_stats_and_calls};
 use crate::analysis::spans::{SLIM_TYPES, SpanFields};
 use crate::analysis::stats::Accumulator;
 use crate::record::{FollowEnd, Follower};
-use crate::store::{SessionSummary, Store, StoreError, Written, as_scanned, event_key};
+use crate::store::{SessionSummary, Store, StoreError, WriteMark, Written, as_scanned, event_key};
 
 /// Sessions derived together: the statistics of this many are kept in one transaction.
 const CHUNK: usize = 256;
@@ -103,6 +103,12 @@ impl Following {
     /// Events folded.
     pub fn events(&self) -> u64 {
         self.checkpoints.events()
+    }
+
+    /// What the import marked of the writes since it found the session empty
+    /// (`FileReport::written_alone`; see [`checkpoints::Following::written_alone`]).
+    pub fn written_alone(&mut self, mark: WriteMark) {
+        self.checkpoints.written_alone(mark);
     }
 
     /// Whether the statistics were finished as the import committed.

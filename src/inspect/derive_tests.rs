@@ -36,8 +36,9 @@ fn import_following(
         (report, fold)
     };
     if report.followed {
-        let fold = fold.unwrap();
+        let mut fold = fold.unwrap();
         assert_eq!(fold.finished(), finish, "{}", file.display());
+        fold.written_alone(report.written_alone.unwrap());
         following.insert(report.session_id.clone(), fold);
     }
     Some(report)
@@ -80,7 +81,11 @@ fn import_text(store: &mut Store, id: &str, lines: &[String]) -> (FileReport, Op
         Some(&mut follow),
     )
     .unwrap();
-    (report, follow.into_following())
+    let mut fold = follow.into_following();
+    if let (Some(f), Some(mark)) = (fold.as_mut(), report.written_alone) {
+        f.written_alone(mark);
+    }
+    (report, fold)
 }
 
 /// Everything derived, as read back: checkpoints, results, caches, each with its body parsed
@@ -395,5 +400,43 @@ fn a_session_written_again_after_it_was_followed_is_read_back() {
         let following = HashMap::from([(id.to_string(), fold.unwrap())]);
         let taken = assert_following_derives_what_reading_does(dir.path(), &store, following);
         assert_eq!(taken, 0, "{second}");
+    }
+}
+
+/// The import marks the writes since it found the session empty: right after it, nothing
+/// else was written (the derive need not count the session's events); a write by this
+/// connection or another one since changes the mark, and the session is then counted, found
+/// changed and read back.
+#[test]
+fn a_write_by_any_connection_after_the_import_changes_its_mark() {
+    let id = "sesn_011CZhappyPath0000000001";
+    let lines = crate::analysis::testing::sample_lines(id);
+    let half = lines.len() / 2;
+    for writer in [None, Some("this"), Some("another")] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.db");
+        let mut store = Store::open(&db).unwrap();
+        let (r, fold) = import_text(&mut store, id, &lines[..half]);
+        let mark = r.written_alone.unwrap();
+        match writer {
+            Some("this") => {
+                import_text(&mut store, id, &lines[half..]);
+            }
+            Some(_) => {
+                let mut other = Store::open(&db).unwrap();
+                import_text(&mut other, id, &lines[half..]);
+            }
+            None => {}
+        }
+        let tx = store.write_fold_checkpoints().unwrap();
+        assert_eq!(
+            tx.unchanged_since(mark).unwrap(),
+            writer.is_none(),
+            "{writer:?}"
+        );
+        drop(tx);
+        let following = HashMap::from([(id.to_string(), fold.unwrap())]);
+        let taken = assert_following_derives_what_reading_does(dir.path(), &store, following);
+        assert_eq!(taken, usize::from(writer.is_none()), "{writer:?}");
     }
 }

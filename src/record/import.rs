@@ -9,7 +9,7 @@ use crate::model::capture::{CaptureDetail, ErrorFrameDetail, ImportDetail};
 use crate::model::time::now;
 use crate::model::{Envelope, Source};
 use crate::source::{self, Item, Origin, ReadError, SourceError};
-use crate::store::{Outcome, Store, StoreError, UpsertCounts, WriteBatch, Written};
+use crate::store::{Outcome, Store, StoreError, UpsertCounts, WriteBatch, WriteMark, Written};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::pipeline::{self, Msg, Ready};
@@ -51,6 +51,11 @@ pub struct FileReport {
     /// session's order: the session had none before, and each was new, in time order.
     #[serde(skip)]
     pub followed: bool,
+    /// For a followed session: the writes to the database since its emptiness was checked,
+    /// marked after the last commit. Unchanged later, the session's events are still exactly
+    /// those the follower was handed.
+    #[serde(skip)]
+    pub written_alone: Option<WriteMark>,
 }
 
 /// What [`import_input_following`] hands the events it stores (on a thread of its own).
@@ -206,6 +211,7 @@ pub fn import_input_following<R: BufRead + Unpin + Send>(
             problems: Vec::new(),
             id_collisions: Vec::new(),
             followed: false,
+            written_alone: None,
         },
         since_flush: 0,
         last_flush: std::time::Instant::now(),
@@ -262,7 +268,10 @@ pub fn import_input_following<R: BufRead + Unpin + Send>(
         }
         committed
     });
-    let (report, compressor) = committed?;
+    let (mut report, compressor, checked_at) = committed?;
+    if report.followed {
+        report.written_alone = checked_at.map(|v| store.write_mark_since(v));
+    }
     // Its dictionaries are committed: the next file of this import goes on from its samples.
     store.keep_compressor(compressor);
     Ok(report)
@@ -315,7 +324,7 @@ fn finish(
     started_at: &str,
     format: source::Format,
     mut compressor: crate::store::Compressor,
-) -> Result<(FileReport, crate::store::Compressor), ImportError> {
+) -> Result<(FileReport, crate::store::Compressor, Option<i64>), ImportError> {
     let name = state.path;
     let mut report = state.report;
     report.followed = state.follow.on && state.follow.checked;
@@ -355,7 +364,7 @@ fn finish(
     )?;
     compressor.numbered(batch.numbered_dictionaries());
     batch.commit()?;
-    Ok((report, compressor))
+    Ok((report, compressor, state.follow.data_version))
 }
 
 /// Stores what the reading side sends, in order, answering its dictionaries; reports progress.
@@ -431,6 +440,8 @@ struct Follow {
     on: bool,
     /// Whether the session was looked at (before its first event was stored).
     checked: bool,
+    /// The database's `data_version` when it was (`WriteBatch::data_version`).
+    data_version: Option<i64>,
     last_ts: i64,
     /// The seq of the item just stored, when it is to be handed to the follower.
     seq: Option<i64>,
@@ -441,6 +452,7 @@ impl Follow {
         Follow {
             on,
             checked: false,
+            data_version: None,
             last_ts: i64::MIN,
             seq: None,
         }
@@ -584,6 +596,7 @@ impl FileState<'_> {
                     // Followed only from its first event: a new session.
                     self.follow.checked = true;
                     self.follow.on = batch.session_is_empty(session)?;
+                    self.follow.data_version = Some(batch.data_version()?);
                 }
                 let (outcome, new) = batch.upsert_new(
                     &crate::store::Incoming {

@@ -168,6 +168,7 @@ pub fn restore(store: &mut Store, name: &str, tape: &Tape) -> Result<FileReport,
         // A tape holds what a database kept: events of two types under one id are two events.
         id_collisions: Vec::new(),
         followed: false,
+        written_alone: None,
     };
     batch.ensure_session(session_id)?;
     if let Some(object) = &tape.header.session.object {

@@ -206,6 +206,38 @@ pub struct RowsMark {
     pub revisions: u64,
 }
 
+/// What a connection can tell cheaply of the writes to its database since a point: the
+/// database's `data_version` then (which changes when another connection commits) and this
+/// connection's count of changed rows since (which its own writes raise). Equal later, nothing
+/// was written since but by this connection before the count was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteMark {
+    data_version: i64,
+    changes: u64,
+}
+
+impl Store {
+    /// The mark of the writes since `data_version` ([`WriteBatch::data_version`]) was read on
+    /// this connection, counting this connection's writes up to now.
+    pub fn write_mark_since(&self, data_version: i64) -> WriteMark {
+        WriteMark {
+            data_version,
+            changes: self.conn.total_changes(),
+        }
+    }
+}
+
+impl super::WriteBatch<'_> {
+    /// The database's `data_version` as this transaction sees it (see [`WriteMark`]).
+    pub fn data_version(&self) -> Result<i64> {
+        data_version(self.tx).map_err(self.wrap("reading the database's version"))
+    }
+}
+
+fn data_version(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+}
+
 /// An open transaction writing checkpoints (see [`Store::write_fold_checkpoints`]); dropped
 /// uncommitted, it writes nothing.
 pub struct CheckpointWrite<'s> {
@@ -254,6 +286,14 @@ fn compressor(dict: Option<&[u8]>) -> std::io::Result<zstd::bulk::Compressor<'st
 }
 
 impl CheckpointWrite<'_> {
+    /// Whether nothing was written to the database since `mark` was taken (checked under the
+    /// write lock, so nothing is until this transaction ends).
+    pub fn unchanged_since(&self, mark: WriteMark) -> Result<bool> {
+        let now = data_version(&self.store.conn)
+            .map_err(self.store.err("reading the database's version"))?;
+        Ok(now == mark.data_version && self.store.conn.total_changes() == mark.changes)
+    }
+
     /// The session's stored events as any write to them changes it (see [`RowsMark`]).
     pub fn rows_mark(&self, session_id: &str) -> Result<RowsMark> {
         let (events, last_seq, revisions): (i64, i64, i64) = self

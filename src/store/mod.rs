@@ -36,7 +36,9 @@ mod tests;
 
 pub use alerts::{AlertQuery, AlertRow, DeliveryRow, NewAlert, NewAttempt, PendingNotice};
 pub use cache::{CacheEntry, Cached, PackedEntry};
-pub use checkpoints::{CheckpointWrite, FoldCheckpoint, PackedCheckpoint, Packer, RowsMark};
+pub use checkpoints::{
+    CheckpointWrite, FoldCheckpoint, PackedCheckpoint, Packer, RowsMark, WriteMark,
+};
 pub use codec::{CodecError, Compressed, Compressor, DictionaryRow, Trained};
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;
