@@ -59,10 +59,9 @@ fn kind_of(event_type: &str) -> &'static str {
 }
 
 impl Calls {
-    pub fn call(&mut self, event_type: &str, spot: Spot, call: Call, stream: &str) {
-        let thread = call
-            .thread_id
-            .or_else(|| (!stream.is_empty()).then(|| stream.to_string()));
+    pub fn call(&mut self, event_type: &str, spot: Spot, mut call: Call, stream: &str) {
+        let thread =
+            (call.thread_id.take()).or_else(|| (!stream.is_empty()).then(|| stream.to_string()));
         let mut h = DefaultHasher::new();
         (thread.as_deref(), event_type, &call.tool, &call.input).hash(&mut h);
         let key = h.finish();
@@ -78,10 +77,10 @@ impl Calls {
                 self.groups.insert(
                     key,
                     Group {
+                        excerpt: call.excerpt(),
                         tool: call.tool,
                         kind: kind_of(event_type),
                         thread_id: thread,
-                        excerpt: call.excerpt,
                         count: 1,
                         first: spot.clone(),
                         last: spot,

@@ -125,32 +125,42 @@ struct CallFields<'a> {
     session_thread_id: Option<Cow<'a, str>>,
 }
 
-/// A tool call: who made it, what it called, and its input (canonical text and excerpt).
+/// A tool call: who made it, what it called, and its input.
 pub struct Call {
     /// `session_thread_id` of a cross-posted copy: the child thread that made the call.
     pub thread_id: Option<String>,
     /// `bash`, `github.create_issue`, …
     pub tool: String,
-    /// The input as compact JSON with sorted keys (serde_json's map), for comparison.
-    pub input: String,
-    pub excerpt: String,
+    /// Where the tool's own name starts in `tool` (past an MCP server's name and its dot).
+    name_at: usize,
+    /// The input: equal inputs are equal values (objects keep their keys sorted: serde_json's
+    /// map), and hash alike.
+    pub input: Value,
+}
+
+impl Call {
+    /// The input's excerpt, as findings quote it.
+    pub fn excerpt(&self) -> String {
+        let name = self.tool.get(self.name_at..).unwrap_or_default();
+        input_excerpt(name, &self.input, EXCERPT_CHARS)
+    }
 }
 
 pub fn call(raw: &str) -> Call {
     let f: CallFields = serde_json::from_str(raw).unwrap_or_default();
     let name = f.name.as_deref().unwrap_or("?");
-    let tool = match f.mcp_server_name.as_deref() {
-        Some(s) => format!("{s}.{name}"),
-        None => name.to_string(),
+    let (tool, name_at) = match f.mcp_server_name.as_deref() {
+        Some(s) => (format!("{s}.{name}"), s.len() + 1),
+        None => (name.to_string(), 0),
     };
     Call {
         thread_id: f
             .session_thread_id
             .filter(|s| !s.is_empty())
             .map(Cow::into_owned),
-        excerpt: input_excerpt(name, &f.input, EXCERPT_CHARS),
-        input: f.input.to_string(),
+        input: f.input,
         tool,
+        name_at,
     }
 }
 
