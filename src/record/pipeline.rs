@@ -215,6 +215,19 @@ pub(super) fn channel() -> (Sending, Receiving) {
     )
 }
 
+/// Frees a block of [`TRIM_BLOCK`] bytes just allocated. With glibc's allocator, freeing a block
+/// that large (allocated apart, by `mmap`) raises the thresholds past which it allocates apart
+/// and gives freed memory back to the system to that size (see mallopt(3), "dynamic
+/// threshold"): dictionary training then reuses the pages of its 4 MiB tables, where it had
+/// them given back after each training and faulted in again at the next.
+fn raise_trim_threshold() {
+    let block: Vec<u8> = Vec::with_capacity(TRIM_BLOCK);
+    drop(std::hint::black_box(block));
+}
+
+/// See [`raise_trim_threshold`].
+const TRIM_BLOCK: usize = 16 << 20;
+
 /// Reads `input` to the end (or until the writer hangs up), sending owned, ready items; gives
 /// the compressor back for the next input. `read_bytes` counts what was read, for the writer's
 /// progress.
@@ -224,6 +237,7 @@ pub(super) fn read_side<R: BufRead + Unpin>(
     sending: Sending,
     read_bytes: &AtomicU64,
 ) -> Result<(Format, Compressor), ReadError<Gone>> {
+    raise_trim_threshold();
     let tx = &sending.tx;
     let mut chunk: Vec<Owned> = Vec::with_capacity(CHUNK);
     let mut chunk_bytes = 0;
