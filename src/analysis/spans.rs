@@ -750,6 +750,40 @@ impl SpanBuilder {
         self.split_off(|_, s| !s.open);
     }
 
+    /// A builder of this one's open spans only: what a copy of it would be after
+    /// [`SpanBuilder::retain_open`], without copying the closed spans. Spans given back
+    /// ([`SpanBuilder::take_settled`] and the like) are closed and named by nothing, so the view
+    /// of a builder that gave some back is the view of one that did not.
+    pub fn open_view(&self) -> SpanBuilder {
+        const GONE: usize = usize::MAX;
+        let mut moved = vec![GONE; self.spans.len()];
+        let mut spans = Vec::new();
+        for (i, s) in self.spans.iter().enumerate().filter(|(_, s)| s.open) {
+            moved[i] = spans.len();
+            spans.push(s.clone());
+        }
+        let to = |i: usize| moved.get(i).copied().filter(|&t| t != GONE);
+        fn remapped<K: Clone + Eq + std::hash::Hash>(
+            m: &HashMap<K, usize>,
+            to: impl Fn(usize) -> Option<usize>,
+        ) -> HashMap<K, usize> {
+            m.iter()
+                .filter_map(|(k, &i)| Some((k.clone(), to(i)?)))
+                .collect()
+        }
+        SpanBuilder {
+            spans,
+            open: remapped(&self.open, to),
+            evaluations: remapped(&self.evaluations, to),
+            ongoing: (self.ongoing.iter())
+                .filter_map(|(&i, &n)| Some((to(i)?, n)))
+                .collect(),
+            phase_names: self.phase_names.clone(),
+            threads: self.threads.clone(),
+            copies: self.copies.clone(),
+        }
+    }
+
     /// The spans not yet given back, in order of their opening event.
     pub fn held(&self) -> &[Span] {
         &self.spans

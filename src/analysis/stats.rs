@@ -550,6 +550,11 @@ impl StatsBuilder {
         }
     }
 
+    /// Its span builder, fed every span event so far (its settled spans given back).
+    pub fn spans(&self) -> &SpanBuilder {
+        &self.spans
+    }
+
     /// Lists every model request in the report.
     pub fn keep_requests(mut self) -> StatsBuilder {
         self.acc.requests = Some(Vec::new());

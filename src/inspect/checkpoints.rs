@@ -187,7 +187,7 @@ pub fn update_with(
         |r, ev| r.push(ev, from, &SpanFields::of(ev)),
         alongside,
     )?;
-    run.end();
+    run.end(None);
     let kept = put(&tx, session_id, &run)?;
     tx.commit()?;
     Ok((kept, whole))
@@ -214,6 +214,9 @@ pub struct Following {
     last_seq: i64,
     /// The writes since the session was found empty, marked once its events were committed.
     alone: Option<WriteMark>,
+    /// Fed through [`Following::push_sharing`]: its last checkpoint is made by
+    /// [`Following::end_sharing`].
+    shared: bool,
 }
 
 impl Following {
@@ -222,6 +225,7 @@ impl Following {
             run: Run::new(Folds::new(session_id), 0, EVERY),
             last_seq: 0,
             alone: None,
+            shared: false,
         }
     }
 
@@ -248,10 +252,20 @@ impl Following {
         self.alone = Some(mark);
     }
 
-    /// Every event is folded: the checkpoint at the last one is made (and packed) now, not
-    /// when they are kept ([`put_following`] makes it if this was not called).
-    pub fn end(&mut self) {
-        self.run.end();
+    /// [`Following::push_read`], the open spans taken from `spans`, a [`SpanBuilder`] fed the
+    /// same events up to this one (the statistics' own, which gives back its settled spans):
+    /// its [`SpanBuilder::open_view`] is the open spans' checkpoint, so no builder of their own
+    /// pairs every span again.
+    pub fn push_sharing(&mut self, ev: &EventRef<'_>, f: &SpanFields<'_>, spans: &SpanBuilder) {
+        self.last_seq = ev.seq;
+        self.shared = true;
+        self.run.push_sharing(ev, None, f, Some(spans));
+    }
+
+    /// Every event is folded ([`Following::push_sharing`] with `spans`): the checkpoint at the
+    /// last one is made (and packed).
+    pub fn end_sharing(&mut self, spans: &SpanBuilder) {
+        self.run.end(Some(spans));
     }
 }
 
@@ -277,7 +291,9 @@ pub fn put_following(store: &Store, session_id: &str, f: Following) -> Result<bo
         tx.clear_after(session_id, &fold_name(fold), None)?;
     }
     let mut run = f.run;
-    run.end();
+    if !f.shared {
+        run.end(None);
+    }
     put(&tx, session_id, &run)?;
     tx.commit()?;
     Ok(true)
@@ -299,6 +315,19 @@ impl Run {
     /// Folds an event read in the session's order; those at or before `from` (the checkpoint
     /// the folds go on from) are skipped.
     fn push(&mut self, ev: &EventRef<'_>, from: Option<Position>, f: &SpanFields<'_>) {
+        self.push_sharing(ev, from, f, None);
+    }
+
+    /// [`Run::push`]; with `spans`, a builder fed the same span events up to this one (and
+    /// maybe giving back its settled spans), the open spans are that builder's
+    /// ([`SpanBuilder::open_view`]) instead of a builder of the run's own.
+    fn push_sharing(
+        &mut self,
+        ev: &EventRef<'_>,
+        from: Option<Position>,
+        f: &SpanFields<'_>,
+        spans: Option<&SpanBuilder>,
+    ) {
         if self.failed {
             return;
         }
@@ -310,23 +339,30 @@ impl Run {
         }
         self.b.state.push_read(ev, f);
         self.b.findings.push(ev);
-        if SPAN_TYPES.contains(&ev.event_type) {
+        if spans.is_none() && SPAN_TYPES.contains(&ev.event_type) {
             self.b.open_spans.push_read(ev, f);
         }
         self.n += 1;
         self.last = Some((pos, self.n));
         if self.n.is_multiple_of(self.every) {
+            if let Some(spans) = spans {
+                self.b.open_spans = spans.open_view();
+            }
             self.snapshot(pos, self.n);
         }
     }
 
-    /// A checkpoint at the last event folded, unless there is one.
-    fn end(&mut self) {
+    /// A checkpoint at the last event folded, unless there is one; `spans` as in
+    /// [`Run::push_sharing`].
+    fn end(&mut self, spans: Option<&SpanBuilder>) {
         if let Some((pos, n)) = self.last.filter(|l| {
             self.out
                 .last()
                 .is_none_or(|c| (c[0].sort_ts, c[0].seq) != l.0)
         }) {
+            if let Some(spans) = spans {
+                self.b.open_spans = spans.open_view();
+            }
             self.snapshot(pos, n);
         }
     }

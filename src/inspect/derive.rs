@@ -70,10 +70,14 @@ impl Following {
         let ev = as_scanned(env, w.seq, w.thread_id, &key, slim);
         // Read once for the statistics' and the checkpoints' spans.
         let f = SpanFields::of(&ev);
-        if let Stats::Folding(stats) = &mut self.stats {
-            stats.push_read(&ev, &f);
+        match &mut self.stats {
+            Stats::Folding(stats) => {
+                stats.push_read(&ev, &f);
+                // The statistics pair the same span events: the open spans are theirs.
+                self.checkpoints.push_sharing(&ev, &f, stats.spans());
+            }
+            Stats::Finished { .. } => self.checkpoints.push_read(&ev, &f),
         }
-        self.checkpoints.push_read(&ev, &f);
     }
 
     /// Every event is stored (the writer is making its last commit): finishes the statistics
@@ -81,7 +85,9 @@ impl Following {
     /// on the follower's thread. [`derive_following`] keeps the statistics if the session's
     /// agent and end are still those.
     pub fn stored_all(&mut self, end: &FollowEnd) {
-        self.checkpoints.end();
+        if let Stats::Folding(stats) = &self.stats {
+            self.checkpoints.end_sharing(stats.spans());
+        }
         let placeholder = Stats::Finished {
             end: end.clone(),
             derived: Derived::default(),
@@ -262,7 +268,9 @@ fn by_following(
         }
     };
     let Following {
-        checkpoints, stats, ..
+        mut checkpoints,
+        stats,
+        ..
     } = f;
     let (kept, finished) = match stats {
         Stats::Finished { end, mut derived } => {
@@ -285,6 +293,7 @@ fn by_following(
             }
         }
         Stats::Folding(stats) => {
+            checkpoints.end_sharing(stats.spans());
             let finish = || {
                 let version = version?;
                 let folded = stats.finish_with(agent.as_deref(), s.last_ts);

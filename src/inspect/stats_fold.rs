@@ -2,7 +2,7 @@
 //! and [`StatsFold`], which folds them (and the rules' tool calls) from any scan of the session.
 
 use super::owned;
-use crate::analysis::spans::{SLIM_TYPES, SPAN_TYPES, SpanFields};
+use crate::analysis::spans::{SLIM_TYPES, SPAN_TYPES, SpanBuilder, SpanFields};
 use crate::analysis::stats::{Accumulator, STATS_TYPES, StatsBuilder};
 use crate::store::{EventRef, Result, SessionSummary, Store, TimelineQuery};
 
@@ -104,6 +104,11 @@ impl StatsFold {
             return;
         }
         self.b.push_read(ev, f)
+    }
+
+    /// The statistics' span builder (see `checkpoints::Following::push_sharing`).
+    pub(crate) fn spans(&self) -> &SpanBuilder {
+        self.b.spans()
     }
 
     pub(crate) fn finish(self) -> (Accumulator, Vec<(String, i64)>) {

@@ -1,8 +1,8 @@
 //! The findings a fold has made, with their checkpoint JSON kept as they grow. A fold only
-//! appends to them until it finishes, and a checkpoint every 2,048 events wrote every finding so
-//! far again: at a million events, 5 % of an import's CPU went to escaping the same strings
-//! (`serde_json::ser::format_escaped_str`). Here each finding is written once; a checkpoint
-//! copies the text.
+//! appends to them until it finishes, and a checkpoint every few thousand events wrote every
+//! finding so far again: at a million events, 5 % of an import's CPU went to escaping the same
+//! strings (`serde_json::ser::format_escaped_str`). Here each finding is written once; a
+//! checkpoint copies the text.
 
 use std::cell::RefCell;
 

@@ -220,3 +220,46 @@ fn spans_from_shared_fields_are_the_spans_of_their_own_reads() {
     }
     assert!(n > 50, "the samples hold spans: {n}");
 }
+
+/// The open view of a builder is what retaining its open spans leaves, whatever spans it gave
+/// back before (as the statistics give back settled ones): every JSON Lines sample, at every
+/// event.
+#[test]
+fn the_open_view_of_a_builder_is_what_retaining_its_open_spans_leaves() {
+    fn assert_same(a: &SpanBuilder, b: &SpanBuilder, at: &str) {
+        assert_eq!(a.spans, b.spans, "{at}");
+        assert_eq!(a.open, b.open, "{at}");
+        assert_eq!(a.evaluations, b.evaluations, "{at}");
+        assert_eq!(a.ongoing, b.ongoing, "{at}");
+        assert_eq!(a.phase_names, b.phase_names, "{at}");
+        assert_eq!(a.threads, b.threads, "{at}");
+        let copies = |c: &StreamCopies| serde_json::to_value(c).unwrap();
+        assert_eq!(copies(&a.copies), copies(&b.copies), "{at}");
+    }
+    let mut open_seen = 0;
+    let samples = crate::analysis::testing::sample_files(true);
+    for f in samples
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "jsonl"))
+    {
+        let events = rows(&std::fs::read_to_string(f).unwrap());
+        let (mut kept, mut giving) = (SpanBuilder::default(), SpanBuilder::default());
+        for (i, row) in events.iter().enumerate() {
+            let row = row.as_ref();
+            kept.push(&row);
+            giving.push(&row);
+            match i % 3 {
+                0 => drop(giving.take_settled()),
+                1 => drop(giving.take_settled_passing(|s| s.kind == SpanKind::ModelRequest)),
+                _ => drop(giving.take_settled_anywhere()),
+            }
+            let mut retained = kept.clone();
+            retained.retain_open();
+            open_seen += retained.spans.len();
+            let at = format!("{} at event {i}", f.display());
+            assert_same(&retained, &kept.open_view(), &at);
+            assert_same(&retained, &giving.open_view(), &at);
+        }
+    }
+    assert!(open_seen > 100, "the samples hold open spans: {open_seen}");
+}
