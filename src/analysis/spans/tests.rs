@@ -189,17 +189,23 @@ fn a_stream_copy_is_an_id_seen_again_at_the_same_time() {
     assert!(c.is_copy(&row("q", None)), "queued copies too");
 }
 
+/// Every JSON Lines sample (`real/` too), with its events.
+fn jsonl_samples() -> Vec<(std::path::PathBuf, Vec<EventRow>)> {
+    (crate::analysis::testing::sample_files(true).into_iter())
+        .filter(|f| f.extension().is_some_and(|e| e == "jsonl"))
+        .map(|f| {
+            let events = rows(&std::fs::read_to_string(&f).unwrap());
+            (f, events)
+        })
+        .collect()
+}
+
 /// One read of an event's fields shared by several builders pairs as each builder's own read
 /// does: every JSON Lines sample, folded both ways.
 #[test]
 fn spans_from_shared_fields_are_the_spans_of_their_own_reads() {
     let mut n = 0;
-    let samples = crate::analysis::testing::sample_files(true);
-    for f in samples
-        .iter()
-        .filter(|f| f.extension().is_some_and(|e| e == "jsonl"))
-    {
-        let events = rows(&std::fs::read_to_string(f).unwrap());
+    for (f, events) in jsonl_samples() {
         let (mut own, mut a, mut b) = (
             SpanBuilder::default(),
             SpanBuilder::default(),
@@ -237,12 +243,7 @@ fn the_open_view_of_a_builder_is_what_retaining_its_open_spans_leaves() {
         assert_eq!(copies(&a.copies), copies(&b.copies), "{at}");
     }
     let mut open_seen = 0;
-    let samples = crate::analysis::testing::sample_files(true);
-    for f in samples
-        .iter()
-        .filter(|f| f.extension().is_some_and(|e| e == "jsonl"))
-    {
-        let events = rows(&std::fs::read_to_string(f).unwrap());
+    for (f, events) in jsonl_samples() {
         let (mut kept, mut giving) = (SpanBuilder::default(), SpanBuilder::default());
         for (i, row) in events.iter().enumerate() {
             let row = row.as_ref();
