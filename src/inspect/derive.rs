@@ -85,14 +85,12 @@ impl Following {
     /// on the follower's thread. [`derive_following`] keeps the statistics if the session's
     /// agent and end are still those.
     pub fn stored_all(&mut self, end: &FollowEnd) {
-        if let Stats::Folding(stats) = &self.stats {
-            self.checkpoints.end_sharing(stats.spans());
-        }
         let placeholder = Stats::Finished {
             end: end.clone(),
             derived: Derived::default(),
         };
         if let Stats::Folding(stats) = std::mem::replace(&mut self.stats, placeholder) {
+            self.checkpoints.end_sharing(stats.spans());
             let mut derived = Derived::default();
             derived.add(
                 &self.session_id,

@@ -258,7 +258,7 @@ pub fn import_input_following<R: BufRead + Unpin + Send>(
             done.map_err(|e| read_error(name, e))
                 .and_then(|(format, compressor, follow)| {
                     if let Some(tx) = follow {
-                        tell_end(&state, &mut batch, tx)?;
+                        tell_end(&state, &batch, tx);
                     }
                     finish(state, batch, &started_at, format, compressor)
                 });
@@ -298,23 +298,22 @@ fn read_error(name: &str, e: ReadError<Refusal>) -> ImportError {
 }
 
 /// Tells the follower, if it followed the session to the end, what it needs of the session
-/// (read in the batch's transaction, as it will be committed).
-fn tell_end(
-    state: &FileState<'_>,
-    batch: &mut WriteBatch<'_>,
-    tx: pipeline::FollowSender,
-) -> Result<(), ImportError> {
+/// (read in the batch's transaction, as it will be committed). Only a head start: when the
+/// agent cannot be read, the follower is not told, and the derive finishes its folds.
+fn tell_end(state: &FileState<'_>, batch: &WriteBatch<'_>, tx: pipeline::FollowSender) {
     let Some(session_id) = state.session_id.as_deref() else {
-        return Ok(());
+        return;
     };
-    if state.follow.on && state.follow.checked && state.follow.last_ts != i64::MIN {
-        let agent = batch.session_agent(session_id)?;
+    if state.follow.on
+        && state.follow.checked
+        && state.follow.last_ts != i64::MIN
+        && let Ok(agent) = batch.session_agent(session_id)
+    {
         tx.end(FollowEnd {
             agent,
             last_ts: state.follow.last_ts,
         });
     }
-    Ok(())
 }
 
 /// Reports and commits what was stored of the input, with its capture log entry.
