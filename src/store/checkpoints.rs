@@ -217,8 +217,8 @@ pub struct WriteMark {
 }
 
 impl Store {
-    /// The mark of the writes since `data_version` ([`WriteBatch::data_version`]) was read on
-    /// this connection, counting this connection's writes up to now.
+    /// The mark of the writes since `data_version` ([`super::WriteBatch::data_version`]) was
+    /// read on this connection, counting this connection's writes up to now.
     pub fn write_mark_since(&self, data_version: i64) -> WriteMark {
         WriteMark {
             data_version,
