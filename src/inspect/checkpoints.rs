@@ -208,15 +208,15 @@ fn put(tx: &CheckpointWrite<'_>, session_id: &str, run: &Run) -> Result<usize> {
 }
 
 /// The checkpoints of a new session folded as its events are written (`flightrec import`),
-/// from its first event, in its order: what [`update`] would fold reading them back.
+/// from its first event, in its order: what [`update`] would fold reading them back. Its open
+/// spans are those of a [`SpanBuilder`] fed the same events (the statistics' own, which gives
+/// back its settled spans): their [`SpanBuilder::open_view`], so no builder of their own pairs
+/// every span again.
 pub struct Following {
     run: Run,
     last_seq: i64,
     /// The writes since the session was found empty, marked once its events were committed.
     alone: Option<WriteMark>,
-    /// Fed through [`Following::push_sharing`]: its last checkpoint is made by
-    /// [`Following::end_sharing`].
-    shared: bool,
 }
 
 impl Following {
@@ -225,19 +225,20 @@ impl Following {
             run: Run::new(Folds::new(session_id), 0, EVERY),
             last_seq: 0,
             alone: None,
-            shared: false,
         }
     }
 
-    /// Folds the next event, as a slim scan gives it (`store::as_scanned`).
-    pub fn push(&mut self, ev: &EventRef<'_>) {
-        self.push_read(ev, &SpanFields::of(ev));
+    /// Folds the next event, as a slim scan gives it (`store::as_scanned`), its span fields
+    /// read ([`SpanFields::of`] `ev`); `spans` has been fed the span events up to this one.
+    pub fn push_sharing(&mut self, ev: &EventRef<'_>, f: &SpanFields<'_>, spans: &SpanBuilder) {
+        self.last_seq = ev.seq;
+        self.run.push_sharing(ev, None, f, Some(spans));
     }
 
-    /// [`Following::push`] of an event whose span fields are read ([`SpanFields::of`] `ev`).
-    pub fn push_read(&mut self, ev: &EventRef<'_>, f: &SpanFields<'_>) {
-        self.last_seq = ev.seq;
-        self.run.push(ev, None, f);
+    /// Every event is folded: the checkpoint at the last one is made (and packed), its open
+    /// spans `spans`'s. [`put_following`] keeps what was made.
+    pub fn end_sharing(&mut self, spans: &SpanBuilder) {
+        self.run.end(Some(spans));
     }
 
     /// Events folded.
@@ -250,22 +251,6 @@ impl Following {
     /// those folded, which [`put_following`] then need not count.
     pub fn written_alone(&mut self, mark: WriteMark) {
         self.alone = Some(mark);
-    }
-
-    /// [`Following::push_read`], the open spans taken from `spans`, a [`SpanBuilder`] fed the
-    /// same events up to this one (the statistics' own, which gives back its settled spans):
-    /// its [`SpanBuilder::open_view`] is the open spans' checkpoint, so no builder of their own
-    /// pairs every span again.
-    pub fn push_sharing(&mut self, ev: &EventRef<'_>, f: &SpanFields<'_>, spans: &SpanBuilder) {
-        self.last_seq = ev.seq;
-        self.shared = true;
-        self.run.push_sharing(ev, None, f, Some(spans));
-    }
-
-    /// Every event is folded ([`Following::push_sharing`] with `spans`): the checkpoint at the
-    /// last one is made (and packed).
-    pub fn end_sharing(&mut self, spans: &SpanBuilder) {
-        self.run.end(Some(spans));
     }
 }
 
@@ -290,11 +275,7 @@ pub fn put_following(store: &Store, session_id: &str, f: Following) -> Result<bo
     for fold in FOLDS {
         tx.clear_after(session_id, &fold_name(fold), None)?;
     }
-    let mut run = f.run;
-    if !f.shared {
-        run.end(None);
-    }
-    put(&tx, session_id, &run)?;
+    put(&tx, session_id, &f.run)?;
     tx.commit()?;
     Ok(true)
 }

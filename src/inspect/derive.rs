@@ -76,7 +76,8 @@ impl Following {
                 // The statistics pair the same span events: the open spans are theirs.
                 self.checkpoints.push_sharing(&ev, &f, stats.spans());
             }
-            Stats::Finished { .. } => self.checkpoints.push_read(&ev, &f),
+            // The writer sends its end after the last event it stores: nothing comes after.
+            Stats::Finished { .. } => {}
         }
     }
 
