@@ -211,10 +211,10 @@ impl Entries {
     }
 
     /// Keeps them (those whose session was not written since); returns how many were kept.
-    pub fn keep(self, store: &Store) -> Result<usize> {
+    pub fn keep(mut self, store: &Store) -> Result<usize> {
+        self.pack_requests();
         Ok(store.put_session_results(&kind(), &self.stats)?
             + store.put_session_results(&report_kind(), &self.reports)?
-            + store.put_session_cache(&requests::kind(), &self.requests)?
             + store.put_packed_session_cache(&requests::kind(), &self.packed_requests)?)
     }
 }

@@ -230,12 +230,8 @@ impl Store {
 impl super::WriteBatch<'_> {
     /// The database's `data_version` as this transaction sees it (see [`WriteMark`]).
     pub fn data_version(&self) -> Result<i64> {
-        data_version(self.tx).map_err(self.wrap("reading the database's version"))
+        super::follow::data_version(self.tx).map_err(self.wrap("reading the database's version"))
     }
-}
-
-fn data_version(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
-    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
 }
 
 /// An open transaction writing checkpoints (see [`Store::write_fold_checkpoints`]); dropped
@@ -289,8 +285,7 @@ impl CheckpointWrite<'_> {
     /// Whether nothing was written to the database since `mark` was taken (checked under the
     /// write lock, so nothing is until this transaction ends).
     pub fn unchanged_since(&self, mark: WriteMark) -> Result<bool> {
-        let now = data_version(&self.store.conn)
-            .map_err(self.store.err("reading the database's version"))?;
+        let now = self.store.data_version()?;
         Ok(now == mark.data_version && self.store.conn.total_changes() == mark.changes)
     }
 

@@ -16,13 +16,16 @@ pub struct Arrivals {
     pub through: i64,
 }
 
+/// `conn`'s `PRAGMA data_version` (see [`Store::data_version`]).
+pub(super) fn data_version(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+}
+
 impl Store {
     /// A number that changes whenever another connection commits to the database (SQLite's
     /// `PRAGMA data_version`): one read of the pager's state, checked before querying anything.
     pub fn data_version(&self) -> Result<i64> {
-        self.conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))
-            .map_err(self.err("checking for changes"))
+        data_version(&self.conn).map_err(self.err("checking for changes"))
     }
 
     /// The highest `seq` in the database (0 when empty): where following starts.
