@@ -176,3 +176,57 @@ fn the_migration_fills_the_rollups_of_an_existing_database() {
     let store = Store::open(&path).unwrap();
     assert_eq!(assert_rollups_match(&store), reference);
 }
+
+#[test]
+fn sessions_interleaved_in_one_batch_across_a_flush_keep_their_rollups() {
+    // The writer keeps the last session's key and whether its rollup is marked: events of two
+    // sessions taking turns, with a commit among them, must still refresh both rollups.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let files: Vec<PathBuf> = samples()
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    let (a, b) = (
+        std::fs::read_to_string(&files[0]).unwrap(),
+        std::fs::read_to_string(&files[1]).unwrap(),
+    );
+    // Two of A's, one of B's, and so on, up to the commit after the eighth; then the rest of A
+    // (the session of the last event before the commit) and the rest of B.
+    let (mut la, mut lb) = (a.lines(), b.lines());
+    let mut order = Vec::new();
+    while order.len() < 8 {
+        order.extend(la.next().map(|l| ("sesn_a", l)));
+        order.extend(la.next().map(|l| ("sesn_a", l)));
+        order.extend(lb.next().map(|l| ("sesn_b", l)));
+    }
+    order.truncate(8);
+    order.extend(la.map(|l| ("sesn_a", l)));
+    order.extend(lb.map(|l| ("sesn_b", l)));
+    let mut batch = store.batch().unwrap();
+    for (i, (session, line)) in order.iter().enumerate() {
+        let Ok(env) = crate::model::Envelope::parse(line, None) else {
+            continue;
+        };
+        batch
+            .upsert(&super::super::Incoming {
+                session_id: session,
+                thread_id: "",
+                envelope: &env,
+                source: crate::model::Source::Stream,
+                received_at: "2026-08-07T14:00:00.000Z",
+                preview_ordinal: 1,
+            })
+            .unwrap();
+        if i == 7 {
+            batch.flush().unwrap();
+        }
+    }
+    batch.commit().unwrap();
+    let listed = assert_rollups_match(&store);
+    let count = |id: &str| listed.iter().find(|s| s.id == id).map(|s| s.event_count);
+    assert!(
+        count("sesn_a") > Some(4) && count("sesn_b") > Some(4),
+        "{listed:?}"
+    );
+}

@@ -14,6 +14,16 @@ const END_US: i64 = 253_402_300_800_000_000;
 
 /// `ms` since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`; `None` outside years 1970–9999.
 pub fn format_ms(ms: i64) -> Option<String> {
+    canonical_bytes(ms).and_then(|b| std::str::from_utf8(&b).ok().map(str::to_owned))
+}
+
+/// Whether `text` is exactly the canonical form of `ms` (no text is made to compare).
+fn is_canonical(ms: i64, text: &str) -> bool {
+    canonical_bytes(ms).is_some_and(|b| b == text.as_bytes())
+}
+
+/// [`format_ms`]'s bytes, on the stack: the writer compares one per stored event.
+fn canonical_bytes(ms: i64) -> Option<[u8; 24]> {
     if !(0..END_US / 1000).contains(&ms) {
         return None;
     }
@@ -36,7 +46,7 @@ pub fn format_ms(ms: i64) -> Option<String> {
     put(14, 2, s / 60 % 60);
     put(17, 2, s % 60);
     put(20, 3, ms % 1000);
-    Some(out.iter().map(|&b| char::from(b)).collect())
+    Some(out)
 }
 
 /// Days since 1970-01-01 as (year, month, day) (proleptic Gregorian; H. Hinnant's algorithm).
@@ -85,7 +95,7 @@ pub fn parse_canonical_ms(text: &str) -> Option<i64> {
     let total = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60 + s;
     let ms = total.checked_mul(1000)?.checked_add(ms)?;
     // Only an exact round trip counts (a 25:00 hour or a 31st of April would not).
-    (format_ms(ms).as_deref() == Some(text)).then_some(ms)
+    is_canonical(ms, text).then_some(ms)
 }
 
 /// `processed_at` as stored beside `sort_ts`: NULL when `sort_ts` gives it back (or the event is
@@ -94,9 +104,7 @@ pub fn stored_processed_at(processed_at: Option<&str>, sort_ts: i64) -> Value {
     match processed_at {
         None if sort_ts == QUEUED_SORT_TS => Value::Null,
         None => Value::Integer(0),
-        Some(t) if sort_ts % 1000 == 0 && format_ms(sort_ts / 1000).as_deref() == Some(t) => {
-            Value::Null
-        }
+        Some(t) if sort_ts % 1000 == 0 && is_canonical(sort_ts / 1000, t) => Value::Null,
         Some(t) => Value::Text(t.to_string()),
     }
 }
