@@ -180,6 +180,7 @@ impl Entries {
         };
         self.stats.extend(entry(acc.to_cache()));
         self.reports.extend(entry(report.to_cache()));
+        free_apart(rows, acc);
     }
 
     /// Gives every entry write count `version`.
@@ -217,6 +218,21 @@ impl Entries {
             + store.put_session_results(&report_kind(), &self.reports)?
             + store.put_packed_session_cache(&requests::kind(), &self.packed_requests)?)
     }
+}
+
+/// Requests past which a session's statistics are freed on a thread of their own: freeing the
+/// 53,752 requests of the 300k-event session took 15–20 ms, at the end of an import, while the
+/// writer waited for the statistics.
+const FREE_APART: usize = 10_000;
+
+/// Frees a session's folded statistics, apart when they are large (here if no thread starts).
+fn free_apart(rows: Vec<RequestRow>, acc: Accumulator) {
+    if rows.len() < FREE_APART {
+        return;
+    }
+    let _ = std::thread::Builder::new()
+        .name("flightrec-free".into())
+        .spawn(move || drop((rows, acc)));
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! same frames (the compressor starts from the database's dictionaries and trains on the same
 //! samples the writer's own encoder would).
 
+use std::collections::VecDeque;
 use std::io::BufRead;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, sync_channel};
@@ -18,7 +19,7 @@ use crate::model::Envelope;
 use crate::model::envelope::Detached;
 use crate::record::{FollowEnd, Follower};
 use crate::source::{self, Format, Item, Origin, ReadError};
-use crate::store::{Compressed, Compressor, DictionaryRow, Trained};
+use crate::store::{Compressed, Compressor, DictionaryRow, Prepared, Settled};
 
 /// Items per message: a channel operation per event would cost more than its insert.
 const CHUNK: usize = 256;
@@ -238,65 +239,203 @@ pub(super) fn read_side<R: BufRead + Unpin>(
     read_bytes: &AtomicU64,
 ) -> Result<(Format, Compressor), ReadError<Gone>> {
     raise_trim_threshold();
-    let tx = &sending.tx;
-    let mut chunk: Vec<Owned> = Vec::with_capacity(CHUNK);
-    let mut chunk_bytes = 0;
+    let mut out = Out::new(&sending);
+    let mut pos = 0u64;
     let mut on_bytes = |n: u64| {
         read_bytes.fetch_add(n, Ordering::Relaxed);
     };
     let format = source::read_events(
         input,
         &mut |item| {
-            let owned = own(item, &mut compressor, &mut |t: &Trained| {
-                // Rows already read go first: the dictionary is written after them, and
-                // before the rows that use it. Nothing waits for its id: the writer puts it in
-                // front of their frames. (A writer gone is seen at the next send.)
-                if !chunk.is_empty() {
-                    chunk_bytes = 0;
-                    let _ = tx.send(Msg::Items(std::mem::take(&mut chunk)));
-                }
-                let _ = tx.send(Msg::Dictionary(t.row().clone()));
+            let (owned, held) = own(item, &mut compressor, &mut pos);
+            out.push(Staged {
+                owned,
+                held,
+                dictionary: None,
             });
-            chunk_bytes += owned.size();
-            chunk.push(owned);
-            if chunk.len() >= CHUNK || chunk_bytes >= CHUNK_BYTES {
-                chunk_bytes = 0;
-                tx.send(Msg::Items(std::mem::replace(
-                    &mut chunk,
-                    sending.fresh_chunk(),
-                )))
-                .map_err(|_| Gone)?;
+            // Trainings done are taken back at once; too much held back, the reading waits.
+            while compressor.first_done() || (compressor.training() && out.over()) {
+                out.settle(&mut compressor);
             }
-            Ok(())
+            out.send_ready()
         },
         &mut on_bytes,
     )?;
-    if !chunk.is_empty() {
-        tx.send(Msg::Items(chunk))
-            .map_err(|_| ReadError::Sink(Gone))?;
+    while compressor.training() {
+        out.settle(&mut compressor);
     }
+    out.send_ready().map_err(ReadError::Sink)?;
+    out.finish().map_err(ReadError::Sink)?;
     Ok((format, compressor))
 }
 
-/// The owned copy of `item`, its event parsed and compressed.
-fn own(
-    item: Item<'_>,
-    compressor: &mut Compressor,
-    store_dictionary: &mut dyn FnMut(&Trained),
-) -> Owned {
+/// Items held back at most, and their bytes: past either, the reading side waits for the
+/// earliest training. Trainings take 9–15 ms each, a few at once at the start of an import;
+/// the reading side reads about 2,000 events in 8 ms.
+const STAGED_ITEMS: usize = 8 * CHUNK;
+const STAGED_BYTES: usize = 32 << 20;
+
+/// An item read and not sent yet.
+struct Staged {
+    owned: Owned,
+    /// Waiting for its type's dictionary ([`Prepared::Held`]): its position among the input's
+    /// texts, and whether it started the training.
+    held: Option<Held>,
+    /// A dictionary to hand the writer just before this item: the one its training made, when
+    /// it started it (the writer alone would have written it there).
+    dictionary: Option<DictionaryRow>,
+}
+
+#[derive(Clone, Copy)]
+struct Held {
+    pos: u64,
+    trigger: bool,
+}
+
+/// The reading side's output: the chunk being filled, and the items behind a held text.
+struct Out<'s> {
+    sending: &'s Sending,
+    chunk: Vec<Owned>,
+    chunk_bytes: usize,
+    staged: VecDeque<Staged>,
+    staged_bytes: usize,
+}
+
+impl<'s> Out<'s> {
+    fn new(sending: &'s Sending) -> Out<'s> {
+        Out {
+            sending,
+            chunk: Vec::with_capacity(CHUNK),
+            chunk_bytes: 0,
+            staged: VecDeque::new(),
+            staged_bytes: 0,
+        }
+    }
+
+    fn push(&mut self, s: Staged) {
+        self.staged_bytes += s.owned.size();
+        self.staged.push_back(s);
+    }
+
+    /// Whether too much waits behind a held text.
+    fn over(&self) -> bool {
+        self.staged.len() > STAGED_ITEMS || self.staged_bytes > STAGED_BYTES
+    }
+
+    /// Takes back the earliest training and releases the texts that waited for it, in order.
+    fn settle(&mut self, compressor: &mut Compressor) {
+        let Some(Settled { ty, mut dictionary }) = compressor.settle_first() else {
+            return;
+        };
+        for s in self.staged.iter_mut() {
+            let Some(held) = s.held else { continue };
+            let (text, ready) = match &mut s.owned {
+                Owned::Event {
+                    text,
+                    ready: Some(r),
+                    ..
+                }
+                | Owned::ThreadEvent {
+                    text,
+                    ready: Some(r),
+                    ..
+                } => (text.as_str(), r),
+                _ => continue,
+            };
+            if r_type(ready, text) != ty {
+                continue;
+            }
+            if held.trigger {
+                s.dictionary = dictionary.take();
+            }
+            match compressor.release(&ty, text, held.pos, held.trigger) {
+                Prepared::Done(c) => {
+                    ready.compressed = Some(c);
+                    s.held = None;
+                }
+                Prepared::Held { trigger } => {
+                    s.held = Some(Held {
+                        pos: held.pos,
+                        trigger,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Sends what is no longer held back: in order, each dictionary just before the item it
+    /// came with.
+    fn send_ready(&mut self) -> Result<(), Gone> {
+        while self.staged.front().is_some_and(|s| s.held.is_none()) {
+            let Some(s) = self.staged.pop_front() else {
+                break;
+            };
+            let size = s.owned.size();
+            self.staged_bytes -= size;
+            if let Some(d) = s.dictionary {
+                // Rows already read go first: the dictionary is written after them, and before
+                // the rows that use it. Nothing waits for its id: the writer puts it in front
+                // of their frames.
+                self.send_chunk()?;
+                self.sending.tx.send(Msg::Dictionary(d)).map_err(|_| Gone)?;
+            }
+            self.chunk_bytes += size;
+            self.chunk.push(s.owned);
+            if self.chunk.len() >= CHUNK || self.chunk_bytes >= CHUNK_BYTES {
+                self.send_chunk()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn send_chunk(&mut self) -> Result<(), Gone> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        self.chunk_bytes = 0;
+        let chunk = std::mem::replace(&mut self.chunk, self.sending.fresh_chunk());
+        self.sending.tx.send(Msg::Items(chunk)).map_err(|_| Gone)
+    }
+
+    /// Sends the last chunk; everything must have been released.
+    fn finish(mut self) -> Result<(), Gone> {
+        debug_assert!(self.staged.is_empty(), "an item is still held");
+        self.send_chunk()
+    }
+}
+
+/// The type of a held event.
+fn r_type<'t>(ready: &'t Ready, text: &'t str) -> std::borrow::Cow<'t, str> {
+    ready.envelope.with_raw(text).event_type
+}
+
+/// The owned copy of `item`, its event parsed and compressed (or held for its type's
+/// dictionary: see [`Compressor::prepare`]). `pos` counts the texts given the compressor.
+fn own(item: Item<'_>, compressor: &mut Compressor, pos: &mut u64) -> (Owned, Option<Held>) {
+    let mut held = None;
     let mut ready = |text: &str, frame_name: Option<&str>| -> Option<Ready> {
         let env = Envelope::parse(text, frame_name).ok()?;
         // Session and thread objects, and previews, are stored apart (not compressed here).
         let stored_apart =
             env.event_type == "session" || env.event_type == "session_thread" || env.is_preview();
-        let compressed =
-            (!stored_apart).then(|| compressor.compress(&env.event_type, text, store_dictionary));
+        let compressed = if stored_apart {
+            None
+        } else {
+            *pos += 1;
+            match compressor.prepare(&env.event_type, text, *pos) {
+                Prepared::Done(c) => Some(c),
+                Prepared::Held { trigger } => {
+                    held = Some(Held { pos: *pos, trigger });
+                    None
+                }
+            }
+        };
         Some(Ready {
             envelope: env.detach(text),
             compressed,
         })
     };
-    match item {
+    let owned = match item {
         Item::Event {
             origin,
             frame_name,
@@ -335,7 +474,8 @@ fn own(
             origin,
             data: data.to_string(),
         },
-    }
+    };
+    (owned, held)
 }
 
 /// A stored chunk for the follower: the items, the seq of each event to hand it (`None`: not

@@ -11,9 +11,9 @@
 //! use it, so a rollback takes both away (and [`Encoder::rolled_back`] forgets it). Rows written
 //! before their type had a dictionary are compressed without one (or stay text).
 //!
-//! An import compresses on its reading thread ([`Compressor`]): the same samples train the same
+//! An import compresses on its reading thread ([`super::Compressor`]): the same samples train the same
 //! dictionaries there, and the writer numbers each one as it writes it
-//! ([`Compressed::Unnumbered`]), so the stored rows are those the writer alone would store.
+//! ([`super::Compressed::Unnumbered`]), so the stored rows are those the writer alone would store.
 //!
 //! SQL reads the text through the function `event_text(raw)`, registered on every connection
 //! ([`register`]); the scans decode in Rust ([`Dictionaries::decode`]) into a reused buffer.
@@ -30,7 +30,7 @@ use zstd::zstd_safe::{CCtx, CDict, CParameter, DCtx, DDict};
 /// session within 1 % of the default level's (3) size, in about half the compression time.
 const LEVEL: i32 = 1;
 /// Text shorter than this stays text: a frame's header would eat what it saves.
-const MIN_LEN: usize = 64;
+pub(super) const MIN_LEN: usize = 64;
 /// Samples of one type before its dictionary is trained.
 pub(super) const TRAIN_SAMPLES: usize = 256;
 /// How much of each sample trains (long tool results teach nothing more past their start). At
@@ -227,22 +227,23 @@ impl ToSql for Stored<'_> {
     }
 }
 
-struct Samples {
+/// Samples of one type, collected for its dictionary.
+pub(super) struct Samples {
     bytes: Vec<u8>,
     sizes: Vec<usize>,
 }
 
 /// A dictionary just trained, before the database gave it an id.
 pub struct Trained {
-    row: DictionaryRow,
+    pub(super) row: DictionaryRow,
     cdict: CDict<'static>,
 }
 
 /// What the database keeps of a trained dictionary (`zstd_dicts`).
 #[derive(Clone)]
 pub struct DictionaryRow {
-    ty: String,
-    dict: Vec<u8>,
+    pub(super) ty: String,
+    pub(super) dict: Vec<u8>,
     samples: usize,
 }
 
@@ -253,18 +254,18 @@ impl Trained {
     }
 }
 
-/// What the writer's [`Encoder`] and a detached [`Compressor`] share: a compression context,
+/// What the writer's [`Encoder`] and a detached [`super::Compressor`] share: a compression context,
 /// each type's dictionary and samples of the types without one.
-struct Frames {
+pub(super) struct Frames {
     cctx: CCtx<'static>,
-    by_type: HashMap<String, (i64, CDict<'static>)>,
+    pub(super) by_type: HashMap<String, (i64, CDict<'static>)>,
     samples: HashMap<String, Samples>,
     buf: Vec<u8>,
     frame: Vec<u8>,
 }
 
 impl Frames {
-    fn new() -> Frames {
+    pub(super) fn new() -> Frames {
         let mut cctx = CCtx::create();
         // Parameters zstd accepts at any level: the errors cannot happen.
         let _ = cctx.set_parameter(CParameter::CompressionLevel(LEVEL));
@@ -281,7 +282,7 @@ impl Frames {
     }
 
     /// Takes dictionary `id` for `ty` unless the type has one; whether it did.
-    fn adopt(&mut self, ty: &str, id: i64, dict: &[u8]) -> bool {
+    pub(super) fn adopt(&mut self, ty: &str, id: i64, dict: &[u8]) -> bool {
         if self.by_type.contains_key(ty) {
             return false;
         }
@@ -296,13 +297,19 @@ impl Frames {
     }
 
     /// Whether `text` of type `ty` is a sample to collect (its type has no dictionary yet).
-    fn wants_sample(&self, ty: &str, text: &str) -> bool {
+    pub(super) fn wants_sample(&self, ty: &str, text: &str) -> bool {
         text.len() >= MIN_LEN && !self.by_type.contains_key(ty)
     }
 
     /// Keeps a sample of `ty`; with enough of them, the dictionary they train (or none, when
     /// there is too little to learn from: the type then goes without).
-    fn sample(&mut self, ty: &str, text: &str) -> Option<Trained> {
+    pub(super) fn sample(&mut self, ty: &str, text: &str) -> Option<Trained> {
+        train(ty, self.add_sample(ty, text)?)
+    }
+
+    /// Keeps a sample of `ty`; the [`TRAIN_SAMPLES`]th gives back all of them, to train on
+    /// (the type collects anew until it has a dictionary).
+    pub(super) fn add_sample(&mut self, ty: &str, text: &str) -> Option<Samples> {
         let s = self
             .samples
             .entry(ty.to_string())
@@ -316,28 +323,16 @@ impl Frames {
         if s.sizes.len() < TRAIN_SAMPLES {
             return None;
         }
-        let s = self.samples.remove(ty)?;
-        let capacity = DICT_BYTES.min(s.bytes.len() / 4).max(1024);
-        let mut dict = Vec::with_capacity(capacity);
-        zstd::zstd_safe::train_from_buffer(&mut dict, &s.bytes, &s.sizes).ok()?;
-        let cdict = CDict::try_create(&dict, LEVEL)?;
-        Some(Trained {
-            row: DictionaryRow {
-                ty: ty.to_string(),
-                dict,
-                samples: s.sizes.len(),
-            },
-            cdict,
-        })
+        self.samples.remove(ty)
     }
 
     /// Uses a trained dictionary under the id the database gave it.
-    fn install(&mut self, t: Trained, id: i64) {
+    pub(super) fn install(&mut self, t: Trained, id: i64) {
         self.by_type.insert(t.row.ty, (id, t.cdict));
     }
 
     /// What to store for `text` of type `ty`, with the type's dictionary if it has one.
-    fn compress<'a>(&'a mut self, ty: &str, text: &'a str) -> Frame<'a> {
+    pub(super) fn compress<'a>(&'a mut self, ty: &str, text: &'a str) -> Frame<'a> {
         if text.len() < MIN_LEN {
             return Frame::Text;
         }
@@ -369,20 +364,37 @@ impl Frames {
     }
 }
 
+/// The dictionary `samples` of `ty` train, or none when there is too little to learn from.
+pub(super) fn train(ty: &str, samples: Samples) -> Option<Trained> {
+    let s = samples;
+    let capacity = DICT_BYTES.min(s.bytes.len() / 4).max(1024);
+    let mut dict = Vec::with_capacity(capacity);
+    zstd::zstd_safe::train_from_buffer(&mut dict, &s.bytes, &s.sizes).ok()?;
+    let cdict = CDict::try_create(&dict, LEVEL)?;
+    Some(Trained {
+        row: DictionaryRow {
+            ty: ty.to_string(),
+            dict,
+            samples: s.sizes.len(),
+        },
+        cdict,
+    })
+}
+
 /// What [`Frames::compress`] makes of a text.
-enum Frame<'a> {
+pub(super) enum Frame<'a> {
     /// Stored as received.
     Text,
     /// The dictionary's id and the frame, as stored.
     Blob(&'a [u8]),
     /// The frame alone, made with the compressor's `k`th dictionary of those the writer has not
-    /// numbered yet ([`Compressed::Unnumbered`]).
+    /// numbered yet ([`super::Compressed::Unnumbered`]).
     Unnumbered(usize, &'a [u8]),
 }
 
-/// The `k` of a dictionary the writer has not numbered yet: a [`Compressor`] holds its
-/// `k`th such dictionary under the id `-(k + 1)` until [`Compressor::numbered`].
-fn provisional(id: i64) -> Option<usize> {
+/// The `k` of a dictionary the writer has not numbered yet: a [`super::Compressor`] holds its
+/// `k`th such dictionary under the id `-(k + 1)` until [`super::Compressor::numbered`].
+pub(super) fn provisional(id: i64) -> Option<usize> {
     (id < 0).then(|| usize::try_from(-(id + 1)).unwrap_or(usize::MAX))
 }
 
@@ -474,7 +486,7 @@ impl Encoder {
         })
     }
 
-    /// Writes a dictionary a [`Compressor`] trained (in the open transaction), and uses it
+    /// Writes a dictionary a [`super::Compressor`] trained (in the open transaction), and uses it
     /// too unless its type has one; returns its id.
     pub(super) fn store(
         &mut self,
@@ -509,91 +521,6 @@ impl Encoder {
     }
 }
 
-/// Compression away from the writer, on an import's reading thread: the same frames the
-/// writer would make (the same levels, dictionaries and training), handed to
-/// [`crate::store::WriteBatch::upsert_compressed`]. A dictionary it trains is written by the
-/// writer (in its transaction, before any row that uses it), which numbers it: the compressor
-/// uses it at once, without waiting for the number, and the writer puts the number in front of
-/// its frames ([`Compressed::Unnumbered`]); [`Compressor::numbered`] gives it the numbers.
-pub struct Compressor {
-    frames: Frames,
-    /// Dictionaries trained and not numbered yet, in the order they were handed to the writer.
-    unnumbered: usize,
-}
-
-/// An event's text as it is to be stored: its own text, or a compressed frame.
-pub enum Compressed {
-    /// Stored as received (short, or it would not get smaller).
-    Text,
-    Blob(Vec<u8>),
-    /// A frame made with the `k`th dictionary the compressor handed the writer since it was
-    /// last numbered: the writer stores that dictionary's id and the frame (or the text, when
-    /// the id makes it no shorter).
-    Unnumbered(usize, Vec<u8>),
-}
-
-impl Compressor {
-    /// A compressor knowing the dictionaries `conn`'s database has (the first of each type, as
-    /// the writer's [`Encoder`] picks them).
-    pub(super) fn from_database(conn: &Connection) -> rusqlite::Result<Compressor> {
-        let mut frames = Frames::new();
-        let mut s = conn.prepare("SELECT id, type, dict FROM zstd_dicts ORDER BY id")?;
-        let mut rows = s.query([])?;
-        while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            let ty: String = r.get(1)?;
-            frames.adopt(&ty, id, r.get_ref(2)?.as_blob()?);
-        }
-        Ok(Compressor {
-            frames,
-            unnumbered: 0,
-        })
-    }
-
-    /// The frame for `text` of type `ty`. When its type's samples train a dictionary,
-    /// `store_dictionary` hands it to the writer (which writes it before the rows after it)
-    /// and the frame is made with it: [`Compressed::Unnumbered`] until the writer numbers it.
-    pub fn compress(
-        &mut self,
-        ty: &str,
-        text: &str,
-        store_dictionary: &mut dyn FnMut(&Trained),
-    ) -> Compressed {
-        if self.frames.wants_sample(ty, text)
-            && let Some(t) = self.frames.sample(ty, text)
-        {
-            store_dictionary(&t);
-            let k = self.unnumbered;
-            self.unnumbered += 1;
-            self.frames.install(t, -(k as i64) - 1);
-        }
-        match self.frames.compress(ty, text) {
-            Frame::Text => Compressed::Text,
-            Frame::Blob(b) => Compressed::Blob(b.to_vec()),
-            Frame::Unnumbered(k, f) => Compressed::Unnumbered(k, f.to_vec()),
-        }
-    }
-
-    /// The ids the writer gave the dictionaries handed to it since the last call, in order
-    /// (what [`crate::store::WriteBatch::add_dictionary`] returned): the compressor uses them
-    /// from now on. Those it has no id for are dropped (their type trains again).
-    pub fn numbered(&mut self, ids: &[i64]) {
-        self.frames
-            .by_type
-            .retain(|_, (id, _)| match provisional(*id) {
-                Some(k) => match ids.get(k) {
-                    Some(&real) => {
-                        *id = real;
-                        true
-                    }
-                    None => false,
-                },
-                None => true,
-            });
-        self.unnumbered = 0;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -612,10 +539,9 @@ mod tests {
     }
 
     /// A frame made before the writer numbered its dictionary is stored as the writer alone
-    /// would store it: the id's length decides whether it is shorter than the text. After
-    /// [`Compressor::numbered`], frames carry the id themselves.
+    /// would store it: the id's length decides whether it is shorter than the text.
     #[test]
-    fn frames_made_before_their_dictionary_is_numbered_are_stored_as_the_writer_would() {
+    fn an_id_that_makes_a_frame_no_shorter_leaves_the_text() {
         let frame = vec![7u8; 60];
         let text = "x".repeat(62);
         let mut out = Vec::new();
@@ -625,35 +551,5 @@ mod tests {
             !numbered_blob(300, &frame, &text, &mut out),
             "a two-byte id makes it no shorter than the text"
         );
-
-        let mut c = Compressor {
-            frames: Frames::new(),
-            unnumbered: 0,
-        };
-        let texts: Vec<String> = (0..TRAIN_SAMPLES)
-            .map(|i| {
-                format!(
-                    r#"{{"type":"agent.message","id":"sevt_{i:08}","content":[{{"type":"text","text":"step {} of the plan: read {} files, then run the {} tests"}}]}}"#,
-                    i * 7 % 13,
-                    i % 17,
-                    ["unit", "integration", "doc"][i % 3]
-                )
-            })
-            .collect();
-        let mut handed = 0;
-        let mut last = None;
-        for t in &texts {
-            last = Some(c.compress("agent.message", t, &mut |_| handed += 1));
-        }
-        assert_eq!(handed, 1, "one dictionary trained and handed to the writer");
-        assert!(
-            matches!(last, Some(Compressed::Unnumbered(0, _))),
-            "the text that trained it is compressed with it, unnumbered"
-        );
-        c.numbered(&[42]);
-        match c.compress("agent.message", &texts[3], &mut |_| panic!("trained again")) {
-            Compressed::Blob(b) => assert_eq!(varint(&b).map(|v| v.0), Some(42)),
-            _ => panic!("a blob under dictionary 42"),
-        }
     }
 }

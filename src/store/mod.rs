@@ -8,6 +8,7 @@ mod alerts;
 mod cache;
 mod checkpoints;
 mod codec;
+mod compressor;
 mod deployment_runs;
 mod follow;
 mod gc;
@@ -24,6 +25,7 @@ mod search;
 mod sessions;
 mod slim;
 mod space;
+mod training;
 mod viewer;
 mod wal;
 mod webhooks;
@@ -39,7 +41,8 @@ pub use cache::{CacheEntry, Cached, PackedEntry};
 pub use checkpoints::{
     CheckpointWrite, FoldCheckpoint, PackedCheckpoint, Packer, RowsMark, WriteMark,
 };
-pub use codec::{CodecError, Compressed, Compressor, DictionaryRow, Trained};
+pub use codec::{CodecError, DictionaryRow, Trained};
+pub use compressor::{Compressed, Compressor, Prepared, Settled};
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;
 pub use gc::{Deleted, GcCandidate, GcOptions};
@@ -225,7 +228,7 @@ pub struct Store {
     encoder: codec::Encoder,
     /// An import's reading-side compression state, kept between the files of one import so
     /// their samples add up to a dictionary (`WriteBatch::compressor`, `Store::keep_compressor`).
-    compressor: Option<codec::Compressor>,
+    compressor: Option<compressor::Compressor>,
     /// During a bulk write: the thread that checkpoints the WAL beside this connection.
     bulk_checkpoints: Option<WalCheckpointer>,
 }

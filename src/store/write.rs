@@ -4,7 +4,8 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{HashMap, HashSet};
 
-use super::codec::{self, Compressed, Compressor, Dictionaries, DictionaryRow, Encoder, Stored};
+use super::codec::{self, Dictionaries, DictionaryRow, Encoder, Stored};
+use super::compressor::{Compressed, Compressor};
 use super::slim;
 use super::{QUEUED_SORT_TS, Result, Store, StoreError};
 use crate::model::{Envelope, Source};
