@@ -186,6 +186,22 @@ fn hand_on(waiting: &mut VecDeque<Line<'_>>, out: &mut Vec<Out>) {
     }
 }
 
+/// [`piped`] hands on `want` whenever it takes the trainings back.
+fn assert_piped_as_alone(texts: &[(&'static str, String)], fail: &[&str], want: &[Out]) {
+    for settle in [
+        Settle::AtOnce,
+        Settle::Behind(1),
+        Settle::Behind(300),
+        Settle::AtEnd,
+    ] {
+        let got = piped(texts, settle, fail);
+        assert_eq!(got.len(), want.len(), "{settle:?}");
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!(g == w, "{settle:?}: item {i} differs");
+        }
+    }
+}
+
 #[test]
 fn trainings_on_other_threads_store_what_the_writer_alone_would() {
     let texts = texts(TRAIN_SAMPLES * 14);
@@ -196,18 +212,7 @@ fn trainings_on_other_threads_store_what_the_writer_alone_would() {
         .count();
     assert_eq!(dictionaries, 4, "each type trained one");
     assert!(want.iter().any(|o| matches!(o, Out::Unnumbered(..))));
-    for settle in [
-        Settle::AtOnce,
-        Settle::Behind(1),
-        Settle::Behind(300),
-        Settle::AtEnd,
-    ] {
-        let got = piped(&texts, settle, &[]);
-        assert_eq!(got.len(), want.len(), "{settle:?}");
-        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-            assert!(g == w, "{settle:?}: item {i} differs");
-        }
-    }
+    assert_piped_as_alone(&texts, &[], &want);
 }
 
 #[test]
@@ -229,18 +234,7 @@ fn a_training_that_learns_nothing_is_trained_again_where_the_writer_alone_would(
             .position(|o| matches!(o, Out::Dictionary(ty, _) if ty == "agent.tool_use"))
     };
     assert!(at(&want) > at(&alone(&texts, &[])), "trained again, later");
-    for settle in [
-        Settle::AtOnce,
-        Settle::Behind(1),
-        Settle::Behind(300),
-        Settle::AtEnd,
-    ] {
-        let got = piped(&texts, settle, &["agent.tool_use"]);
-        assert_eq!(got.len(), want.len(), "{settle:?}");
-        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-            assert!(g == w, "{settle:?}: item {i} differs");
-        }
-    }
+    assert_piped_as_alone(&texts, &["agent.tool_use"], &want);
 }
 
 /// After [`Compressor::numbered`], frames carry the dictionary's id themselves.
