@@ -92,7 +92,7 @@ impl Compressor {
 
     /// The frame for `text` of type `ty`, the `pos`th text of the input (positions only grow),
     /// or [`Prepared::Held`] while its type's dictionary is in training. The
-    /// [`codec::TRAIN_SAMPLES`]th sample of a type starts its training.
+    /// 256th sample of a type (`TRAIN_SAMPLES`) starts its training.
     pub fn prepare(&mut self, ty: &str, text: &str, pos: u64) -> Prepared {
         if text.len() >= codec::MIN_LEN && self.trainings.iter().any(|t| t.ty == ty) {
             return Prepared::Held { trigger: false };

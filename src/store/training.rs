@@ -47,7 +47,12 @@ impl Job {
                 }
             }
         };
-        let trained = codec::train(&self.ty, samples);
+        // A training that panics learned nothing: whoever waits for it must not wait forever.
+        let trained = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            codec::train(&self.ty, samples)
+        }))
+        .ok()
+        .flatten();
         *self.lock() = State::Done(trained);
         self.done.notify_all();
         true
