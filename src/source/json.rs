@@ -137,44 +137,61 @@ pub(super) fn read_lines<R: Read, E>(
             .map_err(ReadError::Sink)?;
             continue;
         }
+        // A line whole in the scanner's buffer is read there: no copy of it.
+        if let Some(len) = sc.whole_line()?.filter(|&len| len <= max) {
+            let read = line_items(sc.buffered(len), n, sink);
+            sc.consume(len + 1);
+            read?;
+            continue;
+        }
         let got = match sc.read_line(max, &mut line)? {
             None => return Ok(()),
             Some(g) => g,
         };
-        let origin = Origin::Line(n);
         if let Got::TooLong { len } = got {
             sink(Item::Bad {
-                origin,
+                origin: Origin::Line(n),
                 raw: &line,
                 reason: format!("the line is {}", docs::too_long(len, max, line.len())),
             })
             .map_err(ReadError::Sink)?;
             continue;
         }
-        let bytes = line.trim_ascii();
-        if bytes.is_empty() {
-            continue;
-        }
-        match std::str::from_utf8(bytes) {
-            Ok(text) => emit_object(
-                text,
-                origin,
-                None,
-                &|item| Origin::LineItem { line: n, item },
-                sink,
-            )?,
-            Err(e) => {
-                if bad_page_line(bytes, n, sink)? {
-                    continue;
-                }
-                let reason = format!("invalid UTF-8 at column {}", e.valid_up_to() + 1);
-                sink(Item::Bad {
-                    origin,
-                    raw: bytes,
-                    reason,
-                })
-                .map_err(ReadError::Sink)?;
+        line_items(&line, n, sink)?;
+    }
+}
+
+/// Hands on what line `n` holds (its bytes without the `\n`): nothing when it is blank, its
+/// object (or each element of a page), or the line as bad.
+fn line_items<E>(
+    line: &[u8],
+    n: u64,
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), E>,
+) -> Result<(), ReadError<E>> {
+    let bytes = line.trim_ascii();
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    let origin = Origin::Line(n);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => emit_object(
+            text,
+            origin,
+            None,
+            &|item| Origin::LineItem { line: n, item },
+            sink,
+        ),
+        Err(e) => {
+            if bad_page_line(bytes, n, sink)? {
+                return Ok(());
             }
+            let reason = format!("invalid UTF-8 at column {}", e.valid_up_to() + 1);
+            sink(Item::Bad {
+                origin,
+                raw: bytes,
+                reason,
+            })
+            .map_err(ReadError::Sink)
         }
     }
 }

@@ -67,6 +67,30 @@ impl<'p, R: Read> Scanner<'p, R> {
         Ok(&self.buf[self.pos..self.end])
     }
 
+    /// The length of the next line (without its `\n`) when the whole of it, `\n` included,
+    /// fits in the buffer as it is (reading more to see): the caller reads it from
+    /// [`Self::buffered`] and consumes it, with no copy. `None` at the end of the input, for a
+    /// last line without `\n`, or for a line longer than the buffer (read those with
+    /// [`Self::read_line`]). Nothing is consumed.
+    pub fn whole_line(&mut self) -> std::io::Result<Option<usize>> {
+        let mut from = 0;
+        loop {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[self.pos + from..self.end]) {
+                return Ok(Some(from + i));
+            }
+            from = self.end - self.pos;
+            if from >= self.buf.len() || self.eof {
+                return Ok(None);
+            }
+            self.peek_min(from + 1)?;
+        }
+    }
+
+    /// The next `n` bytes, which must be buffered ([`Self::whole_line`]).
+    pub fn buffered(&self, n: usize) -> &[u8] {
+        &self.buf[self.pos..(self.pos + n).min(self.end)]
+    }
+
     /// Consumes one byte (one seen through [`Self::next_non_ws`]).
     pub fn consume_byte(&mut self) {
         self.consume(1);

@@ -296,3 +296,84 @@ fn a_sink_error_comes_back_typed_and_stops_the_read() {
     assert!(matches!(got, Err(ReadError::Sink(Full(2)))), "{got:?}");
     assert_eq!(seen, 2);
 }
+
+/// A reader handing out `piece` bytes at a time.
+struct Trickle<'a>(&'a [u8], usize);
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.len().min(self.1).min(buf.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+impl std::io::BufRead for Trickle<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        Ok(&self.0[..self.0.len().min(self.1)])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.0 = &self.0[n..];
+    }
+}
+
+#[test]
+fn jsonl_lines_read_in_the_buffer_or_copied_out_of_it_are_the_same_items() {
+    // Lines read where they lie in the scanner's 64 KiB buffer, and those that do not fit (as
+    // long as the buffer, longer, the last one without its newline) read the other way: around
+    // every size the buffer can end at, with CRLF, blank lines and a bad byte among them.
+    let line = |i: usize, len: usize| {
+        let head = format!("{{\"type\":\"t{i}\",\"pad\":\"");
+        let pad = len.saturating_sub(head.len() + 2);
+        format!("{head}{}\"}}", "x".repeat(pad))
+    };
+    let sizes = [
+        900, 20_000, 44_000, 65_535, 65_536, 70_000, 12, 0, 31_000, 33_000, 65_534, 5,
+    ];
+    let mut input = Vec::new();
+    let mut want = Vec::new();
+    for (i, &len) in sizes.iter().enumerate() {
+        let n = i + 1;
+        if len == 0 {
+            input.extend_from_slice(b"\r\n");
+            continue;
+        }
+        let text = line(i, len);
+        if i == 8 {
+            // A bad byte in a line that crosses a buffer's end.
+            let mut bytes = text.clone().into_bytes();
+            bytes[20_000] = 0xff;
+            input.extend_from_slice(&bytes);
+            want.push(format!("B line {n} invalid UTF-8 at column 20001"));
+        } else {
+            input.extend_from_slice(text.as_bytes());
+            want.push(format!("E line {n} -|{text}"));
+        }
+        input.extend_from_slice(if i % 2 == 0 { b"\r\n" } else { b"\n" });
+    }
+    let last = line(99, 3_000);
+    input.extend_from_slice(last.as_bytes());
+    want.push(format!("E line {} -|{last}", sizes.len() + 1));
+    for piece in [usize::MAX, 1_000, 4_093] {
+        let mut items = Vec::new();
+        read_events(
+            Trickle(&input, piece),
+            &mut |item| {
+                items.push(match item {
+                    Item::Event { origin, text, .. } => format!("E {origin} -|{text}"),
+                    Item::Bad { origin, reason, .. } => format!("B {origin} {reason}"),
+                    _ => "other".to_string(),
+                });
+                Ok::<(), std::convert::Infallible>(())
+            },
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(items.len(), want.len(), "pieces of {piece}");
+        for (got, want) in items.iter().zip(&want) {
+            assert!(got == want, "pieces of {piece}: {:.80} / {:.80}", got, want);
+        }
+    }
+}
