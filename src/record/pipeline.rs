@@ -342,7 +342,7 @@ impl<'s> Out<'s> {
                 } => (text.as_str(), r),
                 _ => continue,
             };
-            if r_type(ready, text) != ty {
+            if held_type(ready, text) != ty {
                 continue;
             }
             if held.trigger {
@@ -405,7 +405,7 @@ impl<'s> Out<'s> {
 }
 
 /// The type of a held event.
-fn r_type<'t>(ready: &'t Ready, text: &'t str) -> std::borrow::Cow<'t, str> {
+fn held_type<'t>(ready: &'t Ready, text: &'t str) -> std::borrow::Cow<'t, str> {
     ready.envelope.with_raw(text).event_type
 }
 

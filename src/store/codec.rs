@@ -234,7 +234,7 @@ pub(super) struct Samples {
 }
 
 /// A dictionary just trained, before the database gave it an id.
-pub struct Trained {
+pub(super) struct Trained {
     pub(super) row: DictionaryRow,
     cdict: CDict<'static>,
 }
@@ -245,13 +245,6 @@ pub struct DictionaryRow {
     pub(super) ty: String,
     pub(super) dict: Vec<u8>,
     samples: usize,
-}
-
-impl Trained {
-    /// The row to write.
-    pub fn row(&self) -> &DictionaryRow {
-        &self.row
-    }
 }
 
 /// What the writer's [`Encoder`] and a detached [`super::Compressor`] share: a compression context,

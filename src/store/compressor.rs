@@ -33,10 +33,9 @@ pub struct Compressor {
     trainer: Trainer,
 }
 
-/// A dictionary in training: its type, and the position of the text that started it.
+/// A dictionary in training, and the position of the text that started it.
 struct Training {
     pos: u64,
-    ty: String,
     job: Arc<Job>,
 }
 
@@ -94,7 +93,7 @@ impl Compressor {
     /// or [`Prepared::Held`] while its type's dictionary is in training. The
     /// 256th sample of a type (`TRAIN_SAMPLES`) starts its training.
     pub fn prepare(&mut self, ty: &str, text: &str, pos: u64) -> Prepared {
-        if text.len() >= codec::MIN_LEN && self.trainings.iter().any(|t| t.ty == ty) {
+        if text.len() >= codec::MIN_LEN && self.trainings.iter().any(|t| t.job.ty() == ty) {
             return Prepared::Held { trigger: false };
         }
         if self.frames.wants_sample(ty, text)
@@ -146,7 +145,7 @@ impl Compressor {
             row
         });
         Some(Settled {
-            ty: t.ty,
+            ty: t.job.ty().to_string(),
             dictionary,
         })
     }
@@ -176,14 +175,7 @@ impl Compressor {
     fn start(&mut self, ty: &str, samples: Samples, pos: u64) {
         let job = self.trainer.start(ty, samples);
         let at = self.trainings.partition_point(|t| t.pos < pos);
-        self.trainings.insert(
-            at,
-            Training {
-                pos,
-                ty: ty.to_string(),
-                job,
-            },
-        );
+        self.trainings.insert(at, Training { pos, job });
     }
 
     /// What to store for `text`, with its type's dictionary if it has one.

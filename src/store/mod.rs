@@ -41,7 +41,7 @@ pub use cache::{CacheEntry, Cached, PackedEntry};
 pub use checkpoints::{
     CheckpointWrite, FoldCheckpoint, PackedCheckpoint, Packer, RowsMark, WriteMark,
 };
-pub use codec::{CodecError, DictionaryRow, Trained};
+pub use codec::{CodecError, DictionaryRow};
 pub use compressor::{Compressed, Compressor, Prepared, Settled};
 pub use deployment_runs::{DeploymentRunRow, StatusEvent};
 pub use follow::Arrivals;

@@ -9,7 +9,6 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
 
 use super::codec::{self, Samples, Trained};
 
@@ -56,6 +55,11 @@ impl Job {
         *self.lock() = State::Done(trained);
         self.done.notify_all();
         true
+    }
+
+    /// The type it trains for.
+    pub(super) fn ty(&self) -> &str {
+        &self.ty
     }
 
     /// Whether its result is ready.
@@ -120,10 +124,17 @@ impl Shared {
 #[derive(Default)]
 pub(super) struct Trainer {
     shared: Arc<Shared>,
-    /// Started at the first training; `None` before, or if no thread could be started (every
-    /// training then runs on the compressor's thread).
-    helper: Option<JoinHandle<()>>,
-    started: bool,
+    helper: Helper,
+}
+
+/// The helper thread, started at the first training.
+#[derive(Default, PartialEq)]
+enum Helper {
+    #[default]
+    NotYet,
+    Running,
+    /// No thread could be started: every training runs on the compressor's thread.
+    Unavailable,
 }
 
 impl Trainer {
@@ -134,15 +145,18 @@ impl Trainer {
             state: Mutex::new(State::Waiting(samples)),
             done: Condvar::new(),
         });
-        if !self.started {
-            self.started = true;
+        if self.helper == Helper::NotYet {
             let shared = self.shared.clone();
-            self.helper = std::thread::Builder::new()
+            // Detached: it ends when the trainer is dropped (see `Drop`).
+            let spawned = std::thread::Builder::new()
                 .name("flightrec-train".into())
-                .spawn(move || helper(&shared))
-                .ok();
+                .spawn(move || helper(&shared));
+            self.helper = match spawned {
+                Ok(_) => Helper::Running,
+                Err(_) => Helper::Unavailable,
+            };
         }
-        if self.helper.is_some() {
+        if self.helper == Helper::Running {
             self.shared.lock().jobs.push_back(job.clone());
             self.shared.more.notify_one();
         }
